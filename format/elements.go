@@ -1,0 +1,327 @@
+package format
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+	"unsafe"
+
+	"github.com/lorakit/lorakit/format/half"
+)
+
+// BlockCodec converts whole blocks of a ggml block type. Decode turns
+// len(src)/BlockBytes blocks into len(dst) = blocks*BlockSize float32s;
+// Encode is the reverse and is nil where only decoding exists.
+type BlockCodec struct {
+	Decode func(dst []float32, src []byte) error
+	Encode func(dst []byte, src []float32) error
+}
+
+var (
+	codecsMu sync.RWMutex
+	codecs   = map[DType]BlockCodec{}
+)
+
+// RegisterBlockCodec installs the codec for a block type (the ggml codecs
+// package does this in its init).
+func RegisterBlockCodec(dt DType, c BlockCodec) {
+	codecsMu.Lock()
+	codecs[dt] = c
+	codecsMu.Unlock()
+}
+
+func codec(dt DType) BlockCodec {
+	codecsMu.RLock()
+	defer codecsMu.RUnlock()
+	return codecs[dt]
+}
+
+// CanDecode reports whether ToFloat32 can decode dt.
+func CanDecode(dt DType) bool {
+	if dt.IsBlock() {
+		return codec(dt).Decode != nil
+	}
+	return dt.Valid()
+}
+
+// CanEncode reports whether FromFloat32 can encode dt.
+func CanEncode(dt DType) bool {
+	if dt.IsBlock() {
+		return codec(dt).Encode != nil
+	}
+	return dt.Valid()
+}
+
+// chunk bounds the scratch buffers used when input bytes are not aligned.
+const chunk = 4096
+
+// ToFloat32 decodes len(dst) elements of type dt from src (little-endian
+// bytes, exactly the elements' size) into dst. Integers are converted to the
+// nearest float32; BOOL gives 0 or 1.
+func ToFloat32(dst []float32, src []byte, dt DType) error {
+	want, err := dt.RowBytes(int64(len(dst)))
+	if err != nil {
+		return err
+	}
+	if int64(len(src)) != want {
+		return fmt.Errorf("decoding %d %v elements: have %d bytes, want %d: %w", len(dst), dt, len(src), want, ErrShape)
+	}
+	switch dt {
+	case F32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+		}
+	case F16:
+		forUint16(src, func(off int, u []uint16) { half.F16ToF32(dst[off:off+len(u)], u) })
+	case BF16:
+		forUint16(src, func(off int, u []uint16) { half.BF16ToF32(dst[off:off+len(u)], u) })
+	case F8_E4M3:
+		half.F8E4M3ToF32(dst, src)
+	case F8_E5M2:
+		half.F8E5M2ToF32(dst, src)
+	case F64:
+		for i := range dst {
+			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:])))
+		}
+	case I8:
+		for i := range dst {
+			dst[i] = float32(int8(src[i]))
+		}
+	case U8:
+		for i := range dst {
+			dst[i] = float32(src[i])
+		}
+	case BOOL:
+		for i := range dst {
+			if src[i] != 0 {
+				dst[i] = 1
+			} else {
+				dst[i] = 0
+			}
+		}
+	case I16:
+		for i := range dst {
+			dst[i] = float32(int16(binary.LittleEndian.Uint16(src[2*i:])))
+		}
+	case U16:
+		for i := range dst {
+			dst[i] = float32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	case I32:
+		for i := range dst {
+			dst[i] = float32(int32(binary.LittleEndian.Uint32(src[4*i:])))
+		}
+	case U32:
+		for i := range dst {
+			dst[i] = float32(binary.LittleEndian.Uint32(src[4*i:]))
+		}
+	case I64:
+		for i := range dst {
+			dst[i] = float32(int64(binary.LittleEndian.Uint64(src[8*i:])))
+		}
+	case U64:
+		for i := range dst {
+			dst[i] = float32(binary.LittleEndian.Uint64(src[8*i:]))
+		}
+	default:
+		c := codec(dt)
+		if c.Decode == nil {
+			return fmt.Errorf("decoding %v: no codec: %w", dt, ErrUnsupported)
+		}
+		return c.Decode(dst, src)
+	}
+	return nil
+}
+
+// FromFloat32 encodes src as type dt into dst (exactly the elements' size).
+// Floats round to nearest even; integers truncate toward zero and saturate,
+// NaN giving 0; BOOL is 1 for any non-zero value.
+func FromFloat32(dst []byte, src []float32, dt DType) error {
+	want, err := dt.RowBytes(int64(len(src)))
+	if err != nil {
+		return err
+	}
+	if int64(len(dst)) != want {
+		return fmt.Errorf("encoding %d %v elements: have %d bytes, want %d: %w", len(src), dt, len(dst), want, ErrShape)
+	}
+	switch dt {
+	case F32:
+		for i, v := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+		}
+	case F16:
+		putUint16(dst, len(src), func(off int, u []uint16) { half.F32ToF16(u, src[off:off+len(u)]) })
+	case BF16:
+		putUint16(dst, len(src), func(off int, u []uint16) { half.F32ToBF16(u, src[off:off+len(u)]) })
+	case F8_E4M3:
+		half.F32ToF8E4M3(dst, src)
+	case F8_E5M2:
+		half.F32ToF8E5M2(dst, src)
+	case F64:
+		for i, v := range src {
+			binary.LittleEndian.PutUint64(dst[8*i:], math.Float64bits(float64(v)))
+		}
+	case BOOL:
+		for i, v := range src {
+			dst[i] = 0
+			if v != 0 {
+				dst[i] = 1
+			}
+		}
+	case I8:
+		for i, v := range src {
+			dst[i] = uint8(int8(saturate(v, math.MinInt8, math.MaxInt8)))
+		}
+	case U8:
+		for i, v := range src {
+			dst[i] = uint8(saturate(v, 0, math.MaxUint8))
+		}
+	case I16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(int16(saturate(v, math.MinInt16, math.MaxInt16))))
+		}
+	case U16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(saturate(v, 0, math.MaxUint16)))
+		}
+	case I32:
+		for i, v := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(int32(saturate(v, math.MinInt32, math.MaxInt32))))
+		}
+	case U32:
+		for i, v := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(saturate(v, 0, math.MaxUint32)))
+		}
+	case I64:
+		for i, v := range src {
+			binary.LittleEndian.PutUint64(dst[8*i:], uint64(int64(saturate(v, math.MinInt64, math.MaxInt64))))
+		}
+	case U64:
+		for i, v := range src {
+			binary.LittleEndian.PutUint64(dst[8*i:], uint64(saturate(v, 0, math.MaxUint64)))
+		}
+	default:
+		c := codec(dt)
+		if c.Encode == nil {
+			return fmt.Errorf("encoding %v: no quantizer: %w", dt, ErrUnsupported)
+		}
+		return c.Encode(dst, src)
+	}
+	return nil
+}
+
+// saturate truncates v toward zero and clamps it to [lo, hi]; NaN gives 0.
+func saturate(v float32, lo, hi float64) float64 {
+	f := math.Trunc(float64(v))
+	switch {
+	case f != f:
+		return 0
+	case f < lo:
+		return lo
+	case f >= hi:
+		return hi
+	}
+	return f
+}
+
+// forUint16 calls fn over src viewed as little-endian uint16s, in place
+// when src is aligned, otherwise through a bounded scratch buffer.
+func forUint16(src []byte, fn func(off int, u []uint16)) {
+	n := len(src) / 2
+	if n == 0 {
+		return
+	}
+	if uintptr(unsafe.Pointer(&src[0]))%2 == 0 && littleEndian {
+		fn(0, unsafe.Slice((*uint16)(unsafe.Pointer(&src[0])), n))
+		return
+	}
+	var tmp [chunk]uint16
+	for off := 0; off < n; off += chunk {
+		m := min(chunk, n-off)
+		for i := range m {
+			tmp[i] = binary.LittleEndian.Uint16(src[2*(off+i):])
+		}
+		fn(off, tmp[:m])
+	}
+}
+
+// putUint16 lets fn fill n uint16s that end up little-endian in dst.
+func putUint16(dst []byte, n int, fn func(off int, u []uint16)) {
+	if n == 0 {
+		return
+	}
+	if uintptr(unsafe.Pointer(&dst[0]))%2 == 0 && littleEndian {
+		fn(0, unsafe.Slice((*uint16)(unsafe.Pointer(&dst[0])), n))
+		return
+	}
+	var tmp [chunk]uint16
+	for off := 0; off < n; off += chunk {
+		m := min(chunk, n-off)
+		fn(off, tmp[:m])
+		for i := range m {
+			binary.LittleEndian.PutUint16(dst[2*(off+i):], tmp[i])
+		}
+	}
+}
+
+// littleEndian reports the host byte order.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// ToFloat64 decodes like ToFloat32 but keeps F64 and 64-bit integers at
+// full precision (for comparisons).
+func ToFloat64(dst []float64, src []byte, dt DType) error {
+	want, err := dt.RowBytes(int64(len(dst)))
+	if err != nil {
+		return err
+	}
+	if int64(len(src)) != want {
+		return fmt.Errorf("decoding %d %v elements: have %d bytes, want %d: %w", len(dst), dt, len(src), want, ErrShape)
+	}
+	switch dt {
+	case F64:
+		for i := range dst {
+			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:]))
+		}
+		return nil
+	case I64:
+		for i := range dst {
+			dst[i] = float64(int64(binary.LittleEndian.Uint64(src[8*i:])))
+		}
+		return nil
+	case U64:
+		for i := range dst {
+			dst[i] = float64(binary.LittleEndian.Uint64(src[8*i:]))
+		}
+		return nil
+	case I32:
+		for i := range dst {
+			dst[i] = float64(int32(binary.LittleEndian.Uint32(src[4*i:])))
+		}
+		return nil
+	case U32:
+		for i := range dst {
+			dst[i] = float64(binary.LittleEndian.Uint32(src[4*i:]))
+		}
+		return nil
+	}
+	// Everything else is exact in float32: decode in block-aligned pieces.
+	step := int64(dt.BlockSize()) * 1024
+	tmp := make([]float32, min(int64(len(dst)), step))
+	bytesPerStep, _ := dt.RowBytes(step)
+	for off := int64(0); off < int64(len(dst)); off += step {
+		m := min(step, int64(len(dst))-off)
+		nb, _ := dt.RowBytes(m)
+		b0 := off / step * bytesPerStep
+		if err := ToFloat32(tmp[:m], src[b0:b0+nb], dt); err != nil {
+			return err
+		}
+		for i, v := range tmp[:m] {
+			dst[off+int64(i)] = float64(v)
+		}
+	}
+	return nil
+}

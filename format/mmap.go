@@ -1,0 +1,63 @@
+package format
+
+import (
+	"fmt"
+	"os"
+)
+
+// Mapping is a read-only view of a whole file, memory-mapped where the
+// platform allows (so opening a file reads none of its data) and read into
+// memory elsewhere.
+type Mapping struct {
+	data   []byte
+	unmap  func([]byte) error
+	closed bool
+}
+
+// MapFile maps the file at path read-only and records it as an input (see
+// MarkInput).
+func MapFile(path string) (*Mapping, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, notFound(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory: %w", path, ErrFormat)
+	}
+	size := st.Size()
+	if size != int64(int(size)) {
+		return nil, fmt.Errorf("%s: %d bytes do not fit in memory: %w", path, size, ErrUnsupported)
+	}
+	MarkInput(path)
+	if size == 0 {
+		return &Mapping{data: []byte{}}, nil
+	}
+	data, unmap, err := mapFile(f, int(size))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Mapping{data: data, unmap: unmap}, nil
+}
+
+// Bytes returns the file's contents. The slice is invalid after Close and
+// must not be modified.
+func (m *Mapping) Bytes() []byte { return m.data }
+
+// Close unmaps the file. It is safe to call more than once.
+func (m *Mapping) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	data := m.data
+	m.data = nil
+	if m.unmap != nil {
+		return m.unmap(data)
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+//go:build !unix
+
+package format
+
+import (
+	"io"
+	"os"
+)
+
+// mapFile reads the whole file where mmap is not available.
+func mapFile(f *os.File, size int) ([]byte, func([]byte) error, error) {
+	data := make([]byte, size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, nil, err
+	}
+	return data, nil, nil
+}
