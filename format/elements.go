@@ -171,35 +171,35 @@ func FromFloat32(dst []byte, src []float32, dt DType) error {
 		}
 	case I8:
 		for i, v := range src {
-			dst[i] = uint8(int8(saturate(v, math.MinInt8, math.MaxInt8)))
+			dst[i] = uint8(satInt(v, 8))
 		}
 	case U8:
 		for i, v := range src {
-			dst[i] = uint8(saturate(v, 0, math.MaxUint8))
+			dst[i] = uint8(satUint(v, 8))
 		}
 	case I16:
 		for i, v := range src {
-			binary.LittleEndian.PutUint16(dst[2*i:], uint16(int16(saturate(v, math.MinInt16, math.MaxInt16))))
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(satInt(v, 16)))
 		}
 	case U16:
 		for i, v := range src {
-			binary.LittleEndian.PutUint16(dst[2*i:], uint16(saturate(v, 0, math.MaxUint16)))
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(satUint(v, 16)))
 		}
 	case I32:
 		for i, v := range src {
-			binary.LittleEndian.PutUint32(dst[4*i:], uint32(int32(saturate(v, math.MinInt32, math.MaxInt32))))
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(satInt(v, 32)))
 		}
 	case U32:
 		for i, v := range src {
-			binary.LittleEndian.PutUint32(dst[4*i:], uint32(saturate(v, 0, math.MaxUint32)))
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(satUint(v, 32)))
 		}
 	case I64:
 		for i, v := range src {
-			binary.LittleEndian.PutUint64(dst[8*i:], uint64(int64(saturate(v, math.MinInt64, math.MaxInt64))))
+			binary.LittleEndian.PutUint64(dst[8*i:], uint64(satInt(v, 64)))
 		}
 	case U64:
 		for i, v := range src {
-			binary.LittleEndian.PutUint64(dst[8*i:], uint64(saturate(v, 0, math.MaxUint64)))
+			binary.LittleEndian.PutUint64(dst[8*i:], satUint(v, 64))
 		}
 	default:
 		c := codec(dt)
@@ -211,18 +211,34 @@ func FromFloat32(dst []byte, src []float32, dt DType) error {
 	return nil
 }
 
-// saturate truncates v toward zero and clamps it to [lo, hi]; NaN gives 0.
-func saturate(v float32, lo, hi float64) float64 {
+// satInt truncates v toward zero and clamps it to a signed integer of the
+// given width; NaN gives 0.
+func satInt(v float32, bits uint) int64 {
 	f := math.Trunc(float64(v))
+	lim := math.Ldexp(1, int(bits)-1) // 2^(bits-1), exact in float64
 	switch {
 	case f != f:
 		return 0
-	case f < lo:
-		return lo
-	case f >= hi:
-		return hi
+	case f >= lim:
+		return int64(uint64(1)<<(bits-1) - 1)
+	case f < -lim:
+		return -int64(uint64(1) << (bits - 1))
 	}
-	return f
+	return int64(f)
+}
+
+// satUint truncates v toward zero and clamps it to an unsigned integer of
+// the given width; NaN and negatives give 0.
+func satUint(v float32, bits uint) uint64 {
+	f := math.Trunc(float64(v))
+	lim := math.Ldexp(1, int(bits)) // 2^bits
+	switch {
+	case !(f > 0):
+		return 0
+	case f >= lim:
+		return uint64(1)<<(bits-1)<<1 - 1
+	}
+	return uint64(f)
 }
 
 // forUint16 calls fn over src viewed as little-endian uint16s, in place

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+type inspectOptions struct {
+	json bool
+	hash bool
+}
+
+func newInspectCmd() *cobra.Command {
+	var o inspectOptions
+	cmd := &cobra.Command{
+		Use:   "inspect PATH",
+		Short: "Show a checkpoint's format, metadata and tensors",
+		Long: `Inspect a safetensors file, a sharded safetensors directory or a GGUF file:
+its format, version, alignment, metadata and every tensor (name, dtype,
+row-major shape outermost first, file offset, size). --hash adds the sha256
+of each tensor's raw bytes (as llama-gguf-hash --sha256 computes it).`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd.OutOrStdout(), args[0], o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print one JSON object")
+	cmd.Flags().BoolVar(&o.hash, "hash", false, "add the sha256 of every tensor's data")
+	return cmd
+}
+
+// inspectTensor is one tensor of `inspect --json`.
+type inspectTensor struct {
+	Name   string  `json:"name"`
+	DType  string  `json:"dtype"`
+	Shape  []int64 `json:"shape"`
+	Offset int64   `json:"offset"`
+	NBytes int64   `json:"nbytes"`
+	SHA256 string  `json:"sha256,omitempty"`
+}
+
+// inspectReport is the whole of `inspect --json`.
+type inspectReport struct {
+	Path      string          `json:"path"`
+	Format    string          `json:"format"`
+	Version   int             `json:"version"`
+	Alignment int             `json:"alignment,omitempty"`
+	Metadata  map[string]any  `json:"metadata"`
+	Tensors   []inspectTensor `json:"tensors"`
+}
+
+func runInspect(w io.Writer, path string, o inspectOptions) error {
+	src, err := format.Open(path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rep := inspectReport{Path: path, Format: src.Format(), Metadata: map[string]any{}}
+	hdr, _ := src.(format.Header)
+	if hdr != nil {
+		rep.Version, rep.Alignment = hdr.Version(), hdr.Alignment()
+	}
+	for _, kv := range src.Metadata() {
+		rep.Metadata[kv.Key] = jsonValue(kv.Value)
+	}
+	rep.Tensors = []inspectTensor{}
+	for _, t := range src.Tensors() {
+		it := inspectTensor{Name: t.Name, DType: t.DType.String(), Shape: t.Shape}
+		if it.Shape == nil {
+			it.Shape = []int64{}
+		}
+		it.NBytes, err = t.NumBytes()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if hdr != nil {
+			it.Offset, _ = hdr.TensorOffset(t.Name)
+		}
+		if o.hash {
+			data, err := src.TensorData(t.Name)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			it.SHA256 = hex.EncodeToString(sum[:])
+		}
+		rep.Tensors = append(rep.Tensors, it)
+	}
+	if o.json {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rep)
+	}
+	return printInspect(w, rep, src.Metadata())
+}
+
+// maxTextArray is the longest array inspect prints whole in text mode.
+const maxTextArray = 64
+
+func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
+	fmt.Fprintf(w, "%s: %s", rep.Path, rep.Format)
+	if rep.Version != 0 {
+		fmt.Fprintf(w, " v%d", rep.Version)
+	}
+	if rep.Alignment != 0 {
+		fmt.Fprintf(w, ", alignment %d", rep.Alignment)
+	}
+	fmt.Fprintf(w, "\nmetadata: %d keys\n", len(md))
+	for _, kv := range md {
+		fmt.Fprintf(w, "  %s = %s\n", kv.Key, textValue(kv.Value))
+	}
+	var total int64
+	for _, t := range rep.Tensors {
+		total += t.NBytes
+	}
+	fmt.Fprintf(w, "tensors: %d, %d bytes\n", len(rep.Tensors), total)
+	for _, t := range rep.Tensors {
+		dims := make([]string, len(t.Shape))
+		for i, d := range t.Shape {
+			dims[i] = fmt.Sprint(d)
+		}
+		fmt.Fprintf(w, "  %-48s %-7s [%s] offset %d, %d bytes", t.Name, t.DType, strings.Join(dims, ", "), t.Offset, t.NBytes)
+		if t.SHA256 != "" {
+			fmt.Fprintf(w, " sha256 %s", t.SHA256)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// textValue formats a metadata value for the terminal, summarising long
+// arrays.
+func textValue(v any) string {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice {
+		if s, ok := v.(string); ok {
+			return fmt.Sprintf("%q", s)
+		}
+		return fmt.Sprint(v)
+	}
+	n := rv.Len()
+	show := min(n, maxTextArray)
+	if n > maxTextArray {
+		show = 8
+	}
+	parts := make([]string, show)
+	for i := range show {
+		parts[i] = textValue(rv.Index(i).Interface())
+	}
+	s := "[" + strings.Join(parts, ", ")
+	if show < n {
+		s += fmt.Sprintf(", ... (%d %s elements)", n, rv.Type().Elem())
+	}
+	return s + "]"
+}
+
+// jsonValue makes a metadata value encodable as JSON: byte arrays as
+// numbers (not base64), non-finite floats as strings.
+func jsonValue(v any) any {
+	switch x := v.(type) {
+	case float32:
+		return jsonFloat(float64(x))
+	case float64:
+		return jsonFloat(x)
+	case string, bool:
+		return x
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice {
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = jsonValue(rv.Index(i).Interface())
+		}
+		return out
+	}
+	return v
+}
+
+func jsonFloat(f float64) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Sprint(f)
+	}
+	return f
+}

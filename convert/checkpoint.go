@@ -1,0 +1,159 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// Options control Checkpoint.
+type Options struct {
+	// Format is the output container ("gguf" or "safetensors"); empty means
+	// guess from the output's extension.
+	Format string
+	// DType, when valid, is the element type floating-point tensors are cast
+	// to (see CastTarget for which tensors take it).
+	DType format.DType
+	// Force replaces an existing output (never an input).
+	Force bool
+	// Progress, if set, is called after each tensor is written.
+	Progress func(done, total int, name string)
+}
+
+// OutputFormat returns the container for path: opt if set, else by
+// extension (.gguf, .safetensors).
+func OutputFormat(path, opt string) (string, error) {
+	if opt != "" {
+		return strings.ToLower(opt), nil
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".gguf":
+		return "gguf", nil
+	case ".safetensors":
+		return "safetensors", nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the output format from the extension; use --to gguf|safetensors: %w", path, format.ErrUnsupported)
+}
+
+// CastTarget returns the dtype tensor t is written as when converting to
+// container outFormat with the requested dtype want (Invalid: keep).
+//   - Integer tensors are never cast.
+//   - Block-quantized tensors are dequantized (to want, or F32) when the
+//     container cannot hold them.
+//   - In GGUF output, 1-D tensors (norms, biases) stay F32, as llama.cpp's
+//     converters keep them.
+func CastTarget(t format.TensorInfo, outFormat string, want format.DType) format.DType {
+	dt := t.DType
+	switch {
+	case dt.IsInt():
+		return dt
+	case dt.IsBlock() && outFormat == "safetensors":
+		if want.Valid() && want.InSafetensors() && !want.IsInt() {
+			return want
+		}
+		return format.F32
+	case !want.Valid():
+		return dt
+	case outFormat == "gguf" && len(t.Shape) <= 1 && !want.IsBlock():
+		if dt == format.F32 {
+			return dt
+		}
+		return format.F32
+	}
+	return want
+}
+
+// Checkpoint writes src to out in another container and/or element type,
+// one tensor at a time. ctx is checked between tensors; on cancellation or
+// any error no output file is left.
+func Checkpoint(ctx context.Context, src format.Source, out string, opt Options) error {
+	outFormat, err := OutputFormat(out, opt.Format)
+	if err != nil {
+		return err
+	}
+	infos := src.Tensors()
+	plan := make([]format.TensorInfo, len(infos))
+	for i, t := range infos {
+		plan[i] = t
+		plan[i].DType = CastTarget(t, outFormat, opt.DType)
+		if plan[i].DType.IsBlock() && !format.CanEncode(plan[i].DType) {
+			return fmt.Errorf("tensor %q: cannot write %v: %w", t.Name, plan[i].DType, format.ErrUnsupported)
+		}
+	}
+	md := ContainerMetadata(src, outFormat)
+	sink, err := format.Create(outFormat, out, plan, md, format.CreateOptions{Force: opt.Force})
+	if err != nil {
+		return err
+	}
+	for i, t := range infos {
+		if err := ctx.Err(); err != nil {
+			sink.Abort()
+			return fmt.Errorf("%s: %w", out, err)
+		}
+		data, err := src.TensorData(t.Name)
+		if err == nil {
+			data, err = Cast(data, t, plan[i].DType)
+		}
+		if err == nil {
+			err = sink.WriteTensor(t.Name, data)
+		}
+		if err != nil {
+			sink.Abort()
+			return err
+		}
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(infos), t.Name)
+		}
+	}
+	return sink.Close()
+}
+
+// Cast returns t's raw bytes re-encoded as dtype to (data itself when the
+// type does not change).
+func Cast(data []byte, t format.TensorInfo, to format.DType) ([]byte, error) {
+	if t.DType == to {
+		return data, nil
+	}
+	n, err := t.NumElements()
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]float32, n)
+	if err := format.ToFloat32(vals, data, t.DType); err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	outInfo := format.TensorInfo{Name: t.Name, DType: to, Shape: t.Shape}
+	size, err := outInfo.NumBytes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, size)
+	if err := format.FromFloat32(out, vals, to); err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+// ContainerMetadata carries src's metadata into a container of outFormat:
+// typed metadata goes to GGUF as it is; safetensors keeps string values
+// only (its __metadata__ is a string map) and gets "format": "pt" as the
+// Hugging Face writers set it.
+func ContainerMetadata(src format.Source, outFormat string) format.Metadata {
+	md := src.Metadata().Clone()
+	if outFormat != "safetensors" {
+		return md
+	}
+	var out format.Metadata
+	for _, kv := range md {
+		if s, ok := kv.Value.(string); ok {
+			out = append(out, format.KV{Key: kv.Key, Value: s})
+		}
+	}
+	if _, ok := out.Get("format"); !ok {
+		out = append(format.Metadata{{Key: "format", Value: "pt"}}, out...)
+	}
+	return out
+}
