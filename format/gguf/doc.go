@@ -1,0 +1,34 @@
+// Package gguf reads and writes GGUF files, the container of llama.cpp and
+// ggml, versions 2 and 3 (little-endian).
+//
+// A Reader is a format.Source: it lists every tensor with its shape in
+// lorakit's row-major order (GGUF's ne list reversed) and hands out each
+// tensor's raw bytes, zero-copy from a memory map when opened with Open.
+// Metadata keeps GGUF's value types as Go types (see format.Metadata and
+// the table below). Every count, length and offset in a file is checked
+// against the bytes left before anything is allocated, mirroring what
+// ggml's gguf.cpp enforces, and every failure wraps a format sentinel.
+//
+// A Writer is a format.Sink: it is planned with all tensor infos and the
+// metadata, writes the header at once, then streams tensor data in the
+// declared order with the layout llama.cpp and gguf-py produce (version 3,
+// data section aligned to general.alignment or 32, every tensor padded with
+// zeros to the alignment), so that reading a file written by those tools and
+// writing it back reproduces it byte for byte.
+//
+// GGUF value types and their Go types, both ways:
+//
+//	UINT8 uint8     INT8 int8     UINT16 uint16   INT16 int16
+//	UINT32 uint32   INT32 int32   UINT64 uint64   INT64 int64
+//	FLOAT32 float32 FLOAT64 float64 BOOL bool     STRING string
+//	ARRAY of a scalar type: the typed slice ([]uint32, []string, []float32, ...)
+//	ARRAY of arrays: []any whose elements are such slices (or []any again)
+//
+// The Writer accepts exactly these Go types and rejects others (int, uint,
+// float64 where llama.cpp wants float32 is the caller's choice); SetCount,
+// SetFloat32 and SetTokenID store values with the types llama.cpp's loader
+// insists on.
+//
+// Block (quantized) tensors are carried as raw bytes here; their codecs live
+// in format/gguf/quant.
+package gguf
