@@ -1,0 +1,31 @@
+// Package quant implements ggml's block codecs: the dequantizers of the
+// legacy (Q4_0 … Q8_1), K-quant (Q2_K … Q8_K) and IQ4_NL block types, and
+// their reference quantizers (ggml's quantize_row_*_ref family, without an
+// importance matrix), bit for bit.
+//
+// Bit-exactness rests on three rules that every file here follows:
+//
+//   - Arithmetic is float32, in the operation order of ggml-quants.c, and
+//     never fused: every product that feeds a sum is wrapped in an explicit
+//     float32(...) conversion, which the Go specification says prevents
+//     fusion on every GOARCH (libggml-base is built without FMA).
+//   - Rounding is ggml's: nearest_int (round half to even through the
+//     1.5·2²³ trick, K-quants and IQ4_NL), roundf (half away from zero,
+//     Q8_0/Q8_1) and C's truncating float-to-int casts (legacy types), all
+//     emulated with their x86-64 behaviour even for out-of-range values.
+//   - Scales are stored as IEEE binary16 rounded to nearest even, as
+//     GGML_FP32_TO_FP16 does (Q8_K keeps a float32 scale).
+//
+// Layouts (bytes per block / values per block):
+//
+//	Q4_0 18/32  Q4_1 20/32  Q5_0 22/32  Q5_1 24/32  Q8_0 34/32  Q8_1 36/32
+//	Q2_K 84/256 Q3_K 110/256 Q4_K 144/256 Q5_K 176/256 Q6_K 210/256
+//	Q8_K 292/256 IQ4_NL 18/32
+//
+// Quantize refuses NaN and ±Inf inputs with an error wrapping ErrNonFinite
+// (itself wrapping format.ErrFormat) instead of writing a block that would
+// decode to garbage. Types without a codec give an error wrapping
+// format.ErrUnsupported. The package registers every codec with
+// format.RegisterBlockCodec in its init, so importing it (even as _) makes
+// format.ToFloat32 and format.FromFloat32 work for block types.
+package quant

@@ -1,0 +1,155 @@
+package quant
+
+import "encoding/binary"
+
+// The legacy 32-value types. Each quantizer is ggml's quantize_row_*_ref for
+// one block, each dequantizer its dequantize_row_* for one block.
+//
+//	Q4_0 d:f16 qs[16]          x = (q-8)·d       q = min(15, (int8)(x/d + 8.5)),  d = max/-8
+//	Q4_1 d,m:f16 qs[16]        x = q·d + m       q = min(15, (int8)((x-m)/d + 0.5)), d = (max-min)/15
+//	Q5_0 d:f16 qh:u32 qs[16]   x = (q-16)·d      q = min(31, (int8)(x/d + 16.5)), d = max/-16
+//	Q5_1 d,m:f16 qh:u32 qs[16] x = q·d + m       q = (uint8)((x-m)/d + 0.5),      d = (max-min)/31
+//
+// qs[j] holds value j in its low nibble and value j+16 in its high nibble;
+// bit j of qh is the fifth bit of value j.
+
+// signedMax returns the value of largest magnitude (the first one on ties).
+func signedMax(x []float32) float32 {
+	var amax, max float32
+	for _, v := range x {
+		if a := abs(v); amax < a {
+			amax, max = a, v
+		}
+	}
+	return max
+}
+
+// minMax returns the smallest and largest values (FLT_MAX-seeded, as ggml).
+func minMax(x []float32) (lo, hi float32) {
+	lo, hi = 3.4028234663852886e38, -3.4028234663852886e38
+	for _, v := range x {
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	return lo, hi
+}
+
+// inverse is ggml's `d ? 1.0f/d : 0.0f`.
+func inverse(d float32) float32 {
+	if d != 0 {
+		return 1 / d
+	}
+	return 0
+}
+
+// quantizeQ4_0 packs x (32) into b (18).
+func quantizeQ4_0(b []byte, x []float32) {
+	d := signedMax(x) / -8
+	id := inverse(d)
+	putF16(b, d)
+	for j := range 16 {
+		x0 := float32(x[j] * id)
+		x1 := float32(x[j+16] * id)
+		q0 := uint8(min(15, int32(int8(cInt(x0+8.5)))))
+		q1 := uint8(min(15, int32(int8(cInt(x1+8.5)))))
+		b[2+j] = q0 | q1<<4
+	}
+}
+
+func dequantizeQ4_0(y []float32, b []byte) {
+	d := f32(b)
+	for j := range 16 {
+		q := b[2+j]
+		y[j] = float32(int32(q&0xF)-8) * d
+		y[j+16] = float32(int32(q>>4)-8) * d
+	}
+}
+
+// quantizeQ4_1 packs x (32) into b (20).
+func quantizeQ4_1(b []byte, x []float32) {
+	lo, hi := minMax(x)
+	d := (hi - lo) / 15
+	id := inverse(d)
+	putF16(b, d)
+	putF16(b[2:], lo)
+	for j := range 16 {
+		x0 := float32((x[j] - lo) * id)
+		x1 := float32((x[j+16] - lo) * id)
+		q0 := uint8(min(15, int32(int8(cInt(x0+0.5)))))
+		q1 := uint8(min(15, int32(int8(cInt(x1+0.5)))))
+		b[4+j] = q0 | q1<<4
+	}
+}
+
+func dequantizeQ4_1(y []float32, b []byte) {
+	d, m := f32(b), f32(b[2:])
+	for j := range 16 {
+		q := b[4+j]
+		y[j] = float32(float32(q&0xF)*d) + m
+		y[j+16] = float32(float32(q>>4)*d) + m
+	}
+}
+
+// quantizeQ5_0 packs x (32) into b (22).
+func quantizeQ5_0(b []byte, x []float32) {
+	d := signedMax(x) / -16
+	id := inverse(d)
+	putF16(b, d)
+	var qh uint32
+	for j := range 16 {
+		x0 := float32(x[j] * id)
+		x1 := float32(x[j+16] * id)
+		q0 := uint8(min(31, int32(int8(cInt(x0+16.5)))))
+		q1 := uint8(min(31, int32(int8(cInt(x1+16.5)))))
+		b[6+j] = q0&0xF | (q1&0xF)<<4
+		qh |= uint32(q0&0x10)>>4<<j | uint32(q1&0x10)>>4<<(j+16)
+	}
+	binary.LittleEndian.PutUint32(b[2:], qh)
+}
+
+func dequantizeQ5_0(y []float32, b []byte) {
+	d := f32(b)
+	qh := binary.LittleEndian.Uint32(b[2:])
+	for j := range 16 {
+		q := b[6+j]
+		h0 := int32(qh>>j<<4) & 0x10
+		h1 := int32(qh>>(j+12)) & 0x10
+		y[j] = float32((int32(q&0xF)|h0)-16) * d
+		y[j+16] = float32((int32(q>>4)|h1)-16) * d
+	}
+}
+
+// quantizeQ5_1 packs x (32) into b (24).
+func quantizeQ5_1(b []byte, x []float32) {
+	lo, hi := minMax(x)
+	d := (hi - lo) / 31
+	id := inverse(d)
+	putF16(b, d)
+	putF16(b[2:], lo)
+	var qh uint32
+	for j := range 16 {
+		x0 := float32((x[j] - lo) * id)
+		x1 := float32((x[j+16] - lo) * id)
+		q0 := uint8(cInt(x0 + 0.5))
+		q1 := uint8(cInt(x1 + 0.5))
+		b[8+j] = q0&0xF | (q1&0xF)<<4
+		qh |= uint32(q0&0x10)>>4<<j | uint32(q1&0x10)>>4<<(j+16)
+	}
+	binary.LittleEndian.PutUint32(b[4:], qh)
+}
+
+func dequantizeQ5_1(y []float32, b []byte) {
+	d, m := f32(b), f32(b[2:])
+	qh := binary.LittleEndian.Uint32(b[4:])
+	for j := range 16 {
+		q := b[8+j]
+		h0 := uint32(qh>>j<<4) & 0x10
+		h1 := uint32(qh>>(j+12)) & 0x10
+		y[j] = float32(float32(uint32(q&0xF)|h0)*d) + m
+		y[j+16] = float32(float32(uint32(q>>4)|h1)*d) + m
+	}
+}

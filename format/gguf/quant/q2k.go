@@ -1,0 +1,93 @@
+package quant
+
+// Q2_K: 256 values in 16 groups of 16, 84 bytes:
+//
+//	scales[16] (low nibble: scale code, high nibble: min code), qs[64], d:f16, dmin:f16
+//	x = d·(sc&15)·q - dmin·(sc>>4),  q in [0, 3]
+//
+// qs packs four 32-value runs of each 128-value half into the four 2-bit
+// fields of one byte (value l, l+32, l+64, l+96 at bits 0, 2, 4, 6).
+
+// quantizeQ2_K is quantize_row_q2_K_ref for one block: x (256) -> b (84).
+func quantizeQ2_K(b []byte, x []float32) {
+	var (
+		L              [256]uint8
+		aux            [16]uint8
+		weights        [16]float32
+		scales, mins   [16]float32
+		maxScale, maxM float32
+	)
+	for j := range 16 {
+		xs := x[16*j : 16*j+16]
+		for l, v := range xs {
+			weights[l] = abs(v)
+		}
+		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], 3, L[16*j:16*j+16], aux[:], -0.5, 0.1, 15, true)
+		maxScale = max(maxScale, scales[j])
+		maxM = max(maxM, mins[j])
+	}
+	sc := b[:16]
+	if maxScale > 0 {
+		iscale := 15 / maxScale
+		for j := range 16 {
+			sc[j] = uint8(nearestInt(float32(iscale * scales[j])))
+		}
+		putF16(b[80:], maxScale/15)
+	} else {
+		clear(sc)
+		putF16(b[80:], 0)
+	}
+	if maxM > 0 {
+		iscale := 15 / maxM
+		for j := range 16 {
+			sc[j] |= uint8(nearestInt(float32(iscale*mins[j])) << 4)
+		}
+		putF16(b[82:], maxM/15)
+	} else {
+		putF16(b[82:], 0)
+	}
+	dAll, mAll := f32(b[80:]), f32(b[82:])
+	for j := range 16 {
+		d := dAll * float32(sc[j]&0xF)
+		if d == 0 {
+			continue
+		}
+		dm := mAll * float32(sc[j]>>4)
+		for ii, v := range x[16*j : 16*j+16] {
+			L[16*j+ii] = uint8(max(0, min(3, nearestInt((v+dm)/d))))
+		}
+	}
+	pack2(b[16:80], L[:])
+}
+
+// pack2 stores 2-bit levels L (256) into qs (64): per 128-value half h,
+// qs[32h+l] = L[l] | L[l+32]<<2 | L[l+64]<<4 | L[l+96]<<6 (offsets within h).
+func pack2(qs []byte, L []uint8) {
+	for h := range 2 {
+		Lh := L[128*h : 128*h+128]
+		for l := range 32 {
+			qs[32*h+l] = Lh[l] | Lh[l+32]<<2 | Lh[l+64]<<4 | Lh[l+96]<<6
+		}
+	}
+}
+
+// dequantizeQ2_K is dequantize_row_q2_K for one block: b (84) -> y (256).
+func dequantizeQ2_K(y []float32, b []byte) {
+	d, dmin := f32(b[80:]), f32(b[82:])
+	sc := b[:16]
+	for h := range 2 {
+		q := b[16+32*h : 16+32*h+32]
+		for j := range 4 {
+			shift := 2 * j
+			for half := range 2 {
+				s := sc[8*h+2*j+half]
+				dl := d * float32(s&0xF)
+				ml := dmin * float32(s>>4)
+				out := y[128*h+32*j+16*half:]
+				for l := range 16 {
+					out[l] = float32(dl*float32((q[16*half+l]>>shift)&3)) - ml
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package quant
+
+// Q6_K: 256 values in 16 groups of 16, 210 bytes:
+//
+//	ql[128] qh[64] scales:int8[16] d:f16
+//	x = d·sc·(q-32),  q in [0, 63]
+//
+// Per 128-value half h (ql[64h:], qh[32h:]) and l < 32: ql[l] holds the low
+// nibbles of values l (low) and l+64 (high), ql[l+32] those of l+32 and
+// l+96, and qh[l] the top two bits of l, l+32, l+64, l+96 at bits 0, 2, 4, 6.
+
+// quantizeQ6_K is quantize_row_q6_K_ref for one block: x (256) -> b (210).
+func quantizeQ6_K(b []byte, x []float32) {
+	var (
+		L                  [256]int8
+		scales             [16]float32
+		maxScale, maxAbsSc float32
+	)
+	for ib := range 16 {
+		s := makeQXQuants(x[16*ib:16*ib+16], 32, L[16*ib:16*ib+16])
+		scales[ib] = s
+		if a := abs(s); a > maxAbsSc {
+			maxAbsSc, maxScale = a, s
+		}
+	}
+	if maxAbsSc < groupMaxEps {
+		clear(b[:210])
+		putF16(b[208:], 0)
+		return
+	}
+	iscale := -128 / maxScale
+	putF16(b[208:], 1/iscale)
+	sc := b[192:208]
+	for ib := range 16 {
+		sc[ib] = uint8(int8(min(127, nearestInt(float32(iscale*scales[ib])))))
+	}
+	dAll := f32(b[208:])
+	for j := range 16 {
+		d := dAll * float32(int8(sc[j]))
+		if d == 0 {
+			continue
+		}
+		for ii, v := range x[16*j : 16*j+16] {
+			L[16*j+ii] = int8(max(-32, min(31, nearestInt(v/d))) + 32)
+		}
+	}
+	for h := range 2 {
+		ql, qh := b[64*h:64*h+64], b[128+32*h:128+32*h+32]
+		Lh := L[128*h : 128*h+128]
+		for l := range 32 {
+			q1, q2, q3, q4 := uint8(Lh[l]), uint8(Lh[l+32]), uint8(Lh[l+64]), uint8(Lh[l+96])
+			ql[l] = q1&0xF | (q3&0xF)<<4
+			ql[l+32] = q2&0xF | (q4&0xF)<<4
+			qh[l] = q1>>4 | (q2>>4)<<2 | (q3>>4)<<4 | (q4>>4)<<6
+		}
+	}
+}
+
+// dequantizeQ6_K is dequantize_row_q6_K for one block: b (210) -> y (256).
+func dequantizeQ6_K(y []float32, b []byte) {
+	d := f32(b[208:])
+	for h := range 2 {
+		ql, qh := b[64*h:64*h+64], b[128+32*h:128+32*h+32]
+		sc := b[192+8*h : 192+8*h+8]
+		out := y[128*h : 128*h+128]
+		for l := range 32 {
+			is := l / 16
+			q1 := int32(ql[l]&0xF|(qh[l]>>0&3)<<4) - 32
+			q2 := int32(ql[l+32]&0xF|(qh[l]>>2&3)<<4) - 32
+			q3 := int32(ql[l]>>4|(qh[l]>>4&3)<<4) - 32
+			q4 := int32(ql[l+32]>>4|(qh[l]>>6&3)<<4) - 32
+			out[l] = float32(d*float32(int8(sc[is]))) * float32(q1)
+			out[l+32] = float32(d*float32(int8(sc[is+2]))) * float32(q2)
+			out[l+64] = float32(d*float32(int8(sc[is+4]))) * float32(q3)
+			out[l+96] = float32(d*float32(int8(sc[is+6]))) * float32(q4)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package quant
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// minParallel is the number of values below which the row functions stay
+// on the calling goroutine: starting goroutines costs more than it saves.
+const minParallel = 1 << 15
+
+// QuantizeRows is Quantize for a matrix of rows of rowLen values (src holds
+// len(src)/rowLen rows), spread over runtime.GOMAXPROCS goroutines. rowLen
+// must be a positive multiple of dt's block size, so no block straddles two
+// rows; the bytes are those Quantize writes. On a non-finite value the error
+// names the first one in src order.
+func QuantizeRows(dst []byte, src []float32, rowLen int, dt format.DType) error {
+	c, err := lookup(dt, "quantizer")
+	if err != nil {
+		return err
+	}
+	rowBytes, err := rowShape(len(src), len(dst), rowLen, dt)
+	if err != nil {
+		return err
+	}
+	bad := parallelRows(len(src)/rowLen, len(src), func(r0, r1 int) int {
+		i := c.quantize(dst[r0*rowBytes:r1*rowBytes], src[r0*rowLen:r1*rowLen])
+		if i >= 0 {
+			i += r0 * rowLen
+		}
+		return i
+	})
+	if bad >= 0 {
+		return fmt.Errorf("quant: %v: value %d (row %d) is %v: %w", dt, bad, bad/rowLen, src[bad], ErrNonFinite)
+	}
+	return nil
+}
+
+// DequantizeRows is Dequantize for rows of rowLen values, spread over
+// runtime.GOMAXPROCS goroutines; the result is Dequantize's.
+func DequantizeRows(dst []float32, src []byte, rowLen int, dt format.DType) error {
+	c, err := lookup(dt, "dequantizer")
+	if err != nil {
+		return err
+	}
+	rowBytes, err := rowShape(len(dst), len(src), rowLen, dt)
+	if err != nil {
+		return err
+	}
+	parallelRows(len(dst)/rowLen, len(dst), func(r0, r1 int) int {
+		c.dequantize(dst[r0*rowLen:r1*rowLen], src[r0*rowBytes:r1*rowBytes])
+		return -1
+	})
+	return nil
+}
+
+// rowShape checks that n values in rows of rowLen match nb bytes of dt and
+// returns the bytes per row.
+func rowShape(n, nb, rowLen int, dt format.DType) (int, error) {
+	if rowLen <= 0 || rowLen%dt.BlockSize() != 0 {
+		return 0, fmt.Errorf("quant: row length %d is not a positive multiple of the %v block size %d: %w", rowLen, dt, dt.BlockSize(), format.ErrShape)
+	}
+	if n%rowLen != 0 {
+		return 0, fmt.Errorf("quant: %d values is not a whole number of rows of %d: %w", n, rowLen, format.ErrShape)
+	}
+	if err := checkLengths(n, nb, dt); err != nil {
+		return 0, err
+	}
+	return rowLen / dt.BlockSize() * dt.BlockBytes(), nil
+}
+
+// parallelRows runs fn over contiguous row ranges [r0, r1) covering rows,
+// one range per goroutine, and returns the smallest non-negative result of
+// fn (or -1). Work of fewer than minParallel values runs inline.
+func parallelRows(rows, values int, fn func(r0, r1 int) int) int {
+	workers := min(runtime.GOMAXPROCS(0), rows, max(1, values/minParallel))
+	if workers <= 1 {
+		return fn(0, rows)
+	}
+	res := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		r0, r1 := rows*w/workers, rows*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[w] = fn(r0, r1)
+		}()
+	}
+	wg.Wait()
+	for _, r := range res {
+		if r >= 0 {
+			return r // ranges are in order, so the first hit is the smallest
+		}
+	}
+	return -1
+}
