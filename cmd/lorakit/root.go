@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	// Container formats register themselves with format.Open / format.Create.
 	_ "github.com/lorakit/lorakit/format/gguf"
+	_ "github.com/lorakit/lorakit/format/llama2c"
 	_ "github.com/lorakit/lorakit/format/safetensors"
 )
 
@@ -72,11 +74,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitFail
 }
 
-// isArgsError recognises cobra's own command-line complaints (wrong number
-// of arguments, unknown command), which it returns as plain errors.
+// isArgsError recognises command-line complaints: our positional-argument
+// checks, and cobra's unknown-command error, which it returns as a plain
+// error (so only its text identifies it).
 func isArgsError(err error) bool {
 	var ae argsError
-	return errors.As(err, &ae)
+	return errors.As(err, &ae) || strings.HasPrefix(err.Error(), "unknown command")
 }
 
 // argsError wraps positional-argument validation failures.

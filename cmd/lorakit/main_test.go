@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// shared is ../shared beside the checkout, seen from this directory.
+const shared = "../../../shared"
+
+func sharedPath(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(shared, rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared material absent (%v): skipping", err)
+	}
+	return p
+}
+
+// lorakit runs the command line in-process and returns stdout, stderr and
+// the exit status.
+func lorakit(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// readHashes parses a llama-gguf-hash --sha256 listing: tensor name -> hex.
+func readHashes(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 3 || fields[0] != "sha256" {
+			continue
+		}
+		if i := strings.Index(fields[2], ":"); i >= 0 {
+			m[fields[2][i+1:]] = fields[1]
+		}
+	}
+	return m
+}
+
+func TestInspectHashesMatchLlamaCpp(t *testing.T) {
+	dir := sharedPath(t, "fixtures")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
+	if len(files) == 0 {
+		t.Skip("no fixtures")
+	}
+	for _, f := range files {
+		stem := strings.TrimSuffix(filepath.Base(f), ".gguf")
+		t.Run(stem, func(t *testing.T) {
+			out, errs, code := lorakit(t, "inspect", "--json", "--hash", f)
+			if code != 0 {
+				t.Fatalf("inspect exit %d: %s", code, errs)
+			}
+			var rep inspectReport
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("inspect --json is not one JSON object: %v", err)
+			}
+			if rep.Format != "gguf" || rep.Version != 3 {
+				t.Errorf("format %q v%d, want gguf v3", rep.Format, rep.Version)
+			}
+			want := readHashes(t, filepath.Join(dir, "tensor-sha256", stem+".txt"))
+			if len(want) != len(rep.Tensors) {
+				t.Fatalf("%d tensors, llama-gguf-hash lists %d", len(rep.Tensors), len(want))
+			}
+			for _, ti := range rep.Tensors {
+				if ti.SHA256 != want[ti.Name] {
+					t.Errorf("tensor %s sha256 %s, llama-gguf-hash %s", ti.Name, ti.SHA256, want[ti.Name])
+				}
+			}
+		})
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	f32 := sharedPath(t, "fixtures/gpt2-f32.gguf")
+	f16 := sharedPath(t, "fixtures/gpt2-f16.gguf")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"no args", []string{"inspect"}, exitUsage},
+		{"bad flag", []string{"inspect", "--nope", f32}, exitUsage},
+		{"unknown command", []string{"frobnicate"}, exitUsage},
+		{"missing file", []string{"inspect", "/nonexistent/x.gguf"}, exitFail},
+		{"diff same", []string{"diff", f32, f32}, exitOK},
+		{"diff differs", []string{"diff", f32, f16}, exitFail},
+		{"diff within", []string{"diff", "--atol", "1e-3", f32, f16}, exitOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs, code := lorakit(t, c.args...)
+			if code != c.code {
+				t.Errorf("lorakit %v = exit %d, want %d (stderr %q)", c.args, code, c.code, errs)
+			}
+			if code != exitOK && strings.Count(strings.TrimSpace(errs), "\n") > 1 {
+				t.Errorf("error is more than a line or two: %q", errs)
+			}
+		})
+	}
+}
