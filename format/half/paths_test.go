@@ -1,0 +1,89 @@
+package half
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// codePath is one implementation of the four bulk conversions: the
+// exported functions (whatever this CPU selects), the portable Go code,
+// and, on amd64, each kernel set the CPU can run (paths_amd64_test.go).
+type codePath struct {
+	name      string
+	f32ToF16  func([]uint16, []float32)
+	f16ToF32  func([]float32, []uint16)
+	f32ToBF16 func([]uint16, []float32)
+	bf16ToF32 func([]float32, []uint16)
+}
+
+var (
+	exportedPath = codePath{"exported", F32ToF16, F16ToF32, F32ToBF16, BF16ToF32}
+	genericPath  = codePath{"generic", f32ToF16Generic, f16ToF32Generic, f32ToBF16Generic, bf16ToF32Generic}
+)
+
+// allPaths lists the exported path, the generic one and the arch ones.
+func allPaths() []codePath {
+	return append([]codePath{exportedPath, genericPath}, archPaths()...)
+}
+
+// scanChunk is how many patterns one scan step converts.
+const scanChunk = 1 << 16
+
+// scanUint32 runs check over all 2^32 bit patterns on all cores, chunk by
+// chunk in increasing order within a chunk. newCheck makes one checker per
+// worker (so that each owns its buffers); the scan stops at the first
+// error, which it reports.
+func scanUint32(t *testing.T, newCheck func() func(lo uint32, bits []uint32) error) {
+	t.Helper()
+	const chunks = 1 << 32 / scanChunk
+	var next atomic.Int64
+	var failed atomic.Bool
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			check := newCheck()
+			bits := make([]uint32, scanChunk)
+			for !failed.Load() {
+				c := next.Add(1) - 1
+				if c >= chunks {
+					return
+				}
+				lo := uint32(c) * scanChunk
+				for i := range bits {
+					bits[i] = lo + uint32(i)
+				}
+				if err := check(lo, bits); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					failed.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+}
+
+// mismatch formats the first difference of two equal-length slices of
+// bit patterns, or returns nil.
+func mismatch[T, U comparable](what string, in []U, got, want []T) error {
+	for i := range want {
+		if got[i] != want[i] {
+			return fmt.Errorf("%s(%#x) = %#x, want %#x", what, any(in[i]), any(got[i]), any(want[i]))
+		}
+	}
+	return nil
+}
