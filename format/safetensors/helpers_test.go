@@ -1,0 +1,102 @@
+package safetensors
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// sharedDir returns ../shared (beside the module root) or skips the test.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("module root not found; skipping test that needs ../shared")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("reference material %s is absent; skipping", shared)
+	}
+	return shared
+}
+
+// sharedFile returns a path under ../shared/data, skipping if it is absent.
+func sharedFile(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(sharedDir(t), "data", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s is absent; skipping", p)
+	}
+	return p
+}
+
+// sampleFiles lists the reference sample files.
+func sampleFiles(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(sharedDir(t), "data", "safetensors-samples", "*.safetensors"))
+	if err != nil || len(files) == 0 {
+		t.Skip("no safetensors samples under ../shared/data/safetensors-samples")
+	}
+	return files
+}
+
+// rawFile assembles a file by hand: the 8-byte length, header, data.
+func rawFile(header string, data []byte) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	b = append(b, header...)
+	return append(b, data...)
+}
+
+// writeTemp writes b to a fresh file named name in a temp dir.
+func writeTemp(t testing.TB, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// dirEntries lists the names in dir.
+func dirEntries(t testing.TB, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// copySource writes every tensor of src, in src's order, to w.
+func copySource(t testing.TB, src format.Source, w format.Sink) {
+	t.Helper()
+	for _, ti := range src.Tensors() {
+		data, err := src.TensorData(ti.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteTensor(ti.Name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
