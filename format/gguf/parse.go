@@ -146,8 +146,11 @@ func (r *Reader) readTensorInfos(d *decoder, nTensors int64) error {
 			return r.fail(ctx, err)
 		}
 		n, err := info.NumBytes()
-		if err != nil {
-			return r.fail(ctx, fmt.Errorf("%w: %w", format.ErrFormat, err))
+		if err != nil { // names the tensor already
+			if !errors.Is(err, format.ErrFormat) {
+				err = fmt.Errorf("%w (%w)", err, format.ErrFormat)
+			}
+			return r.fail("", err)
 		}
 		r.index[name] = len(r.infos)
 		r.infos = append(r.infos, info)
