@@ -1,0 +1,89 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchCase is one product benchmarked: C (m,n) = op(A) (m,k) · op(B) (k,n).
+type benchCase struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
+var benchCases = []benchCase{
+	{"NN/768x768x768", false, false, 768, 768, 768},
+	{"NN/768x3072x768", false, false, 768, 3072, 768},
+	{"NN/1024x1024x1024", false, false, 1024, 1024, 1024},
+	// LoRA: merge B·A into a 4096x4096 weight, and the rank-8 down projection.
+	{"NN/4096x4096x8", false, false, 4096, 4096, 8},
+	{"NT/512x8x768", false, true, 512, 8, 768},
+	// LoRA forward and backward at batch·seq 1024, d 768, rank 8.
+	{"NT/1024x8x768", false, true, 1024, 8, 768},
+	{"NT/1024x768x8", false, true, 1024, 768, 8},
+	{"TN/768x8x1024", true, false, 768, 8, 1024},
+	{"TN/8x768x1024", true, false, 8, 768, 1024},
+	// GPT-2-small linear layers at batch·seq 1024: forward (NT), input
+	// gradient (NN) and weight gradient (TN) of the MLP up projection.
+	{"NT/1024x3072x768", false, true, 1024, 3072, 768},
+	{"NN/1024x768x3072", false, false, 1024, 768, 3072},
+	{"TN/3072x768x1024", true, false, 3072, 768, 1024},
+}
+
+// benchOperands allocates dense operands for a case.
+func benchOperands(bc benchCase) (a []float32, lda int, b []float32, ldb int, c []float32) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32() - 0.5
+		}
+		return s
+	}
+	lda, ldb = bc.k, bc.n
+	if bc.transA {
+		lda = bc.m
+	}
+	if bc.transB {
+		ldb = bc.k
+	}
+	return fill(bc.m * bc.k), lda, fill(bc.k * bc.n), ldb, fill(bc.m * bc.n)
+}
+
+// runBench times f and reports GFLOP/s (2·m·n·k flops per product).
+func runBench(b *testing.B, bc benchCase, f func(a []float32, lda int, bm []float32, ldb int, c []float32)) {
+	a, lda, bm, ldb, c := benchOperands(bc)
+	b.SetBytes(int64(4 * (bc.m*bc.k + bc.k*bc.n + bc.m*bc.n)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f(a, lda, bm, ldb, c)
+	}
+	flops := 2 * float64(bc.m) * float64(bc.n) * float64(bc.k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSgemm measures the default build's Sgemm; with -tags openblas
+// BenchmarkOpenBLAS runs the same cases beside it.
+func BenchmarkSgemm(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			runBench(b, bc, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
+				Sgemm(bc.transA, bc.transB, bc.m, bc.n, bc.k, 1, a, lda, bm, ldb, 0, c, bc.n)
+			})
+		})
+	}
+}
+
+// BenchmarkKernels compares the micro-kernels this CPU runs at 1024³.
+func BenchmarkKernels(b *testing.B) {
+	bc := benchCase{"", false, false, 1024, 1024, 1024}
+	for _, kern := range kernels {
+		b.Run(fmt.Sprintf("%s/1024x1024x1024", kern.name), func(b *testing.B) {
+			runBench(b, bc, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
+				sgemm(kern, false, false, bc.m, bc.n, bc.k, 1, a, lda, bm, ldb, 0, c, bc.n)
+			})
+		})
+	}
+}

@@ -1,0 +1,200 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// minParallelMACs is the size (m·n·k multiply-adds) below which a product
+// runs on the calling goroutine: about 50 µs of one core's work, where
+// starting goroutines and packing shared panels stops paying for itself.
+const minParallelMACs = 1 << 22
+
+// workers is how many goroutines share a product of this size.
+func (p *problem) workers() int {
+	if p.m*p.n*p.k < minParallelMACs {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (p *problem) solve() {
+	if p.skinny() {
+		return
+	}
+	p.blocked(p.workers())
+}
+
+// blocked runs the packed GotoBLAS loop nest:
+//
+//	for each NC-wide column block jc of C
+//	  for each KC-deep slice pc of the inner dimension
+//	    pack op(B)[pc, jc] into NR-wide panels (shared, in parallel)
+//	    for each (MC-row block, column chunk) work item, in parallel:
+//	      pack op(A)[ic, pc] into MR-high panels (per worker)
+//	      for each NR panel jr, for each MR panel ir: micro-kernel
+func (p *problem) blocked(workers int) {
+	kn := p.kern
+	mr, nr := kn.mr, kn.nr
+	kc := ceilDiv(p.k, ceilDiv(p.k, kn.kc)) // equal slices of at most kn.kc
+	nc := min(kn.nc, roundUp(p.n, nr))
+
+	// Rows of A per work item: MC, or less so every worker has two items.
+	mc := kn.mc
+	if ceilDiv(p.m, mc) < 2*workers {
+		mc = max(mr, roundUp(ceilDiv(p.m, 2*workers), mr))
+	}
+	mblocks := ceilDiv(p.m, mc)
+
+	bbuf := getBuf(roundUp(nc, nr) * kc)
+	defer putBuf(bbuf)
+	ws := make([]workerState, workers)
+	for w := range ws {
+		ws[w].a = getBuf(mc * kc)
+		ws[w].tile = getBuf(mr * nr)
+		defer putBuf(ws[w].a)
+		defer putBuf(ws[w].tile)
+	}
+
+	for jc := 0; jc < p.n; jc += nc {
+		ncur := min(nc, p.n-jc)
+		npanels := ceilDiv(ncur, nr)
+		// Split columns too when there are too few row blocks to share.
+		nchunks := 1
+		if mblocks < 2*workers {
+			nchunks = min(npanels, ceilDiv(2*workers, mblocks))
+		}
+		chunk := ceilDiv(npanels, nchunks) * nr
+		nchunks = ceilDiv(ncur, chunk)
+
+		for pc := 0; pc < p.k; pc += kc {
+			kcur := min(kc, p.k-pc)
+			beta := p.beta
+			if pc > 0 {
+				beta = 1
+			}
+			b := *bbuf
+			parallelFor(workers, npanels, func(_, q int) {
+				packBPanel(b[q*nr*kcur:(q+1)*nr*kcur], p.b, pc, kcur, jc+q*nr, min(nr, ncur-q*nr), nr)
+			})
+			for w := range ws {
+				ws[w].packed = -1
+			}
+			parallelFor(workers, mblocks*nchunks, func(w, item int) {
+				st := &ws[w]
+				blk, ch := item/nchunks, item%nchunks
+				ic := blk * mc
+				mcur := min(mc, p.m-ic)
+				a := *st.a
+				if st.packed != blk {
+					packA(a, p.a, ic, mcur, pc, kcur, mr, p.alpha)
+					st.packed = blk
+				}
+				j0 := ch * chunk
+				p.macro(a, b, *st.tile, ic, mcur, jc, j0, min(chunk, ncur-j0), kcur, beta)
+			})
+		}
+	}
+}
+
+// workerState is one goroutine's packing buffer for A and scratch tile.
+type workerState struct {
+	a, tile *[]float32
+	packed  int // row block held in a, or -1
+}
+
+// macro multiplies the packed A block (mcur rows) by the columns
+// [j0,j0+cols) of the packed B block, into C rows ic.. and columns jc+j0..
+func (p *problem) macro(a, b, tile []float32, ic, mcur, jc, j0, cols, kc int, beta float32) {
+	kn := p.kern
+	mr, nr := kn.mr, kn.nr
+	for jr := j0; jr < j0+cols; jr += nr {
+		bp := &b[jr*kc]
+		ncols := min(nr, j0+cols-jr)
+		for ir := 0; ir < mcur; ir += mr {
+			rows := min(mr, mcur-ir)
+			ap := &a[ir*kc]
+			ci := (ic+ir)*p.ldc + jc + jr
+			if ncols == nr || kn.maskedCols {
+				kn.fn(kc, ap, bp, &p.c[ci], p.ldc, beta, rows, ncols)
+				continue
+			}
+			kn.fn(kc, ap, bp, &tile[0], nr, 0, rows, nr)
+			addTile(p.c[ci:], p.ldc, tile, nr, rows, ncols, beta)
+		}
+	}
+}
+
+// addTile stores C (rows,cols) = t + beta·C, t with row stride ldt.
+func addTile(c []float32, ldc int, t []float32, ldt, rows, cols int, beta float32) {
+	for i := range rows {
+		crow := c[i*ldc : i*ldc+cols]
+		trow := t[i*ldt : i*ldt+cols]
+		for j, v := range trow {
+			if beta == 0 {
+				crow[j] = v
+			} else {
+				crow[j] = v + beta*crow[j]
+			}
+		}
+	}
+}
+
+// parallelFor calls fn(worker, i) for i in [0,count) on up to workers
+// goroutines (the caller's included), handing out i dynamically so a core
+// slowed by other work takes fewer items.
+func parallelFor(workers, count int, fn func(w, i int)) {
+	workers = min(workers, count)
+	if workers <= 1 {
+		for i := range count {
+			fn(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	run := func(w int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= count {
+				return
+			}
+			fn(w, i)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go func() {
+			defer wg.Done()
+			run(w)
+		}()
+	}
+	run(0)
+	wg.Wait()
+}
+
+// bufPool recycles packing buffers between calls.
+var bufPool sync.Pool
+
+// getBuf returns a buffer of n floats starting on a 64-byte boundary, so
+// the kernels' vector loads never straddle cache lines.
+func getBuf(n int) *[]float32 {
+	if v, ok := bufPool.Get().(*[]float32); ok && cap(*v) >= n {
+		*v = (*v)[:n]
+		return v
+	}
+	raw := make([]float32, n+16)
+	off := 0
+	for uintptrOf(raw[off:])%64 != 0 {
+		off++
+	}
+	s := raw[off : off+n : off+n]
+	return &s
+}
+
+func putBuf(b *[]float32) { bufPool.Put(b) }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }

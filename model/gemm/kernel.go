@@ -1,0 +1,29 @@
+package gemm
+
+// kernelFunc is a micro-kernel. It multiplies a packed A panel (k,MR) —
+// element (i,p) at a[p*MR+i] — by a packed B panel (k,NR) — element (p,j)
+// at b[p*NR+j] — and stores the top-left (mr,nr) corner of the product
+// into the C tile at c with row stride ldc: C = A·B + beta·C, reading C only
+// when beta is not 0. mr <= MR and nr <= NR; a kernel without maskedCols
+// is only called with nr == NR.
+type kernelFunc func(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
+
+// kernel is a micro-kernel with its tile and the cache blocking that suits it.
+type kernel struct {
+	name       string
+	mr, nr     int  // C tile held in registers: MR rows by NR columns
+	kc, mc, nc int  // cache blocks: depth, rows of A, columns of B
+	maskedCols bool // fn stores partial column counts itself
+	fn         kernelFunc
+}
+
+// kernels lists the micro-kernels this CPU runs, best first; the portable
+// Go kernel is always last.
+var kernels = append(archKernels(), &goKernel)
+
+// active is the kernel Sgemm uses.
+var active = kernels[0]
+
+// KernelName reports which micro-kernel Sgemm uses on this CPU: "avx512",
+// "avx2" or "go".
+func KernelName() string { return active.name }

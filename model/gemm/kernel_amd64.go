@@ -1,0 +1,43 @@
+package gemm
+
+// avx512Micro: a (k,12) packed, b (k,32) packed -> c (mr,nr), mr <= 12,
+// nr <= 32 (columns masked). Needs AVX-512F.
+//
+//go:noescape
+func avx512Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
+
+// avx2Micro: a (k,6) packed, b (k,16) packed -> c (mr,16), mr <= 6. Needs
+// AVX2 and FMA.
+//
+//go:noescape
+func avx2Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
+
+// The blocking keeps one A micro-panel (MR·KC floats) in L1 and the packed
+// B block (KC·NC) in the 1 MB L2 of the Zen 4 cores this was tuned on;
+// MC only sizes a work item.
+var (
+	avx512Kernel = kernel{
+		name: "avx512", mr: 12, nr: 32,
+		kc: 256, mc: 96, nc: 768,
+		maskedCols: true,
+		fn:         avx512Micro,
+	}
+	avx2Kernel = kernel{
+		name: "avx2", mr: 6, nr: 16,
+		kc: 256, mc: 96, nc: 768,
+		fn: avx2Micro,
+	}
+)
+
+// archKernels lists the assembly kernels this CPU and OS support.
+func archKernels() []*kernel {
+	avx2, avx512 := detectCPU()
+	var ks []*kernel
+	if avx512 {
+		ks = append(ks, &avx512Kernel)
+	}
+	if avx2 {
+		ks = append(ks, &avx2Kernel)
+	}
+	return ks
+}

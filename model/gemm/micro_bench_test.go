@@ -1,0 +1,20 @@
+package gemm
+
+import "testing"
+
+// BenchmarkMicro measures each micro-kernel alone on L1-resident panels
+// (one core): the ceiling the blocked driver can approach.
+func BenchmarkMicro(b *testing.B) {
+	const k = 256
+	for _, kern := range kernels {
+		b.Run(kern.name, func(b *testing.B) {
+			a := getBuf(kern.mr * k)
+			bp := getBuf(kern.nr * k)
+			c := make([]float32, kern.mr*kern.nr)
+			for b.Loop() {
+				kern.fn(k, &(*a)[0], &(*bp)[0], &c[0], kern.nr, 1, kern.mr, kern.nr)
+			}
+			b.ReportMetric(2*float64(kern.mr*kern.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
