@@ -43,7 +43,7 @@ type Amplification struct {
 // AmplifyOptions tunes Amplify. The zero value is ready to use.
 type AmplifyOptions struct {
 	// Oversample is the number of extra random directions of the randomized
-	// SVD of W; 0 means DefaultOversample.
+	// SVD of W; 0 means max(DefaultOversample, r).
 	Oversample int
 	// PowerIters is the number of subspace iterations; 0 means
 	// DefaultPowerIters, negative means none.
@@ -54,9 +54,6 @@ type AmplifyOptions struct {
 }
 
 func (o AmplifyOptions) withDefaults() AmplifyOptions {
-	if o.Oversample <= 0 {
-		o.Oversample = DefaultOversample
-	}
 	switch {
 	case o.PowerIters == 0:
 		o.PowerIters = DefaultPowerIters
@@ -94,7 +91,11 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 
 	out, in := shape[0], shape[1]
 	r := len(f.Values) // min(rank, out, in)
-	k := min(r+opt.Oversample, out, in)
+	p := opt.Oversample
+	if p <= 0 {
+		p = max(DefaultOversample, r)
+	}
+	k := min(r+p, out, in)
 	rng := rand.New(rand.NewPCG(opt.Seed, nameHash(m.Name)))
 	uRand := randomOrthonormal(rng, out, r)
 	vRand := randomOrthonormal(rng, in, r)

@@ -8,11 +8,14 @@ import (
 
 // Defaults of the randomized top-r SVD of a base weight.
 const (
-	// DefaultOversample extra random directions beyond r, as in Halko,
-	// Martinsson & Tropp (2011), §4.
+	// DefaultOversample is the least number of extra random directions
+	// beyond r (Halko, Martinsson & Tropp 2011, §4); the default is
+	// max(DefaultOversample, r).
 	DefaultOversample = 10
-	// DefaultPowerIters rounds of subspace iteration: enough for the top-r
-	// Ritz values of trained weights to settle within about 1%.
+	// DefaultPowerIters rounds of subspace iteration. Measured on 512×512
+	// matrices with k = 2r: ‖Σ_r‖ comes within 0.02% (σ_i = i^-0.5, r = 16),
+	// 0.35% (σ_i = i^-0.3) and 0.6% (four spikes on a flat bulk) below the
+	// truth; each further round costs two products with W.
 	DefaultPowerIters = 2
 )
 
