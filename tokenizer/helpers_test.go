@@ -1,0 +1,90 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// sharedDir returns ../shared beside the module root, skipping the test when
+// it is absent.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("module root not found; skipping test that needs ../shared")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("%s absent; skipping test that needs the shared reference data", shared)
+	}
+	return shared
+}
+
+// sharedFile returns the path of a file under ../shared/data, skipping the
+// test when it is absent.
+func sharedFile(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(sharedDir(t), "data", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s absent: %v", p, err)
+	}
+	return p
+}
+
+// vocabTest is one llama.cpp tokenizer test vector.
+type vocabTest struct {
+	text string
+	ids  []int
+}
+
+// readVocabTests reads llama.cpp's test-tokenizer-0 vectors: the .inp file
+// holds the texts separated by lines "__ggml_vocab_test__" (each text is
+// followed by "\n__ggml_vocab_test__\n"), the .out file one line of
+// space-separated ids per text.
+func readVocabTests(t testing.TB, inp, out string) []vocabTest {
+	t.Helper()
+	in, err := os.ReadFile(inp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ou, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sep = "\n__ggml_vocab_test__\n"
+	texts := strings.Split(string(in), sep)
+	if last := texts[len(texts)-1]; last != "" {
+		t.Fatalf("%s does not end with the separator (trailing %q)", inp, last)
+	}
+	texts = texts[:len(texts)-1]
+	lines := strings.Split(strings.TrimSuffix(string(ou), "\n"), "\n")
+	if len(lines) != len(texts) {
+		t.Fatalf("%s has %d texts, %s %d lines", inp, len(texts), out, len(lines))
+	}
+	tests := make([]vocabTest, len(texts))
+	for i, text := range texts {
+		var ids []int
+		for _, f := range strings.Fields(lines[i]) {
+			id, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("%s line %d: %v", out, i+1, err)
+			}
+			ids = append(ids, id)
+		}
+		tests[i] = vocabTest{text, ids}
+	}
+	return tests
+}

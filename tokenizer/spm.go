@@ -1,0 +1,208 @@
+package tokenizer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// spaceMark is SentencePiece's visible space, "▁" (U+2581).
+const spaceMark = "\u2581"
+
+// spm is llama.cpp's SentencePiece-style BPE (llm_tokenizer_spm): the text
+// starts as one symbol per UTF-8 character; the adjacent pair whose
+// concatenation is the highest-scoring piece is merged (leftmost on ties)
+// until no pair forms a piece; a symbol that is no piece is written as its
+// bytes' <0xXX> tokens.
+type spm struct {
+	v   *Vocab
+	idx map[string]int
+	// byteID[b] is the token for byte b: <0xXX>, else the one-byte piece,
+	// else unk (-1 when there is none).
+	byteID [256]int32
+}
+
+func newSPM(v *Vocab) *spm {
+	e := &spm{v: v, idx: v.index()}
+	for b := range e.byteID {
+		id, ok := e.idx[fmt.Sprintf("<0x%02X>", b)]
+		if !ok {
+			id, ok = e.idx[string([]byte{byte(b)})]
+		}
+		if !ok {
+			id = v.UNK
+		}
+		e.byteID[b] = int32(id)
+	}
+	return e
+}
+
+// symbol is a span text[start:end] in a doubly linked list; a symbol merged
+// into its left neighbour has start == end.
+type symbol struct {
+	start, end int
+	prev, next int
+}
+
+// bigram is a candidate merge of symbols left and right (adjacent when it
+// was made) into a piece of the given score; size is the byte length it had,
+// so a stale candidate can be recognised.
+type bigram struct {
+	left, right int
+	score       float32
+	size        int
+}
+
+// bigramBefore orders the queue: higher score first, then leftmost.
+func bigramBefore(a, b bigram) bool {
+	return a.score > b.score || (a.score == b.score && a.left < b.left)
+}
+
+// utf8Len is llama.cpp's unicode_len_utf8: a character's length judged by
+// its lead byte alone, so malformed text still splits deterministically.
+func utf8Len(b byte) int {
+	return [16]int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4}[b>>4]
+}
+
+// escapeSpaces returns text with a leading space when prefix is set and every
+// space replaced by "▁".
+func escapeSpaces(text string, prefix bool) string {
+	if prefix {
+		text = " " + text
+	}
+	return strings.ReplaceAll(text, " ", spaceMark)
+}
+
+// encode appends the tokens of text (already escaped) to ids.
+func (e *spm) encode(ids []int, text string) []int {
+	if text == "" {
+		return ids
+	}
+	syms := make([]symbol, 0, len(text))
+	for i := 0; i < len(text); {
+		n := min(utf8Len(text[i]), len(text)-i)
+		k := len(syms)
+		syms = append(syms, symbol{start: i, end: i + n, prev: k - 1, next: k + 1})
+		i += n
+	}
+	syms[len(syms)-1].next = -1
+
+	q := bigramQueue{}
+	try := func(left, right int) {
+		if left < 0 || right < 0 {
+			return
+		}
+		piece := text[syms[left].start:syms[right].end]
+		id, ok := e.idx[piece]
+		if !ok {
+			return
+		}
+		q.push(bigram{left: left, right: right, score: e.v.Score(id), size: len(piece)})
+	}
+	for i := 1; i < len(syms); i++ {
+		try(i-1, i)
+	}
+	for q.len() > 0 {
+		b := q.pop()
+		l, r := &syms[b.left], &syms[b.right]
+		if l.start == l.end || r.start == r.end || (l.end-l.start)+(r.end-r.start) != b.size {
+			continue // one side was merged since this candidate was made
+		}
+		l.end = r.end
+		r.start = r.end
+		l.next = r.next
+		if r.next >= 0 {
+			syms[r.next].prev = b.left
+		}
+		try(l.prev, b.left)
+		try(b.left, l.next)
+	}
+	for i := 0; i >= 0; i = syms[i].next {
+		piece := text[syms[i].start:syms[i].end]
+		if id, ok := e.idx[piece]; ok {
+			ids = append(ids, id)
+			continue
+		}
+		for j := 0; j < len(piece); j++ {
+			if id := e.byteID[piece[j]]; id >= 0 {
+				ids = append(ids, int(id))
+			}
+		}
+	}
+	return ids
+}
+
+// decode appends the text of a normal, byte or unknown token to dst: "▁"
+// becomes a space, a byte token its byte, unk "▅" (as llama.cpp prints it).
+func (e *spm) decode(dst []byte, id int) []byte {
+	t := e.v.Tokens[id]
+	switch e.v.Type(id) {
+	case Byte:
+		if b, ok := parseByteToken(t); ok {
+			return append(dst, b)
+		}
+	case Unknown:
+		return append(dst, "\u2585"...)
+	}
+	return append(dst, strings.ReplaceAll(t, spaceMark, " ")...)
+}
+
+// parseByteToken reads "<0xXX>".
+func parseByteToken(t string) (byte, bool) {
+	if len(t) != 6 || t[:3] != "<0x" || t[5] != '>' {
+		return 0, false
+	}
+	hi, ok1 := hexDigit(t[3])
+	lo, ok2 := hexDigit(t[4])
+	return hi<<4 | lo, ok1 && ok2
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// bigramQueue is a binary heap of bigrams ordered by bigramBefore.
+type bigramQueue struct{ h []bigram }
+
+func (q *bigramQueue) len() int { return len(q.h) }
+
+func (q *bigramQueue) push(b bigram) {
+	q.h = append(q.h, b)
+	for i := len(q.h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !bigramBefore(q.h[i], q.h[p]) {
+			break
+		}
+		q.h[i], q.h[p] = q.h[p], q.h[i]
+		i = p
+	}
+}
+
+func (q *bigramQueue) pop() bigram {
+	top := q.h[0]
+	last := len(q.h) - 1
+	q.h[0] = q.h[last]
+	q.h = q.h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && bigramBefore(q.h[l], q.h[m]) {
+			m = l
+		}
+		if r < last && bigramBefore(q.h[r], q.h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q.h[i], q.h[m] = q.h[m], q.h[i]
+		i = m
+	}
+	return top
+}
