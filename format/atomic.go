@@ -11,8 +11,14 @@ import (
 // output can ever replace one of them.
 var (
 	inputsMu sync.Mutex
-	inputs   []os.FileInfo
+	inputs   []input
 )
+
+// input is a file opened for reading: its path and what it was then.
+type input struct {
+	path string
+	st   os.FileInfo
+}
 
 // MarkInput records path as an input of this process: CreateAtomic will
 // refuse to write over it, even with force. Readers call it when they open a
@@ -23,7 +29,7 @@ func MarkInput(path string) {
 		return
 	}
 	inputsMu.Lock()
-	inputs = append(inputs, st)
+	inputs = append(inputs, input{path, st})
 	inputsMu.Unlock()
 }
 
@@ -31,7 +37,12 @@ func isInput(st os.FileInfo) bool {
 	inputsMu.Lock()
 	defer inputsMu.Unlock()
 	for _, in := range inputs {
-		if os.SameFile(in, st) {
+		if !os.SameFile(in.st, st) {
+			continue
+		}
+		// The inode of a deleted input may be reused by a new file: it is
+		// the input only if the input's path still leads to it.
+		if now, err := os.Stat(in.path); err == nil && os.SameFile(now, st) {
 			return true
 		}
 	}

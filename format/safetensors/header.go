@@ -114,7 +114,7 @@ func scanHeader(buf []byte) (*header, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.peek() != 0 {
+	if s.skipSpace(); s.pos < len(s.buf) {
 		return nil, s.fail("data after the header object")
 	}
 	return h, nil

@@ -62,8 +62,8 @@ func (s *scanner) peek() byte {
 
 // expect consumes byte c after optional whitespace.
 func (s *scanner) expect(c byte) error {
-	if got := s.peek(); got != c {
-		if got == 0 {
+	if got := s.peek(); got != c || s.pos >= len(s.buf) {
+		if s.pos >= len(s.buf) {
 			return s.fail("expected %q, found end of header", c)
 		}
 		return s.fail("expected %q, found %q", c, got)
