@@ -1,0 +1,143 @@
+package lora
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// Module is one adapted layer: the pair A (Rank x In) and B (Out x Rank),
+// row-major float32, so that the layer's update is dW = Scale() * B*A, an
+// (Out x In) matrix in nn.Linear orientation (y = W x).
+type Module struct {
+	// Name is the module path without prefix and suffix, as the file names it:
+	// "transformer.h.0.attn.c_attn" (PEFT, MLX) or "blk.0.attn_q" (GGUF).
+	Name string
+
+	A []float32 // Rank x In
+	B []float32 // Out x Rank
+
+	Rank, In, Out int
+	// Alpha and RSLoRA give the scale: Alpha/Rank, or Alpha/sqrt(Rank) with
+	// RSLoRA. PEFT's rank_pattern / alpha_pattern are resolved at load.
+	Alpha  float64
+	RSLoRA bool
+
+	// FanInFanOut: the base layer stores its weight transposed, (In x Out)
+	// (GPT-2's Conv1D), so dW is added to it as its transpose.
+	FanInFanOut bool
+	// Embedding: an embedding adapter (PEFT lora_embedding_A/B). The base
+	// weight is (In x Out) = (num_embeddings x dim), so dW is added
+	// transposed, as with FanInFanOut.
+	Embedding bool
+
+	// Magnitude is DoRA's magnitude vector (len Out), nil for plain LoRA.
+	Magnitude []float32
+	// Bias is lora_B's bias (PEFT lora_bias=True, len Out), nil if none.
+	Bias []float32
+}
+
+// Scale is the factor applied to B*A: Alpha/Rank, or Alpha/sqrt(Rank) for
+// rank-stabilised LoRA.
+func (m *Module) Scale() float64 {
+	if m.Rank <= 0 {
+		return 0
+	}
+	if m.RSLoRA {
+		return m.Alpha / math.Sqrt(float64(m.Rank))
+	}
+	return m.Alpha / float64(m.Rank)
+}
+
+// Transposed reports whether the base weight holds dW transposed (In x Out).
+func (m *Module) Transposed() bool { return m.FanInFanOut || m.Embedding }
+
+// Delta returns Scale()*B*A, (Out x In) row-major, accumulated in float64
+// and computed on all cores.
+//
+//	B (Out,Rank), A (Rank,In) -> dW (Out,In)
+func (m *Module) Delta() []float32 {
+	out := make([]float32, m.Out*m.In)
+	m.DeltaInto(out)
+	return out
+}
+
+// DeltaInto writes Scale()*B*A into dst (len Out*In, row-major (Out,In)).
+// It panics if dst has the wrong length (a programmer error).
+func (m *Module) DeltaInto(dst []float32) {
+	if len(dst) != m.Out*m.In {
+		panic(fmt.Sprintf("lora: DeltaInto: dst has %d elements, want %d", len(dst), m.Out*m.In))
+	}
+	s := m.Scale()
+	workers := min(runtime.GOMAXPROCS(0), m.Out)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			row := make([]float64, m.In)
+			for i := w; i < m.Out; i += workers {
+				clear(row)
+				for k := range m.Rank {
+					b := float64(m.B[i*m.Rank+k])
+					if b == 0 {
+						continue
+					}
+					for j, a := range m.A[k*m.In : (k+1)*m.In] {
+						row[j] += b * float64(a)
+					}
+				}
+				d := dst[i*m.In : (i+1)*m.In]
+				for j, v := range row {
+					d[j] = float32(s * v)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Validate checks the module's shapes and values: a positive rank and
+// dimensions, A and B of the sizes they claim, finite values and a finite
+// scale. Errors name the module and wrap format.ErrShape or ErrFormat.
+func (m *Module) Validate() error {
+	switch {
+	case m.Rank <= 0:
+		return fmt.Errorf("module %q: rank %d, want > 0: %w", m.Name, m.Rank, format.ErrShape)
+	case m.In <= 0 || m.Out <= 0:
+		return fmt.Errorf("module %q: in %d, out %d, want > 0: %w", m.Name, m.In, m.Out, format.ErrShape)
+	case len(m.A) != m.Rank*m.In:
+		return fmt.Errorf("module %q: A has %d values, want rank %d x in %d: %w", m.Name, len(m.A), m.Rank, m.In, format.ErrShape)
+	case len(m.B) != m.Out*m.Rank:
+		return fmt.Errorf("module %q: B has %d values, want out %d x rank %d: %w", m.Name, len(m.B), m.Out, m.Rank, format.ErrShape)
+	case m.Magnitude != nil && len(m.Magnitude) != m.Out:
+		return fmt.Errorf("module %q: DoRA magnitude has %d values, want out %d: %w", m.Name, len(m.Magnitude), m.Out, format.ErrShape)
+	case m.Bias != nil && len(m.Bias) != m.Out:
+		return fmt.Errorf("module %q: lora_B bias has %d values, want out %d: %w", m.Name, len(m.Bias), m.Out, format.ErrShape)
+	}
+	if s := m.Scale(); math.IsNaN(s) || math.IsInf(s, 0) {
+		return fmt.Errorf("module %q: scale %v (alpha %v) is not finite: %w", m.Name, s, m.Alpha, format.ErrFormat)
+	}
+	for _, p := range []struct {
+		what string
+		v    []float32
+	}{{"A", m.A}, {"B", m.B}, {"magnitude", m.Magnitude}, {"bias", m.Bias}} {
+		if i := firstNonFinite(p.v); i >= 0 {
+			return fmt.Errorf("module %q: %s[%d] = %v: %w", m.Name, p.what, i, p.v[i], format.ErrFormat)
+		}
+	}
+	return nil
+}
+
+// firstNonFinite returns the index of the first NaN or Inf in v, or -1.
+func firstNonFinite(v []float32) int {
+	for i, x := range v {
+		if x-x != 0 { // NaN or +-Inf
+			return i
+		}
+	}
+	return -1
+}
