@@ -27,7 +27,7 @@ const (
 
 // assigned is every Unicode category Go knows; a code point in none of them
 // is unassigned (Cn).
-var assigned = []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.C}
+var assigned = []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs}
 
 // classify returns the class and byte width of the character at s[i:]
 // (clsNone, 0 at the end).
