@@ -1,7 +1,9 @@
 package quant
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -11,6 +13,13 @@ import (
 // ggml's quantizers would silently turn it into garbage blocks.
 var ErrNonFinite = fmt.Errorf("non-finite value: %w", format.ErrFormat)
 
+// ErrScaleOverflow is wrapped by Quantize's error when a block's values are
+// so large that its binary16 scale (or min) would be ±Inf or NaN, so that
+// the block would decode to Inf or NaN. It wraps format.ErrUnsupported: the
+// values are valid but the type cannot represent them (Q8_0 holds |x| up to
+// about 8.3e6, Q4_0 up to 5.2e5; K-quants less, see the type's layout).
+var ErrScaleOverflow = fmt.Errorf("values too large for the block's f16 scale: %w", format.ErrUnsupported)
+
 // codec is one block type's pair of kernels. Both work on whole blocks; the
 // lengths are checked by the callers.
 type codec struct {
@@ -19,28 +28,43 @@ type codec struct {
 	quantize func(dst []byte, src []float32) int
 	// dequantize decodes src into dst.
 	dequantize func(dst []float32, src []byte)
+	// scales are the byte offsets of the block's f16 scales and mins;
+	// f32Scale marks Q8_K's float32 scale at offset 0.
+	scales   []int
+	f32Scale bool
+	// bounded marks types whose float32 scale searches overflow (x² and
+	// weighted sums) for |x| >= hugeValue and can then produce finite but
+	// meaningless blocks; such values are far beyond what their f16 scales
+	// can represent anyway, so they are refused up front.
+	bounded bool
 }
+
+// hugeValue is far above the largest magnitude any f16-scaled block type
+// can represent (Q6_K reaches 65504·127·32 ≈ 2.7e8) and far below the
+// magnitudes where the scale searches overflow float32 (about 1e15).
+const hugeValue = 1e12
 
 // codecs holds every block type this package knows.
 var codecs = map[format.DType]codec{
-	format.Q4_0:   perBlock(format.Q4_0, quantizeQ4_0, dequantizeQ4_0),
-	format.Q4_1:   perBlock(format.Q4_1, quantizeQ4_1, dequantizeQ4_1),
-	format.Q5_0:   perBlock(format.Q5_0, quantizeQ5_0, dequantizeQ5_0),
-	format.Q5_1:   perBlock(format.Q5_1, quantizeQ5_1, dequantizeQ5_1),
-	format.Q8_0:   {quantize: quantizeQ8_0, dequantize: dequantizeQ8_0},
-	format.Q8_1:   perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1),
-	format.Q2_K:   perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K),
-	format.Q3_K:   perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K),
-	format.Q4_K:   perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K),
-	format.Q5_K:   perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K),
-	format.Q6_K:   perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K),
-	format.Q8_K:   perBlock(format.Q8_K, quantizeQ8_K, dequantizeQ8_K),
-	format.IQ4_NL: perBlock(format.IQ4_NL, quantizeIQ4_NL, dequantizeIQ4_NL),
+	format.Q4_0:   perBlock(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0),
+	format.Q4_1:   perBlock(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2),
+	format.Q5_0:   perBlock(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0),
+	format.Q5_1:   perBlock(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2),
+	format.Q8_0:   {quantize: quantizeQ8_0, dequantize: dequantizeQ8_0, scales: []int{0}},
+	format.Q8_1:   perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1, 0, 2),
+	format.Q2_K:   bounded(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82)),
+	format.Q3_K:   bounded(perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K, 108)),
+	format.Q4_K:   bounded(perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K, 0, 2)),
+	format.Q5_K:   bounded(perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K, 0, 2)),
+	format.Q6_K:   bounded(perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K, 208)),
+	format.Q8_K:   f32Scaled(perBlock(format.Q8_K, quantizeQ8_K, dequantizeQ8_K)),
+	format.IQ4_NL: bounded(perBlock(format.IQ4_NL, quantizeIQ4_NL, dequantizeIQ4_NL, 0)),
 }
 
 // perBlock lifts one-block kernels of type dt to whole-slice kernels that
-// refuse non-finite input before encoding.
-func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []float32, b []byte)) codec {
+// refuse non-finite input before encoding; scales are the offsets of the
+// block's f16 scales.
+func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []float32, b []byte), scales ...int) codec {
 	bs, bb := dt.BlockSize(), dt.BlockBytes()
 	return codec{
 		quantize: func(dst []byte, src []float32) int {
@@ -57,7 +81,69 @@ func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []flo
 				dec(dst[bs*i:bs*i+bs], src[bb*i:bb*i+bb])
 			}
 		},
+		scales: scales,
 	}
+}
+
+// f32Scaled marks c as having a float32 scale at offset 0 (Q8_K).
+func f32Scaled(c codec) codec {
+	c.f32Scale = true
+	return c
+}
+
+// bounded marks c as refusing values of magnitude hugeValue or more.
+func bounded(c codec) codec {
+	c.bounded = true
+	return c
+}
+
+// overflowBlock returns the index of the first block of dst whose stored
+// scale is ±Inf or NaN, or -1.
+func (c codec) overflowBlock(dst []byte, bb int) int {
+	for i := 0; i+bb <= len(dst); i += bb {
+		if c.f32Scale {
+			if !finite(math.Float32frombits(binary.LittleEndian.Uint32(dst[i:]))) {
+				return i / bb
+			}
+			continue
+		}
+		for _, off := range c.scales {
+			if binary.LittleEndian.Uint16(dst[i+off:])&0x7c00 == 0x7c00 {
+				return i / bb
+			}
+		}
+	}
+	return -1
+}
+
+// encode runs the quantizer and the overflow check on whole blocks of dt;
+// base is the index of src[0] in the caller's input, for the message.
+func (c codec) encode(dst []byte, src []float32, dt format.DType, base int) error {
+	bs := dt.BlockSize()
+	b := -1
+	if c.bounded {
+		for i, v := range src {
+			if abs(v) >= hugeValue && finite(v) {
+				b = i / bs
+				break
+			}
+		}
+	}
+	if b < 0 {
+		if i := c.quantize(dst, src); i >= 0 {
+			return fmt.Errorf("quant: %v: value %d is %v: %w", dt, base+i, src[i], ErrNonFinite)
+		}
+		b = c.overflowBlock(dst, dt.BlockBytes())
+	}
+	if b >= 0 {
+		x := src[b*bs : b*bs+bs]
+		var amax float32
+		for _, v := range x {
+			amax = max(amax, abs(v))
+		}
+		return fmt.Errorf("quant: %v: block of values %d..%d reaches |x| = %g: %w", dt, base+b*bs, base+b*bs+bs-1, amax, ErrScaleOverflow)
+	}
+	return nil
 }
 
 // firstNonFinite returns the index of the first NaN or ±Inf in x, or -1.
@@ -102,9 +188,10 @@ func checkLengths(n, nb int, dt format.DType) error {
 // reference quantizer (quantize_row_*_ref, no importance matrix) does.
 // len(src) must be a whole number of blocks and len(dst) their size in
 // bytes, else the error wraps format.ErrShape. A NaN or ±Inf in src gives an
-// error wrapping ErrNonFinite (and format.ErrFormat) that names its index;
-// dst is then unspecified. A type without a quantizer gives
-// format.ErrUnsupported.
+// error wrapping ErrNonFinite (and format.ErrFormat) that names its index; a
+// block whose scale would overflow binary16 gives ErrScaleOverflow (and
+// format.ErrUnsupported); dst is then unspecified. A type without a
+// quantizer gives format.ErrUnsupported.
 func Quantize(dst []byte, src []float32, dt format.DType) error {
 	c, err := lookup(dt, "quantizer")
 	if err != nil {
@@ -113,10 +200,7 @@ func Quantize(dst []byte, src []float32, dt format.DType) error {
 	if err := checkLengths(len(src), len(dst), dt); err != nil {
 		return err
 	}
-	if i := c.quantize(dst, src); i >= 0 {
-		return fmt.Errorf("quant: %v: value %d is %v: %w", dt, i, src[i], ErrNonFinite)
-	}
-	return nil
+	return c.encode(dst, src, dt, 0)
 }
 
 // Dequantize decodes the ggml blocks of type dt in src into dst, exactly as

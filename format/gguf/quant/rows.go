@@ -15,8 +15,8 @@ const minParallel = 1 << 15
 // QuantizeRows is Quantize for a matrix of rows of rowLen values (src holds
 // len(src)/rowLen rows), spread over runtime.GOMAXPROCS goroutines. rowLen
 // must be a positive multiple of dt's block size, so no block straddles two
-// rows; the bytes are those Quantize writes. On a non-finite value the error
-// names the first one in src order.
+// rows. The bytes and errors are Quantize's; when several parts of src fail,
+// the error is that of the earliest.
 func QuantizeRows(dst []byte, src []float32, rowLen int, dt format.DType) error {
 	c, err := lookup(dt, "quantizer")
 	if err != nil {
@@ -26,17 +26,9 @@ func QuantizeRows(dst []byte, src []float32, rowLen int, dt format.DType) error 
 	if err != nil {
 		return err
 	}
-	bad := parallelRows(len(src)/rowLen, len(src), func(r0, r1 int) int {
-		i := c.quantize(dst[r0*rowBytes:r1*rowBytes], src[r0*rowLen:r1*rowLen])
-		if i >= 0 {
-			i += r0 * rowLen
-		}
-		return i
+	return parallelRows(len(src)/rowLen, len(src), func(r0, r1 int) error {
+		return c.encode(dst[r0*rowBytes:r1*rowBytes], src[r0*rowLen:r1*rowLen], dt, r0*rowLen)
 	})
-	if bad >= 0 {
-		return fmt.Errorf("quant: %v: value %d (row %d) is %v: %w", dt, bad, bad/rowLen, src[bad], ErrNonFinite)
-	}
-	return nil
 }
 
 // DequantizeRows is Dequantize for rows of rowLen values, spread over
@@ -50,11 +42,10 @@ func DequantizeRows(dst []float32, src []byte, rowLen int, dt format.DType) erro
 	if err != nil {
 		return err
 	}
-	parallelRows(len(dst)/rowLen, len(dst), func(r0, r1 int) int {
+	return parallelRows(len(dst)/rowLen, len(dst), func(r0, r1 int) error {
 		c.dequantize(dst[r0*rowLen:r1*rowLen], src[r0*rowBytes:r1*rowBytes])
-		return -1
+		return nil
 	})
-	return nil
 }
 
 // rowShape checks that n values in rows of rowLen match nb bytes of dt and
@@ -73,28 +64,24 @@ func rowShape(n, nb, rowLen int, dt format.DType) (int, error) {
 }
 
 // parallelRows runs fn over contiguous row ranges [r0, r1) covering rows,
-// one range per goroutine, and returns the smallest non-negative result of
-// fn (or -1). Work of fewer than minParallel values runs inline.
-func parallelRows(rows, values int, fn func(r0, r1 int) int) int {
+// one range per goroutine, and returns the error of the earliest range that
+// failed. Work of fewer than minParallel values runs inline.
+func parallelRows(rows, values int, fn func(r0, r1 int) error) error {
 	workers := min(runtime.GOMAXPROCS(0), rows, max(1, values/minParallel))
 	if workers <= 1 {
 		return fn(0, rows)
 	}
-	res := make([]int, workers)
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		r0, r1 := rows*w/workers, rows*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res[w] = fn(r0, r1)
-		}()
+		wg.Go(func() { errs[w] = fn(r0, r1) })
 	}
 	wg.Wait()
-	for _, r := range res {
-		if r >= 0 {
-			return r // ranges are in order, so the first hit is the smallest
+	for _, err := range errs {
+		if err != nil {
+			return err // ranges are in order: this is the earliest failure
 		}
 	}
-	return -1
+	return nil
 }
