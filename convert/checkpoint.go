@@ -88,14 +88,26 @@ func Checkpoint(ctx context.Context, src format.Source, out string, opt Options)
 	if err != nil {
 		return err
 	}
-	for i, t := range infos {
+	return writeTensors(ctx, src, plan, sink, opt.Progress)
+}
+
+// writeTensors streams the tensors of plan (names of src, each with the
+// dtype to write) into sink in plan's order, one tensor at a time, and
+// closes it. On cancellation or any error the sink is aborted.
+func writeTensors(ctx context.Context, src format.Source, plan []format.TensorInfo, sink format.Sink, progress func(done, total int, name string)) error {
+	infos := map[string]format.TensorInfo{}
+	for _, t := range src.Tensors() {
+		infos[t.Name] = t
+	}
+	for i, p := range plan {
 		if err := ctx.Err(); err != nil {
 			sink.Abort()
-			return fmt.Errorf("%s: %w", out, err)
+			return err
 		}
+		t := infos[p.Name]
 		data, err := src.TensorData(t.Name)
 		if err == nil {
-			data, err = Cast(data, t, plan[i].DType)
+			data, err = Cast(data, t, p.DType)
 		}
 		if err == nil {
 			err = sink.WriteTensor(t.Name, data)
@@ -104,8 +116,8 @@ func Checkpoint(ctx context.Context, src format.Source, out string, opt Options)
 			sink.Abort()
 			return err
 		}
-		if opt.Progress != nil {
-			opt.Progress(i+1, len(infos), t.Name)
+		if progress != nil {
+			progress(i+1, len(plan), t.Name)
 		}
 	}
 	return sink.Close()

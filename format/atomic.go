@@ -91,6 +91,12 @@ func CreateAtomic(target string, force bool) (*AtomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", target, err)
 	}
+	// CreateTemp makes the file private; outputs get the usual mode.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("%s: %w", target, err)
+	}
 	return &AtomicFile{File: f, target: target}, nil
 }
 

@@ -8,25 +8,39 @@ import (
 )
 
 type convertOptions struct {
-	output string
-	to     string
-	dtype  string
-	force  bool
+	output    string
+	to        string
+	dtype     string
+	tokenizer string
+	maxShard  int64
+	force     bool
 }
 
 func newConvertCmd() *cobra.Command {
 	var o convertOptions
 	cmd := &cobra.Command{
-		Use:   "convert IN -o OUT",
-		Short: "Convert a checkpoint between safetensors and GGUF, optionally casting dtypes",
-		Long: `Convert a checkpoint between safetensors and GGUF, tensor by tensor, with
-tensor names carried as they are. The input's format is detected from its
-content; the output's from --to or its extension.
+		Use:   "convert SRC -o DST",
+		Short: "Convert checkpoints between Hugging Face, GGUF, safetensors and llama2.c",
+		Long: `Convert a checkpoint, tensor by tensor. SRC may be a Hugging Face model
+directory (config.json + safetensors), a GGUF file, a safetensors file or a
+llama2.c .bin checkpoint; its kind is detected from its content.
+
+--to gguf   llama.cpp's names, layouts and metadata (hyperparameters and
+            tokenizer); GPT-2 Conv1D weights are transposed and llama q/k rows
+            permuted as llama.cpp's converter does.
+--to hf     a Hugging Face directory: config.json, model.safetensors (shards
+            with --max-shard-size), tokenizer.json; the inverse transforms.
+--to safetensors
+            one safetensors file with tensor names carried as they are.
+Without --to, the kind follows DST: .gguf, .safetensors, otherwise a directory.
 
 --dtype f32|f16|bf16 casts floating-point tensors; integer tensors are kept,
 and in GGUF output 1-D tensors (norms, biases) stay F32 as llama.cpp expects.
 Quantized GGUF tensors are dequantized when written to safetensors.
-The output is written to a temporary file and renamed into place; an
+The tokenizer comes from the files beside SRC (tokenizer.json, vocab.json +
+merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokenizer.
+
+Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,8 +49,10 @@ existing output is replaced only with --force, an input never.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "", "output path (required)")
-	f.StringVar(&o.to, "to", "", "output format: gguf or safetensors (default: from the extension)")
+	f.StringVar(&o.to, "to", "", "output kind: gguf, hf or safetensors (default: from DST)")
 	f.StringVar(&o.dtype, "dtype", "", "cast floating-point tensors to f32, f16 or bf16")
+	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
+	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
 	cmd.MarkFlagRequired("output")
 	return cmd
@@ -50,15 +66,12 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 			return usageError{err}
 		}
 	}
-	src, err := format.Open(in)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	return convert.Checkpoint(cmd.Context(), src, o.output, convert.Options{
-		Format:   o.to,
-		DType:    dt,
-		Force:    o.force,
-		Progress: newProgress(cmd.ErrOrStderr(), "convert"),
+	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
+		To:            o.to,
+		DType:         dt,
+		Tokenizer:     o.tokenizer,
+		MaxShardBytes: o.maxShard,
+		Force:         o.force,
+		Progress:      newProgress(cmd.ErrOrStderr(), "convert"),
 	})
 }
