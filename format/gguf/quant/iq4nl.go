@@ -6,25 +6,45 @@ package quant
 // kvaluesIQ4NL is ggml's kvalues_iq4nl, the non-linear 4-bit levels.
 var kvaluesIQ4NL = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 
-// iq4Midpoints[j] = kvaluesIQ4NL[j-1] + kvaluesIQ4NL[j] (index 0 unused).
-var iq4Midpoints = func() (m [16]float32) {
+// iq4Midpoints[j] = kvaluesIQ4NL[j-1] + kvaluesIQ4NL[j] for j >= 1: twice
+// the midpoints between neighbouring levels, all integers from -231 to 202.
+var iq4Midpoints = func() (m [16]int32) {
 	for j := 1; j < 16; j++ {
-		m[j] = float32(int32(kvaluesIQ4NL[j-1]) + int32(kvaluesIQ4NL[j]))
+		m[j] = int32(kvaluesIQ4NL[j-1]) + int32(kvaluesIQ4NL[j])
 	}
 	return m
 }()
 
-// bestIndexIQ4 is best_index_int8(16, kvalues_iq4nl, x): the level nearest
-// to x, ties going up, found by comparing 2x with the sums of neighbours.
-func bestIndexIQ4(x float32) int {
-	x2 := x + x
-	idx := 0
-	for step := 8; step > 0; step >>= 1 {
-		if x2 >= iq4Midpoints[idx+step] {
-			idx += step
+// iq4Count[c+232] is the number of midpoints m[1..15] <= c.
+var iq4Count = func() (t [436]uint8) {
+	for i := range t {
+		for _, m := range iq4Midpoints[1:] {
+			if int32(i)-232 >= m {
+				t[i]++
+			}
 		}
 	}
-	return idx
+	return t
+}()
+
+// bestIndexIQ4 is best_index_int8(16, kvalues_iq4nl, x): the level nearest
+// to x, ties going up. ggml's branch-free binary search returns the largest
+// j with 2x >= m[j]; the m[j] increase with j, so that is the number of
+// them 2x reaches, and since they are integers, 2x >= m[j] exactly when
+// floor(2x) >= m[j]: a table lookup on floor(2x). NaN gives 0, as in ggml.
+func bestIndexIQ4(x float32) int {
+	x2 := x + x
+	if !(x2 > -232) {
+		return 0
+	}
+	if x2 > 202 {
+		return 15
+	}
+	c := int32(x2) // truncation; x2 is in (-232, 202]
+	if float32(c) > x2 {
+		c-- // floor
+	}
+	return int(iq4Count[c+232])
 }
 
 // quantizeIQ4_NL is quantize_iq4_nl's per-block quantize_row_iq4_nl_impl

@@ -29,6 +29,21 @@ const (
 	safeHi = 0x71800000 // 2^100
 )
 
+// roundQ8 stores q[j] = (int8)roundf(x[j]·id), the quants of Q8_0 and
+// Q8_1; bits are those of max|x|, from which d = amax/127 and id = 1/d.
+func roundQ8(q *[32]byte, x *[32]float32, id float32, bits uint32) {
+	if bits >= safeLo && bits <= safeHi {
+		for j, v := range x {
+			f := float64(v * id)
+			q[j] = byte(int32(f + math.Copysign(0.5, f)))
+		}
+		return
+	}
+	for j, v := range x {
+		q[j] = byte(roundf(v * id))
+	}
+}
+
 // quantizeQ8_0 quantizes whole blocks; it returns the index of the first
 // non-finite value in src, or -1.
 func quantizeQ8_0(dst []byte, src []float32) int {
@@ -40,19 +55,8 @@ func quantizeQ8_0(dst []byte, src []float32) int {
 			return 32*i + firstNonFinite(x[:])
 		}
 		d := math.Float32frombits(bits) / 127
-		id := inverse(d)
 		putF16(b[:], d)
-		q := (*[32]byte)(b[2:])
-		if bits >= safeLo && bits <= safeHi {
-			for j, v := range x {
-				f := float64(v * id)
-				q[j] = byte(int32(f + math.Copysign(0.5, f)))
-			}
-		} else {
-			for j, v := range x {
-				q[j] = byte(roundf(v * id))
-			}
-		}
+		roundQ8((*[32]byte)(b[2:]), x, inverse(d), bits)
 	}
 	return -1
 }
@@ -70,18 +74,14 @@ func dequantizeQ8_0(dst []float32, src []byte) {
 
 // quantizeQ8_1 packs x (32) into b (36).
 func quantizeQ8_1(b []byte, x []float32) {
-	var amax float32
-	for _, v := range x {
-		amax = max(amax, abs(v))
-	}
-	d := amax / 127
-	id := inverse(d)
+	bits, _ := absMaxBits((*[32]float32)(x))
+	d := math.Float32frombits(bits) / 127
 	putF16(b, d)
+	q := (*[32]byte)(b[4:])
+	roundQ8(q, (*[32]float32)(x), inverse(d), bits)
 	var sum int32
-	for j, v := range x {
-		q := int8(roundf(float32(v * id)))
-		b[4+j] = byte(q)
-		sum += int32(q)
+	for _, v := range q {
+		sum += int32(int8(v))
 	}
 	putF16(b[2:], float32(sum)*d)
 }
