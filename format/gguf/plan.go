@@ -6,12 +6,13 @@ import (
 	"github.com/lorakit/lorakit/format"
 )
 
-// layout is a planned file: its encoded header (padded to the alignment)
-// and the size of each tensor's data.
+// layout is a planned file: its encoded header, the zeros that pad it to
+// the alignment, and the size of each tensor's data.
 type layout struct {
-	header []byte
-	nbytes []int64
-	align  int64
+	header    []byte
+	headerPad int64
+	nbytes    []int64
+	align     int64
 }
 
 // plan validates infos and md and encodes the header of the file they
@@ -54,8 +55,8 @@ func plan(infos []format.TensorInfo, md format.Metadata) (*layout, error) {
 		e.u64(uint64(off))
 		off += alignUp(n, l.align)
 	}
-	e.buf = append(e.buf, make([]byte, alignUp(int64(len(e.buf)), l.align)-int64(len(e.buf)))...)
 	l.header = e.buf
+	l.headerPad = alignUp(int64(len(e.buf)), l.align) - int64(len(e.buf))
 	return l, nil
 }
 

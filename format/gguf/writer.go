@@ -79,6 +79,9 @@ func (w *Writer) writeHeader() error {
 	if _, err := w.bw.Write(w.layout.header); err != nil {
 		return w.setErr(fmt.Errorf("gguf: %s: writing header: %w", w.name, err))
 	}
+	if err := w.pad(w.layout.headerPad); err != nil {
+		return w.setErr(fmt.Errorf("gguf: %s: writing header: %w", w.name, err))
+	}
 	return nil
 }
 
@@ -122,7 +125,7 @@ func (w *Writer) WriteTensor(name string, data []byte) error {
 	return nil
 }
 
-var zeros [256]byte
+var zeros [4096]byte
 
 // pad writes n zero bytes.
 func (w *Writer) pad(n int64) error {
