@@ -84,17 +84,17 @@ func firstDiff(a, b []byte) int {
 // and nested arrays.
 func allTypes() format.Metadata {
 	return format.Metadata{
-		{"general.architecture", "test"},
-		{"u8", uint8(200)}, {"i8", int8(-100)}, {"u16", uint16(60000)}, {"i16", int16(-30000)},
-		{"u32", uint32(4000000000)}, {"i32", int32(-2000000000)}, {"f32", float32(1e-5)},
-		{"bool", true}, {"str", "héllo\x00world"}, {"u64", uint64(1) << 63}, {"i64", int64(-1) << 62},
-		{"f64", math.Pi},
-		{"a.u8", []uint8{1, 2}}, {"a.i8", []int8{-1}}, {"a.u16", []uint16{}}, {"a.i16", []int16{-2, 3}},
-		{"a.u32", []uint32{7}}, {"a.i32", []int32{-7}}, {"a.f32", []float32{float32(math.Inf(-1)), 0.5}},
-		{"a.bool", []bool{true, false}}, {"a.str", []string{"", "b", "ĠΩ"}}, {"a.u64", []uint64{9}},
-		{"a.i64", []int64{-9}}, {"a.f64", []float64{2.5}},
-		{"a.nested", []any{[]uint32{1, 2}, []string{"x"}, []any{[]int8{-3}}, []float64{}}},
-		{"a.empty_nested", []any{}},
+		{Key: "general.architecture", Value: "test"},
+		{Key: "u8", Value: uint8(200)}, {Key: "i8", Value: int8(-100)}, {Key: "u16", Value: uint16(60000)}, {Key: "i16", Value: int16(-30000)},
+		{Key: "u32", Value: uint32(4000000000)}, {Key: "i32", Value: int32(-2000000000)}, {Key: "f32", Value: float32(1e-5)},
+		{Key: "bool", Value: true}, {Key: "str", Value: "héllo\x00world"}, {Key: "u64", Value: uint64(1) << 63}, {Key: "i64", Value: int64(-1) << 62},
+		{Key: "f64", Value: math.Pi},
+		{Key: "a.u8", Value: []uint8{1, 2}}, {Key: "a.i8", Value: []int8{-1}}, {Key: "a.u16", Value: []uint16{}}, {Key: "a.i16", Value: []int16{-2, 3}},
+		{Key: "a.u32", Value: []uint32{7}}, {Key: "a.i32", Value: []int32{-7}}, {Key: "a.f32", Value: []float32{float32(math.Inf(-1)), 0.5}},
+		{Key: "a.bool", Value: []bool{true, false}}, {Key: "a.str", Value: []string{"", "b", "ĠΩ"}}, {Key: "a.u64", Value: []uint64{9}},
+		{Key: "a.i64", Value: []int64{-9}}, {Key: "a.f64", Value: []float64{2.5}},
+		{Key: "a.nested", Value: []any{[]uint32{1, 2}, []string{"x"}, []any{[]int8{-3}}, []float64{}}},
+		{Key: "a.empty_nested", Value: []any{}},
 	}
 }
 
@@ -240,15 +240,15 @@ func TestPlanErrors(t *testing.T) {
 		{"five dims", []format.TensorInfo{f32("five", 1, 1, 1, 1, 1)}, nil, format.ErrUnsupported, `"five"`},
 		{"negative dim", []format.TensorInfo{f32("neg", -1)}, nil, format.ErrFormat, `"neg"`},
 		{"block row", []format.TensorInfo{{Name: "q", DType: format.Q4_0, Shape: []int64{33}}}, nil, format.ErrShape, `"q"`},
-		{"duplicate key", nil, format.Metadata{{"k", uint8(1)}, {"k", uint8(2)}}, format.ErrFormat, `"k"`},
-		{"empty key", nil, format.Metadata{{"", uint8(1)}}, format.ErrFormat, "empty"},
-		{"Go int", nil, format.Metadata{{"n", 5}}, format.ErrUnsupported, `"n"`},
-		{"Go []int", nil, format.Metadata{{"n", []int{5}}}, format.ErrUnsupported, `"n"`},
-		{"scalar in nested", nil, format.Metadata{{"n", []any{uint8(1)}}}, format.ErrUnsupported, `"n"`},
-		{"alignment type", nil, format.Metadata{{KeyAlignment, uint64(32)}}, format.ErrFormat, KeyAlignment},
-		{"alignment zero", nil, format.Metadata{{KeyAlignment, uint32(0)}}, format.ErrFormat, KeyAlignment},
-		{"alignment 48", nil, format.Metadata{{KeyAlignment, uint32(48)}}, format.ErrFormat, KeyAlignment},
-		{"too deep", nil, format.Metadata{{"deep", nest(maxNesting + 1)}}, format.ErrUnsupported, `"deep"`},
+		{"duplicate key", nil, format.Metadata{{Key: "k", Value: uint8(1)}, {Key: "k", Value: uint8(2)}}, format.ErrFormat, `"k"`},
+		{"empty key", nil, format.Metadata{{Key: "", Value: uint8(1)}}, format.ErrFormat, "empty"},
+		{"Go int", nil, format.Metadata{{Key: "n", Value: 5}}, format.ErrUnsupported, `"n"`},
+		{"Go []int", nil, format.Metadata{{Key: "n", Value: []int{5}}}, format.ErrUnsupported, `"n"`},
+		{"scalar in nested", nil, format.Metadata{{Key: "n", Value: []any{uint8(1)}}}, format.ErrUnsupported, `"n"`},
+		{"alignment type", nil, format.Metadata{{Key: KeyAlignment, Value: uint64(32)}}, format.ErrFormat, KeyAlignment},
+		{"alignment zero", nil, format.Metadata{{Key: KeyAlignment, Value: uint32(0)}}, format.ErrFormat, KeyAlignment},
+		{"alignment 48", nil, format.Metadata{{Key: KeyAlignment, Value: uint32(48)}}, format.ErrFormat, KeyAlignment},
+		{"too deep", nil, format.Metadata{{Key: "deep", Value: nest(maxNesting + 1)}}, format.ErrUnsupported, `"deep"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,12 +280,12 @@ func nest(depth int) any {
 func TestNestingLimit(t *testing.T) {
 	var buf bytes.Buffer
 	for _, v := range []any{nest(maxNesting + 1), []any{nest(maxNesting)}} {
-		if _, err := NewWriter(&buf, nil, format.Metadata{{"deep", v}}); !errors.Is(err, format.ErrUnsupported) {
+		if _, err := NewWriter(&buf, nil, format.Metadata{{Key: "deep", Value: v}}); !errors.Is(err, format.ErrUnsupported) {
 			t.Fatalf("NewWriter(arrays nested %d deep) = %v, want ErrUnsupported", maxNesting+1, err)
 		}
 	}
 	buf.Reset()
-	w, err := NewWriter(&buf, nil, format.Metadata{{"ok", nest(maxNesting)}})
+	w, err := NewWriter(&buf, nil, format.Metadata{{Key: "ok", Value: nest(maxNesting)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,9 +407,9 @@ func TestConventions(t *testing.T) {
 	}
 	SetFloat32(&md, "llama.attention.layer_norm_rms_epsilon", 1e-5)
 	want := format.Metadata{
-		{"llama.block_count", uint32(32)},
-		{"tokenizer.ggml.bos_token_id", uint32(1)},
-		{"llama.attention.layer_norm_rms_epsilon", float32(1e-5)},
+		{Key: "llama.block_count", Value: uint32(32)},
+		{Key: "tokenizer.ggml.bos_token_id", Value: uint32(1)},
+		{Key: "llama.attention.layer_norm_rms_epsilon", Value: float32(1e-5)},
 	}
 	if !reflect.DeepEqual(md, want) {
 		t.Errorf("metadata = %v, want %v", md, want)
