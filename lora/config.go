@@ -244,7 +244,7 @@ func (c *Config) Marshal() ([]byte, error) {
 func (c *Config) layersPatternValue() any {
 	switch len(c.LayersPattern) {
 	case 0:
-		return nil
+		return nilIfEmpty(c.LayersPattern)
 	case 1:
 		if v, ok := c.raw["layers_pattern"]; ok && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
 			return c.LayersPattern

@@ -218,7 +218,7 @@ func TestWriteGGUFRefusals(t *testing.T) {
 func TestFoldScaleForGGUF(t *testing.T) {
 	a := &Adapter{Arch: "llama", Modules: []*Module{
 		{Name: "blk.0.attn_q", Rank: 4, In: 2, Out: 2, Alpha: 8, RSLoRA: true, A: seq(8, 1), B: seq(8, -1)}, // s = 8/2 = 4
-		{Name: "blk.0.attn_v", Rank: 2, In: 2, Out: 2, Alpha: 3, A: seq(4, 1), B: seq(4, 1)},                 // s = 1.5
+		{Name: "blk.0.attn_v", Rank: 2, In: 2, Out: 2, Alpha: 3, A: seq(4, 1), B: seq(4, 1)},                // s = 1.5
 	}}
 	var before [][]float32
 	for _, m := range a.Modules {
