@@ -24,10 +24,19 @@
 //	ARRAY of a scalar type: the typed slice ([]uint32, []string, []float32, ...)
 //	ARRAY of arrays: []any whose elements are such slices (or []any again)
 //
-// The Writer accepts exactly these Go types and rejects others (int, uint,
-// float64 where llama.cpp wants float32 is the caller's choice); SetCount,
-// SetFloat32 and SetTokenID store values with the types llama.cpp's loader
-// insists on.
+// The Writer writes exactly the type each Go value has and rejects Go
+// types without a GGUF type (int, uint, []int, maps, ...) with an error
+// wrapping format.ErrUnsupported. Choosing the type is the caller's job:
+// llama.cpp's loader insists on UINT32 counts and FLOAT32 epsilons, which
+// SetCount, SetTokenID and SetFloat32 store.
+//
+// The Reader accepts any power-of-two general.alignment stored as UINT32 (as
+// ggml does), arrays of arrays up to 8 deep (ggml rejects any nesting; the
+// spec allows it), and tensors in any order with gaps, as long as each is
+// aligned, inside the file and overlaps no other (ggml further insists on
+// declaration order without gaps, which is what the Writer produces).
+// After Open or NewReader returns, a Reader is safe for concurrent use
+// until Close.
 //
 // Block (quantized) tensors are carried as raw bytes here; their codecs live
 // in format/gguf/quant.
