@@ -52,16 +52,21 @@ func benchOperands(bc benchCase) (a []float32, lda int, b []float32, ldb int, c 
 	return fill(bc.m * bc.k), lda, fill(bc.k * bc.n), ldb, fill(bc.m * bc.n)
 }
 
-// runBench times f and reports GFLOP/s (2·m·n·k flops per product).
+// runBench times f and reports GFLOP/s (2·m·n·k flops per product) and
+// GFLOP per CPU-second, the per-core efficiency.
 func runBench(b *testing.B, bc benchCase, f func(a []float32, lda int, bm []float32, ldb int, c []float32)) {
 	a, lda, bm, ldb, c := benchOperands(bc)
 	b.SetBytes(int64(4 * (bc.m*bc.k + bc.k*bc.n + bc.m*bc.n)))
 	b.ReportAllocs()
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		f(a, lda, bm, ldb, c)
 	}
 	flops := 2 * float64(bc.m) * float64(bc.n) * float64(bc.k) * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+	}
 }
 
 // BenchmarkSgemm measures the default build's Sgemm; with -tags openblas

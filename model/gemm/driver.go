@@ -26,6 +26,11 @@ func (p *problem) solve() {
 	p.blocked(p.workers())
 }
 
+// directBRows is the most MR panels of A for which op(B), when stored
+// (k,n), is read in place instead of packed: with few rows of A each B
+// panel is used too few times to repay copying it.
+const directBRows = 4
+
 // blocked runs the packed GotoBLAS loop nest:
 //
 //	for each NC-wide column block jc of C
@@ -33,12 +38,13 @@ func (p *problem) solve() {
 //	    pack op(B)[pc, jc] into NR-wide panels (shared, in parallel)
 //	    for each (MC-row block, column chunk) work item, in parallel:
 //	      pack op(A)[ic, pc] into MR-high panels (per worker)
-//	      for each NR panel jr, for each MR panel ir: micro-kernel
+//	      for each MR panel ir, for each NR panel jr: micro-kernel
 func (p *problem) blocked(workers int) {
 	kn := p.kern
 	mr, nr := kn.mr, kn.nr
 	kc := ceilDiv(p.k, ceilDiv(p.k, kn.kc)) // equal slices of at most kn.kc
-	nc := min(kn.nc, roundUp(p.n, nr))
+	nc := roundUp(ceilDiv(p.n, ceilDiv(p.n, kn.nc)), nr)
+	direct := !p.b.trans && p.m <= directBRows*mr
 
 	// Rows of A per work item: MC, or less so every worker has two items.
 	mc := kn.mc
@@ -47,7 +53,7 @@ func (p *problem) blocked(workers int) {
 	}
 	mblocks := ceilDiv(p.m, mc)
 
-	bbuf := getBuf(roundUp(nc, nr) * kc)
+	bbuf := getBuf(nc * kc)
 	defer putBuf(bbuf)
 	ws := make([]workerState, workers)
 	for w := range ws {
@@ -69,14 +75,21 @@ func (p *problem) blocked(workers int) {
 		nchunks = ceilDiv(ncur, chunk)
 
 		for pc := 0; pc < p.k; pc += kc {
+			bl := bBlock{packed: (*bbuf)[:npanels*nr*kc], kc: kc}
+			if direct {
+				bl.direct = p.b.data[pc*p.b.ld+jc:]
+				bl.ld = p.b.ld
+				bl.full = ncur / nr * nr
+			}
 			kcur := min(kc, p.k-pc)
 			beta := p.beta
 			if pc > 0 {
 				beta = 1
 			}
-			b := *bbuf
-			parallelFor(workers, npanels, func(_, q int) {
-				packBPanel(b[q*nr*kcur:(q+1)*nr*kcur], p.b, pc, kcur, jc+q*nr, min(nr, ncur-q*nr), nr)
+			first := bl.full / nr // panels read in place need no packing
+			parallelFor(workers, npanels-first, func(_, q int) {
+				q += first
+				packBPanel(bl.packed[q*nr*kc:(q+1)*nr*kc], p.b, pc, kcur, jc+q*nr, min(nr, ncur-q*nr), nr)
 			})
 			for w := range ws {
 				ws[w].packed = -1
@@ -92,10 +105,28 @@ func (p *problem) blocked(workers int) {
 					st.packed = blk
 				}
 				j0 := ch * chunk
-				p.macro(a, b, *st.tile, ic, mcur, jc, j0, min(chunk, ncur-j0), kcur, beta)
+				p.macro(a, &bl, *st.tile, ic, mcur, jc, j0, min(chunk, ncur-j0), kcur, beta)
 			})
 		}
 	}
+}
+
+// bBlock is one KC-deep, NC-wide block of op(B) as the kernels read it:
+// packed panels, or, for its first full columns, the stored rows in place.
+type bBlock struct {
+	packed []float32 // panel q at q·NR·kc
+	kc     int       // panel depth the packing used
+	direct []float32 // stored B from the block's first element, or nil
+	ld     int       // row stride of direct
+	full   int       // columns read from direct
+}
+
+// panel returns the B panel holding column jr of the block and its row stride.
+func (bl *bBlock) panel(jr, nr int) (*float32, int) {
+	if jr < bl.full {
+		return &bl.direct[jr], bl.ld
+	}
+	return &bl.packed[jr*bl.kc], nr
 }
 
 // workerState is one goroutine's packing buffer for A and scratch tile.
@@ -105,22 +136,24 @@ type workerState struct {
 }
 
 // macro multiplies the packed A block (mcur rows) by the columns
-// [j0,j0+cols) of the packed B block, into C rows ic.. and columns jc+j0..
-func (p *problem) macro(a, b, tile []float32, ic, mcur, jc, j0, cols, kc int, beta float32) {
+// [j0,j0+cols) of the B block, into C rows ic.. and columns jc+j0..
+// Each MR-high A micro-panel stays in L1 while the NR-wide B panels of
+// the chunk stream past it from L2.
+func (p *problem) macro(a []float32, bl *bBlock, tile []float32, ic, mcur, jc, j0, cols, kc int, beta float32) {
 	kn := p.kern
 	mr, nr := kn.mr, kn.nr
-	for jr := j0; jr < j0+cols; jr += nr {
-		bp := &b[jr*kc]
-		ncols := min(nr, j0+cols-jr)
-		for ir := 0; ir < mcur; ir += mr {
-			rows := min(mr, mcur-ir)
-			ap := &a[ir*kc]
+	for ir := 0; ir < mcur; ir += mr {
+		rows := min(mr, mcur-ir)
+		ap := &a[ir*kc]
+		for jr := j0; jr < j0+cols; jr += nr {
+			ncols := min(nr, j0+cols-jr)
+			bp, bs := bl.panel(jr, nr)
 			ci := (ic+ir)*p.ldc + jc + jr
 			if ncols == nr || kn.maskedCols {
-				kn.fn(kc, ap, bp, &p.c[ci], p.ldc, beta, rows, ncols)
+				kn.fn(kc, ap, bp, bs, &p.c[ci], p.ldc, beta, rows, ncols)
 				continue
 			}
-			kn.fn(kc, ap, bp, &tile[0], nr, 0, rows, nr)
+			kn.fn(kc, ap, bp, bs, &tile[0], nr, 0, rows, nr)
 			addTile(p.c[ci:], p.ldc, tile, nr, rows, ncols, beta)
 		}
 	}

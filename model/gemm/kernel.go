@@ -1,12 +1,12 @@
 package gemm
 
 // kernelFunc is a micro-kernel. It multiplies a packed A panel (k,MR) —
-// element (i,p) at a[p*MR+i] — by a packed B panel (k,NR) — element (p,j)
-// at b[p*NR+j] — and stores the top-left (mr,nr) corner of the product
+// element (i,p) at a[p*MR+i] — by a B panel (k,NR) — element (p,j) at
+// b[p*bstride+j], bstride NR when packed — and stores the top-left (mr,nr) corner of the product
 // into the C tile at c with row stride ldc: C = A·B + beta·C, reading C only
 // when beta is not 0. mr <= MR and nr <= NR; a kernel without maskedCols
 // is only called with nr == NR.
-type kernelFunc func(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
+type kernelFunc func(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
 
 // kernel is a micro-kernel with its tile and the cache blocking that suits it.
 type kernel struct {

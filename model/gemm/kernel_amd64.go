@@ -1,16 +1,16 @@
 package gemm
 
-// avx512Micro: a (k,12) packed, b (k,32) packed -> c (mr,nr), mr <= 12,
+// avx512Micro: a (k,12) packed, b (k,32) with row stride bstride -> c (mr,nr), mr <= 12,
 // nr <= 32 (columns masked). Needs AVX-512F.
 //
 //go:noescape
-func avx512Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
+func avx512Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
 
-// avx2Micro: a (k,6) packed, b (k,16) packed -> c (mr,16), mr <= 6. Needs
+// avx2Micro: a (k,6) packed, b (k,16) with row stride bstride -> c (mr,16), mr <= 6. Needs
 // AVX2 and FMA.
 //
 //go:noescape
-func avx2Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
+func avx2Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
 
 // The blocking keeps one A micro-panel (MR·KC floats) in L1 and the packed
 // B block (KC·NC) in the 1 MB L2 of the Zen 4 cores this was tuned on;
@@ -18,13 +18,13 @@ func avx2Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
 var (
 	avx512Kernel = kernel{
 		name: "avx512", mr: 12, nr: 32,
-		kc: 256, mc: 96, nc: 768,
+		kc: 256, mc: 96, nc: 1024,
 		maskedCols: true,
 		fn:         avx512Micro,
 	}
 	avx2Kernel = kernel{
 		name: "avx2", mr: 6, nr: 16,
-		kc: 256, mc: 96, nc: 768,
+		kc: 256, mc: 96, nc: 1024,
 		fn: avx2Micro,
 	}
 )

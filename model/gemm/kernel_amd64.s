@@ -1,7 +1,8 @@
 #include "textflag.h"
 
 // Micro-kernels: C (mr,nr) = A (mr,k) · B (k,nr) + beta·C over packed panels.
-// A panel: k steps of MR floats (one per row); B panel: k steps of NR floats.
+// A panel: k steps of MR floats (one per row); B panel: k rows of NR floats,
+// bstride apart (NR when packed, ldb when read in place).
 // Registers: AX walks A, BX walks B, CX counts k; row r of the C tile is
 // accumulated in two vector registers (columns 0-15/16-31, or 0-7/8-15).
 // Stores run row by row and stop after mr rows (R8); beta 0 (either sign)
@@ -33,12 +34,14 @@
 	DECQ R8; \
 	JZ done512
 
-// func avx512Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
-// a (k,12) packed, b (k,32) packed -> c (mr,nr), row stride ldc.
-TEXT ·avx512Micro(SB), NOSPLIT, $0-64
+// func avx512Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
+// a (k,12) packed, b (k,32) with row stride bstride -> c (mr,nr), row stride ldc.
+TEXT ·avx512Micro(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
+	MOVQ bstride+24(FP), R9
+	SHLQ $2, R9
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
@@ -82,26 +85,26 @@ loop512:
 	ROW512(40, Z24, Z25)
 	ROW512(44, Z26, Z27)
 	ADDQ $48, AX
-	ADDQ $128, BX
+	ADDQ R9, BX
 	DECQ CX
 	JNZ  loop512
 
 store512:
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), DX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), DX
 	SHLQ $2, DX
-	MOVQ mr+48(FP), R8
-	MOVQ nr+56(FP), CX
+	MOVQ mr+56(FP), R8
+	MOVQ nr+64(FP), CX
 	MOVQ $1, R10
 	SHLQ CX, R10
 	DECQ R10           // low nr bits set
 	KMOVW R10, K1
 	SHRQ $16, R10
 	KMOVW R10, K2
-	MOVL beta+40(FP), R11
+	MOVL beta+48(FP), R11
 	ANDL $0x7fffffff, R11
 	JZ   overwrite512
-	VBROADCASTSS beta+40(FP), Z3
+	VBROADCASTSS beta+48(FP), Z3
 	ACC512(Z4, Z5)
 	ACC512(Z6, Z7)
 	ACC512(Z8, Z9)
@@ -158,12 +161,14 @@ done512:
 	DECQ R8; \
 	JZ done256
 
-// func avx2Micro(k int, a, b, c *float32, ldc int, beta float32, mr, nr int)
-// a (k,6) packed, b (k,16) packed -> c (mr,16), row stride ldc; nr must be 16.
-TEXT ·avx2Micro(SB), NOSPLIT, $0-64
+// func avx2Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
+// a (k,6) packed, b (k,16) with row stride bstride -> c (mr,16), row stride ldc; nr must be 16.
+TEXT ·avx2Micro(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
+	MOVQ bstride+24(FP), R9
+	SHLQ $2, R9
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -189,19 +194,19 @@ loop256:
 	ROW256(16, Y12, Y13)
 	ROW256(20, Y14, Y15)
 	ADDQ $24, AX
-	ADDQ $64, BX
+	ADDQ R9, BX
 	DECQ CX
 	JNZ  loop256
 
 store256:
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), DX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), DX
 	SHLQ $2, DX
-	MOVQ mr+48(FP), R8
-	MOVL beta+40(FP), R11
+	MOVQ mr+56(FP), R8
+	MOVL beta+48(FP), R11
 	ANDL $0x7fffffff, R11
 	JZ   overwrite256
-	VBROADCASTSS beta+40(FP), Y3
+	VBROADCASTSS beta+48(FP), Y3
 	ACC256(Y4, Y5)
 	ACC256(Y6, Y7)
 	ACC256(Y8, Y9)

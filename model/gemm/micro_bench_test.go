@@ -12,7 +12,7 @@ func BenchmarkMicro(b *testing.B) {
 			bp := getBuf(kern.nr * k)
 			c := make([]float32, kern.mr*kern.nr)
 			for b.Loop() {
-				kern.fn(k, &(*a)[0], &(*bp)[0], &c[0], kern.nr, 1, kern.mr, kern.nr)
+				kern.fn(k, &(*a)[0], &(*bp)[0], kern.nr, &c[0], kern.nr, 1, kern.mr, kern.nr)
 			}
 			b.ReportMetric(2*float64(kern.mr*kern.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

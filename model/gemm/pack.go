@@ -1,5 +1,11 @@
 package gemm
 
+// Packing copies a block of op(A) or op(B) into the panel layout the
+// micro-kernels walk: a panel of width w (MR for A, NR for B) holds, for
+// each step p of the inner dimension, w consecutive floats. Depending on
+// the transpose flag, the stored matrix runs either along p (rows must be
+// interleaved) or along the panel width (rows are copied whole).
+
 // packA copies rows [i0,i0+mc) and columns [p0,p0+kc) of op(A), times
 // alpha, into dst as panels of mr rows: panel q holds rows q·mr.. at
 // dst[q·mr·kc:], element (i,p) of a panel at p·mr+i, rows past mc zeroed.
@@ -8,26 +14,9 @@ func packA(dst []float32, a operand, i0, mc, p0, kc, mr int, alpha float32) {
 		panel := dst[ip*kc : (ip+mr)*kc]
 		rows := min(mr, mc-ip)
 		if a.trans { // A stored (k,m): op(A)(i,p) = data[p·ld+i]
-			for p := range kc {
-				src := a.data[(p0+p)*a.ld+i0+ip:][:rows]
-				d := panel[p*mr : (p+1)*mr]
-				for r, v := range src {
-					d[r] = alpha * v
-				}
-				clear(d[rows:])
-			}
-			continue
-		}
-		for r := range rows { // A stored (m,k): op(A)(i,p) = data[i·ld+p]
-			src := a.data[(i0+ip+r)*a.ld+p0:][:kc]
-			for p, v := range src {
-				panel[p*mr+r] = alpha * v
-			}
-		}
-		for r := rows; r < mr; r++ {
-			for p := range kc {
-				panel[p*mr+r] = 0
-			}
+			copyPanel(panel, a.data[p0*a.ld+i0+ip:], a.ld, kc, rows, mr, alpha)
+		} else { // A stored (m,k): op(A)(i,p) = data[i·ld+p]
+			interleavePanel(panel, a.data[(i0+ip)*a.ld+p0:], a.ld, kc, rows, mr, alpha)
 		}
 	}
 }
@@ -35,23 +24,54 @@ func packA(dst []float32, a operand, i0, mc, p0, kc, mr int, alpha float32) {
 // packBPanel copies rows [p0,p0+kc) and columns [j0,j0+cols) of op(B) into
 // the panel dst (kc,nr): element (p,j) at p·nr+j, columns past cols zeroed.
 func packBPanel(dst []float32, b operand, p0, kc, j0, cols, nr int) {
-	if !b.trans { // B stored (k,n): op(B)(p,j) = data[p·ld+j]
-		for p := range kc {
-			d := dst[p*nr : (p+1)*nr]
-			copy(d, b.data[(p0+p)*b.ld+j0:][:cols])
-			clear(d[cols:])
-		}
-		return
+	if b.trans { // B stored (n,k): op(B)(p,j) = data[j·ld+p]
+		interleavePanel(dst, b.data[j0*b.ld+p0:], b.ld, kc, cols, nr, 1)
+	} else { // B stored (k,n): op(B)(p,j) = data[p·ld+j]
+		copyPanel(dst, b.data[p0*b.ld+j0:], b.ld, kc, cols, nr, 1)
 	}
-	for j := range cols { // B stored (n,k): op(B)(p,j) = data[j·ld+p]
-		src := b.data[(j0+j)*b.ld+p0:][:kc]
-		for p, v := range src {
-			dst[p*nr+j] = v
+}
+
+// copyPanel fills panel (kc,w) from src rows of stride ld that run along
+// the panel width: panel[p·w+j] = scale·src[p·ld+j] for j < cols, 0 after.
+func copyPanel(panel, src []float32, ld, kc, cols, w int, scale float32) {
+	for p := range kc {
+		d := panel[p*w : (p+1)*w]
+		s := src[p*ld : p*ld+cols]
+		if scale == 1 {
+			copy(d, s)
+		} else {
+			for j, v := range s {
+				d[j] = scale * v
+			}
+		}
+		clear(d[cols:])
+	}
+}
+
+// interleavePanel fills panel (kc,w) from cols source rows of stride ld
+// that each run along p: panel[p·w+j] = scale·src[j·ld+p], columns past
+// cols zeroed. Four rows go together so each step writes 16 bytes.
+func interleavePanel(panel, src []float32, ld, kc, cols, w int, scale float32) {
+	j := 0
+	for ; j+4 <= cols; j += 4 {
+		r0 := src[j*ld : j*ld+kc]
+		r1 := src[(j+1)*ld : (j+1)*ld+kc]
+		r2 := src[(j+2)*ld : (j+2)*ld+kc]
+		r3 := src[(j+3)*ld : (j+3)*ld+kc]
+		d := panel[j:]
+		for p := range r0 {
+			q := d[p*w : p*w+4 : p*w+4]
+			q[0], q[1], q[2], q[3] = scale*r0[p], scale*r1[p], scale*r2[p], scale*r3[p]
 		}
 	}
-	for j := cols; j < nr; j++ {
+	for ; j < cols; j++ {
+		for p, v := range src[j*ld : j*ld+kc] {
+			panel[p*w+j] = scale * v
+		}
+	}
+	for ; j < w; j++ {
 		for p := range kc {
-			dst[p*nr+j] = 0
+			panel[p*w+j] = 0
 		}
 	}
 }
