@@ -40,7 +40,7 @@ func (s *countingSink) Abort() error                     { return nil }
 
 // TestStreamsOneTensorAtATime proves the conversion pipeline holds one
 // source tensor at a time, whatever the number of tensors, with a cast
-// (which allocates the converted copy) and with a transform view.
+// (which allocates the converted copy).
 func TestStreamsOneTensorAtATime(t *testing.T) {
 	src := &countingSource{}
 	for i := range 50 {

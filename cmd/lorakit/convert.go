@@ -12,6 +12,7 @@ type convertOptions struct {
 	to        string
 	dtype     string
 	tokenizer string
+	base      string
 	maxShard  int64
 	force     bool
 }
@@ -34,6 +35,15 @@ llama2.c .bin checkpoint; its kind is detected from its content.
             one safetensors file with tensor names carried as they are.
 Without --to, the kind follows DST: .gguf, .safetensors, otherwise a directory.
 
+Adapters (a PEFT directory, an mlx-lm adapter directory, a llama.cpp LoRA
+GGUF) convert to --to gguf (llama.cpp LoRA) or --to peft. The architecture
+comes from --base (a GGUF or an HF directory; its config.json suffices) or
+from the adapter's module names; llama q/k adapters need --base for the head
+counts of the RoPE row permutation. rsLoRA, rank_pattern and alpha_pattern
+scales are folded into B, since llama.cpp applies one alpha / rank. DoRA,
+lora_B biases and modules_to_save cannot be expressed in a llama.cpp adapter:
+merge those with lorakit merge.
+
 --dtype f32|f16|bf16 casts floating-point tensors; integer tensors are kept,
 and in GGUF output 1-D tensors (norms, biases) stay F32 as llama.cpp expects.
 Quantized GGUF tensors are dequantized when written to safetensors.
@@ -51,6 +61,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVarP(&o.output, "output", "o", "", "output path (required)")
 	f.StringVar(&o.to, "to", "", "output kind: gguf, hf or safetensors (default: from DST)")
 	f.StringVar(&o.dtype, "dtype", "", "cast floating-point tensors to f32, f16 or bf16")
+	f.StringVar(&o.base, "base", "", "base model of an adapter (GGUF, or HF directory; config.json suffices)")
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
@@ -65,6 +76,9 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		if dt, err = format.ParseDType(o.dtype); err != nil {
 			return usageError{err}
 		}
+	}
+	if convert.IsAdapter(in) {
+		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, DType: dt, Force: o.force})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
 		To:            o.to,
