@@ -201,6 +201,19 @@ func openBaseInfo(path string) (*baseInfo, error) {
 	return b, nil
 }
 
+// ToGGUFNames renames a's modules to llama.cpp's names for the base model
+// at basePath (a GGUF, llama2.c or HF checkpoint, or an HF directory with
+// only config.json), permuting llama q/k B rows, checking every module's
+// shape against the base where it has weights, and folding all scales into
+// one alpha. A GGUF adapter keeps its names and is only checked.
+func ToGGUFNames(a *lora.Adapter, basePath string) error {
+	b, err := adapterBase(a, basePath)
+	if err != nil {
+		return err
+	}
+	return toGGUFNames(a, b)
+}
+
 // ropeHeads returns the head count a RoPE transform needs.
 func (b *baseInfo) ropeHeads(t Transform, module string) (int, error) {
 	h := b.heads

@@ -34,9 +34,13 @@ type countingSink struct {
 	written int
 }
 
-func (s *countingSink) WriteTensor(string, []byte) error { s.src.outstanding--; s.written++; return nil }
-func (s *countingSink) Close() error                     { return nil }
-func (s *countingSink) Abort() error                     { return nil }
+func (s *countingSink) WriteTensor(string, []byte) error {
+	s.src.outstanding--
+	s.written++
+	return nil
+}
+func (s *countingSink) Close() error { return nil }
+func (s *countingSink) Abort() error { return nil }
 
 // TestStreamsOneTensorAtATime proves the conversion pipeline holds one
 // source tensor at a time, whatever the number of tensors, with a cast
