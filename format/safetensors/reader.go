@@ -12,7 +12,8 @@ import (
 
 // Reader reads a safetensors file. It implements format.Source and
 // format.Header. A Reader from Open hands out slices of the memory-mapped
-// file (zero copy); one from NewReader reads each tensor on demand.
+// file (zero copy); one from NewReader reads each tensor on demand. Its
+// methods may be called from several goroutines at once (Close excepted).
 type Reader struct {
 	name      string          // file name for errors ("" if unknown)
 	ra        io.ReaderAt     // the file
@@ -105,7 +106,8 @@ func (r *Reader) errorf(f string, args ...any) error {
 // Format returns "safetensors".
 func (r *Reader) Format() string { return "safetensors" }
 
-// Tensors lists the tensors in file (data offset) order.
+// Tensors lists the tensors in file (data offset) order. The slice is the
+// caller's; the Shapes are shared and must not be modified.
 func (r *Reader) Tensors() []format.TensorInfo {
 	out := make([]format.TensorInfo, len(r.entries))
 	for i, e := range r.entries {
