@@ -6,7 +6,8 @@ func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 // xgetbv reads XCR0, the register state the OS saves on context switches.
 func xgetbv() (eax, edx uint32)
 
-// detectCPU reports whether the AVX2+FMA and the AVX-512F kernels can run:
+// detectCPU reports whether the AVX2+FMA and the AVX-512 (F and VL) kernels
+// can run:
 // the CPU must have the instructions and the OS must save the YMM
 // (XCR0 bits 1-2) and, for AVX-512, the opmask and ZMM state (bits 5-7).
 // Reading CPUID here keeps the package free of dependencies.
@@ -29,10 +30,11 @@ func detectCPU() (avx2, avx512 bool) {
 	const (
 		avx2Bit    = 1 << 5
 		avx512fBit = 1 << 16
+		avx512vl   = 1 << 31
 		ymmState   = 0x6
 		zmmState   = 0xe0
 	)
 	avx2 = ebx7&avx2Bit != 0 && xcr0&ymmState == ymmState
-	avx512 = avx2 && ebx7&avx512fBit != 0 && xcr0&zmmState == zmmState
+	avx512 = avx2 && ebx7&(avx512fBit|avx512vl) == avx512fBit|avx512vl && xcr0&zmmState == zmmState
 	return avx2, avx512
 }

@@ -20,6 +20,10 @@ func (p *problem) workers() int {
 }
 
 func (p *problem) solve() {
+	if p.useDot() {
+		p.dotNT()
+		return
+	}
 	if p.skinny() {
 		return
 	}

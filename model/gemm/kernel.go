@@ -15,6 +15,7 @@ type kernel struct {
 	kc, mc, nc int  // cache blocks: depth, rows of A, columns of B
 	maskedCols bool // fn stores partial column counts itself
 	fn         kernelFunc
+	dot        *dotKernel // for narrow NT products
 }
 
 // kernels lists the micro-kernels this CPU runs, best first; the portable

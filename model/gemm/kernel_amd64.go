@@ -12,6 +12,18 @@ func avx512Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta fl
 //go:noescape
 func avx2Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
 
+// avx512Dot: x (4,k) stride ldx, w (4,k) stride ldw -> out (4,4); k a
+// multiple of 16. Needs AVX-512F and VL.
+//
+//go:noescape
+func avx512Dot(k int, x *float32, ldx int, w *float32, ldw int, out *float32)
+
+// avx2Dot: x (2,k) stride ldx, w (4,k) stride ldw -> out (2,4); k a
+// multiple of 8. Needs AVX2 and FMA.
+//
+//go:noescape
+func avx2Dot(k int, x *float32, ldx int, w *float32, ldw int, out *float32)
+
 // The blocking keeps one A micro-panel (MR·KC floats) in L1 and the packed
 // B block (KC·NC) in the 1 MB L2 of the Zen 4 cores this was tuned on;
 // MC only sizes a work item.
@@ -21,11 +33,13 @@ var (
 		kc: 256, mc: 96, nc: 1024,
 		maskedCols: true,
 		fn:         avx512Micro,
+		dot:        &dotKernel{rows: 4, cols: 4, width: 16, fn: avx512Dot},
 	}
 	avx2Kernel = kernel{
 		name: "avx2", mr: 6, nr: 16,
 		kc: 256, mc: 96, nc: 1024,
-		fn: avx2Micro,
+		fn:  avx2Micro,
+		dot: &dotKernel{rows: 2, cols: 4, width: 8, fn: avx2Dot},
 	}
 )
 

@@ -10,6 +10,7 @@ var goKernel = kernel{
 	kc: 256, mc: 64, nc: 1024,
 	maskedCols: true,
 	fn:         goMicro,
+	dot:        &goDotKernel,
 }
 
 // goMicro: a (k,4) packed, b (k,4) with row stride bstride -> c (mr,nr)
