@@ -116,6 +116,16 @@ func adapterBase(a *lora.Adapter, basePath string) (*baseInfo, error) {
 	return b, nil
 }
 
+// AdapterArch names the base architecture of an adapter: from the file
+// (GGUF adapters say it) or guessed from module names and the base model's
+// name; "" if unknown.
+func AdapterArch(a *lora.Adapter) string {
+	if a.Arch != "" {
+		return a.Arch
+	}
+	return guessArch(a)
+}
+
 // guessArch names the architecture from module names or the base model's
 // name, where that is unambiguous.
 func guessArch(a *lora.Adapter) string {

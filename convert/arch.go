@@ -163,3 +163,33 @@ func layerOf(name string) (int, bool) {
 	n, err := strconv.Atoi(rest[:max(0, strings.IndexByte(rest, '.'))])
 	return n, err == nil
 }
+
+// DetectArch names the architecture of a checkpoint: its
+// general.architecture metadata, else the table under which every tensor
+// name maps (HF names) or is known (GGUF names); "" if none fits.
+func DetectArch(src format.Source) string {
+	if name, ok := src.Metadata().String("general.architecture"); ok {
+		return name
+	}
+	infos := src.Tensors()
+	if len(infos) == 0 {
+		return ""
+	}
+	for _, name := range ArchNames() {
+		a := archs[name]
+		all := true
+		for _, t := range infos {
+			_, _, hf := a.GGUFName(t.Name)
+			_, _, gg := a.HFName(t.Name)
+			skip := a.HFSkip != nil && a.HFSkip.MatchString(t.Name)
+			if !hf && !gg && !skip {
+				all = false
+				break
+			}
+		}
+		if all {
+			return name
+		}
+	}
+	return ""
+}

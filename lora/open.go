@@ -32,7 +32,15 @@ func Detect(path string) (Kind, string, error) {
 		defer f.Close()
 		head := make([]byte, 4)
 		if _, err := io.ReadFull(f, head); err == nil && string(head) == "GGUF" {
-			return KindGGUF, path, nil
+			src, err := format.Open(path)
+			if err != nil {
+				return "", "", fmt.Errorf("lora: %w", err)
+			}
+			typ, _ := src.Metadata().String(keyType)
+			src.Close()
+			if typ == "adapter" {
+				return KindGGUF, path, nil
+			}
 		}
 		return "", "", fmt.Errorf("lora: %s: not a LoRA adapter lorakit recognises (want a PEFT or MLX directory or a GGUF adapter): %w", path, format.ErrUnsupported)
 	}

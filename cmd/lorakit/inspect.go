@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
 )
 
 type inspectOptions struct {
@@ -51,21 +53,59 @@ type inspectTensor struct {
 
 // inspectReport is the whole of `inspect --json`.
 type inspectReport struct {
-	Path      string          `json:"path"`
-	Format    string          `json:"format"`
-	Version   int             `json:"version"`
-	Alignment int             `json:"alignment,omitempty"`
-	Metadata  map[string]any  `json:"metadata"`
-	Tensors   []inspectTensor `json:"tensors"`
+	Path         string          `json:"path"`
+	Format       string          `json:"format"`
+	Version      int             `json:"version"`
+	Alignment    int             `json:"alignment,omitempty"`
+	Architecture string          `json:"architecture,omitempty"`
+	Adapter      *inspectAdapter `json:"adapter,omitempty"`
+	Metadata     map[string]any  `json:"metadata"`
+	Tensors      []inspectTensor `json:"tensors"`
+}
+
+// inspectAdapter summarises a LoRA adapter.
+type inspectAdapter struct {
+	Kind    string          `json:"kind"`
+	Modules []inspectModule `json:"modules"`
+}
+
+// inspectModule is one adapted module.
+type inspectModule struct {
+	Name  string  `json:"name"`
+	Rank  int     `json:"rank"`
+	Alpha float64 `json:"alpha"`
+	Scale float64 `json:"scale"`
+	Shape []int   `json:"shape"` // [out, in] of the update
+	DoRA  bool    `json:"dora,omitempty"`
 }
 
 func runInspect(w io.Writer, path string, o inspectOptions) error {
-	src, err := format.Open(path)
+	var adapter *inspectAdapter
+	arch := ""
+	weights := path
+	if kind, file, err := lora.Detect(path); err == nil {
+		a, err := lora.Open(path)
+		if err != nil {
+			return err
+		}
+		adapter = &inspectAdapter{Kind: string(kind)}
+		arch = convert.AdapterArch(a)
+		for _, m := range a.Modules {
+			adapter.Modules = append(adapter.Modules, inspectModule{Name: m.Name, Rank: m.Rank, Alpha: m.Alpha,
+				Scale: m.Scale(), Shape: []int{m.Out, m.In}, DoRA: m.Magnitude != nil})
+		}
+		weights = file
+	}
+	src, err := format.Open(weights)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	rep := inspectReport{Path: path, Format: src.Format(), Metadata: map[string]any{}}
+	rep := inspectReport{Path: path, Format: src.Format(), Metadata: map[string]any{},
+		Architecture: arch, Adapter: adapter}
+	if arch == "" {
+		rep.Architecture = convert.DetectArch(src)
+	}
 	hdr, _ := src.(format.Header)
 	if hdr != nil {
 		rep.Version, rep.Alignment = hdr.Version(), hdr.Alignment()
@@ -115,7 +155,21 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 	if rep.Alignment != 0 {
 		fmt.Fprintf(w, ", alignment %d", rep.Alignment)
 	}
-	fmt.Fprintf(w, "\nmetadata: %d keys\n", len(md))
+	fmt.Fprintln(w)
+	if rep.Architecture != "" {
+		fmt.Fprintf(w, "architecture: %s\n", rep.Architecture)
+	}
+	if a := rep.Adapter; a != nil {
+		fmt.Fprintf(w, "adapter: %s, %d modules\n", a.Kind, len(a.Modules))
+		for _, m := range a.Modules {
+			dora := ""
+			if m.DoRA {
+				dora = " DoRA"
+			}
+			fmt.Fprintf(w, "  %-48s r=%d alpha=%g scale=%g [%d, %d]%s\n", m.Name, m.Rank, m.Alpha, m.Scale, m.Shape[0], m.Shape[1], dora)
+		}
+	}
+	fmt.Fprintf(w, "metadata: %d keys\n", len(md))
 	for _, kv := range md {
 		fmt.Fprintf(w, "  %s = %s\n", kv.Key, textValue(kv.Value))
 	}
