@@ -14,7 +14,9 @@
 // declared order with the layout llama.cpp and gguf-py produce (version 3,
 // data section aligned to general.alignment or 32, every tensor padded with
 // zeros to the alignment), so that reading a file written by those tools and
-// writing it back reproduces it byte for byte.
+// writing it back reproduces it byte for byte. (A tensor-less file from
+// gguf-py's vocab-only path lacks the padding after its header; written back,
+// it gains it, as ggml's own writer would add it.)
 //
 // GGUF value types and their Go types, both ways:
 //

@@ -106,3 +106,15 @@ func checkTensor(t format.TensorInfo) (int64, int, error) {
 	}
 	return n, id, nil
 }
+
+// bufferSize is the Writer's buffer: 1 MiB, or less for a smaller file.
+func (l *layout) bufferSize() int {
+	size := int64(len(l.header)) + l.headerPad
+	for _, n := range l.nbytes {
+		size += alignUp(n, l.align)
+		if size >= 1<<20 {
+			return 1 << 20
+		}
+	}
+	return int(max(size, 4096))
+}

@@ -60,7 +60,7 @@ func NewWriter(dst io.Writer, infos []format.TensorInfo, md format.Metadata) (*W
 		return nil, fmt.Errorf("gguf: %s: %w", name, err)
 	}
 	w := newWriter(name, nil, infos, l)
-	w.bw = bufio.NewWriterSize(dst, 1<<20)
+	w.bw = bufio.NewWriterSize(dst, l.bufferSize())
 	if err := w.writeHeader(); err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func NewWriter(dst io.Writer, infos []format.TensorInfo, md format.Metadata) (*W
 func newWriter(name string, f *format.AtomicFile, infos []format.TensorInfo, l *layout) *Writer {
 	w := &Writer{name: name, file: f, infos: append([]format.TensorInfo(nil), infos...), layout: l}
 	if f != nil {
-		w.bw = bufio.NewWriterSize(f, 1<<20)
+		w.bw = bufio.NewWriterSize(f, l.bufferSize())
 	}
 	return w
 }
