@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -81,14 +80,19 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
-// BenchmarkKernels compares the micro-kernels this CPU runs at 1024³.
+// BenchmarkKernels runs the three square-ish target shapes with each
+// micro-kernel this CPU supports, e.g. to see what an AVX2-only CPU gets.
 func BenchmarkKernels(b *testing.B) {
-	bc := benchCase{"", false, false, 1024, 1024, 1024}
 	for _, kern := range kernels {
-		b.Run(fmt.Sprintf("%s/1024x1024x1024", kern.name), func(b *testing.B) {
-			runBench(b, bc, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
-				sgemm(kern, false, false, bc.m, bc.n, bc.k, 1, a, lda, bm, ldb, 0, c, bc.n)
+		for _, bc := range benchCases[:3] {
+			b.Run(kern.name+"/"+bc.name, func(b *testing.B) {
+				if kern == &goKernel && testing.Short() {
+					b.Skip("portable kernel skipped in -short mode")
+				}
+				runBench(b, bc, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
+					sgemm(kern, bc.transA, bc.transB, bc.m, bc.n, bc.k, 1, a, lda, bm, ldb, 0, c, bc.n)
+				})
 			})
-		})
+		}
 	}
 }
