@@ -70,7 +70,8 @@ func (o AmplifyOptions) withDefaults() AmplifyOptions {
 // One product W·[V_ΔW | V_rand | Ω] serves the ΔW row, the random row and
 // the start of the randomized SVD of W, whose top-r Ritz vectors give the
 // W row; 2·PowerIters+1 more products of W with r+Oversample columns
-// follow.
+// follow. W's own row is a slight underestimate where W's spectrum is flat
+// (see DefaultPowerIters).
 func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplification, error) {
 	opt = opt.withDefaults()
 	f, err := LowRank(m)
@@ -109,12 +110,10 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 	var y mat.Dense
 	y.Mul(w, x)
 
-	top, err := topSingular(w, y.Slice(0, out, 2*r, 2*r+k).(*mat.Dense), r, opt.PowerIters)
+	ritz, err := ritzValues(w, mat.DenseCopyOf(y.Slice(0, out, 2*r, 2*r+k)), r, opt.PowerIters)
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
-	var wv mat.Dense
-	wv.Mul(w, top.V)
 
 	a := ModuleAmplification{
 		Name:        m.Name,
@@ -123,7 +122,7 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 		DWFrobenius: frobenius(f.Values),
 		ProjDW:      projNorm(f.U, y.Slice(0, out, 0, r)),
 		ProjRandom:  projNorm(uRand, y.Slice(0, out, r, 2*r)),
-		ProjW:       projNorm(top.U, &wv),
+		ProjW:       frobenius(ritz), // = ‖U_rᵀWV_r‖_F, see ritzValues
 	}
 	if a.ProjDW > 0 {
 		a.Amplification = a.DWFrobenius / a.ProjDW

@@ -124,3 +124,17 @@ func TestLowRankBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestCrossMatchesExplicit(t *testing.T) {
+	rng := newRNG(4)
+	for _, c := range []struct{ r1, r2 int }{{3, 9}, {9, 3}, {5, 5}} {
+		a1, a2 := randn(rng, c.r1, 40), randn(rng, c.r2, 40)
+		b1, _ := rightBasis(a1)
+		b2, _ := rightBasis(a2)
+		var want mat.Dense
+		want.Mul(b1.dense().T(), b2.dense())
+		if got := cross(b1, b2); !mat.EqualApprox(got, &want, 1e-14) {
+			t.Errorf("cross(r=%d, r=%d) differs from U1ᵀU2", c.r1, c.r2)
+		}
+	}
+}

@@ -17,14 +17,19 @@ import (
 // orthogonal. All k₁×k₂ values come from one product M = U1ᵀU2 and a 2-D
 // prefix sum of M², in O(n·k₁·k₂). Rounding is clamped into [0, 1].
 func PhiGrid(u1, u2 mat.Matrix) ([][]float64, error) {
-	n1, k1 := u1.Dims()
-	n2, k2 := u2.Dims()
+	n1, _ := u1.Dims()
+	n2, _ := u2.Dims()
 	if n1 != n2 {
 		return nil, fmt.Errorf("analyze: φ: vectors of length %d and %d: %w", n1, n2, format.ErrShape)
 	}
 	var m mat.Dense
 	m.Mul(u1.T(), u2) // (k1, k2)
+	return phiFromCross(&m), nil
+}
 
+// phiFromCross returns the φ grid from M = U1ᵀU2 (k₁×k₂).
+func phiFromCross(m *mat.Dense) [][]float64 {
+	k1, k2 := m.Dims()
 	grid := make([][]float64, k1)
 	prev := make([]float64, k2) // prefix sums of the rows above
 	for i := range k1 {
@@ -37,7 +42,7 @@ func PhiGrid(u1, u2 mat.Matrix) ([][]float64, error) {
 			grid[i][j] = clamp01(prev[j] / float64(min(i, j)+1))
 		}
 	}
-	return grid, nil
+	return grid
 }
 
 // MeanDiagonal is the mean of φ(i, i) for i = 1..k (k is cut to the grid).

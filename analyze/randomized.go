@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Defaults of the randomized top-r SVD of a base weight.
+// Defaults of the randomized top-r SVD of a base weight (see ritzValues).
 const (
 	// DefaultOversample is the least number of extra random directions
 	// beyond r (Halko, Martinsson & Tropp 2011, §4); the default is
@@ -19,43 +19,39 @@ const (
 	DefaultPowerIters = 2
 )
 
-// topSingular returns the top-r singular values and vectors of w (out×in)
+// ritzValues returns estimates of the top-r singular values of w (out×in)
 // by randomized subspace iteration (Halko, Martinsson & Tropp 2011,
 // Algorithms 4.4 and 5.1): q = orth(w·ω), then iters rounds of
-// q = orth(w·orth(wᵀ·q)), then the SVD of the small matrix qᵀw.
-// y0 = w·ω (out×k) is passed in so the caller can fuse that first product
-// with others. Cost (2·iters+2) products of w with k = r+oversample columns.
-func topSingular(w *mat.Dense, y0 *mat.Dense, r, iters int) (*Factors, error) {
-	q, _ := thinQR(y0)
+// q = orth(w·orth(wᵀ·q)), then the singular values of the small matrix
+// qᵀw (k×in). y0 = w·ω (out×k) is passed in so the caller can fuse that
+// first product with others. Cost 2·iters+1 more products of w with k
+// columns.
+//
+// With qᵀw = u·Σ·vᵀ, the vectors U = q·u and V = v satisfy UᵀwV = Σ
+// exactly, so ‖U_rᵀ w V_r‖_F is the norm of the returned values: the
+// vectors never need forming.
+func ritzValues(w *mat.Dense, y0 *mat.Dense, r, iters int) ([]float64, error) {
+	q := thinQR(y0)
 	for range iters {
 		var z, y mat.Dense
-		z.Mul(w.T(), q) // (in, k)
-		zq, _ := thinQR(&z)
-		y.Mul(w, zq) // (out, k)
-		q, _ = thinQR(&y)
+		z.Mul(w.T(), q)      // (in, k)
+		y.Mul(w, thinQR(&z)) // (out, k)
+		q = thinQR(&y)
 	}
 	var bt mat.Dense
-	bt.Mul(w.T(), q) // (in, k): bᵀ where b = qᵀw
+	bt.Mul(w.T(), q) // (in, k) = (qᵀw)ᵀ
 
 	_, k := q.Dims()
-	f, err := productSVD(identity(k), &bt, 1) // b = u Σ vᵀ
+	f, err := factorProduct(identity(k), &bt, 1)
 	if err != nil {
 		return nil, err
 	}
-	r = min(r, len(f.Values))
-	u := new(mat.Dense)
-	u.Mul(q, f.U.Slice(0, k, 0, r)) // w ≈ (q u) Σ vᵀ
-	return &Factors{
-		Values: f.Values[:r],
-		U:      u,
-		V:      mat.DenseCopyOf(f.V.Slice(0, f.V.RawMatrix().Rows, 0, r)),
-	}, nil
+	return f.values[:min(r, len(f.values))], nil
 }
 
 // randomOrthonormal returns n×k orthonormal columns spanning a uniformly
 // random subspace (QR of a Gaussian matrix): the singular vectors of a
 // random matrix.
 func randomOrthonormal(rng *rand.Rand, n, k int) *mat.Dense {
-	q, _ := thinQR(gaussian(rng, n, k))
-	return q
+	return thinQR(gaussian(rng, n, k))
 }

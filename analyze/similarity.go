@@ -91,26 +91,18 @@ func CompareModule(a, b Module) (ModuleSimilarity, error) {
 // with B2 (out×r2) on the left.
 func phiGrids(a1, b1, a2, b2 mat.Matrix) (ModuleSimilarity, error) {
 	var s ModuleSimilarity
-	var v [4]*mat.Dense
-	var err error
-	if v[0], err = RightSingular(a1); err != nil {
-		return s, err
+	var v [4]basis
+	for i, x := range []struct {
+		m    mat.Matrix
+		side func(mat.Matrix) (basis, error)
+	}{{a1, rightBasis}, {a2, rightBasis}, {b1, leftBasis}, {b2, leftBasis}} {
+		var err error
+		if v[i], err = x.side(x.m); err != nil {
+			return s, err
+		}
 	}
-	if v[1], err = RightSingular(a2); err != nil {
-		return s, err
-	}
-	if v[2], err = LeftSingular(b1); err != nil {
-		return s, err
-	}
-	if v[3], err = LeftSingular(b2); err != nil {
-		return s, err
-	}
-	if s.PhiRight, err = PhiGrid(v[0], v[1]); err != nil {
-		return s, err
-	}
-	if s.PhiLeft, err = PhiGrid(v[2], v[3]); err != nil {
-		return s, err
-	}
+	s.PhiRight = phiFromCross(cross(v[0], v[1]))
+	s.PhiLeft = phiFromCross(cross(v[2], v[3]))
 	s.PhiRight11, s.PhiLeft11 = s.PhiRight[0][0], s.PhiLeft[0][0]
 	return s, nil
 }

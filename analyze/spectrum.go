@@ -67,12 +67,14 @@ func NumericalTolerance(values []float64, out, in int) float64 {
 
 // SpectrumOf computes the spectrum of one module.
 func SpectrumOf(m Module) (ModuleSpectrum, error) {
-	f, err := LowRank(m)
-	if err != nil {
+	if err := m.Validate(); err != nil {
 		return ModuleSpectrum{}, err
 	}
-	shape := m.Shape()
-	return spectrumFromValues(m, shape, f.Values), nil
+	f, err := factorProduct(m.B, m.A.T(), m.Scale) // values only: no vectors formed
+	if err != nil {
+		return ModuleSpectrum{}, fmt.Errorf("analyze: module %q: %w", m.Name, err)
+	}
+	return spectrumFromValues(m, m.Shape(), f.values), nil
 }
 
 func spectrumFromValues(m Module, shape [2]int, sv []float64) ModuleSpectrum {
