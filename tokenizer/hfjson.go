@@ -21,7 +21,7 @@ type hfTokenizer struct {
 	Decoder       json.RawMessage `json:"decoder"`
 	Model         struct {
 		Type         string          `json:"type"`
-		Vocab        map[string]int  `json:"vocab"`
+		Vocab        json.RawMessage `json:"vocab"`
 		Merges       json.RawMessage `json:"merges"`
 		ByteFallback bool            `json:"byte_fallback"`
 		UnkToken     *string         `json:"unk_token"`
@@ -116,6 +116,10 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 	if hf.Model.Type != "BPE" && !(hf.Model.Type == "" && hf.Model.Merges != nil) {
 		return fail(fmt.Errorf("tokenizer model %q: %w (BPE only)", hf.Model.Type, format.ErrUnsupported))
 	}
+	var vocab map[string]int
+	if err := json.Unmarshal(hf.Model.Vocab, &vocab); err != nil {
+		return bad("model.vocab: %v", err)
+	}
 	merges, err := parseJSONMerges(hf.Model.Merges)
 	if err != nil {
 		return bad("model.merges: %v", err)
@@ -160,7 +164,7 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 	default:
 		return fail(fmt.Errorf("BPE without a ByteLevel or Metaspace/byte-fallback pipeline: %w", format.ErrUnsupported))
 	}
-	if err := v.setTokens(hf.Model.Vocab, hf.AddedTokens); err != nil {
+	if err := v.setTokens(vocab, hf.AddedTokens); err != nil {
 		return fail(err)
 	}
 	v.Merges = merges

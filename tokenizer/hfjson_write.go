@@ -31,10 +31,26 @@ func SaveTokenizerJSON(path string, v *Vocab, force bool) error {
 // TemplateProcessing BOS for llama). A llama vocab has no merge list, so
 // one is derived from the scores the way transformers'
 // SentencePieceExtractor does: every split of a piece into two pieces, in
-// order of the merged piece's score. The output is deterministic.
+// order of the merged piece's score. The output is deterministic. A text
+// held by two tokens, other than by an added token, cannot be written
+// (format.ErrUnsupported).
 func WriteTokenizerJSON(w io.Writer, v *Vocab) error {
 	if err := v.Validate(); err != nil {
 		return err
+	}
+	// A JSON object holds a text once: a token whose text came earlier
+	// can only be an added token.
+	var vocabIDs []int
+	first := make(map[string]int, len(v.Tokens))
+	for id, t := range v.Tokens {
+		if prev, dup := first[t]; dup {
+			if typ := v.Type(id); typ == Control || typ == UserDefined || typ == Unknown {
+				continue
+			}
+			return fmt.Errorf("tokens %d and %d are both %q: %w", prev, id, t, format.ErrUnsupported)
+		}
+		first[t] = id
+		vocabIDs = append(vocabIDs, id)
 	}
 	bw := bufio.NewWriter(w)
 	p := func(s string) { bw.WriteString(s) }
@@ -97,12 +113,12 @@ func WriteTokenizerJSON(w io.Writer, v *Vocab) error {
 			merges = mergesFromScores(v)
 		}
 	}
-	for id, t := range v.Tokens {
-		if id > 0 {
+	for i, id := range vocabIDs {
+		if i > 0 {
 			p(",")
 		}
 		p("\n      ")
-		q(t)
+		q(v.Tokens[id])
 		fmt.Fprintf(bw, ": %d", id)
 	}
 	p("\n    },\n    \"merges\": [")

@@ -320,3 +320,37 @@ func TestSplitGPT2(t *testing.T) {
 		}
 	}
 }
+
+// TestSPMWordSplit: encoding word by word gives the same ids as the
+// SentencePiece algorithm run over the whole text.
+func TestSPMWordSplit(t *testing.T) {
+	texts := []string{stories260KText, "  a  b ▁▁c▁ \n\n x", "ied 4 ½ months"}
+	base := "llama.cpp-vocab/ggml-vocab-llama-spm.gguf"
+	for _, tc := range readVocabTests(t, sharedFile(t, base+".inp"), sharedFile(t, base+".out")) {
+		texts = append(texts, tc.text)
+	}
+	if e2e, err := os.ReadFile(sharedFile(t, "e2e/valid.txt")); err == nil {
+		texts = append(texts, string(e2e[:20000]))
+	}
+	spm, err := loadGGUFVocab(t, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok512, err := LoadSentencePiece("testdata/tok512.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []*Vocab{spm, tok512} {
+		words, _ := New(v)
+		whole, _ := New(v)
+		if !words.spm.words {
+			t.Fatalf("vocab of %d pieces not split into words", v.Len())
+		}
+		whole.spm.words = false
+		for _, text := range texts {
+			if a, b := words.Encode(text), whole.Encode(text); !slices.Equal(a, b) {
+				t.Errorf("Encode(%.40q) by words = %v, whole text %v", text, a, b)
+			}
+		}
+	}
+}

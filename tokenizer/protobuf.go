@@ -73,6 +73,15 @@ func (r *pbReader) bytes() ([]byte, error) {
 	return b, nil
 }
 
+func (r *pbReader) fixed64() (uint64, error) {
+	if len(r.b)-r.off < 8 {
+		return 0, errTruncated
+	}
+	x := binary.LittleEndian.Uint64(r.b[r.off:])
+	r.off += 8
+	return x, nil
+}
+
 func (r *pbReader) fixed32() (uint32, error) {
 	if len(r.b)-r.off < 4 {
 		return 0, errTruncated
@@ -82,54 +91,15 @@ func (r *pbReader) fixed32() (uint32, error) {
 	return x, nil
 }
 
-// skip passes over a field of the given wire type.
-func (r *pbReader) skip(wire int) error {
-	switch wire {
-	case wireVarint:
-		_, err := r.varint()
-		return err
-	case wireFixed64:
-		if len(r.b)-r.off < 8 {
-			return errTruncated
-		}
-		r.off += 8
-		return nil
-	case wireBytes:
-		_, err := r.bytes()
-		return err
-	case wireFixed32:
-		_, err := r.fixed32()
-		return err
-	}
-	return fmt.Errorf("unsupported wire type %d", wire)
-}
-
-// pbField is one field handler of a message: the wire type it expects and
-// what to do with the value (v for varints and fixed32, b for bytes).
-type pbField struct {
-	wire int
-	read func(v uint64, b []byte) error
-}
-
-// parseMessage walks a message, calling the handler of each known field and
-// skipping the rest. A known field with an unexpected wire type is an
-// error.
-func parseMessage(b []byte, fields map[int]pbField) error {
+// parseMessage walks a message and calls field with each field's number,
+// wire type and value (v for varint and fixed-size fields, b for
+// length-delimited ones). Group wire types are refused.
+func parseMessage(b []byte, field func(num, wire int, v uint64, b []byte) error) error {
 	r := pbReader{b: b}
 	for !r.done() {
 		num, wire, err := r.tag()
 		if err != nil {
 			return err
-		}
-		f, known := fields[num]
-		if !known {
-			if err := r.skip(wire); err != nil {
-				return fmt.Errorf("field %d: %w", num, err)
-			}
-			continue
-		}
-		if wire != f.wire {
-			return fmt.Errorf("field %d: wire type %d, want %d", num, wire, f.wire)
 		}
 		var v uint64
 		var data []byte
@@ -140,15 +110,27 @@ func parseMessage(b []byte, fields map[int]pbField) error {
 			var x uint32
 			x, err = r.fixed32()
 			v = uint64(x)
+		case wireFixed64:
+			v, err = r.fixed64()
 		case wireBytes:
 			data, err = r.bytes()
+		default:
+			err = fmt.Errorf("unsupported wire type %d", wire)
 		}
 		if err == nil {
-			err = f.read(v, data)
+			err = field(num, wire, v, data)
 		}
 		if err != nil {
 			return fmt.Errorf("field %d: %w", num, err)
 		}
+	}
+	return nil
+}
+
+// wantWire checks a known field's wire type.
+func wantWire(wire, want int) error {
+	if wire != want {
+		return fmt.Errorf("wire type %d, want %d", wire, want)
 	}
 	return nil
 }

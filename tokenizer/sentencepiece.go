@@ -49,44 +49,37 @@ func ParseSentencePiece(data []byte, name string) (*Vocab, error) {
 	}
 	v := newVocab(ModelLlama)
 	ids := [4]int64{0, 1, 2, -1} // unk, bos, eos, pad: the proto's defaults
-	readID := func(i int) pbField {
-		return pbField{wireVarint, func(x uint64, _ []byte) error { ids[i] = int64(int32(x)); return nil }}
-	}
-	err := parseMessage(data, map[int]pbField{
-		spModelPieces: {wireBytes, func(_ uint64, b []byte) error {
-			piece, score, typ := "", float32(0), Normal
-			err := parseMessage(b, map[int]pbField{
-				spPieceText:  {wireBytes, func(_ uint64, b []byte) error { piece = string(b); return nil }},
-				spPieceScore: {wireFixed32, func(x uint64, _ []byte) error { score = math.Float32frombits(uint32(x)); return nil }},
-				spPieceType: {wireVarint, func(x uint64, _ []byte) error {
-					if x < uint64(Normal) || x > uint64(Byte) {
-						return fmt.Errorf("type %d", x)
-					}
-					typ = TokenType(x)
-					return nil
-				}},
-			})
-			if err != nil {
-				return fmt.Errorf("piece %d: %w", len(v.Tokens), err)
+	err := parseMessage(data, func(num, wire int, x uint64, b []byte) error {
+		switch num {
+		case spModelPieces:
+			if err := wantWire(wire, wireBytes); err != nil {
+				return err
 			}
-			v.Tokens = append(v.Tokens, piece)
-			v.Scores = append(v.Scores, score)
-			v.Types = append(v.Types, typ)
-			return nil
-		}},
-		spModelTrainer: {wireBytes, func(_ uint64, b []byte) error {
-			return parseMessage(b, map[int]pbField{
-				spTrainerUnkID: readID(0),
-				spTrainerBosID: readID(1),
-				spTrainerEosID: readID(2),
-				spTrainerPadID: readID(3),
+			return v.addPiece(b)
+		case spModelTrainer:
+			if err := wantWire(wire, wireBytes); err != nil {
+				return err
+			}
+			return parseMessage(b, func(num, wire int, x uint64, _ []byte) error {
+				if num < spTrainerUnkID || num > spTrainerPadID {
+					return nil
+				}
+				ids[num-spTrainerUnkID] = int64(int32(x)) // int32 fields are sign-extended varints
+				return wantWire(wire, wireVarint)
 			})
-		}},
-		spModelNormalizer: {wireBytes, func(_ uint64, b []byte) error {
-			return parseMessage(b, map[int]pbField{
-				spNormalizerDummyPrefix: {wireVarint, func(x uint64, _ []byte) error { v.AddSpacePrefix = x != 0; return nil }},
+		case spModelNormalizer:
+			if err := wantWire(wire, wireBytes); err != nil {
+				return err
+			}
+			return parseMessage(b, func(num, wire int, x uint64, _ []byte) error {
+				if num != spNormalizerDummyPrefix {
+					return nil
+				}
+				v.AddSpacePrefix = x != 0
+				return wantWire(wire, wireVarint)
 			})
-		}},
+		}
+		return nil
 	})
 	if err != nil {
 		return fail(err)
@@ -102,4 +95,33 @@ func ParseSentencePiece(data []byte, name string) (*Vocab, error) {
 		*dst = int(id)
 	}
 	return v, nil
+}
+
+// addPiece appends one SentencePiece message {piece, score, type}.
+func (v *Vocab) addPiece(b []byte) error {
+	piece, score, typ := "", float32(0), Normal
+	err := parseMessage(b, func(num, wire int, x uint64, b []byte) error {
+		switch num {
+		case spPieceText:
+			piece = string(b)
+			return wantWire(wire, wireBytes)
+		case spPieceScore:
+			score = math.Float32frombits(uint32(x))
+			return wantWire(wire, wireFixed32)
+		case spPieceType:
+			if x < uint64(Normal) || x > uint64(Byte) {
+				return fmt.Errorf("type %d", x)
+			}
+			typ = TokenType(x)
+			return wantWire(wire, wireVarint)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("piece %d: %w", len(v.Tokens), err)
+	}
+	v.Tokens = append(v.Tokens, piece)
+	v.Scores = append(v.Scores, score)
+	v.Types = append(v.Types, typ)
+	return nil
 }

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // spaceMark is SentencePiece's visible space, "▁" (U+2581).
@@ -19,10 +20,22 @@ type spm struct {
 	// byteID[b] is the token for byte b: <0xXX>, else the one-byte piece,
 	// else unk (-1 when there is none).
 	byteID [256]int32
+	// words is set when no piece holds a "▁" right after another
+	// character: then no merge can cross the start of a word, the text can
+	// be encoded word by word (the same result, far less work) and words
+	// can be cached.
+	words bool
+	cache *wordCache
 }
 
 func newSPM(v *Vocab) *spm {
-	e := &spm{v: v, idx: v.index()}
+	e := &spm{v: v, idx: v.index(), words: true, cache: newWordCache()}
+	for _, t := range v.Tokens {
+		if strings.Contains(strings.TrimLeft(t, spaceMark), spaceMark) {
+			e.words = false
+			break
+		}
+	}
 	for b := range e.byteID {
 		id, ok := e.idx[fmt.Sprintf("<0x%02X>", b)]
 		if !ok {
@@ -57,12 +70,6 @@ func bigramBefore(a, b bigram) bool {
 	return a.score > b.score || (a.score == b.score && a.left < b.left)
 }
 
-// utf8Len is llama.cpp's unicode_len_utf8: a character's length judged by
-// its lead byte alone, so malformed text still splits deterministically.
-func utf8Len(b byte) int {
-	return [16]int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4}[b>>4]
-}
-
 // escapeSpaces returns text with a leading space when prefix is set and every
 // space replaced by "▁".
 func escapeSpaces(text string, prefix bool) string {
@@ -74,19 +81,66 @@ func escapeSpaces(text string, prefix bool) string {
 
 // encode appends the tokens of text (already escaped) to ids.
 func (e *spm) encode(ids []int, text string) []int {
+	if !e.words {
+		var sc spmScratch
+		return e.encodeRun(ids, &sc, text)
+	}
+	var sc spmScratch
+	for len(text) > 0 {
+		end := wordEnd(text)
+		word := text[:end]
+		text = text[end:]
+		if cached, ok := e.cache.get(word); ok {
+			ids = append(ids, cached...)
+			continue
+		}
+		n := len(ids)
+		ids = e.encodeRun(ids, &sc, word)
+		e.cache.put(word, ids[n:])
+	}
+	return ids
+}
+
+// wordEnd returns the end of the word at the start of text: a run of "▁",
+// then everything up to the next "▁".
+func wordEnd(text string) int {
+	i := 0
+	for strings.HasPrefix(text[i:], spaceMark) {
+		i += len(spaceMark)
+	}
+	if j := strings.Index(text[i:], spaceMark); j >= 0 {
+		return i + j
+	}
+	return len(text)
+}
+
+// spmScratch holds buffers reused across the words of one Encode call.
+type spmScratch struct {
+	syms []symbol
+	q    bigramQueue
+}
+
+// encodeRun merges one run of text with the SentencePiece algorithm.
+func (e *spm) encodeRun(ids []int, sc *spmScratch, text string) []int {
 	if text == "" {
 		return ids
 	}
-	syms := make([]symbol, 0, len(text))
+	syms := sc.syms[:0]
 	for i := 0; i < len(text); {
-		n := min(utf8Len(text[i]), len(text)-i)
+		// One symbol per character. llama.cpp sizes a character by its
+		// lead byte alone, which lets an invalid byte swallow part of the
+		// next character; here an invalid byte is a symbol of its own (the
+		// same split for valid UTF-8), so every input decodes back exactly.
+		_, n := utf8.DecodeRuneInString(text[i:])
 		k := len(syms)
 		syms = append(syms, symbol{start: i, end: i + n, prev: k - 1, next: k + 1})
 		i += n
 	}
 	syms[len(syms)-1].next = -1
+	sc.syms = syms
 
-	q := bigramQueue{}
+	q := &sc.q
+	q.h = q.h[:0]
 	try := func(left, right int) {
 		if left < 0 || right < 0 {
 			return

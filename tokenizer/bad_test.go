@@ -1,0 +1,243 @@
+package tokenizer
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// pb builds protobuf bytes for the bad-input tables.
+func pbTag(num, wire int) []byte { return binary.AppendUvarint(nil, uint64(num)<<3|uint64(wire)) }
+
+func pbBytes(num int, b []byte) []byte {
+	out := append(pbTag(num, wireBytes), binary.AppendUvarint(nil, uint64(len(b)))...)
+	return append(out, b...)
+}
+
+func pbVarint(num int, x uint64) []byte { return append(pbTag(num, wireVarint), binary.AppendUvarint(nil, x)...) }
+
+func pbPiece(text string, score float32, typ int) []byte {
+	var p []byte
+	p = append(p, pbBytes(spPieceText, []byte(text))...)
+	p = append(p, pbTag(spPieceScore, wireFixed32)...)
+	p = binary.LittleEndian.AppendUint32(p, math.Float32bits(score))
+	p = append(p, pbVarint(spPieceType, uint64(typ))...)
+	return pbBytes(spModelPieces, p)
+}
+
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// threePieces is a valid minimal model: <unk> <s> </s>.
+var threePieces = cat(pbPiece("<unk>", 0, 2), pbPiece("<s>", 0, 3), pbPiece("</s>", 0, 3))
+
+func TestParseSentencePieceBad(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"empty", nil, format.ErrFormat},
+		{"pieces as varint", pbVarint(spModelPieces, 1), format.ErrFormat},
+		{"huge length", cat(pbTag(spModelPieces, wireBytes), binary.AppendUvarint(nil, 1<<62)), format.ErrFormat},
+		{"truncated piece", cat(threePieces, pbPiece("abc", -1, 1)[:6]), format.ErrFormat},
+		{"varint too long", cat(threePieces, pbTag(99, wireVarint), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}), format.ErrFormat},
+		{"group wire type", cat(threePieces, pbTag(99, 3)), format.ErrFormat},
+		{"field number 0", cat(threePieces, []byte{0x00, 0x00}), format.ErrFormat},
+		{"piece type 9", pbPiece("x", 0, 9), format.ErrFormat},
+		{"score as varint", pbBytes(spModelPieces, pbVarint(spPieceScore, 3)), format.ErrFormat},
+		{"bos out of range", cat(threePieces, pbBytes(spModelTrainer, pbVarint(spTrainerBosID, 7))), format.ErrFormat},
+		{"negative eos", cat(threePieces, pbBytes(spModelTrainer, pbVarint(spTrainerEosID, math.MaxUint64-4))), format.ErrFormat},
+		{"trainer spec truncated", cat(threePieces, pbTag(spModelTrainer, wireBytes), []byte{5, 0x08}), format.ErrFormat},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := ParseSentencePiece(tc.data, "bad.model")
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("ParseSentencePiece(%x) = %v, %v; want error %v", tc.data, v, err, tc.want)
+			}
+			if !strings.Contains(err.Error(), "bad.model") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+	v, err := ParseSentencePiece(threePieces, "ok.model")
+	if err != nil || v.Len() != 3 || v.Type(0) != Unknown || v.BOS != 1 {
+		t.Errorf("ParseSentencePiece(three pieces) = %+v, %v", v, err)
+	}
+}
+
+// TestTruncatedModel cuts tok512.model at every length: each prefix either
+// parses (a cut between two pieces is a valid, smaller model) or fails with
+// ErrFormat; none panics.
+func TestTruncatedModel(t *testing.T) {
+	data, err := os.ReadFile("testdata/tok512.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fails := 0
+	for n := range len(data) {
+		_, err := ParseSentencePiece(data[:n], "cut.model")
+		if err != nil {
+			fails++
+			if !errors.Is(err, format.ErrFormat) {
+				t.Fatalf("ParseSentencePiece(first %d bytes) = %v, want ErrFormat", n, err)
+			}
+		}
+	}
+	if fails < len(data)/2 {
+		t.Errorf("only %d of %d prefixes rejected", fails, len(data))
+	}
+}
+
+func TestParseLlama2CBad(t *testing.T) {
+	good, err := os.ReadFile("testdata/tok512.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	hugeLen := append([]byte(nil), good...)
+	le.PutUint32(hugeLen[8:], 1<<30) // first token's length
+	negLen := append([]byte(nil), good...)
+	le.PutUint32(negLen[8:], math.MaxUint32)
+	negMax := append([]byte(nil), good...)
+	le.PutUint32(negMax, math.MaxUint32)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		n    int
+	}{
+		{"empty", nil, 0},
+		{"header only", good[:4], 0},
+		{"truncated token header", good[:10], 0},
+		{"truncated token text", good[:len(good)-1], 512},
+		{"huge length", hugeLen, 512},
+		{"negative length", negLen, 512},
+		{"negative max_token_length", negMax, 512},
+		{"fewer tokens than vocab_size", good, 513},
+		{"more tokens than vocab_size", good, 511},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseLlama2C(tc.data, "bad.bin", tc.n)
+			if !errors.Is(err, format.ErrFormat) || !strings.Contains(err.Error(), "bad.bin") {
+				t.Errorf("ParseLlama2C(%s) = %v, want ErrFormat naming bad.bin", tc.name, err)
+			}
+		})
+	}
+}
+
+func TestParseTokenizerJSONBad(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		want       error
+	}{
+		{"not json", `{"model": `, format.ErrFormat},
+		{"unigram", `{"model": {"type": "Unigram", "vocab": [["a", 0]]}}`, format.ErrUnsupported},
+		{"wordpiece", `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, format.ErrUnsupported},
+		{"no pipeline", `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported},
+		{"negative id", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}`, format.ErrFormat},
+		{"huge id", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 1000000000}, "merges": []}}`, format.ErrFormat},
+		{"one id twice", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}}`, format.ErrFormat},
+		{"added token clash", `{"added_tokens": [{"id": 0, "content": "<s>"}], "pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrFormat},
+		{"merge without space", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["ab"]}}`, format.ErrFormat},
+		{"merge of three", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b", "c"]]}}`, format.ErrFormat},
+		{"empty vocab", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`, format.ErrFormat},
+		{"llama-3 split", `{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}}, {"type": "ByteLevel"}]}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseTokenizerJSON([]byte(tc.json), "bad.json")
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "bad.json") {
+				t.Errorf("ParseTokenizerJSON(%s) = %v, want %v naming bad.json", tc.json, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseGPT2Bad(t *testing.T) {
+	for _, tc := range []struct{ name, vocab, merges, file string }{
+		{"vocab not json", `["a"]`, "", "v.json"},
+		{"vocab empty", `{}`, "", "v.json"},
+		{"merge of one token", `{"a": 0}`, "#version: 0.2\nab\n", "m.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseGPT2([]byte(tc.vocab), []byte(tc.merges), "v.json", "m.txt")
+			if !errors.Is(err, format.ErrFormat) || !strings.Contains(err.Error(), tc.file) {
+				t.Errorf("ParseGPT2(%s) = %v, want ErrFormat naming %s", tc.name, err, tc.file)
+			}
+		})
+	}
+	if _, err := LoadGPT2("testdata/missing.json", "testdata/tiny-gpt2-merges.txt"); !errors.Is(err, format.ErrNotFound) {
+		t.Errorf("LoadGPT2(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestFromMetadataBad(t *testing.T) {
+	base := func() format.Metadata {
+		return format.Metadata{
+			{Key: KeyModel, Value: "llama"},
+			{Key: KeyTokens, Value: []string{"<unk>", "<s>", "</s>"}},
+			{Key: KeyScores, Value: []float32{0, 0, 0}},
+			{Key: KeyTokenType, Value: []int32{2, 3, 3}},
+		}
+	}
+	with := func(key string, value any) format.Metadata {
+		md := base()
+		md.Set(key, value)
+		return md
+	}
+	without := func(key string) format.Metadata {
+		md := base()
+		md.Delete(key)
+		return md
+	}
+	for _, tc := range []struct {
+		name string
+		md   format.Metadata
+		want error
+	}{
+		{"no tokenizer", without(KeyModel), format.ErrNotFound},
+		{"no tokens", without(KeyTokens), format.ErrNotFound},
+		{"bert", with(KeyModel, "bert"), format.ErrUnsupported},
+		{"model not a string", with(KeyModel, uint32(1)), format.ErrFormat},
+		{"tokens as []any", with(KeyTokens, []any{[]string{"a"}}), format.ErrFormat},
+		{"scores as f64", with(KeyScores, []float64{0, 0, 0}), format.ErrFormat},
+		{"too few scores", with(KeyScores, []float32{0}), format.ErrFormat},
+		{"too many types", with(KeyTokenType, []int32{1, 1, 1, 1}), format.ErrFormat},
+		{"type 9", with(KeyTokenType, []int32{1, 9, 1}), format.ErrFormat},
+		{"bos out of range", with(KeyBOS, uint32(3)), format.ErrFormat},
+		{"bos as string", with(KeyBOS, "1"), format.ErrFormat},
+		{"add_bos as int", with(KeyAddBOS, uint8(1)), format.ErrFormat},
+		{"empty vocab", with(KeyTokens, []string{}), format.ErrFormat},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := FromMetadata(tc.md)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("FromMetadata(%s) = %v, %v; want %v", tc.name, v, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOutOfRangeIDs: Decode skips ids outside the vocabulary.
+func TestOutOfRangeIDs(t *testing.T) {
+	v, err := LoadSentencePiece("testdata/tok512.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := New(v)
+	if got := tok.Decode([]int{-1, 512, 1 << 40}); got != "" {
+		t.Errorf("Decode(out of range) = %q, want \"\"", got)
+	}
+	if got := tok.Piece(9999); got != "" {
+		t.Errorf("Piece(9999) = %q, want \"\"", got)
+	}
+}

@@ -1,0 +1,195 @@
+package tokenizer
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// fuzzTexts are encoded by every vocabulary a fuzz target manages to parse.
+var fuzzTexts = []string{"", " ", "Hello world", "<s>a</s>", "\xff\xfe", "héllo  \n\t wörld 123"}
+
+// exercise builds a tokenizer from a vocabulary that parsed and runs it:
+// nothing may panic.
+func exercise(t *testing.T, v *Vocab) {
+	tok, err := New(v)
+	if err != nil {
+		if !errors.Is(err, format.ErrFormat) && !errors.Is(err, format.ErrUnsupported) {
+			t.Fatalf("New = %v, want ErrFormat or ErrUnsupported", err)
+		}
+		return
+	}
+	tok.ParseSpecial, tok.DecodeSpecial = true, true
+	for _, s := range fuzzTexts {
+		tok.Decode(tok.Encode(s))
+	}
+}
+
+func FuzzParseSentencePiece(f *testing.F) {
+	data, err := os.ReadFile("testdata/tok512.model")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, n := range []int{len(data), 1000, 100, 10} {
+		f.Add(data[:n])
+	}
+	f.Add(threePieces)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := ParseSentencePiece(data, "fuzz.model")
+		if err != nil {
+			if !errors.Is(err, format.ErrFormat) {
+				t.Fatalf("error %v does not wrap ErrFormat", err)
+			}
+			return
+		}
+		exercise(t, v)
+		// What parses survives a trip through GGUF metadata.
+		back, err := FromMetadata(v.Metadata())
+		if err != nil {
+			if errors.Is(err, format.ErrFormat) {
+				return // e.g. a type GGUF keeps but the proto did not
+			}
+			t.Fatalf("FromMetadata(Metadata()) = %v", err)
+		}
+		if !slices.Equal(back.Tokens, v.Tokens) {
+			t.Fatalf("tokens changed through metadata")
+		}
+	})
+}
+
+func FuzzParseTokenizerJSON(f *testing.F) {
+	for _, p := range []string{"testdata/tiny-llama-tokenizer.json"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	if v, err := LoadGPT2("testdata/tiny-gpt2-vocab.json", "testdata/tiny-gpt2-merges.txt"); err == nil {
+		var buf bytes.Buffer
+		if err := WriteTokenizerJSON(&buf, v); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "ByteLevel"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := ParseTokenizerJSON(data, "fuzz.json")
+		if err != nil {
+			if !errors.Is(err, format.ErrFormat) && !errors.Is(err, format.ErrUnsupported) {
+				t.Fatalf("error %v wraps neither ErrFormat nor ErrUnsupported", err)
+			}
+			return
+		}
+		exercise(t, v)
+		// What parses round-trips through a written tokenizer.json.
+		var buf bytes.Buffer
+		if err := WriteTokenizerJSON(&buf, v); err != nil {
+			if errors.Is(err, format.ErrUnsupported) {
+				return // two normal tokens with one text
+			}
+			t.Fatalf("WriteTokenizerJSON = %v", err)
+		}
+		back, err := ParseTokenizerJSON(buf.Bytes(), "rewritten.json")
+		if err != nil {
+			t.Fatalf("re-reading the written tokenizer.json: %v\n%s", err, buf.Bytes())
+		}
+		if !slices.Equal(back.Tokens, v.Tokens) || back.Model != v.Model {
+			t.Fatalf("tokens or model changed through tokenizer.json")
+		}
+	})
+}
+
+func FuzzParseLlama2C(f *testing.F) {
+	data, err := os.ReadFile("testdata/tok512.bin")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data, 512)
+	f.Add(data[:200], 0)
+	f.Add(data[:7], 1)
+	f.Fuzz(func(t *testing.T, data []byte, n int) {
+		v, err := ParseLlama2C(data, "fuzz.bin", n)
+		if err != nil {
+			if !errors.Is(err, format.ErrFormat) {
+				t.Fatalf("error %v does not wrap ErrFormat", err)
+			}
+			return
+		}
+		exercise(t, v)
+	})
+}
+
+// byteVocab is the gpt2 fixture vocabulary of ../shared/fixtures/README.md,
+// built by hand: the 256 byte tokens, four merges and <|endoftext|>.
+func byteVocab() *Vocab {
+	v := newVocab(ModelGPT2)
+	for b := range 256 {
+		v.Tokens = append(v.Tokens, byteToUTF8[b])
+	}
+	v.Tokens = append(v.Tokens, "Ġa", "th", "the", "on", endOfText)
+	v.Merges = []string{"Ġ a", "t h", "th e", "o n"}
+	v.Types = make([]TokenType, len(v.Tokens))
+	for i := range v.Types {
+		v.Types[i] = Normal
+	}
+	v.Types[260] = Control
+	v.BOS, v.EOS = 260, 260
+	return v
+}
+
+var fuzzTokenizers = sync.OnceValues(func() ([]*Tokenizer, error) {
+	bl, err := New(byteVocab())
+	if err != nil {
+		return nil, err
+	}
+	sp, err := LoadSentencePiece("testdata/tok512.model")
+	if err != nil {
+		return nil, err
+	}
+	spm, err := New(sp)
+	if err != nil {
+		return nil, err
+	}
+	bl.AddBOS, spm.AddBOS = false, false
+	return []*Tokenizer{bl, spm}, nil
+})
+
+// FuzzRoundTrip: byte-level BPE decodes any input, valid UTF-8 or not, back
+// to exactly itself; so does SentencePiece with byte fallback, for any
+// input without "▁" (which it reads as a space).
+func FuzzRoundTrip(f *testing.F) {
+	for _, s := range append(fuzzTexts, stories260KText, "ied 4 ½ months", "🚀 (normal) 😶‍🌫️", "  \n\n\t x'S'll") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		toks, err := fuzzTokenizers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, tok := range toks {
+			if i == 1 && strings.Contains(text, spaceMark) {
+				continue
+			}
+			ids := tok.Encode(text)
+			if got := tok.Decode(ids); got != text {
+				t.Fatalf("%s: Decode(Encode(%q)) = %q (ids %v)", tok.Vocab().Model, text, got, ids)
+			}
+			if i == 0 && utf8.ValidString(text) {
+				var pieces []string
+				splitGPT2(text, func(p string) { pieces = append(pieces, p) })
+				if strings.Join(pieces, "") != text {
+					t.Fatalf("splitGPT2(%q) pieces %q do not concatenate to the text", text, pieces)
+				}
+			}
+		}
+	})
+}
