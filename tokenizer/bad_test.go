@@ -19,7 +19,9 @@ func pbBytes(num int, b []byte) []byte {
 	return append(out, b...)
 }
 
-func pbVarint(num int, x uint64) []byte { return append(pbTag(num, wireVarint), binary.AppendUvarint(nil, x)...) }
+func pbVarint(num int, x uint64) []byte {
+	return append(pbTag(num, wireVarint), binary.AppendUvarint(nil, x)...)
+}
 
 func pbPiece(text string, score float32, typ int) []byte {
 	var p []byte
