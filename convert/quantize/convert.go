@@ -1,0 +1,132 @@
+package quantize
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/gguf/quant"
+)
+
+// chunkValues is how many values one row block holds (4 MiB of float32):
+// large enough to keep every core busy, small enough that the scratch
+// buffers and the input pages in flight stay small.
+const chunkValues = 1 << 20
+
+// converter re-encodes tensors row block by row block. Its buffers are
+// reused from one tensor to the next: out grows to the largest output
+// tensor, scratch to one row block.
+type converter struct {
+	out     []byte
+	scratch []float32
+}
+
+// convert returns the data of t (whose input bytes are data) encoded as
+// t.Out. release, if not nil, is called on each part of data once it has
+// been read. The result is valid until the next call.
+func (c *converter) convert(ctx context.Context, t Tensor, data []byte, release func([]byte)) ([]byte, error) {
+	if cap(c.out) < int(t.OutBytes) {
+		c.out = make([]byte, t.OutBytes)
+	}
+	out := c.out[:t.OutBytes]
+	rows64, cols64 := t.In.Rows()
+	rows, cols := int(rows64), int(cols64)
+	if rows == 0 || cols == 0 {
+		return out, nil
+	}
+	inRow, err := t.In.DType.RowBytes(cols64)
+	if err != nil {
+		return nil, err
+	}
+	outRow, err := t.Out.RowBytes(cols64)
+	if err != nil {
+		return nil, err
+	}
+	step := max(1, chunkValues/cols)
+	for r0 := 0; r0 < rows; r0 += step {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r1 := min(rows, r0+step)
+		in := data[int64(r0)*inRow : int64(r1)*inRow]
+		x, err := c.decode(in, t.In.DType, cols, (r1-r0)*cols)
+		if err == nil {
+			err = encode(out[int64(r0)*outRow:int64(r1)*outRow], x, cols, t.Out)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rows %d..%d: %w", r0, r1-1, err)
+		}
+		if release != nil {
+			release(in)
+		}
+	}
+	return out, nil
+}
+
+// decode returns the n values of src (rows of cols values of type dt) as
+// float32: a view of src itself when it holds aligned little-endian F32,
+// else decoded into the scratch buffer on all cores.
+func (c *converter) decode(src []byte, dt format.DType, cols, n int) ([]float32, error) {
+	if dt == format.F32 && littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(src)))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(src))), n), nil
+	}
+	if cap(c.scratch) < n {
+		c.scratch = make([]float32, n)
+	}
+	x := c.scratch[:n]
+	if dt.IsBlock() {
+		return x, quant.DequantizeRows(x, src, cols, dt)
+	}
+	size := dt.BlockBytes()
+	return x, parallelRows(n/cols, n, func(r0, r1 int) error {
+		return format.ToFloat32(x[r0*cols:r1*cols], src[r0*cols*size:r1*cols*size], dt)
+	})
+}
+
+// encode writes the rows of cols values of x to dst as type dt, on all
+// cores.
+func encode(dst []byte, x []float32, cols int, dt format.DType) error {
+	if dt.IsBlock() {
+		return quant.QuantizeRows(dst, x, cols, dt)
+	}
+	size := dt.BlockBytes()
+	return parallelRows(len(x)/cols, len(x), func(r0, r1 int) error {
+		return format.FromFloat32(dst[r0*cols*size:r1*cols*size], x[r0*cols:r1*cols], dt)
+	})
+}
+
+// littleEndian reports whether this machine stores numbers as GGUF and
+// safetensors do, so that F32 data can be used in place.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// minParallel is the number of values below which work stays on the
+// calling goroutine.
+const minParallel = 1 << 15
+
+// parallelRows runs fn over contiguous row ranges covering rows, one per
+// core, and returns the error of the earliest range that failed.
+func parallelRows(rows, values int, fn func(r0, r1 int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), rows, max(1, values/minParallel))
+	if workers <= 1 {
+		return fn(0, rows)
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		r0, r1 := rows*w/workers, rows*(w+1)/workers
+		wg.Go(func() { errs[w] = fn(r0, r1) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package quantize
+
+// releasePages does nothing where files are not memory-mapped.
+func releasePages([]byte) {}

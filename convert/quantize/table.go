@@ -1,0 +1,33 @@
+package quantize
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable writes the plan as llama-quantize's --dry-run reports it: one
+// line per tensor in output order with its shape, its type before and
+// after, and its size before and after; then the totals.
+func (p *Plan) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "tensor\tshape\ttype\t\tbytes\t\tnote\t\n")
+	for _, t := range p.Tensors {
+		dims := make([]string, len(t.In.Shape))
+		for i, d := range t.In.Shape {
+			dims[i] = fmt.Sprint(d)
+		}
+		note := ""
+		switch {
+		case t.Kept:
+			note = "kept (--keep)"
+		case t.Wanted.Valid():
+			note = fmt.Sprintf("fallback from %v", t.Wanted)
+		}
+		fmt.Fprintf(tw, "%s\t[%s]\t%v ->\t%v\t%d ->\t%d\t%s\t\n", t.In.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, note)
+	}
+	in, out := p.Totals()
+	fmt.Fprintf(tw, "total (%d tensors, %s)\t\t\t\t%d ->\t%d\t%d fallbacks\t\n", len(p.Tensors), p.Preset, in, out, p.Fallbacks())
+	return tw.Flush()
+}
