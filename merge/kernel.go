@@ -1,0 +1,119 @@
+package merge
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// parallelRows calls fn on contiguous row ranges [lo, hi) that together
+// cover [0, rows), one range per worker, and waits for them. minRows keeps
+// tiny problems on one goroutine.
+func parallelRows(rows, minRows int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, rows/max(1, minRows)))
+	if workers <= 1 {
+		fn(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := rows*w/workers, rows*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// addLowRank adds s·L·R to w, all row-major float32:
+//
+//	w (rows, cols) += s · L (rows, rank) · R (rank, cols)
+//
+// Each row of L·R is accumulated in float32 over k = 0..rank-1 and then
+// scaled and added, as llama.cpp's export-lora computes W + s·(B·A). Rows
+// are split across all cores.
+func addLowRank(w []float32, rows, cols int, l, r []float32, rank int, s float32) {
+	parallelRows(rows, max(1, 16384/max(1, cols*rank)), func(lo, hi int) {
+		d := make([]float32, cols)
+		for i := lo; i < hi; i++ {
+			li := l[i*rank : (i+1)*rank]
+			copy(d, r[:cols])
+			scaleInto(d, li[0])
+			for k := 1; k < rank; k++ {
+				axpy(d, li[k], r[k*cols:(k+1)*cols])
+			}
+			wi := w[i*cols : (i+1)*cols]
+			axpy(wi, s, d)
+		}
+	})
+}
+
+// scaleInto multiplies d by a in place.
+func scaleInto(d []float32, a float32) {
+	for j := range d {
+		d[j] *= a
+	}
+}
+
+// axpy computes y += a·x (len(x) >= len(y)). The product is rounded before
+// the sum (no fused multiply-add), as on x86-64 without FMA.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for j := range y {
+		y[j] += float32(a * x[j])
+	}
+}
+
+// rowNorms returns the Euclidean norm of each row (transposed false) or
+// each column (transposed true) of w (rows, cols), accumulated in float64.
+func rowNorms(w []float32, rows, cols int, transposed bool) []float64 {
+	if !transposed {
+		out := make([]float64, rows)
+		parallelRows(rows, 64, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var s float64
+				for _, v := range w[i*cols : (i+1)*cols] {
+					s += float64(v) * float64(v)
+				}
+				out[i] = math.Sqrt(s)
+			}
+		})
+		return out
+	}
+	out := make([]float64, cols)
+	for i := range rows {
+		for j, v := range w[i*cols : (i+1)*cols] {
+			out[j] += float64(v) * float64(v)
+		}
+	}
+	for j := range out {
+		out[j] = math.Sqrt(out[j])
+	}
+	return out
+}
+
+// doraRescale applies DoRA's merge to v = W+ΔW (rows, cols): each output
+// feature o (a row, or a column when transposed) is multiplied by
+// m[o] / ‖v_o‖, as PEFT's DoraLinearVariant.merge does with the norm of the
+// merged weight.
+func doraRescale(v []float32, rows, cols int, transposed bool, m []float32) {
+	norms := rowNorms(v, rows, cols, transposed)
+	f := make([]float32, len(norms))
+	for o, n := range norms {
+		f[o] = float32(float64(m[o]) / n)
+	}
+	parallelRows(rows, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := v[i*cols : (i+1)*cols]
+			if transposed {
+				for j := range row {
+					row[j] *= f[j]
+				}
+			} else {
+				scaleInto(row, f[i])
+			}
+		}
+	})
+}

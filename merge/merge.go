@@ -1,0 +1,193 @@
+package merge
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/format"
+)
+
+// Options control Merge.
+type Options struct {
+	// DType, when valid, overrides each tensor's stored type as convert
+	// does (floating-point tensors only; in GGUF, 1-D tensors stay F32).
+	// Invalid keeps every tensor's type: quantized tensors that are merged
+	// are requantized to their own type.
+	DType format.DType
+	// Force replaces an existing output (never an input).
+	Force bool
+	// Progress, if set, is called after each tensor is written.
+	Progress func(done, total int, name string)
+}
+
+// Report says what Merge did.
+type Report struct {
+	Base   string `json:"base"`
+	Output string `json:"output"`
+	// Format is the container: "gguf", "safetensors" or "hf".
+	Format  string `json:"format"`
+	Tensors int    `json:"tensors"`
+	// Merged lists the tensors the adapters changed, in file order.
+	Merged []MergedTensor `json:"merged"`
+	// Bytes is the size of all tensor data written.
+	Bytes int64 `json:"bytes"`
+}
+
+// MergedTensor is one changed tensor.
+type MergedTensor struct {
+	Name  string   `json:"name"`
+	DType string   `json:"dtype"`
+	By    []string `json:"by"`
+}
+
+// Merge writes base with the inputs' updates applied to out, in the base's
+// container (a GGUF file, a safetensors file, or a Hugging Face directory
+// whose other files are copied and whose shards are kept as they are),
+// one tensor at a time. ctx is checked between tensors; on any error or
+// cancellation no output is left and the inputs are untouched.
+func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt Options) (*Report, error) {
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("merge: no adapter given: %w", format.ErrNotFound)
+	}
+	b, err := openBase(basePath)
+	if err != nil {
+		return nil, err
+	}
+	defer b.src.Close()
+	if err := format.CheckOutput(out, opt.Force); err != nil {
+		return nil, err
+	}
+	ops, err := planOps(b, inputs)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := outputInfos(b, ops, opt.DType)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Base: basePath, Output: out, Format: b.kind, Tensors: len(infos)}
+	for _, t := range infos {
+		if o := ops[t.Name]; len(o) > 0 {
+			mt := MergedTensor{Name: t.Name, DType: t.DType.String()}
+			for _, x := range o {
+				mt.By = append(mt.By, x.who)
+			}
+			rep.Merged = append(rep.Merged, mt)
+		}
+		n, _ := t.NumBytes()
+		rep.Bytes += n
+	}
+	s := &streamer{ctx: ctx, b: b, ops: ops, progress: opt.Progress, total: len(infos)}
+	md := b.src.Metadata().Clone()
+	switch b.kind {
+	case kindHFDir:
+		err = writeHFDir(s, out, infos, md, opt.Force)
+	default:
+		if b.kind == kindGGUF && opt.DType.Valid() {
+			if ft, ok := fileType[opt.DType]; ok {
+				md.Set("general.file_type", ft)
+			}
+		}
+		var sink format.Sink
+		if sink, err = format.Create(b.kind, out, infos, md, format.CreateOptions{Force: opt.Force}); err == nil {
+			err = s.write(sink, infos)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// fileType is llama.cpp's general.file_type (llama_ftype) for a --dtype.
+var fileType = map[format.DType]uint32{
+	format.F32: 0, format.F16: 1, format.Q4_0: 2, format.Q4_1: 3, format.Q8_0: 7,
+	format.Q5_0: 8, format.Q5_1: 9, format.Q2_K: 10, format.Q3_K: 12, format.Q4_K: 15,
+	format.Q5_K: 17, format.Q6_K: 18, format.IQ4_NL: 25, format.BF16: 32,
+}
+
+// outputInfos plans each output tensor's dtype and checks it can be
+// written.
+func outputInfos(b *base, ops plan, want format.DType) ([]format.TensorInfo, error) {
+	container := "safetensors"
+	if b.kind == kindGGUF {
+		container = "gguf"
+	}
+	src := b.src.Tensors()
+	infos := make([]format.TensorInfo, len(src))
+	for i, t := range src {
+		dt := convert.CastTarget(t, container, want)
+		if dt.IsBlock() && dt != t.DType {
+			// A block type only fits rows of whole blocks; others fall back
+			// as llama-quantize does (1-D: F32, else F16).
+			if len(t.Shape) < 2 || t.Shape[len(t.Shape)-1]%int64(dt.BlockSize()) != 0 {
+				dt = format.F16
+				if len(t.Shape) < 2 {
+					dt = format.F32
+				}
+			}
+		}
+		changed := dt != t.DType || len(ops[t.Name]) > 0
+		if changed && !format.CanEncode(dt) {
+			hint := ""
+			if dt == t.DType {
+				hint = "; choose another type with --dtype"
+			}
+			return nil, fmt.Errorf("tensor %q: lorakit cannot encode %v%s: %w", t.Name, dt, hint, format.ErrUnsupported)
+		}
+		if changed && !format.CanDecode(t.DType) {
+			return nil, fmt.Errorf("tensor %q: lorakit cannot decode %v: %w", t.Name, t.DType, format.ErrUnsupported)
+		}
+		infos[i] = format.TensorInfo{Name: t.Name, DType: dt, Shape: t.Shape}
+	}
+	return infos, nil
+}
+
+// streamer writes merged tensors into sinks, one tensor at a time.
+type streamer struct {
+	ctx      context.Context
+	b        *base
+	ops      plan
+	p        processor
+	progress func(done, total int, name string)
+	done     int
+	total    int
+}
+
+// write streams the tensors of infos into sink and closes it; on error
+// the sink is aborted.
+func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
+	byName := map[string]format.TensorInfo{}
+	for _, t := range s.b.src.Tensors() {
+		byName[t.Name] = t
+	}
+	for _, t := range infos {
+		if err := s.ctx.Err(); err != nil {
+			sink.Abort()
+			return err
+		}
+		in := byName[t.Name]
+		data, err := s.b.src.TensorData(in.Name)
+		if err == nil {
+			data, err = s.p.tensor(in, data, t.DType, s.ops[t.Name])
+		}
+		if err == nil {
+			err = sink.WriteTensor(t.Name, data)
+		}
+		if err != nil {
+			sink.Abort()
+			if ops := s.ops[t.Name]; len(ops) > 0 && !strings.Contains(err.Error(), ops[0].who) {
+				err = fmt.Errorf("%s: %w", ops[0].who, err)
+			}
+			return err
+		}
+		format.Release(s.b.src, in.Name)
+		s.done++
+		if s.progress != nil {
+			s.progress(s.done, s.total, t.Name)
+		}
+	}
+	return sink.Close()
+}

@@ -1,0 +1,147 @@
+package merge
+
+import (
+	"fmt"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// chunkElems is how many float32 values one chunk of a tensor holds while it
+// is decoded, merged and encoded (4 MiB): peak memory stays a few chunks
+// plus the output tensor, whatever the model size.
+const chunkElems = 1 << 20
+
+// processor turns base tensors into output tensors, reusing its buffers.
+type processor struct {
+	out []byte
+	f   []float32
+}
+
+// matrixDims views a tensor as rows × cols (cols the innermost dimension).
+func matrixDims(t format.TensorInfo) (rows, cols int, err error) {
+	n, err := t.NumElements()
+	if err != nil {
+		return 0, 0, err
+	}
+	cols = 1
+	if len(t.Shape) > 0 {
+		cols = int(t.Shape[len(t.Shape)-1])
+	}
+	if cols == 0 {
+		return 0, 0, nil
+	}
+	return int(n) / cols, cols, nil
+}
+
+// tensor returns the bytes of tensor t, stored as outDT, after ops: data
+// itself when nothing changes (zero copy), else a buffer owned by p and
+// valid until the next call.
+func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType, ops []op) ([]byte, error) {
+	// A replacement restarts the tensor from the saved data.
+	src, srcDT := data, t.DType
+	for i := len(ops) - 1; i >= 0; i-- {
+		if ops[i].replace != nil {
+			src, srcDT = ops[i].replace.Data, ops[i].replace.DType
+			ops = ops[i+1:]
+			break
+		}
+	}
+	if len(ops) == 0 && srcDT == outDT && len(src) == len(data) {
+		return src, nil
+	}
+	rows, cols, err := matrixDims(t)
+	if err != nil {
+		return nil, err
+	}
+	outInfo := format.TensorInfo{Name: t.Name, DType: outDT, Shape: t.Shape}
+	size, err := outInfo.NumBytes()
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	if rows == 0 {
+		return p.grow(int(size)), nil
+	}
+	inRow, err := srcDT.RowBytes(int64(cols))
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	outRow, err := outDT.RowBytes(int64(cols))
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q as %v: %w", t.Name, outDT, err)
+	}
+	step := max(1, chunkElems/cols)
+	for _, o := range ops {
+		if o.magnitude != nil && o.transposed {
+			step = rows // column norms need the whole matrix
+		}
+	}
+	step = min(step, rows)
+	out := p.grow(int(size))
+	if cap(p.f) < step*cols {
+		p.f = make([]float32, step*cols)
+	}
+	for lo := 0; lo < rows; lo += step {
+		hi := min(rows, lo+step)
+		f := p.f[:(hi-lo)*cols]
+		if err := decodeRows(f, src[int64(lo)*inRow:int64(hi)*inRow], hi-lo, cols, inRow, srcDT); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+		}
+		for _, o := range ops {
+			addLowRank(f, hi-lo, cols, o.left[lo*o.rank:hi*o.rank], o.right, o.rank, o.scale)
+			if o.magnitude != nil {
+				m := o.magnitude
+				if !o.transposed {
+					m = m[lo:hi]
+				}
+				doraRescale(f, hi-lo, cols, o.transposed, m)
+			}
+		}
+		if len(ops) > 0 {
+			if i := firstNonFinite(f); i >= 0 {
+				return nil, fmt.Errorf("tensor %q: merging gives a non-finite value at row %d: %w", t.Name, lo+i/cols, format.ErrFormat)
+			}
+		}
+		if err := encodeRows(out[int64(lo)*outRow:int64(hi)*outRow], f, hi-lo, cols, outRow, outDT); err != nil {
+			return nil, fmt.Errorf("tensor %q as %v: %w", t.Name, outDT, err)
+		}
+	}
+	return out, nil
+}
+
+func (p *processor) grow(n int) []byte {
+	if cap(p.out) < n {
+		p.out = make([]byte, n)
+	}
+	return p.out[:n]
+}
+
+// minParallelElems keeps small row ranges on one goroutine.
+const minParallelElems = 1 << 15
+
+// decodeRows decodes rows × cols values of dt (rowBytes bytes a row) into
+// f, rows split across cores.
+func decodeRows(f []float32, src []byte, rows, cols int, rowBytes int64, dt format.DType) error {
+	var errs = make([]error, rows)
+	parallelRows(rows, max(1, minParallelElems/cols), func(lo, hi int) {
+		errs[lo] = format.ToFloat32(f[lo*cols:hi*cols], src[int64(lo)*rowBytes:int64(hi)*rowBytes], dt)
+	})
+	return firstErr(errs)
+}
+
+// encodeRows encodes rows × cols values of f as dt into dst.
+func encodeRows(dst []byte, f []float32, rows, cols int, rowBytes int64, dt format.DType) error {
+	var errs = make([]error, rows)
+	parallelRows(rows, max(1, minParallelElems/cols), func(lo, hi int) {
+		errs[lo] = format.FromFloat32(dst[int64(lo)*rowBytes:int64(hi)*rowBytes], f[lo*cols:hi*cols], dt)
+	})
+	return firstErr(errs)
+}
+
+func firstErr(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
