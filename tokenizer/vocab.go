@@ -134,3 +134,27 @@ func (v *Vocab) index() map[string]int {
 	}
 	return m
 }
+
+// padScore is the score convert_hf_to_gguf.py gives the "[PAD<id>]" tokens
+// it adds to fill a SentencePiece vocab up to the model's size.
+const padScore = -10000
+
+// Resize makes the vocab exactly n tokens long for a model whose embedding
+// has n rows: missing ids are filled with unused "[PAD<id>]" tokens, as
+// llama.cpp's converter does. A tokenizer with more tokens than the model
+// has rows cannot be used with it (format.ErrShape).
+func (v *Vocab) Resize(n int) error {
+	if n < len(v.Tokens) {
+		return fmt.Errorf("tokenizer: %d tokens, but the model's vocabulary has %d: %w", len(v.Tokens), n, format.ErrShape)
+	}
+	for id := len(v.Tokens); id < n; id++ {
+		v.Tokens = append(v.Tokens, fmt.Sprintf("[PAD%d]", id))
+		if len(v.Scores) > 0 {
+			v.Scores = append(v.Scores, padScore)
+		}
+		if len(v.Types) > 0 {
+			v.Types = append(v.Types, Unused)
+		}
+	}
+	return nil
+}

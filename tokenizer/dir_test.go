@@ -1,0 +1,81 @@
+package tokenizer
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+func TestLoadDir(t *testing.T) {
+	t.Run("gpt2 files + tokenizer_config", func(t *testing.T) {
+		dir := filepath.Dir(sharedFile(t, "models/lm-buddy-tiny-gpt2-random/vocab.json"))
+		v, err := LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// tokenizer_config.json: bos = eos = <|endoftext|> (20), unk <unk>
+		// (19), add_bos_token false.
+		if v.Model != ModelGPT2 || v.Len() != 21 || v.BOS != 20 || v.EOS != 20 || v.UNK != 19 || v.AddBOS {
+			t.Errorf("LoadDir = model %q, %d tokens, bos %d eos %d unk %d add_bos %t; want gpt2 21 20 20 19 false",
+				v.Model, v.Len(), v.BOS, v.EOS, v.UNK, v.AddBOS)
+		}
+	})
+	t.Run("sentencepiece + tokenizer_config", func(t *testing.T) {
+		dir := t.TempDir()
+		data, err := os.ReadFile("testdata/tok512.model")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "tokenizer.model"), data, 0o644)
+		os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": false, "add_eos_token": true, "eos_token": {"content": "</s>"}, "pad_token": null, "bos_token_id": 1}`), 0o644)
+		v, err := LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.AddBOS || !v.AddEOS || v.EOS != 2 || v.BOS != 1 || v.PAD != -1 {
+			t.Errorf("LoadDir = add_bos %t add_eos %t eos %d bos %d pad %d; want false true 2 1 -1", v.AddBOS, v.AddEOS, v.EOS, v.BOS, v.PAD)
+		}
+	})
+	t.Run("empty", func(t *testing.T) {
+		if _, err := LoadDir(t.TempDir()); !errors.Is(err, format.ErrNotFound) {
+			t.Errorf("LoadDir(empty) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestApplyTokenizerConfigBad(t *testing.T) {
+	v, err := LoadSentencePiece("testdata/tok512.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []string{`{"add_bos_token": `, `{"bos_token_id": 512}`, `{"eos_token_id": "x"}`, `{"add_eos_token": 1}`} {
+		if err := v.ApplyTokenizerConfig([]byte(cfg), "tokenizer_config.json"); !errors.Is(err, format.ErrFormat) {
+			t.Errorf("ApplyTokenizerConfig(%s) = %v, want ErrFormat", cfg, err)
+		}
+	}
+	if err := v.ApplyTokenizerConfig([]byte(`{"eos_token_id": [2, 5]}`), "config.json"); err != nil || v.EOS != 2 {
+		t.Errorf("ApplyTokenizerConfig(eos list) = %v, eos %d; want nil, 2", err, v.EOS)
+	}
+}
+
+func TestResize(t *testing.T) {
+	v, err := LoadSentencePiece("testdata/tok512.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Resize(511); !errors.Is(err, format.ErrShape) {
+		t.Errorf("Resize(511) = %v, want ErrShape", err)
+	}
+	if err := v.Resize(514); err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() != 514 || v.Tokens[513] != "[PAD513]" || v.Type(512) != Unused || v.Score(513) != padScore {
+		t.Errorf("after Resize(514): %d tokens, last %q type %d score %g", v.Len(), v.Tokens[513], v.Type(512), v.Score(513))
+	}
+	if err := v.Validate(); err != nil {
+		t.Errorf("Validate after Resize = %v", err)
+	}
+}
