@@ -79,3 +79,11 @@ func TestResize(t *testing.T) {
 		t.Errorf("Validate after Resize = %v", err)
 	}
 }
+
+func TestNewUnsupportedPre(t *testing.T) {
+	v := byteVocab()
+	v.Pre = "llama-bpe"
+	if _, err := New(v); !errors.Is(err, format.ErrUnsupported) {
+		t.Errorf("New(pre llama-bpe) = %v, want ErrUnsupported", err)
+	}
+}

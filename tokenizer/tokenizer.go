@@ -30,7 +30,8 @@ type Tokenizer struct {
 }
 
 // New returns a Tokenizer for v. It fails (wrapping format.ErrFormat or
-// format.ErrUnsupported) when v does not validate.
+// format.ErrUnsupported) when v does not validate or is a byte-level BPE
+// vocabulary with a pre-tokenizer other than GPT-2's.
 func New(v *Vocab) (*Tokenizer, error) {
 	if err := v.Validate(); err != nil {
 		return nil, err
@@ -38,6 +39,13 @@ func New(v *Vocab) (*Tokenizer, error) {
 	t := &Tokenizer{AddBOS: v.AddBOS, AddEOS: v.AddEOS, v: v}
 	switch v.Model {
 	case ModelGPT2:
+		switch v.Pre {
+		case "gpt-2", "default", "":
+		default:
+			// Other pre-tokenizers (llama-bpe, qwen2, ...) split text with
+			// other patterns; tokenizing with GPT-2's would be silently wrong.
+			return nil, fmt.Errorf("tokenizer: pre-tokenizer %q: %w (gpt-2 only)", v.Pre, format.ErrUnsupported)
+		}
 		e, err := newBPE(v)
 		if err != nil {
 			return nil, err
