@@ -19,14 +19,15 @@ type Factors struct {
 }
 
 // LowRank returns the singular value decomposition of m's update
-// ΔW = Scale·B·A without forming ΔW: thin QR factorizations B = Q₁R₁ and
-// Aᵀ = Q₂R₂, then the SVD of the small core Scale·R₁R₂ᵀ = u·Σ·vᵀ, so that
-// ΔW = (Q₁u)·Σ·(Q₂v)ᵀ. Cost O((out+in)·r²); k = min(out, in, r) values.
+// ΔW = Scale·B·A without forming ΔW: LQ factorizations Bᵀ = L₁Q₁ and
+// A = L₂Q₂ (the thin QRs of B and Aᵀ), then the SVD of the small core
+// Scale·L₁ᵀL₂ = u·Σ·vᵀ, so that ΔW = (Q₁ᵀu)·Σ·(Q₂ᵀv)ᵀ. Cost
+// O((out+in)·r²); k = min(out, in, r) values.
 func LowRank(m Module) (*Factors, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := factorProduct(m.B, m.A.T(), m.Scale)
+	c, err := factorProduct(m.B.T(), m.A, m.Scale)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: module %q: %w", m.Name, err)
 	}
@@ -54,85 +55,85 @@ func LeftSingular(b mat.Matrix) (*mat.Dense, error) {
 	return l.dense(), nil
 }
 
-// rightBasis is RightSingular kept implicit: a = I·aᵀᵀ, one QR of aᵀ.
+// rightBasis is RightSingular kept implicit: a = I·a, one LQ of a.
 func rightBasis(a mat.Matrix) (basis, error) {
 	r, _ := a.Dims()
-	p, err := factorProduct(identity(r), a.T(), 1)
+	p, err := factorProduct(identity(r), a, 1)
 	if err != nil {
 		return basis{}, err
 	}
 	return p.right, nil
 }
 
-// leftBasis is LeftSingular kept implicit: b = b·I, one QR of b.
+// leftBasis is LeftSingular kept implicit: b = b·I, one LQ of bᵀ.
 func leftBasis(b mat.Matrix) (basis, error) {
 	_, r := b.Dims()
-	p, err := factorProduct(b, identity(r), 1)
+	p, err := factorProduct(b.T(), identity(r), 1)
 	if err != nil {
 		return basis{}, err
 	}
 	return p.left, nil
 }
 
-// basis is a set of orthonormal columns Q·[coef; 0] kept implicit: Q is the
-// thin factor of a Householder QR (n×k), coef is k×c.
+// basis is a set of orthonormal columns Qᵀ·coef kept implicit: Q (k'×n) is
+// the orthonormal factor of an LQ factorization, coef is k'×c.
 type basis struct {
-	h    *householder
+	f    *lq
 	coef blas64.General
-}
-
-// dense forms the n×c columns explicitly, in O(n·k·c).
-func (b basis) dense() *mat.Dense {
-	var d mat.Dense
-	d.SetRawMatrix(b.h.mulQ(b.coef))
-	return &d
 }
 
 // cols is the number of columns c.
 func (b basis) cols() int { return b.coef.Cols }
 
+// dense forms the n×c columns explicitly, in O(n·k'·c).
+func (b basis) dense() *mat.Dense {
+	var d mat.Dense
+	d.SetRawMatrix(transposeRaw(b.f.rows(b.coef)))
+	return &d
+}
+
 // cross returns b1ᵀ·b2 (c₁×c₂) for two bases of the same space ℝⁿ without
-// forming the larger one: the smaller is formed (n×c), its coordinates in
-// the other's Q are found by applying that Q's reflectors (O(n·k·c)), and
-// multiplied by the other's coef.
+// forming the larger one: the smaller is formed as rows (c×n), projected on
+// the other's Q by its reflectors (O(n·k'·c)), and multiplied by the
+// other's coef.
 func cross(b1, b2 basis) *mat.Dense {
 	small, big, swap := b1, b2, false
 	if b1.cols() > b2.cols() {
 		small, big, swap = b2, b1, true
 	}
-	var y, coef, m mat.Dense
-	y.SetRawMatrix(big.h.mulQT(small.h.mulQ(small.coef))) // (k_big, c_small)
-	coef.SetRawMatrix(big.coef)                           // (k_big, c_big)
+	var p, coef, m mat.Dense
+	p.SetRawMatrix(big.f.project(small.f.rows(small.coef))) // (c_small, k'_big)
+	coef.SetRawMatrix(big.coef)                             // (k'_big, c_big)
 	if swap {
-		m.Mul(coef.T(), &y) // (c1, c2)
+		m.Mul(coef.T(), p.T()) // (c1, c2)
 	} else {
-		m.Mul(y.T(), &coef) // (c1, c2)
+		m.Mul(&p, &coef) // (c1, c2)
 	}
 	return &m
 }
 
-// product is the thin SVD of s·L·Rtᵀ with the singular vectors implicit.
+// product is the thin SVD of s·Xᵀ·Y with the singular vectors implicit.
 type product struct {
 	values      []float64
 	left, right basis
 }
 
-// factorProduct computes the thin SVD of s·L·Rtᵀ for L (m×r) and Rt (n×r):
-// L = Q₁R₁ (Q₁ m×k₁), Rt = Q₂R₂ (Q₂ n×k₂), core s·R₁R₂ᵀ (k₁×k₂) = u·Σ·vᵀ,
-// left vectors Q₁u (m×k), right vectors Q₂v (n×k), k = min(k₁, k₂). The
-// singular values cost O((m+n)·r²); forming vectors costs as much again.
-func factorProduct(l, rt mat.Matrix, s float64) (*product, error) {
-	_, r1 := l.Dims()
-	_, r2 := rt.Dims()
+// factorProduct computes the thin SVD of s·Xᵀ·Y for X (r×m) and Y (r×n):
+// X = L₁Q₁, Y = L₂Q₂ (LQ), core s·L₁ᵀL₂ (k₁×k₂) = u·Σ·vᵀ, left vectors
+// Q₁ᵀu (m×k), right vectors Q₂ᵀv (n×k), k = min(k₁, k₂). The singular
+// values cost O((m+n)·r²); forming vectors costs as much again.
+func factorProduct(x, y mat.Matrix, s float64) (*product, error) {
+	r1, _ := x.Dims()
+	r2, _ := y.Dims()
 	if r1 != r2 {
 		return nil, fmt.Errorf("inner dimensions %d and %d differ: %w", r1, r2, format.ErrShape)
 	}
-	h1 := newHouseholder(rawCopy(l))
-	h2 := newHouseholder(rawCopy(rt))
-	var r1m, r2m, core mat.Dense
-	r1m.SetRawMatrix(h1.r())
-	r2m.SetRawMatrix(h2.r())
-	core.Mul(&r1m, r2m.T()) // (k1, k2)
+	f1 := newLQ(rawCopy(x))
+	f2 := newLQ(rawCopy(y))
+	var l1, l2, core mat.Dense
+	l1.SetRawMatrix(f1.lower())
+	l2.SetRawMatrix(f2.lower())
+	core.Mul(l1.T(), &l2) // (k1, k2)
 	core.Scale(s, &core)
 
 	var svd mat.SVD
@@ -145,8 +146,8 @@ func factorProduct(l, rt mat.Matrix, s float64) (*product, error) {
 	svd.VTo(&v)
 	return &product{
 		values: svd.Values(nil),
-		left:   basis{h: h1, coef: u.RawMatrix()},
-		right:  basis{h: h2, coef: v.RawMatrix()},
+		left:   basis{f: f1, coef: u.RawMatrix()},
+		right:  basis{f: f2, coef: v.RawMatrix()},
 	}, nil
 }
 
@@ -179,10 +180,11 @@ func transposeRaw(s blas64.General) blas64.General {
 	return t
 }
 
-// thinQR returns the m×k orthonormal factor Q of x (m×n), k = min(m, n).
+// thinQR returns the m×k orthonormal factor Q of x (m×n), k = min(m, n),
+// as the transposed Q of the LQ factorization of xᵀ.
 func thinQR(x mat.Matrix) *mat.Dense {
-	h := newHouseholder(rawCopy(x))
-	return basis{h: h, coef: identity(len(h.tau)).RawMatrix()}.dense()
+	f := newLQ(rawCopy(x.T()))
+	return basis{f: f, coef: identity(len(f.tau)).RawMatrix()}.dense()
 }
 
 // identity returns the n×n identity matrix.

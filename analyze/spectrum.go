@@ -70,7 +70,7 @@ func SpectrumOf(m Module) (ModuleSpectrum, error) {
 	if err := m.Validate(); err != nil {
 		return ModuleSpectrum{}, err
 	}
-	f, err := factorProduct(m.B, m.A.T(), m.Scale) // values only: no vectors formed
+	f, err := factorProduct(m.B.T(), m.A, m.Scale) // values only: no vectors formed
 	if err != nil {
 		return ModuleSpectrum{}, fmt.Errorf("analyze: module %q: %w", m.Name, err)
 	}
