@@ -116,6 +116,7 @@ func writeTensors(ctx context.Context, src format.Source, plan []format.TensorIn
 			sink.Abort()
 			return err
 		}
+		format.Release(src, t.Name)
 		if progress != nil {
 			progress(i+1, len(plan), t.Name)
 		}

@@ -29,6 +29,11 @@ func (v *view) Format() string               { return v.base.Format() }
 func (v *view) Tensors() []format.TensorInfo { return v.infos }
 func (v *view) Metadata() format.Metadata    { return v.md }
 func (v *view) Close() error                 { return v.base.Close() }
+func (v *view) Release(name string) {
+	if e, ok := v.entries[name]; ok {
+		format.Release(v.base, e.from.Name)
+	}
+}
 func (v *view) TensorData(name string) ([]byte, error) {
 	e, ok := v.entries[name]
 	if !ok {

@@ -48,6 +48,23 @@ func MapFile(path string) (*Mapping, error) {
 // must not be modified.
 func (m *Mapping) Bytes() []byte { return m.data }
 
+// Release tells the OS that the file bytes [off, off+n) are not needed for
+// now: their pages leave this process's resident memory (a later read
+// brings them back from the page cache). Streaming passes over files larger
+// than memory call it after each tensor so their RSS stays bounded. Only
+// whole pages inside the range are released.
+func (m *Mapping) Release(off, n int64) {
+	if m.closed || m.unmap == nil || off < 0 || n <= 0 || off+n > int64(len(m.data)) {
+		return
+	}
+	page := int64(pageSize)
+	lo := (off + page - 1) / page * page
+	hi := (off + n) / page * page
+	if hi > lo {
+		release(m.data[lo:hi])
+	}
+}
+
 // Close unmaps the file. It is safe to call more than once.
 func (m *Mapping) Close() error {
 	if m.closed {

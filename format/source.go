@@ -18,6 +18,22 @@ type Source interface {
 	Close() error
 }
 
+// Releaser is implemented by Sources backed by a memory map. Release says
+// the named tensor will not be read again soon, so its pages can leave the
+// process's resident memory; slices already returned stay valid. A
+// streaming pass over a model calls it after each tensor, keeping peak RSS
+// bounded by a few tensors rather than the file.
+type Releaser interface {
+	Release(name string)
+}
+
+// Release calls src.Release(name) if src is a Releaser.
+func Release(src Source, name string) {
+	if r, ok := src.(Releaser); ok {
+		r.Release(name)
+	}
+}
+
 // Header is implemented by Sources that know their container version and
 // where each tensor sits in the file (for `lorakit inspect`).
 type Header interface {

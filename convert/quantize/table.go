@@ -12,7 +12,7 @@ import (
 // after, and its size before and after; then the totals.
 func (p *Plan) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "tensor\tshape\ttype\t\tbytes\t\tnote\t\n")
+	fmt.Fprintf(tw, "tensor\tshape\ttype\tbytes\tnote\n")
 	for _, t := range p.Tensors {
 		dims := make([]string, len(t.In.Shape))
 		for i, d := range t.In.Shape {
@@ -25,9 +25,9 @@ func (p *Plan) WriteTable(w io.Writer) error {
 		case t.Wanted.Valid():
 			note = fmt.Sprintf("fallback from %v", t.Wanted)
 		}
-		fmt.Fprintf(tw, "%s\t[%s]\t%v ->\t%v\t%d ->\t%d\t%s\t\n", t.In.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, note)
+		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.In.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, note)
 	}
 	in, out := p.Totals()
-	fmt.Fprintf(tw, "total (%d tensors, %s)\t\t\t\t%d ->\t%d\t%d fallbacks\t\n", len(p.Tensors), p.Preset, in, out, p.Fallbacks())
+	fmt.Fprintf(tw, "total (%d tensors)\t\t%s\t%d -> %d\t%d fallbacks\n", len(p.Tensors), p.Preset, in, out, p.Fallbacks())
 	return tw.Flush()
 }
