@@ -18,6 +18,8 @@ type bpe struct {
 	merges map[[2]int32]mergeRule
 	// cache memoises the encoding of common words.
 	cache *wordCache
+	// bytes holds each token's decoded bytes.
+	bytes []string
 }
 
 type mergeRule struct{ rank, id int32 }
@@ -30,6 +32,12 @@ func newBPE(v *Vocab) (*bpe, error) {
 		if id, ok := idx[byteToUTF8[b]]; ok {
 			e.byteID[b] = int32(id)
 		}
+	}
+	e.bytes = make([]string, len(v.Tokens))
+	var buf []byte
+	for id, t := range v.Tokens {
+		buf = byteLevelDecode(buf[:0], t)
+		e.bytes[id] = string(buf)
 	}
 	for rank, m := range v.Merges {
 		l, r, ok := splitMerge(m)
@@ -128,5 +136,5 @@ func (e *bpe) encodeWord(ids []int, sym []int32, word string) ([]int, []int32) {
 
 // decode appends the bytes of token id to dst.
 func (e *bpe) decode(dst []byte, id int) []byte {
-	return byteLevelDecode(dst, e.v.Tokens[id])
+	return append(dst, e.bytes[id]...)
 }
