@@ -30,14 +30,14 @@ func avx2Dot(k int, x *float32, ldx int, w *float32, ldw int, out *float32)
 var (
 	avx512Kernel = kernel{
 		name: "avx512", mr: 12, nr: 32,
-		kc: 256, mc: 96, nc: 1024,
+		kc: 512, mc: 96, nc: 1024,
 		maskedCols: true,
 		fn:         avx512Micro,
 		dot:        &dotKernel{rows: 4, cols: 4, width: 16, fn: avx512Dot},
 	}
 	avx2Kernel = kernel{
 		name: "avx2", mr: 6, nr: 16,
-		kc: 256, mc: 96, nc: 1024,
+		kc: 512, mc: 96, nc: 1024,
 		fn:  avx2Micro,
 		dot: &dotKernel{rows: 2, cols: 4, width: 8, fn: avx2Dot},
 	}
