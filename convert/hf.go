@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -66,9 +67,9 @@ func OpenHF(dir, tokenizerPath string) (*HFModel, error) {
 func (m *HFModel) Close() error { return m.Weights.Close() }
 
 // loadTokenizer finds a tokenizer: explicit (a tokenizer.json, a
-// SentencePiece .model, or a llama2.c tokenizer .bin of n tokens), else
-// tokenizer.json, vocab.json+merges.txt or tokenizer.model in dir. It
-// returns nil when there is none.
+// SentencePiece .model, or a llama2.c tokenizer .bin of n tokens), else the
+// Hugging Face tokenizer files in dir (tokenizer.LoadDir). It returns nil
+// when there is none.
 func loadTokenizer(dir, explicit string, n int) (*tokenizer.Vocab, error) {
 	if explicit != "" {
 		switch {
@@ -83,23 +84,11 @@ func loadTokenizer(dir, explicit string, n int) (*tokenizer.Vocab, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	at := func(name string) (string, bool) {
-		p := filepath.Join(dir, name)
-		_, err := os.Stat(p)
-		return p, err == nil
+	v, err := tokenizer.LoadDir(dir)
+	if errors.Is(err, format.ErrNotFound) {
+		return nil, nil // a model without a tokenizer still converts
 	}
-	if p, ok := at("tokenizer.json"); ok {
-		return tokenizer.LoadTokenizerJSON(p)
-	}
-	if v, ok := at("vocab.json"); ok {
-		if mg, ok := at("merges.txt"); ok {
-			return tokenizer.LoadGPT2(v, mg)
-		}
-	}
-	if p, ok := at("tokenizer.model"); ok {
-		return tokenizer.LoadSentencePiece(p)
-	}
-	return nil, nil
+	return v, err
 }
 
 // numbers returns config.json's numeric fields (null fields are absent).
@@ -203,18 +192,8 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 // vocabulary with unused tokens when the embedding is larger (as llama.cpp's
 // converter does).
 func fitVocab(v *tokenizer.Vocab, rows int, where string) error {
-	n := v.Len()
-	if n > rows {
-		return fmt.Errorf("%s: tokenizer has %d tokens but the token embedding has %d rows: %w", where, n, rows, format.ErrShape)
-	}
-	for i := n; i < rows; i++ {
-		v.Tokens = append(v.Tokens, fmt.Sprintf("[PAD%d]", i))
-		if len(v.Scores) > 0 {
-			v.Scores = append(v.Scores, -1000)
-		}
-		if len(v.Types) > 0 {
-			v.Types = append(v.Types, tokenizer.UserDefined)
-		}
+	if err := v.Resize(rows); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil
 }
