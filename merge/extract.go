@@ -1,0 +1,257 @@
+package merge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
+)
+
+// ExtractOptions control Extract. Exactly one of Rank and Energy is set.
+type ExtractOptions struct {
+	// Rank is the rank of every module.
+	Rank int
+	// Energy in (0, 1] picks each module's rank: the smallest k whose
+	// singular values hold that share of ‖ΔW‖²_F (at most MaxRank).
+	Energy float64
+	// MaxRank bounds Energy's ranks (default 64).
+	MaxRank int
+	// Targets selects tensors by name (full match); nil takes every 2-D
+	// floating-point weight except embeddings.
+	Targets *regexp.Regexp
+	// PowerIters and Oversample tune the randomized SVD (defaults 2, 10).
+	PowerIters, Oversample int
+	// Seed drives the random sketch (results are deterministic per seed).
+	Seed uint64
+	// Progress, if set, is called after each module.
+	Progress func(done, total int, name string)
+}
+
+// ModuleReport describes one extracted module.
+type ModuleReport struct {
+	Module string  `json:"module"`
+	Tensor string  `json:"tensor"`
+	Shape  []int64 `json:"shape"`
+	Rank   int     `json:"rank"`
+	// Energy is the share of ‖ΔW‖²_F the rank keeps; RelError is
+	// ‖ΔW − B·A‖_F / ‖ΔW‖_F = √(1 − Energy).
+	Energy   float64 `json:"energy"`
+	RelError float64 `json:"rel_error"`
+}
+
+// defaultSkip are tensors the default selection leaves out: embeddings
+// and the tied head (mergekit saves those whole or as embedding LoRAs).
+var defaultSkip = regexp.MustCompile(`(^|\.)(wte|wpe|embed_tokens|token_embd|position_embd|embed_positions)\.weight$`)
+
+// Extract returns the LoRA adapter that best approximates tuned − base per
+// module (mergekit-extract-lora): a truncated SVD ΔW ≈ U·S·Vᵀ gives
+// B = U·√S (out, r) and A = √S·Vᵀ (r, in) with alpha = r (scale 1);
+// per-module ranks go to rank_pattern/alpha_pattern. GPT-2 Conv1D weights
+// (stored (in, out)) give fan_in_fan_out modules. Tensors that differ but
+// are not extracted (norms, biases, embeddings) are returned by name so
+// the caller can warn.
+func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions) (*lora.Adapter, []ModuleReport, []string, error) {
+	if (opt.Rank > 0) == (opt.Energy > 0) {
+		return nil, nil, nil, fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrFormat)
+	}
+	if opt.Energy > 1 || math.IsNaN(opt.Energy) || opt.Rank < 0 {
+		return nil, nil, nil, fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrFormat)
+	}
+	maxRank := opt.Rank
+	if opt.Energy > 0 {
+		maxRank = opt.MaxRank
+		if maxRank <= 0 {
+			maxRank = 64
+		}
+	}
+	svdOpt := svdOptions{oversample: 10, powerIters: 2, seed: opt.Seed}
+	if opt.Oversample > 0 {
+		svdOpt.oversample = opt.Oversample
+	}
+	if opt.PowerIters > 0 {
+		svdOpt.powerIters = opt.PowerIters
+	}
+	b, err := openBase(basePath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer b.src.Close()
+	t, err := openBase(tunedPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer t.src.Close()
+	tuned := map[string]format.TensorInfo{}
+	for _, ti := range t.src.Tensors() {
+		tuned[ti.Name] = ti
+	}
+	var selected []format.TensorInfo
+	var skipped []string
+	for _, bi := range b.src.Tensors() {
+		ti, ok := tuned[bi.Name]
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("extract: tensor %q of base %s is missing from %s: %w", bi.Name, basePath, tunedPath, format.ErrNotFound)
+		}
+		if !format.SameShape(bi.Shape, ti.Shape) {
+			return nil, nil, nil, fmt.Errorf("extract: tensor %q is %v in base %s but %v in %s: %w", bi.Name, bi.Shape, basePath, ti.Shape, tunedPath, format.ErrShape)
+		}
+		take := len(bi.Shape) == 2 && !bi.DType.IsInt() && format.CanDecode(bi.DType) && format.CanDecode(ti.DType)
+		if opt.Targets != nil {
+			take = take && opt.Targets.MatchString(bi.Name)
+		} else {
+			take = take && strings.HasSuffix(bi.Name, ".weight") && !defaultSkip.MatchString(bi.Name)
+		}
+		if take {
+			selected = append(selected, bi)
+		} else if differs(b.src, t.src, bi.Name) {
+			skipped = append(skipped, bi.Name)
+		}
+	}
+	if len(selected) == 0 {
+		return nil, nil, nil, fmt.Errorf("extract: no 2-D weight of %s matches the targets: %w", basePath, format.ErrNotFound)
+	}
+	out := &lora.Adapter{Kind: lora.KindPEFT, DType: format.F32}
+	if b.kind == kindGGUF {
+		out.Kind = lora.KindGGUF
+		if b.arch != nil {
+			out.Arch = b.arch.Name
+		}
+	}
+	var reps []ModuleReport
+	var bufB, bufT []float32
+	for i, info := range selected {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		rows, cols := int(info.Shape[0]), int(info.Shape[1])
+		bufB, err = decodeInto(bufB, b.src, info)
+		if err == nil {
+			bufT, err = decodeInto(bufT, t.src, tuned[info.Name])
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		d := bufT
+		for j := range d {
+			d[j] -= bufB[j]
+		}
+		if k := firstNonFinite(d); k >= 0 {
+			return nil, nil, nil, fmt.Errorf("extract: tensor %q: non-finite difference at %d: %w", info.Name, k, format.ErrFormat)
+		}
+		total := sumSquares(d)
+		format.Release(b.src, info.Name)
+		format.Release(t.src, info.Name)
+		if total == 0 {
+			continue // unchanged
+		}
+		k := min(maxRank, rows, cols)
+		f, err := truncatedSVD(d, rows, cols, k, svdOpt)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("extract: tensor %q: %w", info.Name, err)
+		}
+		if opt.Energy > 0 {
+			k = min(k, rankForEnergy(f.S, total, opt.Energy))
+		}
+		k = min(k, len(f.S))
+		share, rel := keptEnergy(f.S, k, total)
+		m := extractedModule(b, info.Name, rows, cols, k, f)
+		out.Modules = append(out.Modules, m)
+		reps = append(reps, ModuleReport{Module: m.Name, Tensor: info.Name, Shape: info.Shape, Rank: k, Energy: share, RelError: rel})
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(selected), info.Name)
+		}
+	}
+	if len(out.Modules) == 0 {
+		return nil, nil, nil, fmt.Errorf("extract: %s and %s do not differ in any selected tensor: %w", basePath, tunedPath, format.ErrNotFound)
+	}
+	r := 0
+	for _, m := range out.Modules {
+		r = max(r, m.Rank)
+	}
+	out.Config = lora.NewConfig(r, float64(r))
+	out.Config.BaseModel = basePath
+	if err := out.SyncConfig(); err != nil {
+		return nil, nil, nil, err
+	}
+	return out, reps, skipped, nil
+}
+
+// extractedModule builds the module for tensor name (rows, cols) from its
+// truncated SVD, in nn.Linear orientation.
+func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.Module {
+	f = f.truncate(k)
+	m := &lora.Module{Name: strings.TrimSuffix(name, ".weight"), Rank: k, Alpha: float64(k)}
+	if b.kind != kindGGUF && isConv1D(b, name) {
+		// Stored (in, out) = U·S·Vᵀ, so ΔW = V·S·Uᵀ: B from V, A from U.
+		m.FanInFanOut, m.In, m.Out = true, rows, cols
+		f = &factors{U: f.V, V: f.U, S: f.S}
+	} else {
+		m.In, m.Out = cols, rows
+	}
+	m.B, m.A = toModuleFactors(f, k, m.Out, m.In, 0.5)
+	if b.kind != kindGGUF && b.arch != nil && len(b.arch.HFPrefixes) > 0 && !strings.HasPrefix(m.Name, b.arch.HFPrefixes[0]) {
+		m.Name = b.arch.HFPrefixes[0] + m.Name // PEFT sees GPT2LMHeadModel's "transformer."
+	}
+	return m
+}
+
+// isConv1D reports whether an HF tensor is stored (in, out): GPT-2's
+// Conv1D, known from the architecture table (config.json's model_type, or
+// any table whose names match when there is no config).
+func isConv1D(b *base, name string) bool {
+	archs := []*convert.Arch{b.arch}
+	if b.arch == nil {
+		archs = nil
+		for _, n := range convert.ArchNames() {
+			if a, err := convert.LookupArch(n); err == nil {
+				archs = append(archs, a)
+			}
+		}
+	}
+	for _, a := range archs {
+		if _, tn, ok := a.GGUFName(name); ok {
+			return tn.Transform == convert.Transpose
+		}
+	}
+	return false
+}
+
+// decodeInto decodes a tensor into buf (grown as needed).
+func decodeInto(buf []float32, src format.Source, info format.TensorInfo) ([]float32, error) {
+	n, err := info.NumElements()
+	if err != nil {
+		return nil, err
+	}
+	if int64(cap(buf)) < n {
+		buf = make([]float32, n)
+	}
+	buf = buf[:n]
+	data, err := src.TensorData(info.Name)
+	if err != nil {
+		return nil, err
+	}
+	rows, cols, err := matrixDims(info)
+	if err != nil {
+		return nil, err
+	}
+	rowBytes, err := info.DType.RowBytes(int64(cols))
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeRows(buf, data, rows, cols, rowBytes, info.DType); err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", info.Name, err)
+	}
+	return buf, nil
+}
+
+// differs reports whether a tensor's bytes differ between two sources.
+func differs(a, b format.Source, name string) bool {
+	x, err1 := a.TensorData(name)
+	y, err2 := b.TensorData(name)
+	return err1 != nil || err2 != nil || string(x) != string(y)
+}
