@@ -1,0 +1,40 @@
+package model
+
+// embeddingForward looks tokens up in the token embedding and, for GPT-2,
+// adds the learned position embedding; sequences are T long and start at
+// position pos0.
+//
+//	tokens (B*T), wte (V,C), wpe (Context,C) or nil -> out (B*T,C)
+func embeddingForward(out []float32, tokens []int, T, pos0 int, wte *Matrix, wpe []float32) {
+	C := wte.Cols
+	for i, id := range tokens {
+		row := out[i*C : (i+1)*C]
+		wte.RowsTo(row, id, id+1)
+		if wpe != nil {
+			p := wpe[(pos0+i%T)*C:]
+			for c := range row {
+				row[c] += p[c]
+			}
+		}
+	}
+}
+
+// embeddingBackward accumulates the gradient of the lookup into the
+// embedding tables (full fine-tuning only); dwpe may be nil.
+//
+//	dout (B*T,C), tokens (B*T) -> dwte (V,C) +=, dwpe (Context,C) +=
+func embeddingBackward(dwte, dwpe []float32, dout []float32, tokens []int, T, C int) {
+	for i, id := range tokens {
+		d := dout[i*C : (i+1)*C]
+		w := dwte[id*C : (id+1)*C]
+		for c, g := range d {
+			w[c] += g
+		}
+		if dwpe != nil {
+			p := dwpe[(i%T)*C:]
+			for c, g := range d {
+				p[c] += g
+			}
+		}
+	}
+}

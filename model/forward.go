@@ -1,0 +1,176 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// Errors for bad input to the model; both wrap a format sentinel.
+var (
+	// ErrTokenRange: a token id is negative or not below the vocabulary size.
+	ErrTokenRange = fmt.Errorf("token id out of range: %w", format.ErrFormat)
+	// ErrContext: a sequence is longer than the model's context.
+	ErrContext = fmt.Errorf("sequence longer than the context: %w", format.ErrShape)
+)
+
+// Batch is a training or evaluation batch of B sequences of T tokens.
+type Batch struct {
+	B, T   int
+	Tokens []int // (B*T) input ids
+	// Targets (B*T) are the ids each position should predict; a negative
+	// target does not count.
+	Targets []int
+	// Mask (B*T), when not nil, says which positions count in the loss
+	// (e.g. only completion tokens).
+	Mask []bool
+	// LabelSmoothing ε mixes the one-hot target with the uniform
+	// distribution: (1−ε)·onehot + ε/V.
+	LabelSmoothing float32
+}
+
+func (m *Model) checkTokens(ids []int, what string) error {
+	for i, id := range ids {
+		if id < 0 || id >= m.Config.Vocab {
+			return fmt.Errorf("model: %s[%d] = %d, vocabulary has %d: %w", what, i, id, m.Config.Vocab, ErrTokenRange)
+		}
+	}
+	return nil
+}
+
+func (m *Model) checkBatch(b Batch) error {
+	n := b.B * b.T
+	switch {
+	case b.B <= 0 || b.T <= 0:
+		return fmt.Errorf("model: batch of %d x %d: %w", b.B, b.T, format.ErrShape)
+	case b.T > m.Config.Context:
+		return fmt.Errorf("model: %d tokens per sequence, context %d: %w", b.T, m.Config.Context, ErrContext)
+	case len(b.Tokens) != n || len(b.Targets) != n || (b.Mask != nil && len(b.Mask) != n):
+		return fmt.Errorf("model: batch %d x %d with %d tokens, %d targets, %d mask: %w", b.B, b.T, len(b.Tokens), len(b.Targets), len(b.Mask), format.ErrShape)
+	case !(b.LabelSmoothing >= 0 && b.LabelSmoothing < 1):
+		return fmt.Errorf("model: label smoothing %v: %w", b.LabelSmoothing, format.ErrFormat)
+	}
+	if err := m.checkTokens(b.Tokens, "token"); err != nil {
+		return err
+	}
+	for i, t := range b.Targets {
+		if t >= m.Config.Vocab {
+			return fmt.Errorf("model: target[%d] = %d, vocabulary has %d: %w", i, t, m.Config.Vocab, ErrTokenRange)
+		}
+	}
+	return nil
+}
+
+// Loss returns the mean cross-entropy of the batch's counted positions
+// (forward only; no gradients).
+func (m *Model) Loss(b Batch) (float32, error) { return m.forward(b, false) }
+
+// Forward runs the batch forward keeping what Backward needs, and returns
+// the mean cross-entropy of its counted positions. The lm head's softmax
+// and its gradient are fused: the vocabulary-sized probabilities are
+// computed once, a chunk of rows at a time.
+func (m *Model) Forward(b Batch) (float32, error) { return m.forward(b, true) }
+
+func (m *Model) forward(b Batch, grad bool) (float32, error) {
+	if err := m.checkBatch(b); err != nil {
+		return 0, err
+	}
+	c := m.Config
+	B, T, C, N := b.B, b.T, c.Embd, b.B*b.T
+	a := m.actsFor(B, T)
+	a.ready = false
+	a.tokens = append(a.tokens[:0], b.Tokens...)
+	a.targets = append(a.targets[:0], b.Targets...)
+	count := 0
+	for i := range N {
+		if b.Targets[i] >= 0 && (b.Mask == nil || b.Mask[i]) {
+			count++
+		}
+	}
+	for i := range N {
+		a.weight[i] = 0
+		if b.Targets[i] >= 0 && (b.Mask == nil || b.Mask[i]) {
+			a.weight[i] = 1 / float32(count)
+		}
+	}
+	var wpe []float32
+	if m.wpe != nil {
+		wpe = m.wpe.F32
+	}
+	embeddingForward(a.resid[0], b.Tokens, T, 0, m.wte, wpe)
+	for l := range m.blocks {
+		m.blockForward(l, a, grad)
+	}
+	m.finalNorm(a.nf, a.nfmean, a.nfrstd, a.resid[c.Layers], N)
+	var dx, dw []float32
+	if grad {
+		dx, dw = a.dnf, m.dhead
+	}
+	loss := classifier(a.nf, N, C, m.head, b.Targets, a.weight, b.LabelSmoothing, dx, dw)
+	a.ready = grad
+	return float32(loss), nil
+}
+
+func (m *Model) finalNorm(out, mean, rstd, x []float32, N int) {
+	if m.Config.Arch == ArchGPT2 {
+		layerNormForward(out, mean, rstd, x, m.normF, m.normFb, N, m.Config.Embd, m.Config.NormEps)
+	} else {
+		rmsNormForward(out, rstd, x, m.normF, N, m.Config.Embd, m.Config.NormEps)
+	}
+}
+
+// attn returns the attention shape of a (B,T) batch.
+func (m *Model) attn(B, T int) attnShape {
+	c := m.Config
+	return attnShape{B: B, T: T, H: c.Heads, KV: c.KVHeads, hd: c.HeadDim, ld: c.QKVDim()}
+}
+
+// blockForward runs block l on a.resid[l] into a.resid[l+1]; with grad the
+// LoRA layers keep their dropout masks and low-rank activations.
+func (m *Model) blockForward(l int, a *acts, grad bool) {
+	c := m.Config
+	blk, la := &m.blocks[l], &a.layers[l]
+	B, T, C, N, FF, W := a.B, a.T, c.Embd, a.B*a.T, c.FF, c.QKVDim()
+	x, out := a.resid[l], a.resid[l+1]
+	lins := blk.linears()
+	act := func(p *linear) *linAct {
+		if !grad {
+			return nil
+		}
+		return &la.lin[slices.Index(lins, p)]
+	}
+	if c.Arch == ArchGPT2 {
+		layerNormForward(la.n1, la.n1mean, la.n1rstd, x, blk.norm1, blk.norm1b, N, C, c.NormEps)
+		blk.qkv.forward(la.qkv, W, la.n1, N, act(blk.qkv))
+	} else {
+		rmsNormForward(la.n1, la.n1rstd, x, blk.norm1, N, C, c.NormEps)
+		blk.q.forward(la.qkv, W, la.n1, N, act(blk.q))
+		blk.k.forward(la.qkv[c.QDim():], W, la.n1, N, act(blk.k))
+		blk.v.forward(la.qkv[c.QDim()+c.KVDim():], W, la.n1, N, act(blk.v))
+		m.rope.rotate(la.qkv, W, N, T, 0, c.Heads, c.HeadDim, false)
+		m.rope.rotate(la.qkv[c.QDim():], W, N, T, 0, c.KVHeads, c.HeadDim, false)
+	}
+	attentionForward(la.ao, la.att, la.qkv, m.attn(B, T))
+	blk.o.forward(la.mid, C, la.ao, N, act(blk.o))
+	addInto(la.mid, x)
+	if c.Arch == ArchGPT2 {
+		layerNormForward(la.n2, la.n2mean, la.n2rstd, la.mid, blk.norm2, blk.norm2b, N, C, c.NormEps)
+		blk.up.forward(la.h, FF, la.n2, N, act(blk.up))
+		geluForward(la.a, la.h, m.opts.GELUF16Table)
+	} else {
+		rmsNormForward(la.n2, la.n2rstd, la.mid, blk.norm2, N, C, c.NormEps)
+		blk.gate.forward(la.g, FF, la.n2, N, act(blk.gate))
+		blk.up.forward(la.h, FF, la.n2, N, act(blk.up))
+		swigluForward(la.a, la.g, la.h)
+	}
+	blk.down.forward(out, C, la.a, N, act(blk.down))
+	addInto(out, la.mid)
+}
+
+// addInto sets dst += src elementwise.
+func addInto(dst, src []float32) {
+	for i, v := range src[:len(dst)] {
+		dst[i] += v
+	}
+}
