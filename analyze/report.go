@@ -1,0 +1,190 @@
+package analyze
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/lorakit/lorakit/format"
+)
+
+// Report gathers the analyses of one adapter (and optionally a second one
+// and the base) for WriteReport. Nil parts are left out.
+type Report struct {
+	// AdapterA, AdapterB and Base name the inputs (paths or labels).
+	AdapterA string `json:"adapter_a,omitempty"`
+	AdapterB string `json:"adapter_b,omitempty"`
+	Base     string `json:"base,omitempty"`
+
+	Spectrum       *Spectrum       `json:"spectrum,omitempty"`
+	Recommendation *Recommendation `json:"recommendation,omitempty"`
+	Similarity     *Similarity     `json:"similarity,omitempty"`
+	Amplification  *Amplification  `json:"amplification,omitempty"`
+
+	// Figures lists the PNGs written beside report.md (set by WriteReport).
+	Figures []Figure `json:"figures,omitempty"`
+}
+
+// ReportOptions tunes BuildReport.
+type ReportOptions struct {
+	// Energy and Coverage of the rank recommendation; 0 means
+	// DefaultEnergy and DefaultCoverage.
+	Energy, Coverage float64
+	Compare          CompareOptions
+	Amplify          AmplifyOptions
+}
+
+// BuildReport runs every analysis the inputs allow: the spectrum and rank
+// recommendation of a; the subspace similarity of a and b when b is not
+// nil; the amplification of a against base when base is not nil.
+func BuildReport(ctx context.Context, a, b []Module, base BaseFunc, opt ReportOptions) (*Report, error) {
+	if opt.Energy == 0 {
+		opt.Energy = DefaultEnergy
+	}
+	if opt.Coverage == 0 {
+		opt.Coverage = DefaultCoverage
+	}
+	rep := &Report{}
+	var err error
+	if rep.Spectrum, err = Spectra(ctx, a); err != nil {
+		return nil, err
+	}
+	rec := Recommend(rep.Spectrum, opt.Energy, opt.Coverage)
+	rep.Recommendation = &rec
+	if b != nil {
+		if rep.Similarity, err = Compare(ctx, a, b, opt.Compare); err != nil {
+			return nil, err
+		}
+	}
+	if base != nil {
+		if rep.Amplification, err = Amplify(ctx, a, base, opt.Amplify); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// figures lists the report's PNGs.
+func (r *Report) figures() []Figure {
+	var figs []Figure
+	if r.Spectrum != nil && len(r.Spectrum.Modules) > 0 {
+		figs = append(figs, spectrumFigure(r.Spectrum))
+	}
+	if r.Similarity != nil && len(r.Similarity.Modules) > 0 {
+		figs = append(figs, phiFigures(r.Similarity)...)
+	}
+	if r.Amplification != nil && len(r.Amplification.Modules) > 0 {
+		figs = append(figs, amplificationFigure(r.Amplification))
+	}
+	return figs
+}
+
+// WriteReport writes rep into the directory dir: report.md, report.json and
+// the PNG figures. Everything is written into a temporary directory beside
+// dir and renamed into place at the end, so an error leaves no partial
+// report. An existing dir that is not empty is refused (format.ErrExists)
+// unless force is set, in which case it is replaced whole.
+func WriteReport(dir string, rep *Report, force bool) (err error) {
+	dir = filepath.Clean(dir)
+	replace, err := checkReportDir(dir, force)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("analyze: report %s: %w", dir, err)
+	}
+	defer func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	rep.Figures = rep.figures()
+	for _, f := range rep.Figures {
+		var buf bytes.Buffer
+		if err := f.WritePNG(&buf); err != nil {
+			return err
+		}
+		if err := writeSynced(filepath.Join(tmp, f.File), buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("analyze: report %s: %w", dir, err)
+	}
+	if err := writeSynced(filepath.Join(tmp, "report.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, rep); err != nil {
+		return err
+	}
+	if err := writeSynced(filepath.Join(tmp, "report.md"), md.Bytes()); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("analyze: report %s: %w", dir, err)
+	}
+
+	if replace {
+		old := tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("analyze: report %s: %w", dir, err)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			os.Rename(old, dir) // put the previous report back
+			return fmt.Errorf("analyze: report %s: %w", dir, err)
+		}
+		os.RemoveAll(old)
+	} else if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("analyze: report %s: %w", dir, err)
+	}
+	tmp = ""
+	return nil
+}
+
+// checkReportDir says whether dir must be replaced (it exists) or refuses.
+func checkReportDir(dir string, force bool) (replace bool, err error) {
+	st, err := os.Stat(dir)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("analyze: report %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return false, fmt.Errorf("analyze: report %s: exists and is not a directory: %w", dir, format.ErrExists)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("analyze: report %s: %w", dir, err)
+	}
+	if len(entries) > 0 && !force {
+		return false, fmt.Errorf("analyze: report %s: directory is not empty (use --force to replace it): %w", dir, format.ErrExists)
+	}
+	return true, nil
+}
+
+// writeSynced writes data to a new file and flushes it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("analyze: %s: %w", path, err)
+	}
+	return nil
+}
