@@ -186,7 +186,8 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.Module {
 	f = f.truncate(k)
 	m := &lora.Module{Name: strings.TrimSuffix(name, ".weight"), Rank: k, Alpha: float64(k)}
-	if b.kind != kindGGUF && isConv1D(b, name) {
+	arch, conv1D := hfArch(b, name)
+	if b.kind != kindGGUF && conv1D {
 		// Stored (in, out) = U·S·Vᵀ, so ΔW = V·S·Uᵀ: B from V, A from U.
 		m.FanInFanOut, m.In, m.Out = true, rows, cols
 		f = &factors{U: f.V, V: f.U, S: f.S}
@@ -194,16 +195,16 @@ func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.
 		m.In, m.Out = cols, rows
 	}
 	m.B, m.A = toModuleFactors(f, k, m.Out, m.In, 0.5)
-	if b.kind != kindGGUF && b.arch != nil && len(b.arch.HFPrefixes) > 0 && !strings.HasPrefix(m.Name, b.arch.HFPrefixes[0]) {
-		m.Name = b.arch.HFPrefixes[0] + m.Name // PEFT sees GPT2LMHeadModel's "transformer."
+	if b.kind != kindGGUF && arch != nil && len(arch.HFPrefixes) > 0 && !strings.HasPrefix(m.Name, arch.HFPrefixes[0]) {
+		m.Name = arch.HFPrefixes[0] + m.Name // PEFT sees GPT2LMHeadModel's "transformer."
 	}
 	return m
 }
 
-// isConv1D reports whether an HF tensor is stored (in, out): GPT-2's
-// Conv1D, known from the architecture table (config.json's model_type, or
-// any table whose names match when there is no config).
-func isConv1D(b *base, name string) bool {
+// hfArch returns the architecture table an HF tensor name belongs to (the
+// base's, from config.json's model_type, or else any table whose names
+// match) and whether the tensor is stored (in, out), as GPT-2's Conv1D.
+func hfArch(b *base, name string) (*convert.Arch, bool) {
 	archs := []*convert.Arch{b.arch}
 	if b.arch == nil {
 		archs = nil
@@ -215,10 +216,10 @@ func isConv1D(b *base, name string) bool {
 	}
 	for _, a := range archs {
 		if _, tn, ok := a.GGUFName(name); ok {
-			return tn.Transform == convert.Transpose
+			return a, tn.Transform == convert.Transpose
 		}
 	}
-	return false
+	return b.arch, false
 }
 
 // decodeInto decodes a tensor into buf (grown as needed).
