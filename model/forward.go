@@ -69,7 +69,9 @@ func (m *Model) Loss(b Batch) (float32, error) { return m.forward(b, false) }
 // Forward runs the batch forward keeping what Backward needs, and returns
 // the mean cross-entropy of its counted positions. The lm head's softmax
 // and its gradient are fused: the vocabulary-sized probabilities are
-// computed once, a chunk of rows at a time.
+// computed once, a chunk of rows at a time. When fully fine-tuning, the lm
+// head's weight gradient is therefore added to Grads here already: call
+// ZeroGrad before Forward, not between Forward and Backward.
 func (m *Model) Forward(b Batch) (float32, error) { return m.forward(b, true) }
 
 func (m *Model) forward(b Batch, grad bool) (float32, error) {

@@ -157,7 +157,7 @@ func (m *Model) Grads() []float32 {
 	return m.lora.grads
 }
 
-// ZeroGrad clears Grads.
+// ZeroGrad clears Grads. Call it before Forward (see Forward).
 func (m *Model) ZeroGrad() { clear(m.Grads()) }
 
 // ApplyAdapter attaches a LoRA adapter with llama.cpp's GGUF module names

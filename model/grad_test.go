@@ -1,0 +1,289 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// How the gradient checks work: each layer's float32 backward receives a
+// random upstream gradient r and is compared with the central differences,
+// in float64, of L(x) = Σ r·f(x) where f is the plain float64 reference of
+// the layer (ref_test.go), step h = 1e-6. The error measure is
+// ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖) over a whole gradient.
+const (
+	tolGrad = 1e-3 // issue 7's bound; float32 backward vs float64 differences
+	fdStep  = 1e-6 // central difference step: O(h²) truncation far below float32 noise
+)
+
+func relErr(a []float32, n []float64) float64 {
+	var d, na, nn float64
+	for i := range n {
+		d += (float64(a[i]) - n[i]) * (float64(a[i]) - n[i])
+		na += float64(a[i]) * float64(a[i])
+		nn += n[i] * n[i]
+	}
+	den := math.Sqrt(max(na, nn))
+	if den == 0 {
+		return 0
+	}
+	return math.Sqrt(d) / den
+}
+
+// numGrad returns dL/dx by central differences, perturbing x in place.
+func numGrad(x []float64, L func() float64) []float64 {
+	g := make([]float64, len(x))
+	for i := range x {
+		v := x[i]
+		x[i] = v + fdStep
+		p := L()
+		x[i] = v - fdStep
+		q := L()
+		x[i] = v
+		g[i] = (p - q) / (2 * fdStep)
+	}
+	return g
+}
+
+func randVec(rng *rand.Rand, n int, mean, std float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(mean + std*rng.NormFloat64())
+	}
+	return v
+}
+
+func to64(v []float32) []float64 {
+	o := make([]float64, len(v))
+	for i, x := range v {
+		o[i] = float64(x)
+	}
+	return o
+}
+
+func dot64(r []float32, y []float64) float64 {
+	s := 0.0
+	for i := range y {
+		s += float64(r[i]) * y[i]
+	}
+	return s
+}
+
+type gradCase struct {
+	name     string
+	analytic []float32
+	x        []float64 // float64 copy of the input the reference reads
+}
+
+func checkGrads(t *testing.T, L func() float64, cases ...gradCase) {
+	t.Helper()
+	for _, c := range cases {
+		if e := relErr(c.analytic, numGrad(c.x, L)); e > tolGrad {
+			t.Errorf("d/d%s: relative error %.3g, want < %g", c.name, e, tolGrad)
+		}
+	}
+}
+
+func TestLayerGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	const N, C = 6, 10
+	t.Run("layernorm", func(t *testing.T) {
+		x, w, b, r := randVec(rng, N*C, 0.5, 1), randVec(rng, C, 1, 0.2), randVec(rng, C, 0, 0.2), randVec(rng, N*C, 0, 1)
+		out, mean, rstd := make([]float32, N*C), make([]float32, N), make([]float32, N)
+		layerNormForward(out, mean, rstd, x, w, b, N, C, 1e-5)
+		dx, dw, db := make([]float32, N*C), make([]float32, C), make([]float32, C)
+		layerNormBackward(dx, dw, db, r, x, w, mean, rstd, N, C)
+		x6, w6, b6 := to64(x), to64(w), to64(b)
+		L := func() float64 { return dot64(r, layerNorm64(x6, w6, b6, N, C, 1e-5)) }
+		checkGrads(t, L, gradCase{"x", dx, x6}, gradCase{"w", dw, w6}, gradCase{"b", db, b6})
+	})
+	t.Run("rmsnorm", func(t *testing.T) {
+		x, w, r := randVec(rng, N*C, 0.5, 1), randVec(rng, C, 1, 0.2), randVec(rng, N*C, 0, 1)
+		out, rstd := make([]float32, N*C), make([]float32, N)
+		rmsNormForward(out, rstd, x, w, N, C, 1e-5)
+		dx, dw := make([]float32, N*C), make([]float32, C)
+		rmsNormBackward(dx, dw, r, x, w, rstd, N, C)
+		x6, w6 := to64(x), to64(w)
+		L := func() float64 { return dot64(r, rmsNorm64(x6, w6, N, C, 1e-5)) }
+		checkGrads(t, L, gradCase{"x", dx, x6}, gradCase{"w", dw, w6})
+	})
+	t.Run("gelu", func(t *testing.T) {
+		x, r := randVec(rng, 50, 0, 2), randVec(rng, 50, 0, 1)
+		dx := make([]float32, 50)
+		geluBackward(dx, r, x)
+		x6 := to64(x)
+		L := func() float64 {
+			s := 0.0
+			for i, v := range x6 {
+				s += float64(r[i]) * gelu64(v)
+			}
+			return s
+		}
+		checkGrads(t, L, gradCase{"x", dx, x6})
+	})
+	t.Run("swiglu", func(t *testing.T) {
+		g, u, r := randVec(rng, 50, 0, 2), randVec(rng, 50, 0, 1), randVec(rng, 50, 0, 1)
+		dg, du := make([]float32, 50), make([]float32, 50)
+		swigluBackward(dg, du, r, g, u)
+		g6, u6 := to64(g), to64(u)
+		L := func() float64 {
+			s := 0.0
+			for i := range g6 {
+				s += float64(r[i]) * silu64(g6[i]) * u6[i]
+			}
+			return s
+		}
+		checkGrads(t, L, gradCase{"g", dg, g6}, gradCase{"u", du, u6})
+	})
+	t.Run("rope", func(t *testing.T) {
+		const T, heads, hd, dims = 3, 2, 6, 4
+		ld := heads * hd
+		x, r := randVec(rng, N*ld, 0, 1), randVec(rng, N*ld, 0, 1)
+		rt := newRopeTable(T, dims, 10000)
+		dx := append([]float32(nil), r...)
+		rt.rotate(dx, ld, N, T, 0, heads, hd, true)
+		x6 := to64(x)
+		L := func() float64 {
+			y := append([]float64(nil), x6...)
+			rope64(y, ld, N, T, heads, hd, dims, 10000)
+			return dot64(r, y)
+		}
+		checkGrads(t, L, gradCase{"x", dx, x6})
+	})
+	t.Run("attention", func(t *testing.T) {
+		s := attnShape{B: 2, T: 5, H: 4, KV: 2, hd: 3}
+		s.ld = (s.H + 2*s.KV) * s.hd
+		qkv, r := randVec(rng, s.B*s.T*s.ld, 0, 1), randVec(rng, s.B*s.T*s.H*s.hd, 0, 1)
+		out, att := make([]float32, s.B*s.T*s.H*s.hd), make([]float32, s.B*s.H*s.T*s.T)
+		attentionForward(out, att, qkv, s)
+		dqkv := make([]float32, len(qkv))
+		attentionBackward(dqkv, r, att, qkv, s)
+		q6 := to64(qkv)
+		if e := relErr(out, attention64(q6, s)); e > 1e-6 {
+			t.Errorf("attentionForward differs from the reference by %.3g", e)
+		}
+		checkGrads(t, func() float64 { return dot64(r, attention64(q6, s)) }, gradCase{"qkv", dqkv, q6})
+	})
+	t.Run("linear+lora", func(t *testing.T) {
+		const in, out, rank = 7, 9, 3
+		w := &Matrix{Rows: out, Cols: in, F32: randVec(rng, out*in, 0, 0.5)}
+		l := &linear{w: w, b: randVec(rng, out, 0, 0.2), dw: make([]float32, out*in), db: make([]float32, out)}
+		mk := func(off, o int, s float32) *loraPart {
+			return &loraPart{off: off, out: o, in: in, rank: rank, scale: s, a: randVec(rng, rank*in, 0, 0.5), b: randVec(rng, o*rank, 0, 0.5),
+				da: make([]float32, rank*in), db: make([]float32, o*rank)}
+		}
+		l.parts = []*loraPart{mk(0, 3, 2), mk(6, 3, 0.5)}
+		x, r := randVec(rng, N*in, 0, 1), randVec(rng, N*out, 0, 1)
+		y, act := make([]float32, N*out), &linAct{}
+		l.forward(y, out, x, N, act)
+		dx := make([]float32, N*in)
+		l.backward(dx, r, out, x, N, act)
+		x6, w6, b6 := to64(x), to64(w.F32), to64(l.b)
+		p6 := []part64{}
+		for _, p := range l.parts {
+			p6 = append(p6, part64{off: p.off, out: p.out, rank: p.rank, scale: float64(p.scale), a: to64(p.a), b: to64(p.b)})
+		}
+		L := func() float64 { return dot64(r, linear64(x6, w6, b6, p6, N, in, out)) }
+		checkGrads(t, L, gradCase{"x", dx, x6}, gradCase{"W", l.dw, w6}, gradCase{"b", l.db, b6},
+			gradCase{"A0", l.parts[0].da, p6[0].a}, gradCase{"B0", l.parts[0].db, p6[0].b},
+			gradCase{"A1", l.parts[1].da, p6[1].a}, gradCase{"B1", l.parts[1].db, p6[1].b})
+	})
+	t.Run("classifier", func(t *testing.T) {
+		const V = 13
+		x := randVec(rng, N*C, 0, 1)
+		w := &Matrix{Rows: V, Cols: C, F32: randVec(rng, V*C, 0, 0.5)}
+		targets := []int{3, 0, 12, -1, 7, 7}
+		weight := []float32{0.25, 0.25, 0, 0, 0.25, 0.25}
+		const eps = 0.1
+		dx, dw := make([]float32, N*C), make([]float32, V*C)
+		classifier(x, N, C, w, targets, weight, eps, dx, dw)
+		x6, w6 := to64(x), to64(w.F32)
+		L := func() float64 {
+			s := 0.0
+			for i := range N {
+				if weight[i] == 0 {
+					continue
+				}
+				z := make([]float64, V)
+				for v := range V {
+					for k := range C {
+						z[v] += x6[i*C+k] * w6[v*C+k]
+					}
+				}
+				s += float64(weight[i]) * xent64(z, targets[i], eps)
+			}
+			return s
+		}
+		checkGrads(t, L, gradCase{"x", dx, x6}, gradCase{"w", dw, w6})
+	})
+	t.Run("embedding", func(t *testing.T) {
+		const V, T = 5, 3
+		wte := &Matrix{Rows: V, Cols: C, F32: randVec(rng, V*C, 0, 1)}
+		wpe := randVec(rng, T*C, 0, 1)
+		tokens := []int{1, 4, 1, 0, 2, 4}
+		r := randVec(rng, N*C, 0, 1)
+		dwte, dwpe := make([]float32, V*C), make([]float32, T*C)
+		embeddingBackward(dwte, dwpe, r, tokens, T, C)
+		e6, p6 := to64(wte.F32), to64(wpe)
+		L := func() float64 {
+			s := 0.0
+			for i, id := range tokens {
+				for c := range C {
+					s += float64(r[i*C+c]) * (e6[id*C+c] + p6[(i%T)*C+c])
+				}
+			}
+			return s
+		}
+		checkGrads(t, L, gradCase{"wte", dwte, e6}, gradCase{"wpe", dwpe, p6})
+	})
+}
+
+// TestModelGradients checks whole-model gradients (LoRA dA, dB and full
+// fine-tuning) of tiny random GPT-2 and Llama models against central
+// differences of the float64 reference model (refLoss), perturbing every
+// trainable parameter in turn.
+func TestModelGradients(t *testing.T) {
+	for _, tc := range []tinyConfig{tinyGPT2, tinyLlama} {
+		for _, full := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/full=%v", tc.arch, full), func(t *testing.T) {
+				m, err := Load(tinySource(tc), Options{FullFineTune: full})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !full {
+					targets := []string{"q", "v", "o", "up", "down"}
+					if tc.arch == ArchLlama {
+						targets = []string{"q", "k", "v", "o", "gate", "up", "down"}
+					}
+					if err := m.AddLoRA(LoRAConfig{Targets: targets, Rank: 2, Alpha: 4, Seed: 3}); err != nil {
+						t.Fatal(err)
+					}
+					// B starts at zero, where dA vanishes: move it off zero.
+					rng := rand.New(rand.NewPCG(4, 4))
+					for i := range m.Params() {
+						m.Params()[i] += float32(0.3 * rng.NormFloat64())
+					}
+				}
+				b := tinyBatch(tc.vocab, 2, 5, 5)
+				b.LabelSmoothing = 0.1
+				m.ZeroGrad()
+				loss, err := m.Forward(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := m.Backward(); err != nil {
+					t.Fatal(err)
+				}
+				theta := to64(m.Params())
+				if ref := refLoss(m, b, theta); math.Abs(ref-float64(loss)) > 1e-5*math.Max(1, math.Abs(ref)) {
+					t.Errorf("Forward = %v, float64 reference %v", loss, ref)
+				}
+				num := numGrad(theta, func() float64 { return refLoss(m, b, theta) })
+				if e := relErr(m.Grads(), num); e > tolGrad {
+					t.Errorf("gradient of %d parameters: relative error %.3g, want < %g", len(theta), e, tolGrad)
+				}
+			})
+		}
+	}
+}
