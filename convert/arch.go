@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -109,11 +110,24 @@ func ArchNames() []string {
 	return names
 }
 
-// namePattern turns "blk.{L}.attn_q.weight" into a regexp capturing L.
+var (
+	patternsMu sync.Mutex
+	patterns   = map[string]*regexp.Regexp{}
+)
+
+// namePattern turns "blk.{L}.attn_q.weight" into a regexp capturing L
+// (compiled once per pattern).
 func namePattern(p string) *regexp.Regexp {
+	patternsMu.Lock()
+	defer patternsMu.Unlock()
+	if re, ok := patterns[p]; ok {
+		return re
+	}
 	q := regexp.QuoteMeta(p)
 	q = strings.ReplaceAll(q, `\{L\}`, `(\d+)`)
-	return regexp.MustCompile("^" + q + "$")
+	re := regexp.MustCompile("^" + q + "$")
+	patterns[p] = re
+	return re
 }
 
 // mapName finds name among the from-side patterns of a's tensor table and

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // Options control Checkpoint.
@@ -124,8 +125,14 @@ func writeTensors(ctx context.Context, src format.Source, plan []format.TensorIn
 	return sink.Close()
 }
 
+// castChunk is the number of elements converted at a time by one worker:
+// a multiple of every block size (32 and 256), small enough for the
+// float32 scratch to stay in cache.
+const castChunk = 16 << 10
+
 // Cast returns t's raw bytes re-encoded as dtype to (data itself when the
-// type does not change).
+// type does not change), converting block-aligned chunks on all cores
+// without a float32 copy of the whole tensor.
 func Cast(data []byte, t format.TensorInfo, to format.DType) ([]byte, error) {
 	if t.DType == to {
 		return data, nil
@@ -134,18 +141,40 @@ func Cast(data []byte, t format.TensorInfo, to format.DType) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals := make([]float32, n)
-	if err := format.ToFloat32(vals, data, t.DType); err != nil {
-		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
-	}
 	outInfo := format.TensorInfo{Name: t.Name, DType: to, Shape: t.Shape}
 	size, err := outInfo.NumBytes()
 	if err != nil {
 		return nil, err
 	}
+	if want, err := t.NumBytes(); err != nil || want != int64(len(data)) {
+		return nil, fmt.Errorf("tensor %q: %d bytes for %v: %w", t.Name, len(data), t, format.ErrShape)
+	}
 	out := make([]byte, size)
-	if err := format.FromFloat32(out, vals, to); err != nil {
-		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+	chunks := int((n + castChunk - 1) / castChunk)
+	errs := make([]error, chunks)
+	parallel.Range(chunks, 1, 1, func(lo, hi int) {
+		tmp := make([]float32, castChunk)
+		for c := lo; c < hi; c++ {
+			e0 := int64(c) * castChunk
+			m := min(castChunk, n-e0)
+			in0, _ := t.DType.RowBytes(e0)
+			inN, _ := t.DType.RowBytes(m)
+			out0, _ := to.RowBytes(e0)
+			outN, _ := to.RowBytes(m)
+			if err := format.ToFloat32(tmp[:m], data[in0:in0+inN], t.DType); err != nil {
+				errs[c] = err
+				return
+			}
+			if err := format.FromFloat32(out[out0:out0+outN], tmp[:m], to); err != nil {
+				errs[c] = err
+				return
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+		}
 	}
 	return out, nil
 }

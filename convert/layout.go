@@ -2,26 +2,64 @@ package convert
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // transpose2D returns the (cols × rows) transpose of a row-major (rows ×
-// cols) matrix of elemSize-byte elements.
+// cols) matrix of elemSize-byte elements, in cache-friendly tiles, with
+// column bands on all cores.
 func transpose2D(data []byte, rows, cols, elemSize int) []byte {
 	out := make([]byte, len(data))
-	// Tiles keep both sides cache-friendly on large matrices.
-	const tile = 32
-	for r0 := 0; r0 < rows; r0 += tile {
-		for c0 := 0; c0 < cols; c0 += tile {
-			for r := r0; r < min(r0+tile, rows); r++ {
-				for c := c0; c < min(c0+tile, cols); c++ {
+	switch elemSize {
+	case 4:
+		transposeTiles(asU32(out), asU32(data), rows, cols)
+	case 2:
+		transposeTiles(asU16(out), asU16(data), rows, cols)
+	default:
+		parallel.Range(cols, tile, tile, func(c0, c1 int) {
+			for r := range rows {
+				for c := c0; c < c1; c++ {
 					copy(out[(c*rows+r)*elemSize:(c*rows+r+1)*elemSize], data[(r*cols+c)*elemSize:])
 				}
 			}
-		}
+		})
 	}
 	return out
+}
+
+// tile is the edge of the square blocks transposes work in.
+const tile = 32
+
+// transposeTiles writes the transpose of src (rows × cols) into dst (cols ×
+// rows).
+func transposeTiles[T uint16 | uint32](dst, src []T, rows, cols int) {
+	parallel.Range(cols, tile, tile, func(c0, c1 int) {
+		for r0 := 0; r0 < rows; r0 += tile {
+			for c := c0; c < c1; c++ {
+				d := dst[c*rows:]
+				for r := r0; r < min(r0+tile, rows); r++ {
+					d[r] = src[r*cols+c]
+				}
+			}
+		}
+	})
+}
+
+func asU32(b []byte) []uint32 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
+func asU16(b []byte) []uint16 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
 }
 
 // ropeRows reorders the rows of a q or k projection between Hugging Face's

@@ -69,6 +69,10 @@ func ToFloat32(dst []float32, src []byte, dt DType) error {
 	}
 	switch dt {
 	case F32:
+		if f, ok := asFloat32(src); ok {
+			copy(dst, f)
+			break
+		}
 		for i := range dst {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}
@@ -147,6 +151,10 @@ func FromFloat32(dst []byte, src []float32, dt DType) error {
 	}
 	switch dt {
 	case F32:
+		if f, ok := asFloat32(dst); ok {
+			copy(f, src)
+			break
+		}
 		for i, v := range src {
 			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
 		}
@@ -280,6 +288,21 @@ func putUint16(dst []byte, n int, fn func(off int, u []uint16)) {
 		}
 	}
 }
+
+// asFloat32 views b as float32s when the host is little-endian and b is
+// 4-byte aligned (always, for buffers lorakit allocates and for tensors at
+// aligned file offsets).
+func asFloat32(b []byte) ([]float32, bool) {
+	if len(b) < 4 || !littleEndian || uintptr(unsafe.Pointer(&b[0]))%4 != 0 {
+		return nil, false
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4), true
+}
+
+// Float32s views little-endian float32 bytes as a []float32 without
+// copying when the host and alignment allow (ok false otherwise). The
+// view aliases b.
+func Float32s(b []byte) (f []float32, ok bool) { return asFloat32(b) }
 
 // littleEndian reports the host byte order.
 var littleEndian = func() bool {
