@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -84,90 +85,45 @@ func (r *Report) figures() []Figure {
 
 // WriteReport writes rep into the directory dir: report.md, report.json and
 // the PNG figures. Everything is written into a temporary directory beside
-// dir and renamed into place at the end, so an error leaves no partial
-// report. An existing dir that is not empty is refused (format.ErrExists)
-// unless force is set, in which case it is replaced whole.
-func WriteReport(dir string, rep *Report, force bool) (err error) {
-	dir = filepath.Clean(dir)
-	replace, err := checkReportDir(dir, force)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("analyze: report %s: %w", dir, err)
-	}
-	defer func() {
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-	}()
-
+// dir and renamed into place at the end (format.WriteDirAtomic), so an
+// error leaves no partial report. An existing dir is refused
+// (format.ErrExists) unless force is set, and even then only when it holds
+// nothing but files a report writes.
+func WriteReport(dir string, rep *Report, force bool) error {
 	rep.Figures = rep.figures()
-	for _, f := range rep.Figures {
-		var buf bytes.Buffer
-		if err := f.WritePNG(&buf); err != nil {
+	err := format.WriteDirAtomic(dir, force, isReportFile, func(tmp string) error {
+		for _, f := range rep.Figures {
+			var buf bytes.Buffer
+			if err := f.WritePNG(&buf); err != nil {
+				return err
+			}
+			if err := writeSynced(filepath.Join(tmp, f.File), buf.Bytes()); err != nil {
+				return err
+			}
+		}
+		js, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
 			return err
 		}
-		if err := writeSynced(filepath.Join(tmp, f.File), buf.Bytes()); err != nil {
+		if err := writeSynced(filepath.Join(tmp, "report.json"), append(js, '\n')); err != nil {
 			return err
 		}
-	}
-	js, err := json.MarshalIndent(rep, "", "  ")
+		var md bytes.Buffer
+		if err := WriteMarkdown(&md, rep); err != nil {
+			return err
+		}
+		return writeSynced(filepath.Join(tmp, "report.md"), md.Bytes())
+	})
 	if err != nil {
 		return fmt.Errorf("analyze: report %s: %w", dir, err)
 	}
-	if err := writeSynced(filepath.Join(tmp, "report.json"), append(js, '\n')); err != nil {
-		return err
-	}
-	var md bytes.Buffer
-	if err := WriteMarkdown(&md, rep); err != nil {
-		return err
-	}
-	if err := writeSynced(filepath.Join(tmp, "report.md"), md.Bytes()); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("analyze: report %s: %w", dir, err)
-	}
-
-	if replace {
-		old := tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("analyze: report %s: %w", dir, err)
-		}
-		if err := os.Rename(tmp, dir); err != nil {
-			os.Rename(old, dir) // put the previous report back
-			return fmt.Errorf("analyze: report %s: %w", dir, err)
-		}
-		os.RemoveAll(old)
-	} else if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("analyze: report %s: %w", dir, err)
-	}
-	tmp = ""
 	return nil
 }
 
-// checkReportDir says whether dir must be replaced (it exists) or refuses.
-func checkReportDir(dir string, force bool) (replace bool, err error) {
-	st, err := os.Stat(dir)
-	if os.IsNotExist(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("analyze: report %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return false, fmt.Errorf("analyze: report %s: exists and is not a directory: %w", dir, format.ErrExists)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false, fmt.Errorf("analyze: report %s: %w", dir, err)
-	}
-	if len(entries) > 0 && !force {
-		return false, fmt.Errorf("analyze: report %s: directory is not empty (use --force to replace it): %w", dir, format.ErrExists)
-	}
-	return true, nil
+// isReportFile says whether a file of an existing report directory may be
+// replaced: the names WriteReport writes.
+func isReportFile(name string) bool {
+	return name == "report.md" || name == "report.json" || strings.HasSuffix(name, ".png")
 }
 
 // writeSynced writes data to a new file and flushes it to disk.

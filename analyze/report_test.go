@@ -102,12 +102,17 @@ func TestWriteReport(t *testing.T) {
 	if err := WriteReport(dir, rep, false); !errors.Is(err, format.ErrExists) {
 		t.Errorf("WriteReport(existing) error = %v, want ErrExists", err)
 	}
-	os.WriteFile(filepath.Join(dir, "stale.txt"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "stale.png"), []byte("x"), 0o644)
 	if err := WriteReport(dir, rep, true); err != nil {
 		t.Fatalf("WriteReport(force) error = %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "stale.txt")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "stale.png")); !os.IsNotExist(err) {
 		t.Errorf("WriteReport(force) kept a file of the old report")
+	}
+	// A directory holding other things is never replaced.
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+	if err := WriteReport(dir, rep, true); !errors.Is(err, format.ErrExists) {
+		t.Errorf("WriteReport(force, foreign file) error = %v, want ErrExists", err)
 	}
 }
 
