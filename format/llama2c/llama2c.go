@@ -40,7 +40,8 @@ const (
 type Reader struct {
 	path    string
 	cfg     Config
-	m       *format.Mapping
+	m       *format.Mapping // nil for NewReader
+	data    []byte
 	infos   []format.TensorInfo
 	offsets map[string]int64
 	md      format.Metadata
@@ -57,7 +58,19 @@ func Open(path string) (*Reader, error) {
 		m.Close()
 		return nil, err
 	}
-	r.m = m
+	r.m, r.data = m, m.Bytes()
+	return r, nil
+}
+
+// NewReader reads a checkpoint held in memory, such as one embedded in the
+// program; name is used in errors. data must not change while the Reader
+// is in use.
+func NewReader(data []byte, name string) (*Reader, error) {
+	r, err := parse(name, data, int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	r.data = data
 	return r, nil
 }
 
@@ -207,7 +220,7 @@ func (r *Reader) TensorData(name string) ([]byte, error) {
 	}
 	t, _ := format.TensorIndex(r.infos, name)
 	n, _ := t.NumBytes()
-	return r.m.Bytes()[off : off+n], nil
+	return r.data[off : off+n], nil
 }
 
 // Version implements format.Header.
@@ -223,7 +236,12 @@ func (r *Reader) TensorOffset(name string) (int64, bool) {
 }
 
 // Close unmaps the file.
-func (r *Reader) Close() error { return r.m.Close() }
+func (r *Reader) Close() error {
+	if r.m == nil {
+		return nil
+	}
+	return r.m.Close()
+}
 
 // probe recognises a llama2.c checkpoint: its header must describe a model
 // whose size is exactly the file's.
