@@ -6,10 +6,10 @@ import (
 	"github.com/lorakit/lorakit/model/gemm"
 )
 
-// classifierChunk bounds the logits held at once: about 4M floats (16 MiB),
+// classifierChunk bounds the logits held at once: about 16M floats (64 MiB),
 // so the vocabulary-sized probabilities exist once, a chunk of rows at a
 // time, and are turned into their gradient in place.
-const classifierChunk = 1 << 22
+const classifierChunk = 1 << 24
 
 // classifier is the lm head fused with softmax cross-entropy, forward and
 // backward. Only rows with a non-zero weight are computed: rows are
@@ -86,7 +86,7 @@ func softmaxXent(z []float32, t int, eps, weight float32, grad bool) float64 {
 	}
 	var sum float64
 	for j, v := range z {
-		e := float32(math.Exp(float64(v - m)))
+		e := expf(v - m)
 		if grad {
 			z[j] = e
 		}

@@ -287,3 +287,15 @@ func TestModelGradients(t *testing.T) {
 		}
 	}
 }
+
+// tolExp: expf against math.Exp, relative (a few float32 ulps).
+const tolExp = 5e-7 // below e^-87 (1.6e-38) expf gives 0, hence the 2e-38 floor
+
+func TestExpf(t *testing.T) {
+	for x := float32(-90); x <= 0; x += 0.001 {
+		want := math.Exp(float64(x))
+		if got := float64(expf(x)); math.Abs(got-want) > tolExp*want+2e-38 {
+			t.Fatalf("expf(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
