@@ -103,6 +103,8 @@ func writeTensor(ctx context.Context, c *converter, r *input, sink *gguf.Writer,
 	}
 	if release != nil {
 		release(data)
+	} else {
+		format.Release(r.src, t.In.Name) // a mapped Source drops the tensor's pages
 	}
 	return err
 }
