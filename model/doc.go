@@ -1,0 +1,44 @@
+// Package model is lorakit's CPU transformer: GPT-2 and Llama, forward and
+// backward, with LoRA layers, in the explicit style of karpathy/llm.c — each
+// layer's forward and backward side by side in one file per concept
+// (embedding.go, layernorm.go, rmsnorm.go, rope.go, attention.go, gelu.go,
+// swiglu.go, linear.go, classifier.go), one float32 parameter buffer,
+// activation buffers per batch shape, no general autograd. Products go
+// through package gemm; attention runs in parallel over (sequence, head).
+//
+// Loading. [Load] reads any format.Source with llama.cpp's GGUF tensor
+// names and metadata: GGUF files, llama2.c checkpoints (format/llama2c),
+// Hugging Face directories via convert.OpenHF(dir, "").GGUFSource(). Weights
+// are dequantized on load, or, with Options.KeepQuantized, frozen matrices
+// stay in their stored type (Q8_0, Q4_0, Q4_K, F16, BF16, ...) and are
+// dequantized a block of rows at a time inside each product, forward and
+// backward (dx only).
+//
+// Training. [LoRAConfig] targets (q, k, v, o, gate, up, down; GPT-2's fused
+// attn_qkv takes per-part q/k/v adapters as loralib's MergedLinear) are
+// added with [Model.AddLoRA]: y = x·Wᵀ + s·dropout(x)·Aᵀ·Bᵀ, s = alpha/r or
+// alpha/√r. The base stays frozen: [Model.Backward] computes dx, dA and dB
+// only. With Options.FullFineTune every weight is trainable instead.
+// [Model.Params] and [Model.Grads] are the trainable values and their
+// gradients as flat slices for an optimizer:
+//
+//	m.ZeroGrad()
+//	loss, err := m.Forward(batch) // lm head softmax + cross-entropy fused
+//	err = m.Backward()
+//	// update m.Params() from m.Grads()
+//
+// [Model.Loss] is the forward pass alone. Batches carry a loss mask (only
+// completion tokens count) and optional label smoothing.
+//
+// Adapters. [Model.Adapter] returns the LoRA layers as a *lora.Adapter
+// with GGUF module names; [Model.ApplyAdapter] attaches a GGUF-named
+// adapter at run time with a user scale (llama.cpp's runtime LoRA);
+// [Model.MergeLoRA] folds every update into its weight, W += s·B·A.
+//
+// Inference. [Model.NewSession] decodes incrementally with a KV cache
+// ([Session.Step] returns the next-token logits; [Session.Clone] forks it
+// for beam search); [Model.Logits] is the one-shot form.
+//
+// Bad input gives one-line errors wrapping format's sentinels (and
+// [ErrTokenRange], [ErrContext], which wrap them too), never a panic.
+package model
