@@ -39,31 +39,29 @@ func addLowRank(w []float32, rows, cols int, l, r []float32, rank int, s float32
 		d := make([]float32, cols)
 		for i := lo; i < hi; i++ {
 			li := l[i*rank : (i+1)*rank]
-			copy(d, r[:cols])
-			scaleInto(d, li[0])
-			for k := 1; k < rank; k++ {
+			r0 := r[:cols]
+			for j := range d {
+				d[j] = float32(li[0] * r0[j])
+			}
+			k := 1
+			// Four terms per pass, summed left to right: the same order
+			// (and so the same rounding) as one term per pass.
+			for ; k+4 <= rank; k += 4 {
+				a0, a1, a2, a3 := li[k], li[k+1], li[k+2], li[k+3]
+				x0 := r[k*cols:][:len(d)]
+				x1 := r[(k+1)*cols:][:len(d)]
+				x2 := r[(k+2)*cols:][:len(d)]
+				x3 := r[(k+3)*cols:][:len(d)]
+				for j := range d {
+					d[j] = d[j] + float32(a0*x0[j]) + float32(a1*x1[j]) + float32(a2*x2[j]) + float32(a3*x3[j])
+				}
+			}
+			for ; k < rank; k++ {
 				axpy(d, li[k], r[k*cols:(k+1)*cols])
 			}
-			wi := w[i*cols : (i+1)*cols]
-			axpy(wi, s, d)
+			axpy(w[i*cols:(i+1)*cols], s, d)
 		}
 	})
-}
-
-// scaleInto multiplies d by a in place.
-func scaleInto(d []float32, a float32) {
-	for j := range d {
-		d[j] *= a
-	}
-}
-
-// axpy computes y += a·x (len(x) >= len(y)). The product is rounded before
-// the sum (no fused multiply-add), as on x86-64 without FMA.
-func axpy(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for j := range y {
-		y[j] += float32(a * x[j])
-	}
 }
 
 // rowNorms returns the Euclidean norm of each row (transposed false) or
@@ -116,4 +114,20 @@ func doraRescale(v []float32, rows, cols int, transposed bool, m []float32) {
 			}
 		}
 	})
+}
+
+// scaleInto multiplies d by a in place.
+func scaleInto(d []float32, a float32) {
+	for j := range d {
+		d[j] *= a
+	}
+}
+
+// axpy computes y += a·x (len(x) >= len(y)). The product is rounded before
+// the sum (no fused multiply-add), as on x86-64 without FMA.
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for j := range y {
+		y[j] += float32(a * x[j])
+	}
 }

@@ -56,8 +56,10 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 		return nil, err
 	}
 	defer b.src.Close()
-	if err := format.CheckOutput(out, opt.Force); err != nil {
-		return nil, err
+	if b.kind != kindHFDir { // WriteDirAtomic checks directories
+		if err := format.CheckOutput(out, opt.Force); err != nil {
+			return nil, err
+		}
 	}
 	ops, err := planOps(b, inputs)
 	if err != nil {
