@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/llama2c"
 	"github.com/lorakit/lorakit/tokenizer"
@@ -20,6 +21,9 @@ type ModelOptions struct {
 	To string
 	// DType casts floating-point weights (see CastTarget).
 	DType format.DType
+	// Preset, when its Base is valid, quantizes GGUF output as
+	// llama-quantize would with that preset (Q8_0, Q4_K_M, ...).
+	Preset quantize.Preset
 	// Tokenizer overrides the tokenizer files found beside the input.
 	Tokenizer string
 	// MaxShardBytes splits Hugging Face output into shards.
@@ -52,6 +56,13 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 		return err
 	}
 	defer src.Close()
+	if opt.Preset.Base.Valid() {
+		if kind != "gguf" {
+			return fmt.Errorf("%s: quantized types (%s) are written as GGUF only: %w", out, opt.Preset, format.ErrUnsupported)
+		}
+		_, err := quantize.Write(ctx, src, out, quantize.Options{Preset: opt.Preset, Force: opt.Force, Progress: opt.Progress})
+		return err
+	}
 	switch kind {
 	case "hf":
 		return WriteHF(ctx, src, out, HFOptions{DType: opt.DType, MaxShardBytes: opt.MaxShardBytes, Force: opt.Force, Progress: opt.Progress})

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 )
 
@@ -46,6 +47,8 @@ merge those with lorakit merge.
 
 --dtype f32|f16|bf16 casts floating-point tensors; integer tensors are kept,
 and in GGUF output 1-D tensors (norms, biases) stay F32 as llama.cpp expects.
+--dtype with a ggml type or a llama-quantize preset (q8_0, q4_k, Q4_K_M, ...)
+quantizes GGUF output exactly as lorakit quantize (and llama-quantize) does.
 Quantized GGUF tensors are dequantized when written to safetensors.
 The tokenizer comes from the files beside SRC (tokenizer.json, vocab.json +
 merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokenizer.
@@ -71,10 +74,14 @@ existing output is replaced only with --force, an input never.`,
 
 func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 	var dt format.DType
+	var preset quantize.Preset
 	if o.dtype != "" {
 		var err error
-		if dt, err = format.ParseDType(o.dtype); err != nil {
-			return usageError{err}
+		if dt, err = format.ParseDType(o.dtype); err != nil || dt.IsBlock() {
+			dt = format.Invalid
+			if preset, err = quantize.ParsePreset(o.dtype); err != nil {
+				return usageError{err}
+			}
 		}
 	}
 	if convert.IsAdapter(in) {
@@ -83,6 +90,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
 		To:            o.to,
 		DType:         dt,
+		Preset:        preset,
 		Tokenizer:     o.tokenizer,
 		MaxShardBytes: o.maxShard,
 		Force:         o.force,

@@ -316,7 +316,11 @@ func (s *selector) layerInfo(counter int, name string) (i, n int, err error) {
 
 // fallback is llama-quantize's tensor_type_fallback: a type whose blocks do
 // not tile t's rows is replaced by one whose blocks do, and by F16 when even
-// 32 does not divide the row.
+// 32 does not divide the row. Where llama-quantize has no fallback (the
+// 32-value types: it stops with "Unsupported tensor size"), lorakit keeps
+// the tensor in F16 instead, so that models with such rows (stories260K's
+// feed-forward width is 172) still quantize; files llama-quantize can
+// write are unaffected.
 func fallback(t format.TensorInfo, want format.DType) (format.DType, error) {
 	cols := t.Shape[len(t.Shape)-1]
 	if cols%int64(want.BlockSize()) == 0 {
@@ -333,8 +337,7 @@ func fallback(t format.TensorInfo, want format.DType) (format.DType, error) {
 	case format.Q6_K:
 		got = format.Q8_0
 	default:
-		return 0, fmt.Errorf("tensor %q: rows of %d values are not a whole number of %v blocks of %d, and llama-quantize defines no fallback for %v: %w",
-			t.Name, cols, want, want.BlockSize(), want, format.ErrShape)
+		got = format.F16
 	}
 	if cols%int64(got.BlockSize()) != 0 {
 		got = format.F16

@@ -156,8 +156,9 @@ func TestFallback(t *testing.T) {
 		{format.Q6_K, 96, format.Q8_0, nil},
 		{format.Q6_K, 100, format.F16, nil},
 		{format.Q4_K, 48, format.F16, nil},
-		{format.Q8_0, 100, 0, format.ErrShape},
-		{format.Q4_0, 40, 0, format.ErrShape},
+		// llama-quantize stops here; lorakit keeps such rows in F16.
+		{format.Q8_0, 100, format.F16, nil},
+		{format.Q4_0, 40, format.F16, nil},
 	} {
 		ti := format.TensorInfo{Name: "w", DType: format.F32, Shape: []int64{8, tc.cols}}
 		got, err := fallback(ti, tc.want)
