@@ -3,9 +3,10 @@
 // the OCP 8-bit formats F8_E4M3 (the "fn" variant) and F8_E5M2.
 //
 // The slice functions (F32ToF16, F16ToF32, F32ToBF16, BF16ToF32, and the F8
-// ones) convert len(src) elements into dst, which must be at least as long;
-// they panic otherwise, as copy would not. Scalar helpers (F16, F16Float32,
-// BF16, BF16Float32, F8E4M3, ...) give the same bits one value at a time.
+// ones) convert len(src) elements into dst, which must be at least as long
+// (they panic if it is shorter, where copy would convert a prefix). The
+// scalar helpers (F16, F16Float32, BF16, BF16Float32, F8E4M3, ...) give the
+// same bits one value at a time.
 //
 // # Rounding and special values
 //
@@ -21,9 +22,9 @@
 //     writes GGUF BF16 files): float32 subnormals round to bf16 subnormals
 //     (not flushed, unlike the VCVTNEPS2BF16 instruction, whose result this
 //     package corrects), and a NaN keeps its sign and top 7 payload bits
-//     with the quiet bit set: bits = (x>>16) | 0x40. PyTorch writes every
-//     NaN as one canonical pattern instead (0x7FC0 in its scalar path,
-//     0xFFFF in its vectorised one); all of these decode to NaN.
+//     with the quiet bit set: bits = (x>>16) | 0x40. PyTorch's NaN bits
+//     depend on the code path (its scalar c10 code writes 0x7FC0 for every
+//     NaN, its AVX-512 integer code 0xFFFF); all of these decode to NaN.
 //   - F8_E4M3 (bias 7, no infinities, NaN = S.1111.111, largest 448) and
 //     F8_E5M2 (bias 15, IEEE-like, largest 57344) encode as PyTorch's
 //     x.to(torch.float8_e4m3fn) and x.to(torch.float8_e5m2) do, since
@@ -32,7 +33,8 @@
 //     become NaN (0x7F or 0xFF); for E5M2 values that round above 57344
 //     (|x| >= 61440) become ±Inf and NaN becomes 0x7F or 0xFF.
 //   - Decoding is exact. NaNs decode to quiet float32 NaNs with their sign
-//     and payload (E5M2 is the top byte of an F16 and decodes as one).
+//     and payload: E4M3's S.1111.111 to S|0x7FF00000 as PyTorch does;
+//     E5M2 is the top byte of an F16 and decodes as one.
 //
 // # Speed
 //
