@@ -44,6 +44,9 @@ func newRootCmd() *cobra.Command {
 		newInspectCmd(),
 		newDiffCmd(),
 		newConvertCmd(),
+		newQuantizeCmd(),
+		newMergeCmd(),
+		newExtractCmd(),
 	)
 	return root
 }
