@@ -93,16 +93,29 @@ type Result struct {
 	Score float64
 }
 
-// Errors in a generation request; each wraps a format sentinel.
+// Errors in a generation request; each wraps a format sentinel for
+// errors.Is while keeping its own message.
 var (
-	// ErrOptions: an option is out of range.
-	ErrOptions = fmt.Errorf("bad generation options: %w", format.ErrFormat)
-	// ErrEmptyPrompt: generation needs at least one token to start from.
-	ErrEmptyPrompt = fmt.Errorf("empty prompt: %w", format.ErrShape)
+	// ErrOptions: an option is out of range (wraps format.ErrFormat).
+	ErrOptions error = &kindError{"bad generation options", format.ErrFormat}
+	// ErrEmptyPrompt: generation needs at least one token to start from
+	// (wraps format.ErrShape).
+	ErrEmptyPrompt error = &kindError{"empty prompt", format.ErrShape}
 )
 
-// check validates o for a prompt of n tokens.
-func (o *Options) check(n int) error {
+// kindError is a sentinel with its own message that is also one of
+// format's sentinels.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+// Validate checks that every option is in range; errors wrap ErrOptions.
+// Generate calls it.
+func (o Options) Validate() error {
 	bad := func(f string, a ...any) error {
 		return fmt.Errorf("generate: %s: %w", fmt.Sprintf(f, a...), ErrOptions)
 	}
@@ -127,6 +140,16 @@ func (o *Options) check(n int) error {
 		return bad("no-repeat n-gram size %d", o.NoRepeatNGram)
 	case o.Beams > 1 && o.Temperature > 0:
 		return bad("beam search is deterministic: give a temperature or beams, not both")
+	}
+	return nil
+}
+
+// check validates o for a prompt of n tokens.
+func (o *Options) check(n int) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	switch {
 	case n == 0:
 		return fmt.Errorf("generate: %w", ErrEmptyPrompt)
 	case o.Context > 0 && n >= o.Context:

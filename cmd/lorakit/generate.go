@@ -1,0 +1,192 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorakit/lorakit/model/generate"
+)
+
+type generateOptions struct {
+	lmOptions
+	prompt        string
+	maxNew        int
+	temp          float64
+	topK          int
+	topP          float64
+	beams         int
+	lengthPenalty float64
+	noRepeat      int
+	seed          uint64
+	stop          []int
+	json          bool
+}
+
+func newGenerateCmd() *cobra.Command {
+	var o generateOptions
+	cmd := &cobra.Command{
+		Use:   "generate [MODEL]",
+		Short: "Generate text with a model (stories260K, built in, when no MODEL is given)",
+		Long: `Continue a prompt with a language model. MODEL is a GGUF file, a llama2.c
+checkpoint (its tokenizer is the tokenizer.model / tok*.model / tokenizer.bin /
+tok*.bin beside it, or --tokenizer) or a Hugging Face model directory. With
+no MODEL, lorakit runs stories260K, a 260K-parameter Llama trained on
+TinyStories that is compiled into the program (MIT, Andrej Karpathy).
+
+Without --prompt (or with an empty one) generation starts from the BOS token.
+Decoding is greedy unless --temp > 0 (sampling, seeded by --seed, narrowed by
+--top-k and --top-p) or --beam > 1 (beam search as loralib decodes E2E: the
+LoRA paper uses --beam 10 --length-penalty 0.9 --no-repeat-ngram 4). It stops
+at the vocabulary's EOS or BOS token (a llama2.c model starts each story with
+BOS), at any --stop id, after -n tokens, or when the context is full.
+
+--adapter PATH[:SCALE] applies a LoRA adapter (PEFT directory, llama.cpp LoRA
+GGUF) at run time, its update multiplied by SCALE (default 1).
+
+The text goes to stdout as it is generated; --json prints one object instead:
+{"prompt_tokens":[...], "tokens":[generated ids], "text":"generated text",
+"reason":"stop|length|context"}.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := ""
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runGenerate(cmd, path, o)
+		},
+	}
+	f := cmd.Flags()
+	addLMFlags(cmd, &o.lmOptions)
+	f.StringVar(&o.prompt, "prompt", "", "text to continue (default: start from BOS)")
+	f.IntVarP(&o.maxNew, "max-tokens", "n", 256, "most tokens to generate")
+	f.Float64Var(&o.temp, "temp", 0, "sampling temperature (0: greedy)")
+	f.IntVar(&o.topK, "top-k", 0, "sample from the K most likely tokens (0: all)")
+	f.Float64Var(&o.topP, "top-p", 1, "sample from the most likely tokens whose probability reaches P")
+	f.IntVar(&o.beams, "beam", 1, "beam width (> 1: beam search)")
+	f.Float64Var(&o.lengthPenalty, "length-penalty", 1, "beam search: rank finished beams by log p / length^L")
+	f.IntVar(&o.noRepeat, "no-repeat-ngram", 0, "never repeat an n-gram of this size among generated tokens (0: off)")
+	f.Uint64Var(&o.seed, "seed", 0, "sampling seed")
+	f.IntSliceVar(&o.stop, "stop", nil, "extra stop token ids (comma-separated)")
+	f.BoolVar(&o.json, "json", false, "print one JSON object")
+	return cmd
+}
+
+// addLMFlags declares the flags of commands that load a model.
+func addLMFlags(cmd *cobra.Command, o *lmOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.adapter, "adapter", "", "apply a LoRA adapter at run time: PATH[:SCALE]")
+	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
+}
+
+// generateReport is generate's --json output.
+type generateReport struct {
+	PromptTokens []int  `json:"prompt_tokens"`
+	Tokens       []int  `json:"tokens"`
+	Text         string `json:"text"`
+	Reason       string `json:"reason"`
+}
+
+func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
+	l, err := openLM(path, o.lmOptions)
+	if err != nil {
+		return err
+	}
+	tok, err := l.needTokenizer()
+	if err != nil {
+		return err
+	}
+	v := tok.Vocab()
+	prompt := tok.Encode(o.prompt)
+	if len(prompt) == 0 {
+		if v.BOS < 0 {
+			return usageError{fmt.Errorf("%s: the vocabulary has no BOS token to start from: give a --prompt", l.name)}
+		}
+		prompt = []int{v.BOS}
+	}
+	opts := generate.Options{
+		MaxNew:        o.maxNew,
+		Context:       l.m.Config.Context,
+		Temperature:   o.temp,
+		TopK:          o.topK,
+		TopP:          o.topP,
+		Seed:          o.seed,
+		Beams:         o.beams,
+		LengthPenalty: o.lengthPenalty,
+		NoRepeatNGram: o.noRepeat,
+		Stop:          append(specialStops(v.EOS, v.BOS), o.stop...),
+	}
+	if err := opts.Validate(); err != nil {
+		return usageError{err}
+	}
+	out := cmd.OutOrStdout()
+	var stream *textStream
+	if !o.json {
+		// The prompt is written with the first token (or at the end), after
+		// Generate has checked it.
+		stream = &textStream{w: out, decode: tok.Decode, ids: prompt}
+		opts.Emit = stream.add
+	}
+	start := time.Now()
+	res, err := generate.Generate(cmd.Context(), generate.FromModel(l.m), prompt, opts)
+	if err != nil {
+		return err
+	}
+	if errOut := cmd.ErrOrStderr(); isTerminal(errOut) {
+		d := time.Since(start)
+		fmt.Fprintf(errOut, "\n%d tokens in %.2fs (%.1f tokens/s), %s\n", len(res.Tokens), d.Seconds(), float64(len(res.Tokens))/d.Seconds(), res.Reason)
+	}
+	if !o.json {
+		stream.flush()
+		_, err := fmt.Fprintln(out)
+		return err
+	}
+	full := tok.Decode(append(append([]int(nil), prompt...), res.Tokens...))
+	rep := generateReport{
+		PromptTokens: prompt,
+		Tokens:       append([]int{}, res.Tokens...),
+		Text:         full[len(tok.Decode(prompt)):],
+		Reason:       res.Reason.String(),
+	}
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(rep)
+}
+
+// specialStops lists the distinct special ids that end generation.
+func specialStops(ids ...int) []int {
+	var out []int
+	for _, id := range ids {
+		if id >= 0 && (len(out) == 0 || out[0] != id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// textStream writes the text of a growing token sequence as it grows. It
+// decodes the whole sequence each time, so that a piece's leading space and
+// multi-byte characters split over byte tokens come out as Decode writes
+// them.
+type textStream struct {
+	w       io.Writer
+	decode  func([]int) string
+	ids     []int
+	written int
+}
+
+func (s *textStream) add(id int) {
+	s.ids = append(s.ids, id)
+	s.flush()
+}
+
+func (s *textStream) flush() {
+	text := s.decode(s.ids)
+	if len(text) > s.written {
+		io.WriteString(s.w, text[s.written:])
+		s.written = len(text)
+	}
+}
