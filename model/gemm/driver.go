@@ -13,12 +13,14 @@ const minParallelMACs = 1 << 22
 
 // workers is how many goroutines share a product of this size.
 func (p *problem) workers() int {
-	if p.m*p.n*p.k < minParallelMACs {
+	if int64(p.m)*int64(p.n)*int64(p.k) < minParallelMACs {
 		return 1
 	}
 	return runtime.GOMAXPROCS(0)
 }
 
+// solve picks the path for p: dot products for narrow NT products, the
+// transposed product for other narrow ones, else the blocked loop nest.
 func (p *problem) solve() {
 	if p.useDot() {
 		p.dotNT()
