@@ -224,6 +224,19 @@ func ToGGUFNames(a *lora.Adapter, basePath string) error {
 	return toGGUFNames(a, b)
 }
 
+// ToHFNames renames a llama.cpp LoRA adapter's modules to the Hugging Face
+// module paths PEFT uses for the base at basePath (or the adapter's own
+// architecture when basePath is ""), inverting llama.cpp's q/k permutation
+// and marking GPT-2 Conv1D modules fan_in_fan_out. PEFT and MLX adapters,
+// whose names are already Hugging Face's, are left as they are.
+func ToHFNames(a *lora.Adapter, basePath string) error {
+	b, err := adapterBase(a, basePath)
+	if err != nil {
+		return err
+	}
+	return toHFNames(a, b)
+}
+
 // ropeHeads returns the head count a RoPE transform needs.
 func (b *baseInfo) ropeHeads(t Transform, module string) (int, error) {
 	h := b.heads
@@ -341,19 +354,35 @@ func (b *baseInfo) checkShape(where string, m *lora.Module) error {
 	return nil
 }
 
-// permuteB reorders the rows of B (Out x Rank) with llama.cpp's RoPE
-// permutation for heads heads.
+// permuteB reorders the output rows of a module with llama.cpp's RoPE
+// permutation for heads heads: the rows of B (Out x Rank), and the DoRA
+// magnitude and lora_B bias, which have one entry per output row.
 func permuteB(m *lora.Module, heads int, toGGUF bool) error {
-	raw := make([]byte, 4*len(m.B))
-	for i, v := range m.B {
+	if err := permuteRows(m.B, m.Out, heads, toGGUF); err != nil {
+		return err
+	}
+	for _, v := range [][]float32{m.Magnitude, m.Bias} {
+		if v != nil {
+			if err := permuteRows(v, m.Out, heads, toGGUF); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// permuteRows applies ropeRows in place to vals, rows rows of float32.
+func permuteRows(vals []float32, rows, heads int, toGGUF bool) error {
+	raw := make([]byte, 4*len(vals))
+	for i, v := range vals {
 		putF32(raw[4*i:], v)
 	}
-	out, err := ropeRows(raw, m.Out, 4*m.Rank, heads, toGGUF)
+	out, err := ropeRows(raw, rows, len(raw)/rows, heads, toGGUF)
 	if err != nil {
 		return err
 	}
-	for i := range m.B {
-		m.B[i] = getF32(out[4*i:])
+	for i := range vals {
+		vals[i] = getF32(out[4*i:])
 	}
 	return nil
 }

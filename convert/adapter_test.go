@@ -189,3 +189,28 @@ func TestAdapterBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestPermuteFollowsRows checks that B's rows, the DoRA magnitude and the
+// lora_B bias move together: entry i of each still describes output row i.
+func TestPermuteFollowsRows(t *testing.T) {
+	const out, rank, heads = 8, 2, 2
+	m := &lora.Module{Name: "q", Rank: rank, Out: out, In: 3, B: make([]float32, out*rank),
+		Magnitude: make([]float32, out), Bias: make([]float32, out)}
+	for r := range out {
+		m.B[r*rank], m.B[r*rank+1] = float32(r), float32(r)
+		m.Magnitude[r], m.Bias[r] = float32(r), float32(-r)
+	}
+	if err := permuteB(m, heads, true); err != nil {
+		t.Fatal(err)
+	}
+	moved := false
+	for r := range out {
+		if m.Magnitude[r] != m.B[r*rank] || m.Bias[r] != -m.B[r*rank] {
+			t.Errorf("row %d: B tag %v, magnitude %v, bias %v", r, m.B[r*rank], m.Magnitude[r], m.Bias[r])
+		}
+		moved = moved || m.Magnitude[r] != float32(r)
+	}
+	if !moved {
+		t.Error("permutation left every row in place")
+	}
+}

@@ -2,7 +2,6 @@ package merge
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"unicode"
 
@@ -147,33 +146,17 @@ func renameForBase(b *base, in Input, a *lora.Adapter) (*lora.Adapter, error) {
 		}
 		return a, nil
 	case b.kind == kindGGUF:
-		for _, m := range a.Modules {
-			if m.Magnitude == nil && m.Bias == nil || b.arch == nil {
-				continue
-			}
-			// llama.cpp permutes q/k rows; convert permutes B but not a
-			// DoRA magnitude or a lora_B bias, which follow the same rows.
-			if _, tn, ok := b.arch.GGUFName(m.Name + ".weight"); ok && (tn.Transform == convert.RopeQ || tn.Transform == convert.RopeK) {
-				return nil, fmt.Errorf("adapter %s: module %q: DoRA or lora_B bias on a RoPE-permuted projection is not supported for GGUF bases; merge into the Hugging Face base: %w", in.name(), m.Name, format.ErrUnsupported)
-			}
-		}
 		if err := convert.ToGGUFNames(a, b.path); err != nil {
 			return nil, fmt.Errorf("adapter %s: %w", in.name(), err)
 		}
 		return a, nil
 	case a.Kind == lora.KindGGUF:
-		// llama.cpp names onto a Hugging Face base: let convert write the
-		// adapter as PEFT (inverse RoPE permutation, HF names) and read it.
-		tmp, err := os.MkdirTemp("", "lorakit-merge-*")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir := tmp + "/peft"
-		if err := convert.Adapter(in.Path, dir, convert.AdapterOptions{To: "peft", Base: b.path}); err != nil {
+		// llama.cpp names onto a Hugging Face base: inverse RoPE
+		// permutation, HF module paths.
+		if err := convert.ToHFNames(a, b.path); err != nil {
 			return nil, fmt.Errorf("adapter %s: naming it for base %s: %w", in.name(), b.path, err)
 		}
-		return lora.ReadPEFT(dir)
+		return a, nil
 	}
 	return a, nil
 }
