@@ -1,3 +1,5 @@
+//go:build !purego
+
 package gemm
 
 // cpuid executes CPUID with the given leaf and sub-leaf.

@@ -19,14 +19,17 @@
 // assembly keeps an MR x NR tile of C in vector registers while it walks
 // the two panels. The micro-kernel is picked at start-up from what the CPU
 // offers: AVX-512 (12x32 tile), AVX2 with FMA (6x16), or a portable Go
-// kernel on every other CPU and architecture. Work is spread over
+// kernel on every other CPU and architecture (and with -tags purego). Work is spread over
 // runtime.GOMAXPROCS goroutines; products below a few million flops run on
 // the calling goroutine. Alpha is folded into the packing of A, beta into
 // the first store of each C tile.
 //
-// Skinny products, where k or n is small as in LoRA's low-rank factors
-// ((1024,768)·(768,8) and (1024,8)·(8,768)), take their own path: a narrow
-// kernel that needs no packing of the large operand.
+// Skinny products, as LoRA's low-rank factors make them, take their own
+// paths. A narrow NT product x (m,k)·A (r,k)ᵀ is computed as dot products
+// of rows read in place (assembly kernels of 4x4 or 2x4 dots); another
+// narrow C is computed transposed so that its few columns become the
+// kernel's rows; a product with few rows reads op(B) in place instead of
+// packing it; a small k simply makes short panels.
 //
 // The default build uses no cgo. Built with -tags openblas (and cgo), the
 // package also exposes [OpenBLASSgemm], the same product through OpenBLAS's

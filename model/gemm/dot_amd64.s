@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // Dot-product kernels for narrow NT products: out[i·4+j] = Σ_p x_i[p]·w_j[p]

@@ -1,3 +1,5 @@
+//go:build !purego
+
 package gemm
 
 // avx512Micro: a (k,12) packed, b (k,32) with row stride bstride -> c (mr,nr), mr <= 12,

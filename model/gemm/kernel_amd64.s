@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // Micro-kernels: C (mr,nr) = A (mr,k) · B (k,nr) + beta·C over packed panels.
