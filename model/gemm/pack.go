@@ -10,14 +10,19 @@ package gemm
 // alpha, into dst as panels of mr rows: panel q holds rows q·mr.. at
 // dst[q·mr·kc:], element (i,p) of a panel at p·mr+i, rows past mc zeroed.
 func packA(dst []float32, a operand, i0, mc, p0, kc, mr int, alpha float32) {
-	for ip := 0; ip < mc; ip += mr {
-		panel := dst[ip*kc : (ip+mr)*kc]
-		rows := min(mr, mc-ip)
-		if a.trans { // A stored (k,m): op(A)(i,p) = data[p·ld+i]
-			copyPanel(panel, a.data[p0*a.ld+i0+ip:], a.ld, kc, rows, mr, alpha)
-		} else { // A stored (m,k): op(A)(i,p) = data[i·ld+p]
-			interleavePanel(panel, a.data[(i0+ip)*a.ld+p0:], a.ld, kc, rows, mr, alpha)
+	if a.trans { // A stored (k,m): op(A)(i,p) = data[p·ld+i]; read each row once
+		for p := range kc {
+			row := a.data[(p0+p)*a.ld+i0:][:mc]
+			for ip := 0; ip < mc; ip += mr {
+				d := dst[ip*kc+p*mr : ip*kc+(p+1)*mr]
+				scaleCopy(d, row[ip:min(ip+mr, mc)], alpha)
+			}
 		}
+		return
+	}
+	for ip := 0; ip < mc; ip += mr { // A stored (m,k): op(A)(i,p) = data[i·ld+p]
+		panel := dst[ip*kc : (ip+mr)*kc]
+		interleavePanel(panel, a.data[(i0+ip)*a.ld+p0:], a.ld, kc, min(mr, mc-ip), mr, alpha)
 	}
 }
 
@@ -35,17 +40,21 @@ func packBPanel(dst []float32, b operand, p0, kc, j0, cols, nr int) {
 // the panel width: panel[p·w+j] = scale·src[p·ld+j] for j < cols, 0 after.
 func copyPanel(panel, src []float32, ld, kc, cols, w int, scale float32) {
 	for p := range kc {
-		d := panel[p*w : (p+1)*w]
-		s := src[p*ld : p*ld+cols]
-		if scale == 1 {
-			copy(d, s)
-		} else {
-			for j, v := range s {
-				d[j] = scale * v
-			}
-		}
-		clear(d[cols:])
+		scaleCopy(panel[p*w:(p+1)*w], src[p*ld:p*ld+cols], scale)
 	}
+}
+
+// scaleCopy sets d = scale·s, zero-filling d past len(s).
+func scaleCopy(d, s []float32, scale float32) {
+	if scale == 1 {
+		copy(d, s)
+	} else {
+		d := d[:len(s)]
+		for j, v := range s {
+			d[j] = scale * v
+		}
+	}
+	clear(d[len(s):])
 }
 
 // interleavePanel fills panel (kc,w) from cols source rows of stride ld
