@@ -354,3 +354,53 @@ func logSoftmaxAt(logits []float32, id int) float64 {
 	}
 	return float64(logits[id]) - m - math.Log(s)
 }
+
+// TestGenerateModelKinds runs generate on each kind of MODEL: a Hugging
+// Face directory (tokenizer files beside the weights), a GGUF with its
+// tokenizer in the metadata, a quantized GGUF, a llama2.c checkpoint.
+func TestGenerateModelKinds(t *testing.T) {
+	data := sharedPath(t, "data/models")
+	fixtures := sharedPath(t, "fixtures")
+	cases := []struct {
+		model string
+		args  []string
+	}{
+		{filepath.Join(data, "lm-buddy-tiny-gpt2-random"), []string{"--prompt", "hello"}},
+		{filepath.Join(data, "llama-2-tiny-random.gguf"), []string{"--prompt", "Hello"}},
+		{filepath.Join(fixtures, "llama-q4_k_m.gguf"), nil},
+		{filepath.Join(fixtures, "gpt2-q8_0.gguf"), []string{"--beam", "3"}},
+		{filepath.Join(data, "stories260K", "stories260K.bin"), nil},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.model), func(t *testing.T) {
+			rep := generateJSON(t, append([]string{c.model, "-n", "6"}, c.args...)...)
+			if len(rep.PromptTokens) == 0 || len(rep.Tokens) == 0 || len(rep.Tokens) > 6 {
+				t.Errorf("generate %s = %+v, want a prompt and 1-6 tokens", c.model, rep)
+			}
+		})
+	}
+}
+
+// TestAdapterScale checks --adapter PATH:SCALE: at scale 0 the logits are
+// the base model's, at scale 1 (the default) llama.cpp's runtime-LoRA ones.
+func TestAdapterScale(t *testing.T) {
+	dir := sharedPath(t, "fixtures")
+	base := filepath.Join(dir, "llama-f32.gguf")
+	adapter := filepath.Join(dir, "llama-lora-r8.gguf")
+	logits := func(args ...string) []float32 {
+		out, err, code := lmCLI(t, append([]string{"logits", base, "--tokens", "1,2,3,4,5", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("logits %v: exit %d: %v", args, code, err)
+		}
+		var rep logitsReport
+		json.Unmarshal([]byte(out), &rep)
+		return rep.Logits
+	}
+	plain := logits()
+	if got := logits("--adapter", adapter+":0"); !slices.Equal(got, plain) {
+		t.Errorf("logits with the adapter at scale 0 differ from the base model's")
+	}
+	if got := logits("--adapter", adapter); slices.Equal(got, plain) {
+		t.Errorf("logits with the adapter at scale 1 equal the base model's")
+	}
+}
