@@ -127,6 +127,9 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 	if a.ProjDW > 0 {
 		a.Amplification = a.DWFrobenius / a.ProjDW
 	}
+	if !finite(a.WFrobenius, a.DWFrobenius, a.ProjDW, a.ProjW, a.ProjRandom, a.Amplification) {
+		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: norms exceed the float64 range: %w", m.Name, format.ErrFormat)
+	}
 	return a, nil
 }
 
@@ -137,13 +140,16 @@ func projNorm(u, wv mat.Matrix) float64 {
 	return mat.Norm(&p, 2)
 }
 
-// frobenius is √Σσ².
+// frobenius is √Σσ² for non-increasing σ, scaled by σ₁ against overflow.
 func frobenius(values []float64) float64 {
+	if len(values) == 0 || values[0] == 0 {
+		return 0
+	}
 	var e float64
 	for _, v := range values {
-		e += v * v
+		e += (v / values[0]) * (v / values[0])
 	}
-	return math.Sqrt(e)
+	return values[0] * math.Sqrt(e)
 }
 
 // nameHash seeds per-module randomness from the module's name.

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/lorakit/lorakit/format"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -128,13 +129,20 @@ func factorProduct(x, y mat.Matrix, s float64) (*product, error) {
 	if r1 != r2 {
 		return nil, fmt.Errorf("inner dimensions %d and %d differ: %w", r1, r2, format.ErrShape)
 	}
-	f1 := newLQ(rawCopy(x))
-	f2 := newLQ(rawCopy(y))
+	// Both factors are divided by their largest |element| before the LQ
+	// and the singular values multiplied back by |s|·m₁·m₂ at the end, so
+	// no intermediate overflows (or underflows to zero) where the result
+	// would not.
+	xr, yr := rawCopy(x), rawCopy(y)
+	m1, m2 := normalize(xr.Data), normalize(yr.Data)
+	f1, f2 := newLQ(xr), newLQ(yr)
 	var l1, l2, core mat.Dense
 	l1.SetRawMatrix(f1.lower())
 	l2.SetRawMatrix(f2.lower())
 	core.Mul(l1.T(), &l2) // (k1, k2)
-	core.Scale(s, &core)
+	if !finite(core.RawMatrix().Data...) {
+		return nil, fmt.Errorf("ΔW exceeds the float64 range: %w", format.ErrFormat)
+	}
 
 	var svd mat.SVD
 	if !svd.Factorize(&core, mat.SVDThin) {
@@ -144,11 +152,36 @@ func factorProduct(x, y mat.Matrix, s float64) (*product, error) {
 	var u, v mat.Dense
 	svd.UTo(&u)
 	svd.VTo(&v)
+	values := svd.Values(nil)
+	for i := range values {
+		values[i] *= math.Abs(s) * m1 * m2
+	}
+	if s < 0 {
+		u.Scale(-1, &u) // s·u·Σ·vᵀ = (−u)·|s|Σ·vᵀ
+	}
+	if !finite(values...) {
+		return nil, fmt.Errorf("ΔW exceeds the float64 range: %w", format.ErrFormat)
+	}
 	return &product{
-		values: svd.Values(nil),
+		values: values,
 		left:   basis{f: f1, coef: u.RawMatrix()},
 		right:  basis{f: f2, coef: v.RawMatrix()},
 	}, nil
+}
+
+// normalize divides data by its largest |element| and returns that (data
+// must be finite; an all-zero slice is left as it is and 0 returned).
+func normalize(data []float64) float64 {
+	var m float64
+	for _, v := range data {
+		m = max(m, math.Abs(v))
+	}
+	if m > 0 {
+		for i := range data {
+			data[i] /= m
+		}
+	}
+	return m
 }
 
 // rawCopy returns x as a fresh compact row-major matrix. The transpose of

@@ -45,7 +45,7 @@ func (m Module) Shape() [2]int {
 
 // Validate reports why m cannot be analysed: a missing factor or rank 0
 // (format.ErrShape), inner dimensions that disagree (format.ErrShape), or a
-// non-finite scale or matrix element (format.ErrFormat).
+// non-finite scale, alpha or matrix element (format.ErrFormat).
 func (m Module) Validate() error {
 	if m.A == nil || m.A.IsEmpty() || m.B == nil || m.B.IsEmpty() {
 		return fmt.Errorf("analyze: module %q: missing A or B, or rank 0: %w", m.Name, format.ErrShape)
@@ -55,8 +55,8 @@ func (m Module) Validate() error {
 	if r != rb {
 		return fmt.Errorf("analyze: module %q: A has %d rows but B has %d columns: %w", m.Name, r, rb, format.ErrShape)
 	}
-	if math.IsNaN(m.Scale) || math.IsInf(m.Scale, 0) {
-		return fmt.Errorf("analyze: module %q: scale %v is not finite: %w", m.Name, m.Scale, format.ErrFormat)
+	if math.IsNaN(m.Scale) || math.IsInf(m.Scale, 0) || math.IsNaN(m.Alpha) || math.IsInf(m.Alpha, 0) {
+		return fmt.Errorf("analyze: module %q: scale %v or alpha %v is not finite: %w", m.Name, m.Scale, m.Alpha, format.ErrFormat)
 	}
 	if err := checkFinite(m.A); err != nil {
 		return fmt.Errorf("analyze: module %q: lora A: %w", m.Name, err)

@@ -53,11 +53,7 @@ func Recommend(s *Spectrum, energy, coverage float64) Recommendation {
 	rec := Recommendation{Energy: energy, Coverage: coverage, Modules: []ModuleRank{}, Candidates: []RankChoice{}}
 	maxRank := 0
 	for _, m := range s.Modules {
-		var e float64
-		for _, v := range m.SingularValues {
-			e += v * v
-		}
-		need := energyRank(m.SingularValues, e, energy)
+		need := energyRank(m.SingularValues, energy)
 		rec.Modules = append(rec.Modules, ModuleRank{Name: m.Name, Rank: m.Rank, Recommended: need})
 		maxRank = max(maxRank, m.Rank)
 	}

@@ -71,6 +71,9 @@ func SpectrumOf(m Module) (ModuleSpectrum, error) {
 		return ModuleSpectrum{}, err
 	}
 	f, err := factorProduct(m.B.T(), m.A, m.Scale) // values only: no vectors formed
+	if err == nil && !finite(f.values...) {
+		err = fmt.Errorf("ΔW exceeds the float64 range: %w", format.ErrFormat)
+	}
 	if err != nil {
 		return ModuleSpectrum{}, fmt.Errorf("analyze: module %q: %w", m.Name, err)
 	}
@@ -83,24 +86,27 @@ func spectrumFromValues(m Module, shape [2]int, sv []float64) ModuleSpectrum {
 		Shape: shape, SingularValues: sv,
 	}
 	tol := NumericalTolerance(sv, shape[0], shape[1])
-	var energy, sum float64
 	for _, v := range sv {
 		if v > tol {
 			s.NumericalRank++
 		}
-		energy += v * v
-		sum += v
 	}
-	s.Frobenius = math.Sqrt(energy)
-	s.EnergyRank90 = energyRank(sv, energy, Energy90)
-	s.EnergyRank99 = energyRank(sv, energy, Energy99)
-	if energy == 0 {
+	s.EnergyRank90 = energyRank(sv, Energy90)
+	s.EnergyRank99 = energyRank(sv, Energy99)
+	if len(sv) == 0 || sv[0] == 0 {
 		return s
 	}
-	s.StableRank = energy / (sv[0] * sv[0])
+	// Sums of σ_i/σ₁ cannot overflow where σ² could.
+	var energy, sum float64
+	for _, v := range sv {
+		energy += (v / sv[0]) * (v / sv[0])
+		sum += v / sv[0]
+	}
+	s.Frobenius = sv[0] * math.Sqrt(energy)
+	s.StableRank = energy
 	var h float64
 	for _, v := range sv {
-		if p := v / sum; p > 0 {
+		if p := v / sv[0] / sum; p > 0 {
 			h -= p * math.Log(p)
 		}
 	}
@@ -108,16 +114,20 @@ func spectrumFromValues(m Module, shape [2]int, sv []float64) ModuleSpectrum {
 	return s
 }
 
-// energyRank is the smallest k whose top-k values hold frac of energy
-// (= Σσ²); 0 when energy is 0.
-func energyRank(sv []float64, energy, frac float64) int {
-	if energy == 0 {
+// energyRank is the smallest k whose top-k values hold frac of Σσ²; 0 for
+// an all-zero sv.
+func energyRank(sv []float64, frac float64) int {
+	if len(sv) == 0 || sv[0] == 0 {
 		return 0
+	}
+	var energy float64
+	for _, v := range sv {
+		energy += (v / sv[0]) * (v / sv[0])
 	}
 	goal := frac * energy * (1 - energySlack)
 	var cum float64
 	for i, v := range sv {
-		cum += v * v
+		cum += (v / sv[0]) * (v / sv[0])
 		if cum >= goal {
 			return i + 1
 		}
@@ -160,4 +170,14 @@ func noModules(what string, errs []error) error {
 		}
 	}
 	return fmt.Errorf("analyze: %s: no modules given: %w", what, format.ErrNotFound)
+}
+
+// finite says whether every x is neither NaN nor infinite.
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
