@@ -26,4 +26,35 @@
 // values, shapes that disagree) are reported as skips with the reason; a
 // batch fails only when no module could be analysed. Errors wrap the
 // sentinels of package format.
+//
+// # JSON
+//
+// The "modules" entries of Spectrum, Similarity and Amplification have
+// exactly the fields of issue 6 (name, rank, alpha, scale, shape,
+// singular_values, numerical_rank, energy_rank_90, energy_rank_99,
+// stable_rank, effective_rank, frobenius; name, rank_a, rank_b, phi_right,
+// phi_left, phi_right_11, phi_left_11; name, rank, w_frobenius,
+// dw_frobenius, proj_dw, proj_w, proj_random, amplification). Beside
+// "modules", a report may carry "skipped" and, for similarity, "summary"
+// (mean top-k diagonal and the random control per module).
+//
+// # Numerics
+//
+// Factors are row-major, so the thin QRs of B and Aᵀ are computed as LQ
+// factorizations of Bᵀ and A, whose Householder vectors are contiguous
+// rows. Each factor is divided by its largest element first, so extreme
+// inputs fail with format.ErrFormat instead of overflowing. Singular values
+// agree with a dense SVD of the formed ΔW to 1e-10 relative; the numerical
+// rank uses numpy's matrix_rank tolerance max(out, in)·ε·σ₁. φ never forms
+// the larger basis: the smaller one is projected on the other's reflectors.
+//
+// # Cost
+//
+// On the 2-core reference machine (Go 1.26, gonum's pure-Go BLAS) the
+// benchmarks use, in CPU seconds: the spectrum of a 7B-shaped adapter
+// (32 layers × q, k, v, o at 4096×4096, r = 16) 0.15; its similarity r = 8
+// against r = 64, with the Gaussian control, 2.1; the amplification row of
+// one 4096×4096 module 1.4 (seven products of W with 32 to 64 columns).
+// Spectra and Compare spread modules over all cores; Amplify takes one base
+// weight at a time and parallelizes inside its matrix products.
 package analyze

@@ -80,7 +80,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 
 func writeRecommendation(m *mdWriter, r *Recommendation) {
 	m.printf("## Rank recommendation\n\n**%s.**\n\n", r.Summary)
-	m.printf("Per module, the recommended rank is the smallest k whose top k singular values keep %s of ‖ΔW‖_F²; the adapter rank is the smallest power of two that does so in at least %s of the modules.\n\n",
+	m.printf("Per module, the recommended rank is the smallest k whose top k singular values keep %s of ‖ΔW‖_F² (the energy columns below); the adapter rank is the smallest power of two that does so in at least %s of the modules.\n\n",
 		percent(r.Energy), percent(r.Coverage))
 	m.header("rank", "modules served", "fraction")
 	for _, c := range r.Candidates {
