@@ -72,34 +72,9 @@ func displayName(path string) string {
 	return path
 }
 
-// openSource opens a checkpoint and finds its vocabulary (nil if none).
+// openSource opens a checkpoint and finds its vocabulary (nil if none):
+// tokPath when given, else the one that comes with the checkpoint.
 func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
-	var explicit *tokenizer.Vocab
-	if tokPath != "" {
-		v, err := loadVocab(tokPath, 0)
-		if err != nil {
-			return nil, nil, err
-		}
-		explicit = v
-	}
-	orExplicit := func(v *tokenizer.Vocab) *tokenizer.Vocab {
-		if explicit != nil {
-			return explicit
-		}
-		return v
-	}
-	if path == "" {
-		src, err := embedded.Source()
-		if err != nil {
-			return nil, nil, err
-		}
-		v, err := embedded.Vocab()
-		if err != nil {
-			src.Close()
-			return nil, nil, err
-		}
-		return src, orExplicit(v), nil
-	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() && convert.IsHFDir(path) {
 		hf, err := convert.OpenHF(path, tokPath)
 		if err != nil {
@@ -112,28 +87,34 @@ func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 		}
 		return src, hf.Vocab, nil
 	}
-	src, err := format.Open(path)
+	var src format.Source
+	var err error
+	if path == "" {
+		src, err = embedded.Source()
+	} else {
+		src, err = format.Open(path)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if explicit != nil {
-		return src, explicit, nil
-	}
-	if r, ok := src.(*llama2c.Reader); ok {
-		v, err := llama2cVocab(path, r.Config().Vocab)
-		if err != nil {
-			src.Close()
-			return nil, nil, err
+	var v *tokenizer.Vocab
+	switch r, isLlama2c := src.(*llama2c.Reader); {
+	case tokPath != "":
+		v, err = loadVocab(tokPath, 0)
+	case path == "":
+		v, err = embedded.Vocab()
+	case isLlama2c:
+		v, err = llama2cVocab(path, r.Config().Vocab)
+	default:
+		if v, err = tokenizer.FromMetadata(src.Metadata()); errors.Is(err, format.ErrNotFound) {
+			v, err = nil, nil
+		} else if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
 		}
-		return src, v, nil
 	}
-	v, err := tokenizer.FromMetadata(src.Metadata())
-	switch {
-	case errors.Is(err, format.ErrNotFound):
-		return src, nil, nil
-	case err != nil:
+	if err != nil {
 		src.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, err
 	}
 	return src, v, nil
 }
