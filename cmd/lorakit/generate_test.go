@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/model"
 )
@@ -402,5 +403,19 @@ func TestAdapterScale(t *testing.T) {
 	}
 	if got := logits("--adapter", adapter); slices.Equal(got, plain) {
 		t.Errorf("logits with the adapter at scale 1 equal the base model's")
+	}
+}
+
+// TestGenerateConvertedGGUF: stories260K converted to GGUF (tokenizer in
+// its metadata) decodes exactly as the llama2.c checkpoint does.
+func TestGenerateConvertedGGUF(t *testing.T) {
+	bin := sharedPath(t, "data/models/stories260K/stories260K.bin")
+	out := filepath.Join(t.TempDir(), "stories260K.gguf")
+	if err := convert.Model(context.Background(), bin, out, convert.ModelOptions{To: "gguf"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := generateJSON(t, out, "-n", "30")
+	if !slices.Equal(rep.Tokens, storiesIDs) || !strings.HasPrefix(rep.Text, "Once upon a time, there was a little girl named Lily.") {
+		t.Errorf("generate on the GGUF conversion = %v %q, want %v", rep.Tokens, rep.Text, storiesIDs)
 	}
 }
