@@ -1,0 +1,306 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/model"
+)
+
+// A checkpoint is a directory (Dir/checkpoint, replaced atomically at each
+// save) that is also an adapter: PEFT's two files when the architecture
+// has a Hugging Face mapping (llama, gpt2), else a llama.cpp LoRA GGUF. It
+// holds what Resume needs to continue bit for bit: the trainable values
+// exactly (trainable.safetensors, F32), the optimizer's moments and step
+// (optimizer.safetensors), and the run's state (state.json: config, data
+// position, dropout draws, loss history).
+const (
+	CheckpointDir  = "checkpoint"
+	stateFile      = "state.json"
+	trainableFile  = "trainable.safetensors"
+	optimizerFile  = "optimizer.safetensors"
+	adapterGGUF    = "adapter.gguf"
+	peftConfigFile = "adapter_config.json"
+	peftModelFile  = "adapter_model.safetensors"
+	// FinalAdapterDir and FinalAdapterGGUF are the run's adapter in both
+	// layouts, written at the end.
+	FinalAdapterDir  = "adapter"
+	FinalAdapterGGUF = "adapter.gguf"
+)
+
+var checkpointFiles = map[string]bool{stateFile: true, trainableFile: true, optimizerFile: true, adapterGGUF: true, peftConfigFile: true, peftModelFile: true}
+
+// SaveCheckpoint writes the run's checkpoint to Dir/checkpoint.
+func (t *Trainer) SaveCheckpoint() error {
+	if t.Dir == "" {
+		return fmt.Errorf("train: no output directory for the checkpoint: %w", format.ErrNotFound)
+	}
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	target := filepath.Join(t.Dir, CheckpointDir)
+	state, err := json.MarshalIndent(t.state, "", " ")
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", target, err)
+	}
+	return format.WriteDirAtomic(target, true, func(name string) bool { return checkpointFiles[name] }, func(tmp string) error {
+		if err := writeVector(filepath.Join(tmp, trainableFile), t.params[0].Name, t.m.Params()); err != nil {
+			return fmt.Errorf("train: %s: %w", target, err)
+		}
+		if err := writeFileWith(filepath.Join(tmp, optimizerFile), t.opt.WriteState); err != nil {
+			return fmt.Errorf("train: %s: %w", target, err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, stateFile), append(state, '\n'), 0o644); err != nil {
+			return fmt.Errorf("train: %s: %w", target, err)
+		}
+		if t.cfg.Full {
+			return nil
+		}
+		a, peft, err := t.adapter()
+		if err != nil {
+			return err
+		}
+		if !peft {
+			return lora.WriteGGUF(a, filepath.Join(tmp, adapterGGUF), lora.WriteOptions{})
+		}
+		sub := filepath.Join(tmp, "peft")
+		if err := lora.WritePEFT(a, sub, lora.WriteOptions{}); err != nil {
+			return err
+		}
+		for _, f := range []string{peftConfigFile, peftModelFile} {
+			if err := os.Rename(filepath.Join(sub, f), filepath.Join(tmp, f)); err != nil {
+				return fmt.Errorf("train: %s: %w", target, err)
+			}
+		}
+		return os.Remove(sub)
+	})
+}
+
+// writeFileWith creates path and fills it with write.
+func writeFileWith(path string, write func(w io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeVector writes x as one F32 safetensors tensor [len(x)].
+func writeVector(path, name string, x []float32) error {
+	return writeFileWith(path, func(w io.Writer) error {
+		sw, err := safetensors.NewWriter(w, []format.TensorInfo{{Name: name, DType: format.F32, Shape: []int64{int64(len(x))}}}, nil)
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 4*len(x))
+		if err := format.FromFloat32(buf, x, format.F32); err != nil {
+			return err
+		}
+		if err := sw.WriteTensor(name, buf); err != nil {
+			return err
+		}
+		return sw.Close()
+	})
+}
+
+// readVector reads the F32 tensor name of length n from a safetensors file.
+func readVector(path, name string, n int) ([]float32, error) {
+	src, err := format.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	info, ok := format.TensorIndex(src.Tensors(), name)
+	if !ok {
+		return nil, fmt.Errorf("%s: tensor %q: %w", path, name, format.ErrNotFound)
+	}
+	if info.DType != format.F32 || len(info.Shape) != 1 || info.Shape[0] != int64(n) {
+		return nil, fmt.Errorf("%s: tensor %q is %v %v, want F32 [%d] (a checkpoint of another configuration?): %w", path, name, info.DType, info.Shape, n, format.ErrShape)
+	}
+	raw, err := src.TensorData(name)
+	if err != nil {
+		return nil, err
+	}
+	x := make([]float32, n)
+	if err := format.ToFloat32(x, raw, format.F32); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return x, nil
+}
+
+// adapter returns the model's adapter with Hugging Face (PEFT) names when
+// its architecture has a mapping (peft true), else with GGUF names. The
+// head counts travel in its metadata, which llama's q/k row permutation
+// needs.
+func (t *Trainer) adapter() (a *lora.Adapter, peft bool, err error) {
+	return ModelAdapter(t.m, t.Base)
+}
+
+// ModelAdapter returns m's LoRA layers as an adapter for base (a name for
+// PEFT's base_model_name_or_path): with PEFT names when the architecture
+// has a Hugging Face mapping (peft true), else with llama.cpp's names.
+func ModelAdapter(m *model.Model, base string) (a *lora.Adapter, peft bool, err error) {
+	a = m.Adapter()
+	c := m.Config
+	a.Metadata = format.Metadata{
+		{Key: c.Arch + ".attention.head_count", Value: uint32(c.Heads)},
+		{Key: c.Arch + ".attention.head_count_kv", Value: uint32(c.KVHeads)},
+	}
+	if a.Config != nil {
+		a.Config.BaseModel = base
+	}
+	h := *a
+	h.Modules = make([]*lora.Module, len(a.Modules))
+	for i, mod := range a.Modules {
+		c := *mod
+		c.B = append([]float32(nil), mod.B...)
+		h.Modules[i] = &c
+	}
+	if err := convert.ToHFNames(&h, ""); err != nil {
+		if errors.Is(err, format.ErrUnsupported) {
+			return a, false, nil
+		}
+		return nil, false, fmt.Errorf("train: adapter: %w", err)
+	}
+	h.Kind = lora.KindPEFT
+	return &h, true, nil
+}
+
+// SaveAdapter writes the final adapter to Dir/adapter (PEFT, when the
+// architecture maps to Hugging Face names) and Dir/adapter.gguf.
+func (t *Trainer) SaveAdapter() error {
+	if t.cfg.Full {
+		return nil
+	}
+	return WriteAdapter(t.m, t.Base, t.Dir)
+}
+
+// WriteAdapter writes m's adapter into dir as FinalAdapterDir (PEFT, when
+// the architecture allows) and FinalAdapterGGUF, replacing earlier ones.
+func WriteAdapter(m *model.Model, base, dir string) error {
+	a, peft, err := ModelAdapter(m, base)
+	if err != nil {
+		return err
+	}
+	if peft {
+		if err := lora.WritePEFT(a, filepath.Join(dir, FinalAdapterDir), lora.WriteOptions{Force: true}); err != nil {
+			return err
+		}
+	}
+	g := m.Adapter()
+	g.Metadata = a.Metadata
+	return lora.WriteGGUF(g, filepath.Join(dir, FinalAdapterGGUF), lora.WriteOptions{Force: true})
+}
+
+// ReadState reads the state of the checkpoint in dir/checkpoint.
+func ReadState(dir string) (State, error) {
+	path := filepath.Join(dir, CheckpointDir, stateFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return State{}, fmt.Errorf("train: %s: no checkpoint to resume: %w", path, format.ErrNotFound)
+		}
+		return State{}, fmt.Errorf("train: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return State{}, fmt.Errorf("train: %s: %v: %w", path, err, format.ErrFormat)
+	}
+	if s.Step < 0 || s.Micro < 0 || s.DropoutDraws < 0 || s.Tokens < 0 {
+		return State{}, fmt.Errorf("train: %s: negative counters: %w", path, format.ErrFormat)
+	}
+	if err := s.Config.Validate(); err != nil {
+		return State{}, fmt.Errorf("train: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Resume restores the checkpoint in dir/checkpoint into a Trainer made by
+// New with the checkpoint's config (State.Config) on the same base and
+// data: trainable values, optimizer state, data position and history.
+// LoRA dropout masks are drawn from per-layer generators the model keeps;
+// Resume replays the draws made so far (forward passes over that many
+// positions, about a third of the training time spent) so that later masks
+// match the uninterrupted run's.
+func (t *Trainer) Resume(dir string) error {
+	s, err := ReadState(dir)
+	if err != nil {
+		return err
+	}
+	if t.state.Step != 0 {
+		return fmt.Errorf("train: resume into a trainer that has run %d steps: %w", t.state.Step, format.ErrExists)
+	}
+	if !sameConfig(s.Config, t.cfg) {
+		return fmt.Errorf("train: %s: the checkpoint was made with another configuration: %w", dir, format.ErrFormat)
+	}
+	ck := filepath.Join(dir, CheckpointDir)
+	vals, err := readVector(filepath.Join(ck, trainableFile), t.params[0].Name, len(t.m.Params()))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	f, err := os.Open(filepath.Join(ck, optimizerFile))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := t.opt.ReadState(f, st.Size(), f.Name()); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if t.cfg.Dropout > 0 && !t.cfg.Full {
+		if err := replayDropout(t.m, s.DropoutDraws); err != nil {
+			return err
+		}
+	}
+	copy(t.m.Params(), vals)
+	t.m.ZeroGrad()
+	t.state = s
+	return nil
+}
+
+// sameConfig compares the fields that shape a run's numbers.
+func sameConfig(a, b Config) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// replayDropout runs forward passes over n positions, so that every LoRA
+// layer's dropout generator advances as far as during training (each
+// position of a Forward draws one mask row per layer).
+func replayDropout(m *model.Model, n int64) error {
+	T := min(m.Config.Context, 256)
+	for n > 0 {
+		t := int(min(int64(T), n))
+		b := model.Batch{B: 1, T: t, Tokens: make([]int, t), Targets: make([]int, t)}
+		b.Targets[0] = 0
+		for i := 1; i < t; i++ {
+			b.Targets[i] = -1
+		}
+		if _, err := m.Forward(b); err != nil {
+			return fmt.Errorf("train: replaying dropout: %w", err)
+		}
+		n -= int64(t)
+	}
+	m.ZeroGrad()
+	return nil
+}
