@@ -31,9 +31,9 @@ func TestBuild(t *testing.T) {
 	const eot = 9
 	b := LoRAE2E(wordIDs, eot, 8)
 	pairs := []Pair{
-		{"ab cde", "x yy", 1},                // 20 30 | 9 | 11 20 | 9  = 6 tokens
-		{"a b c d e f g", "hello world", 2},  // 7 + 1 = 8 prompt tokens, completion cut to 1 (9 total)
-		{"a b c d e f g h i", "no room", 3},  // prompt 9+1 ≥ 9: skipped
+		{"ab cde", "x yy", 1},                 // 20 30 | 9 | 11 20 | 9  = 6 tokens
+		{"a b c d e f g", "hello world", 2},   // 7 + 1 = 8 prompt tokens, completion cut to 1 (9 total)
+		{"a b c d e f g h i", "no room", 3},   // prompt 9+1 ≥ 9: skipped
 		{"p", "a b c d e f g h i j k l m", 4}, // 1+1 then 13+1: cut to 9
 	}
 	ex, st, err := b.Build(pairs, "f")

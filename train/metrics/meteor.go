@@ -68,7 +68,7 @@ func METEORExact(hyps []string, refs [][]string, params MeteorParams) (float64, 
 func align(h, r []string) meteorStats {
 	s := meteorStats{hypLen: len(h), refLen: len(r)}
 	used := make([]bool, len(r))
-	prev := -2 // reference position of the previous hypothesis word's match
+	prev := -2                  // reference position of the previous hypothesis word's match
 	run := func(i, j int) int { // matches h[i:], r[j:] word for word, free positions only
 		k := 0
 		for i+k < len(h) && j+k < len(r) && !used[j+k] && h[i+k] == r[j+k] {

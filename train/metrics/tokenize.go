@@ -91,7 +91,7 @@ func subPairs(s string, match func(a, b byte) bool, repl string) string {
 }
 
 // cocoPunct are the tokens pycocoevalcap's PTBTokenizer wrapper removes
-// (brackets and quotes as PTB writes them: -LRB-, ``, '' ...).
+// (brackets and quotes as PTB writes them: -LRB-, “, ” ...).
 var cocoPunct = map[string]bool{
 	"''": true, "'": true, "``": true, "`": true, `"`: true,
 	"(": true, ")": true, "{": true, "}": true, "-lrb-": true, "-rrb-": true, "-lcb-": true, "-rcb-": true,

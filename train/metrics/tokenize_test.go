@@ -9,16 +9,16 @@ import (
 // TestMtevalTokenize applies mteval-v13a's regular expressions by hand.
 func TestMtevalTokenize(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"Hello, World.", "hello , world ."},                 // lowercase; comma and period split
+		{"Hello, World.", "hello , world ."},                    // lowercase; comma and period split
 		{"It costs 3.50 or 1,000.", "it costs 3.50 or 1,000 ."}, // digits keep . and , between them
-		{"price 20-25", "price 20 - 25"},                     // dash after a digit
-		{"family-friendly", "family-friendly"},               // other dashes stay
-		{"(x)/y", "( x ) / y"},                               // brackets, slash
-		{"it's £20", "it's £20"},                             // apostrophe and £ are not in the class
-		{"a &amp; b &quot;c&quot;", `a & b " c "`},           // entities, then quotes split
-		{"end..", "end . ."},                                 // s///g resumes after each match
-		{"x.5", "x . 5"},                                     // after a non-digit: split before, and . stays before 5
-		{"Café", "café"},                                     // ASCII-only lowercasing: é stays as is
+		{"price 20-25", "price 20 - 25"},                        // dash after a digit
+		{"family-friendly", "family-friendly"},                  // other dashes stay
+		{"(x)/y", "( x ) / y"},                                  // brackets, slash
+		{"it's £20", "it's £20"},                                // apostrophe and £ are not in the class
+		{"a &amp; b &quot;c&quot;", `a & b " c "`},              // entities, then quotes split
+		{"end..", "end . ."},                                    // s///g resumes after each match
+		{"x.5", "x . 5"},                                        // after a non-digit: split before, and . stays before 5
+		{"Café", "café"},                                        // ASCII-only lowercasing: é stays as is
 		{"  <skipped>two\nlines  ", "two lines"},
 		{"", ""},
 	}
