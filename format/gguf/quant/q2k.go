@@ -12,7 +12,6 @@ package quant
 func quantizeQ2_K(b []byte, x []float32) {
 	var (
 		L              [256]uint8
-		aux            [16]uint8
 		weights        [16]float32
 		scales, mins   [16]float32
 		maxScale, maxM float32
@@ -22,7 +21,7 @@ func quantizeQ2_K(b []byte, x []float32) {
 		for l, v := range xs {
 			weights[l] = abs(v)
 		}
-		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], 3, L[16*j:16*j+16], aux[:], -0.5, 0.1, 15, true)
+		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], 3, L[16*j:16*j+16], -0.5, 0.1, 15, true)
 		maxScale = max(maxScale, scales[j])
 		maxM = max(maxM, mins[j])
 	}

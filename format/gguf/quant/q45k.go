@@ -37,7 +37,6 @@ func scaleMinK4(j int, q []byte) (sc, m uint8) {
 // b and returns the levels of x (256) in L.
 func quantizeK45(b []byte, x []float32, p kParams, L *[256]uint8) {
 	var (
-		aux              [32]uint8
 		weights          [32]float32
 		scales, mins     [8]float32
 		maxScale, maxMin float32
@@ -52,7 +51,7 @@ func quantizeK45(b []byte, x []float32, p kParams, L *[256]uint8) {
 		for l, v := range xs {
 			weights[l] = avX + abs(v)
 		}
-		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], p.nmax, L[32*j:32*j+32], aux[:], p.rmin, p.rdelta, p.nstep, false)
+		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], p.nmax, L[32*j:32*j+32], p.rmin, p.rdelta, p.nstep, false)
 		maxScale = max(maxScale, scales[j])
 		maxMin = max(maxMin, mins[j])
 	}

@@ -1,103 +1,145 @@
 package quant
 
 // The scale searches shared by the K-quant reference quantizers, ports of
-// ggml-quants.c's make_qx_quants, make_q3_quants and make_qkx2_quants. The
-// float32 operation order is ggml's; products that feed a sum are wrapped in
-// float32(...) so they are never fused.
+// ggml-quants.c's make_qx_quants, make_q3_quants and make_qkx2_quants.
+//
+// Every float32 result is ggml's bit for bit: each sum is accumulated in
+// ggml's element order, and products that feed a sum are wrapped in
+// float32(...) so they are never fused. The speed comes from elsewhere:
+// products that do not depend on the candidate scale (x², x³, x-min) are
+// computed once per group, levels are kept as float32, and candidates
+// whose outcomes do not depend on each other are evaluated side by side so
+// that their independent dependency chains overlap in the CPU.
 
 // groupMaxEps is GROUP_MAX_EPS: a group whose largest |x| is below it is zero.
 const groupMaxEps = 1e-15
 
-// weightedSums returns Σw·x·l and Σw·l² for the levels l = clamp(nearest(
-// iscale·x), -nmax, nmax-1), with w = x² (rmse_type 1). If L is not nil the
-// levels, offset by nmax, are stored in it.
-func weightedSums(x []float32, nmax int32, iscale float32, L []int8) (sumlx, suml2 float32) {
-	for i, v := range x {
-		l := max(-nmax, min(nmax-1, nearestInt(float32(iscale*v))))
-		if L != nil {
-			L[i] = int8(l + nmax)
-		}
-		w := float32(v * v)
-		fl := float32(l)
-		sumlx += float32(float32(w*v) * fl)
-		suml2 += float32(float32(w*fl) * fl)
-	}
-	return sumlx, suml2
+// maxGroup is the largest group the searches handle (Q4_K and Q5_K's 32).
+const maxGroup = 32
+
+// level is nearest_int(f) clamped to [lo, hi], as a float32.
+func level(f float32, lo, hi int32) float32 {
+	return float32(max(lo, min(hi, nearestInt(f))))
 }
 
-// makeQXQuants is make_qx_quants(n, nmax, x, L, rmse_type=1, qw=NULL): a
-// signed scale for levels in [-nmax, nmax-1], chosen among 19 candidate
-// inverse scales by weighted least squares. L receives the levels + nmax.
-func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
-	var mx, amax float32
+// smallLevel is level for |f| < 2²², where nearest_int(f) is exactly
+// (f + 1.5·2²³) - 1.5·2²³: no integer round trip, and the clamps are
+// branches that almost always go the same way.
+func smallLevel(f, lo, hi float32) float32 {
+	r := (f + 12582912) - 12582912
+	if r < lo {
+		r = lo
+	}
+	if r > hi {
+		r = hi
+	}
+	return r
+}
+
+// signedAbsMax returns max|x| and the (first) x reaching it.
+func signedAbsMax(x []float32) (amax, mx float32) {
 	for _, v := range x {
 		if a := abs(v); a > amax {
 			amax, mx = a, v
 		}
 	}
+	return amax, mx
+}
+
+// qxCandidates is the number of inverse scales make_qx_quants tries: the
+// initial -nmax/max and -(nmax + 0.1·is)/max for is in ±1..±9.
+const qxCandidates = 19
+
+// makeQXQuants is make_qx_quants(n, nmax, x, L, rmse_type=1, qw=NULL): a
+// signed scale for levels in [-nmax, nmax-1], chosen among 19 candidate
+// inverse scales by weighted least squares with weights x². L receives the
+// levels + nmax. x has at most maxGroup values.
+//
+// The candidates' sums do not depend on one another (only the choice among
+// them is sequential), so all 19 are accumulated in one pass over x, each
+// in ggml's element order; the levels are then computed once, for the
+// winner.
+func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
+	amax, mx := signedAbsMax(x)
 	if amax < groupMaxEps {
 		clear(L[:len(x)])
 		return 0
 	}
-	iscale := float32(-nmax) / mx
-	sumlx, suml2 := weightedSums(x, nmax, iscale, L)
-	var scale float32
-	if suml2 != 0 {
-		scale = sumlx / suml2
-	}
-	best := float32(scale * sumlx)
+	// iscales in ggml's order of trial: the initial one, then is = -9..9.
+	var iscales [qxCandidates]float32
+	iscales[0] = float32(-nmax) / mx
+	c := 1
 	for is := int32(-9); is <= 9; is++ {
-		if is == 0 {
-			continue
+		if is != 0 {
+			iscales[c] = -(float32(nmax) + float32(0.1*float32(is))) / mx
+			c++
 		}
-		iscale = -(float32(nmax) + float32(0.1*float32(is))) / mx
-		sumlx, suml2 = weightedSums(x, nmax, iscale, nil)
-		if suml2 > 0 && float32(sumlx*sumlx) > float32(best*suml2) {
-			weightedSums(x, nmax, iscale, L)
-			scale = sumlx / suml2
-			best = float32(scale * sumlx)
+	}
+	// sumlx[c] = Σ (x²·x)·l, suml2[c] = Σ (x²·l)·l for candidate c.
+	var sumlx, suml2 [qxCandidates]float32
+	lo, hi := float32(-nmax), float32(nmax-1)
+	for _, v := range x {
+		w := float32(v * v)
+		wv := float32(w * v)
+		for c, is := range &iscales {
+			l := smallLevel(float32(is*v), lo, hi) // |is·v| <= nmax+0.9
+			sumlx[c] += float32(wv * l)
+			suml2[c] += float32(float32(w*l) * l)
 		}
+	}
+	var scale float32
+	if suml2[0] != 0 {
+		scale = sumlx[0] / suml2[0]
+	}
+	best, win := float32(scale*sumlx[0]), 0
+	for c := 1; c < qxCandidates; c++ {
+		if suml2[c] > 0 && float32(sumlx[c]*sumlx[c]) > float32(best*suml2[c]) {
+			scale = sumlx[c] / suml2[c]
+			best, win = float32(scale*sumlx[c]), c
+		}
+	}
+	for i, v := range x {
+		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(iscales[win]*v)))) + nmax)
 	}
 	return scale
 }
 
 // makeQ3Quants is make_q3_quants(n, nmax, x, L, do_rmse=true): levels in
 // [-nmax, nmax-1] refined by up to five rounds of coordinate descent on the
-// x²-weighted error. L receives the levels + nmax.
+// x²-weighted error. L receives the levels + nmax. x has at most maxGroup
+// values.
 func makeQ3Quants(x []float32, nmax int32, L []int8) float32 {
-	var mx, amax float32
-	for _, v := range x {
-		if a := abs(v); a > amax {
-			amax, mx = a, v
-		}
-	}
+	amax, mx := signedAbsMax(x)
 	if amax < groupMaxEps {
 		clear(L[:len(x)])
 		return 0
 	}
+	x = x[:len(x):len(x)]
+	L = L[:len(x)]
+	var w, wv [maxGroup]float32 // x², x²·x
 	iscale := float32(-nmax) / mx
 	var sumlx, suml2 float32
 	for i, v := range x {
 		l := max(-nmax, min(nmax-1, nearestInt(float32(iscale*v))))
 		L[i] = int8(l)
-		w := float32(v * v)
+		w[i] = float32(v * v)
+		wv[i] = float32(w[i] * v)
 		fl := float32(l)
-		sumlx += float32(float32(w*v) * fl)
-		suml2 += float32(float32(w*fl) * fl)
+		sumlx += float32(wv[i] * fl)
+		suml2 += float32(float32(w[i]*fl) * fl)
 	}
 	for range 5 {
 		changed := 0
 		for i, v := range x {
-			w := float32(v * v)
 			li := float32(L[i])
-			slx := sumlx - float32(float32(w*v)*li)
+			slx := sumlx - float32(wv[i]*li)
 			if slx > 0 {
-				sl2 := suml2 - float32(float32(w*li)*li)
+				sl2 := suml2 - float32(float32(w[i]*li)*li)
 				nl := max(-nmax, min(nmax-1, nearestInt(float32(v*sl2)/slx)))
 				if nl != int32(L[i]) {
 					fn := float32(nl)
-					slx += float32(float32(w*v) * fn)
-					sl2 += float32(float32(w*fn) * fn)
+					slx += float32(wv[i] * fn)
+					sl2 += float32(float32(w[i]*fn) * fn)
 					if sl2 > 0 && float32(float32(slx*slx)*suml2) > float32(float32(sumlx*sumlx)*sl2) {
 						L[i], sumlx, suml2 = int8(nl), slx, sl2
 						changed++
@@ -118,13 +160,101 @@ func makeQ3Quants(x []float32, nmax int32, L []int8) float32 {
 	return 0
 }
 
+// kx2Group is one group's fixed data during a make_qkx2_quants search.
+type kx2Group struct {
+	x, w  []float32 // the values and their weights (n each)
+	nmax  int32
+	mad   bool              // weigh |error| instead of error²
+	shift [maxGroup]float32 // x - min for the current min
+}
+
+// kx2Fit is one candidate's outcome: its levels, least-squares scale and
+// min, weighted error, and whether the fit exists (D > 0).
+type kx2Fit struct {
+	L          [maxGroup]float32
+	scale, min float32
+	err        float32
+	ok         bool
+}
+
+// setMin recomputes shift for a new min.
+func (g *kx2Group) setMin(lo float32) {
+	for i, v := range g.x {
+		g.shift[i] = v - lo
+	}
+}
+
+// fit2 evaluates the candidate inverse scales ia and ib on the current
+// shift, with Σw and Σw·x given: the levels, the least-squares (scale, min)
+// (min clamped to 0) and its weighted error, exactly as ggml computes them
+// for one candidate. The two candidates' chains are independent and run
+// interleaved.
+func (g *kx2Group) fit2(ia, ib, sumW, sumX float32, a, b *kx2Fit) {
+	n := len(g.x)
+	x, w, sh := g.x[:n], g.w[:n], g.shift[:n]
+	la, lb := a.L[:n], b.L[:n]
+	var sumLa, sumL2a, sumXLa, sumLb, sumL2b, sumXLb float32
+	for i, v := range x {
+		wi := w[i]
+		fa := level(float32(ia*sh[i]), 0, g.nmax)
+		fb := level(float32(ib*sh[i]), 0, g.nmax)
+		la[i], lb[i] = fa, fb
+		wa, wb := float32(wi*fa), float32(wi*fb)
+		sumLa += wa
+		sumLb += wb
+		sumL2a += float32(wa * fa)
+		sumL2b += float32(wb * fb)
+		sumXLa += float32(wa * v)
+		sumXLb += float32(wb * v)
+	}
+	a.solve(sumW, sumX, sumLa, sumL2a, sumXLa)
+	b.solve(sumW, sumX, sumLb, sumL2b, sumXLb)
+	var errA, errB float32
+	for i, v := range x {
+		da := float32(float32(a.scale*la[i])+a.min) - v
+		db := float32(float32(b.scale*lb[i])+b.min) - v
+		if g.mad {
+			da, db = abs(da), abs(db)
+		} else {
+			da, db = float32(da*da), float32(db*db)
+		}
+		errA += float32(w[i] * da)
+		errB += float32(w[i] * db)
+	}
+	a.err, b.err = errA, errB
+}
+
+// solve sets the least-squares scale and min of f from its weighted sums
+// (ggml's D, this_scale, this_min).
+func (f *kx2Fit) solve(sumW, sumX, sumL, sumL2, sumXL float32) {
+	D := float32(sumW*sumL2) - float32(sumL*sumL)
+	f.ok = D > 0
+	if !f.ok {
+		f.scale, f.min = 0, 0 // keeps the error loop finite; unused
+		return
+	}
+	f.scale = (float32(sumW*sumXL) - float32(sumX*sumL)) / D
+	f.min = (float32(sumL2*sumX) - float32(sumL*sumXL)) / D
+	if f.min > 0 {
+		f.min = 0
+		f.scale = sumXL / sumL2
+	}
+}
+
 // makeQKX2Quants is make_qkx2_quants: an asymmetric fit x ≈ scale·L + min
 // with L in [0, nmax] and min ≤ 0, searched over nstep+1 inverse scales
 // (rmin + rdelta·is + nmax)/(max - min) by the weighted squared error, or
 // the weighted absolute error when mad is set. It returns the scale and
-// -min; L receives the levels and aux is scratch (both len(x)).
-func makeQKX2Quants(x, weights []float32, nmax int32, L, aux []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
+// -min; L receives the levels. x has at most maxGroup values.
+//
+// A candidate that wins moves min, which changes the later candidates, so
+// the search is sequential. Candidates are still evaluated in pairs: the
+// second of a pair is discarded and evaluated again when the first wins
+// and moves min (about 2.5 times per group), which costs less than the
+// overlap of the pair's chains gains.
+func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
 	n := len(x)
+	x, weights = x[:n:n], weights[:n:n]
 	lo, hi := x[0], x[0]
 	sumW := weights[0]
 	sumX := float32(sumW * x[0])
@@ -147,13 +277,19 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L, aux []uint8, rmin, rdel
 		clear(L[:n])
 		return 0, -lo
 	}
+	g := kx2Group{x: x, w: weights, nmax: nmax, mad: mad}
+	g.setMin(lo)
+	var (
+		bestL [maxGroup]float32 // the levels of the best fit so far
+		cand  [2]kx2Fit
+	)
 	iscale := float32(nmax) / (hi - lo)
 	scale = 1 / iscale
 	var bestErr float32
 	for i, v := range x {
-		l := max(0, min(nmax, nearestInt(float32(iscale*(v-lo)))))
-		L[i] = uint8(l)
-		diff := float32(float32(scale*float32(l))+lo) - v
+		l := level(float32(iscale*g.shift[i]), 0, nmax)
+		bestL[i] = l
+		diff := float32(float32(scale*l)+lo) - v
 		if mad {
 			diff = abs(diff)
 		} else {
@@ -161,41 +297,33 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L, aux []uint8, rmin, rdel
 		}
 		bestErr += float32(weights[i] * diff)
 	}
-	for is := range nstep + 1 {
-		iscale = (float32(rmin+float32(rdelta*float32(is))) + float32(nmax)) / (hi - lo)
-		var sumL, sumL2, sumXL float32
-		for i, v := range x {
-			l := max(0, min(nmax, nearestInt(float32(iscale*(v-lo)))))
-			aux[i] = uint8(l)
-			w := weights[i]
-			fl := float32(l)
-			sumL += float32(w * fl)
-			sumL2 += float32(float32(w*fl) * fl)
-			sumXL += float32(float32(w*fl) * v)
-		}
-		D := float32(sumW*sumL2) - float32(sumL*sumL)
-		if D > 0 {
-			thisScale := (float32(sumW*sumXL) - float32(sumX*sumL)) / D
-			thisMin := (float32(sumL2*sumX) - float32(sumL*sumXL)) / D
-			if thisMin > 0 {
-				thisMin = 0
-				thisScale = sumXL / sumL2
+	candidate := func(is int) float32 {
+		return (float32(rmin+float32(rdelta*float32(is))) + float32(nmax)) / (hi - lo)
+	}
+	for is := 0; is <= nstep; {
+		// The second of the pair may lie past nstep; it is then ignored.
+		g.fit2(candidate(is), candidate(is+1), sumW, sumX, &cand[0], &cand[1])
+		for k := range 2 {
+			if is > nstep {
+				break
 			}
-			var curErr float32
-			for i, v := range x {
-				diff := float32(float32(thisScale*float32(aux[i]))+thisMin) - v
-				if mad {
-					diff = abs(diff)
-				} else {
-					diff = float32(diff * diff)
-				}
-				curErr += float32(weights[i] * diff)
+			f := &cand[k]
+			is++
+			if !f.ok || !(f.err < bestErr) {
+				continue
 			}
-			if curErr < bestErr {
-				copy(L[:n], aux[:n])
-				bestErr, scale, lo = curErr, thisScale, thisMin
+			bestL = f.L
+			bestErr, scale = f.err, f.scale
+			moved := f.min != lo
+			lo = f.min // even when equal: ggml keeps the sign of a zero min
+			if moved {
+				g.setMin(lo)
+				break // the rest of the pair used the old min
 			}
 		}
+	}
+	for i, l := range bestL[:n] {
+		L[i] = uint8(l)
 	}
 	return scale, -lo
 }

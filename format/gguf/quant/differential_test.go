@@ -1,0 +1,93 @@
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// diffGroups returns n groups of size values drawn from distributions that
+// stress the searches: Gaussian weights at several scales, small-integer
+// grids (exact ties between levels), one-sided and constant groups, lone
+// spikes and values near GROUP_MAX_EPS.
+func diffGroups(n, size int) [][]float32 {
+	r := rand.New(rand.NewPCG(7, uint64(size)))
+	out := make([][]float32, n)
+	for g := range out {
+		x := make([]float32, size)
+		kind := g % 8
+		scale := float32(math.Pow(10, float64(r.IntN(9)-6)))
+		for i := range x {
+			switch kind {
+			case 0, 1:
+				x[i] = scale * float32(r.NormFloat64())
+			case 2:
+				x[i] = float32(r.IntN(17)-8) / 4
+			case 3:
+				x[i] = scale * float32(r.Float64())
+			case 4:
+				x[i] = -scale * float32(r.Float64())
+			case 5:
+				x[i] = scale
+			case 6:
+				if r.IntN(size) == 0 {
+					x[i] = scale * float32(r.NormFloat64()) * 100
+				}
+			case 7:
+				x[i] = float32(r.NormFloat64()) * 1e-15
+			}
+		}
+		out[g] = x
+	}
+	return out
+}
+
+// diffCount is the number of groups per search: enough to cross every
+// branch of the searches many times, small enough for a quick test.
+const diffCount = 20000
+
+func TestSearchesMatchReference(t *testing.T) {
+	for _, size := range []int{16, 32} {
+		for _, x := range diffGroups(diffCount, size) {
+			for _, nmax := range []int32{4, 32} {
+				var got, want [32]int8
+				gs, ws := makeQXQuants(x, nmax, got[:]), refMakeQXQuants(x, nmax, want[:])
+				if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
+					t.Fatalf("makeQXQuants(%v, %d) = %v %v, want %v %v", x, nmax, gs, got, ws, want)
+				}
+				gs, ws = makeQ3Quants(x, nmax, got[:]), refMakeQ3Quants(x, nmax, want[:])
+				if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
+					t.Fatalf("makeQ3Quants(%v, %d) = %v %v, want %v %v", x, nmax, gs, got, ws, want)
+				}
+			}
+			// Q2_K's weights |x| with mad, Q4_K/Q5_K's avx + |x| with squares.
+			var sumX2 float32
+			for _, v := range x {
+				sumX2 += float32(v * v)
+			}
+			avX := sqrtf(sumX2 / float32(size))
+			wAbs, wAv := make([]float32, size), make([]float32, size)
+			for i, v := range x {
+				wAbs[i], wAv[i] = abs(v), avX+abs(v)
+			}
+			for _, p := range []struct {
+				w            []float32
+				nmax         int32
+				rmin, rdelta float32
+				nstep        int
+				mad          bool
+			}{
+				{wAbs, 3, -0.5, 0.1, 15, true},
+				{wAv, 15, -1, 0.1, 20, false},
+				{wAv, 31, -0.5, 0.1, 15, false},
+			} {
+				var got, want, aux [32]uint8
+				gs, gm := makeQKX2Quants(x, p.w, p.nmax, got[:], p.rmin, p.rdelta, p.nstep, p.mad)
+				ws, wm := refMakeQKX2Quants(x, p.w, p.nmax, want[:], aux[:], p.rmin, p.rdelta, p.nstep, p.mad)
+				if math.Float32bits(gs) != math.Float32bits(ws) || math.Float32bits(gm) != math.Float32bits(wm) || got != want {
+					t.Fatalf("makeQKX2Quants(%v, nmax %d) = %v %v %v, want %v %v %v", x, p.nmax, gs, gm, got, ws, wm, want)
+				}
+			}
+		}
+	}
+}
