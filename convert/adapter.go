@@ -185,17 +185,32 @@ func openBaseInfo(path string) (*baseInfo, error) {
 			}
 		}
 	} else {
-		s, err := format.Open(path)
+		s, _, err := OpenModel(path, "")
 		if err != nil {
 			return nil, err
 		}
 		defer s.Close()
-		src, md = s, s.Metadata()
-		name, _ := md.String("general.architecture")
-		if b.arch, err = LookupArch(name); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+		return sourceBaseInfo(s, path)
 	}
+	return b.fill(md, src), nil
+}
+
+// sourceBaseInfo reads a base's architecture, heads and shapes from a
+// Source with llama.cpp names and metadata.
+func sourceBaseInfo(src format.Source, name string) (*baseInfo, error) {
+	b := &baseInfo{name: name}
+	md := src.Metadata()
+	archName, _ := md.String("general.architecture")
+	var err error
+	if b.arch, err = LookupArch(archName); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return b.fill(md, src), nil
+}
+
+// fill completes b (whose arch is set) from the base's metadata and, when
+// src is not nil, its tensor shapes.
+func (b *baseInfo) fill(md format.Metadata, src format.Source) *baseInfo {
 	heads, _ := md.Int(b.arch.Name + ".attention.head_count")
 	kv, ok := md.Int(b.arch.Name + ".attention.head_count_kv")
 	if !ok {
@@ -208,7 +223,17 @@ func openBaseInfo(path string) (*baseInfo, error) {
 			b.shapes[t.Name] = t.Shape
 		}
 	}
-	return b, nil
+	return b
+}
+
+// ToGGUFNamesFor is ToGGUFNames for a base already open as a Source with
+// llama.cpp names and metadata (a loaded GGUF, an embedded checkpoint).
+func ToGGUFNamesFor(a *lora.Adapter, base format.Source) error {
+	b, err := sourceBaseInfo(base, a.Path)
+	if err != nil {
+		return err
+	}
+	return toGGUFNames(a, b)
 }
 
 // ToGGUFNames renames a's modules to llama.cpp's names for the base model

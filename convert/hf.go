@@ -66,6 +66,12 @@ func OpenHF(dir, tokenizerPath string) (*HFModel, error) {
 // Close releases the weights.
 func (m *HFModel) Close() error { return m.Weights.Close() }
 
+// LoadTokenizer reads a tokenizer file: a tokenizer.json, a SentencePiece
+// .model, or a llama2.c tokenizer .bin (all its tokens).
+func LoadTokenizer(path string) (*tokenizer.Vocab, error) {
+	return loadTokenizer("", path, 0)
+}
+
 // loadTokenizer finds a tokenizer: explicit (a tokenizer.json, a
 // SentencePiece .model, or a llama2.c tokenizer .bin of n tokens), else the
 // Hugging Face tokenizer files in dir (tokenizer.LoadDir). It returns nil

@@ -2,8 +2,8 @@ package convert
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -78,42 +78,69 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 // openModel opens in as a Source. For GGUF (and llama2c, HF → GGUF) output
 // the Source has llama.cpp names and metadata, tokenizer included.
 func openModel(in, tokPath, kind string) (format.Source, error) {
-	if st, err := os.Stat(in); err == nil && st.IsDir() && IsHFDir(in) {
+	if kind == "safetensors" && IsHFDir(in) {
 		m, err := OpenHF(in, tokPath)
 		if err != nil {
 			return nil, err
 		}
-		if kind == "safetensors" {
-			return m.Weights, nil
+		return m.Weights, nil // names as they are
+	}
+	src, vocab, err := OpenModel(in, tokPath)
+	if err != nil {
+		return nil, err
+	}
+	if _, isLlama2c := src.(*llama2c.Reader); isLlama2c && vocab != nil {
+		md := src.Metadata().Clone()
+		md = append(md, vocab.Metadata()...)
+		return withMetadata(src, md), nil
+	}
+	return src, nil
+}
+
+// OpenModel opens a model checkpoint with llama.cpp names, layouts and
+// metadata — a Hugging Face directory (seen through its GGUF view), a GGUF
+// file or a llama2.c checkpoint — and finds its tokenizer: tokPath when
+// given (tokenizer.json, SentencePiece .model, llama2.c .bin), else the
+// Hugging Face tokenizer files, the GGUF metadata, or a tokenizer beside a
+// llama2.c checkpoint (tok*.model, tok*.bin). The vocabulary is nil when
+// there is none.
+func OpenModel(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
+	if IsHFDir(path) {
+		m, err := OpenHF(path, tokPath)
+		if err != nil {
+			return nil, nil, err
 		}
 		src, err := m.GGUFSource()
 		if err != nil {
 			m.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		return src, nil
+		return src, m.Vocab, nil
 	}
-	src, err := format.Open(in)
+	src, err := format.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if r, ok := src.(*llama2c.Reader); ok {
-		vocab, err := llama2cTokenizer(in, tokPath, r.Config().Vocab)
-		if err != nil {
-			src.Close()
-			return nil, err
+	var v *tokenizer.Vocab
+	switch r, isLlama2c := src.(*llama2c.Reader); {
+	case isLlama2c:
+		if v, err = llama2cTokenizer(path, tokPath, r.Config().Vocab); err == nil && v != nil {
+			err = fitVocab(v, r.Config().Vocab, path)
 		}
-		if vocab != nil {
-			if err := fitVocab(vocab, r.Config().Vocab, in); err != nil {
-				src.Close()
-				return nil, err
-			}
-			md := src.Metadata().Clone()
-			md = append(md, vocab.Metadata()...)
-			return withMetadata(src, md), nil
+	case tokPath != "":
+		v, err = loadTokenizer("", tokPath, 0)
+	default:
+		if v, err = tokenizer.FromMetadata(src.Metadata()); errors.Is(err, format.ErrNotFound) {
+			v, err = nil, nil
+		} else if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return src, nil
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return src, v, nil
 }
 
 // llama2cTokenizer finds the tokenizer of a llama2.c checkpoint: explicit,

@@ -4,16 +4,12 @@ package main
 // (or the embedded stories260K), its tokenizer and an optional adapter.
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/format/llama2c"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/embedded"
@@ -43,8 +39,8 @@ func openLM(path string, o lmOptions) (*lm, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer src.Close()
 	m, err := model.Load(src, model.Options{KeepQuantized: true})
-	src.Close()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", displayName(path), err)
 	}
@@ -58,7 +54,7 @@ func openLM(path string, o lmOptions) (*lm, error) {
 		}
 	}
 	if o.adapter != "" {
-		if err := applyAdapter(m, path, o.adapter); err != nil {
+		if err := applyAdapter(m, src, o.adapter); err != nil {
 			return nil, err
 		}
 	}
@@ -72,45 +68,20 @@ func displayName(path string) string {
 	return path
 }
 
-// openSource opens a checkpoint and finds its vocabulary (nil if none):
-// tokPath when given, else the one that comes with the checkpoint.
+// openSource opens a checkpoint with llama.cpp names and finds its
+// vocabulary (nil if none): tokPath when given, else the one that comes
+// with the checkpoint (see convert.OpenModel).
 func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() && convert.IsHFDir(path) {
-		hf, err := convert.OpenHF(path, tokPath)
-		if err != nil {
-			return nil, nil, err
-		}
-		src, err := hf.GGUFSource()
-		if err != nil {
-			hf.Close()
-			return nil, nil, err
-		}
-		return src, hf.Vocab, nil
+	if path != "" {
+		return convert.OpenModel(path, tokPath)
 	}
-	var src format.Source
-	var err error
-	if path == "" {
-		src, err = embedded.Source()
-	} else {
-		src, err = format.Open(path)
-	}
+	src, err := embedded.Source()
 	if err != nil {
 		return nil, nil, err
 	}
-	var v *tokenizer.Vocab
-	switch r, isLlama2c := src.(*llama2c.Reader); {
-	case tokPath != "":
-		v, err = loadVocab(tokPath, 0)
-	case path == "":
-		v, err = embedded.Vocab()
-	case isLlama2c:
-		v, err = llama2cVocab(path, r.Config().Vocab)
-	default:
-		if v, err = tokenizer.FromMetadata(src.Metadata()); errors.Is(err, format.ErrNotFound) {
-			v, err = nil, nil
-		} else if err != nil {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
+	v, err := embedded.Vocab()
+	if tokPath != "" {
+		v, err = convert.LoadTokenizer(tokPath)
 	}
 	if err != nil {
 		src.Close()
@@ -119,36 +90,11 @@ func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 	return src, v, nil
 }
 
-// llama2cVocab finds the tokenizer beside a llama2.c checkpoint, as
-// lorakit convert does; nil if there is none.
-func llama2cVocab(path string, n int) (*tokenizer.Vocab, error) {
-	dir := filepath.Dir(path)
-	for _, pattern := range []string{"tokenizer.model", "tok*.model", "tokenizer.bin", "tok*.bin"} {
-		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, p := range matches {
-			if p != path {
-				return loadVocab(p, n)
-			}
-		}
-	}
-	return nil, nil
-}
-
-// loadVocab reads a tokenizer file: tokenizer.json, a llama2.c
-// tokenizer .bin of n tokens (n <= 0: all), or a SentencePiece .model.
-func loadVocab(path string, n int) (*tokenizer.Vocab, error) {
-	switch {
-	case strings.HasSuffix(path, ".json"):
-		return tokenizer.LoadTokenizerJSON(path)
-	case strings.HasSuffix(path, ".bin"):
-		return tokenizer.LoadLlama2C(path, n)
-	}
-	return tokenizer.LoadSentencePiece(path)
-}
-
 // applyAdapter reads --adapter PATH[:SCALE] and attaches it to m at run
-// time, as llama.cpp's --lora-scaled does (scale 1 when not given).
-func applyAdapter(m *model.Model, basePath, spec string) error {
+// time, as llama.cpp's --lora-scaled does (scale 1 when not given); base is
+// the checkpoint m was loaded from, whose names and heads the adapter is
+// mapped to.
+func applyAdapter(m *model.Model, base format.Source, spec string) error {
 	path, scale := spec, 1.0
 	if i := strings.LastIndexByte(spec, ':'); i > 0 {
 		if s, err := strconv.ParseFloat(spec[i+1:], 64); err == nil {
@@ -159,7 +105,7 @@ func applyAdapter(m *model.Model, basePath, spec string) error {
 	if err != nil {
 		return err
 	}
-	if err := convert.ToGGUFNames(a, basePath); err != nil {
+	if err := convert.ToGGUFNamesFor(a, base); err != nil {
 		return err
 	}
 	if err := m.ApplyAdapter(a, scale); err != nil {

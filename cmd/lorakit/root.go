@@ -47,6 +47,9 @@ func newRootCmd() *cobra.Command {
 		newQuantizeCmd(),
 		newMergeCmd(),
 		newExtractCmd(),
+		newGenerateCmd(),
+		newLogitsCmd(),
+		newScoreCmd(),
 	)
 	return root
 }
