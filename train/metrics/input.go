@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -24,18 +25,18 @@ func check(hyps []string, refs [][]string) error {
 }
 
 // ngrams counts the n-grams (n = 1..maxN) of words, keyed by the words
-// joined with single spaces (as mteval's Words2Ngrams does).
+// joined with single spaces (as mteval's Words2Ngrams does). The keys are
+// substrings of one joined string: no allocation per n-gram.
 func ngrams(words []string, maxN int) map[string]int {
 	c := make(map[string]int, len(words)*maxN)
+	joined := strings.Join(words, " ")
+	start := make([]int, len(words)+1) // start[i]: offset of word i; start[len]: len+1
+	for i, w := range words {
+		start[i+1] = start[i] + len(w) + 1
+	}
 	for i := range words {
-		key := ""
 		for n := 1; n <= maxN && i+n <= len(words); n++ {
-			if n == 1 {
-				key = words[i]
-			} else {
-				key += " " + words[i+n-1]
-			}
-			c[key]++
+			c[joined[start[i]:start[i+n]-1]]++
 		}
 	}
 	return c

@@ -32,17 +32,17 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 		return 0, err
 	}
 	hypWords := make([][]string, len(hyps))
-	refWords := make([][][]string, len(refs))
+	refGrams := make([][]map[string]int, len(refs))
 	refCount := map[string]int{}
 	refTotal, sets := 0, 0
 	for i := range refs {
 		sets = max(sets, len(refs[i]))
-		refWords[i] = make([][]string, len(refs[i]))
+		refGrams[i] = make([]map[string]int, len(refs[i]))
 		for j, r := range refs[i] {
 			w := MtevalTokenize(r)
-			refWords[i][j] = w
 			refTotal += len(w)
-			for g, c := range ngrams(w, nistN) {
+			refGrams[i][j] = ngrams(w, nistN)
+			for g, c := range refGrams[i][j] {
 				refCount[g] += c
 			}
 		}
@@ -69,8 +69,8 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 			total[n] += max(0, len(hw)-n+1)
 		}
 		maxRef := map[string]int{}
-		for _, rw := range refWords[i] {
-			for g, c := range ngrams(rw, nistN) {
+		for _, rg := range refGrams[i] {
+			for g, c := range rg {
 				maxRef[g] = max(maxRef[g], c)
 			}
 		}
