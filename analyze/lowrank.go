@@ -28,7 +28,7 @@ func LowRank(m Module) (*Factors, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := factorProduct(m.B.T(), m.A, m.Scale)
+	c, err := factorProduct(m.B.T(), m.A, m.Scale, mat.SVDThin)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: module %q: %w", m.Name, err)
 	}
@@ -59,7 +59,7 @@ func LeftSingular(b mat.Matrix) (*mat.Dense, error) {
 // rightBasis is RightSingular kept implicit: a = I·a, one LQ of a.
 func rightBasis(a mat.Matrix) (basis, error) {
 	r, _ := a.Dims()
-	p, err := factorProduct(identity(r), a, 1)
+	p, err := factorProduct(identity(r), a, 1, mat.SVDThinV)
 	if err != nil {
 		return basis{}, err
 	}
@@ -69,7 +69,7 @@ func rightBasis(a mat.Matrix) (basis, error) {
 // leftBasis is LeftSingular kept implicit: b = b·I, one LQ of bᵀ.
 func leftBasis(b mat.Matrix) (basis, error) {
 	_, r := b.Dims()
-	p, err := factorProduct(b.T(), identity(r), 1)
+	p, err := factorProduct(b.T(), identity(r), 1, mat.SVDThinU)
 	if err != nil {
 		return basis{}, err
 	}
@@ -122,8 +122,10 @@ type product struct {
 // factorProduct computes the thin SVD of s·Xᵀ·Y for X (r×m) and Y (r×n):
 // X = L₁Q₁, Y = L₂Q₂ (LQ), core s·L₁ᵀL₂ (k₁×k₂) = u·Σ·vᵀ, left vectors
 // Q₁ᵀu (m×k), right vectors Q₂ᵀv (n×k), k = min(k₁, k₂). The singular
-// values cost O((m+n)·r²); forming vectors costs as much again.
-func factorProduct(x, y mat.Matrix, s float64) (*product, error) {
+// values cost O((m+n)·r²); forming vectors costs as much again. kind says
+// which of u and v to compute (mat.SVDNone, SVDThinU, SVDThinV or both);
+// a basis whose vectors were not asked for is left empty.
+func factorProduct(x, y mat.Matrix, s float64, kind mat.SVDKind) (*product, error) {
 	r1, _ := x.Dims()
 	r2, _ := y.Dims()
 	if r1 != r2 {
@@ -145,18 +147,22 @@ func factorProduct(x, y mat.Matrix, s float64) (*product, error) {
 	}
 
 	var svd mat.SVD
-	if !svd.Factorize(&core, mat.SVDThin) {
+	if !svd.Factorize(&core, kind) {
 		k1, k2 := core.Dims()
 		return nil, fmt.Errorf("SVD of the %d×%d core did not converge: %w", k1, k2, format.ErrUnsupported)
 	}
 	var u, v mat.Dense
-	svd.UTo(&u)
-	svd.VTo(&v)
+	if kind&mat.SVDThinU != 0 {
+		svd.UTo(&u)
+	}
+	if kind&mat.SVDThinV != 0 {
+		svd.VTo(&v)
+	}
 	values := svd.Values(nil)
 	for i := range values {
 		values[i] *= math.Abs(s) * m1 * m2
 	}
-	if s < 0 {
+	if s < 0 && !u.IsEmpty() {
 		u.Scale(-1, &u) // s·u·Σ·vᵀ = (−u)·|s|Σ·vᵀ
 	}
 	if !finite(values...) {

@@ -42,7 +42,7 @@ func ritzValues(w *mat.Dense, y0 *mat.Dense, r, iters int) ([]float64, error) {
 	bt.Mul(w.T(), q) // (in, k) = (qᵀw)ᵀ
 
 	_, k := q.Dims()
-	f, err := factorProduct(identity(k), bt.T(), 1)
+	f, err := factorProduct(identity(k), bt.T(), 1, mat.SVDNone)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/lorakit/lorakit/format"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Energy thresholds of the energy ranks: the fraction of ‖ΔW‖_F² that the
@@ -70,7 +71,7 @@ func SpectrumOf(m Module) (ModuleSpectrum, error) {
 	if err := m.Validate(); err != nil {
 		return ModuleSpectrum{}, err
 	}
-	f, err := factorProduct(m.B.T(), m.A, m.Scale) // values only: no vectors formed
+	f, err := factorProduct(m.B.T(), m.A, m.Scale, mat.SVDNone) // values only: no vectors formed
 	if err == nil && !finite(f.values...) {
 		err = fmt.Errorf("ΔW exceeds the float64 range: %w", format.ErrFormat)
 	}
