@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,11 +122,16 @@ func writeVector(path, name string, x []float32) error {
 
 // readVector reads the F32 tensor name of length n from a safetensors file.
 func readVector(path, name string, n int) ([]float32, error) {
-	src, err := format.Open(path)
+	// Read, not format.Open: that would mark the checkpoint an input, which
+	// the next save may not replace.
+	buf, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
+	src, err := safetensors.NewReader(bytes.NewReader(buf), int64(len(buf)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	info, ok := format.TensorIndex(src.Tensors(), name)
 	if !ok {
 		return nil, fmt.Errorf("%s: tensor %q: %w", path, name, format.ErrNotFound)

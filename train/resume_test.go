@@ -1,0 +1,108 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lorakit/lorakit/model"
+)
+
+// curve is a run's reproducible numbers: each record's step, losses, rate
+// and gradient norm (timings excluded).
+func curve(h []Record) [][5]float64 {
+	out := make([][5]float64, len(h))
+	for i, r := range h {
+		out[i] = [5]float64{float64(r.Step), r.Loss, r.EvalLoss, r.LR, r.GradNorm}
+	}
+	return out
+}
+
+func sameBits(a, b [][5]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		for j := range a[i] {
+			if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestResumeReproducesLossCurve(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Steps, cfg.Accum, cfg.EvalEvery, cfg.CheckpointEvery, cfg.Clip = 9, 2, 3, 4, 1
+	for _, c := range []struct {
+		name    string
+		dropout float64
+		full    bool
+	}{{"lora-dropout", 0.1, false}, {"full", 0, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := cfg
+			cfg.Dropout, cfg.Full = c.dropout, c.full
+			if c.full {
+				cfg.LR = 1e-3
+			}
+			opts := model.Options{FullFineTune: c.full}
+			newTrainer := func(dir string, cfg Config) *Trainer {
+				m, tok := loadStories(t, opts)
+				tr, te := e2eExamples(t, tok, 256, 40, 8)
+				tn, err := New(m, cfg, tr, te)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tn.Dir = dir
+				return tn
+			}
+			whole := newTrainer(t.TempDir(), cfg)
+			if err := whole.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			want := curve(whole.State().History)
+
+			dir := t.TempDir()
+			first := newTrainer(dir, cfg)
+			ctx, cancel := context.WithCancel(context.Background())
+			first.OnRecord = func(r Record) {
+				if r.Step == 5 && r.Loss != 0 {
+					cancel()
+				}
+			}
+			err := first.Run(ctx)
+			if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted Run = %v, want ErrInterrupted and context.Canceled", err)
+			}
+			st, err := ReadState(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Step != 5 {
+				t.Fatalf("checkpoint at step %d, want 5", st.Step)
+			}
+			second := newTrainer(dir, st.Config)
+			if err := second.Resume(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := second.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := curve(second.State().History)
+			if !sameBits(got, want) {
+				t.Errorf("resumed loss curve differs from the uninterrupted run:\n got %v\nwant %v", got, want)
+			}
+			if !c.full {
+				for _, f := range []string{FinalAdapterGGUF, filepath.Join(FinalAdapterDir, "adapter_config.json"), filepath.Join(CheckpointDir, "adapter_model.safetensors")} {
+					if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+						t.Errorf("output %s: %v", f, err)
+					}
+				}
+			}
+		})
+	}
+}
