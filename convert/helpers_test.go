@@ -1,11 +1,11 @@
 package convert
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
@@ -14,16 +14,9 @@ import (
 	_ "github.com/lorakit/lorakit/format/safetensors"
 )
 
-// shared is ../shared beside the checkout, seen from this package.
-const shared = "../../shared"
-
 func sharedPath(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(shared, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared material absent (%v): skipping", err)
-	}
-	return p
+	return testshared.Path(t, rel)
 }
 
 // hashes returns the sha256 of every tensor's raw bytes, by name.

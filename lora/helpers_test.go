@@ -1,6 +1,8 @@
 package lora
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,25 +18,7 @@ import (
 // test when the reference material is absent.
 func sharedDir(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference material %s absent (../shared not checked out): %v", p, err)
-	}
-	return p
+	return testshared.Path(t, rel)
 }
 
 // f32Bytes encodes v as little-endian float32.

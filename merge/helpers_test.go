@@ -1,9 +1,9 @@
 package merge
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
@@ -14,25 +14,7 @@ import (
 // test when the reference material is absent.
 func sharedDir(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found: skipping")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared reference material absent (%v): skipping", err)
-	}
-	return p
+	return testshared.Path(t, rel)
 }
 
 // openSource opens a checkpoint, closing it at the end of the test.

@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,25 +14,7 @@ import (
 // it is absent.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found; skipping test that needs ../shared")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("%s absent; skipping test that needs the shared reference data", shared)
-	}
-	return shared
+	return testshared.Path(t, "")
 }
 
 // sharedFile returns the path of a file under ../shared/data, skipping the

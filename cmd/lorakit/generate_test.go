@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -285,7 +287,7 @@ func TestScoreStories(t *testing.T) {
 	text := filepath.Join(t.TempDir(), "story.txt")
 	os.WriteFile(text, []byte("Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball."), 0o644)
 	models := [][]string{{}} // embedded
-	if _, err := os.Stat(filepath.Join(shared, "data")); err == nil {
+	if shared := testshared.Find(); shared != "" {
 		models = append(models, []string{filepath.Join(shared, "data/models/stories260K/stories260K.bin")})
 	}
 	for _, m := range models {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -10,16 +12,9 @@ import (
 	"testing"
 )
 
-// shared is ../shared beside the checkout, seen from this directory.
-const shared = "../../../shared"
-
 func sharedPath(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(shared, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared material absent (%v): skipping", err)
-	}
-	return p
+	return testshared.Path(t, rel)
 }
 
 // lorakit runs the command line in-process and returns stdout, stderr and

@@ -1,9 +1,10 @@
 package quantize
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"bufio"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -14,25 +15,7 @@ import (
 // test when it is absent.
 func sharedDir(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found: skipping tests that need ../shared")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared material absent (%v): skipping", err)
-	}
-	return p
+	return testshared.Path(t, rel)
 }
 
 // dumpKV is one key of a gguf_dump.py listing: its value type as the dump

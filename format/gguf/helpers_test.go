@@ -1,6 +1,8 @@
 package gguf
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"bufio"
 	"bytes"
 	"encoding/binary"
@@ -14,25 +16,7 @@ import (
 // when it is absent.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found; skipping test that needs ../shared")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if st, err := os.Stat(shared); err != nil || !st.IsDir() {
-		t.Skipf("reference data %s is absent; skipping", shared)
-	}
-	return shared
+	return testshared.Path(t, "")
 }
 
 // fixtures returns the .gguf files of ../shared/fixtures.

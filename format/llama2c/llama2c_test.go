@@ -1,6 +1,8 @@
 package llama2c
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"encoding/binary"
 	"errors"
 	"math"
@@ -11,16 +13,9 @@ import (
 	"github.com/lorakit/lorakit/format"
 )
 
-// sharedData is ../shared/data seen from this package directory.
-const sharedData = "../../../shared/data"
-
 func sharedFile(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(sharedData, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data absent (%v): skipping", err)
-	}
-	return p
+	return testshared.Path(t, filepath.Join("data", rel))
 }
 
 func TestRealCheckpoints(t *testing.T) {

@@ -1,6 +1,8 @@
 package safetensors
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"bytes"
 	"errors"
 	"os"
@@ -16,7 +18,7 @@ import (
 // the same tensors, metadata and bytes, and re-encodes to the same file.
 func FuzzReader(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.safetensors")
-	if dir := findShared(); dir != "" {
+	if dir := testshared.Find(); dir != "" {
 		more, _ := filepath.Glob(filepath.Join(dir, "data", "safetensors-samples", "*.safetensors"))
 		seeds = append(seeds, more...)
 	}

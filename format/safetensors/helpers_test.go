@@ -1,6 +1,8 @@
 package safetensors
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -9,37 +11,10 @@ import (
 	"github.com/lorakit/lorakit/format"
 )
 
-// findShared returns ../shared beside the module root, or "" if absent.
-func findShared() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		return ""
-	}
-	return shared
-}
-
 // sharedDir returns ../shared or skips the test.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir := findShared()
-	if dir == "" {
-		t.Skip("reference material ../shared (beside the module root) is absent; skipping")
-	}
-	return dir
+	return testshared.Path(t, "")
 }
 
 // sharedFile returns a path under ../shared/data, skipping if it is absent.

@@ -1,6 +1,8 @@
 package safetensors
 
 import (
+	"github.com/lorakit/lorakit/internal/testshared"
+
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -103,7 +105,7 @@ func TestRewriteIsByteIdentical(t *testing.T) {
 		sort    bool
 	}
 	files := []file{{"testdata/overall.safetensors", 1, false}}
-	if shared := findShared(); shared != "" {
+	if shared := testshared.Find(); shared != "" {
 		samples, _ := filepath.Glob(filepath.Join(shared, "data", "safetensors-samples", "*.safetensors"))
 		for _, p := range samples {
 			files = append(files, file{p, 1, false})
