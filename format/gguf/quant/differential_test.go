@@ -91,3 +91,14 @@ func TestSearchesMatchReference(t *testing.T) {
 		}
 	}
 }
+
+func TestIQ4NLMatchesReference(t *testing.T) {
+	for _, x := range diffGroups(diffCount, 32) {
+		var got, want [18]byte
+		quantizeIQ4_NL(got[:], x)
+		refQuantizeIQ4_NL(want[:], x)
+		if got != want {
+			t.Fatalf("quantizeIQ4_NL(%v) = %x, want %x", x, got, want)
+		}
+	}
+}

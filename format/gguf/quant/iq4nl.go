@@ -6,6 +6,14 @@ package quant
 // kvaluesIQ4NL is ggml's kvalues_iq4nl, the non-linear 4-bit levels.
 var kvaluesIQ4NL = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 
+// iq4Level[j] is kvaluesIQ4NL[j] as a float32.
+var iq4Level = func() (t [16]float32) {
+	for j, k := range kvaluesIQ4NL {
+		t[j] = float32(k)
+	}
+	return t
+}()
+
 // iq4Midpoints[j] = kvaluesIQ4NL[j-1] + kvaluesIQ4NL[j] for j >= 1: twice
 // the midpoints between neighbouring levels, all integers from -231 to 202.
 var iq4Midpoints = func() (m [16]int32) {
@@ -32,6 +40,11 @@ var iq4Count = func() (t [436]uint8) {
 // j with 2x >= m[j]; the m[j] increase with j, so that is the number of
 // them 2x reaches, and since they are integers, 2x >= m[j] exactly when
 // floor(2x) >= m[j]: a table lookup on floor(2x). NaN gives 0, as in ggml.
+//
+// floor(2x) + 232 is computed as the truncation of float64(2x) + 232, which
+// is exact unless |2x| < 2⁻²¹; there the sum may round up to 232, giving
+// floor 0 for a tiny negative 2x whose floor is -1, but no midpoint lies
+// in [-1, 0], so the count is the same.
 func bestIndexIQ4(x float32) int {
 	x2 := x + x
 	if !(x2 > -232) {
@@ -40,11 +53,7 @@ func bestIndexIQ4(x float32) int {
 	if x2 > 202 {
 		return 15
 	}
-	c := int32(x2) // truncation; x2 is in (-232, 202]
-	if float32(c) > x2 {
-		c-- // floor
-	}
-	return int(iq4Count[c+232])
+	return int(iq4Count[int32(float64(x2)+232)]) // x2 in (-232, 202]
 }
 
 // quantizeIQ4_NL is quantize_iq4_nl's per-block quantize_row_iq4_nl_impl
@@ -64,33 +73,37 @@ func quantizeIQ4_NL(b []byte, x []float32) {
 	}
 	var scale float32
 	if amax >= groupMaxEps {
-		v0 := float32(kvaluesIQ4NL[0])
-		d := -mx / v0
-		id := 1 / d
-		var sumqx, sumq2 float32
-		for j, v := range x[:32] {
-			q := float32(kvaluesIQ4NL[bestIndexIQ4(float32(id*v))])
-			w := weight[j]
-			sumqx += float32(float32(w*q) * v)
-			sumq2 += float32(float32(w*q) * q)
+		// ids[0] is the initial -kvalues[0]/max inverse, ids[1+t] that of
+		// itry = t-ntry; all sums are independent of the choice among them,
+		// which is sequential, so they run two at a time.
+		var ids, sumqx, sumq2 [2*ntry + 2]float32
+		ids[0] = 1 / (-mx / float32(kvaluesIQ4NL[0]))
+		for t := range 2*ntry + 1 {
+			ids[1+t] = float32(int32(t-ntry)+int32(kvaluesIQ4NL[0])) / mx
 		}
-		d = 0
-		if sumq2 > 0 {
-			d = sumqx / sumq2
-		}
-		best := float32(d * sumqx)
-		for itry := -ntry; itry <= ntry; itry++ {
-			id = float32(int32(itry)+int32(kvaluesIQ4NL[0])) / mx
-			sumqx, sumq2 = 0, 0
+		for c := 0; c < len(ids); c += 2 {
+			ia, ib := ids[c], ids[c+1]
+			var qxa, q2a, qxb, q2b float32
 			for j, v := range x[:32] {
-				q := float32(kvaluesIQ4NL[bestIndexIQ4(float32(id*v))])
 				w := weight[j]
-				sumqx += float32(float32(w*q) * v)
-				sumq2 += float32(float32(w*q) * q)
+				qa := iq4Level[bestIndexIQ4(float32(ia*v))]
+				qb := iq4Level[bestIndexIQ4(float32(ib*v))]
+				qxa += float32(float32(w*qa) * v)
+				q2a += float32(float32(w*qa) * qa)
+				qxb += float32(float32(w*qb) * v)
+				q2b += float32(float32(w*qb) * qb)
 			}
-			if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
-				d = sumqx / sumq2
-				best = float32(d * sumqx)
+			sumqx[c], sumq2[c], sumqx[c+1], sumq2[c+1] = qxa, q2a, qxb, q2b
+		}
+		var d float32
+		if sumq2[0] > 0 {
+			d = sumqx[0] / sumq2[0]
+		}
+		best := float32(d * sumqx[0])
+		for c := 1; c < len(ids); c++ {
+			if sumq2[c] > 0 && float32(sumqx[c]*sumqx[c]) > float32(best*sumq2[c]) {
+				d = sumqx[c] / sumq2[c]
+				best = float32(d * sumqx[c])
 			}
 		}
 		scale = d

@@ -32,6 +32,12 @@ func TestBestIndexIQ4(t *testing.T) {
 		xs = append(xs, x)
 	}
 	xs = append(xs, 0, float32(math.Copysign(0, -1)), -1e30, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-45, -1e-45)
+	for e := -149; e <= 8; e++ { // powers of two and their neighbours, both signs
+		p := float32(math.Ldexp(1, e))
+		for _, v := range []float32{p, math.Nextafter32(p, 0), math.Nextafter32(p, 1e9)} {
+			xs = append(xs, v, -v, v-1, 1-v)
+		}
+	}
 	bad := 0
 	for _, x := range xs {
 		if got, want := bestIndexIQ4(x), bestIndexRef(x); got != want {

@@ -77,15 +77,23 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 	}
 	// sumlx[c] = Σ (x²·x)·l, suml2[c] = Σ (x²·l)·l for candidate c.
 	var sumlx, suml2 [qxCandidates]float32
-	lo, hi := float32(-nmax), float32(nmax-1)
-	for _, v := range x {
-		w := float32(v * v)
-		wv := float32(w * v)
-		for c, is := range &iscales {
-			l := smallLevel(float32(is*v), lo, hi) // |is·v| <= nmax+0.9
-			sumlx[c] += float32(wv * l)
-			suml2[c] += float32(float32(w*l) * l)
+	var w, wv [maxGroup]float32
+	for i, v := range x {
+		w[i] = float32(v * v)
+		wv[i] = float32(w[i] * v)
+	}
+	for c := 0; c < qxCandidates; c += 3 {
+		ia, ib, ic := iscales[c], iscales[min(c+1, qxCandidates-1)], iscales[min(c+2, qxCandidates-1)]
+		var a, b, d qxSums
+		lo, hi := float32(-nmax), float32(nmax-1)
+		for i, v := range x {
+			a.add(w[i], wv[i], smallLevel(float32(ia*v), lo, hi)) // |ia·v| <= nmax+0.9
+			b.add(w[i], wv[i], smallLevel(float32(ib*v), lo, hi))
+			d.add(w[i], wv[i], smallLevel(float32(ic*v), lo, hi))
 		}
+		sumlx[c], suml2[c] = a.lx, a.l2
+		sumlx[min(c+1, qxCandidates-1)], suml2[min(c+1, qxCandidates-1)] = b.lx, b.l2
+		sumlx[min(c+2, qxCandidates-1)], suml2[min(c+2, qxCandidates-1)] = d.lx, d.l2
 	}
 	var scale float32
 	if suml2[0] != 0 {
@@ -102,6 +110,15 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(iscales[win]*v)))) + nmax)
 	}
 	return scale
+}
+
+// qxSums are one make_qx_quants candidate's running sums.
+type qxSums struct{ lx, l2 float32 }
+
+// add accumulates level l of a value with weight w = x² and wv = x²·x.
+func (s *qxSums) add(w, wv, l float32) {
+	s.lx += float32(wv * l)
+	s.l2 += float32(float32(w*l) * l)
 }
 
 // makeQ3Quants is make_q3_quants(n, nmax, x, L, do_rmse=true): levels in

@@ -196,3 +196,60 @@ func refMakeQKX2Quants(x, weights []float32, nmax int32, L, aux []uint8, rmin, r
 	}
 	return scale, -lo
 }
+// refQuantizeIQ4_NL is quantize_iq4_nl's per-block quantize_row_iq4_nl_impl
+// (super-block 32, one block, ntry 7, no importance weights): x (32) -> b (18).
+func refQuantizeIQ4_NL(b []byte, x []float32) {
+	const ntry = 7
+	var (
+		L      [32]uint8
+		weight [32]float32
+	)
+	var amax, mx float32
+	for j, v := range x[:32] {
+		weight[j] = float32(v * v)
+		if a := abs(v); a > amax {
+			amax, mx = a, v
+		}
+	}
+	var scale float32
+	if amax >= groupMaxEps {
+		v0 := float32(kvaluesIQ4NL[0])
+		d := -mx / v0
+		id := 1 / d
+		var sumqx, sumq2 float32
+		for j, v := range x[:32] {
+			q := float32(kvaluesIQ4NL[bestIndexIQ4(float32(id*v))])
+			w := weight[j]
+			sumqx += float32(float32(w*q) * v)
+			sumq2 += float32(float32(w*q) * q)
+		}
+		d = 0
+		if sumq2 > 0 {
+			d = sumqx / sumq2
+		}
+		best := float32(d * sumqx)
+		for itry := -ntry; itry <= ntry; itry++ {
+			id = float32(int32(itry)+int32(kvaluesIQ4NL[0])) / mx
+			sumqx, sumq2 = 0, 0
+			for j, v := range x[:32] {
+				q := float32(kvaluesIQ4NL[bestIndexIQ4(float32(id*v))])
+				w := weight[j]
+				sumqx += float32(float32(w*q) * v)
+				sumq2 += float32(float32(w*q) * q)
+			}
+			if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
+				d = sumqx / sumq2
+				best = float32(d * sumqx)
+			}
+		}
+		scale = d
+	}
+	putF16(b, scale)
+	id := inverse(scale)
+	for j, v := range x[:32] {
+		L[j] = uint8(bestIndexIQ4(float32(id * v)))
+	}
+	for j := range 16 {
+		b[2+j] = L[j] | L[j+16]<<4
+	}
+}
