@@ -196,6 +196,7 @@ func refMakeQKX2Quants(x, weights []float32, nmax int32, L, aux []uint8, rmin, r
 	}
 	return scale, -lo
 }
+
 // refQuantizeIQ4_NL is quantize_iq4_nl's per-block quantize_row_iq4_nl_impl
 // (super-block 32, one block, ntry 7, no importance weights): x (32) -> b (18).
 func refQuantizeIQ4_NL(b []byte, x []float32) {
