@@ -116,3 +116,14 @@ func phiFigure(file, title string, mods []ModuleSimilarity, right bool) Figure {
 			return nil
 		})
 }
+
+// SimilarityFigure draws φ over the right-singular vectors of A (the
+// paper's Figure 3 view) for up to phiPanels of the compared modules,
+// spread over the layers, as one PNG-ready figure named file.
+func SimilarityFigure(s *Similarity, file string) Figure {
+	pick := make([]ModuleSimilarity, 0, phiPanels)
+	for _, i := range spread(len(s.Modules), phiPanels) {
+		pick = append(pick, s.Modules[i])
+	}
+	return phiFigure(file, "φ(i, j), right-singular vectors of A", pick, true)
+}

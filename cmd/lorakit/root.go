@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newLogitsCmd(),
 		newScoreCmd(),
 		newSizeCmd(),
+		newAnalyzeCmd(),
 	)
 	return root
 }
