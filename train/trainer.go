@@ -264,6 +264,11 @@ func MeanLoss(m *model.Model, examples []data.Example, batch int) (float64, erro
 func (t *Trainer) Run(ctx context.Context) error {
 	cfg := t.cfg
 	start, startTokens := time.Now(), t.state.Tokens
+	if t.eval != nil && t.state.Step == 0 && len(t.state.History) == 0 {
+		if err := t.evaluate(); err != nil { // the starting point of the curve
+			return err
+		}
+	}
 	for t.state.Step < t.total {
 		if err := ctx.Err(); err != nil {
 			if t.Dir != "" {

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/model"
+	"github.com/lorakit/lorakit/tokenizer"
+	"github.com/lorakit/lorakit/train"
+	"github.com/lorakit/lorakit/train/data"
+	"github.com/lorakit/lorakit/train/optim"
+)
+
+type trainOptions struct {
+	cfg       train.Config
+	data      string
+	evalData  string
+	format    string
+	tokenizer string
+	out       string
+	resume    bool
+	force     bool
+	refuse    bool // error on examples longer than --seq instead of truncating
+	json      bool
+}
+
+func newTrainCmd() *cobra.Command {
+	o := trainOptions{cfg: train.DefaultConfig()}
+	o.cfg.EvalEvery, o.cfg.CheckpointEvery = 200, 500
+	cmd := &cobra.Command{
+		Use:   "train [BASE] --data FILE -o OUT_DIR",
+		Short: "Train a LoRA adapter (or fully fine-tune) on a base model",
+		Long: `Train LoRA adapters on a base model's projections, as the LoRA paper does:
+the base weights stay frozen (and, for a quantized GGUF base, stay quantized:
+QLoRA-style), only the rank-r matrices A and B learn. BASE is a GGUF file, a
+llama2.c checkpoint or a Hugging Face directory; without BASE the embedded
+stories260K is trained.
+
+Data (--data, --eval-data): E2E files ("meaning representation||reference"
+per line), JSONL ({"prompt": ..., "completion": ...} per line) or plain text
+(--format text; blank lines separate documents); the format is guessed from
+the file unless --format says. The loss covers the completion only. Examples
+longer than --seq tokens are cut to their first --seq+1 tokens with a warning
+(--no-truncate: an error naming the line); an example whose prompt alone
+fills --seq is skipped.
+
+Defaults are the paper's GPT-2 E2E recipe: rank 4 on q,v, alpha 32, dropout
+0.1, AdamW lr 2e-4 with weight decay 0.01, 500 warmup steps then linear decay,
+batch 8, 5 epochs, label smoothing 0.1, seed 110. Runs are reproducible: the
+same flags give the same loss curve, bit for bit, on the same machine.
+
+OUT_DIR receives train.jsonl (one JSON object per step and per evaluation),
+loss.png, checkpoint/ (every --save-every steps and on Ctrl-C: the adapter in
+PEFT layout plus optimizer and data-order state) and, at the end, adapter/
+(PEFT) and adapter.gguf (llama.cpp). --resume continues from checkpoint/ with
+the configuration saved there, bit-identically to an uninterrupted run.`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			base := ""
+			if len(args) == 1 {
+				base = args[0]
+			}
+			return runTrain(cmd, base, o)
+		},
+	}
+	f := cmd.Flags()
+	c := &o.cfg
+	f.StringVar(&o.data, "data", "", "training data file (required)")
+	f.StringVar(&o.evalData, "eval-data", "", "held-out data file: its loss is logged every --eval-every steps")
+	f.StringVar(&o.format, "format", "", "data format: e2e, jsonl or text (default: guess)")
+	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (default: the model's own)")
+	f.StringVarP(&o.out, "output", "o", "", "output directory (required)")
+	f.BoolVar(&o.resume, "resume", false, "continue the run in OUT_DIR from its checkpoint")
+	f.BoolVar(&o.force, "force", false, "start over in an OUT_DIR that holds a run")
+	f.BoolVar(&o.refuse, "no-truncate", false, "fail on examples longer than --seq instead of truncating them")
+	f.BoolVar(&o.json, "json", false, "print a JSON summary on stdout")
+	f.BoolVar(&c.Full, "full", false, "full fine-tuning: train every weight (for comparison)")
+	f.StringSliceVar(&c.Targets, "targets", c.Targets, "projections to adapt: q,k,v,o,gate,up,down (qkv: GPT-2's fused one whole)")
+	f.IntVar(&c.Rank, "rank", c.Rank, "LoRA rank r")
+	f.Float64Var(&c.Alpha, "alpha", c.Alpha, "LoRA alpha (scale alpha/r)")
+	f.BoolVar(&c.RSLoRA, "rslora", false, "scale by alpha/sqrt(r) (rsLoRA)")
+	f.Float64Var(&c.Dropout, "dropout", c.Dropout, "LoRA dropout")
+	f.Float64Var(&c.LR, "lr", c.LR, "peak learning rate")
+	f.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: "+strings.Join(optim.ScheduleNames, ", "))
+	f.IntVar(&c.Warmup, "warmup", c.Warmup, "warmup steps")
+	f.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "AdamW decoupled weight decay")
+	f.Float64Var(&c.Clip, "clip", c.Clip, "clip gradients to this global norm (0: off)")
+	f.IntVar(&c.Batch, "batch", c.Batch, "sequences per micro-batch")
+	f.IntVar(&c.Accum, "accum", c.Accum, "micro-batches per optimizer step (gradient accumulation)")
+	f.IntVar(&c.Epochs, "epochs", c.Epochs, "passes over the data")
+	f.IntVar(&c.Steps, "steps", 0, "optimizer steps (overrides --epochs)")
+	f.IntVar(&c.Seq, "seq", c.Seq, "longest sequence in tokens (at most the model's context)")
+	f.Float64Var(&c.LabelSmoothing, "label-smoothing", c.LabelSmoothing, "label smoothing epsilon")
+	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the LoRA initialisation, dropout and data order")
+	f.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "held-out loss every N steps (0: at the end only)")
+	f.IntVar(&c.CheckpointEvery, "save-every", c.CheckpointEvery, "checkpoint every N steps (0: at the end only)")
+	return cmd
+}
+
+// trainSummary is train's --json output.
+type trainSummary struct {
+	Out          string  `json:"out"`
+	Steps        int     `json:"steps"`
+	Trainable    int     `json:"trainable_params"`
+	Tokens       int64   `json:"tokens"`
+	Loss         float64 `json:"loss"`
+	EvalLoss     float64 `json:"eval_loss,omitempty"`
+	Seconds      float64 `json:"seconds"`
+	TokensPerSec float64 `json:"tokens_per_s"`
+	Adapter      string  `json:"adapter,omitempty"`
+	AdapterGGUF  string  `json:"adapter_gguf,omitempty"`
+}
+
+func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
+	errw := cmd.ErrOrStderr()
+	if o.data == "" || o.out == "" {
+		return usageError{errors.New("train needs --data FILE and -o OUT_DIR")}
+	}
+	cfg := o.cfg
+	if o.resume {
+		st, err := train.ReadState(o.out)
+		if err != nil {
+			return err
+		}
+		cfg = st.Config
+		fmt.Fprintf(errw, "resuming %s at step %d with its saved configuration\n", o.out, st.Step)
+	} else if _, err := os.Stat(filepath.Join(o.out, train.CheckpointDir)); err == nil && !o.force {
+		return fmt.Errorf("%s holds a run: continue it with --resume, or start over with --force: %w", o.out, format.ErrExists)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	// Everything is read and checked before OUT_DIR is touched.
+	src, vocab, err := openSource(basePath, o.tokenizer)
+	if err != nil {
+		return err
+	}
+	m, err := model.Load(src, model.Options{KeepQuantized: !cfg.Full, FullFineTune: cfg.Full})
+	src.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", displayName(basePath), err)
+	}
+	if vocab == nil {
+		return fmt.Errorf("%s: no tokenizer found: give --tokenizer: %w", displayName(basePath), format.ErrNotFound)
+	}
+	tok, err := tokenizer.New(vocab)
+	if err != nil {
+		return err
+	}
+	seq := min(cfg.Seq, m.Config.Context)
+	b := train.BuilderFor(tok, seq)
+	if o.refuse {
+		b.Policy = data.Refuse
+	}
+	trainEx, err := loadExamples(errw, b, o.data, o.format)
+	if err != nil {
+		return err
+	}
+	var evalEx []data.Example
+	if o.evalData != "" {
+		if evalEx, err = loadExamples(errw, b, o.evalData, o.format); err != nil {
+			return err
+		}
+	}
+	t, err := train.New(m, cfg, trainEx, evalEx)
+	if err != nil {
+		return err
+	}
+	t.Dir, t.Base = o.out, displayName(basePath)
+	if o.resume {
+		if err := t.Resume(o.out); err != nil {
+			return err
+		}
+	}
+	log, err := train.OpenLog(o.out, t.State().History)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	bar := newTrainProgress(errw, t.TotalSteps())
+	var logErr error
+	t.OnRecord = func(r train.Record) {
+		if err := log.Write(r); err != nil && logErr == nil {
+			logErr = err
+		}
+		bar.record(r)
+	}
+	what := fmt.Sprintf("LoRA rank %d on %s", cfg.Rank, strings.Join(cfg.Targets, ","))
+	if cfg.Full {
+		what = "full fine-tuning"
+	}
+	fmt.Fprintf(errw, "training %s: %s, %d trainable parameters, %d examples (%d tokens), %d steps\n",
+		displayName(basePath), what, t.Trainable(), len(trainEx), t.TrainData().Tokens, t.TotalSteps())
+	start := time.Now()
+	runErr := t.Run(cmd.Context())
+	bar.done()
+	hist := t.State().History
+	if err := train.WriteLossPlot(filepath.Join(o.out, train.PlotFile), hist, displayName(basePath)+": "+what); err != nil && runErr == nil {
+		runErr = err
+	}
+	if errors.Is(runErr, train.ErrInterrupted) {
+		fmt.Fprintf(errw, "interrupted at step %d; checkpoint saved in %s; continue with --resume\n", t.State().Step, filepath.Join(o.out, train.CheckpointDir))
+		return exitError(130)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if logErr != nil {
+		return logErr
+	}
+	sum := trainSummary{Out: o.out, Steps: t.State().Step, Trainable: t.Trainable(), Tokens: t.State().Tokens, Seconds: time.Since(start).Seconds()}
+	sum.TokensPerSec = float64(t.State().Tokens) / sum.Seconds
+	for _, r := range hist {
+		if r.Loss != 0 {
+			sum.Loss = r.Loss
+		}
+		if r.EvalLoss != 0 {
+			sum.EvalLoss = r.EvalLoss
+		}
+	}
+	if !cfg.Full {
+		sum.AdapterGGUF = filepath.Join(o.out, train.FinalAdapterGGUF)
+		if _, err := os.Stat(filepath.Join(o.out, train.FinalAdapterDir)); err == nil {
+			sum.Adapter = filepath.Join(o.out, train.FinalAdapterDir)
+		}
+	}
+	return printTrainSummary(cmd.OutOrStdout(), sum, o.json)
+}
+
+func printTrainSummary(w io.Writer, s trainSummary, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(s)
+	}
+	fmt.Fprintf(w, "steps\t%d\ntrainable\t%d\ntokens\t%d\nloss\t%.4f\n", s.Steps, s.Trainable, s.Tokens, s.Loss)
+	if s.EvalLoss != 0 {
+		fmt.Fprintf(w, "eval_loss\t%.4f\n", s.EvalLoss)
+	}
+	fmt.Fprintf(w, "tokens/s\t%.0f\n", s.TokensPerSec)
+	if s.Adapter != "" {
+		fmt.Fprintf(w, "adapter\t%s\n", s.Adapter)
+	}
+	if s.AdapterGGUF != "" {
+		fmt.Fprintf(w, "adapter_gguf\t%s\n", s.AdapterGGUF)
+	}
+	_, err := fmt.Fprintf(w, "log\t%s\n", filepath.Join(s.Out, train.LogFile))
+	return err
+}
+
+// loadExamples reads and tokenizes a data file, warning on stderr about
+// truncated and skipped examples.
+func loadExamples(errw io.Writer, b data.Builder, path, formatName string) ([]data.Example, error) {
+	pairs, err := data.Load(path, formatName)
+	if err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("%s: no examples: %w", path, format.ErrNotFound)
+	}
+	var ex []data.Example
+	var st data.Stats
+	if formatName == data.FormatText || (formatName == "" && isTextData(path)) {
+		ex, st, err = b.BuildText(pairs, path)
+	} else {
+		ex, st, err = b.Build(pairs, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.Truncated > 0 || st.Skipped > 0 {
+		fmt.Fprintf(errw, "warning: %s: %d examples truncated to %d tokens, %d skipped (prompt fills the context)\n", path, st.Truncated, b.Seq+1, st.Skipped)
+	}
+	return ex, nil
+}
+
+// isTextData reports whether data.Load guesses plain text for path: not
+// .jsonl/.json, and no "||" on the first line (data.Load's rule).
+func isTextData(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".json":
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadString('\n')
+	return !strings.Contains(line, "||")
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/model"
+	"github.com/lorakit/lorakit/model/embedded"
+	"github.com/lorakit/lorakit/train"
+)
+
+// lorakitT runs the command line in-process as run does, with train, eval
+// and demo registered whether or not the root command registers them yet.
+func lorakitT(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	root := newRootCmd()
+	for _, c := range []*cobra.Command{newTrainCmd(), newEvalCmd(), newDemoCmd()} {
+		if found, _, err := root.Find([]string{strings.Fields(c.Use)[0]}); err != nil || found == root {
+			root.AddCommand(c)
+		}
+	}
+	var out, errb bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	err := root.ExecuteContext(context.Background())
+	var ue usageError
+	var ee exitError
+	code := exitOK
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = int(ee)
+	case errors.As(err, &ue) || isArgsError(err):
+		fmt.Fprintf(&errb, "lorakit: %v\n", err)
+		code = exitUsage
+	default:
+		fmt.Fprintf(&errb, "lorakit: %v\n", err)
+		code = exitFail
+	}
+	return out.String(), errb.String(), code
+}
+
+// e2eFile writes n lines of the embedded E2E slice to a file.
+func e2eFile(t *testing.T, part string, n int) string {
+	t.Helper()
+	tr, te, err := train.EmbeddedE2E()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := tr
+	if part == "test" {
+		pairs = te
+	}
+	var b strings.Builder
+	for _, p := range pairs[:min(n, len(pairs))] {
+		b.WriteString(p.Prompt + "||" + p.Completion + "\n")
+	}
+	path := filepath.Join(t.TempDir(), part+".txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// storiesGGUF writes the embedded stories260K with its tokenizer as GGUF.
+func storiesGGUF(t *testing.T) string {
+	t.Helper()
+	src, err := embedded.Source()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	v, err := embedded.Vocab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := append(src.Metadata().Clone(), v.Metadata()...)
+	path := filepath.Join(t.TempDir(), "stories260K.gguf")
+	if err := convert.Checkpoint(context.Background(), metaSrc{src, md}, path, convert.Options{Format: "gguf"}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type metaSrc struct {
+	format.Source
+	md format.Metadata
+}
+
+func (m metaSrc) Metadata() format.Metadata { return m.md }
+
+// readLog parses train.jsonl.
+func readLog(t *testing.T, dir string) []train.Record {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, train.LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var recs []train.Record
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r train.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("train.jsonl line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func evalLosses(recs []train.Record) []float64 {
+	var out []float64
+	for _, r := range recs {
+		if r.EvalLoss != 0 {
+			out = append(out, r.EvalLoss)
+		}
+	}
+	return out
+}
+
+// shortRun is a few steps of training with a learning rate for them.
+var shortRun = []string{"--steps", "12", "--batch", "4", "--lr", "1e-2", "--warmup", "2", "--eval-every", "6", "--save-every", "6", "--seq", "256"}
+
+func TestTrainCLIAdapterRoundTrip(t *testing.T) {
+	base := storiesGGUF(t)
+	trainData, testData := e2eFile(t, "train", 64), e2eFile(t, "test", 24)
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"train", base, "--data", trainData, "--eval-data", testData, "-o", out, "--json"}, shortRun...)
+	stdout, stderr, code := lorakitT(t, args...)
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	var sum trainSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("train --json: %v: %q", err, stdout)
+	}
+	ev := evalLosses(readLog(t, out))
+	if len(ev) != 3 || !(ev[2] < ev[0]-0.1) {
+		t.Errorf("held-out losses %v: want 3 (steps 0, 6, 12), the last lower by > 0.1", ev)
+	}
+	for _, f := range []string{train.PlotFile, train.FinalAdapterGGUF, "adapter/adapter_config.json", "checkpoint/optimizer.safetensors"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("output %s: %v", f, err)
+		}
+	}
+	peft := filepath.Join(out, train.FinalAdapterDir)
+
+	// The PEFT adapter loads in merge, convert and analyze.
+	merged := filepath.Join(t.TempDir(), "merged.gguf")
+	if _, stderr, code := lorakitT(t, "merge", base, "--adapter", peft, "-o", merged); code != 0 {
+		t.Fatalf("merge exit %d: %s", code, stderr)
+	}
+	conv := filepath.Join(t.TempDir(), "converted.gguf")
+	if _, stderr, code := lorakitT(t, "convert", peft, "-o", conv, "--base", base); code != 0 {
+		t.Fatalf("convert exit %d: %s", code, stderr)
+	}
+	if stdout, stderr, code := lorakitT(t, "analyze", "spectrum", peft, "--json"); code != 0 || !json.Valid([]byte(stdout)) {
+		t.Fatalf("analyze exit %d: %s", code, stderr)
+	}
+
+	// Merging gives the logits of applying the adapter at run time.
+	load := func(path string) *model.Model {
+		src, err := format.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		m, err := model.Load(src, model.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	applied := load(base)
+	a, err := lora.Open(peft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := convert.ToGGUFNames(a, base); err != nil {
+		t.Fatal(err)
+	}
+	if err := applied.ApplyAdapter(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	m2 := load(merged)
+	tokens := []int{1, 403, 407, 261, 378, 432}
+	la, err := applied.Logits(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := m2.Logits(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// float32 rounding of W + s·B·A against the low-rank path, 5 layers
+	const mergeTol = 1e-3
+	for i := range la {
+		if d := math.Abs(float64(la[i] - lm[i])); d > mergeTol {
+			t.Fatalf("logit %d: merged %v, applied %v (diff %g > %g)", i, lm[i], la[i], d, mergeTol)
+		}
+	}
+	// ... and the converted GGUF adapter is the same update.
+	g, err := lora.Open(conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Modules) != len(a.Modules) {
+		t.Errorf("converted adapter has %d modules, want %d", len(g.Modules), len(a.Modules))
+	}
+
+	// Eval with the adapter runs and scores.
+	stdout, stderr, code = lorakitT(t, "eval", base, "--adapter", peft, "--data", testData, "--limit", "2", "--json", "-o", filepath.Join(t.TempDir(), "pred.txt"))
+	if code != 0 {
+		t.Fatalf("eval exit %d: %s", code, stderr)
+	}
+	var rep evalReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Prompts != 2 {
+		t.Errorf("eval --json = %q (%v), want 2 prompts", stdout, err)
+	}
+}
+
+func TestTrainCLIQuantizedBase(t *testing.T) {
+	base := storiesGGUF(t)
+	q8 := filepath.Join(t.TempDir(), "q8.gguf")
+	if _, stderr, code := lorakitT(t, "quantize", base, q8, "Q8_0"); code != 0 {
+		t.Fatalf("quantize exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"train", q8, "--data", e2eFile(t, "train", 64), "--eval-data", e2eFile(t, "test", 24), "-o", out}, shortRun...)
+	if _, stderr, code := lorakitT(t, args...); code != 0 {
+		t.Fatalf("train on Q8_0 exit %d: %s", code, stderr)
+	}
+	ev := evalLosses(readLog(t, out))
+	if len(ev) < 2 || !(ev[len(ev)-1] < ev[0]-0.1) {
+		t.Errorf("held-out losses on the Q8_0 base %v: want a drop > 0.1", ev)
+	}
+}
+
+func TestTrainCLIBadInput(t *testing.T) {
+	good := e2eFile(t, "train", 16)
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	long := "name : " + strings.Repeat("The Eagle ", 200) + "||It is fine .\n"
+	for _, c := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"malformed line", []string{"--data", write("bad.txt", "a||b\nno separator here\n"), "--format", "e2e"}, exitFail},
+		{"empty data", []string{"--data", write("empty.txt", ""), "--format", "e2e"}, exitFail},
+		{"missing data", []string{"--data", filepath.Join(dir, "absent.txt")}, exitFail},
+		{"rank larger than the layer", []string{"--data", good, "--rank", "100"}, exitFail},
+		{"too long, no truncation", []string{"--data", write("long.txt", long), "--no-truncate", "--seq", "64"}, exitFail},
+		{"unknown target", []string{"--data", good, "--targets", "q,zz"}, exitFail},
+		{"bad learning rate", []string{"--data", good, "--lr", "-1"}, exitUsage},
+		{"no output", []string{"--data", good}, exitUsage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			args := append([]string{"train"}, c.args...)
+			if c.name != "no output" {
+				args = append(args, "-o", out)
+			}
+			_, stderr, code := lorakitT(t, append(args, "--steps", "2")...)
+			if code != c.want {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.want, stderr)
+			}
+			if n := strings.Count(strings.TrimSpace(stderr), "\n"); code == exitFail && n > 0 {
+				t.Errorf("error is %d lines, want one: %q", n+1, stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("output directory created on bad input")
+			}
+		})
+	}
+	t.Run("too long is truncated with a warning", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "run")
+		_, stderr, code := lorakitT(t, "train", "--data", write("long2.txt", long+strings.Repeat("name : A||B c .\n", 3)), "--seq", "64", "--steps", "1", "--batch", "2", "-o", out)
+		if code != 0 || !strings.Contains(stderr, "truncated") {
+			t.Errorf("exit %d, stderr %q: want success with a truncation warning", code, stderr)
+		}
+	})
+}
