@@ -26,7 +26,7 @@ func attentionForward(out, att, qkv []float32, s attnShape) {
 	T, hd, ld, qd := s.T, s.hd, s.ld, s.H*s.hd
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := s.H / s.KV
-	parallelFor(s.B*s.H, func(lo, hi int) {
+	parallelFor(s.B*s.H, 4*T*T*hd, func(lo, hi int) {
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/s.H, bh%s.H
 			base := b * T * ld
@@ -53,7 +53,7 @@ func causalSoftmax(row []float32, n int) {
 	}
 	var sum float64
 	for j, v := range row[:n] {
-		e := float32(math.Exp(float64(v - m)))
+		e := expf(v - m)
 		row[j] = e
 		sum += float64(e)
 	}
@@ -73,7 +73,7 @@ func attentionBackward(dqkv, dout, att, qkv []float32, s attnShape) {
 	T, hd, ld, qd := s.T, s.hd, s.ld, s.H*s.hd
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := s.H / s.KV
-	parallelFor(s.B*s.KV, func(lo, hi int) {
+	parallelFor(s.B*s.KV, 8*group*T*T*hd, func(lo, hi int) {
 		dp := getScratch(T * T)
 		defer scratchPool.Put(dp)
 		for bg := lo; bg < hi; bg++ {

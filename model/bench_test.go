@@ -11,6 +11,7 @@ func BenchmarkStoriesForward(b *testing.B) {
 	const n = 256
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		s := m.NewSession()
 		id := 1
@@ -23,6 +24,9 @@ func BenchmarkStoriesForward(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n*b.N)/cpu, "tokens/cpu-s")
+	}
 }
 
 // BenchmarkLoRAStep: LoRA forward+backward (rank 4 on q and v) on random
@@ -58,10 +62,14 @@ func BenchmarkLoRAStep(b *testing.B) {
 			step() // allocate activations
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cpuSeconds()
 			for b.Loop() {
 				step()
 			}
 			b.ReportMetric(float64(8*128*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+				b.ReportMetric(cpu/float64(b.N), "cpu-s/step")
+			}
 		})
 	}
 }

@@ -172,7 +172,11 @@ func (m *Model) blockForward(l int, a *acts, grad bool) {
 
 // addInto sets dst += src elementwise.
 func addInto(dst, src []float32) {
-	for i, v := range src[:len(dst)] {
-		dst[i] += v
-	}
+	src = src[:len(dst)]
+	parallelFor(len(dst), 2, func(lo, hi int) {
+		d := dst[lo:hi]
+		for i, v := range src[lo:hi] {
+			d[i] += v
+		}
+	})
 }

@@ -15,18 +15,26 @@ const (
 	geluCoef  = 0.044715
 )
 
+// gelu is GELU in float32 arithmetic through tanhf (the hot path).
 func gelu(x float32) float32 {
+	return 0.5 * x * (1 + tanhf(geluScale*(x+geluCoef*x*x*x)))
+}
+
+// geluExact is GELU in float64 with math.Tanh, for building the F16 table.
+func geluExact(x float32) float32 {
 	u := float64(x)
 	return float32(0.5 * u * (1 + math.Tanh(geluScale*(u+geluCoef*u*u*u))))
 }
 
 // geluGrad is d gelu(x) / dx.
 func geluGrad(x float32) float32 {
-	u := float64(x)
-	t := math.Tanh(geluScale * (u + geluCoef*u*u*u))
-	dt := (1 - t*t) * geluScale * (1 + 3*geluCoef*u*u)
-	return float32(0.5*(1+t) + 0.5*u*dt)
+	t := tanhf(geluScale * (x + geluCoef*x*x*x))
+	dt := (1 - t*t) * geluScale * (1 + 3*geluCoef*x*x)
+	return 0.5*(1+t) + 0.5*x*dt
 }
+
+// geluCost is the rough work of one element, for parallelFor.
+const geluCost = 40
 
 // geluTable is llama.cpp's CPU GELU: for -10 < x < 10, x is rounded to F16
 // and gelu(x) is read, rounded to F16, from a 65,536-entry table; below -10
@@ -34,7 +42,7 @@ func geluGrad(x float32) float32 {
 var geluTable = sync.OnceValue(func() []uint16 {
 	t := make([]uint16, 1<<16)
 	for i := range t {
-		t[i] = half.F16(gelu(half.F16Float32(uint16(i))))
+		t[i] = half.F16(geluExact(half.F16Float32(uint16(i))))
 	}
 	return t
 })
@@ -59,13 +67,15 @@ func geluForward(out, x []float32, f16Table bool) {
 	if f16Table {
 		table = geluTable()
 	}
-	parallelFor(len(x)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(len(x), hi*1024); i++ {
-			if table != nil {
+	parallelFor(len(x), geluCost, func(lo, hi int) {
+		if table != nil {
+			for i := lo; i < hi; i++ {
 				out[i] = geluF16(x[i], table)
-			} else {
-				out[i] = gelu(x[i])
 			}
+			return
+		}
+		for i, v := range x[lo:hi] {
+			out[lo+i] = gelu(v)
 		}
 	})
 }
@@ -74,9 +84,9 @@ func geluForward(out, x []float32, f16Table bool) {
 //
 //	dout (N), x (N) -> dx (N)
 func geluBackward(dx, dout, x []float32) {
-	parallelFor(len(x)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(len(x), hi*1024); i++ {
-			dx[i] = dout[i] * geluGrad(x[i])
+	parallelFor(len(x), geluCost, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			dx[lo+i] = dout[lo+i] * geluGrad(v)
 		}
 	})
 }

@@ -299,3 +299,45 @@ func TestExpf(t *testing.T) {
 		}
 	}
 }
+
+// TestVecLoops checks the softmax loops (assembly where the CPU has it)
+// against plain float64 arithmetic, at lengths around the vector width.
+func TestVecLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 7, 8, 9, 31, 1023, 1024, 1025, 50257} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			z := randVec(rng, n, 0, 8)
+			want := math.Inf(-1)
+			for _, v := range z {
+				want = max(want, float64(v))
+			}
+			m := maxf(z)
+			if float64(m) != want {
+				t.Fatalf("maxf = %v, want %v", m, want)
+			}
+			e := append([]float32(nil), z...)
+			sum := expSub(e, m)
+			var wantSum float64
+			for i, v := range z {
+				w := math.Exp(float64(v - m)) // the float32 difference is the input
+				wantSum += w
+				if math.Abs(float64(e[i])-w) > tolExp*w+2e-38 {
+					t.Fatalf("expSub: z[%d] = %v, want %v", i, e[i], w)
+				}
+			}
+			if math.Abs(sum-wantSum) > tolSum*wantSum {
+				t.Fatalf("expSub sum = %v, want %v", sum, wantSum)
+			}
+			axpb(e, 2, -1)
+			for i, v := range z {
+				w := 2*math.Exp(float64(v-m)) - 1
+				if math.Abs(float64(e[i])-w) > 1e-6 {
+					t.Fatalf("axpb: z[%d] = %v, want %v", i, e[i], w)
+				}
+			}
+		})
+	}
+}
+
+// tolSum: float32 partial sums over blocks of xentBlock values.
+const tolSum = 1e-5

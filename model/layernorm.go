@@ -8,7 +8,7 @@ import "math"
 //
 //	x (N,C), w (C), b (C) -> out (N,C), mean (N), rstd (N)
 func layerNormForward(out, mean, rstd, x, w, b []float32, N, C int, eps float32) {
-	parallelFor(N, func(lo, hi int) {
+	parallelFor(N, 8*C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			xi := x[i*C : (i+1)*C]
 			var s float64
@@ -37,7 +37,7 @@ func layerNormForward(out, mean, rstd, x, w, b []float32, N, C int, eps float32)
 //
 //	dout (N,C), x (N,C), w (C), mean (N), rstd (N) -> dx (N,C) +=, dw (C) +=, db (C) +=
 func layerNormBackward(dx, dw, db, dout, x, w, mean, rstd []float32, N, C int) {
-	parallelFor(N, func(lo, hi int) {
+	parallelFor(N, 8*C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d := dout[i*C : (i+1)*C]
 			xi := x[i*C : (i+1)*C]

@@ -58,12 +58,14 @@ func (l *linear) forward(y []float32, ldy int, x []float32, n int, act *linAct) 
 	out, in := l.w.Rows, l.w.Cols
 	l.w.MulNT(y, ldy, x, n, false)
 	if l.b != nil {
-		for i := range n {
-			row := y[i*ldy : i*ldy+out]
-			for j, b := range l.b {
-				row[j] += b
+		parallelFor(n, 2*out, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := y[i*ldy : i*ldy+out]
+				for j, b := range l.b {
+					row[j] += b
+				}
 			}
-		}
+		})
 	}
 	if len(l.parts) == 0 {
 		return

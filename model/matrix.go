@@ -65,7 +65,7 @@ func (w *Matrix) MulNT(y []float32, ldy int, x []float32, n int, accumulate bool
 	}
 	rb := w.blockRows()
 	blocks := (w.Rows + rb - 1) / rb
-	parallelFor(blocks, func(lo, hi int) {
+	parallelFor(blocks, 2*n*rb*w.Cols, func(lo, hi int) {
 		p := getScratch(rb * w.Cols)
 		defer scratchPool.Put(p)
 		for blk := lo; blk < hi; blk++ {

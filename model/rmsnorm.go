@@ -8,7 +8,7 @@ import "math"
 //
 //	x (N,C), w (C) -> out (N,C), rstd (N)
 func rmsNormForward(out, rstd, x, w []float32, N, C int, eps float32) {
-	parallelFor(N, func(lo, hi int) {
+	parallelFor(N, 6*C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			xi := x[i*C : (i+1)*C]
 			var ss float64
@@ -30,7 +30,7 @@ func rmsNormForward(out, rstd, x, w []float32, N, C int, eps float32) {
 //
 //	dout (N,C), x (N,C), w (C), rstd (N) -> dx (N,C) +=, dw (C) +=
 func rmsNormBackward(dx, dw, dout, x, w, rstd []float32, N, C int) {
-	parallelFor(N, func(lo, hi int) {
+	parallelFor(N, 6*C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d := dout[i*C : (i+1)*C]
 			xi := x[i*C : (i+1)*C]

@@ -31,7 +31,7 @@ func newRopeTable(context, dims int, base float64) *ropeTable {
 //	x (N, ld) holding heads·hd values per row -> x rotated
 func (r *ropeTable) rotate(x []float32, ld, N, T, pos0, heads, hd int, inverse bool) {
 	h := r.dims / 2
-	parallelFor(N, func(lo, hi int) {
+	parallelFor(N, 3*heads*r.dims, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := pos0 + i%T
 			cs, sn := r.cos[p*h:(p+1)*h], r.sin[p*h:(p+1)*h]

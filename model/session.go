@@ -134,7 +134,7 @@ func (s *Session) attend(out, qkv []float32, l, n, pos0 int) {
 	hd, W, kvd, qd, P := c.HeadDim, c.QKVDim(), c.KVDim(), c.QDim(), pos0+n
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := c.Heads / c.KVHeads
-	parallelFor(c.Heads, func(lo, hi int) {
+	parallelFor(c.Heads, 4*n*P*hd, func(lo, hi int) {
 		sp := getScratch(n * P)
 		defer scratchPool.Put(sp)
 		sc := *sp

@@ -1,17 +1,16 @@
 package model
 
-import "math"
-
 // SwiGLU, Llama's feed-forward gate: out = silu(g) · u, silu(g) = g·σ(g).
 
-func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+// swigluCost is the rough work of one element, for parallelFor.
+const swigluCost = 30
 
 // swigluForward combines the gate and up projections.
 //
 //	g (N), u (N) -> out (N)
 func swigluForward(out, g, u []float32) {
-	parallelFor(len(g)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(len(g), hi*1024); i++ {
+	parallelFor(len(g), swigluCost, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			out[i] = g[i] * sigmoid(g[i]) * u[i]
 		}
 	})
@@ -21,8 +20,8 @@ func swigluForward(out, g, u []float32) {
 //
 //	dout (N), g (N), u (N) -> dg (N), du (N)
 func swigluBackward(dg, du, dout, g, u []float32) {
-	parallelFor(len(g)/1024+1, func(lo, hi int) {
-		for i := lo * 1024; i < min(len(g), hi*1024); i++ {
+	parallelFor(len(g), swigluCost, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			s := sigmoid(g[i])
 			silu := g[i] * s
 			du[i] = dout[i] * silu
