@@ -1,8 +1,15 @@
 // Package parallel splits loops over all cores: the one place lorakit
 // decides how work is cut into goroutines.
+//
+// [Range] cuts [0, n) into one contiguous piece per core, for loops whose
+// items cost about the same (rows of a matrix, blocks of a tensor);
+// [RangeErr] is the same for pieces that can fail. [ForEach] hands out
+// single indices one at a time, for a few items of uneven cost (one SVD per
+// module), and stops early when its context is cancelled.
 package parallel
 
 import (
+	"context"
 	"runtime"
 	"sync"
 )
@@ -27,11 +34,62 @@ func Range(n, grain, step int, fn func(lo, hi int)) {
 	var wg sync.WaitGroup
 	for lo := 0; lo < n; lo += piece {
 		hi := min(lo+piece, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
+		wg.Go(func() { fn(lo, hi) })
 	}
 	wg.Wait()
+}
+
+// RangeErr is [Range] for a fn that can fail. Every piece runs; the error
+// returned is that of the earliest piece (lowest lo) that failed, so a fn
+// that reports the first failure in its own piece gives the same error
+// however the loop was cut. It returns nil if no piece failed.
+func RangeErr(n, grain, step int, fn func(lo, hi int) error) error {
+	var (
+		mu    sync.Mutex
+		first = n
+		err   error
+	)
+	Range(n, grain, step, func(lo, hi int) {
+		if e := fn(lo, hi); e != nil {
+			mu.Lock()
+			if lo < first {
+				first, err = lo, e
+			}
+			mu.Unlock()
+		}
+	})
+	return err
+}
+
+// ForEach calls fn(i) for each i in [0, n) on up to GOMAXPROCS goroutines,
+// handing out one index at a time, so a few items of uneven cost still keep
+// every core busy. Once ctx is done it hands out no more indices, waits for
+// the calls in flight and returns ctx's error; otherwise (and for n <= 0)
+// it returns nil after every call has returned.
+func ForEach(ctx context.Context, n int, fn func(i int)) error {
+	if n <= 0 {
+		return nil
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	var err error
+loop:
+	for i := range n {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			break loop
+		case next <- i:
+		}
+	}
+	close(next)
+	wg.Wait()
+	return err
 }

@@ -1,6 +1,9 @@
 package parallel
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 )
@@ -21,5 +24,79 @@ func TestRangeCoversOnce(t *testing.T) {
 				t.Fatalf("Range(%d,%d,%d): item %d visited %d times", c.n, c.grain, c.step, i, h)
 			}
 		}
+	}
+}
+
+func TestRangeErrEarliest(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		n    int
+		bad  []int // items whose piece fails, naming the first bad item in it
+		want int   // the item the returned error names; -1 for nil
+	}{
+		{"none", 1000, nil, -1},
+		{"one", 1000, []int{700}, 700},
+		{"several", 1000, []int{999, 3, 500}, 3},
+		{"inline", 10, []int{9, 4}, 4},
+		{"empty", 0, nil, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bad := make(map[int]bool)
+			for _, i := range c.bad {
+				bad[i] = true
+			}
+			var visited atomic.Int64
+			err := RangeErr(c.n, 1, 1, func(lo, hi int) error {
+				visited.Add(int64(hi - lo))
+				for i := lo; i < hi; i++ {
+					if bad[i] {
+						return fmt.Errorf("item %d", i)
+					}
+				}
+				return nil
+			})
+			want := ""
+			if c.want >= 0 {
+				want = fmt.Sprintf("item %d", c.want)
+			}
+			if got := fmt.Sprint(err); (err == nil) != (c.want < 0) || (err != nil && got != want) {
+				t.Errorf("RangeErr(%d) = %v, want %q", c.n, err, want)
+			}
+			if c.want < 0 && visited.Load() != int64(c.n) {
+				t.Errorf("RangeErr(%d) visited %d items, want %d", c.n, visited.Load(), c.n)
+			}
+		})
+	}
+}
+
+func TestForEach(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 100} {
+		hits := make([]int32, n)
+		if err := ForEach(context.Background(), n, func(i int) { atomic.AddInt32(&hits[i], 1) }); err != nil {
+			t.Fatalf("ForEach(%d) = %v, want nil", n, err)
+		}
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("ForEach(%d): item %d visited %d times", n, i, h)
+			}
+		}
+	}
+}
+
+func TestForEachCancel(t *testing.T) {
+	const n = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int64
+	err := ForEach(ctx, n, func(i int) {
+		if calls.Add(1) == 5 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("ForEach(cancelled) = %v, want context.Canceled", err)
+	}
+	// After cancel at most one index per worker can already be on its way.
+	if c := calls.Load(); c >= n {
+		t.Errorf("ForEach(cancelled) made %d calls, want fewer than %d", c, n)
 	}
 }
