@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -139,7 +140,7 @@ func Compare(ctx context.Context, a, b []Module, opt CompareOptions) (*Similarit
 
 	sims := make([]ModuleSimilarity, len(pairs))
 	errs := make([]error, len(pairs))
-	if err := forEach(ctx, len(pairs), func(i int) {
+	if err := parallel.ForEach(ctx, len(pairs), func(i int) {
 		sims[i], errs[i] = CompareModule(pairs[i][0], pairs[i][1])
 	}); err != nil {
 		return nil, fmt.Errorf("analyze: similarity: %w", err)
@@ -190,7 +191,7 @@ func sampleControls(ctx context.Context, sims []ModuleSimilarity, shape map[stri
 	}
 	got := make([]ModuleSimilarity, len(keys))
 	errs := make([]error, len(keys))
-	if err := forEach(ctx, len(keys), func(i int) {
+	if err := parallel.ForEach(ctx, len(keys), func(i int) {
 		got[i], errs[i] = gaussianControl(keys[i], opt.Seed)
 	}); err != nil {
 		return nil, fmt.Errorf("analyze: similarity control: %w", err)

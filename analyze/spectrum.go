@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -143,7 +144,7 @@ func energyRank(sv []float64, frac float64) int {
 func Spectra(ctx context.Context, mods []Module) (*Spectrum, error) {
 	out := make([]ModuleSpectrum, len(mods))
 	errs := make([]error, len(mods))
-	err := forEach(ctx, len(mods), func(i int) {
+	err := parallel.ForEach(ctx, len(mods), func(i int) {
 		out[i], errs[i] = SpectrumOf(mods[i])
 	})
 	if err != nil {
