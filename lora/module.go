@@ -3,10 +3,9 @@ package lora
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // Module is one adapted layer: the pair A (Rank x In) and B (Out x Rank),
@@ -72,33 +71,30 @@ func (m *Module) DeltaInto(dst []float32) {
 		panic(fmt.Sprintf("lora: DeltaInto: dst has %d elements, want %d", len(dst), m.Out*m.In))
 	}
 	s := m.Scale()
-	workers := min(runtime.GOMAXPROCS(0), m.Out)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			row := make([]float64, m.In)
-			for i := w; i < m.Out; i += workers {
-				clear(row)
-				for k := range m.Rank {
-					b := float64(m.B[i*m.Rank+k])
-					if b == 0 {
-						continue
-					}
-					for j, a := range m.A[k*m.In : (k+1)*m.In] {
-						row[j] += b * float64(a)
-					}
+	parallel.Range(m.Out, max(1, minParallelWork/max(1, m.Rank*m.In)), 1, func(lo, hi int) {
+		row := make([]float64, m.In)
+		for i := lo; i < hi; i++ {
+			clear(row)
+			for k := range m.Rank {
+				b := float64(m.B[i*m.Rank+k])
+				if b == 0 {
+					continue
 				}
-				d := dst[i*m.In : (i+1)*m.In]
-				for j, v := range row {
-					d[j] = float32(s * v)
+				for j, a := range m.A[k*m.In : (k+1)*m.In] {
+					row[j] += b * float64(a)
 				}
 			}
-		}()
-	}
-	wg.Wait()
+			d := dst[i*m.In : (i+1)*m.In]
+			for j, v := range row {
+				d[j] = float32(s * v)
+			}
+		}
+	})
 }
+
+// minParallelWork is the multiply-adds below which DeltaInto stays on the
+// calling goroutine: starting goroutines would cost more than they save.
+const minParallelWork = 1 << 15
 
 // Validate checks the module's shapes and values: a positive rank and
 // dimensions, A and B of the sizes they claim, finite values and a finite

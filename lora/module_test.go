@@ -28,6 +28,33 @@ func TestDeltaHandComputed(t *testing.T) {
 	}
 }
 
+// TestDeltaLargeMatchesDefinition checks the multi-core path (a module big
+// enough to be split) against the definition s*sum_k B[i,k]*A[k,j], summed
+// in float64 in the same order, so every value must match exactly.
+func TestDeltaLargeMatchesDefinition(t *testing.T) {
+	const in, out, r = 300, 257, 8
+	m := &Module{Name: "w", Rank: r, In: in, Out: out, Alpha: 3, A: seq(r*in, 0), B: seq(out*r, 0)}
+	for i := range m.A {
+		m.A[i] = float32(math.Sin(float64(i)))
+	}
+	for i := range m.B {
+		m.B[i] = float32(math.Cos(float64(i)))
+	}
+	got := m.Delta()
+	s := m.Scale()
+	for i := range out {
+		for j := range in {
+			var sum float64
+			for k := range r {
+				sum += float64(m.B[i*r+k]) * float64(m.A[k*in+j])
+			}
+			if want := float32(s * sum); got[i*in+j] != want {
+				t.Fatalf("Delta()[%d,%d] = %v, want %v", i, j, got[i*in+j], want)
+			}
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	ok := func() *Module {
 		return &Module{Name: "q", Rank: 2, In: 2, Out: 3, Alpha: 4, A: seq(4, 1), B: seq(6, 1)}
