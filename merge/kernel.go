@@ -2,30 +2,9 @@ package merge
 
 import (
 	"math"
-	"runtime"
-	"sync"
-)
 
-// parallelRows calls fn on contiguous row ranges [lo, hi) that together
-// cover [0, rows), one range per worker, and waits for them. minRows keeps
-// tiny problems on one goroutine.
-func parallelRows(rows, minRows int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, rows/max(1, minRows)))
-	if workers <= 1 {
-		fn(0, rows)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := rows*w/workers, rows*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
+	"github.com/lorakit/lorakit/internal/parallel"
+)
 
 // addLowRank adds s·L·R to w, all row-major float32:
 //
@@ -35,7 +14,7 @@ func parallelRows(rows, minRows int, fn func(lo, hi int)) {
 // scaled and added, as llama.cpp's export-lora computes W + s·(B·A). Rows
 // are split across all cores.
 func addLowRank(w []float32, rows, cols int, l, r []float32, rank int, s float32) {
-	parallelRows(rows, max(1, 16384/max(1, cols*rank)), func(lo, hi int) {
+	parallel.Range(rows, max(1, 16384/max(1, cols*rank)), 1, func(lo, hi int) {
 		d := make([]float32, cols)
 		for i := lo; i < hi; i++ {
 			li := l[i*rank : (i+1)*rank]
@@ -69,7 +48,7 @@ func addLowRank(w []float32, rows, cols int, l, r []float32, rank int, s float32
 func rowNorms(w []float32, rows, cols int, transposed bool) []float64 {
 	if !transposed {
 		out := make([]float64, rows)
-		parallelRows(rows, 64, func(lo, hi int) {
+		parallel.Range(rows, 64, 1, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				var s float64
 				for _, v := range w[i*cols : (i+1)*cols] {
@@ -102,7 +81,7 @@ func doraRescale(v []float32, rows, cols int, transposed bool, m []float32) {
 	for o, n := range norms {
 		f[o] = float32(float64(m[o]) / n)
 	}
-	parallelRows(rows, 64, func(lo, hi int) {
+	parallel.Range(rows, 64, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := v[i*cols : (i+1)*cols]
 			if transposed {

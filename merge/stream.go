@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // chunkElems is how many float32 values one chunk of a tensor holds while it
@@ -122,7 +123,7 @@ const minParallelElems = 1 << 15
 // f, rows split across cores.
 func decodeRows(f []float32, src []byte, rows, cols int, rowBytes int64, dt format.DType) error {
 	var errs = make([]error, rows)
-	parallelRows(rows, max(1, minParallelElems/cols), func(lo, hi int) {
+	parallel.Range(rows, max(1, minParallelElems/cols), 1, func(lo, hi int) {
 		errs[lo] = format.ToFloat32(f[lo*cols:hi*cols], src[int64(lo)*rowBytes:int64(hi)*rowBytes], dt)
 	})
 	return firstErr(errs)
@@ -131,7 +132,7 @@ func decodeRows(f []float32, src []byte, rows, cols int, rowBytes int64, dt form
 // encodeRows encodes rows × cols values of f as dt into dst.
 func encodeRows(dst []byte, f []float32, rows, cols int, rowBytes int64, dt format.DType) error {
 	var errs = make([]error, rows)
-	parallelRows(rows, max(1, minParallelElems/cols), func(lo, hi int) {
+	parallel.Range(rows, max(1, minParallelElems/cols), 1, func(lo, hi int) {
 		errs[lo] = format.FromFloat32(dst[int64(lo)*rowBytes:int64(hi)*rowBytes], f[lo*cols:hi*cols], dt)
 	})
 	return firstErr(errs)
