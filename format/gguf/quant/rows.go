@@ -2,10 +2,9 @@ package quant
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // minParallel is the number of values below which the row functions stay
@@ -13,9 +12,8 @@ import (
 const minParallel = 1 << 15
 
 // QuantizeRows is Quantize for a matrix of rows of rowLen values (src holds
-// len(src)/rowLen rows), spread over runtime.GOMAXPROCS goroutines. rowLen
-// must be a positive multiple of dt's block size, so no block straddles two
-// rows. The bytes and errors are Quantize's; when several parts of src fail,
+// len(src)/rowLen rows), spread over all cores. rowLen must be a positive
+// multiple of dt's block size, so no block straddles two rows. The bytes and errors are Quantize's; when several parts of src fail,
 // the error is that of the earliest.
 func QuantizeRows(dst []byte, src []float32, rowLen int, dt format.DType) error {
 	c, err := lookup(dt, "quantizer")
@@ -26,13 +24,13 @@ func QuantizeRows(dst []byte, src []float32, rowLen int, dt format.DType) error 
 	if err != nil {
 		return err
 	}
-	return parallelRows(len(src)/rowLen, len(src), func(r0, r1 int) error {
+	return parallelRows(len(src)/rowLen, rowLen, func(r0, r1 int) error {
 		return c.encode(dst[r0*rowBytes:r1*rowBytes], src[r0*rowLen:r1*rowLen], dt, r0*rowLen)
 	})
 }
 
-// DequantizeRows is Dequantize for rows of rowLen values, spread over
-// runtime.GOMAXPROCS goroutines; the result is Dequantize's.
+// DequantizeRows is Dequantize for rows of rowLen values, spread over all
+// cores; the result is Dequantize's.
 func DequantizeRows(dst []float32, src []byte, rowLen int, dt format.DType) error {
 	c, err := lookup(dt, "dequantizer")
 	if err != nil {
@@ -42,7 +40,7 @@ func DequantizeRows(dst []float32, src []byte, rowLen int, dt format.DType) erro
 	if err != nil {
 		return err
 	}
-	return parallelRows(len(dst)/rowLen, len(dst), func(r0, r1 int) error {
+	return parallelRows(len(dst)/rowLen, rowLen, func(r0, r1 int) error {
 		c.dequantize(dst[r0*rowLen:r1*rowLen], src[r0*rowBytes:r1*rowBytes])
 		return nil
 	})
@@ -63,25 +61,9 @@ func rowShape(n, nb, rowLen int, dt format.DType) (int, error) {
 	return rowLen / dt.BlockSize() * dt.BlockBytes(), nil
 }
 
-// parallelRows runs fn over contiguous row ranges [r0, r1) covering rows,
-// one range per goroutine, and returns the error of the earliest range that
-// failed. Work of fewer than minParallel values runs inline.
-func parallelRows(rows, values int, fn func(r0, r1 int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), rows, max(1, values/minParallel))
-	if workers <= 1 {
-		return fn(0, rows)
-	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		r0, r1 := rows*w/workers, rows*(w+1)/workers
-		wg.Go(func() { errs[w] = fn(r0, r1) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err // ranges are in order: this is the earliest failure
-		}
-	}
-	return nil
+// parallelRows runs fn over contiguous row ranges [r0, r1) covering rows of
+// rowLen values on all cores, each range at least minParallel values, and
+// returns the error of the earliest range that failed.
+func parallelRows(rows, rowLen int, fn func(r0, r1 int) error) error {
+	return parallel.RangeErr(rows, max(1, minParallel/rowLen), 1, fn)
 }
