@@ -3,12 +3,11 @@ package quantize
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
 	"unsafe"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf/quant"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // chunkValues is how many values one row block holds (4 MiB of float32):
@@ -81,7 +80,7 @@ func (c *converter) decode(src []byte, dt format.DType, cols, n int) ([]float32,
 		return x, quant.DequantizeRows(x, src, cols, dt)
 	}
 	size := dt.BlockBytes()
-	return x, parallelRows(n/cols, n, func(r0, r1 int) error {
+	return x, parallelRows(n/cols, cols, func(r0, r1 int) error {
 		return format.ToFloat32(x[r0*cols:r1*cols], src[r0*cols*size:r1*cols*size], dt)
 	})
 }
@@ -93,7 +92,7 @@ func encode(dst []byte, x []float32, cols int, dt format.DType) error {
 		return quant.QuantizeRows(dst, x, cols, dt)
 	}
 	size := dt.BlockBytes()
-	return parallelRows(len(x)/cols, len(x), func(r0, r1 int) error {
+	return parallelRows(len(x)/cols, cols, func(r0, r1 int) error {
 		return format.FromFloat32(dst[r0*cols*size:r1*cols*size], x[r0*cols:r1*cols], dt)
 	})
 }
@@ -109,24 +108,9 @@ var littleEndian = func() bool {
 // calling goroutine.
 const minParallel = 1 << 15
 
-// parallelRows runs fn over contiguous row ranges covering rows, one per
-// core, and returns the error of the earliest range that failed.
-func parallelRows(rows, values int, fn func(r0, r1 int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), rows, max(1, values/minParallel))
-	if workers <= 1 {
-		return fn(0, rows)
-	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		r0, r1 := rows*w/workers, rows*(w+1)/workers
-		wg.Go(func() { errs[w] = fn(r0, r1) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+// parallelRows runs fn over contiguous row ranges [r0, r1) covering rows of
+// cols values on all cores, each range at least minParallel values, and
+// returns the error of the earliest range that failed.
+func parallelRows(rows, cols int, fn func(r0, r1 int) error) error {
+	return parallel.RangeErr(rows, max(1, minParallel/cols), 1, fn)
 }
