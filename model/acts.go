@@ -28,6 +28,8 @@ type acts struct {
 	targets []int
 	ready   bool // a Forward with gradients ran and Backward has not yet
 
+	head headScratch // the lm head's logits chunk and gathers
+
 	// backward scratch
 	dres, dn, dnf, dqkv, dao, da, dh, dg []float32
 }

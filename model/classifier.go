@@ -13,18 +13,30 @@ import (
 // 768 is 154 MB), so chunks are as large as this allows, and equal.
 const classifierChunk = 1 << 25
 
+// headScratch is the classifier's working memory, kept between steps so
+// the vocabulary-sized logits are not allocated again each time.
+type headScratch struct {
+	x, z, dx []float32
+	rows     []int
+	losses   []float64
+}
+
 // classifier is the lm head fused with softmax cross-entropy, forward and
 // backward. Only rows with a non-zero weight are computed: rows are
 // gathered a chunk at a time, their logits computed, turned into
 // probabilities, the loss taken, and (when dx is not nil) the probabilities
 // overwritten by d loss/d logits, which flow straight back through the
 // head. With label smoothing ε the target distribution is
-// (1−ε)·onehot + ε/V. It returns Σ weight·loss.
+// (1−ε)·onehot + ε/V. It returns Σ weight·loss. sc, when not nil, is
+// reused working memory.
 //
 //	x (N,C), w (V,C), targets (N), weight (N) -> loss; dx (N,C) = ∂loss/∂x, dw (V,C) += ∂loss/∂w
-func classifier(x []float32, N, C int, w *Matrix, targets []int, weight []float32, smoothing float32, dx, dw []float32) float64 {
+func classifier(sc *headScratch, x []float32, N, C int, w *Matrix, targets []int, weight []float32, smoothing float32, dx, dw []float32) float64 {
+	if sc == nil {
+		sc = new(headScratch)
+	}
 	V := w.Rows
-	rows := make([]int, 0, N)
+	rows := sc.rows[:0]
 	for i := range N {
 		if weight[i] != 0 {
 			rows = append(rows, i)
@@ -37,16 +49,17 @@ func classifier(x []float32, N, C int, w *Matrix, targets []int, weight []float3
 	if nc := (len(rows) + chunk - 1) / max(chunk, 1); nc > 1 {
 		chunk = (len(rows) + nc - 1) / nc
 	}
-	xs := getScratch(chunk * C)
-	defer scratchPool.Put(xs)
-	zs := getScratch(chunk * V)
-	defer scratchPool.Put(zs)
-	losses := make([]float64, chunk)
+	sc.rows = rows
+	sc.x, sc.z, sc.dx = grow(sc.x, chunk*C), grow(sc.z, chunk*V), grow(sc.dx, chunk*C)
+	if cap(sc.losses) < chunk {
+		sc.losses = make([]float64, chunk)
+	}
+	losses := sc.losses[:chunk]
 	var total float64
 	for c0 := 0; c0 < len(rows); c0 += chunk {
 		idx := rows[c0:min(len(rows), c0+chunk)]
 		n := len(idx)
-		x1, z := (*xs)[:n*C], (*zs)[:n*V]
+		x1, z := sc.x[:n*C], sc.z[:n*V]
 		for r, i := range idx {
 			copy(x1[r*C:(r+1)*C], x[i*C:(i+1)*C])
 		}
@@ -65,12 +78,11 @@ func classifier(x []float32, N, C int, w *Matrix, targets []int, weight []float3
 			continue
 		}
 		// dx1 (n,C) = dz (n,V) · w;  dw (V,C) += dzᵀ · x1
-		dx1 := getScratch(n * C)
-		w.MulNN(*dx1, z, V, n, false)
+		dx1 := sc.dx[:n*C]
+		w.MulNN(dx1, z, V, n, false)
 		for r, i := range idx {
-			copy(dx[i*C:(i+1)*C], (*dx1)[r*C:(r+1)*C])
+			copy(dx[i*C:(i+1)*C], dx1[r*C:(r+1)*C])
 		}
-		scratchPool.Put(dx1)
 		if dw != nil {
 			gemm.Sgemm(true, false, V, C, n, 1, z, V, x1, C, 1, dw, C)
 		}

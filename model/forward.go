@@ -109,7 +109,7 @@ func (m *Model) forward(b Batch, grad bool) (float32, error) {
 	if grad {
 		dx, dw = a.dnf, m.dhead
 	}
-	loss := classifier(a.nf, N, C, m.head, b.Targets, a.weight, b.LabelSmoothing, dx, dw)
+	loss := classifier(&a.head, a.nf, N, C, m.head, b.Targets, a.weight, b.LabelSmoothing, dx, dw)
 	a.ready = grad
 	return float32(loss), nil
 }

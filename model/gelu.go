@@ -74,6 +74,11 @@ func geluForward(out, x []float32, f16Table bool) {
 			}
 			return
 		}
+		if haveVec {
+			n := (hi - lo) &^ 7
+			geluAVX2(out[lo:lo+n], x[lo:lo+n])
+			lo += n
+		}
 		for i, v := range x[lo:hi] {
 			out[lo+i] = gelu(v)
 		}
@@ -85,6 +90,11 @@ func geluForward(out, x []float32, f16Table bool) {
 //	dout (N), x (N) -> dx (N)
 func geluBackward(dx, dout, x []float32) {
 	parallelFor(len(x), geluCost, func(lo, hi int) {
+		if haveVec {
+			n := (hi - lo) &^ 7
+			geluGradAVX2(dx[lo:lo+n], dout[lo:lo+n], x[lo:lo+n])
+			lo += n
+		}
 		for i, v := range x[lo:hi] {
 			dx[lo+i] = dout[lo+i] * geluGrad(v)
 		}

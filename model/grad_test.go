@@ -197,7 +197,7 @@ func TestLayerGradients(t *testing.T) {
 		weight := []float32{0.25, 0.25, 0, 0, 0.25, 0.25}
 		const eps = 0.1
 		dx, dw := make([]float32, N*C), make([]float32, V*C)
-		classifier(x, N, C, w, targets, weight, eps, dx, dw)
+		classifier(nil, x, N, C, w, targets, weight, eps, dx, dw)
 		x6, w6 := to64(x), to64(w.F32)
 		L := func() float64 {
 			s := 0.0
@@ -341,3 +341,34 @@ func TestVecLoops(t *testing.T) {
 
 // tolSum: float32 partial sums over blocks of xentBlock values.
 const tolSum = 1e-5
+
+// tolGELU: float32 GELU and its derivative (tanh through expf, assembly
+// where the CPU has it) against float64, absolute plus relative.
+const tolGELU = 1e-6
+
+func TestGELUValues(t *testing.T) {
+	var x []float32
+	for v := float32(-12); v <= 12; v += 0.0137 {
+		x = append(x, v)
+	}
+	x = append(x, 0, 1e-30, -1e-30, 1e-4, -1e-4, 30, -30, 100, -100)
+	ones := make([]float32, len(x))
+	for i := range ones {
+		ones[i] = 1
+	}
+	y, dy := make([]float32, len(x)), make([]float32, len(x))
+	geluForward(y, x, false)
+	geluBackward(dy, ones, x)
+	for i, v := range x {
+		u := float64(v)
+		want := gelu64(u)
+		th := math.Tanh(math.Sqrt(2/math.Pi) * (u + 0.044715*u*u*u))
+		wantD := 0.5*(1+th) + 0.5*u*(1-th*th)*math.Sqrt(2/math.Pi)*(1+3*0.044715*u*u)
+		if math.Abs(float64(y[i])-want) > tolGELU*(1+math.Abs(want)) {
+			t.Errorf("geluForward(%v) = %v, want %v", v, y[i], want)
+		}
+		if math.Abs(float64(dy[i])-wantD) > tolGELU*(1+math.Abs(wantD)) {
+			t.Errorf("geluBackward(%v) = %v, want %v", v, dy[i], wantD)
+		}
+	}
+}

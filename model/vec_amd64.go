@@ -23,3 +23,13 @@ func maxAVX2(z []float32) float32
 //
 //go:noescape
 func axpbAVX2(z []float32, a, b float32)
+
+// geluAVX2: x (n), n a multiple of 8 -> out (n) = gelu(x).
+//
+//go:noescape
+func geluAVX2(out, x []float32)
+
+// geluGradAVX2: dout (n), x (n), n a multiple of 8 -> dx (n) = dout·gelu'(x).
+//
+//go:noescape
+func geluGradAVX2(dx, dout, x []float32)

@@ -120,3 +120,178 @@ axpbLoop:
 axpbDone:
 	VZEROUPPER
 	RET
+
+// 32-byte vectors of GELU constants, for memory operands.
+DATA gscale<>+0(SB)/4, $0x3f4c422a // √(2/π)
+DATA gscale<>+4(SB)/4, $0x3f4c422a
+DATA gscale<>+8(SB)/4, $0x3f4c422a
+DATA gscale<>+12(SB)/4, $0x3f4c422a
+DATA gscale<>+16(SB)/4, $0x3f4c422a
+DATA gscale<>+20(SB)/4, $0x3f4c422a
+DATA gscale<>+24(SB)/4, $0x3f4c422a
+DATA gscale<>+28(SB)/4, $0x3f4c422a
+GLOBL gscale<>(SB), RODATA|NOPTR, $32
+DATA gcoef<>+0(SB)/4, $0x3d372713 // 0.044715
+DATA gcoef<>+4(SB)/4, $0x3d372713
+DATA gcoef<>+8(SB)/4, $0x3d372713
+DATA gcoef<>+12(SB)/4, $0x3d372713
+DATA gcoef<>+16(SB)/4, $0x3d372713
+DATA gcoef<>+20(SB)/4, $0x3d372713
+DATA gcoef<>+24(SB)/4, $0x3d372713
+DATA gcoef<>+28(SB)/4, $0x3d372713
+GLOBL gcoef<>(SB), RODATA|NOPTR, $32
+DATA gcoef3<>+0(SB)/4, $0x3e095d4f // 3·0.044715
+DATA gcoef3<>+4(SB)/4, $0x3e095d4f
+DATA gcoef3<>+8(SB)/4, $0x3e095d4f
+DATA gcoef3<>+12(SB)/4, $0x3e095d4f
+DATA gcoef3<>+16(SB)/4, $0x3e095d4f
+DATA gcoef3<>+20(SB)/4, $0x3e095d4f
+DATA gcoef3<>+24(SB)/4, $0x3e095d4f
+DATA gcoef3<>+28(SB)/4, $0x3e095d4f
+GLOBL gcoef3<>(SB), RODATA|NOPTR, $32
+DATA absmask<>+0(SB)/4, $0x7fffffff // clears the sign bit
+DATA absmask<>+4(SB)/4, $0x7fffffff
+DATA absmask<>+8(SB)/4, $0x7fffffff
+DATA absmask<>+12(SB)/4, $0x7fffffff
+DATA absmask<>+16(SB)/4, $0x7fffffff
+DATA absmask<>+20(SB)/4, $0x7fffffff
+DATA absmask<>+24(SB)/4, $0x7fffffff
+DATA absmask<>+28(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $32
+DATA signmask<>+0(SB)/4, $0x80000000 // the sign bit
+DATA signmask<>+4(SB)/4, $0x80000000
+DATA signmask<>+8(SB)/4, $0x80000000
+DATA signmask<>+12(SB)/4, $0x80000000
+DATA signmask<>+16(SB)/4, $0x80000000
+DATA signmask<>+20(SB)/4, $0x80000000
+DATA signmask<>+24(SB)/4, $0x80000000
+DATA signmask<>+28(SB)/4, $0x80000000
+GLOBL signmask<>(SB), RODATA|NOPTR, $32
+DATA minus2<>+0(SB)/4, $0xc0000000 // -2
+DATA minus2<>+4(SB)/4, $0xc0000000
+DATA minus2<>+8(SB)/4, $0xc0000000
+DATA minus2<>+12(SB)/4, $0xc0000000
+DATA minus2<>+16(SB)/4, $0xc0000000
+DATA minus2<>+20(SB)/4, $0xc0000000
+DATA minus2<>+24(SB)/4, $0xc0000000
+DATA minus2<>+28(SB)/4, $0xc0000000
+GLOBL minus2<>(SB), RODATA|NOPTR, $32
+
+// LOADEXP loads the constants of EXP8 into Y4-Y14.
+#define LOADEXP \
+	VBROADCASTSS expc<>+0(SB), Y14; \
+	VBROADCASTSS expc<>+4(SB), Y13; \
+	VBROADCASTSS expc<>+8(SB), Y12; \
+	VBROADCASTSS expc<>+12(SB), Y11; \
+	VBROADCASTSS expc<>+16(SB), Y10; \
+	VBROADCASTSS expc<>+20(SB), Y9; \
+	VBROADCASTSS expc<>+24(SB), Y8; \
+	VBROADCASTSS expc<>+28(SB), Y7; \
+	VBROADCASTSS expc<>+32(SB), Y6; \
+	VBROADCASTSS expc<>+36(SB), Y5; \
+	VPBROADCASTD expc<>+40(SB), Y4
+
+// EXP8 sets Y1 = exp(max(Y0, -87)) for lanes of Y0 at most 0, as expf
+// does; it clobbers Y0 and Y2 and reads the constants LOADEXP loads.
+#define EXP8 \
+	VMAXPS       Y11, Y0, Y0; \
+	VMULPS       Y14, Y0, Y1; \
+	VROUNDPS     $0, Y1, Y1; \
+	VCVTPS2DQ    Y1, Y2; \
+	VFNMADD231PS Y13, Y1, Y0; \
+	VFNMADD231PS Y12, Y1, Y0; \
+	VMOVAPS      Y10, Y1; \
+	VFMADD213PS  Y9, Y0, Y1; \
+	VFMADD213PS  Y8, Y0, Y1; \
+	VFMADD213PS  Y7, Y0, Y1; \
+	VFMADD213PS  Y6, Y0, Y1; \
+	VFMADD213PS  Y5, Y0, Y1; \
+	VFMADD213PS  Y5, Y0, Y1; \
+	VPADDD       Y4, Y2, Y2; \
+	VPSLLD       $23, Y2, Y2; \
+	VMULPS       Y2, Y1, Y1
+
+// TANH8 sets Y2 = tanh(Y3) through EXP8: tanh|z| = (1-e)/(1+e),
+// e = exp(-2|z|), with z's sign put back; it clobbers Y0 and Y1.
+#define TANH8 \
+	VANDPS  absmask<>(SB), Y3, Y0; \
+	VMULPS  minus2<>(SB), Y0, Y0; \
+	EXP8; \
+	VSUBPS  Y1, Y5, Y2; \
+	VADDPS  Y1, Y5, Y1; \
+	VDIVPS  Y1, Y2, Y2; \
+	VANDPS  signmask<>(SB), Y3, Y0; \
+	VXORPS  Y0, Y2, Y2
+
+// GELUARG sets Y3 = √(2/π)·(x + 0.044715·x³) for x in Y15.
+#define GELUARG \
+	VMULPS Y15, Y15, Y3; \
+	VMULPS gcoef<>(SB), Y3, Y3; \
+	VADDPS Y5, Y3, Y3; \
+	VMULPS Y15, Y3, Y3; \
+	VMULPS gscale<>(SB), Y3, Y3
+
+// func geluAVX2(out, x []float32)
+// out = gelu(x) (tanh form), len(x) a multiple of 8.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ out_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	LOADEXP
+
+geluLoop:
+	CMPQ    CX, $8
+	JL      geluDone
+	VMOVUPS (SI), Y15
+	GELUARG
+	TANH8
+	VADDPS  Y5, Y2, Y2   // 1 + t
+	VMULPS  Y6, Y15, Y15 // x/2
+	VMULPS  Y2, Y15, Y15
+	VMOVUPS Y15, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     geluLoop
+
+geluDone:
+	VZEROUPPER
+	RET
+
+// func geluGradAVX2(dx, dout, x []float32)
+// dx = dout·gelu'(x), len(x) a multiple of 8:
+// gelu'(x) = (1 + t + x·(1-t²)·√(2/π)·(1 + 3·0.044715·x²))/2.
+TEXT ·geluGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ dx_base+0(FP), DI
+	MOVQ dout_base+24(FP), DX
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	LOADEXP
+
+gradLoop:
+	CMPQ        CX, $8
+	JL          gradDone
+	VMOVUPS     (SI), Y15
+	GELUARG
+	TANH8
+	VMULPS      Y2, Y2, Y0
+	VSUBPS      Y0, Y5, Y0           // 1 - t²
+	VMULPS      Y15, Y15, Y1
+	VMULPS      gcoef3<>(SB), Y1, Y1
+	VADDPS      Y5, Y1, Y1           // 1 + 3c·x²
+	VMULPS      Y1, Y0, Y0
+	VMULPS      gscale<>(SB), Y0, Y0 // dt/dx
+	VFMADD213PS Y2, Y15, Y0          // x·dt + t
+	VADDPS      Y5, Y0, Y0
+	VMULPS      Y6, Y0, Y0
+	VMULPS      (DX), Y0, Y0
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         gradLoop
+
+gradDone:
+	VZEROUPPER
+	RET
