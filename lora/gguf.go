@@ -90,13 +90,8 @@ func ggufFromSource(src format.Source, path string) (*Adapter, error) {
 		}
 	}
 	for _, m := range a.Modules {
-		switch {
-		case m.A == nil:
-			return fail(fmt.Errorf("module %q: lora_b without lora_a: %w", m.Name, format.ErrFormat))
-		case m.B == nil:
-			return fail(fmt.Errorf("module %q: lora_a without lora_b: %w", m.Name, format.ErrFormat))
-		case bRank[m] != m.Rank:
-			return fail(fmt.Errorf("module %q: lora_a has rank %d, lora_b %d (lora_a not transposed?): %w", m.Name, m.Rank, bRank[m], format.ErrShape))
+		if err := checkHalves(m, bRank[m], "lora_a", "lora_b"); err != nil {
+			return fail(err)
 		}
 		m.Alpha = alpha
 		if alpha == 0 {

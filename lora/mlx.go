@@ -107,14 +107,10 @@ func mlxFromSource(src format.Source, file string, dora bool) (*Adapter, error) 
 		}
 	}
 	for _, m := range a.Modules {
-		switch {
-		case m.A == nil:
-			return fail(fmt.Errorf("module %q: lora_b without lora_a: %w", m.Name, format.ErrFormat))
-		case m.B == nil:
-			return fail(fmt.Errorf("module %q: lora_a without lora_b: %w", m.Name, format.ErrFormat))
-		case bRank[m] != m.Rank:
-			return fail(fmt.Errorf("module %q: lora_a has rank %d, lora_b %d: %w", m.Name, m.Rank, bRank[m], format.ErrShape))
-		case dora && m.Magnitude == nil:
+		if err := checkHalves(m, bRank[m], "lora_a", "lora_b"); err != nil {
+			return fail(err)
+		}
+		if dora && m.Magnitude == nil {
 			return fail(fmt.Errorf("module %q: DoRA adapter without magnitude %q: %w", m.Name, m.Name+mlxSufM, format.ErrFormat))
 		}
 	}

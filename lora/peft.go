@@ -166,13 +166,8 @@ func setPEFTPart(src format.Source, info format.TensorInfo, m *Module, part stri
 // finishPEFTModule checks that both halves are present and agree, and
 // resolves rank and alpha from the config.
 func finishPEFTModule(m *Module, cfg *Config, bRank int) error {
-	switch {
-	case m.A == nil:
-		return fmt.Errorf("module %q: lora_B without lora_A: %w", m.Name, format.ErrFormat)
-	case m.B == nil:
-		return fmt.Errorf("module %q: lora_A without lora_B: %w", m.Name, format.ErrFormat)
-	case bRank != m.Rank:
-		return fmt.Errorf("module %q: lora_A has rank %d, lora_B %d: %w", m.Name, m.Rank, bRank, format.ErrShape)
+	if err := checkHalves(m, bRank, "lora_A", "lora_B"); err != nil {
+		return err
 	}
 	r, err := cfg.ModuleRank(m.Name)
 	if err != nil {

@@ -52,6 +52,21 @@ func vector1D(info format.TensorInfo) (int, error) {
 	return int(info.Shape[0]), nil
 }
 
+// checkHalves reports a module that lacks its A or its B tensor, or whose
+// B has a rank (bRank, its column count) other than A's. nameA and nameB
+// are the tensors' names as the file format spells them.
+func checkHalves(m *Module, bRank int, nameA, nameB string) error {
+	switch {
+	case m.A == nil:
+		return fmt.Errorf("module %q: %s without %s: %w", m.Name, nameB, nameA, format.ErrFormat)
+	case m.B == nil:
+		return fmt.Errorf("module %q: %s without %s: %w", m.Name, nameA, nameB, format.ErrFormat)
+	case bRank != m.Rank:
+		return fmt.Errorf("module %q: %s has rank %d, %s %d: %w", m.Name, nameA, m.Rank, nameB, bRank, format.ErrShape)
+	}
+	return nil
+}
+
 // transpose returns the (cols x rows) transpose of a (rows x cols) matrix.
 func transpose(m []float32, rows, cols int) []float32 {
 	t := make([]float32, len(m))
