@@ -20,6 +20,9 @@ import (
 
 // Config is the llama2.c header.
 type Config struct {
+	// Dim is the model width, HiddenDim the feed-forward width, Layers the
+	// block count, Heads and KVHeads the query and key/value head counts,
+	// Vocab the vocabulary size and SeqLen the longest context.
 	Dim, HiddenDim, Layers, Heads, KVHeads, Vocab, SeqLen int
 	// SharedClassifier: the output matrix is the token embedding.
 	SharedClassifier bool
