@@ -19,6 +19,7 @@ type Module struct {
 	A []float32 // Rank x In
 	B []float32 // Out x Rank
 
+	// Rank is r; In and Out are the base layer's input and output sizes.
 	Rank, In, Out int
 	// Alpha and RSLoRA give the scale: Alpha/Rank, or Alpha/sqrt(Rank) with
 	// RSLoRA. PEFT's rank_pattern / alpha_pattern are resolved at load.
