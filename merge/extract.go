@@ -34,6 +34,8 @@ type ExtractOptions struct {
 
 // ModuleReport describes one extracted module.
 type ModuleReport struct {
+	// Module is the adapter module written; Tensor and Shape are the base
+	// tensor whose difference it approximates, Rank the rank it got.
 	Module string  `json:"module"`
 	Tensor string  `json:"tensor"`
 	Shape  []int64 `json:"shape"`

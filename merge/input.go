@@ -15,7 +15,8 @@ import (
 type Input struct {
 	// Path is the adapter: a PEFT or mlx-lm directory, or a llama.cpp LoRA
 	// GGUF. It also names the adapter in errors when Adapter is set.
-	Path  string
+	Path string
+	// Scale is the user weight the adapter's update is multiplied by.
 	Scale float64
 	// Adapter, when non-nil, is used instead of reading Path. Merge and
 	// Combine do not modify it.

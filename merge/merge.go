@@ -24,11 +24,13 @@ type Options struct {
 
 // Report says what Merge did.
 type Report struct {
+	// Base and Output are the paths read and written.
 	Base   string `json:"base"`
 	Output string `json:"output"`
 	// Format is the container: "gguf", "safetensors" or "hf".
-	Format  string `json:"format"`
-	Tensors int    `json:"tensors"`
+	Format string `json:"format"`
+	// Tensors counts every tensor written, changed or not.
+	Tensors int `json:"tensors"`
 	// Merged lists the tensors the adapters changed, in file order.
 	Merged []MergedTensor `json:"merged"`
 	// Bytes is the size of all tensor data written.
@@ -37,9 +39,10 @@ type Report struct {
 
 // MergedTensor is one changed tensor.
 type MergedTensor struct {
-	Name  string   `json:"name"`
-	DType string   `json:"dtype"`
-	By    []string `json:"by"`
+	Name  string `json:"name"`
+	DType string `json:"dtype"` // as stored, in the base and the output
+	// By names each update applied to it ("adapter X: module Y").
+	By []string `json:"by"`
 }
 
 // Merge writes base with the inputs' updates applied to out, in the base's
