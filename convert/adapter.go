@@ -22,6 +22,7 @@ type AdapterOptions struct {
 	Base string
 	// DType of the written LoRA tensors; Invalid keeps the input's.
 	DType format.DType
+	// Force replaces an existing output (never an input).
 	Force bool
 }
 

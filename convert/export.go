@@ -34,6 +34,7 @@ type HFOptions struct {
 	MaxShardBytes int64
 	// Vocab overrides the tokenizer found in the source's metadata.
 	Vocab *tokenizer.Vocab
+	// Force replaces an existing output (never an input).
 	Force bool
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)

@@ -19,6 +19,8 @@ import (
 // model.safetensors (or shards with model.safetensors.index.json) and
 // optional tokenizer files.
 type HFModel struct {
+	// Dir is the directory; Config its parsed config.json; Arch the
+	// architecture table its model_type selects.
 	Dir    string
 	Config map[string]any
 	Arch   *Arch

@@ -28,8 +28,10 @@ type ModelOptions struct {
 	Tokenizer string
 	// MaxShardBytes splits Hugging Face output into shards.
 	MaxShardBytes int64
-	Force         bool
-	Progress      func(done, total int, name string)
+	// Force replaces an existing output (never an input).
+	Force bool
+	// Progress, if set, is called after each tensor is written.
+	Progress func(done, total int, name string)
 }
 
 // OutputKind resolves ModelOptions.To for an output path.
