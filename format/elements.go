@@ -56,16 +56,25 @@ func CanEncode(dt DType) bool {
 // chunk bounds the scratch buffers used when input bytes are not aligned.
 const chunk = 4096
 
+// checkSize checks that nb bytes hold exactly n elements of dt; verb
+// ("decoding", "encoding") starts the error, which wraps ErrShape.
+func checkSize(verb string, n, nb int, dt DType) error {
+	want, err := dt.RowBytes(int64(n))
+	if err != nil {
+		return err
+	}
+	if int64(nb) != want {
+		return fmt.Errorf("%s %d %v elements: have %d bytes, want %d: %w", verb, n, dt, nb, want, ErrShape)
+	}
+	return nil
+}
+
 // ToFloat32 decodes len(dst) elements of type dt from src (little-endian
 // bytes, exactly the elements' size) into dst. Integers are converted to the
 // nearest float32; BOOL gives 0 or 1.
 func ToFloat32(dst []float32, src []byte, dt DType) error {
-	want, err := dt.RowBytes(int64(len(dst)))
-	if err != nil {
+	if err := checkSize("decoding", len(dst), len(src), dt); err != nil {
 		return err
-	}
-	if int64(len(src)) != want {
-		return fmt.Errorf("decoding %d %v elements: have %d bytes, want %d: %w", len(dst), dt, len(src), want, ErrShape)
 	}
 	switch dt {
 	case F32:
@@ -88,13 +97,31 @@ func ToFloat32(dst []float32, src []byte, dt DType) error {
 		for i := range dst {
 			dst[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:])))
 		}
+	default:
+		if decodeInts(dst, src, dt) {
+			break
+		}
+		c := codec(dt)
+		if c.Decode == nil {
+			return fmt.Errorf("decoding %v: no codec: %w", dt, ErrUnsupported)
+		}
+		return c.Decode(dst, src)
+	}
+	return nil
+}
+
+// decodeInts decodes the integer element types (I8 ... U64) and BOOL (0 or
+// 1) into dst, each value rounded to the nearest F, and reports whether dt
+// was one of them. src holds exactly len(dst) elements.
+func decodeInts[F float32 | float64](dst []F, src []byte, dt DType) bool {
+	switch dt {
 	case I8:
 		for i := range dst {
-			dst[i] = float32(int8(src[i]))
+			dst[i] = F(int8(src[i]))
 		}
 	case U8:
 		for i := range dst {
-			dst[i] = float32(src[i])
+			dst[i] = F(src[i])
 		}
 	case BOOL:
 		for i := range dst {
@@ -106,48 +133,40 @@ func ToFloat32(dst []float32, src []byte, dt DType) error {
 		}
 	case I16:
 		for i := range dst {
-			dst[i] = float32(int16(binary.LittleEndian.Uint16(src[2*i:])))
+			dst[i] = F(int16(binary.LittleEndian.Uint16(src[2*i:])))
 		}
 	case U16:
 		for i := range dst {
-			dst[i] = float32(binary.LittleEndian.Uint16(src[2*i:]))
+			dst[i] = F(binary.LittleEndian.Uint16(src[2*i:]))
 		}
 	case I32:
 		for i := range dst {
-			dst[i] = float32(int32(binary.LittleEndian.Uint32(src[4*i:])))
+			dst[i] = F(int32(binary.LittleEndian.Uint32(src[4*i:])))
 		}
 	case U32:
 		for i := range dst {
-			dst[i] = float32(binary.LittleEndian.Uint32(src[4*i:]))
+			dst[i] = F(binary.LittleEndian.Uint32(src[4*i:]))
 		}
 	case I64:
 		for i := range dst {
-			dst[i] = float32(int64(binary.LittleEndian.Uint64(src[8*i:])))
+			dst[i] = F(int64(binary.LittleEndian.Uint64(src[8*i:])))
 		}
 	case U64:
 		for i := range dst {
-			dst[i] = float32(binary.LittleEndian.Uint64(src[8*i:]))
+			dst[i] = F(binary.LittleEndian.Uint64(src[8*i:]))
 		}
 	default:
-		c := codec(dt)
-		if c.Decode == nil {
-			return fmt.Errorf("decoding %v: no codec: %w", dt, ErrUnsupported)
-		}
-		return c.Decode(dst, src)
+		return false
 	}
-	return nil
+	return true
 }
 
 // FromFloat32 encodes src as type dt into dst (exactly the elements' size).
 // Floats round to nearest even; integers truncate toward zero and saturate,
 // NaN giving 0; BOOL is 1 for any non-zero value.
 func FromFloat32(dst []byte, src []float32, dt DType) error {
-	want, err := dt.RowBytes(int64(len(src)))
-	if err != nil {
+	if err := checkSize("encoding", len(src), len(dst), dt); err != nil {
 		return err
-	}
-	if int64(len(dst)) != want {
-		return fmt.Errorf("encoding %d %v elements: have %d bytes, want %d: %w", len(src), dt, len(dst), want, ErrShape)
 	}
 	switch dt {
 	case F32:
@@ -313,38 +332,16 @@ var littleEndian = func() bool {
 // ToFloat64 decodes like ToFloat32 but keeps F64 and 64-bit integers at
 // full precision (for comparisons).
 func ToFloat64(dst []float64, src []byte, dt DType) error {
-	want, err := dt.RowBytes(int64(len(dst)))
-	if err != nil {
+	if err := checkSize("decoding", len(dst), len(src), dt); err != nil {
 		return err
 	}
-	if int64(len(src)) != want {
-		return fmt.Errorf("decoding %d %v elements: have %d bytes, want %d: %w", len(dst), dt, len(src), want, ErrShape)
-	}
-	switch dt {
-	case F64:
+	if dt == F64 {
 		for i := range dst {
 			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:]))
 		}
 		return nil
-	case I64:
-		for i := range dst {
-			dst[i] = float64(int64(binary.LittleEndian.Uint64(src[8*i:])))
-		}
-		return nil
-	case U64:
-		for i := range dst {
-			dst[i] = float64(binary.LittleEndian.Uint64(src[8*i:]))
-		}
-		return nil
-	case I32:
-		for i := range dst {
-			dst[i] = float64(int32(binary.LittleEndian.Uint32(src[4*i:])))
-		}
-		return nil
-	case U32:
-		for i := range dst {
-			dst[i] = float64(binary.LittleEndian.Uint32(src[4*i:]))
-		}
+	}
+	if decodeInts(dst, src, dt) {
 		return nil
 	}
 	// Everything else is exact in float32: decode in block-aligned pieces.

@@ -119,6 +119,26 @@ func TestToFloat64(t *testing.T) {
 	if err := ToFloat64(got, raw[8:], I64); err != nil || got[0] != float64(1<<60+1) {
 		t.Errorf("ToFloat64(I64) = %v, %v", got, err)
 	}
+	// Small integers and BOOL are exact in float32, so both decoders agree.
+	for _, dt := range []DType{I8, U8, I16, U16, I32, U32, I64, U64, BOOL} {
+		vals := []float32{0, 1, 7, 100, -3, 65535, 1 << 20}
+		b := make([]byte, len(vals)*dt.BlockBytes())
+		if err := FromFloat32(b, vals, dt); err != nil {
+			t.Fatal(err)
+		}
+		f32, f64 := make([]float32, len(vals)), make([]float64, len(vals))
+		if err := ToFloat32(f32, b, dt); err != nil {
+			t.Fatal(err)
+		}
+		if err := ToFloat64(f64, b, dt); err != nil {
+			t.Fatal(err)
+		}
+		for i := range vals {
+			if f64[i] != float64(f32[i]) {
+				t.Errorf("ToFloat64(%v)[%d] = %v, want ToFloat32's %v", dt, i, f64[i], f32[i])
+			}
+		}
+	}
 	// A multi-chunk F16 tensor goes through the block-aligned loop.
 	n := 3000
 	f16 := make([]byte, 2*n)
