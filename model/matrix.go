@@ -60,6 +60,10 @@ func (w *Matrix) MulNT(y []float32, ldy int, x []float32, n int, accumulate bool
 		beta = 1
 	}
 	if w.F32 != nil {
+		if n <= gemvRows {
+			mulNTRows(y, ldy, x, n, w.F32, w.Rows, w.Cols, accumulate)
+			return
+		}
 		gemm.Sgemm(false, true, n, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, ldy)
 		return
 	}
@@ -72,6 +76,10 @@ func (w *Matrix) MulNT(y []float32, ldy int, x []float32, n int, accumulate bool
 			r0, r1 := blk*rb, min(w.Rows, (blk+1)*rb)
 			s := (*p)[:(r1-r0)*w.Cols]
 			w.RowsTo(s, r0, r1)
+			if n <= gemvRows {
+				mulNTRows(y[r0:], ldy, x, n, s, r1-r0, w.Cols, accumulate)
+				continue
+			}
 			gemm.Sgemm(false, true, n, r1-r0, w.Cols, 1, x, w.Cols, s, w.Cols, beta, y[r0:], ldy)
 		}
 	})

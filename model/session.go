@@ -141,6 +141,10 @@ func (s *Session) attend(out, qkv []float32, l, n, pos0 int) {
 		for h := lo; h < hi; h++ {
 			g := h / group
 			k, v := s.k[l][g*hd:], s.v[l][g*hd:]
+			if n <= gemvRows {
+				attendRows(out[h*hd:], qd, qkv[h*hd:], W, k, v, kvd, sc, n, P, pos0, hd, scale)
+				continue
+			}
 			// scores (n,P) = q (n,hd) · kᵀ · scale
 			gemm.Sgemm(false, true, n, P, hd, scale, qkv[h*hd:], W, k, kvd, 0, sc, P)
 			for i := range n {
@@ -150,4 +154,26 @@ func (s *Session) attend(out, qkv []float32, l, n, pos0 int) {
 			gemm.Sgemm(false, false, n, hd, P, 1, sc, P, v, kvd, 0, out[h*hd:], qd)
 		}
 	})
+}
+
+// attendRows is one head's attention for a few new queries (decoding), by
+// dot products instead of packed products: query i at position pos0+i
+// attends to cached positions [0, pos0+i].
+//
+//	q (n,hd) stride ldq, k, v (P,hd) stride kvd, sc (n,P) scratch -> out (n,hd) stride ldo
+func attendRows(out []float32, ldo int, q []float32, ldq int, k, v []float32, kvd int, sc []float32, n, P, pos0, hd int, scale float32) {
+	for i := range n {
+		qi, row := q[i*ldq:i*ldq+hd], sc[i*P:(i+1)*P]
+		for p := range pos0 + i + 1 {
+			row[p] = scale * dot(qi, k[p*kvd:])
+		}
+		causalSoftmax(row, pos0+i+1)
+		o := out[i*ldo : i*ldo+hd]
+		clear(o)
+		for p, pr := range row[:pos0+i+1] {
+			for j, vv := range v[p*kvd : p*kvd+hd] {
+				o[j] += pr * vv
+			}
+		}
+	}
 }

@@ -33,3 +33,8 @@ func geluAVX2(out, x []float32)
 //
 //go:noescape
 func geluGradAVX2(dx, dout, x []float32)
+
+// dotAVX2: a (n), b (n), n a multiple of 32 -> Σ a·b.
+//
+//go:noescape
+func dotAVX2(a, b []float32) float32

@@ -10,3 +10,4 @@ func maxAVX2(z []float32) float32               { panic("model: no vector loops"
 func axpbAVX2(z []float32, a, b float32)        { panic("model: no vector loops") }
 func geluAVX2(out, x []float32)                 { panic("model: no vector loops") }
 func geluGradAVX2(dx, dout, x []float32)        { panic("model: no vector loops") }
+func dotAVX2(a, b []float32) float32            { panic("model: no vector loops") }
