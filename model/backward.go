@@ -70,16 +70,25 @@ func (m *Model) blockBackward(l int, a *acts) {
 	blk.o.backward(a.dao, a.dres, C, la.ao, N, act(blk.o))
 	clear(a.dqkv)
 	attentionBackward(a.dqkv, a.dao, la.att, la.qkv, m.attn(B, T))
-	clear(a.dn)
+	// Below the first block only trainable embeddings need a gradient.
+	var dn []float32
+	if l > 0 || m.dwte != nil || m.dwpe != nil {
+		dn = a.dn
+		clear(dn)
+	}
 	if c.Arch == ArchGPT2 {
-		blk.qkv.backward(a.dn, a.dqkv, W, la.n1, N, act(blk.qkv))
-		layerNormBackward(a.dres, blk.dnorm1, blk.dnorm1b, a.dn, x, blk.norm1, la.n1mean, la.n1rstd, N, C)
+		blk.qkv.backward(dn, a.dqkv, W, la.n1, N, act(blk.qkv))
+		if dn != nil {
+			layerNormBackward(a.dres, blk.dnorm1, blk.dnorm1b, dn, x, blk.norm1, la.n1mean, la.n1rstd, N, C)
+		}
 	} else {
 		m.rope.rotate(a.dqkv, W, N, T, 0, c.Heads, c.HeadDim, true)
 		m.rope.rotate(a.dqkv[c.QDim():], W, N, T, 0, c.KVHeads, c.HeadDim, true)
-		blk.q.backward(a.dn, a.dqkv, W, la.n1, N, act(blk.q))
-		blk.k.backward(a.dn, a.dqkv[c.QDim():], W, la.n1, N, act(blk.k))
-		blk.v.backward(a.dn, a.dqkv[c.QDim()+c.KVDim():], W, la.n1, N, act(blk.v))
-		rmsNormBackward(a.dres, blk.dnorm1, a.dn, x, blk.norm1, la.n1rstd, N, C)
+		blk.q.backward(dn, a.dqkv, W, la.n1, N, act(blk.q))
+		blk.k.backward(dn, a.dqkv[c.QDim():], W, la.n1, N, act(blk.k))
+		blk.v.backward(dn, a.dqkv[c.QDim()+c.KVDim():], W, la.n1, N, act(blk.v))
+		if dn != nil {
+			rmsNormBackward(a.dres, blk.dnorm1, dn, x, blk.norm1, la.n1rstd, N, C)
+		}
 	}
 }

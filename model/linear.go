@@ -103,8 +103,9 @@ func (l *linear) forward(y []float32, ldy int, x []float32, n int, act *linAct) 
 	}
 }
 
-// backward adds the layer's input gradient to dx and its parameter
-// gradients to dA, dB (LoRA) and dW, db (full fine-tuning).
+// backward adds the layer's input gradient to dx (unless dx is nil: the
+// input needs none) and its parameter gradients to dA, dB (LoRA) and dW,
+// db (full fine-tuning).
 //
 //	dy (n, ldy), x (n,in) -> dx (n,in) +=
 func (l *linear) backward(dx, dy []float32, ldy int, x []float32, n int, act *linAct) {
@@ -120,7 +121,9 @@ func (l *linear) backward(dx, dy []float32, ldy int, x []float32, n int, act *li
 			}
 		}
 	}
-	l.w.MulNN(dx, dy, ldy, n, true)
+	if dx != nil {
+		l.w.MulNN(dx, dy, ldy, n, true)
+	}
 	if len(l.parts) == 0 {
 		return
 	}
@@ -135,7 +138,7 @@ func (l *linear) backward(dx, dy []float32, ldy int, x []float32, n int, act *li
 	sp := getScratch(n * maxR)
 	defer scratchPool.Put(sp)
 	var dxd []float32
-	if l.dropout > 0 {
+	if l.dropout > 0 && dx != nil {
 		d := getScratch(n * in)
 		defer scratchPool.Put(d)
 		dxd = *d
@@ -149,9 +152,11 @@ func (l *linear) backward(dx, dy []float32, ldy int, x []float32, n int, act *li
 		gemm.Sgemm(false, false, n, p.rank, p.out, p.scale, dyp, ldy, p.b, p.rank, 0, dxa, p.rank)
 		gemm.Sgemm(true, false, p.rank, in, n, 1, dxa, p.rank, xd, in, 1, p.da, in)
 		// dx (n,in) += dxa · A (through the dropout mask when there is one)
-		if dxd != nil {
+		switch {
+		case dx == nil:
+		case dxd != nil:
 			gemm.Sgemm(false, false, n, in, p.rank, 1, dxa, p.rank, p.a, in, 1, dxd, in)
-		} else {
+		default:
 			gemm.Sgemm(false, false, n, in, p.rank, 1, dxa, p.rank, p.a, in, 1, dx, in)
 		}
 	}
