@@ -1,8 +1,6 @@
 package convert
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +10,7 @@ import (
 	_ "github.com/lorakit/lorakit/format/gguf"
 	_ "github.com/lorakit/lorakit/format/llama2c"
 	_ "github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 func sharedPath(t testing.TB, rel string) string {

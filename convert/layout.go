@@ -5,7 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/internal/parallel"
+	"github.com/lorakit/lorakit/internal/transpose"
 )
 
 // transpose2D returns the (cols × rows) transpose of a row-major (rows ×
@@ -15,37 +15,17 @@ func transpose2D(data []byte, rows, cols, elemSize int) []byte {
 	out := make([]byte, len(data))
 	switch elemSize {
 	case 4:
-		transposeTiles(asU32(out), asU32(data), rows, cols)
+		transpose.Into(asU32(out), asU32(data), rows, cols)
 	case 2:
-		transposeTiles(asU16(out), asU16(data), rows, cols)
+		transpose.Into(asU16(out), asU16(data), rows, cols)
 	default:
-		parallel.Range(cols, tile, tile, func(c0, c1 int) {
-			for r := range rows {
-				for c := c0; c < c1; c++ {
-					copy(out[(c*rows+r)*elemSize:(c*rows+r+1)*elemSize], data[(r*cols+c)*elemSize:])
-				}
-			}
-		})
-	}
-	return out
-}
-
-// tile is the edge of the square blocks transposes work in.
-const tile = 32
-
-// transposeTiles writes the transpose of src (rows × cols) into dst (cols ×
-// rows).
-func transposeTiles[T uint16 | uint32](dst, src []T, rows, cols int) {
-	parallel.Range(cols, tile, tile, func(c0, c1 int) {
-		for r0 := 0; r0 < rows; r0 += tile {
-			for c := c0; c < c1; c++ {
-				d := dst[c*rows:]
-				for r := r0; r < min(r0+tile, rows); r++ {
-					d[r] = src[r*cols+c]
-				}
+		for r := range rows {
+			for c := range cols {
+				copy(out[(c*rows+r)*elemSize:(c*rows+r+1)*elemSize], data[(r*cols+c)*elemSize:])
 			}
 		}
-	})
+	}
+	return out
 }
 
 func asU32(b []byte) []uint32 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	_ "github.com/lorakit/lorakit/format/gguf" // registers the GGUF driver
+	"github.com/lorakit/lorakit/internal/transpose"
 )
 
 // llama.cpp LoRA GGUF conventions (src/llama-adapter.cpp).
@@ -120,7 +121,7 @@ func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool,
 			return fmt.Errorf("tensor %q given twice: %w", info.Name, format.ErrFormat)
 		}
 		if m.Embedding { // stored (n_vocab, r)
-			m.A, m.Rank, m.In = transpose(vals, rows, cols), cols, rows
+			m.A, m.Rank, m.In = transpose.Of(vals, rows, cols), cols, rows
 		} else { // (r, in)
 			m.A, m.Rank, m.In = vals, rows, cols
 		}
@@ -172,7 +173,7 @@ func WriteGGUF(a *Adapter, path string, opts WriteOptions) error {
 		aInfo := format.TensorInfo{Name: m.Name + ggufSufA, DType: dt, Shape: []int64{r, in}}
 		aVals := m.A
 		if m.Name == ggufTokenEmbd {
-			aInfo.Shape, aVals = []int64{in, r}, transpose(m.A, m.Rank, m.In)
+			aInfo.Shape, aVals = []int64{in, r}, transpose.Of(m.A, m.Rank, m.In)
 		}
 		ts = append(ts, outTensor{info: aInfo, vals: aVals},
 			outTensor{info: format.TensorInfo{Name: m.Name + ggufSufB, DType: dt, Shape: []int64{out, r}}, vals: m.B})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/transpose"
 )
 
 // fixtureHashes reads fixtures/tensor-sha256/<stem>.txt (llama-gguf-hash
@@ -153,7 +154,7 @@ func TestGGUFTokenEmbdFlipped(t *testing.T) {
 		t.Errorf("lora_a shape = %v, want [5 2] (ne [2 5])", info.Shape)
 	}
 	data, _ := src.TensorData("token_embd.weight.lora_a")
-	if got, want := sha256Hex(data), sha256Hex(f32Bytes(transpose(m.A, 2, 5))); got != want {
+	if got, want := sha256Hex(data), sha256Hex(f32Bytes(transpose.Of(m.A, 2, 5))); got != want {
 		t.Errorf("lora_a bytes are not A transposed")
 	}
 	src.Close()

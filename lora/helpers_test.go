@@ -1,8 +1,6 @@
 package lora
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared/<rel> beside the module root, skipping the

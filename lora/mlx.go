@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/transpose"
 )
 
 // The files of an mlx-lm adapter directory.
@@ -152,13 +153,13 @@ func setMLXPart(src format.Source, info format.TensorInfo, m *Module, part strin
 		if m.A != nil {
 			return fmt.Errorf("tensor %q given twice: %w", info.Name, format.ErrFormat)
 		}
-		m.A, m.In, m.Rank = transpose(vals, rows, cols), rows, cols
+		m.A, m.In, m.Rank = transpose.Of(vals, rows, cols), rows, cols
 		return nil
 	}
 	if m.B != nil { // (r, out) -> B (out, r)
 		return fmt.Errorf("tensor %q given twice: %w", info.Name, format.ErrFormat)
 	}
-	m.B, m.Out, bRank[m] = transpose(vals, rows, cols), cols, rows
+	m.B, m.Out, bRank[m] = transpose.Of(vals, rows, cols), cols, rows
 	return nil
 }
 

@@ -67,17 +67,6 @@ func checkHalves(m *Module, bRank int, nameA, nameB string) error {
 	return nil
 }
 
-// transpose returns the (cols x rows) transpose of a (rows x cols) matrix.
-func transpose(m []float32, rows, cols int) []float32 {
-	t := make([]float32, len(m))
-	for i := range rows {
-		for j := range cols {
-			t[j*rows+i] = m[i*cols+j]
-		}
-	}
-	return t
-}
-
 // copyTensor copies a full tensor out of src (its bytes outlive the Source).
 func copyTensor(src format.Source, info format.TensorInfo) (Tensor, error) {
 	want, err := info.NumBytes()

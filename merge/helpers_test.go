@@ -1,13 +1,12 @@
 package merge
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"math"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
 	_ "github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared/<rel> beside the module root, skipping the

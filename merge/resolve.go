@@ -7,6 +7,7 @@ import (
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/transpose"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -214,18 +215,7 @@ func loraOp(who string, m *lora.Module, t format.TensorInfo, userScale float64) 
 		return o, nil
 	}
 	// Stored (In, Out): W += s · Aᵀ (In, r) · Bᵀ (r, Out).
-	o.left = transpose(m.A, m.Rank, m.In)
-	o.right = transpose(m.B, m.Out, m.Rank)
+	o.left = transpose.Of(m.A, m.Rank, m.In)
+	o.right = transpose.Of(m.B, m.Out, m.Rank)
 	return o, nil
-}
-
-// transpose returns the (cols, rows) transpose of x (rows, cols).
-func transpose(x []float32, rows, cols int) []float32 {
-	out := make([]float32, len(x))
-	for i := range rows {
-		for j := range cols {
-			out[j*rows+i] = x[i*cols+j]
-		}
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/transpose"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -73,7 +74,7 @@ func TestMergeSemantics(t *testing.T) {
 			basePath := filepath.Join(dir, "base.safetensors")
 			w, shape := semW, []int64{2, 3}
 			if tc.transpose {
-				w, shape = transpose(semW, 2, 3), []int64{3, 2}
+				w, shape = transpose.Of(semW, 2, 3), []int64{3, 2}
 			}
 			writeSafetensors(t, basePath, []tensorSpec{{"lin.weight", shape, w}, {"lin.bias", []int64{2}, []float32{0.5, -0.5}}, {"head.weight", []int64{2}, []float32{0, 0}}})
 			out := filepath.Join(dir, "out.safetensors")

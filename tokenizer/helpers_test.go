@@ -1,13 +1,13 @@
 package tokenizer
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared beside the module root, skipping the test when

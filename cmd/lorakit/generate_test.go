@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -16,11 +14,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 	"github.com/lorakit/lorakit/model"
+	"github.com/spf13/cobra"
 )
 
 // storiesIDs is stories260K's greedy continuation of BOS (PROVENANCE.md

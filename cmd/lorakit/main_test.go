@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -10,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 func sharedPath(t *testing.T, rel string) string {

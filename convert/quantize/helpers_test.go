@@ -1,14 +1,14 @@
 package quantize
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"bufio"
 	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared/<rel> beside the module root, or skips the

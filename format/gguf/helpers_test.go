@@ -1,8 +1,6 @@
 package gguf
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"bufio"
 	"bytes"
 	"encoding/binary"
@@ -10,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared beside the module root, skipping the test

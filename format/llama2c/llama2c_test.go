@@ -1,8 +1,6 @@
 package llama2c
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"encoding/binary"
 	"errors"
 	"math"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 func sharedFile(t *testing.T, rel string) string {

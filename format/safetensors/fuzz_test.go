@@ -1,8 +1,6 @@
 package safetensors
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"bytes"
 	"errors"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // FuzzReader: no input panics; every error wraps ErrFormat or

@@ -1,14 +1,13 @@
 package safetensors
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared or skips the test.

@@ -1,8 +1,6 @@
 package safetensors
 
 import (
-	"github.com/lorakit/lorakit/internal/testshared"
-
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -12,9 +10,9 @@ import (
 	"slices"
 	"testing"
 
-	nst "github.com/nlpodyssey/safetensors"
-
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
+	nst "github.com/nlpodyssey/safetensors"
 )
 
 // f32bytes encodes values as little-endian float32.
