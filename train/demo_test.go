@@ -13,6 +13,9 @@ import (
 const mergeTol = 1e-3
 
 func TestDemoQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo pipeline trains two adapters and writes a report: skipped in -short")
+	}
 	dir := filepath.Join(t.TempDir(), "demo")
 	sum, err := Demo(context.Background(), DemoOptions{Dir: dir, Steps: 6, MaxPrompts: 4, Log: testWriter{t}})
 	if err != nil {
