@@ -37,6 +37,39 @@ func (p *problem) solve() {
 // panel is used too few times to repay copying it.
 const directBRows = 4
 
+// readAInPlace makes the kernels read op(A) where it is stored, through
+// its row and column strides, instead of packing it: only a partial last
+// panel of MR rows is copied. See aInPlace for the exception.
+var readAInPlace = true
+
+// aInPlace reports whether A can be read in place. A stored (k,m) always
+// can: each k step reads MR consecutive floats. A stored (m,k) is read as
+// MR streams, one per row; when its row stride maps them into the same
+// few sets of a 4 KiB-periodic L1 cache (strides of 1024 floats, say),
+// they evict each other and the block is packed instead.
+func aInPlace(a operand, mr int) bool {
+	if !readAInPlace {
+		return false
+	}
+	if a.trans {
+		return true
+	}
+	const l1Period = 4096 // bytes after which L1 set indices repeat
+	stride := a.ld * 4 % l1Period
+	if stride == 0 {
+		return false
+	}
+	sets := l1Period / gcd(stride, l1Period) // distinct sets the rows use
+	return ceilDiv(mr, sets) <= 4
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 // blocked runs the packed GotoBLAS loop nest:
 //
 //	for each NC-wide column block jc of C
@@ -51,6 +84,7 @@ func (p *problem) blocked(workers int) {
 	kc := ceilDiv(p.k, ceilDiv(p.k, kn.kc)) // equal slices of at most kn.kc
 	nc := roundUp(ceilDiv(p.n, ceilDiv(p.n, kn.nc)), nr)
 	direct := !p.b.trans && p.m <= directBRows*mr
+	directA := aInPlace(p.a, mr)
 
 	// Rows of A per work item: MC, or less so every worker has two items.
 	mc := kn.mc
@@ -105,16 +139,42 @@ func (p *problem) blocked(workers int) {
 				blk, ch := item/nchunks, item%nchunks
 				ic := blk * mc
 				mcur := min(mc, p.m-ic)
-				a := *st.a
-				if st.packed != blk {
-					packA(a, p.a, ic, mcur, pc, kcur, mr, p.alpha)
+				al := aBlock{packed: *st.a, kc: kcur, mr: mr}
+				if directA {
+					al.full = mcur / mr * mr
+					if p.a.trans { // stored (k,m)
+						al.direct, al.rs, al.cs = p.a.data[pc*p.a.ld+ic:], 1, p.a.ld
+					} else { // stored (m,k)
+						al.direct, al.rs, al.cs = p.a.data[ic*p.a.ld+pc:], p.a.ld, 1
+					}
+				}
+				if st.packed != blk && al.full < mcur {
+					packA(al.packed, p.a, ic+al.full, mcur-al.full, pc, kcur, mr)
 					st.packed = blk
 				}
 				j0 := ch * chunk
-				p.macro(a, &bl, *st.tile, ic, mcur, jc, j0, min(chunk, ncur-j0), kcur, beta)
+				p.macro(&al, &bl, *st.tile, ic, mcur, jc, j0, min(chunk, ncur-j0), kcur, beta)
 			})
 		}
 	}
+}
+
+// aBlock is one MC-high, KC-deep block of op(A) as the kernels read it:
+// its first full MR-row panels in place, the rest packed.
+type aBlock struct {
+	packed []float32 // panels of the rows from full on, each (MR,kc)
+	kc, mr int
+	direct []float32 // stored A from the block's first element, or nil
+	rs, cs int       // strides of direct between rows and along k
+	full   int       // rows read from direct
+}
+
+// panel returns the A panel holding row ir of the block and its strides.
+func (al *aBlock) panel(ir int) (*float32, int, int) {
+	if ir < al.full {
+		return &al.direct[ir*al.rs], al.rs, al.cs
+	}
+	return &al.packed[(ir-al.full)*al.kc], 1, al.mr
 }
 
 // bBlock is one KC-deep, NC-wide block of op(B) as the kernels read it:
@@ -141,25 +201,25 @@ type workerState struct {
 	packed  int // row block held in a, or -1
 }
 
-// macro multiplies the packed A block (mcur rows) by the columns
+// macro multiplies the A block (mcur rows) by the columns
 // [j0,j0+cols) of the B block, into C rows ic.. and columns jc+j0..
 // Each MR-high A micro-panel stays in L1 while the NR-wide B panels of
 // the chunk stream past it from L2.
-func (p *problem) macro(a []float32, bl *bBlock, tile []float32, ic, mcur, jc, j0, cols, kc int, beta float32) {
+func (p *problem) macro(al *aBlock, bl *bBlock, tile []float32, ic, mcur, jc, j0, cols, kc int, beta float32) {
 	kn := p.kern
 	mr, nr := kn.mr, kn.nr
 	for ir := 0; ir < mcur; ir += mr {
 		rows := min(mr, mcur-ir)
-		ap := &a[ir*kc]
+		ap, ars, acs := al.panel(ir)
 		for jr := j0; jr < j0+cols; jr += nr {
 			ncols := min(nr, j0+cols-jr)
 			bp, bs := bl.panel(jr, nr)
 			ci := (ic+ir)*p.ldc + jc + jr
 			if ncols == nr || kn.maskedCols {
-				kn.fn(kc, ap, bp, bs, &p.c[ci], p.ldc, beta, rows, ncols)
+				kn.fn(kc, ap, ars, acs, bp, bs, &p.c[ci], p.ldc, p.alpha, beta, rows, ncols)
 				continue
 			}
-			kn.fn(kc, ap, bp, bs, &tile[0], nr, 0, rows, nr)
+			kn.fn(kc, ap, ars, acs, bp, bs, &tile[0], nr, p.alpha, 0, rows, nr)
 			addTile(p.c[ci:], p.ldc, tile, nr, rows, ncols, beta)
 		}
 	}

@@ -1,12 +1,13 @@
 package gemm
 
-// kernelFunc is a micro-kernel. It multiplies a packed A panel (k,MR) —
-// element (i,p) at a[p*MR+i] — by a B panel (k,NR) — element (p,j) at
-// b[p*bstride+j], bstride NR when packed — and stores the top-left (mr,nr) corner of the product
-// into the C tile at c with row stride ldc: C = A·B + beta·C, reading C only
+// kernelFunc is a micro-kernel. It multiplies an A panel (MR,k) — element
+// (i,p) at a[i*ars+p*acs]: (1,MR) when packed, (lda,1) or (1,lda) when
+// read in place — by a B panel (k,NR) — element (p,j) at b[p*bstride+j],
+// bstride NR when packed — and stores the top-left (mr,nr) corner into the
+// C tile at c with row stride ldc: C = alpha·A·B + beta·C, reading C only
 // when beta is not 0. mr <= MR and nr <= NR; a kernel without maskedCols
 // is only called with nr == NR.
-type kernelFunc func(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
+type kernelFunc func(k int, a *float32, ars, acs int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr, nr int)
 
 // kernel is a micro-kernel with its tile and the cache blocking that suits it.
 type kernel struct {

@@ -2,17 +2,17 @@
 
 package gemm
 
-// avx512Micro: a (k,12) packed, b (k,32) with row stride bstride -> c (mr,nr), mr <= 12,
-// nr <= 32 (columns masked). Needs AVX-512F.
+// avx512Micro: a (12,k) with strides ars, acs; b (k,32) with row stride
+// bstride -> c (mr,nr), mr <= 12, nr <= 32 (columns masked). Needs AVX-512F.
 //
 //go:noescape
-func avx512Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
+func avx512Micro(k int, a *float32, ars, acs int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr, nr int)
 
-// avx2Micro: a (k,6) packed, b (k,16) with row stride bstride -> c (mr,16), mr <= 6. Needs
-// AVX2 and FMA.
+// avx2Micro: a (6,k) with strides ars, acs; b (k,16) with row stride
+// bstride -> c (mr,16), mr <= 6. Needs AVX2 and FMA.
 //
 //go:noescape
-func avx2Micro(k int, a, b *float32, bstride int, c *float32, ldc int, beta float32, mr, nr int)
+func avx2Micro(k int, a *float32, ars, acs int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr, nr int)
 
 // avx512Dot: x (4,k) stride ldx, w (4,k) stride ldw -> out (4,4); k a
 // multiple of 16. Needs AVX-512F and VL.

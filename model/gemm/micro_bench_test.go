@@ -20,7 +20,7 @@ func BenchmarkMicro(b *testing.B) {
 				c := make([]float32, kern.mr*kern.nr)
 				n := int64(0)
 				for pb.Next() {
-					kern.fn(k, &(*a)[0], &(*bp)[0], kern.nr, &c[0], kern.nr, 1, kern.mr, kern.nr)
+					kern.fn(k, &(*a)[0], 1, kern.mr, &(*bp)[0], kern.nr, &c[0], kern.nr, 1, 1, kern.mr, kern.nr)
 					n++
 				}
 				calls.Add(n)

@@ -17,7 +17,7 @@ func BenchmarkPack(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(4 * mc * kc)
 			for b.Loop() {
-				packA(dst, operand{src, ld, trans}, 0, mc, 0, kc, 12, 1.5)
+				packA(dst, operand{src, ld, trans}, 0, mc, 0, kc, 12)
 			}
 		})
 	}

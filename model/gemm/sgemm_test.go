@@ -221,3 +221,37 @@ func TestKernelName(t *testing.T) {
 	}
 	t.Logf("kernels on this CPU: %d, active %s", len(kernels), KernelName())
 }
+
+// TestSgemmPackedA covers A stored (m,k) with a row stride of 1024 floats,
+// which aInPlace packs rather than reads in place.
+func TestSgemmPackedA(t *testing.T) {
+	if aInPlace(operand{ld: 1024}, 12) {
+		t.Fatalf("aInPlace(ld 1024) = true, want false")
+	}
+	for _, kern := range kernels {
+		t.Run(kern.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, 10))
+			checkSgemm(t, rng, kern, false, false, shape{30, 40, 1024}, 1.5, 0.5, 0)
+		})
+	}
+}
+
+func TestAInPlace(t *testing.T) {
+	tests := []struct {
+		ld    int
+		trans bool
+		want  bool
+	}{
+		{768, false, true},   // 3 KiB rows: 4 sets, 3 rows each
+		{1000, false, true},  // odd stride: every row its own set
+		{1024, false, false}, // 4 KiB rows: all in one set
+		{512, false, false},  // 2 KiB rows: 6 rows per set
+		{3072, false, false}, // 12 KiB rows: one set
+		{1024, true, true},   // stored (k,m): one stream
+	}
+	for _, tt := range tests {
+		if got := aInPlace(operand{ld: tt.ld, trans: tt.trans}, 12); got != tt.want {
+			t.Errorf("aInPlace(ld %d, trans %v) = %v, want %v", tt.ld, tt.trans, got, tt.want)
+		}
+	}
+}
