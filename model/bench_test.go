@@ -32,7 +32,8 @@ func BenchmarkStoriesForward(b *testing.B) {
 // BenchmarkLoRAStep: LoRA forward+backward (rank 4 on q and v) on random
 // GPT-2-shaped models at batch 8 x seq 128, as in compute-baselines.md's
 // PyTorch figures (119 tokens/s for GPT-2 small, 1,014 for 4 layers d 256,
-// on 2 threads).
+// on 2 threads). cpu-s/step, the process's CPU time per step, is the figure
+// to compare on a shared, noisy machine.
 func BenchmarkLoRAStep(b *testing.B) {
 	for _, c := range []struct {
 		name                string

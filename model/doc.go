@@ -39,6 +39,17 @@
 // ([Session.Step] returns the next-token logits; [Session.Clone] forks it
 // for beam search); [Model.Logits] is the one-shot form.
 //
+// Performance. A LoRA training step is matrix products (package gemm,
+// about 90% of its CPU time); what remains is kept off the critical
+// path: the softmax over the vocabulary, GELU and its derivative run as
+// AVX2/FMA loops (vec_amd64.s, chosen when gemm picks an assembly kernel;
+// plain Go elsewhere and with -tags purego), elementwise and per-row
+// work is spread over the cores in pieces handed out dynamically
+// (parallel.go), the lm head's logits buffer is kept between steps, and
+// the frozen base computes no dW, nor an input gradient below the first
+// block. Decoding a few tokens at a time multiplies by dot products
+// (gemv.go) instead of packing whole weight matrices.
+//
 // Bad input gives one-line errors wrapping format's sentinels (and
 // [ErrTokenRange], [ErrContext], which wrap them too), never a panic.
 package model
