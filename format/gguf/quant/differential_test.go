@@ -46,7 +46,9 @@ func diffGroups(n, size int) [][]float32 {
 // branch of the searches many times, small enough for a quick test.
 const diffCount = 20000
 
-func TestSearchesMatchReference(t *testing.T) {
+func TestSearchesMatchReference(t *testing.T) { forEachPath(t, testSearchesMatchReference) }
+
+func testSearchesMatchReference(t *testing.T) {
 	for _, size := range []int{16, 32} {
 		for _, x := range diffGroups(diffCount, size) {
 			for _, nmax := range []int32{4, 32} {
@@ -92,7 +94,9 @@ func TestSearchesMatchReference(t *testing.T) {
 	}
 }
 
-func TestIQ4NLMatchesReference(t *testing.T) {
+func TestIQ4NLMatchesReference(t *testing.T) { forEachPath(t, testIQ4NLMatchesReference) }
+
+func testIQ4NLMatchesReference(t *testing.T) {
 	for _, x := range diffGroups(diffCount, 32) {
 		var got, want [18]byte
 		quantizeIQ4_NL(got[:], x)

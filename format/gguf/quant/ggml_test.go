@@ -56,7 +56,9 @@ func quantFixtures(t *testing.T) (input []float32, fx []quantFixture) {
 
 // TestQuantizeMatchesGGML: the bytes we write for the shared input equal
 // ggml_quantize_chunk's for every type in fixtures/quant.
-func TestQuantizeMatchesGGML(t *testing.T) {
+func TestQuantizeMatchesGGML(t *testing.T) { forEachPath(t, testQuantizeMatchesGGML) }
+
+func testQuantizeMatchesGGML(t *testing.T) {
 	input, fx := quantFixtures(t)
 	for _, f := range fx {
 		t.Run(f.dt.String(), func(t *testing.T) {

@@ -81,19 +81,12 @@ func quantizeIQ4_NL(b []byte, x []float32) {
 		for t := range 2*ntry + 1 {
 			ids[1+t] = float32(int32(t-ntry)+int32(kvaluesIQ4NL[0])) / mx
 		}
-		for c := 0; c < len(ids); c += 2 {
-			ia, ib := ids[c], ids[c+1]
-			var qxa, q2a, qxb, q2b float32
-			for j, v := range x[:32] {
-				w := weight[j]
-				qa := iq4Level[bestIndexIQ4(float32(ia*v))]
-				qb := iq4Level[bestIndexIQ4(float32(ib*v))]
-				qxa += float32(float32(w*qa) * v)
-				q2a += float32(float32(w*qa) * qa)
-				qxb += float32(float32(w*qb) * v)
-				q2b += float32(float32(w*qb) * qb)
-			}
-			sumqx[c], sumq2[c], sumqx[c+1], sumq2[c+1] = qxa, q2a, qxb, q2b
+		if useLanes {
+			c := iq4Lanes{id: ids}
+			iq4Kernel((*[32]float32)(x), &weight, &c)
+			sumqx, sumq2 = c.qx, c.q2
+		} else {
+			iq4Sums(x, &weight, &ids, &sumqx, &sumq2)
 		}
 		var d float32
 		if sumq2[0] > 0 {
@@ -115,6 +108,26 @@ func quantizeIQ4_NL(b []byte, x []float32) {
 	}
 	for j := range 16 {
 		b[2+j] = L[j] | L[j+16]<<4
+	}
+}
+
+// iq4Sums is the trial loop of quantizeIQ4_NL in Go: for each inverse
+// scale ids[c], sumqx[c] = Σ (w·q)·x and sumq2[c] = Σ (w·q)·q over the
+// block's levels q. Two trials run interleaved.
+func iq4Sums(x []float32, weight *[32]float32, ids, sumqx, sumq2 *[16]float32) {
+	for c := 0; c < 16; c += 2 {
+		ia, ib := ids[c], ids[c+1]
+		var qxa, q2a, qxb, q2b float32
+		for j, v := range x[:32] {
+			w := weight[j]
+			qa := iq4Level[bestIndexIQ4(float32(ia*v))]
+			qb := iq4Level[bestIndexIQ4(float32(ib*v))]
+			qxa += float32(float32(w*qa) * v)
+			q2a += float32(float32(w*qa) * qa)
+			qxb += float32(float32(w*qb) * v)
+			q2b += float32(float32(w*qb) * qb)
+		}
+		sumqx[c], sumq2[c], sumqx[c+1], sumq2[c+1] = qxa, q2a, qxb, q2b
 	}
 }
 

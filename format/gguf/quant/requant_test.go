@@ -17,7 +17,9 @@ import (
 // TestRequantizeFixtureModels: quantizing each tensor of the F32 source
 // model with the type llama-quantize gave it reproduces llama-quantize's
 // bytes, checked against llama-gguf-hash's per-tensor sha256 list.
-func TestRequantizeFixtureModels(t *testing.T) {
+func TestRequantizeFixtureModels(t *testing.T) { forEachPath(t, testRequantizeFixtureModels) }
+
+func testRequantizeFixtureModels(t *testing.T) {
 	dir := sharedDir(t, "fixtures")
 	for _, stem := range []string{
 		"gpt2-q8_0", "gpt2-q4_0", "gpt2-q4_1", "gpt2-q5_0", "gpt2-q5_1",

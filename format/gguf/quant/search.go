@@ -82,18 +82,10 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 		w[i] = float32(v * v)
 		wv[i] = float32(w[i] * v)
 	}
-	for c := 0; c < qxCandidates; c += 3 {
-		ia, ib, ic := iscales[c], iscales[min(c+1, qxCandidates-1)], iscales[min(c+2, qxCandidates-1)]
-		var a, b, d qxSums
-		lo, hi := float32(-nmax), float32(nmax-1)
-		for i, v := range x {
-			a.add(w[i], wv[i], smallLevel(float32(ia*v), lo, hi)) // |ia·v| <= nmax+0.9
-			b.add(w[i], wv[i], smallLevel(float32(ib*v), lo, hi))
-			d.add(w[i], wv[i], smallLevel(float32(ic*v), lo, hi))
-		}
-		sumlx[c], suml2[c] = a.lx, a.l2
-		sumlx[min(c+1, qxCandidates-1)], suml2[min(c+1, qxCandidates-1)] = b.lx, b.l2
-		sumlx[min(c+2, qxCandidates-1)], suml2[min(c+2, qxCandidates-1)] = d.lx, d.l2
+	if useLanes {
+		qxSumsLanes(x, w[:len(x)], wv[:len(x)], nmax, &iscales, &sumlx, &suml2)
+	} else {
+		qxSumsGo(x, &w, &wv, nmax, &iscales, &sumlx, &suml2)
 	}
 	var scale float32
 	if suml2[0] != 0 {
@@ -110,6 +102,25 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(iscales[win]*v)))) + nmax)
 	}
 	return scale
+}
+
+// qxSumsGo is the candidate loop of makeQXQuants in Go: for each candidate
+// c, sumlx[c] = Σ wv·l and suml2[c] = Σ (w·l)·l, l the levels of
+// iscales[c]·x in [-nmax, nmax-1]. Three candidates run interleaved.
+func qxSumsGo(x []float32, w, wv *[maxGroup]float32, nmax int32, iscales, sumlx, suml2 *[qxCandidates]float32) {
+	for c := 0; c < qxCandidates; c += 3 {
+		ia, ib, ic := iscales[c], iscales[min(c+1, qxCandidates-1)], iscales[min(c+2, qxCandidates-1)]
+		var a, b, d qxSums
+		lo, hi := float32(-nmax), float32(nmax-1)
+		for i, v := range x {
+			a.add(w[i], wv[i], smallLevel(float32(ia*v), lo, hi)) // |ia·v| <= nmax+0.9
+			b.add(w[i], wv[i], smallLevel(float32(ib*v), lo, hi))
+			d.add(w[i], wv[i], smallLevel(float32(ic*v), lo, hi))
+		}
+		sumlx[c], suml2[c] = a.lx, a.l2
+		sumlx[min(c+1, qxCandidates-1)], suml2[min(c+1, qxCandidates-1)] = b.lx, b.l2
+		sumlx[min(c+2, qxCandidates-1)], suml2[min(c+2, qxCandidates-1)] = d.lx, d.l2
+	}
 }
 
 // qxSums are one make_qx_quants candidate's running sums.
@@ -313,6 +324,13 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 			diff = float32(diff * diff)
 		}
 		bestErr += float32(weights[i] * diff)
+	}
+	if useLanes {
+		lo = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
+		for i, l := range bestL[:n] {
+			L[i] = uint8(l)
+		}
+		return scale, -lo
 	}
 	candidate := func(is int) float32 {
 		return (float32(rmin+float32(rdelta*float32(is))) + float32(nmax)) / (hi - lo)

@@ -1,0 +1,98 @@
+package quant
+
+// Lane-parallel scale searches. The searches in search.go and iq4nl.go try
+// a dozen or two candidate scales per group, and each candidate's sums are
+// long chains of dependent float32 additions that ggml's order fixes. An
+// assembly kernel (lanes_amd64.s) runs eight candidates at once, one per
+// SIMD lane: each lane performs exactly the scalar operations, in the same
+// order, so the results are the scalar ones bit for bit. Only the choice
+// among the candidates, which is sequential, stays in Go.
+//
+// useLanes selects these kernels; it is set where the CPU can run them and
+// the tests switch it off to check the pure-Go code too.
+
+// lanes is the number of candidates a kernel evaluates at once.
+const lanes = 8
+
+// qxLanes is one make_qx_quants pass over a group: inputs iscale, lo, hi;
+// outputs the sums lx, l2 of each candidate (see qxLanesAVX2).
+type qxLanes struct {
+	iscale [3 * lanes]float32 // the 19 candidates, the last repeated
+	lx, l2 [3 * lanes]float32
+	lo, hi [lanes]int32 // the level bounds -nmax, nmax-1, in every lane
+}
+
+// qxSumsLanes is the candidate loop of makeQXQuants on the kernel: for each
+// candidate c, sumlx[c] = Σ wv·l and suml2[c] = Σ (w·l)·l, l the levels of
+// iscales[c]·x in [-nmax, nmax-1].
+func qxSumsLanes(x, w, wv []float32, nmax int32, iscales, sumlx, suml2 *[qxCandidates]float32) {
+	var c qxLanes
+	copy(c.iscale[:], iscales[:])
+	for k := qxCandidates; k < len(c.iscale); k++ {
+		c.iscale[k] = iscales[qxCandidates-1]
+	}
+	for k := range lanes {
+		c.lo[k], c.hi[k] = -nmax, nmax-1
+	}
+	qxKernel(&x[0], &w[0], &wv[0], len(x), &c)
+	copy(sumlx[:], c.lx[:])
+	copy(suml2[:], c.l2[:])
+}
+
+// kx2Lanes is one make_qkx2_quants pass over a group for 8 candidates,
+// shared with kx2LanesAVX2: inputs iscale, lo, sumW, sumX, nmax, mad;
+// outputs each candidate's levels L[i][k], fit (scale, min, D) and error.
+type kx2Lanes struct {
+	L               [maxGroup][lanes]float32
+	iscale          [lanes]float32
+	scale, min, err [lanes]float32
+	d               [lanes]float32 // ggml's D: the fit exists where D > 0
+	lo, sumW, sumX  float32
+	nmax            int32
+	mad             uint32 // 1: weigh |error|, 0: error²
+}
+
+// kx2SearchLanes is makeQKX2Quants's candidate loop on the kernel, eight
+// candidates per pass, from the state after the initial fit: bestL, bestErr
+// and scale are updated in place and the final min is returned. A winner
+// that moves the min invalidates the rest of its pass, which restarts at
+// the next candidate, as the scalar search's pairs do.
+func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
+	hi, lo, sumW, sumX float32, bestL *[maxGroup]float32, bestErr, scale *float32) float32 {
+	n := len(x)
+	c := kx2Lanes{sumW: sumW, sumX: sumX, nmax: nmax}
+	if mad {
+		c.mad = 1
+	}
+	for is := 0; is <= nstep; {
+		c.lo = lo
+		for k := range c.iscale {
+			c.iscale[k] = (float32(rmin+float32(rdelta*float32(is+k))) + float32(nmax)) / (hi - lo)
+		}
+		kx2Kernel(&x[0], &weights[0], n, &c)
+		next := is + lanes
+		for k := 0; k < lanes && is+k <= nstep; k++ {
+			if !(c.d[k] > 0) || !(c.err[k] < *bestErr) {
+				continue
+			}
+			for i := range bestL[:n] {
+				bestL[i] = c.L[i][k]
+			}
+			*bestErr, *scale = c.err[k], c.scale[k]
+			moved := c.min[k] != lo
+			lo = c.min[k] // even when equal: ggml keeps the sign of a zero min
+			if moved {
+				next = is + k + 1
+				break
+			}
+		}
+		is = next
+	}
+	return lo
+}
+
+// iq4Lanes is IQ4_NL's trial search for one block: inputs the 16 inverse
+// scales id, outputs each trial's Σ(w·q)·x and Σ(w·q)·q.
+type iq4Lanes struct {
+	id, qx, q2 [2 * lanes]float32
+}

@@ -1,0 +1,27 @@
+//go:build amd64 && !purego
+
+package quant
+
+import "github.com/lorakit/lorakit/internal/cpu"
+
+// useLanes selects the AVX2 search kernels (lanes.go).
+var useLanes = cpu.X86.HasAVX2
+
+// qxLanesAVX2 runs 24 make_qx_quants candidates over x, w, wv (n each).
+//
+//go:noescape
+func qxLanesAVX2(x, w, wv *float32, n int, c *qxLanes)
+
+// kx2LanesAVX2 runs 8 make_qkx2_quants candidates over x, w (n each).
+//
+//go:noescape
+func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
+
+// iq4LanesAVX2 runs the 16 IQ4_NL trials over x and w = x².
+//
+//go:noescape
+func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)
+
+func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
+func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
+func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }

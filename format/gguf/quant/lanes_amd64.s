@@ -1,0 +1,436 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX2 kernels for the scale searches: each of the 8 float32 lanes of a
+// YMM register runs one candidate scale through exactly the operations the
+// scalar code in search.go and iq4nl.go performs, in the same order (one
+// VMULPS, then one VADDPS: no FMA), so every lane's sums are the scalar
+// sums bit for bit. Struct offsets are those of lanes.go (checked by
+// TestLaneLayout).
+
+// NEAREST turns the float32s in f into ggml's nearest_int(f), as int32s:
+// the low 23 bits of f + 1.5·2²³, minus 2²². This is the bit trick itself,
+// so it agrees with ggml for every input, not only |f| < 2²².
+#define NEAREST(f) \
+	VADDPS magic<>(SB), f, f; \
+	VPAND  mant<>(SB), f, f; \
+	VPSUBD half<>(SB), f, f
+
+// QXLANE accumulates one value into 8 make_qx_quants candidates: with
+// Y9 = x, Y10 = w = x², Y11 = wv = x²·x and l = clamp(nearest_int(is·x),
+// lo, hi): lx += wv·l, l2 += (w·l)·l. Clobbers Y12, Y13.
+#define QXLANE(is, lx, l2) \
+	VMULPS    Y9, is, Y12; \
+	NEAREST(Y12); \
+	VPMAXSD   288(R9), Y12, Y12; \
+	VPMINSD   320(R9), Y12, Y12; \
+	VCVTDQ2PS Y12, Y12; \
+	VMULPS    Y11, Y12, Y13; \
+	VADDPS    Y13, lx, lx; \
+	VMULPS    Y10, Y12, Y13; \
+	VMULPS    Y12, Y13, Y13; \
+	VADDPS    Y13, l2, l2
+
+// func qxLanesAVX2(x, w, wv *float32, n int, c *qxLanes)
+TEXT ·qxLanesAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	MOVQ wv+16(FP), R8
+	MOVQ n+24(FP), DX
+	MOVQ c+32(FP), R9
+	VMOVUPS 0(R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS 64(R9), Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	XORQ    CX, CX
+
+qxloop:
+	CMPQ         CX, DX
+	JGE          qxdone
+	VBROADCASTSS (SI)(CX*4), Y9
+	VBROADCASTSS (DI)(CX*4), Y10
+	VBROADCASTSS (R8)(CX*4), Y11
+	QXLANE(Y0, Y3, Y4)
+	QXLANE(Y1, Y5, Y6)
+	QXLANE(Y2, Y7, Y8)
+	INCQ         CX
+	JMP          qxloop
+
+qxdone:
+	VMOVUPS Y3, 96(R9)
+	VMOVUPS Y5, 128(R9)
+	VMOVUPS Y7, 160(R9)
+	VMOVUPS Y4, 192(R9)
+	VMOVUPS Y6, 224(R9)
+	VMOVUPS Y8, 256(R9)
+	VZEROUPPER
+	RET
+
+// func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
+//
+// Pass 1, per value: l = clamp(nearest_int(is·(x-lo)), 0, nmax), stored in
+// c.L; sumL += w·l, sumL2 += (w·l)·l, sumXL += (w·l)·x. Then ggml's D,
+// scale and min (min > 0 → min = 0, scale = sumXL/sumL2). Pass 2: err +=
+// w·e with d = (scale·l + min) - x and e = |d| (mad) or d·d.
+TEXT ·kx2LanesAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         w+8(FP), DI
+	MOVQ         n+16(FP), DX
+	MOVQ         c+24(FP), R9
+	VMOVUPS      1024(R9), Y0  // is
+	VBROADCASTSS 1184(R9), Y1  // lo
+	VMOVUPS      magic<>(SB), Y2
+	VMOVUPS      mant<>(SB), Y3
+	VMOVUPS      half<>(SB), Y4
+	VPXOR        Y5, Y5, Y5    // 0
+	VPBROADCASTD 1196(R9), Y6  // nmax
+	VXORPS       Y7, Y7, Y7    // sumL
+	VXORPS       Y8, Y8, Y8    // sumL2
+	VXORPS       Y9, Y9, Y9    // sumXL
+	XORQ         CX, CX
+	MOVQ         R9, R10       // &c.L[i]
+
+kxfit:
+	CMPQ         CX, DX
+	JGE          kxsolve
+	VBROADCASTSS (SI)(CX*4), Y10 // x
+	VBROADCASTSS (DI)(CX*4), Y11 // w
+	VSUBPS       Y1, Y10, Y12    // x - lo
+	VMULPS       Y12, Y0, Y12    // is·(x - lo)
+	VADDPS       Y2, Y12, Y12
+	VPAND        Y3, Y12, Y12
+	VPSUBD       Y4, Y12, Y12
+	VPMAXSD      Y5, Y12, Y12
+	VPMINSD      Y6, Y12, Y12
+	VCVTDQ2PS    Y12, Y12        // l
+	VMOVUPS      Y12, (R10)
+	VMULPS       Y12, Y11, Y13   // w·l
+	VADDPS       Y13, Y7, Y7
+	VMULPS       Y12, Y13, Y14
+	VADDPS       Y14, Y8, Y8
+	VMULPS       Y10, Y13, Y14
+	VADDPS       Y14, Y9, Y9
+	ADDQ         $32, R10
+	INCQ         CX
+	JMP          kxfit
+
+kxsolve:
+	VBROADCASTSS 1188(R9), Y10          // sumW
+	VBROADCASTSS 1192(R9), Y11          // sumX
+	VMULPS       Y8, Y10, Y12           // sumW·sumL2
+	VMULPS       Y7, Y7, Y13            // sumL·sumL
+	VSUBPS       Y13, Y12, Y12          // D
+	VMOVUPS      Y12, 1152(R9)
+	VMULPS       Y9, Y10, Y13           // sumW·sumXL
+	VMULPS       Y7, Y11, Y14           // sumX·sumL
+	VSUBPS       Y14, Y13, Y13
+	VDIVPS       Y12, Y13, Y13          // scale
+	VMULPS       Y11, Y8, Y14           // sumL2·sumX
+	VMULPS       Y9, Y7, Y15            // sumL·sumXL
+	VSUBPS       Y15, Y14, Y14
+	VDIVPS       Y12, Y14, Y14          // min
+	VDIVPS       Y8, Y9, Y15            // sumXL/sumL2
+	VCMPPS       $0x1e, Y5, Y14, Y12    // min > 0 (ordered)
+	VANDNPS      Y14, Y12, Y14          // min = 0 there
+	VBLENDVPS    Y12, Y15, Y13, Y13     // scale = sumXL/sumL2 there
+	VMOVUPS      Y13, 1056(R9)
+	VMOVUPS      Y14, 1088(R9)
+	VXORPS       Y7, Y7, Y7             // err
+	VMOVUPS      absMask<>(SB), Y3
+	XORQ         CX, CX
+	MOVQ         R9, R10
+	CMPL         1200(R9), $0
+	JNE          kxmad
+
+kxsq:
+	CMPQ         CX, DX
+	JGE          kxdone
+	VBROADCASTSS (SI)(CX*4), Y10
+	VBROADCASTSS (DI)(CX*4), Y11
+	VMULPS       (R10), Y13, Y12 // scale·l
+	VADDPS       Y14, Y12, Y12   // + min
+	VSUBPS       Y10, Y12, Y12   // - x
+	VMULPS       Y12, Y12, Y12
+	VMULPS       Y12, Y11, Y12
+	VADDPS       Y12, Y7, Y7
+	ADDQ         $32, R10
+	INCQ         CX
+	JMP          kxsq
+
+kxmad:
+	CMPQ         CX, DX
+	JGE          kxdone
+	VBROADCASTSS (SI)(CX*4), Y10
+	VBROADCASTSS (DI)(CX*4), Y11
+	VMULPS       (R10), Y13, Y12
+	VADDPS       Y14, Y12, Y12
+	VSUBPS       Y10, Y12, Y12
+	VANDPS       Y3, Y12, Y12
+	VMULPS       Y12, Y11, Y12
+	VADDPS       Y12, Y7, Y7
+	ADDQ         $32, R10
+	INCQ         CX
+	JMP          kxmad
+
+kxdone:
+	VMOVUPS Y7, 1120(R9)
+	VZEROUPPER
+	RET
+
+// IQ4CMP counts, in cnt, the midpoint at offset off that Y8 = 2·id·x reaches
+// (x2 >= m, false for NaN), into mask m.
+#define IQ4CMP(off, m) \
+	VCMPPS $0x1d, iq4Mid<>+off(SB), Y8, m; \
+	VPSUBD m, Y9, Y9
+
+// IQ4LANE accumulates one value into 8 IQ4_NL trial sums: with Y6 = x,
+// Y7 = w = x² and q = kvalues[best_index_int8(id·x)]: qx += (w·q)·x,
+// q2 += (w·q)·q. The index is the number of midpoints 2·id·x reaches; the
+// eighth one's mask picks the upper half of the level table.
+#define IQ4LANE(id, qx, q2) \
+	VMULPS    Y6, id, Y8; \
+	VADDPS    Y8, Y8, Y8; \
+	VPXOR     Y9, Y9, Y9; \
+	IQ4CMP(0, Y10); \
+	IQ4CMP(32, Y10); \
+	IQ4CMP(64, Y10); \
+	IQ4CMP(96, Y10); \
+	IQ4CMP(128, Y10); \
+	IQ4CMP(160, Y10); \
+	IQ4CMP(192, Y10); \
+	IQ4CMP(224, Y11); \
+	IQ4CMP(256, Y10); \
+	IQ4CMP(288, Y10); \
+	IQ4CMP(320, Y10); \
+	IQ4CMP(352, Y10); \
+	IQ4CMP(384, Y10); \
+	IQ4CMP(416, Y10); \
+	IQ4CMP(448, Y10); \
+	VPERMPS   iq4Lev<>+0(SB), Y9, Y12; \
+	VPERMPS   iq4Lev<>+32(SB), Y9, Y13; \
+	VBLENDVPS Y11, Y13, Y12, Y12; \
+	VMULPS    Y12, Y7, Y13; \
+	VMULPS    Y6, Y13, Y10; \
+	VADDPS    Y10, qx, qx; \
+	VMULPS    Y12, Y13, Y10; \
+	VADDPS    Y10, q2, q2
+
+// func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)
+TEXT ·iq4LanesAVX2(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), SI
+	MOVQ    w+8(FP), DI
+	MOVQ    c+16(FP), R9
+	VMOVUPS 0(R9), Y0
+	VMOVUPS 32(R9), Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	XORQ    CX, CX
+
+iq4loop:
+	VBROADCASTSS (SI)(CX*4), Y6
+	VBROADCASTSS (DI)(CX*4), Y7
+	IQ4LANE(Y0, Y2, Y3)
+	IQ4LANE(Y1, Y4, Y5)
+	INCQ         CX
+	CMPQ         CX, $32
+	JLT          iq4loop
+
+	VMOVUPS Y2, 64(R9)
+	VMOVUPS Y4, 96(R9)
+	VMOVUPS Y3, 128(R9)
+	VMOVUPS Y5, 160(R9)
+	VZEROUPPER
+	RET
+
+// magic is 1.5·2²³: nearest_int adds it and reads the low mantissa bits.
+DATA magic<>+0(SB)/4, $0x4b400000
+DATA magic<>+4(SB)/4, $0x4b400000
+DATA magic<>+8(SB)/4, $0x4b400000
+DATA magic<>+12(SB)/4, $0x4b400000
+DATA magic<>+16(SB)/4, $0x4b400000
+DATA magic<>+20(SB)/4, $0x4b400000
+DATA magic<>+24(SB)/4, $0x4b400000
+DATA magic<>+28(SB)/4, $0x4b400000
+GLOBL magic<>(SB), RODATA|NOPTR, $32
+
+// mant masks those bits; half is their value for a zero result.
+DATA mant<>+0(SB)/4, $0x007fffff
+DATA mant<>+4(SB)/4, $0x007fffff
+DATA mant<>+8(SB)/4, $0x007fffff
+DATA mant<>+12(SB)/4, $0x007fffff
+DATA mant<>+16(SB)/4, $0x007fffff
+DATA mant<>+20(SB)/4, $0x007fffff
+DATA mant<>+24(SB)/4, $0x007fffff
+DATA mant<>+28(SB)/4, $0x007fffff
+GLOBL mant<>(SB), RODATA|NOPTR, $32
+DATA half<>+0(SB)/4, $0x00400000
+DATA half<>+4(SB)/4, $0x00400000
+DATA half<>+8(SB)/4, $0x00400000
+DATA half<>+12(SB)/4, $0x00400000
+DATA half<>+16(SB)/4, $0x00400000
+DATA half<>+20(SB)/4, $0x00400000
+DATA half<>+24(SB)/4, $0x00400000
+DATA half<>+28(SB)/4, $0x00400000
+GLOBL half<>(SB), RODATA|NOPTR, $32
+
+// absMask clears the sign bit (fabsf).
+DATA absMask<>+0(SB)/4, $0x7fffffff
+DATA absMask<>+4(SB)/4, $0x7fffffff
+DATA absMask<>+8(SB)/4, $0x7fffffff
+DATA absMask<>+12(SB)/4, $0x7fffffff
+DATA absMask<>+16(SB)/4, $0x7fffffff
+DATA absMask<>+20(SB)/4, $0x7fffffff
+DATA absMask<>+24(SB)/4, $0x7fffffff
+DATA absMask<>+28(SB)/4, $0x7fffffff
+GLOBL absMask<>(SB), RODATA|NOPTR, $32
+
+// iq4Mid holds, eight times each, the float32 sums of neighbouring
+// IQ4_NL levels kvalues[j-1] + kvalues[j], j = 1..15 (twice the midpoints).
+DATA iq4Mid<>+0(SB)/4, $0xc3670000
+DATA iq4Mid<>+4(SB)/4, $0xc3670000
+DATA iq4Mid<>+8(SB)/4, $0xc3670000
+DATA iq4Mid<>+12(SB)/4, $0xc3670000
+DATA iq4Mid<>+16(SB)/4, $0xc3670000
+DATA iq4Mid<>+20(SB)/4, $0xc3670000
+DATA iq4Mid<>+24(SB)/4, $0xc3670000
+DATA iq4Mid<>+28(SB)/4, $0xc3670000
+DATA iq4Mid<>+32(SB)/4, $0xc33b0000
+DATA iq4Mid<>+36(SB)/4, $0xc33b0000
+DATA iq4Mid<>+40(SB)/4, $0xc33b0000
+DATA iq4Mid<>+44(SB)/4, $0xc33b0000
+DATA iq4Mid<>+48(SB)/4, $0xc33b0000
+DATA iq4Mid<>+52(SB)/4, $0xc33b0000
+DATA iq4Mid<>+56(SB)/4, $0xc33b0000
+DATA iq4Mid<>+60(SB)/4, $0xc33b0000
+DATA iq4Mid<>+64(SB)/4, $0xc3140000
+DATA iq4Mid<>+68(SB)/4, $0xc3140000
+DATA iq4Mid<>+72(SB)/4, $0xc3140000
+DATA iq4Mid<>+76(SB)/4, $0xc3140000
+DATA iq4Mid<>+80(SB)/4, $0xc3140000
+DATA iq4Mid<>+84(SB)/4, $0xc3140000
+DATA iq4Mid<>+88(SB)/4, $0xc3140000
+DATA iq4Mid<>+92(SB)/4, $0xc3140000
+DATA iq4Mid<>+96(SB)/4, $0xc2e40000
+DATA iq4Mid<>+100(SB)/4, $0xc2e40000
+DATA iq4Mid<>+104(SB)/4, $0xc2e40000
+DATA iq4Mid<>+108(SB)/4, $0xc2e40000
+DATA iq4Mid<>+112(SB)/4, $0xc2e40000
+DATA iq4Mid<>+116(SB)/4, $0xc2e40000
+DATA iq4Mid<>+120(SB)/4, $0xc2e40000
+DATA iq4Mid<>+124(SB)/4, $0xc2e40000
+DATA iq4Mid<>+128(SB)/4, $0xc2a80000
+DATA iq4Mid<>+132(SB)/4, $0xc2a80000
+DATA iq4Mid<>+136(SB)/4, $0xc2a80000
+DATA iq4Mid<>+140(SB)/4, $0xc2a80000
+DATA iq4Mid<>+144(SB)/4, $0xc2a80000
+DATA iq4Mid<>+148(SB)/4, $0xc2a80000
+DATA iq4Mid<>+152(SB)/4, $0xc2a80000
+DATA iq4Mid<>+156(SB)/4, $0xc2a80000
+DATA iq4Mid<>+160(SB)/4, $0xc2640000
+DATA iq4Mid<>+164(SB)/4, $0xc2640000
+DATA iq4Mid<>+168(SB)/4, $0xc2640000
+DATA iq4Mid<>+172(SB)/4, $0xc2640000
+DATA iq4Mid<>+176(SB)/4, $0xc2640000
+DATA iq4Mid<>+180(SB)/4, $0xc2640000
+DATA iq4Mid<>+184(SB)/4, $0xc2640000
+DATA iq4Mid<>+188(SB)/4, $0xc2640000
+DATA iq4Mid<>+192(SB)/4, $0xc2000000
+DATA iq4Mid<>+196(SB)/4, $0xc2000000
+DATA iq4Mid<>+200(SB)/4, $0xc2000000
+DATA iq4Mid<>+204(SB)/4, $0xc2000000
+DATA iq4Mid<>+208(SB)/4, $0xc2000000
+DATA iq4Mid<>+212(SB)/4, $0xc2000000
+DATA iq4Mid<>+216(SB)/4, $0xc2000000
+DATA iq4Mid<>+220(SB)/4, $0xc2000000
+DATA iq4Mid<>+224(SB)/4, $0xc1100000
+DATA iq4Mid<>+228(SB)/4, $0xc1100000
+DATA iq4Mid<>+232(SB)/4, $0xc1100000
+DATA iq4Mid<>+236(SB)/4, $0xc1100000
+DATA iq4Mid<>+240(SB)/4, $0xc1100000
+DATA iq4Mid<>+244(SB)/4, $0xc1100000
+DATA iq4Mid<>+248(SB)/4, $0xc1100000
+DATA iq4Mid<>+252(SB)/4, $0xc1100000
+DATA iq4Mid<>+256(SB)/4, $0x41600000
+DATA iq4Mid<>+260(SB)/4, $0x41600000
+DATA iq4Mid<>+264(SB)/4, $0x41600000
+DATA iq4Mid<>+268(SB)/4, $0x41600000
+DATA iq4Mid<>+272(SB)/4, $0x41600000
+DATA iq4Mid<>+276(SB)/4, $0x41600000
+DATA iq4Mid<>+280(SB)/4, $0x41600000
+DATA iq4Mid<>+284(SB)/4, $0x41600000
+DATA iq4Mid<>+288(SB)/4, $0x42180000
+DATA iq4Mid<>+292(SB)/4, $0x42180000
+DATA iq4Mid<>+296(SB)/4, $0x42180000
+DATA iq4Mid<>+300(SB)/4, $0x42180000
+DATA iq4Mid<>+304(SB)/4, $0x42180000
+DATA iq4Mid<>+308(SB)/4, $0x42180000
+DATA iq4Mid<>+312(SB)/4, $0x42180000
+DATA iq4Mid<>+316(SB)/4, $0x42180000
+DATA iq4Mid<>+320(SB)/4, $0x427c0000
+DATA iq4Mid<>+324(SB)/4, $0x427c0000
+DATA iq4Mid<>+328(SB)/4, $0x427c0000
+DATA iq4Mid<>+332(SB)/4, $0x427c0000
+DATA iq4Mid<>+336(SB)/4, $0x427c0000
+DATA iq4Mid<>+340(SB)/4, $0x427c0000
+DATA iq4Mid<>+344(SB)/4, $0x427c0000
+DATA iq4Mid<>+348(SB)/4, $0x427c0000
+DATA iq4Mid<>+352(SB)/4, $0x42b60000
+DATA iq4Mid<>+356(SB)/4, $0x42b60000
+DATA iq4Mid<>+360(SB)/4, $0x42b60000
+DATA iq4Mid<>+364(SB)/4, $0x42b60000
+DATA iq4Mid<>+368(SB)/4, $0x42b60000
+DATA iq4Mid<>+372(SB)/4, $0x42b60000
+DATA iq4Mid<>+376(SB)/4, $0x42b60000
+DATA iq4Mid<>+380(SB)/4, $0x42b60000
+DATA iq4Mid<>+384(SB)/4, $0x42f40000
+DATA iq4Mid<>+388(SB)/4, $0x42f40000
+DATA iq4Mid<>+392(SB)/4, $0x42f40000
+DATA iq4Mid<>+396(SB)/4, $0x42f40000
+DATA iq4Mid<>+400(SB)/4, $0x42f40000
+DATA iq4Mid<>+404(SB)/4, $0x42f40000
+DATA iq4Mid<>+408(SB)/4, $0x42f40000
+DATA iq4Mid<>+412(SB)/4, $0x42f40000
+DATA iq4Mid<>+416(SB)/4, $0x431e0000
+DATA iq4Mid<>+420(SB)/4, $0x431e0000
+DATA iq4Mid<>+424(SB)/4, $0x431e0000
+DATA iq4Mid<>+428(SB)/4, $0x431e0000
+DATA iq4Mid<>+432(SB)/4, $0x431e0000
+DATA iq4Mid<>+436(SB)/4, $0x431e0000
+DATA iq4Mid<>+440(SB)/4, $0x431e0000
+DATA iq4Mid<>+444(SB)/4, $0x431e0000
+DATA iq4Mid<>+448(SB)/4, $0x434a0000
+DATA iq4Mid<>+452(SB)/4, $0x434a0000
+DATA iq4Mid<>+456(SB)/4, $0x434a0000
+DATA iq4Mid<>+460(SB)/4, $0x434a0000
+DATA iq4Mid<>+464(SB)/4, $0x434a0000
+DATA iq4Mid<>+468(SB)/4, $0x434a0000
+DATA iq4Mid<>+472(SB)/4, $0x434a0000
+DATA iq4Mid<>+476(SB)/4, $0x434a0000
+GLOBL iq4Mid<>(SB), RODATA|NOPTR, $480
+
+// iq4Lev holds the 16 IQ4_NL levels as float32, for two VPERMPS lookups.
+DATA iq4Lev<>+0(SB)/4, $0xc2fe0000
+DATA iq4Lev<>+4(SB)/4, $0xc2d00000
+DATA iq4Lev<>+8(SB)/4, $0xc2a60000
+DATA iq4Lev<>+12(SB)/4, $0xc2820000
+DATA iq4Lev<>+16(SB)/4, $0xc2440000
+DATA iq4Lev<>+20(SB)/4, $0xc20c0000
+DATA iq4Lev<>+24(SB)/4, $0xc1b00000
+DATA iq4Lev<>+28(SB)/4, $0xc1200000
+DATA iq4Lev<>+32(SB)/4, $0x3f800000
+DATA iq4Lev<>+36(SB)/4, $0x41500000
+DATA iq4Lev<>+40(SB)/4, $0x41c80000
+DATA iq4Lev<>+44(SB)/4, $0x42180000
+DATA iq4Lev<>+48(SB)/4, $0x42540000
+DATA iq4Lev<>+52(SB)/4, $0x428a0000
+DATA iq4Lev<>+56(SB)/4, $0x42b20000
+DATA iq4Lev<>+60(SB)/4, $0x42e20000
+GLOBL iq4Lev<>(SB), RODATA|NOPTR, $64

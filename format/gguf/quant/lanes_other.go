@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package quant
+
+// useLanes is false: there are no lane kernels here (lanes.go), and the
+// ones below are never called.
+var useLanes = false
+
+func qxKernel(x, w, wv *float32, n int, c *qxLanes) { panic("quant: no lane kernels") }
+func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { panic("quant: no lane kernels") }
+func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { panic("quant: no lane kernels") }
