@@ -372,3 +372,17 @@ func TestGELUValues(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxXentNaN: a NaN logit makes the loss NaN (a diverged model is
+// seen), through the vector loops as through plain Go.
+func TestSoftmaxXentNaN(t *testing.T) {
+	for _, n := range []int{5, 64, 1000} {
+		for _, at := range []int{0, n / 2, n - 1} {
+			z := make([]float32, n)
+			z[at] = float32(math.NaN())
+			if got := softmaxXent(z, 1, 0, 1, true); !math.IsNaN(got) {
+				t.Errorf("softmaxXent(%d logits, NaN at %d) = %v, want NaN", n, at, got)
+			}
+		}
+	}
+}

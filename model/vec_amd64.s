@@ -40,7 +40,7 @@ expLoop:
 	JL           expDone
 	VMOVUPS      (SI), Y0
 	VSUBPS       Y15, Y0, Y0  // x = z - m
-	VMAXPS       Y11, Y0, Y0  // x >= -87
+	VMAXPS       Y0, Y11, Y0  // x >= -87; a NaN x stays NaN
 	VMULPS       Y14, Y0, Y1  // x·log2e
 	VROUNDPS     $0, Y1, Y1   // n, rounded to nearest
 	VCVTPS2DQ    Y1, Y2       // n as int32
@@ -194,7 +194,7 @@ GLOBL minus2<>(SB), RODATA|NOPTR, $32
 // EXP8 sets Y1 = exp(max(Y0, -87)) for lanes of Y0 at most 0, as expf
 // does; it clobbers Y0 and Y2 and reads the constants LOADEXP loads.
 #define EXP8 \
-	VMAXPS       Y11, Y0, Y0; \
+	VMAXPS       Y0, Y11, Y0; \
 	VMULPS       Y14, Y0, Y1; \
 	VROUNDPS     $0, Y1, Y1; \
 	VCVTPS2DQ    Y1, Y2; \
