@@ -257,7 +257,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 func DemoConfig(rank int) Config {
 	c := DefaultConfig()
 	c.Rank, c.Alpha = rank, 2*float64(rank)
-	c.LR, c.Warmup, c.Epochs, c.Seq = 5e-3, 20, 3, demoSeq
+	c.LR, c.Warmup, c.Epochs, c.Seq = 2e-2, 20, 3, demoSeq
 	c.EvalEvery = 50
 	return c
 }

@@ -76,6 +76,8 @@ func main() {
 		prompts = flag.Int("prompts", 60, "test meaning representations decoded and scored")
 		beams   = flag.Int("beam", 1, "beam width for decoding (the paper: 10)")
 		ranks   = flag.String("ranks", "1,2,4,8,16,32", "LoRA ranks")
+		loraLR  = flag.Float64("lr", 2e-2, "LoRA learning rate")
+		fullLR  = flag.Float64("full-lr", 1e-3, "full fine-tuning learning rate")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -112,7 +114,7 @@ func main() {
 	var sec7 []Section7
 	for _, name := range strings.Split(*bases, ",") {
 		path := filepath.Join(*models, name, name+".bin")
-		e := &experiment{name: name, path: path, steps: *steps, dec: dec, groups: groups}
+		e := &experiment{name: name, path: path, steps: *steps, dec: dec, groups: groups, loraLR: *loraLR, fullLR: *fullLR}
 		if err := e.setup(trainPairs, testSub); err != nil {
 			log.Fatal(err)
 		}
@@ -190,10 +192,10 @@ func (e *experiment) run(ctx context.Context, ranks []int) ([]Result, Section7, 
 		}
 		cfg := train.DefaultConfig()
 		cfg.Steps, cfg.Warmup, cfg.Seq, cfg.Seed = e.steps, e.steps/10, 256, s.seed
-		cfg.LR, cfg.Alpha = 5e-3, 8 // alpha fixed across ranks, as the paper
+		cfg.LR, cfg.Alpha = e.loraLR, 8 // alpha fixed across ranks, as the paper
 		method := "LoRA"
 		if s.full {
-			cfg.Full, cfg.LR = true, 1e-3
+			cfg.Full, cfg.LR = true, e.fullLR
 			method = "full FT"
 		} else {
 			cfg.Targets, cfg.Rank = s.targets, s.rank
