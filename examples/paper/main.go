@@ -137,6 +137,8 @@ func main() {
 type experiment struct {
 	name, path string
 	steps      int
+	loraLR     float64
+	fullLR     float64
 	dec        generate.Options
 	groups     []data.Group
 	tok        *tokenizer.Tokenizer
