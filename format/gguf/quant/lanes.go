@@ -39,9 +39,9 @@ func qxSumsLanes(x, w, wv []float32, nmax int32, iscales, sumlx, suml2 *[qxCandi
 	copy(suml2[:], c.l2[:])
 }
 
-// kx2Lanes is one make_qkx2_quants pass over a group for 8 candidates,
-// shared with kx2LanesAVX2: inputs iscale, lo, sumW, sumX, nmax, mad;
-// outputs each candidate's levels L[i][k], fit (scale, min, D) and error.
+// kx2Lanes is one make_qkx2_quants pass over a group for the 8 candidates
+// is0..is0+7, shared with kx2LanesAVX2. Outputs: each candidate's inverse
+// scale, levels L[i][k], fit (scale, min, D) and error.
 type kx2Lanes struct {
 	L               [maxGroup][lanes]float32
 	iscale          [lanes]float32
@@ -50,6 +50,9 @@ type kx2Lanes struct {
 	lo, sumW, sumX  float32
 	nmax            int32
 	mad             uint32 // 1: weigh |error|, 0: error²
+	rmin, rdelta    float32
+	hi              float32
+	is0             int32
 }
 
 // kx2SearchLanes is makeQKX2Quants's candidate loop on the kernel, eight
@@ -60,15 +63,12 @@ type kx2Lanes struct {
 func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
 	hi, lo, sumW, sumX float32, bestL *[maxGroup]float32, bestErr, scale *float32) float32 {
 	n := len(x)
-	c := kx2Lanes{sumW: sumW, sumX: sumX, nmax: nmax}
+	c := kx2Lanes{sumW: sumW, sumX: sumX, nmax: nmax, rmin: rmin, rdelta: rdelta, hi: hi}
 	if mad {
 		c.mad = 1
 	}
 	for is := 0; is <= nstep; {
-		c.lo = lo
-		for k := range c.iscale {
-			c.iscale[k] = (float32(rmin+float32(rdelta*float32(is+k))) + float32(nmax)) / (hi - lo)
-		}
+		c.lo, c.is0 = lo, int32(is)
 		kx2Kernel(&x[0], &weights[0], n, &c)
 		next := is + lanes
 		for k := 0; k < lanes && is+k <= nstep; k++ {

@@ -74,6 +74,8 @@ qxdone:
 
 // func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 //
+// The candidates are is = is0..is0+7, with inverse scales
+// ((rmin + rdelta·is) + nmax) / (hi - lo), stored in c.iscale.
 // Pass 1, per value: l = clamp(nearest_int(is·(x-lo)), 0, nmax), stored in
 // c.L; sumL += w·l, sumL2 += (w·l)·l, sumXL += (w·l)·x. Then ggml's D,
 // scale and min (min > 0 → min = 0, scale = sumXL/sumL2). Pass 2: err +=
@@ -83,13 +85,25 @@ TEXT ·kx2LanesAVX2(SB), NOSPLIT, $0-32
 	MOVQ         w+8(FP), DI
 	MOVQ         n+16(FP), DX
 	MOVQ         c+24(FP), R9
-	VMOVUPS      1024(R9), Y0  // is
 	VBROADCASTSS 1184(R9), Y1  // lo
+	VPBROADCASTD 1196(R9), Y6  // nmax
+	VPBROADCASTD 1216(R9), Y0
+	VPADDD       iota<>(SB), Y0, Y0
+	VCVTDQ2PS    Y0, Y0        // is0+k
+	VBROADCASTSS 1208(R9), Y12
+	VMULPS       Y12, Y0, Y0   // rdelta·is
+	VBROADCASTSS 1204(R9), Y12
+	VADDPS       Y0, Y12, Y0   // rmin + rdelta·is
+	VCVTDQ2PS    Y6, Y12
+	VADDPS       Y12, Y0, Y0   // + nmax
+	VBROADCASTSS 1212(R9), Y12
+	VSUBPS       Y1, Y12, Y12  // hi - lo
+	VDIVPS       Y12, Y0, Y0   // the inverse scales
+	VMOVUPS      Y0, 1024(R9)
 	VMOVUPS      magic<>(SB), Y2
 	VMOVUPS      mant<>(SB), Y3
 	VMOVUPS      half<>(SB), Y4
 	VPXOR        Y5, Y5, Y5    // 0
-	VPBROADCASTD 1196(R9), Y6  // nmax
 	VXORPS       Y7, Y7, Y7    // sumL
 	VXORPS       Y8, Y8, Y8    // sumL2
 	VXORPS       Y9, Y9, Y9    // sumXL
@@ -434,3 +448,14 @@ DATA iq4Lev<>+52(SB)/4, $0x428a0000
 DATA iq4Lev<>+56(SB)/4, $0x42b20000
 DATA iq4Lev<>+60(SB)/4, $0x42e20000
 GLOBL iq4Lev<>(SB), RODATA|NOPTR, $64
+
+// iota is 0..7, the lane numbers.
+DATA iota<>+0(SB)/4, $0
+DATA iota<>+4(SB)/4, $1
+DATA iota<>+8(SB)/4, $2
+DATA iota<>+12(SB)/4, $3
+DATA iota<>+16(SB)/4, $4
+DATA iota<>+20(SB)/4, $5
+DATA iota<>+24(SB)/4, $6
+DATA iota<>+28(SB)/4, $7
+GLOBL iota<>(SB), RODATA|NOPTR, $32

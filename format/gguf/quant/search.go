@@ -273,13 +273,9 @@ func (f *kx2Fit) solve(sumW, sumX, sumL, sumL2, sumXL float32) {
 // with L in [0, nmax] and min ≤ 0, searched over nstep+1 inverse scales
 // (rmin + rdelta·is + nmax)/(max - min) by the weighted squared error, or
 // the weighted absolute error when mad is set. It returns the scale and
-// -min; L receives the levels. x has at most maxGroup values.
-//
-// A candidate that wins moves min, which changes the later candidates, so
-// the search is sequential. Candidates are still evaluated in pairs: the
-// second of a pair is discarded and evaluated again when the first wins
-// and moves min (about 2.5 times per group), which costs less than the
-// overlap of the pair's chains gains.
+// -min; L receives the levels. x has at most maxGroup values. The
+// candidate loop runs on the lane kernels where useLanes is set, else in Go
+// (kx2SearchGo).
 func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
 	n := len(x)
 	x, weights = x[:n:n], weights[:n:n]
@@ -305,17 +301,12 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 		clear(L[:n])
 		return 0, -lo
 	}
-	g := kx2Group{x: x, w: weights, nmax: nmax, mad: mad}
-	g.setMin(lo)
-	var (
-		bestL [maxGroup]float32 // the levels of the best fit so far
-		cand  [2]kx2Fit
-	)
+	var bestL [maxGroup]float32 // the levels of the best fit so far
 	iscale := float32(nmax) / (hi - lo)
 	scale = 1 / iscale
 	var bestErr float32
 	for i, v := range x {
-		l := level(float32(iscale*g.shift[i]), 0, nmax)
+		l := level(float32(iscale*(v-lo)), 0, nmax)
 		bestL[i] = l
 		diff := float32(float32(scale*l)+lo) - v
 		if mad {
@@ -327,11 +318,29 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 	}
 	if useLanes {
 		lo = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
-		for i, l := range bestL[:n] {
-			L[i] = uint8(l)
-		}
-		return scale, -lo
+	} else {
+		lo = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
 	}
+	for i, l := range bestL[:n] {
+		L[i] = uint8(l)
+	}
+	return scale, -lo
+}
+
+// kx2SearchGo is makeQKX2Quants's candidate loop in Go, from the state
+// after the initial fit: bestL, bestErr and scale are updated in place and
+// the final min is returned.
+//
+// A candidate that wins moves min, which changes the later candidates, so
+// the search is sequential. Candidates are still evaluated in pairs: the
+// second of a pair is discarded and evaluated again when the first wins
+// and moves min (about 2.5 times per group), which costs less than the
+// overlap of the pair's chains gains.
+func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
+	hi, lo, sumW, sumX float32, bestL *[maxGroup]float32, bestErr, scale *float32) float32 {
+	g := kx2Group{x: x, w: weights, nmax: nmax, mad: mad}
+	g.setMin(lo)
+	var cand [2]kx2Fit
 	candidate := func(is int) float32 {
 		return (float32(rmin+float32(rdelta*float32(is))) + float32(nmax)) / (hi - lo)
 	}
@@ -344,11 +353,11 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 			}
 			f := &cand[k]
 			is++
-			if !f.ok || !(f.err < bestErr) {
+			if !f.ok || !(f.err < *bestErr) {
 				continue
 			}
-			bestL = f.L
-			bestErr, scale = f.err, f.scale
+			*bestL = f.L
+			*bestErr, *scale = f.err, f.scale
 			moved := f.min != lo
 			lo = f.min // even when equal: ggml keeps the sign of a zero min
 			if moved {
@@ -357,8 +366,5 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 			}
 		}
 	}
-	for i, l := range bestL[:n] {
-		L[i] = uint8(l)
-	}
-	return scale, -lo
+	return lo
 }
