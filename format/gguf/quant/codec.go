@@ -46,10 +46,10 @@ const hugeValue = 1e12
 
 // codecs holds every block type this package knows.
 var codecs = map[format.DType]codec{
-	format.Q4_0:   perBlock(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0),
-	format.Q4_1:   perBlock(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2),
-	format.Q5_0:   perBlock(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0),
-	format.Q5_1:   perBlock(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2),
+	format.Q4_0:   legacy(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0),
+	format.Q4_1:   legacy(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2),
+	format.Q5_0:   legacy(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0),
+	format.Q5_1:   legacy(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2),
 	format.Q8_0:   {quantize: quantizeQ8_0, dequantize: dequantizeQ8_0, scales: []int{0}},
 	format.Q8_1:   perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1, 0, 2),
 	format.Q2_K:   bounded(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82)),
@@ -63,7 +63,7 @@ var codecs = map[format.DType]codec{
 
 // perBlock lifts one-block kernels of type dt to whole-slice kernels that
 // refuse non-finite input before encoding; scales are the offsets of the
-// block's f16 scales.
+// block's f16 scales. enc may be nil when the caller sets quantize itself.
 func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []float32, b []byte), scales ...int) codec {
 	bs, bb := dt.BlockSize(), dt.BlockBytes()
 	return codec{
@@ -83,6 +83,27 @@ func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []flo
 		},
 		scales: scales,
 	}
+}
+
+// legacy is perBlock for the 32-value legacy types, whose one-block
+// quantizers also take the bits of the block's max|x|: each block is
+// checked for non-finite values as it is encoded (as quantizeQ8_0 does),
+// which saves perBlock's separate pass over src.
+func legacy(dt format.DType, enc func(b []byte, x *[32]float32, amax uint32), dec func(y []float32, b []byte), scales ...int) codec {
+	c := perBlock(dt, nil, dec, scales...)
+	bb := dt.BlockBytes()
+	c.quantize = func(dst []byte, src []float32) int {
+		for i := range len(src) / 32 {
+			x := (*[32]float32)(src[32*i:])
+			amax, ok := absMaxBits(x)
+			if !ok {
+				return 32*i + firstNonFinite(x[:])
+			}
+			enc(dst[bb*i:bb*i+bb], x, amax)
+		}
+		return -1
+	}
+	return c
 }
 
 // f32Scaled marks c as having a float32 scale at offset 0 (Q8_K).

@@ -1,6 +1,9 @@
 package quant
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // The legacy 32-value types. Each quantizer is ggml's quantize_row_*_ref for
 // one block, each dequantizer its dequantize_row_* for one block.
@@ -13,29 +16,78 @@ import "encoding/binary"
 // qs[j] holds value j in its low nibble and value j+16 in its high nibble;
 // bit j of qh is the fifth bit of value j.
 
-// signedMax returns the value of largest magnitude (the first one on ties).
-func signedMax(x []float32) float32 {
-	var amax, max float32
+// signedMax returns the value of largest magnitude (the first one on ties,
+// +0 for an all-zero block), as ggml's branchy loop finds it; bits are those
+// of max|x| (absMaxBits), so only the first index reaching it is searched.
+func signedMax(x *[32]float32, bits uint32) float32 {
+	if bits == 0 {
+		return 0
+	}
 	for _, v := range x {
-		if a := abs(v); amax < a {
-			amax, max = a, v
+		if math.Float32bits(v)&0x7fffffff == bits {
+			return v
 		}
 	}
-	return max
+	return 0 // unreachable: bits is some |x[j]|
 }
 
-// minMax returns the smallest and largest values (FLT_MAX-seeded, as ggml).
-func minMax(x []float32) (lo, hi float32) {
-	lo, hi = 3.4028234663852886e38, -3.4028234663852886e38
+// inRange reports whether every x·(1/d) of a block is far inside int32
+// range (|x·id| <= 32 for these types), so that C's float-to-int casts
+// need no per-value range check: d is a normal float32 between 2⁻¹⁰⁰ and
+// 2¹⁰⁰, its inverse too, and |x| <= |d|·(levels) for every x.
+func inRange(d float32) bool {
+	b := math.Float32bits(d) & 0x7fffffff
+	return b >= safeLo && b <= safeHi
+}
+
+// trunc is cInt(f), the range check skipped when fast says f is in range.
+func trunc(f float32, fast bool) int32 {
+	if fast {
+		return int32(f)
+	}
+	return cInt(f)
+}
+
+// minMax returns the smallest and largest values of a finite block as
+// ggml's FLT_MAX-seeded `if (v < min) min = v` loop finds them. The search
+// is branch-free over integer keys that order the floats; the keys also
+// order -0 below +0, which ggml treats as equal (keeping the first zero),
+// so a zero result is replaced by the block's first zero.
+func minMax(x *[32]float32) (lo, hi float32) {
+	kl, kh := int32(math.MaxInt32), int32(math.MinInt32)
 	for _, v := range x {
-		if v < lo {
-			lo = v
+		k := orderKey(v)
+		kl, kh = min(kl, k), max(kh, k)
+	}
+	lo, hi = fromKey(kl), fromKey(kh)
+	if lo == 0 || hi == 0 {
+		var z float32
+		for _, v := range x {
+			if v == 0 {
+				z = v
+				break
+			}
 		}
-		if v > hi {
-			hi = v
+		if lo == 0 {
+			lo = z
+		}
+		if hi == 0 {
+			hi = z
 		}
 	}
 	return lo, hi
+}
+
+// orderKey maps a finite float32 to an int32 with the same order (-0
+// below +0): negative floats have their magnitude bits flipped.
+func orderKey(f float32) int32 {
+	b := int32(math.Float32bits(f))
+	return b ^ int32(uint32(b>>31)>>1)
+}
+
+// fromKey inverts orderKey.
+func fromKey(k int32) float32 {
+	return math.Float32frombits(uint32(k ^ int32(uint32(k>>31)>>1)))
 }
 
 // inverse is ggml's `d ? 1.0f/d : 0.0f`.
@@ -46,16 +98,17 @@ func inverse(d float32) float32 {
 	return 0
 }
 
-// quantizeQ4_0 packs x (32) into b (18).
-func quantizeQ4_0(b []byte, x []float32) {
-	d := signedMax(x) / -8
+// quantizeQ4_0 packs x (32), whose max|x| has the bits amax, into b (18).
+func quantizeQ4_0(b []byte, x *[32]float32, amax uint32) {
+	d := signedMax(x, amax) / -8
 	id := inverse(d)
+	fast := inRange(d)
 	putF16(b, d)
 	for j := range 16 {
 		x0 := float32(x[j] * id)
 		x1 := float32(x[j+16] * id)
-		q0 := uint8(min(15, int32(int8(cInt(x0+8.5)))))
-		q1 := uint8(min(15, int32(int8(cInt(x1+8.5)))))
+		q0 := uint8(min(15, int32(int8(trunc(x0+8.5, fast)))))
+		q1 := uint8(min(15, int32(int8(trunc(x1+8.5, fast)))))
 		b[2+j] = q0 | q1<<4
 	}
 }
@@ -70,17 +123,18 @@ func dequantizeQ4_0(y []float32, b []byte) {
 }
 
 // quantizeQ4_1 packs x (32) into b (20).
-func quantizeQ4_1(b []byte, x []float32) {
+func quantizeQ4_1(b []byte, x *[32]float32, _ uint32) {
 	lo, hi := minMax(x)
 	d := (hi - lo) / 15
 	id := inverse(d)
+	fast := inRange(d)
 	putF16(b, d)
 	putF16(b[2:], lo)
 	for j := range 16 {
 		x0 := float32((x[j] - lo) * id)
 		x1 := float32((x[j+16] - lo) * id)
-		q0 := uint8(min(15, int32(int8(cInt(x0+0.5)))))
-		q1 := uint8(min(15, int32(int8(cInt(x1+0.5)))))
+		q0 := uint8(min(15, int32(int8(trunc(x0+0.5, fast)))))
+		q1 := uint8(min(15, int32(int8(trunc(x1+0.5, fast)))))
 		b[4+j] = q0 | q1<<4
 	}
 }
@@ -94,17 +148,18 @@ func dequantizeQ4_1(y []float32, b []byte) {
 	}
 }
 
-// quantizeQ5_0 packs x (32) into b (22).
-func quantizeQ5_0(b []byte, x []float32) {
-	d := signedMax(x) / -16
+// quantizeQ5_0 packs x (32), whose max|x| has the bits amax, into b (22).
+func quantizeQ5_0(b []byte, x *[32]float32, amax uint32) {
+	d := signedMax(x, amax) / -16
 	id := inverse(d)
+	fast := inRange(d)
 	putF16(b, d)
 	var qh uint32
 	for j := range 16 {
 		x0 := float32(x[j] * id)
 		x1 := float32(x[j+16] * id)
-		q0 := uint8(min(31, int32(int8(cInt(x0+16.5)))))
-		q1 := uint8(min(31, int32(int8(cInt(x1+16.5)))))
+		q0 := uint8(min(31, int32(int8(trunc(x0+16.5, fast)))))
+		q1 := uint8(min(31, int32(int8(trunc(x1+16.5, fast)))))
 		b[6+j] = q0&0xF | (q1&0xF)<<4
 		qh |= uint32(q0&0x10)>>4<<j | uint32(q1&0x10)>>4<<(j+16)
 	}
@@ -124,18 +179,19 @@ func dequantizeQ5_0(y []float32, b []byte) {
 }
 
 // quantizeQ5_1 packs x (32) into b (24).
-func quantizeQ5_1(b []byte, x []float32) {
+func quantizeQ5_1(b []byte, x *[32]float32, _ uint32) {
 	lo, hi := minMax(x)
 	d := (hi - lo) / 31
 	id := inverse(d)
+	fast := inRange(d)
 	putF16(b, d)
 	putF16(b[2:], lo)
 	var qh uint32
 	for j := range 16 {
 		x0 := float32((x[j] - lo) * id)
 		x1 := float32((x[j+16] - lo) * id)
-		q0 := uint8(cInt(x0 + 0.5))
-		q1 := uint8(cInt(x1 + 0.5))
+		q0 := uint8(trunc(x0+0.5, fast))
+		q1 := uint8(trunc(x1+0.5, fast))
 		b[8+j] = q0&0xF | (q1&0xF)<<4
 		qh |= uint32(q0&0x10)>>4<<j | uint32(q1&0x10)>>4<<(j+16)
 	}
