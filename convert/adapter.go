@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,10 +36,13 @@ type baseInfo struct {
 }
 
 // IsAdapter reports whether path holds a LoRA adapter (PEFT or MLX
-// directory, llama.cpp LoRA GGUF).
+// directory, llama.cpp LoRA GGUF). A malformed one (an adapter_config.json
+// that does not parse, a damaged GGUF) counts as an adapter, so that
+// reading it reports the damage instead of converting the directory's
+// weights file as if it were a model.
 func IsAdapter(path string) bool {
 	_, _, err := lora.Detect(path)
-	return err == nil
+	return err == nil || errors.Is(err, format.ErrFormat)
 }
 
 // Adapter converts a LoRA adapter between PEFT, llama.cpp's LoRA GGUF and

@@ -91,7 +91,7 @@ func Combine(inputs []Input, opt CombineOptions) (*lora.Adapter, error) {
 		return nil, fmt.Errorf("majority sign method %q: %w (total or frequency)", sign, format.ErrUnsupported)
 	}
 	needsDensity := method == MethodTIES || method == MethodDARELinear || method == MethodDARETIES || method == MethodMagnitudePrune
-	if needsDensity && (opt.Density <= 0 || math.IsNaN(opt.Density)) {
+	if needsDensity && !(opt.Density > 0 && opt.Density <= 1) {
 		return nil, fmt.Errorf("method %s needs a density in (0, 1], got %g: %w", method, opt.Density, format.ErrFormat)
 	}
 	adapters := make([]*lora.Adapter, len(inputs))
@@ -111,7 +111,14 @@ func Combine(inputs []Input, opt CombineOptions) (*lora.Adapter, error) {
 			ranks[i] = max(ranks[i], m.Rank)
 		}
 		if i > 0 && (a.Kind == lora.KindGGUF) != (adapters[0].Kind == lora.KindGGUF) {
-			return nil, fmt.Errorf("adapter %s uses llama.cpp names and %s does not: convert one first: %w", in.name(), inputs[0].name(), format.ErrUnsupported)
+			gguf, other := in.name(), inputs[0].name()
+			if adapters[0].Kind == lora.KindGGUF {
+				gguf, other = other, gguf
+			}
+			return nil, fmt.Errorf("adapter %s uses llama.cpp names and %s does not: convert one first: %w", gguf, other, format.ErrUnsupported)
+		}
+		if i > 0 && a.Arch != "" && adapters[0].Arch != "" && a.Arch != adapters[0].Arch {
+			return nil, fmt.Errorf("adapter %s is for architecture %q but %s is for %q: %w", in.name(), a.Arch, inputs[0].name(), adapters[0].Arch, format.ErrShape)
 		}
 		adapters[i] = a
 	}

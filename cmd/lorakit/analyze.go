@@ -52,7 +52,7 @@ Module names in the output are the adapter's own.`,
 			Short: "Singular-value spectrum and effective rank of every module",
 			Args:  exactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return runSpectrum(cmd, args[0], o)
+				return interrupted("", runSpectrum(cmd, args[0], o))
 			},
 		},
 		newSimilarityCmd(&o),
@@ -68,7 +68,7 @@ func newSimilarityCmd(o *analyzeOptions) *cobra.Command {
 		Short: "Subspace similarity φ between two adapters, per common module",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSimilarity(cmd, args[0], args[1], *o)
+			return interrupted(o.png, runSimilarity(cmd, args[0], args[1], *o))
 		},
 	}
 	cmd.Flags().StringVar(&o.png, "png", "", "also draw φ heatmaps (A side) into this PNG file")
@@ -82,7 +82,7 @@ func newAmplificationCmd(o *analyzeOptions) *cobra.Command {
 		Short: "How much dW amplifies directions of W (Table 7)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAmplification(cmd, args[0], *o)
+			return interrupted("", runAmplification(cmd, args[0], *o))
 		},
 	}
 	cmd.Flags().StringVar(&o.base, "base", "", "base model (GGUF, safetensors, HF directory, llama2.c) (required)")
@@ -96,7 +96,7 @@ func newReportCmd(o *analyzeOptions) *cobra.Command {
 		Short: "Write report.md, report.json and figures",
 		Args:  rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReport(cmd, args, *o)
+			return interrupted(o.output, runReport(cmd, args, *o))
 		},
 	}
 	cmd.Flags().StringVar(&o.base, "base", "", "base model, for the amplification table")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/convert"
@@ -57,7 +59,7 @@ Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runConvert(cmd, args[0], o)
+			return interrupted(o.output, runConvert(cmd, args[0], o))
 		},
 	}
 	f := cmd.Flags()
@@ -73,6 +75,14 @@ existing output is replaced only with --force, an input never.`,
 }
 
 func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
+	if o.to != "" {
+		if err := oneOf("--to", o.to, "gguf", "hf", "safetensors", "peft"); err != nil {
+			return err
+		}
+	}
+	if o.maxShard < 0 {
+		return usageError{fmt.Errorf("--max-shard-size %d: want a positive byte count (0: one file)", o.maxShard)}
+	}
 	var dt format.DType
 	var preset quantize.Preset
 	if o.dtype != "" {

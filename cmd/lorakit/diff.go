@@ -27,6 +27,12 @@ Exit status 0 when every tensor is present on both sides with equal shapes and
 all values within tolerance, 1 otherwise.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkNonNegative("--atol", o.tol.Abs); err != nil {
+				return err
+			}
+			if err := checkNonNegative("--rtol", o.tol.Rel); err != nil {
+				return err
+			}
 			return runDiff(cmd.OutOrStdout(), args[0], args[1], o)
 		},
 	}

@@ -42,7 +42,7 @@ relative reconstruction error ‖ΔW − B·A‖/‖ΔW‖ are reported; tensors
 differ but were not extracted are listed on stderr.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExtract(cmd, o)
+			return interrupted(o.output, runExtract(cmd, o))
 		},
 	}
 	f := cmd.Flags()
@@ -65,6 +65,19 @@ differ but were not extracted are listed on stderr.`,
 }
 
 func runExtract(cmd *cobra.Command, o extractOptions) error {
+	if cmd.Flags().Changed("rank") {
+		if err := checkPositive("--rank", o.rank); err != nil {
+			return err
+		}
+	}
+	if cmd.Flags().Changed("energy") {
+		if err := checkShare("--energy", o.energy); err != nil {
+			return err
+		}
+		if err := checkPositive("--max-rank", o.maxRank); err != nil {
+			return err
+		}
+	}
 	opt := merge.ExtractOptions{Rank: o.rank, Energy: o.energy, MaxRank: o.maxRank, Seed: o.seed,
 		Progress: newProgress(cmd.ErrOrStderr(), "extract")}
 	if o.targets != "" {

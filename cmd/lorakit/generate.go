@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/generate"
 )
 
@@ -56,7 +57,7 @@ The text goes to stdout as it is generated; --json prints one object instead:
 			if len(args) == 1 {
 				path = args[0]
 			}
-			return runGenerate(cmd, path, o)
+			return interrupted("", runGenerate(cmd, path, o))
 		},
 	}
 	f := cmd.Flags()
@@ -122,6 +123,12 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	if err := opts.Validate(); err != nil {
 		return usageError{err}
 	}
+	if err := checkStops(o.stop, l.m.Config.Vocab); err != nil {
+		return err
+	}
+	if err := checkBeams(o.beams, l.m.Config, min(len(prompt)+o.maxNew, l.m.Config.Context)); err != nil {
+		return err
+	}
 	out := cmd.OutOrStdout()
 	var stream *textStream
 	if !o.json {
@@ -154,6 +161,40 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(rep)
+}
+
+// maxBeamBytes bounds the memory beam search may plan for (each beam holds
+// its own KV cache and logits), so that a mistyped --beam fails at once
+// instead of exhausting the machine.
+const maxBeamBytes = 8 << 30
+
+// checkBeams refuses a beam width wider than the vocabulary (the first step
+// cannot fill it) or one whose KV caches for seq positions would exceed
+// maxBeamBytes.
+func checkBeams(beams int, c model.Config, seq int) error {
+	if beams <= 1 {
+		return nil
+	}
+	if beams > c.Vocab {
+		return usageError{fmt.Errorf("--beam %d: wider than the vocabulary of %d tokens", beams, c.Vocab)}
+	}
+	// K and V per layer, float32, with up to 2x append slack; plus logits.
+	perBeam := 2*2*4*int64(c.Layers)*int64(seq)*int64(c.KVDim()) + 4*int64(c.Vocab)
+	if need := int64(beams) * perBeam; need > maxBeamBytes {
+		return usageError{fmt.Errorf("--beam %d: the beams' KV caches would need about %.1f GiB (limit %d GiB)",
+			beams, float64(need)/(1<<30), maxBeamBytes>>30)}
+	}
+	return nil
+}
+
+// checkStops refuses --stop ids outside the vocabulary.
+func checkStops(ids []int, vocab int) error {
+	for _, id := range ids {
+		if id < 0 || id >= vocab {
+			return usageError{fmt.Errorf("--stop %d: token id out of range [0, %d)", id, vocab)}
+		}
+	}
+	return nil
 }
 
 // specialStops lists the distinct special ids that end generation.

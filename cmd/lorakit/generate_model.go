@@ -5,12 +5,11 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/tokenizer"
@@ -73,6 +72,9 @@ func displayName(path string) string {
 // with the checkpoint (see convert.OpenModel).
 func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 	if path != "" {
+		if kind, _, err := lora.Detect(path); err == nil {
+			return nil, nil, fmt.Errorf("%s: a LoRA adapter (%s), not a model: give it with --adapter: %w", path, kind, format.ErrUnsupported)
+		}
 		return convert.OpenModel(path, tokPath)
 	}
 	src, err := embedded.Source()
@@ -95,12 +97,11 @@ func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 // the checkpoint m was loaded from, whose names and heads the adapter is
 // mapped to.
 func applyAdapter(m *model.Model, base format.Source, spec string) error {
-	path, scale := spec, 1.0
-	if i := strings.LastIndexByte(spec, ':'); i > 0 {
-		if s, err := strconv.ParseFloat(spec[i+1:], 64); err == nil {
-			path, scale = spec[:i], s
-		}
+	in, err := merge.ParseInput(spec)
+	if err != nil {
+		return usageError{fmt.Errorf("--adapter: %w", err)}
 	}
+	path, scale := in.Path, in.Scale
 	a, err := lora.Open(path)
 	if err != nil {
 		return err

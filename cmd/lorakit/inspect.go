@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -83,7 +84,11 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	var adapter *inspectAdapter
 	arch := ""
 	weights := path
-	if kind, file, err := lora.Detect(path); err == nil {
+	kind, file, err := lora.Detect(path)
+	if errors.Is(err, format.ErrFormat) {
+		return err // an adapter, but a broken one: say so rather than list its weights file
+	}
+	if err == nil {
 		a, err := lora.Open(path)
 		if err != nil {
 			return err

@@ -32,7 +32,7 @@ llama_get_logits_ith(ctx, -1) returns, for comparing the two.
 			if len(args) == 1 {
 				path = args[0]
 			}
-			return runLogits(cmd, path, o)
+			return interrupted("", runLogits(cmd, path, o))
 		},
 	}
 	addLMFlags(cmd, &o.lmOptions)

@@ -74,7 +74,7 @@ Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMerge(cmd, args, o)
+			return interrupted(o.output, runMerge(cmd, args, o))
 		},
 	}
 	f := cmd.Flags()
@@ -131,6 +131,22 @@ func runMerge(cmd *cobra.Command, args []string, o mergeOptions) error {
 func runCombine(cmd *cobra.Command, inputs []merge.Input, o mergeOptions) error {
 	if o.dtype != "" {
 		return usageError{fmt.Errorf("--dtype applies to merging into a base, not to combining adapters")}
+	}
+	if o.method != "" {
+		if err := oneOf("--method", o.method, merge.Methods...); err != nil {
+			return err
+		}
+	}
+	if err := oneOf("--majority-sign", o.majoritySign, merge.SignTotal, merge.SignFrequency); err != nil {
+		return err
+	}
+	if o.svdRank < 0 {
+		return usageError{fmt.Errorf("--svd-rank %d: want >= 1 (0: the method's default)", o.svdRank)}
+	}
+	if cmd.Flags().Changed("density") {
+		if err := checkShare("--density", o.density); err != nil {
+			return err
+		}
 	}
 	a, err := merge.Combine(inputs, merge.CombineOptions{
 		Method: o.method, Density: o.density, MajoritySign: o.majoritySign, SVDRank: o.svdRank, Seed: o.seed,

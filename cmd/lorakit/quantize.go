@@ -43,7 +43,11 @@ The output is written under a temporary name and renamed into place; an
 existing OUT is replaced only with --force, an input never.`,
 		Args: rangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runQuantize(cmd, args, o)
+			out := ""
+			if len(args) == 3 {
+				out = args[1]
+			}
+			return interrupted(out, runQuantize(cmd, args, o))
 		},
 	}
 	f := cmd.Flags()

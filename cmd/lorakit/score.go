@@ -39,7 +39,7 @@ adapter at run time.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			return runScore(cmd, path, o)
+			return interrupted("", runScore(cmd, path, o))
 		},
 	}
 	addLMFlags(cmd, &o.lmOptions)

@@ -66,6 +66,12 @@ measured 1.2 TB and 350 GB, 3.4×, including what this model leaves out).
 }
 
 func runSize(cmd *cobra.Command, config string, o sizeOptions) error {
+	if err := checkPositive("--rank", o.rank); err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.targets) == "" {
+		return usageError{fmt.Errorf("--targets: give at least one of q,k,v,o,gate,up,down")}
+	}
 	opts := train.SizeOptions{Rank: o.rank, Targets: strings.Split(o.targets, ",")}
 	for _, d := range []struct {
 		flag, val string
