@@ -184,9 +184,17 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		v.infos = append(v.infos, e.info(name))
 	}
 	sortGGUF(a, v.infos)
-	if emb, ok := format.TensorIndex(v.infos, "token_embd.weight"); ok && m.Vocab != nil {
-		if err := fitVocab(m.Vocab, int(emb.Shape[0]), m.Dir); err != nil {
-			return nil, err
+	if emb, ok := format.TensorIndex(v.infos, "token_embd.weight"); ok {
+		// config.json's width must be the embedding's, or the GGUF written
+		// would declare hyperparameters its tensors contradict.
+		if n, has := params.Int(a.Name + ".embedding_length"); has && len(emb.Shape) == 2 && emb.Shape[1] != n {
+			return nil, fmt.Errorf("%s: embedding_length %d from config.json, but tensor %q is %v: %w",
+				m.Dir, n, emb.Name, emb.Shape, format.ErrShape)
+		}
+		if m.Vocab != nil {
+			if err := fitVocab(m.Vocab, int(emb.Shape[0]), m.Dir); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if m.Vocab != nil {
