@@ -14,29 +14,17 @@ package quant
 // lanes is the number of candidates a kernel evaluates at once.
 const lanes = 8
 
-// qxLanes is one make_qx_quants pass over a group: inputs iscale, lo, hi;
-// outputs the sums lx, l2 of each candidate (see qxLanesAVX2).
+// qxLanes is one make_qx_quants pass over a group, shared with
+// qxLanesAVX2: inputs the candidates' numerators num, the group's signed
+// max mx and the level bounds lo, hi; outputs the inverse scales num/mx and
+// each candidate's sums lx, l2. Its 24 slots hold the 19 candidates, the
+// last repeated.
 type qxLanes struct {
-	iscale [3 * lanes]float32 // the 19 candidates, the last repeated
+	iscale [3 * lanes]float32
 	lx, l2 [3 * lanes]float32
-	lo, hi [lanes]int32 // the level bounds -nmax, nmax-1, in every lane
-}
-
-// qxSumsLanes is the candidate loop of makeQXQuants on the kernel: for each
-// candidate c, sumlx[c] = Σ wv·l and suml2[c] = Σ (w·l)·l, l the levels of
-// iscales[c]·x in [-nmax, nmax-1].
-func qxSumsLanes(x, w, wv []float32, nmax int32, iscales, sumlx, suml2 *[qxCandidates]float32) {
-	var c qxLanes
-	copy(c.iscale[:], iscales[:])
-	for k := qxCandidates; k < len(c.iscale); k++ {
-		c.iscale[k] = iscales[qxCandidates-1]
-	}
-	for k := range lanes {
-		c.lo[k], c.hi[k] = -nmax, nmax-1
-	}
-	qxKernel(&x[0], &w[0], &wv[0], len(x), &c)
-	copy(sumlx[:], c.lx[:])
-	copy(suml2[:], c.l2[:])
+	lo, hi [lanes]int32 // -nmax, nmax-1 in every lane
+	num    [3 * lanes]float32
+	mx     float32
 }
 
 // kx2Lanes is one make_qkx2_quants pass over a group for the 8 candidates

@@ -41,6 +41,8 @@ func TestLaneLayout(t *testing.T) {
 		{"qxLanes.l2", unsafe.Offsetof(q.l2), 192},
 		{"qxLanes.lo", unsafe.Offsetof(q.lo), 288},
 		{"qxLanes.hi", unsafe.Offsetof(q.hi), 320},
+		{"qxLanes.num", unsafe.Offsetof(q.num), 352},
+		{"qxLanes.mx", unsafe.Offsetof(q.mx), 448},
 		{"kx2Lanes.L", unsafe.Offsetof(k.L), 0},
 		{"kx2Lanes.iscale", unsafe.Offsetof(k.iscale), 1024},
 		{"kx2Lanes.scale", unsafe.Offsetof(k.scale), 1056},

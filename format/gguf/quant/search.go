@@ -11,6 +11,8 @@ package quant
 // whose outcomes do not depend on each other are evaluated side by side so
 // that their independent dependency chains overlap in the CPU.
 
+import "math"
+
 // groupMaxEps is GROUP_MAX_EPS: a group whose largest |x| is below it is zero.
 const groupMaxEps = 1e-15
 
@@ -36,14 +38,25 @@ func smallLevel(f, lo, hi float32) float32 {
 	return r
 }
 
-// signedAbsMax returns max|x| and the (first) x reaching it.
+// signedAbsMax returns max|x| and the (first) x reaching it, for finite
+// x, as ggml's `if (ax > amax) { amax = ax; max = x; }` loop: the largest
+// |x| is found branch-free on the bit patterns (whose integer order is the
+// float order for non-negative floats), then its first x.
 func signedAbsMax(x []float32) (amax, mx float32) {
+	var bits uint32
 	for _, v := range x {
-		if a := abs(v); a > amax {
-			amax, mx = a, v
+		bits = max(bits, math.Float32bits(v)&0x7fffffff)
+	}
+	if bits == 0 {
+		return 0, 0
+	}
+	for _, v := range x {
+		if math.Float32bits(v)&0x7fffffff == bits {
+			mx = v
+			break
 		}
 	}
-	return amax, mx
+	return math.Float32frombits(bits), mx
 }
 
 // qxCandidates is the number of inverse scales make_qx_quants tries: the
@@ -57,36 +70,46 @@ const qxCandidates = 19
 //
 // The candidates' sums do not depend on one another (only the choice among
 // them is sequential), so all 19 are accumulated in one pass over x, each
-// in ggml's element order; the levels are then computed once, for the
-// winner.
+// in ggml's element order, on the lane kernel where useLanes is set; the
+// levels are then computed once, for the winner.
 func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 	amax, mx := signedAbsMax(x)
 	if amax < groupMaxEps {
 		clear(L[:len(x)])
 		return 0
 	}
-	// iscales in ggml's order of trial: the initial one, then is = -9..9.
-	var iscales [qxCandidates]float32
-	iscales[0] = float32(-nmax) / mx
-	c := 1
+	var c qxLanes
+	// The candidates in ggml's order of trial: -nmax/max, then
+	// -(nmax + 0.1·is)/max for is = -9..9 except 0.
+	c.num[0] = float32(-nmax)
+	k := 1
 	for is := int32(-9); is <= 9; is++ {
 		if is != 0 {
-			iscales[c] = -(float32(nmax) + float32(0.1*float32(is))) / mx
-			c++
+			c.num[k] = -(float32(nmax) + float32(0.1*float32(is)))
+			k++
 		}
 	}
-	// sumlx[c] = Σ (x²·x)·l, suml2[c] = Σ (x²·l)·l for candidate c.
-	var sumlx, suml2 [qxCandidates]float32
-	var w, wv [maxGroup]float32
+	for k := qxCandidates; k < len(c.num); k++ {
+		c.num[k] = c.num[qxCandidates-1]
+	}
+	c.mx = mx
+	var w, wv [maxGroup]float32 // x², x²·x
 	for i, v := range x {
 		w[i] = float32(v * v)
 		wv[i] = float32(w[i] * v)
 	}
 	if useLanes {
-		qxSumsLanes(x, w[:len(x)], wv[:len(x)], nmax, &iscales, &sumlx, &suml2)
+		for k := range lanes {
+			c.lo[k], c.hi[k] = -nmax, nmax-1
+		}
+		qxKernel(&x[0], &w[0], &wv[0], len(x), &c)
 	} else {
-		qxSumsGo(x, &w, &wv, nmax, &iscales, &sumlx, &suml2)
+		for k, n := range c.num {
+			c.iscale[k] = n / mx
+		}
+		qxSumsGo(x, &w, &wv, nmax, &c)
 	}
+	sumlx, suml2 := &c.lx, &c.l2
 	var scale float32
 	if suml2[0] != 0 {
 		scale = sumlx[0] / suml2[0]
@@ -99,15 +122,16 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 		}
 	}
 	for i, v := range x {
-		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(iscales[win]*v)))) + nmax)
+		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(c.iscale[win]*v)))) + nmax)
 	}
 	return scale
 }
 
 // qxSumsGo is the candidate loop of makeQXQuants in Go: for each candidate
-// c, sumlx[c] = Σ wv·l and suml2[c] = Σ (w·l)·l, l the levels of
-// iscales[c]·x in [-nmax, nmax-1]. Three candidates run interleaved.
-func qxSumsGo(x []float32, w, wv *[maxGroup]float32, nmax int32, iscales, sumlx, suml2 *[qxCandidates]float32) {
+// c, lx[c] = Σ wv·l and l2[c] = Σ (w·l)·l, l the levels of iscale[c]·x in
+// [-nmax, nmax-1]. Three candidates run interleaved.
+func qxSumsGo(x []float32, w, wv *[maxGroup]float32, nmax int32, q *qxLanes) {
+	iscales, sumlx, suml2 := &q.iscale, &q.lx, &q.l2
 	for c := 0; c < qxCandidates; c += 3 {
 		ia, ib, ic := iscales[c], iscales[min(c+1, qxCandidates-1)], iscales[min(c+2, qxCandidates-1)]
 		var a, b, d qxSums
