@@ -44,29 +44,30 @@ type kx2Lanes struct {
 }
 
 // kx2SearchLanes is makeQKX2Quants's candidate loop on the kernel, eight
-// candidates per pass, from the state after the initial fit: bestL, bestErr
-// and scale are updated in place and the final min is returned. A winner
-// that moves the min invalidates the rest of its pass, which restarts at
-// the next candidate, as the scalar search's pairs do.
+// candidates per pass, from the state after the initial fit (inverse scale
+// iscale, min lo, error bestErr, scale): it stores the winner's levels in L
+// and returns its scale and min. A winner that moves the min invalidates
+// the rest of its pass, which restarts at the next candidate, as the
+// scalar search's pairs do. The levels are recomputed once at the end from
+// the winner's inverse scale and the min it was evaluated at, exactly as
+// the kernel computed them.
 func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
-	hi, lo, sumW, sumX float32, bestL *[maxGroup]float32, bestErr, scale *float32) float32 {
-	n := len(x)
+	hi, lo, sumW, sumX, iscale float32, L []uint8, bestErr, scale float32) (float32, float32) {
 	c := kx2Lanes{sumW: sumW, sumX: sumX, nmax: nmax, rmin: rmin, rdelta: rdelta, hi: hi}
 	if mad {
 		c.mad = 1
 	}
+	bestIscale, bestLo := iscale, lo
 	for is := 0; is <= nstep; {
 		c.lo, c.is0 = lo, int32(is)
-		kx2Kernel(&x[0], &weights[0], n, &c)
+		kx2Kernel(&x[0], &weights[0], len(x), &c)
 		next := is + lanes
 		for k := 0; k < lanes && is+k <= nstep; k++ {
-			if !(c.d[k] > 0) || !(c.err[k] < *bestErr) {
+			if !(c.d[k] > 0) || !(c.err[k] < bestErr) {
 				continue
 			}
-			for i := range bestL[:n] {
-				bestL[i] = c.L[i][k]
-			}
-			*bestErr, *scale = c.err[k], c.scale[k]
+			bestErr, scale = c.err[k], c.scale[k]
+			bestIscale, bestLo = c.iscale[k], c.lo
 			moved := c.min[k] != lo
 			lo = c.min[k] // even when equal: ggml keeps the sign of a zero min
 			if moved {
@@ -76,7 +77,10 @@ func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nste
 		}
 		is = next
 	}
-	return lo
+	for i, v := range x {
+		L[i] = uint8(level(float32(bestIscale*(v-bestLo)), 0, nmax))
+	}
+	return scale, lo
 }
 
 // iq4Lanes is IQ4_NL's trial search for one block: inputs the 16 inverse

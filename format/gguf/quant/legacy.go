@@ -48,12 +48,13 @@ func trunc(f float32, fast bool) int32 {
 	return cInt(f)
 }
 
-// minMax returns the smallest and largest values of a finite block as
-// ggml's FLT_MAX-seeded `if (v < min) min = v` loop finds them. The search
+// minMax returns the smallest and largest of the finite values x (at least
+// one) as ggml's `if (v < min) min = v` loops find them, whether seeded
+// with FLT_MAX (legacy types) or x[0] (make_qkx2_quants). The search
 // is branch-free over integer keys that order the floats; the keys also
 // order -0 below +0, which ggml treats as equal (keeping the first zero),
-// so a zero result is replaced by the block's first zero.
-func minMax(x *[32]float32) (lo, hi float32) {
+// so a zero result is replaced by the first zero of x.
+func minMax(x []float32) (lo, hi float32) {
 	kl, kh := int32(math.MaxInt32), int32(math.MinInt32)
 	for _, v := range x {
 		k := orderKey(v)
@@ -124,7 +125,7 @@ func dequantizeQ4_0(y []float32, b []byte) {
 
 // quantizeQ4_1 packs x (32) into b (20).
 func quantizeQ4_1(b []byte, x *[32]float32, _ uint32) {
-	lo, hi := minMax(x)
+	lo, hi := minMax(x[:])
 	d := (hi - lo) / 15
 	id := inverse(d)
 	fast := inRange(d)
@@ -180,7 +181,7 @@ func dequantizeQ5_0(y []float32, b []byte) {
 
 // quantizeQ5_1 packs x (32) into b (24).
 func quantizeQ5_1(b []byte, x *[32]float32, _ uint32) {
-	lo, hi := minMax(x)
+	lo, hi := minMax(x[:])
 	d := (hi - lo) / 31
 	id := inverse(d)
 	fast := inRange(d)

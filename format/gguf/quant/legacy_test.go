@@ -20,6 +20,17 @@ func refMinMax(x []float32) (lo, hi float32) {
 	return lo, hi
 }
 
+// refMinMaxSeeded is make_qkx2_quants's min (or max) loop, seeded with x[0].
+func refMinMaxSeeded(x []float32, wantMin bool) float32 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if wantMin && v < m || !wantMin && v > m {
+			m = v
+		}
+	}
+	return m
+}
+
 // refSignedMax is ggml's amax/max loop of quantize_row_q4_0_ref.
 func refSignedMax(x []float32) float32 {
 	var amax, mx float32
@@ -44,10 +55,13 @@ func TestLegacyExtrema(t *testing.T) {
 		for i := range x {
 			x[i] = pool[r.IntN(k)]
 		}
-		lo, hi := minMax(&x)
+		lo, hi := minMax(x[:])
 		wlo, whi := refMinMax(x[:])
 		if math.Float32bits(lo) != math.Float32bits(wlo) || math.Float32bits(hi) != math.Float32bits(whi) {
 			t.Fatalf("minMax(%v) = %v, %v, want %v, %v", x, lo, hi, wlo, whi)
+		}
+		if lo, hi := minMax(x[:16]); math.Float32bits(lo) != math.Float32bits(refMinMaxSeeded(x[:16], true)) || math.Float32bits(hi) != math.Float32bits(refMinMaxSeeded(x[:16], false)) {
+			t.Fatalf("minMax(%v) = %v, %v, want make_qkx2_quants's", x[:16], lo, hi)
 		}
 		bits, _ := absMaxBits(&x)
 		if got, want := signedMax(&x, bits), refSignedMax(x[:]); math.Float32bits(got) != math.Float32bits(want) {

@@ -303,20 +303,13 @@ func (f *kx2Fit) solve(sumW, sumX, sumL, sumL2, sumXL float32) {
 func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
 	n := len(x)
 	x, weights = x[:n:n], weights[:n:n]
-	lo, hi := x[0], x[0]
+	lo, hi := minMax(x) // ggml's loop seeded with x[0]: the same for finite x
 	sumW := weights[0]
 	sumX := float32(sumW * x[0])
 	for i := 1; i < n; i++ {
-		v := x[i]
-		if v < lo {
-			lo = v
-		}
-		if v > hi {
-			hi = v
-		}
 		w := weights[i]
 		sumW += w
-		sumX += float32(w * v)
+		sumX += float32(w * x[i])
 	}
 	if lo > 0 {
 		lo = 0
@@ -341,10 +334,10 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 		bestErr += float32(weights[i] * diff)
 	}
 	if useLanes {
-		lo = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
-	} else {
-		lo = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
+		scale, lo = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, iscale, L[:n], bestErr, scale)
+		return scale, -lo
 	}
+	lo = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
 	for i, l := range bestL[:n] {
 		L[i] = uint8(l)
 	}
