@@ -16,6 +16,13 @@
 //   - Scales are stored as IEEE binary16 rounded to nearest even, as
 //     GGML_FP32_TO_FP16 does (Q8_K keeps a float32 scale).
 //
+// On x86-64 CPUs with AVX2 the scale searches of the K-quants and IQ4_NL
+// evaluate eight candidate scales at once, one per SIMD lane (lanes.go,
+// lanes_amd64.s); each lane performs the scalar operations in the scalar
+// order (separate multiplies and adds, ggml's nearest_int bit trick), so
+// the bytes are the same. Elsewhere, or with the purego build tag, the
+// pure-Go searches run.
+//
 // Layouts (bytes per block / values per block):
 //
 //	Q4_0 18/32  Q4_1 20/32  Q5_0 22/32  Q5_1 24/32  Q8_0 34/32  Q8_1 36/32

@@ -76,24 +76,24 @@ func quantizeIQ4_NL(b []byte, x []float32) {
 		// ids[0] is the initial -kvalues[0]/max inverse, ids[1+t] that of
 		// itry = t-ntry; all sums are independent of the choice among them,
 		// which is sequential, so they run two at a time.
-		var ids, sumqx, sumq2 [2*ntry + 2]float32
-		ids[0] = 1 / (-mx / float32(kvaluesIQ4NL[0]))
-		for t := range 2*ntry + 1 {
-			ids[1+t] = float32(int32(t-ntry)+int32(kvaluesIQ4NL[0])) / mx
-		}
+		var c iq4Lanes
+		c.id[0] = 1 / (-mx / float32(kvaluesIQ4NL[0]))
 		if useLanes {
-			c := iq4Lanes{id: ids}
+			c.mx = mx // the kernel computes id[1:]
 			iq4Kernel((*[32]float32)(x), &weight, &c)
-			sumqx, sumq2 = c.qx, c.q2
 		} else {
-			iq4Sums(x, &weight, &ids, &sumqx, &sumq2)
+			for t := range 2*ntry + 1 {
+				c.id[1+t] = float32(int32(t-ntry)+int32(kvaluesIQ4NL[0])) / mx
+			}
+			iq4Sums(x, &weight, &c.id, &c.qx, &c.q2)
 		}
+		sumqx, sumq2 := &c.qx, &c.q2
 		var d float32
 		if sumq2[0] > 0 {
 			d = sumqx[0] / sumq2[0]
 		}
 		best := float32(d * sumqx[0])
-		for c := 1; c < len(ids); c++ {
+		for c := 1; c < len(sumqx); c++ {
 			if sumq2[c] > 0 && float32(sumqx[c]*sumqx[c]) > float32(best*sumq2[c]) {
 				d = sumqx[c] / sumq2[c]
 				best = float32(d * sumqx[c])

@@ -83,8 +83,11 @@ func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nste
 	return scale, lo
 }
 
-// iq4Lanes is IQ4_NL's trial search for one block: inputs the 16 inverse
-// scales id, outputs each trial's Σ(w·q)·x and Σ(w·q)·q.
+// iq4Lanes is IQ4_NL's trial search for one block, shared with
+// iq4LanesAVX2: inputs the first inverse scale id[0] and the block's
+// signed max mx, from which the kernel makes the other 15,
+// (itry + kvalues[0])/mx; outputs each trial's Σ(w·q)·x and Σ(w·q)·q.
 type iq4Lanes struct {
 	id, qx, q2 [2 * lanes]float32
+	mx         float32
 }

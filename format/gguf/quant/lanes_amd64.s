@@ -247,9 +247,15 @@ TEXT ·iq4LanesAVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+0(FP), SI
 	MOVQ    w+8(FP), DI
 	MOVQ    c+16(FP), R9
-	VMOVUPS 0(R9), Y0
-	VMOVUPS 32(R9), Y1
-	VXORPS  Y2, Y2, Y2
+	VBROADCASTSS 192(R9), Y2 // mx
+	VMOVUPS      iq4Num<>+0(SB), Y0
+	VMOVUPS      iq4Num<>+32(SB), Y1
+	VDIVPS       Y2, Y0, Y0       // id = (itry + kvalues[0])/mx
+	VDIVPS       Y2, Y1, Y1
+	VBLENDPS     $1, 0(R9), Y0, Y0 // but id[0] as given
+	VMOVUPS      Y0, 0(R9)
+	VMOVUPS      Y1, 32(R9)
+	VXORPS       Y2, Y2, Y2
 	VXORPS  Y3, Y3, Y3
 	VXORPS  Y4, Y4, Y4
 	VXORPS  Y5, Y5, Y5
@@ -466,3 +472,23 @@ DATA iota<>+20(SB)/4, $5
 DATA iota<>+24(SB)/4, $6
 DATA iota<>+28(SB)/4, $7
 GLOBL iota<>(SB), RODATA|NOPTR, $32
+
+// iq4Num holds the numerators itry + kvalues[0] of IQ4_NL's trial inverse
+// scales, itry = -7..7, after an unused slot for the first trial.
+DATA iq4Num<>+0(SB)/4, $0x0
+DATA iq4Num<>+4(SB)/4, $0xc3060000
+DATA iq4Num<>+8(SB)/4, $0xc3050000
+DATA iq4Num<>+12(SB)/4, $0xc3040000
+DATA iq4Num<>+16(SB)/4, $0xc3030000
+DATA iq4Num<>+20(SB)/4, $0xc3020000
+DATA iq4Num<>+24(SB)/4, $0xc3010000
+DATA iq4Num<>+28(SB)/4, $0xc3000000
+DATA iq4Num<>+32(SB)/4, $0xc2fe0000
+DATA iq4Num<>+36(SB)/4, $0xc2fc0000
+DATA iq4Num<>+40(SB)/4, $0xc2fa0000
+DATA iq4Num<>+44(SB)/4, $0xc2f80000
+DATA iq4Num<>+48(SB)/4, $0xc2f60000
+DATA iq4Num<>+52(SB)/4, $0xc2f40000
+DATA iq4Num<>+56(SB)/4, $0xc2f20000
+DATA iq4Num<>+60(SB)/4, $0xc2f00000
+GLOBL iq4Num<>(SB), RODATA|NOPTR, $64

@@ -61,6 +61,7 @@ func TestLaneLayout(t *testing.T) {
 		{"iq4Lanes.id", unsafe.Offsetof(i.id), 0},
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
+		{"iq4Lanes.mx", unsafe.Offsetof(i.mx), 192},
 	} {
 		if c.got != c.want {
 			t.Errorf("Offsetof(%s) = %d, want %d", c.name, c.got, c.want)

@@ -9,7 +9,8 @@ package quant
 // products that do not depend on the candidate scale (x², x³, x-min) are
 // computed once per group, levels are kept as float32, and candidates
 // whose outcomes do not depend on each other are evaluated side by side so
-// that their independent dependency chains overlap in the CPU.
+// that their independent dependency chains overlap in the CPU, or run in
+// separate SIMD lanes (lanes.go) where useLanes is set.
 
 import "math"
 
