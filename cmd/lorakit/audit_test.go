@@ -224,9 +224,8 @@ func TestAuditBadInput(t *testing.T) {
 	}
 }
 
-// TestAuditRequiredFlags: a required flag left out is command-line misuse.
-// cobra reports it as a plain error that root.go does not yet map to
-// exitUsage; the test skips until it does.
+// TestAuditRequiredFlags: a required flag left out is command-line misuse
+// (exit 2), though cobra reports it as a plain error.
 func TestAuditRequiredFlags(t *testing.T) {
 	f32 := sharedPath(t, "fixtures/gpt2-f32.gguf")
 	for _, args := range [][]string{
@@ -237,9 +236,6 @@ func TestAuditRequiredFlags(t *testing.T) {
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			_, errs, code := lorakit(t, args...)
-			if code == exitFail {
-				t.Skipf("lorakit %v = exit 1: root.go does not map cobra's required-flag errors to exit 2 yet (%q)", args, errs)
-			}
 			checkFailure(t, args, errs, code, exitUsage, "required")
 		})
 	}

@@ -82,12 +82,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitFail
 }
 
+// cobraUsage are the beginnings of the command-line complaints cobra returns
+// as plain errors (so only their text identifies them): an unknown command,
+// and required or grouped flags missing.
+var cobraUsage = []string{
+	"unknown command",
+	"required flag(s) ",                       // MarkFlagRequired
+	"if any flags in the group ",              // MarkFlagsRequiredTogether, MarkFlagsMutuallyExclusive
+	"at least one of the flags in the group ", // MarkFlagsOneRequired
+}
+
 // isArgsError recognises command-line complaints: our positional-argument
-// checks, and cobra's unknown-command error, which it returns as a plain
-// error (so only its text identifies it).
+// checks and cobra's own.
 func isArgsError(err error) bool {
 	var ae argsError
-	return errors.As(err, &ae) || strings.HasPrefix(err.Error(), "unknown command")
+	if errors.As(err, &ae) {
+		return true
+	}
+	for _, prefix := range cobraUsage {
+		if strings.HasPrefix(err.Error(), prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // argsError wraps positional-argument validation failures.
