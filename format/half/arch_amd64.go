@@ -2,6 +2,8 @@
 
 package half
 
+import "github.com/lorakit/lorakit/internal/cpu"
+
 // features are the instruction sets the amd64 kernels may use, each
 // present in the CPU and enabled by the operating system.
 type features struct {
@@ -10,8 +12,12 @@ type features struct {
 	avx512bf16 bool // AVX512F + AVX512_BF16: VCVTNEPS2BF16 on ZMM registers
 }
 
-// cpu is what this machine has; it selects the kernels.
-var cpu = detectFeatures()
+// have is what this machine has; it selects the kernels.
+var have = features{
+	f16c:       cpu.X86.HasF16C,
+	avx2:       cpu.X86.HasAVX2,
+	avx512bf16: cpu.X86.HasBF16,
+}
 
 // kernelStep is the element count the assembly kernels work in; the Go
 // code converts the remainder.
@@ -20,10 +26,10 @@ const kernelStep = 32
 // The arch hooks convert the longest prefix that the kernels for cpu can
 // (a multiple of kernelStep) and return its length.
 
-func f32ToF16Arch(dst []uint16, src []float32) int  { return f32ToF16Using(cpu, dst, src) }
-func f16ToF32Arch(dst []float32, src []uint16) int  { return f16ToF32Using(cpu, dst, src) }
-func f32ToBF16Arch(dst []uint16, src []float32) int { return f32ToBF16Using(cpu, dst, src) }
-func bf16ToF32Arch(dst []float32, src []uint16) int { return bf16ToF32Using(cpu, dst, src) }
+func f32ToF16Arch(dst []uint16, src []float32) int  { return f32ToF16Using(have, dst, src) }
+func f16ToF32Arch(dst []float32, src []uint16) int  { return f16ToF32Using(have, dst, src) }
+func f32ToBF16Arch(dst []uint16, src []float32) int { return f32ToBF16Using(have, dst, src) }
+func bf16ToF32Arch(dst []float32, src []uint16) int { return bf16ToF32Using(have, dst, src) }
 
 // The Using functions pick a kernel from f (tests pass every subset).
 

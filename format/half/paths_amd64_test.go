@@ -6,11 +6,11 @@ package half
 // without AVX-512, then everything.
 func archPaths() []codePath {
 	var ps []codePath
-	if avx := (features{f16c: cpu.f16c, avx2: cpu.avx2}); avx != (features{}) {
+	if avx := (features{f16c: have.f16c, avx2: have.avx2}); avx != (features{}) {
 		ps = append(ps, pathUsing("avx2", avx))
 	}
-	if cpu.avx512bf16 {
-		ps = append(ps, pathUsing("avx512", cpu))
+	if have.avx512bf16 {
+		ps = append(ps, pathUsing("avx512", have))
 	}
 	return ps
 }

@@ -16,4 +16,5 @@ type Features struct {
 	HasF16C     bool // F16C (half-precision conversions)
 	HasAVX512F  bool // AVX-512 Foundation, with the OS saving ZMM and opmask state
 	HasAVX512VL bool // AVX-512 Vector Length extensions
+	HasBF16     bool // AVX512_BF16 (VCVTNEPS2BF16), with AVX-512 state saved
 }

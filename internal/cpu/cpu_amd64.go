@@ -19,6 +19,7 @@ func detect() Features {
 		ebx7AVX2    = 1 << 5
 		ebx7AVX512F = 1 << 16
 		ebx7AVX512V = 1 << 31
+		eax71BF16   = 1 << 5
 		xcr0YMM     = 1<<1 | 1<<2    // SSE and AVX state
 		xcr0ZMM     = xcr0YMM | 7<<5 // plus opmask, ZMM0-15 high, ZMM16-31
 	)
@@ -40,11 +41,15 @@ func detect() Features {
 	if maxLeaf < 7 {
 		return f
 	}
-	_, ebx7, _, _ := cpuid(7, 0)
+	max7, ebx7, _, _ := cpuid(7, 0)
 	f.HasAVX2 = ebx7&ebx7AVX2 != 0
 	if xcr0&xcr0ZMM == xcr0ZMM {
 		f.HasAVX512F = ebx7&ebx7AVX512F != 0
 		f.HasAVX512VL = f.HasAVX512F && ebx7&ebx7AVX512V != 0
+		if f.HasAVX512F && max7 >= 1 {
+			eax71, _, _, _ := cpuid(7, 1)
+			f.HasBF16 = eax71&eax71BF16 != 0
+		}
 	}
 	return f
 }

@@ -2,6 +2,8 @@
 
 package gemm
 
+import "github.com/lorakit/lorakit/internal/cpu"
+
 // avx512Micro: a (12,k) with strides ars, acs; b (k,32) with row stride
 // bstride -> c (mr,nr), mr <= 12, nr <= 32 (columns masked). Needs AVX-512F.
 //
@@ -51,7 +53,9 @@ var (
 
 // archKernels lists the assembly kernels this CPU and OS support.
 func archKernels() []*kernel {
-	avx2, avx512 := detectCPU()
+	// The kernels need FMA with AVX2, and AVX-512 F and VL.
+	avx2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	avx512 := avx2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 	var ks []*kernel
 	if avx512 {
 		ks = append(ks, &avx512Kernel)
