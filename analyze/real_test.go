@@ -12,31 +12,14 @@ import (
 	"github.com/lorakit/lorakit/format"
 	_ "github.com/lorakit/lorakit/format/gguf"
 	_ "github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/testshared"
 	"gonum.org/v1/gonum/mat"
 )
 
 // sharedDir returns ../shared beside the module root, or skips the test.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("reference data not available: %s is absent", shared)
-	}
-	return shared
+	return testshared.Path(t, "")
 }
 
 // readMatrix reads a 2-D tensor of src as float64.

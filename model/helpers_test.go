@@ -10,31 +10,14 @@ import (
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/format/llama2c"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared beside the module root, skipping the test
 // when it is absent.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skipf("reference material %s is absent: %v", s, err)
-	}
-	return s
+	return testshared.Path(t, "")
 }
 
 // openSource opens a GGUF or llama2.c file.

@@ -6,33 +6,16 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sharedDir returns ../shared/<sub> beside the module root, or skips the
 // test when the shared reference material is absent.
 func sharedDir(t testing.TB, sub string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared reference material absent (%s): %v", p, err)
-	}
-	return p
+	return testshared.Path(t, sub)
 }
 
 // readF32 reads a raw little-endian float32 file.
