@@ -179,19 +179,39 @@ func Cast(data []byte, t format.TensorInfo, to format.DType) ([]byte, error) {
 	return out, nil
 }
 
-// ContainerMetadata carries src's metadata into a container of outFormat:
-// typed metadata goes to GGUF as it is; safetensors keeps string values
-// only (its __metadata__ is a string map) and gets "format": "pt" as the
-// Hugging Face writers set it.
+// ContainerMetadata carries src's metadata into a container of outFormat.
+// safetensors' __metadata__ is a string map: string values are kept as
+// they are, other typed (GGUF) values are kept as typed strings under a
+// "gguf:" key (see encodeTyped), and "format": "pt" is set as the Hugging
+// Face writers set it. Going to GGUF, such typed strings become typed
+// values again (and the "format" tag is dropped), so GGUF → safetensors →
+// GGUF keeps every key.
 func ContainerMetadata(src format.Source, outFormat string) format.Metadata {
 	md := src.Metadata().Clone()
 	if outFormat != "safetensors" {
-		return md
+		var out format.Metadata
+		for _, kv := range md {
+			if kv.Key == "format" && src.Format() == "safetensors" {
+				continue // the framework tag ("pt") of the Hugging Face writers
+			}
+			if key, ok := strings.CutPrefix(kv.Key, typedPrefix); ok {
+				if s, isStr := kv.Value.(string); isStr {
+					if v, err := decodeTyped(s); err == nil {
+						out = append(out, format.KV{Key: key, Value: v})
+						continue
+					}
+				}
+			}
+			out = append(out, kv)
+		}
+		return out
 	}
 	var out format.Metadata
 	for _, kv := range md {
 		if s, ok := kv.Value.(string); ok {
 			out = append(out, format.KV{Key: kv.Key, Value: s})
+		} else if enc, ok := encodeTyped(kv.Value); ok {
+			out = append(out, format.KV{Key: typedPrefix + kv.Key, Value: enc})
 		}
 	}
 	if _, ok := out.Get("format"); !ok {
