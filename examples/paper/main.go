@@ -158,7 +158,11 @@ func (e *experiment) setup(trainPairs, testPairs []data.Pair) error {
 	if e.tok, err = tokenizer.New(vocab); err != nil {
 		return err
 	}
-	e.builder = train.BuilderFor(e.tok, 256)
+	m, err := e.load(false)
+	if err != nil {
+		return err
+	}
+	e.builder = train.BuilderFor(e.tok, min(256, m.Config.Context)) // aidreams260K: context 128
 	if e.trainEx, _, err = e.builder.Build(trainPairs, "valid.txt"); err != nil {
 		return err
 	}
@@ -193,7 +197,7 @@ func (e *experiment) run(ctx context.Context, ranks []int) ([]Result, Section7, 
 			return results, Section7{}, err
 		}
 		cfg := train.DefaultConfig()
-		cfg.Steps, cfg.Warmup, cfg.Seq, cfg.Seed = e.steps, e.steps/10, 256, s.seed
+		cfg.Steps, cfg.Warmup, cfg.Seq, cfg.Seed = e.steps, e.steps/10, e.builder.Seq, s.seed
 		cfg.LR, cfg.Alpha = e.loraLR, 8 // alpha fixed across ranks, as the paper
 		method := "LoRA"
 		if s.full {
