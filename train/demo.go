@@ -25,7 +25,8 @@ import (
 
 // DemoOptions control Demo.
 type DemoOptions struct {
-	// Dir receives everything; it must not exist (or be empty) unless Force.
+	// Dir receives everything; it must not exist (or be empty) unless Force,
+	// which replaces the files a previous demo wrote there.
 	Dir   string
 	Force bool
 	// Log receives the narrative (stderr in the CLI); nil discards it.
@@ -226,14 +227,14 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	sum.MergedQ8 = filepath.Join(o.Dir, "merged-q8_0.gguf")
 	adapterPath := filepath.Join(sum.Runs[0].Dir, FinalAdapterGGUF)
 	say("5. merging %s into the base -> %s, %s", adapterPath, sum.Merged, sum.MergedQ8)
-	if _, err := merge.Merge(ctx, sum.Base, []merge.Input{{Path: adapterPath, Scale: 1}}, sum.Merged, merge.Options{}); err != nil {
+	if _, err := merge.Merge(ctx, sum.Base, []merge.Input{{Path: adapterPath, Scale: 1}}, sum.Merged, merge.Options{Force: true}); err != nil {
 		return nil, err
 	}
 	preset, err := quantize.ParsePreset("Q8_0")
 	if err != nil {
 		return nil, err
 	}
-	if err := convert.Model(ctx, sum.Merged, sum.MergedQ8, convert.ModelOptions{Preset: preset}); err != nil {
+	if err := convert.Model(ctx, sum.Merged, sum.MergedQ8, convert.ModelOptions{Preset: preset, Force: true}); err != nil {
 		return nil, err
 	}
 	if sum.MergeMaxDiff, err = mergedLogitDiff(sum.Merged, trained[0], testEx[0].Tokens); err != nil {
