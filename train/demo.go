@@ -61,7 +61,8 @@ type DemoRun struct {
 type DemoSample struct {
 	Prompt    string `json:"prompt"`
 	Before    string `json:"before"`
-	After     string `json:"after"`
+	After     string `json:"after"`     // rank 4
+	After16   string `json:"after_r16"` // rank 16
 	Reference string `json:"reference"`
 }
 
@@ -214,10 +215,12 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		say("   test loss %.3f -> %.3f in %.1fs (%.0f tokens/s); BLEU %.3f ROUGE-L %.3f", lossBefore, lossAfter, secs, run.TokensPerSec, ev.Scores.BLEU, ev.Scores.ROUGEL)
 		sum.Runs = append(sum.Runs, run)
 		trained = append(trained, m)
-		if i == 0 {
-			for j := range min(3, len(groups)) {
+		for j := range min(3, len(groups)) {
+			if i == 0 {
 				sum.Samples = append(sum.Samples, DemoSample{Prompt: groups[j].Prompt, Before: before.Predictions[j].Output,
 					After: ev.Predictions[j].Output, Reference: groups[j].Refs[0]})
+			} else {
+				sum.Samples[j].After16 = ev.Predictions[j].Output
 			}
 		}
 	}

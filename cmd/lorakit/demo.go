@@ -67,7 +67,7 @@ func runDemo(cmd *cobra.Command, o demoOptions) error {
 	}
 	fmt.Fprintf(out, "\nlorakit demo: %.0f s, everything in %s\n\n", sum.Seconds, sum.Dir)
 	for _, s := range sum.Samples {
-		fmt.Fprintf(out, "prompt:    %s\nbefore:    %s\nafter:     %s\nreference: %s\n\n", s.Prompt, clip(s.Before, 160), s.After, s.Reference)
+		fmt.Fprintf(out, "prompt:      %s\nbefore:      %s\nafter, r=4:  %s\nafter, r=16: %s\nreference:   %s\n\n", s.Prompt, clip(s.Before, 160), clip(s.After, 160), clip(s.After16, 160), s.Reference)
 	}
 	fmt.Fprintf(out, "%-9s %8s %10s %10s %7s %7s %8s %7s %9s\n", "adapter", "params", "test loss", "(before)", "BLEU", "NIST", "ROUGE-L", "CIDEr", "tokens/s")
 	b := sum.BaseScores
