@@ -52,6 +52,9 @@ func newRootCmd() *cobra.Command {
 		newScoreCmd(),
 		newSizeCmd(),
 		newAnalyzeCmd(),
+		newTrainCmd(),
+		newEvalCmd(),
+		newDemoCmd(),
 	)
 	return root
 }
