@@ -1,6 +1,9 @@
 package analyze
 
 import (
+	"math"
+	"strconv"
+
 	"fmt"
 
 	"gonum.org/v1/plot"
@@ -100,6 +103,7 @@ func phiFigure(file, title string, mods []ModuleSimilarity, right bool) Figure {
 				p.X.Label.Text = fmt.Sprintf("j (rank %d)", m.RankB)
 				p.Y.Label.Text = fmt.Sprintf("i (rank %d)", m.RankA)
 				p.Y.Scale = plot.InvertedScale{Normalizer: plot.LinearScale{}} // i = 1 at the top
+				p.X.Tick.Marker, p.Y.Tick.Marker = rankTicks, rankTicks
 				h := plotter.NewHeatMap(phiGrid(g), pal)
 				h.Min, h.Max = 0, 1
 				p.Add(h)
@@ -116,6 +120,18 @@ func phiFigure(file, title string, mods []ModuleSimilarity, right bool) Figure {
 			return nil
 		})
 }
+
+// rankTicks labels whole ranks (the centres of the φ cells), at most about
+// eight of them, always including the first.
+var rankTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
+	step := max(1, (last-first+1)/8)
+	var ticks []plot.Tick
+	for v := first; v <= last; v += step {
+		ticks = append(ticks, plot.Tick{Value: float64(v), Label: strconv.Itoa(v)})
+	}
+	return ticks
+})
 
 // SimilarityFigure draws φ over the right-singular vectors of A (the
 // paper's Figure 3 view) for up to phiPanels of the compared modules,

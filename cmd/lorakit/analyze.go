@@ -72,6 +72,7 @@ func newSimilarityCmd(o *analyzeOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.png, "png", "", "also draw φ heatmaps (A side) into this PNG file")
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace an existing PNG")
 	cmd.Flags().StringVar(&o.base, "base", "", "base model, to name both adapters alike when their layouts differ")
 	return cmd
 }
