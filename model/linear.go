@@ -19,8 +19,10 @@ type linear struct {
 	dw, db []float32 // full fine-tuning gradients, or nil
 	parts  []*loraPart
 	// dropout is the probability of zeroing an input of the LoRA path
-	// (training only), drawn from rng.
+	// (training only), drawn from rng, whose state is src (saved and
+	// restored by Model.DropoutState and SetDropoutState).
 	dropout float32
+	src     *rand.PCG
 	rng     *rand.Rand
 }
 

@@ -101,7 +101,8 @@ func (m *Model) AddLoRA(cfg LoRAConfig) error {
 	for _, a := range adds {
 		a.lin.parts = append(a.lin.parts, a.part)
 		a.lin.dropout = float32(cfg.Dropout)
-		a.lin.rng = rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		a.lin.src = rand.NewPCG(rng.Uint64(), rng.Uint64())
+		a.lin.rng = rand.New(a.lin.src)
 	}
 	m.layoutLoRA()
 	for _, a := range adds {
@@ -215,7 +216,7 @@ func (m *Model) MergeLoRA() {
 				// W[off:off+out, :] (out,in) += s · B (out,r) · A (r,in)
 				gemm.Sgemm(false, false, p.out, p.in, p.rank, p.scale, p.b, p.rank, p.a, p.in, 1, l.w.F32[p.off*p.in:], p.in)
 			}
-			l.parts, l.dropout = nil, 0
+			l.parts, l.dropout, l.src, l.rng = nil, 0, nil, nil
 		}
 	}
 	m.layoutLoRA()

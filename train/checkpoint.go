@@ -22,7 +22,7 @@ import (
 // holds what Resume needs to continue bit for bit: the trainable values
 // exactly (trainable.safetensors, F32), the optimizer's moments and step
 // (optimizer.safetensors), and the run's state (state.json: config, data
-// position, dropout draws, loss history).
+// position, the LoRA dropout generators' state, loss history).
 const (
 	CheckpointDir  = "checkpoint"
 	stateFile      = "state.json"
@@ -48,6 +48,7 @@ func (t *Trainer) SaveCheckpoint() error {
 		return fmt.Errorf("train: %w", err)
 	}
 	target := filepath.Join(t.Dir, CheckpointDir)
+	t.state.Dropout = t.m.DropoutState()
 	state, err := json.MarshalIndent(t.state, "", " ")
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", target, err)
@@ -228,7 +229,7 @@ func ReadState(dir string) (State, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return State{}, fmt.Errorf("train: %s: %v: %w", path, err, format.ErrFormat)
 	}
-	if s.Step < 0 || s.Micro < 0 || s.DropoutDraws < 0 || s.Tokens < 0 {
+	if s.Step < 0 || s.Micro < 0 || s.Tokens < 0 {
 		return State{}, fmt.Errorf("train: %s: negative counters: %w", path, format.ErrFormat)
 	}
 	if err := s.Config.Validate(); err != nil {
@@ -239,11 +240,9 @@ func ReadState(dir string) (State, error) {
 
 // Resume restores the checkpoint in dir/checkpoint into a Trainer made by
 // New with the checkpoint's config (State.Config) on the same base and
-// data: trainable values, optimizer state, data position and history.
-// LoRA dropout masks are drawn from per-layer generators the model keeps;
-// Resume replays the draws made so far (forward passes over that many
-// positions, about a third of the training time spent) so that later masks
-// match the uninterrupted run's.
+// data: trainable values, optimizer state, data position, the LoRA
+// dropout generators (so later masks match the uninterrupted run's) and
+// history.
 func (t *Trainer) Resume(dir string) error {
 	s, err := ReadState(dir)
 	if err != nil {
@@ -272,10 +271,11 @@ func (t *Trainer) Resume(dir string) error {
 	if err := t.opt.ReadState(f, st.Size(), f.Name()); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if t.cfg.Dropout > 0 && !t.cfg.Full {
-		if err := replayDropout(t.m, s.DropoutDraws); err != nil {
-			return err
+	if err := t.m.SetDropoutState(s.Dropout); err != nil {
+		if len(s.Dropout) == 0 {
+			return fmt.Errorf("train: %s: the checkpoint has no dropout state (made by an older lorakit?): %w", dir, format.ErrUnsupported)
 		}
+		return fmt.Errorf("train: %s: %w", dir, err)
 	}
 	copy(t.m.Params(), vals)
 	t.m.ZeroGrad()
@@ -288,25 +288,4 @@ func sameConfig(a, b Config) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
-}
-
-// replayDropout runs forward passes over n positions, so that every LoRA
-// layer's dropout generator advances as far as during training (each
-// position of a Forward draws one mask row per layer).
-func replayDropout(m *model.Model, n int64) error {
-	T := min(m.Config.Context, 256)
-	for n > 0 {
-		t := int(min(int64(T), n))
-		b := model.Batch{B: 1, T: t, Tokens: make([]int, t), Targets: make([]int, t)}
-		b.Targets[0] = 0
-		for i := 1; i < t; i++ {
-			b.Targets[i] = -1
-		}
-		if _, err := m.Forward(b); err != nil {
-			return fmt.Errorf("train: replaying dropout: %w", err)
-		}
-		n -= int64(t)
-	}
-	m.ZeroGrad()
-	return nil
 }

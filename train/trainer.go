@@ -39,11 +39,11 @@ type State struct {
 	Config Config `json:"config"`
 	Step   int    `json:"step"`          // optimizer steps done
 	Micro  int64  `json:"micro_batches"` // micro-batches consumed: the data position
-	// DropoutDraws counts the positions fed to Forward, each of which drew
-	// one dropout mask row per LoRA layer: Resume replays them.
-	DropoutDraws int64    `json:"dropout_draws"`
-	Tokens       int64    `json:"tokens"`
-	History      []Record `json:"history"`
+	// Dropout is the LoRA dropout generators' state (model.DropoutState)
+	// as of the last checkpoint; Resume restores it.
+	Dropout []byte   `json:"dropout_state,omitempty"`
+	Tokens  int64    `json:"tokens"`
+	History []Record `json:"history"`
 }
 
 // Trainer trains one model on one data set. Create it with New, optionally
@@ -203,7 +203,6 @@ func (t *Trainer) Step() (Record, error) {
 		loss += float64(l)
 		tokens += int64(n)
 		t.state.Micro++
-		t.state.DropoutDraws += int64(b.B * b.T)
 	}
 	if cfg.Accum > 1 {
 		optim.ScaleGrad(t.params, 1/float64(cfg.Accum))
