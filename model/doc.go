@@ -28,12 +28,18 @@
 //	// update m.Params() from m.Grads()
 //
 // [Model.Loss] is the forward pass alone. Batches carry a loss mask (only
-// completion tokens count) and optional label smoothing.
+// completion tokens count) and optional label smoothing. The LoRA dropout
+// generators' state is saved and restored exactly with
+// [Model.DropoutState] and [Model.SetDropoutState], so that a resumed run
+// draws the masks the uninterrupted one would have.
 //
 // Adapters. [Model.Adapter] returns the LoRA layers as a *lora.Adapter
 // with GGUF module names; [Model.ApplyAdapter] attaches a GGUF-named
 // adapter at run time with a user scale (llama.cpp's runtime LoRA);
 // [Model.MergeLoRA] folds every update into its weight, W += s·B·A.
+// [Model.Weights] hands out every weight with its GGUF name and the
+// loaded metadata as a format.Source, for writing a fully fine-tuned or
+// merged model as GGUF.
 //
 // Inference. [Model.NewSession] decodes incrementally with a KV cache
 // ([Session.Step] returns the next-token logits; [Session.Clone] forks it

@@ -45,6 +45,9 @@ type Model struct {
 
 	lora loraState
 	acts *acts
+
+	md      format.Metadata // the Source's, as loaded
+	tensors []weight        // every loaded tensor, in load order (Weights)
 }
 
 // block is one transformer layer's weights.
@@ -157,7 +160,7 @@ func Load(src format.Source, opts Options) (*Model, error) {
 	if opts.FullFineTune {
 		opts.KeepQuantized = false
 	}
-	m := &Model{Config: cfg, opts: opts}
+	m := &Model{Config: cfg, opts: opts, md: src.Metadata().Clone()}
 	specs := m.specs()
 	type planned struct {
 		spec  tensorSpec
@@ -218,6 +221,7 @@ func Load(src format.Source, opts Options) (*Model, error) {
 			}
 		}
 		p.spec.set(w, g)
+		m.tensors = append(m.tensors, weight{name: p.info.Name, shape: p.info.Shape, w: w})
 	}
 	if m.head == nil { // tied lm head
 		m.head, m.dhead = m.wte, m.dwte

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,6 +90,33 @@ func TestResumeBadCheckpoint(t *testing.T) {
 			t.Errorf("Resume(corrupt state.json) = %v, want ErrFormat", err)
 		}
 	})
+	t.Run("dropout state", func(t *testing.T) {
+		p := filepath.Join(dir, CheckpointDir, stateFile)
+		orig, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(p, orig, 0o644)
+		for _, c := range []struct {
+			name string
+			edit func(*State)
+			want error
+		}{
+			{"missing", func(s *State) { s.Dropout = nil }, format.ErrUnsupported},
+			{"truncated", func(s *State) { s.Dropout = s.Dropout[:len(s.Dropout)-3] }, format.ErrFormat},
+		} {
+			var s State
+			if err := json.Unmarshal(orig, &s); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(&s)
+			b, _ := json.Marshal(s)
+			os.WriteFile(p, b, 0o644)
+			if err := fresh(cfg).Resume(dir); !errors.Is(err, c.want) {
+				t.Errorf("Resume(%s dropout state) = %v, want %v", c.name, err, c.want)
+			}
+		}
+	})
 	t.Run("truncated trainable", func(t *testing.T) {
 		p := filepath.Join(dir, CheckpointDir, trainableFile)
 		b, _ := os.ReadFile(p)
@@ -97,4 +125,18 @@ func TestResumeBadCheckpoint(t *testing.T) {
 			t.Errorf("Resume(truncated trainable.safetensors) = %v, want ErrFormat", err)
 		}
 	})
+}
+
+func TestWriteModelRefusesLoRA(t *testing.T) {
+	m, _ := loadStories(t, model.Options{})
+	if err := m.AddLoRA(model.LoRAConfig{Targets: []string{"q"}, Rank: 2, Alpha: 2}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), FinalModelGGUF)
+	if err := WriteModel(m, nil, path); !errors.Is(err, format.ErrUnsupported) {
+		t.Errorf("WriteModel(model with LoRA layers) = %v, want %v", err, format.ErrUnsupported)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("WriteModel refused but left %s: %v", path, err)
+	}
 }

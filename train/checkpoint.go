@@ -9,11 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
 	"github.com/lorakit/lorakit/lora"
-	"github.com/lorakit/lorakit/model"
 )
 
 // A checkpoint is a directory (Dir/checkpoint, replaced atomically at each
@@ -31,10 +29,6 @@ const (
 	adapterGGUF    = "adapter.gguf"
 	peftConfigFile = "adapter_config.json"
 	peftModelFile  = "adapter_model.safetensors"
-	// FinalAdapterDir and FinalAdapterGGUF are the run's adapter in both
-	// layouts, written at the end.
-	FinalAdapterDir  = "adapter"
-	FinalAdapterGGUF = "adapter.gguf"
 )
 
 var checkpointFiles = map[string]bool{stateFile: true, trainableFile: true, optimizerFile: true, adapterGGUF: true, peftConfigFile: true, peftModelFile: true}
@@ -149,70 +143,6 @@ func readVector(path, name string, n int) ([]float32, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return x, nil
-}
-
-// adapter returns the model's adapter with Hugging Face (PEFT) names when
-// its architecture has a mapping (peft true), else with GGUF names. The
-// head counts travel in its metadata, which llama's q/k row permutation
-// needs.
-func (t *Trainer) adapter() (a *lora.Adapter, peft bool, err error) {
-	return ModelAdapter(t.m, t.Base)
-}
-
-// ModelAdapter returns m's LoRA layers as an adapter for base (a name for
-// PEFT's base_model_name_or_path): with PEFT names when the architecture
-// has a Hugging Face mapping (peft true), else with llama.cpp's names.
-func ModelAdapter(m *model.Model, base string) (a *lora.Adapter, peft bool, err error) {
-	a = m.Adapter()
-	c := m.Config
-	a.Metadata = format.Metadata{
-		{Key: c.Arch + ".attention.head_count", Value: uint32(c.Heads)},
-		{Key: c.Arch + ".attention.head_count_kv", Value: uint32(c.KVHeads)},
-	}
-	if a.Config != nil {
-		a.Config.BaseModel = base
-	}
-	h := *a
-	h.Modules = make([]*lora.Module, len(a.Modules))
-	for i, mod := range a.Modules {
-		c := *mod
-		c.B = append([]float32(nil), mod.B...)
-		h.Modules[i] = &c
-	}
-	if err := convert.ToHFNames(&h, ""); err != nil {
-		if errors.Is(err, format.ErrUnsupported) {
-			return a, false, nil
-		}
-		return nil, false, fmt.Errorf("train: adapter: %w", err)
-	}
-	h.Kind = lora.KindPEFT
-	return &h, true, nil
-}
-
-// SaveAdapter writes the final adapter to Dir/adapter (PEFT, when the
-// architecture maps to Hugging Face names) and Dir/adapter.gguf.
-func (t *Trainer) SaveAdapter() error {
-	if t.cfg.Full {
-		return nil
-	}
-	return WriteAdapter(t.m, t.Base, t.Dir)
-}
-
-// WriteAdapter writes m's adapter into dir as FinalAdapterDir (PEFT, when
-// the architecture allows) and FinalAdapterGGUF, replacing earlier ones.
-func WriteAdapter(m *model.Model, base, dir string) error {
-	a, peft, err := ModelAdapter(m, base)
-	if err != nil {
-		return err
-	}
-	if peft {
-		if err := lora.WritePEFT(a, filepath.Join(dir, FinalAdapterDir), lora.WriteOptions{Force: true}); err != nil {
-			return err
-		}
-	}
-	g := m.Adapter()
-	g.Metadata = a.Metadata
-	return lora.WriteGGUF(g, filepath.Join(dir, FinalAdapterGGUF), lora.WriteOptions{Force: true})
 }
 
 // ReadState reads the state of the checkpoint in dir/checkpoint.

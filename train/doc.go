@@ -10,8 +10,9 @@
 //   - batches of similar lengths, padded and masked, in an order drawn from
 //     the seed: the same seed gives the same loss curve, bit for bit;
 //   - checkpoints every N steps (adapter, optimizer state, data position,
-//     loss history) from which Resume continues bit-identically, also
-//     after a cancelled context (Ctrl-C), which saves one before returning;
+//     dropout generators, loss history) from which Resume continues
+//     bit-identically and at once (nothing is replayed), also after a
+//     cancelled context (Ctrl-C), which saves one before returning;
 //   - held-out loss every N steps, a JSONL log and a loss-curve PNG;
 //   - Evaluate: decode each distinct prompt (greedy or loralib's beam
 //     search) and score the outputs against all their references with the
@@ -26,6 +27,7 @@
 //	checkpoint/          the latest checkpoint (replaced atomically)
 //	adapter/             the final adapter as a PEFT directory
 //	adapter.gguf         the final adapter as a llama.cpp LoRA GGUF
+//	model.gguf           full fine-tuning instead: every weight (WriteModel)
 //
 // Sequences longer than Config.Seq are truncated to their first Seq tokens
 // (Prepare reports how many); a sequence left with no completion token to

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/model"
 )
 
@@ -58,6 +59,7 @@ func TestResumeReproducesLossCurve(t *testing.T) {
 					t.Fatal(err)
 				}
 				tn.Dir = dir
+				tn.Metadata = tok.Vocab().Metadata()
 				return tn
 			}
 			whole := newTrainer(t.TempDir(), cfg)
@@ -96,6 +98,9 @@ func TestResumeReproducesLossCurve(t *testing.T) {
 			if !sameBits(got, want) {
 				t.Errorf("resumed loss curve differs from the uninterrupted run:\n got %v\nwant %v", got, want)
 			}
+			if c.full {
+				checkModelFile(t, filepath.Join(dir, FinalModelGGUF), second.Model())
+			}
 			if !c.full {
 				for _, f := range []string{FinalAdapterGGUF, filepath.Join(FinalAdapterDir, "adapter_config.json"), filepath.Join(CheckpointDir, "adapter_model.safetensors")} {
 					if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
@@ -104,5 +109,37 @@ func TestResumeReproducesLossCurve(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkModelFile checks that a full fine-tuning run's model.gguf carries a
+// tokenizer and computes the trained model's logits, bit for bit.
+func checkModelFile(t *testing.T, path string, trained *model.Model) {
+	t.Helper()
+	src, vocab, err := convert.OpenModel(path, "")
+	if err != nil {
+		t.Fatalf("OpenModel(%s) = %v", path, err)
+	}
+	defer src.Close()
+	if vocab == nil {
+		t.Errorf("OpenModel(%s) found no tokenizer", path)
+	}
+	m, err := model.Load(src, model.Options{})
+	if err != nil {
+		t.Fatalf("Load(%s) = %v", path, err)
+	}
+	ids := []int{1, 400, 7, 99, 12}
+	want, err := trained.Logits(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Logits(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s: Logits(%v)[%d] = %v, want the trained model's %v", path, ids, i, got[i], want[i])
+		}
 	}
 }

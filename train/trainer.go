@@ -72,6 +72,10 @@ type Trainer struct {
 	// Base names the base model for the saved adapter's config (PEFT's
 	// base_model_name_or_path); optional.
 	Base string
+	// Metadata is set over the base's metadata in a full fine-tuning run's
+	// model.gguf: the tokenizer's, when the base keeps it apart (a
+	// llama2.c checkpoint); optional.
+	Metadata format.Metadata
 }
 
 // New prepares m for training with cfg: it adds the LoRA layers (unless
@@ -305,7 +309,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if err := t.SaveCheckpoint(); err != nil {
 		return err
 	}
-	return t.SaveAdapter()
+	return t.saveOutput()
 }
 
 // evaluate records the held-out loss at the current step.
