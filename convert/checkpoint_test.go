@@ -25,17 +25,7 @@ func TestContainerRoundTrips(t *testing.T) {
 			in := sharedPath(t, c.in)
 			dir := t.TempDir()
 			mid, out := filepath.Join(dir, c.mid), filepath.Join(dir, c.out)
-			for _, step := range [][2]string{{in, mid}, {mid, out}} {
-				src, err := format.Open(step[0])
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = Checkpoint(context.Background(), src, step[1], Options{})
-				src.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			checkpointChain(t, in, mid, out)
 			sameHashes(t, c.in+" -> "+c.mid+" -> "+c.out, hashes(t, out), hashes(t, in))
 			a, _ := format.Open(in)
 			b, _ := format.Open(out)
@@ -60,17 +50,7 @@ func TestMetadataThroughSafetensors(t *testing.T) {
 			in := sharedPath(t, "fixtures/"+stem+".gguf")
 			dir := t.TempDir()
 			mid, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "o.gguf")
-			for _, step := range [][2]string{{in, mid}, {mid, out}} {
-				src, err := format.Open(step[0])
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = Checkpoint(context.Background(), src, step[1], Options{})
-				src.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			checkpointChain(t, in, mid, out)
 			a, _ := format.Open(in)
 			b, _ := format.Open(out)
 			defer a.Close()
@@ -88,5 +68,22 @@ func TestMetadataThroughSafetensors(t *testing.T) {
 	}
 	if _, err := decodeTyped("u8:300"); !errors.Is(err, format.ErrFormat) {
 		t.Errorf("decodeTyped(u8 out of range) = %v, want ErrFormat", err)
+	}
+}
+
+// checkpointChain converts paths[0] to paths[1], then that to paths[2] ...,
+// each with Checkpoint and default options.
+func checkpointChain(t *testing.T, paths ...string) {
+	t.Helper()
+	for i := 1; i < len(paths); i++ {
+		src, err := format.Open(paths[i-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Checkpoint(context.Background(), src, paths[i], Options{})
+		src.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
