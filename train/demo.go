@@ -115,7 +115,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	}
 	sum.Base = filepath.Join(o.Dir, "base.gguf")
 	say("1. base: %s (embedded) -> %s", embedded.Name, sum.Base)
-	if err := writeEmbeddedGGUF(ctx, sum.Base, vocab); err != nil {
+	if err := writeEmbeddedGGUF(sum.Base, vocab); err != nil {
 		return nil, err
 	}
 	loadBase := func() (*model.Model, error) {
@@ -279,23 +279,18 @@ func prepareDir(dir string, force bool) error {
 
 // writeEmbeddedGGUF exports the embedded model with its tokenizer as an
 // F32 GGUF file at path.
-func writeEmbeddedGGUF(ctx context.Context, path string, vocab *tokenizer.Vocab) error {
+func writeEmbeddedGGUF(path string, vocab *tokenizer.Vocab) error {
 	src, err := embedded.Source()
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	md := append(src.Metadata().Clone(), vocab.Metadata()...)
-	return convert.Checkpoint(ctx, withMetadata{src, md}, path, convert.Options{Format: "gguf", Force: true})
+	m, err := model.Load(src, model.Options{})
+	if err != nil {
+		return err
+	}
+	return WriteModel(m, vocab.Metadata(), path)
 }
-
-// withMetadata replaces a Source's metadata.
-type withMetadata struct {
-	format.Source
-	md format.Metadata
-}
-
-func (w withMetadata) Metadata() format.Metadata { return w.md }
 
 // mergedLogitDiff loads the merged checkpoint and returns the largest
 // difference between its logits and applied's (base with the adapter at run

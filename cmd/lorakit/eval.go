@@ -91,10 +91,17 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 			return err
 		}
 	}
-	if o.format == data.FormatText {
-		return usageError{fmt.Errorf("eval needs prompts and references: --format e2e or jsonl")}
+	dataFormat := o.format
+	if dataFormat == "" {
+		var err error
+		if dataFormat, err = data.Detect(o.data); err != nil {
+			return err
+		}
 	}
-	pairs, err := data.Load(o.data, o.format)
+	if dataFormat == data.FormatText {
+		return usageError{fmt.Errorf("eval needs prompts and references (%s reads as plain text): --format e2e or jsonl", o.data)}
+	}
+	pairs, err := data.Load(o.data, dataFormat)
 	if err != nil {
 		return err
 	}

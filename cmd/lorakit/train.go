@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,9 +60,11 @@ same flags give the same loss curve, bit for bit, on the same machine.
 
 OUT_DIR receives train.jsonl (one JSON object per step and per evaluation),
 loss.png, checkpoint/ (every --save-every steps and on Ctrl-C: the adapter in
-PEFT layout plus optimizer and data-order state) and, at the end, adapter/
-(PEFT) and adapter.gguf (llama.cpp). --resume continues from checkpoint/ with
-the configuration saved there, bit-identically to an uninterrupted run.`,
+PEFT layout plus optimizer, data-order and dropout state) and, at the end,
+adapter/ (PEFT) and adapter.gguf (llama.cpp); with --full, model.gguf instead:
+every weight in F32 with the base's metadata and tokenizer, ready for
+"lorakit generate OUT_DIR/model.gguf". --resume continues from checkpoint/
+with the configuration saved there, bit-identically to an uninterrupted run.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			base := ""
@@ -119,6 +120,7 @@ type trainSummary struct {
 	TokensPerSec float64 `json:"tokens_per_s"`
 	Adapter      string  `json:"adapter,omitempty"`
 	AdapterGGUF  string  `json:"adapter_gguf,omitempty"`
+	Model        string  `json:"model,omitempty"` // --full: the fine-tuned model
 }
 
 func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
@@ -176,7 +178,7 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	if err != nil {
 		return err
 	}
-	t.Dir, t.Base = o.out, displayName(basePath)
+	t.Dir, t.Base, t.Metadata = o.out, displayName(basePath), vocab.Metadata()
 	if o.resume {
 		if err := t.Resume(o.out); err != nil {
 			return err
@@ -228,7 +230,9 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 			sum.EvalLoss = r.EvalLoss
 		}
 	}
-	if !cfg.Full {
+	if cfg.Full {
+		sum.Model = filepath.Join(o.out, train.FinalModelGGUF)
+	} else {
 		sum.AdapterGGUF = filepath.Join(o.out, train.FinalAdapterGGUF)
 		if _, err := os.Stat(filepath.Join(o.out, train.FinalAdapterDir)); err == nil {
 			sum.Adapter = filepath.Join(o.out, train.FinalAdapterDir)
@@ -254,6 +258,9 @@ func printTrainSummary(w io.Writer, s trainSummary, asJSON bool) error {
 	if s.AdapterGGUF != "" {
 		fmt.Fprintf(w, "adapter_gguf\t%s\n", s.AdapterGGUF)
 	}
+	if s.Model != "" {
+		fmt.Fprintf(w, "model\t%s\n", s.Model)
+	}
 	_, err := fmt.Fprintf(w, "log\t%s\n", filepath.Join(s.Out, train.LogFile))
 	return err
 }
@@ -261,6 +268,12 @@ func printTrainSummary(w io.Writer, s trainSummary, asJSON bool) error {
 // loadExamples reads and tokenizes a data file, warning on stderr about
 // truncated and skipped examples.
 func loadExamples(errw io.Writer, b data.Builder, path, formatName string) ([]data.Example, error) {
+	if formatName == "" {
+		var err error
+		if formatName, err = data.Detect(path); err != nil {
+			return nil, err
+		}
+	}
 	pairs, err := data.Load(path, formatName)
 	if err != nil {
 		return nil, err
@@ -270,7 +283,7 @@ func loadExamples(errw io.Writer, b data.Builder, path, formatName string) ([]da
 	}
 	var ex []data.Example
 	var st data.Stats
-	if formatName == data.FormatText || (formatName == "" && isTextData(path)) {
+	if formatName == data.FormatText {
 		ex, st, err = b.BuildText(pairs, path)
 	} else {
 		ex, st, err = b.Build(pairs, path)
@@ -282,20 +295,4 @@ func loadExamples(errw io.Writer, b data.Builder, path, formatName string) ([]da
 		fmt.Fprintf(errw, "warning: %s: %d examples truncated to %d tokens, %d skipped (prompt fills the context)\n", path, st.Truncated, b.Seq+1, st.Skipped)
 	}
 	return ex, nil
-}
-
-// isTextData reports whether data.Load guesses plain text for path: not
-// .jsonl/.json, and no "||" on the first line (data.Load's rule).
-func isTextData(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".json":
-		return false
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadString('\n')
-	return !strings.Contains(line, "||")
 }

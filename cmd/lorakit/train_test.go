@@ -2,18 +2,13 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
@@ -22,38 +17,6 @@ import (
 	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/train"
 )
-
-// lorakitT runs the command line in-process as run does, with train, eval
-// and demo registered whether or not the root command registers them yet.
-func lorakitT(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	root := newRootCmd()
-	for _, c := range []*cobra.Command{newTrainCmd(), newEvalCmd(), newDemoCmd()} {
-		if found, _, err := root.Find([]string{strings.Fields(c.Use)[0]}); err != nil || found == root {
-			root.AddCommand(c)
-		}
-	}
-	var out, errb bytes.Buffer
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	var ue usageError
-	var ee exitError
-	code := exitOK
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = int(ee)
-	case errors.As(err, &ue) || isArgsError(err):
-		fmt.Fprintf(&errb, "lorakit: %v\n", err)
-		code = exitUsage
-	default:
-		fmt.Fprintf(&errb, "lorakit: %v\n", err)
-		code = exitFail
-	}
-	return out.String(), errb.String(), code
-}
 
 // e2eFile writes n lines of the embedded E2E slice to a file.
 func e2eFile(t *testing.T, part string, n int) string {
@@ -85,24 +48,20 @@ func storiesGGUF(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer src.Close()
+	m, err := model.Load(src, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	v, err := embedded.Vocab()
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := append(src.Metadata().Clone(), v.Metadata()...)
 	path := filepath.Join(t.TempDir(), "stories260K.gguf")
-	if err := convert.Checkpoint(context.Background(), metaSrc{src, md}, path, convert.Options{Format: "gguf"}); err != nil {
+	if err := train.WriteModel(m, v.Metadata(), path); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
-
-type metaSrc struct {
-	format.Source
-	md format.Metadata
-}
-
-func (m metaSrc) Metadata() format.Metadata { return m.md }
 
 // readLog parses train.jsonl.
 func readLog(t *testing.T, dir string) []train.Record {
@@ -142,7 +101,7 @@ func TestTrainCLIAdapterRoundTrip(t *testing.T) {
 	trainData, testData := e2eFile(t, "train", 64), e2eFile(t, "test", 24)
 	out := filepath.Join(t.TempDir(), "run")
 	args := append([]string{"train", base, "--data", trainData, "--eval-data", testData, "-o", out, "--json"}, shortRun...)
-	stdout, stderr, code := lorakitT(t, args...)
+	stdout, stderr, code := lorakit(t, args...)
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, stderr)
 	}
@@ -163,31 +122,19 @@ func TestTrainCLIAdapterRoundTrip(t *testing.T) {
 
 	// The PEFT adapter loads in merge, convert and analyze.
 	merged := filepath.Join(t.TempDir(), "merged.gguf")
-	if _, stderr, code := lorakitT(t, "merge", base, "--adapter", peft, "-o", merged); code != 0 {
+	if _, stderr, code := lorakit(t, "merge", base, "--adapter", peft, "-o", merged); code != 0 {
 		t.Fatalf("merge exit %d: %s", code, stderr)
 	}
 	conv := filepath.Join(t.TempDir(), "converted.gguf")
-	if _, stderr, code := lorakitT(t, "convert", peft, "-o", conv, "--base", base); code != 0 {
+	if _, stderr, code := lorakit(t, "convert", peft, "-o", conv, "--base", base); code != 0 {
 		t.Fatalf("convert exit %d: %s", code, stderr)
 	}
-	if stdout, stderr, code := lorakitT(t, "analyze", "spectrum", peft, "--json"); code != 0 || !json.Valid([]byte(stdout)) {
+	if stdout, stderr, code := lorakit(t, "analyze", "spectrum", peft, "--json"); code != 0 || !json.Valid([]byte(stdout)) {
 		t.Fatalf("analyze exit %d: %s", code, stderr)
 	}
 
 	// Merging gives the logits of applying the adapter at run time.
-	load := func(path string) *model.Model {
-		src, err := format.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		m, err := model.Load(src, model.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	applied := load(base)
+	applied := loadModel(t, base)
 	a, err := lora.Open(peft)
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +145,7 @@ func TestTrainCLIAdapterRoundTrip(t *testing.T) {
 	if err := applied.ApplyAdapter(a, 1); err != nil {
 		t.Fatal(err)
 	}
-	m2 := load(merged)
+	m2 := loadModel(t, merged)
 	tokens := []int{1, 403, 407, 261, 378, 432}
 	la, err := applied.Logits(tokens)
 	if err != nil {
@@ -225,7 +172,7 @@ func TestTrainCLIAdapterRoundTrip(t *testing.T) {
 	}
 
 	// Eval with the adapter runs and scores.
-	stdout, stderr, code = lorakitT(t, "eval", base, "--adapter", peft, "--data", testData, "--limit", "2", "--json", "-o", filepath.Join(t.TempDir(), "pred.txt"))
+	stdout, stderr, code = lorakit(t, "eval", base, "--adapter", peft, "--data", testData, "--limit", "2", "--json", "-o", filepath.Join(t.TempDir(), "pred.txt"))
 	if code != 0 {
 		t.Fatalf("eval exit %d: %s", code, stderr)
 	}
@@ -238,12 +185,12 @@ func TestTrainCLIAdapterRoundTrip(t *testing.T) {
 func TestTrainCLIQuantizedBase(t *testing.T) {
 	base := storiesGGUF(t)
 	q8 := filepath.Join(t.TempDir(), "q8.gguf")
-	if _, stderr, code := lorakitT(t, "quantize", base, q8, "Q8_0"); code != 0 {
+	if _, stderr, code := lorakit(t, "quantize", base, q8, "Q8_0"); code != 0 {
 		t.Fatalf("quantize exit %d: %s", code, stderr)
 	}
 	out := filepath.Join(t.TempDir(), "run")
 	args := append([]string{"train", q8, "--data", e2eFile(t, "train", 64), "--eval-data", e2eFile(t, "test", 24), "-o", out}, shortRun...)
-	if _, stderr, code := lorakitT(t, args...); code != 0 {
+	if _, stderr, code := lorakit(t, args...); code != 0 {
 		t.Fatalf("train on Q8_0 exit %d: %s", code, stderr)
 	}
 	ev := evalLosses(readLog(t, out))
@@ -281,7 +228,7 @@ func TestTrainCLIBadInput(t *testing.T) {
 			if c.name != "no output" {
 				args = append(args, "-o", out)
 			}
-			_, stderr, code := lorakitT(t, append(args, "--steps", "2")...)
+			_, stderr, code := lorakit(t, append(args, "--steps", "2")...)
 			if code != c.want {
 				t.Errorf("exit %d, want %d (stderr %q)", code, c.want, stderr)
 			}
@@ -295,9 +242,72 @@ func TestTrainCLIBadInput(t *testing.T) {
 	}
 	t.Run("too long is truncated with a warning", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "run")
-		_, stderr, code := lorakitT(t, "train", "--data", write("long2.txt", long+strings.Repeat("name : A||B c .\n", 3)), "--seq", "64", "--steps", "1", "--batch", "2", "-o", out)
+		_, stderr, code := lorakit(t, "train", "--data", write("long2.txt", long+strings.Repeat("name : A||B c .\n", 3)), "--seq", "64", "--steps", "1", "--batch", "2", "-o", out)
 		if code != 0 || !strings.Contains(stderr, "truncated") {
 			t.Errorf("exit %d, stderr %q: want success with a truncation warning", code, stderr)
 		}
 	})
+}
+
+// TestTrainCLIFull: --full writes OUT/model.gguf, a GGUF model with the
+// tokenizer that generate runs, trained away from the base.
+func TestTrainCLIFull(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, code := lorakit(t, "train", "--full", "--data", e2eFile(t, "train", 16), "-o", out, "--json",
+		"--steps", "3", "--batch", "4", "--lr", "1e-3", "--warmup", "1", "--seq", "128")
+	if code != 0 {
+		t.Fatalf("train --full exit %d: %s", code, stderr)
+	}
+	var sum trainSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("train --full --json: %v: %q", err, stdout)
+	}
+	if want := filepath.Join(out, train.FinalModelGGUF); sum.Model != want || sum.AdapterGGUF != "" {
+		t.Fatalf("train --full --json: model %q, adapter %q; want model %q and no adapter", sum.Model, sum.AdapterGGUF, want)
+	}
+	rep := generateJSON(t, sum.Model, "-n", "8")
+	if len(rep.Tokens) == 0 || rep.Text == "" {
+		t.Errorf("generate %s = %+v, want text", sum.Model, rep)
+	}
+	tuned, err := loadModel(t, sum.Model).Logits(rep.PromptTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := loadModel(t, storiesGGUF(t)).Logits(rep.PromptTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(tuned, orig) {
+		t.Errorf("model.gguf computes the base's logits: training did not reach it")
+	}
+}
+
+// loadModel loads the model file at path.
+func loadModel(t *testing.T, path string) *model.Model {
+	t.Helper()
+	src, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m, err := model.Load(src, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestEvalCLIRefusesText: eval needs prompts and references; a file that
+// reads as plain text (no "||" on its first line) is a usage error, told
+// before the model is loaded.
+func TestEvalCLIRefusesText(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "stories.txt")
+	if err := os.WriteFile(p, []byte("Once upon a time.\n\nThe end.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--data", p}, {"--data", p, "--format", "text"}} {
+		if _, stderr, code := lorakit(t, append([]string{"eval"}, args...)...); code != exitUsage || !strings.Contains(stderr, "references") {
+			t.Errorf("eval %v: exit %d, stderr %q; want %d and a message about references", args, code, stderr, exitUsage)
+		}
+	}
 }

@@ -12,6 +12,9 @@
 //   - "text": plain text for language modelling; blank lines separate
 //     documents.
 //
+// Detect guesses a file's format (extension, then "||" on its first
+// line), as Load does when given none.
+//
 // A Builder tokenizes pairs into Examples the way loralib builds its E2E
 // examples: prompt tokens, a separator, the completion's tokens (encoded
 // with a leading space) and EOS, with the loss on the completion only.

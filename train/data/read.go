@@ -34,9 +34,8 @@ type Pair struct {
 	Line       int
 }
 
-// Load reads the data file at path in the named format ("" picks it from
-// the extension: .jsonl/.json → jsonl, .txt with "||" on its first line →
-// e2e, else text).
+// Load reads the data file at path in the named format ("" picks it with
+// Detect).
 func Load(path, formatName string) ([]Pair, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -44,28 +43,37 @@ func Load(path, formatName string) ([]Pair, error) {
 	}
 	defer f.Close()
 	if formatName == "" {
-		if formatName, err = detect(f, path); err != nil {
-			return nil, err
+		formatName = detect(f, path)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("data: %w", err)
 		}
 	}
 	return Read(f, path, formatName)
 }
 
-// detect guesses the format of f, then rewinds it.
-func detect(f *os.File, path string) (string, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".json":
-		return FormatJSONL, nil
-	}
-	br := bufio.NewReader(io.LimitReader(f, maxLine))
-	first, _ := br.ReadString('\n')
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+// Detect guesses the format of the data file at path, as Load does when
+// given none: .jsonl or .json → jsonl; else "||" on the first line → e2e;
+// else text.
+func Detect(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
 		return "", fmt.Errorf("data: %w", err)
 	}
-	if strings.Contains(first, "||") {
-		return FormatE2E, nil
+	defer f.Close()
+	return detect(f, path), nil
+}
+
+// detect guesses the format of r, the contents of the file at path.
+func detect(r io.Reader, path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".json":
+		return FormatJSONL
 	}
-	return FormatText, nil
+	first, _ := bufio.NewReader(io.LimitReader(r, maxLine)).ReadString('\n')
+	if strings.Contains(first, "||") {
+		return FormatE2E
+	}
+	return FormatText
 }
 
 // Read reads pairs from r in the named format; name is used in errors.

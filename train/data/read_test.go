@@ -134,18 +134,33 @@ func TestReadBad(t *testing.T) {
 
 func TestLoadDetect(t *testing.T) {
 	dir := t.TempDir()
-	files := map[string]string{"a.jsonl": `{"prompt":"p","completion":"c"}`, "b.txt": "x||y\n", "c.txt": "plain\n"}
-	want := map[string]Pair{"a.jsonl": {"p", "c", 1}, "b.txt": {"x", "y", 1}, "c.txt": {"", "plain", 1}}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), 0o644)
-		got, err := Load(p, "")
-		if err != nil || len(got) != 1 || got[0] != want[name] {
-			t.Errorf("Load(%s) = %+v, %v, want %+v", name, got, err, want[name])
-		}
+	for _, c := range []struct {
+		name, body, format string
+		want               Pair
+	}{
+		{"a.jsonl", `{"prompt":"p","completion":"c"}`, FormatJSONL, Pair{"p", "c", 1}},
+		{"b.txt", "x||y\n", FormatE2E, Pair{"x", "y", 1}},
+		{"c.txt", "plain\n", FormatText, Pair{"", "plain", 1}},
+		{"d.data", "a line\nx||y\n", FormatText, Pair{"", "a line\nx||y", 1}}, // only the first line counts
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, c.name)
+			os.WriteFile(p, []byte(c.body), 0o644)
+			if got, err := Detect(p); got != c.format || err != nil {
+				t.Errorf("Detect(%s) = %q, %v, want %q", c.name, got, err, c.format)
+			}
+			got, err := Load(p, "")
+			if err != nil || len(got) != 1 || got[0] != c.want {
+				t.Errorf("Load(%s) = %+v, %v, want %+v", c.name, got, err, c.want)
+			}
+		})
 	}
-	if _, err := Load(filepath.Join(dir, "none.txt"), ""); !errors.Is(err, os.ErrNotExist) {
+	missing := filepath.Join(dir, "none.txt")
+	if _, err := Load(missing, ""); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
+	}
+	if _, err := Detect(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Detect(missing) = %v, want ErrNotExist", err)
 	}
 }
 
