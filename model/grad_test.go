@@ -267,14 +267,7 @@ func TestModelGradients(t *testing.T) {
 				}
 				b := tinyBatch(tc.vocab, 2, 5, 5)
 				b.LabelSmoothing = 0.1
-				m.ZeroGrad()
-				loss, err := m.Forward(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := m.Backward(); err != nil {
-					t.Fatal(err)
-				}
+				loss := trainStep(t, m, b)
 				theta := to64(m.Params())
 				if ref := refLoss(m, b, theta); math.Abs(ref-float64(loss)) > 1e-5*math.Max(1, math.Abs(ref)) {
 					t.Errorf("Forward = %v, float64 reference %v", loss, ref)

@@ -90,3 +90,18 @@ func argmax(v []float32) int {
 	}
 	return best
 }
+
+// trainStep runs one forward and backward pass of b, leaving the
+// gradients in m.Grads(), and returns the loss.
+func trainStep(t testing.TB, m *Model, b Batch) float32 {
+	t.Helper()
+	m.ZeroGrad()
+	loss, err := m.Forward(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	return loss
+}

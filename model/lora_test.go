@@ -121,14 +121,7 @@ func TestSGDSanity(t *testing.T) {
 			}
 			var first, last float32
 			for step := range 200 {
-				m.ZeroGrad()
-				loss, err := m.Forward(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := m.Backward(); err != nil {
-					t.Fatal(err)
-				}
+				loss := trainStep(t, m, b)
 				for i, g := range m.Grads() {
 					m.Params()[i] -= sgdRate * g
 				}

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -17,31 +17,15 @@ import (
 // float32 roundings of values up to ~1.
 const tolMergedFixture = 1e-6
 
-// roundTrip writes src as a GGUF file in memory and reads it back.
-func roundTrip(t *testing.T, src format.Source) *gguf.Reader {
+// roundTrip writes src as a GGUF file with convert's streaming writer and
+// opens it.
+func roundTrip(t *testing.T, src format.Source) format.Source {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := gguf.NewWriter(&buf, src.Tensors(), src.Metadata())
-	if err != nil {
+	path := filepath.Join(t.TempDir(), "model.gguf")
+	if err := convert.Checkpoint(t.Context(), src, path, convert.Options{Format: "gguf"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, info := range src.Tensors() {
-		data, err := src.TensorData(info.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteTensor(info.Name, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := gguf.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return openSource(t, path)
 }
 
 // sameLogits fails unless a and b give bit-identical logits for ids.

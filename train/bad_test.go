@@ -133,7 +133,7 @@ func TestWriteModelRefusesLoRA(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), FinalModelGGUF)
-	if err := WriteModel(m, nil, path); !errors.Is(err, format.ErrUnsupported) {
+	if err := WriteModel(t.Context(), m, nil, path); !errors.Is(err, format.ErrUnsupported) {
 		t.Errorf("WriteModel(model with LoRA layers) = %v, want %v", err, format.ErrUnsupported)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {

@@ -115,7 +115,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	}
 	sum.Base = filepath.Join(o.Dir, "base.gguf")
 	say("1. base: %s (embedded) -> %s", embedded.Name, sum.Base)
-	if err := writeEmbeddedGGUF(sum.Base, vocab); err != nil {
+	if err := writeEmbeddedGGUF(ctx, sum.Base, vocab); err != nil {
 		return nil, err
 	}
 	loadBase := func() (*model.Model, error) {
@@ -279,7 +279,7 @@ func prepareDir(dir string, force bool) error {
 
 // writeEmbeddedGGUF exports the embedded model with its tokenizer as an
 // F32 GGUF file at path.
-func writeEmbeddedGGUF(path string, vocab *tokenizer.Vocab) error {
+func writeEmbeddedGGUF(ctx context.Context, path string, vocab *tokenizer.Vocab) error {
 	src, err := embedded.Source()
 	if err != nil {
 		return err
@@ -289,7 +289,7 @@ func writeEmbeddedGGUF(path string, vocab *tokenizer.Vocab) error {
 	if err != nil {
 		return err
 	}
-	return WriteModel(m, vocab.Metadata(), path)
+	return WriteModel(ctx, m, vocab.Metadata(), path)
 }
 
 // mergedLogitDiff loads the merged checkpoint and returns the largest

@@ -1,13 +1,13 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/model"
 )
@@ -104,7 +104,7 @@ func (t *Trainer) SaveModel() error {
 	if !t.cfg.Full {
 		return fmt.Errorf("train: a LoRA run writes an adapter, not a model: %w", format.ErrUnsupported)
 	}
-	return WriteModel(t.m, t.Metadata, filepath.Join(t.Dir, FinalModelGGUF))
+	return WriteModel(context.Background(), t.m, t.Metadata, filepath.Join(t.Dir, FinalModelGGUF))
 }
 
 // WriteModel writes every weight of m (model.Weights) as a GGUF file at
@@ -112,8 +112,9 @@ func (t *Trainer) SaveModel() error {
 // the keys of extra set over it (say, the tokenizer's, when the base kept
 // it in a file of its own). The file loads with model.Load (and lorakit
 // generate) and computes m's logits. A model with unmerged LoRA layers is
-// refused: merge them first (Model.MergeLoRA).
-func WriteModel(m *model.Model, extra format.Metadata, path string) error {
+// refused: merge them first (Model.MergeLoRA). ctx is checked between
+// tensors; on cancellation or any error no file is left.
+func WriteModel(ctx context.Context, m *model.Model, extra format.Metadata, path string) error {
 	if !m.Options().FullFineTune && len(m.Params()) > 0 {
 		return fmt.Errorf("train: %s: the model has LoRA layers; merge them first: %w", path, format.ErrUnsupported)
 	}
@@ -122,19 +123,16 @@ func WriteModel(m *model.Model, extra format.Metadata, path string) error {
 	for _, kv := range extra {
 		md.Set(kv.Key, kv.Value)
 	}
-	w, err := gguf.Create(path, src.Tensors(), md, format.CreateOptions{Force: true})
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
+	if err := convert.Checkpoint(ctx, withMetadata{src, md}, path, convert.Options{Format: "gguf", Force: true}); err != nil {
+		return fmt.Errorf("train: %s: %w", path, err)
 	}
-	for _, info := range src.Tensors() {
-		data, err := src.TensorData(info.Name)
-		if err == nil {
-			err = w.WriteTensor(info.Name, data)
-		}
-		if err != nil {
-			w.Abort()
-			return fmt.Errorf("train: %s: %w", path, err)
-		}
-	}
-	return w.Close()
+	return nil
 }
+
+// withMetadata replaces a Source's metadata.
+type withMetadata struct {
+	format.Source
+	md format.Metadata
+}
+
+func (w withMetadata) Metadata() format.Metadata { return w.md }

@@ -43,21 +43,13 @@ func e2eFile(t *testing.T, part string, n int) string {
 // storiesGGUF writes the embedded stories260K with its tokenizer as GGUF.
 func storiesGGUF(t *testing.T) string {
 	t.Helper()
-	src, err := embedded.Source()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	m, err := model.Load(src, model.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadFrom(t, embedded.Source)
 	v, err := embedded.Vocab()
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "stories260K.gguf")
-	if err := train.WriteModel(m, v.Metadata(), path); err != nil {
+	if err := train.WriteModel(t.Context(), m, v.Metadata(), path); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -285,7 +277,13 @@ func TestTrainCLIFull(t *testing.T) {
 // loadModel loads the model file at path.
 func loadModel(t *testing.T, path string) *model.Model {
 	t.Helper()
-	src, err := format.Open(path)
+	return loadFrom(t, func() (format.Source, error) { return format.Open(path) })
+}
+
+// loadFrom loads the model of the Source open returns.
+func loadFrom(t *testing.T, open func() (format.Source, error)) *model.Model {
+	t.Helper()
+	src, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}
