@@ -81,6 +81,7 @@ func TestRunBadInput(t *testing.T) {
 		{"backward without forward", func() error { return m.Backward() }, ErrNoForward},
 		{"unknown LoRA target", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"gate"}, Rank: 2, Alpha: 2}) }, format.ErrNotFound},
 		{"zero LoRA rank", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"q"}, Rank: 0, Alpha: 2}) }, format.ErrFormat},
+		{"LoRA rank above the layer", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"q"}, Rank: 17, Alpha: 2}) }, format.ErrShape},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -65,7 +65,9 @@ func (m *Model) target(l int, name string) (lin *linear, off, out int, err error
 
 // AddLoRA attaches freshly initialised LoRA layers to every layer's
 // targets, as loralib does: A Kaiming-uniform (a = √5, i.e. U(±1/√in)), B
-// zero, so the model's output is unchanged until training moves B.
+// zero, so the model's output is unchanged until training moves B. A rank
+// above the smaller side of a target (an update that cannot have that
+// rank) wraps format.ErrShape; on any error the model is unchanged.
 func (m *Model) AddLoRA(cfg LoRAConfig) error {
 	if m.opts.FullFineTune {
 		return fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)
@@ -88,6 +90,9 @@ func (m *Model) AddLoRA(cfg LoRAConfig) error {
 			lin, off, out, err := m.target(l, strings.TrimSpace(t))
 			if err != nil {
 				return err
+			}
+			if cfg.Rank > min(out, lin.w.Cols) {
+				return fmt.Errorf("model: LoRA rank %d on %q is larger than the layer (%d x %d): %w", cfg.Rank, t, out, lin.w.Cols, format.ErrShape)
 			}
 			for _, p := range lin.parts {
 				if p.off < off+out && off < p.off+p.out {

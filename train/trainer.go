@@ -100,9 +100,6 @@ func New(m *model.Model, cfg Config, trainSet, evalSet []data.Example) (*Trainer
 		return nil, fmt.Errorf("train: full fine-tuning %v needs a model loaded with FullFineTune %v: %w", cfg.Full, cfg.Full, format.ErrUnsupported)
 	}
 	if !cfg.Full {
-		if err := checkRank(m.Config, cfg.Targets, cfg.Rank); err != nil {
-			return nil, err
-		}
 		if err := m.AddLoRA(model.LoRAConfig{Targets: cfg.Targets, Rank: cfg.Rank, Alpha: cfg.Alpha, RSLoRA: cfg.RSLoRA, Dropout: cfg.Dropout, Seed: cfg.Seed}); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
@@ -127,29 +124,6 @@ func New(m *model.Model, cfg Config, trainSet, evalSet []data.Example) (*Trainer
 	}
 	t.state.Config = cfg
 	return t, nil
-}
-
-// checkRank refuses a LoRA rank above the smaller side of a target layer
-// (such an update cannot have that rank).
-func checkRank(c model.Config, targets []string, r int) error {
-	shapes := map[string][2]int{
-		"q": {c.QDim(), c.Embd}, "k": {c.KVDim(), c.Embd}, "v": {c.KVDim(), c.Embd}, "o": {c.Embd, c.QDim()},
-		"gate": {c.FF, c.Embd}, "up": {c.FF, c.Embd}, "down": {c.Embd, c.FF}, "qkv": {c.QKVDim(), c.Embd},
-	}
-	alias := map[string]string{"attn_q": "q", "attn_k": "k", "attn_v": "v", "attn_output": "o", "attn_qkv": "qkv", "ffn_gate": "gate", "ffn_up": "up", "ffn_down": "down"}
-	for _, t := range targets {
-		if a, ok := alias[t]; ok {
-			t = a
-		}
-		s, ok := shapes[t]
-		if !ok {
-			continue // AddLoRA names the unknown target
-		}
-		if lim := min(s[0], s[1]); r > lim {
-			return fmt.Errorf("train: LoRA rank %d on %q is larger than the layer (%d x %d): %w", r, t, s[0], s[1], format.ErrShape)
-		}
-	}
-	return nil
 }
 
 // TotalSteps is the number of optimizer steps the run takes.
