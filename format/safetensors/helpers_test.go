@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/testshared"
 )
 
@@ -14,16 +13,6 @@ import (
 func sharedDir(t testing.TB) string {
 	t.Helper()
 	return testshared.Path(t, "")
-}
-
-// sharedFile returns a path under ../shared/data, skipping if it is absent.
-func sharedFile(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(sharedDir(t), "data", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is absent; skipping", p)
-	}
-	return p
 }
 
 // sampleFiles lists the reference sample files.
@@ -65,21 +54,4 @@ func dirEntries(t testing.TB, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
-}
-
-// copySource writes every tensor of src, in src's order, to w.
-func copySource(t testing.TB, src format.Source, w format.Sink) {
-	t.Helper()
-	for _, ti := range src.Tensors() {
-		data, err := src.TensorData(ti.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteTensor(ti.Name, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

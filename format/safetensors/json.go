@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -32,8 +31,6 @@ type syntaxError struct {
 func (e *syntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at header byte %d: %s", e.off, e.msg)
 }
-
-var errEOF = errors.New("unexpected end of header")
 
 func (s *scanner) fail(format string, args ...any) error {
 	return &syntaxError{off: s.pos, msg: fmt.Sprintf(format, args...)}
