@@ -93,22 +93,6 @@ func (d *decoder) bytes(n int64) ([]byte, error) {
 	return out, nil
 }
 
-func (d *decoder) u8() (uint8, error) {
-	b, err := d.next(1)
-	if err != nil {
-		return 0, err
-	}
-	return b[0], nil
-}
-
-func (d *decoder) u16() (uint16, error) {
-	b, err := d.next(2)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint16(b), nil
-}
-
 func (d *decoder) u32() (uint32, error) {
 	b, err := d.next(4)
 	if err != nil {

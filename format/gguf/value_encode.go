@@ -97,7 +97,7 @@ func (e *encoder) str(s string) {
 func (e *encoder) value(v any, depth int) error {
 	t, _, ok := typeOf(v)
 	if !ok {
-		return fmt.Errorf("Go type %T has no GGUF value type (use uint8..uint64, int8..int64, float32, float64, bool, string, a slice of one of these, or []any of slices): %w", v, format.ErrUnsupported)
+		return fmt.Errorf("value of Go type %T has no GGUF type (use uint8..uint64, int8..int64, float32, float64, bool, string, a slice of one of these, or []any of slices): %w", v, format.ErrUnsupported)
 	}
 	e.u32(uint32(t))
 	return e.payload(v, depth)
@@ -161,7 +161,7 @@ func (e *encoder) payload(v any, depth int) error {
 	case []any:
 		return e.nested(x, depth+1)
 	default:
-		return fmt.Errorf("Go type %T has no GGUF value type: %w", v, format.ErrUnsupported)
+		return fmt.Errorf("value of Go type %T has no GGUF type: %w", v, format.ErrUnsupported)
 	}
 	return nil
 }
