@@ -8,7 +8,6 @@ import "unicode/utf8"
 // byte order, so that every byte is a visible character and a token's text
 // never contains a space or a control character (byte ' ' is 'Ġ', U+0120).
 var (
-	byteToRune [256]rune
 	runeToByte = map[rune]byte{}
 	// byteToUTF8 holds each byte's character encoded in UTF-8.
 	byteToUTF8 [256]string
@@ -23,18 +22,9 @@ func init() {
 			r = next
 			next++
 		}
-		byteToRune[b] = r
 		runeToByte[r] = byte(b)
 		byteToUTF8[b] = string(r)
 	}
-}
-
-// byteLevelEncode appends the byte-level form of s to dst.
-func byteLevelEncode(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		dst = utf8.AppendRune(dst, byteToRune[s[i]])
-	}
-	return dst
 }
 
 // byteLevelDecode appends the bytes that byte-level text t stands for to
