@@ -76,7 +76,7 @@ var llama = register(&Arch{
 // qwen2 has the llama layout plus q/k/v biases; llama.cpp loads it as
 // "qwen2" with NEOX rope (HF's own half-split layout), so q/k rows are not
 // permuted.
-var qwen2 = register(&Arch{
+var _ = register(&Arch{
 	Name:        "qwen2",
 	ModelTypes:  []string{"qwen2"},
 	HFClass:     "Qwen2ForCausalLM",
@@ -87,6 +87,7 @@ var qwen2 = register(&Arch{
 	Extra:       map[string]any{"hidden_act": "silu"},
 })
 
+// withoutRope is in with the RoPE row permutations dropped.
 func withoutRope(in []TensorName) []TensorName {
 	out := append([]TensorName(nil), in...)
 	for i := range out {
