@@ -116,21 +116,26 @@ func ParseConfig(data []byte) (*Config, error) {
 // parseLayers reads layers_to_transform (an int or a list of ints) and
 // layers_pattern (a string or a list of strings).
 func (c *Config) parseLayers() error {
-	if v, ok := c.raw["layers_to_transform"]; ok && string(v) != "null" {
-		var one int
-		if json.Unmarshal(v, &one) == nil {
-			c.LayersToTransform = []int{one}
-		} else if err := json.Unmarshal(v, &c.LayersToTransform); err != nil {
-			return fmt.Errorf("adapter config: field \"layers_to_transform\": %v: %w", err, format.ErrFormat)
-		}
+	if err := oneOrList(c.raw, "layers_to_transform", &c.LayersToTransform); err != nil {
+		return err
 	}
-	if v, ok := c.raw["layers_pattern"]; ok && string(v) != "null" {
-		var one string
-		if json.Unmarshal(v, &one) == nil {
-			c.LayersPattern = []string{one}
-		} else if err := json.Unmarshal(v, &c.LayersPattern); err != nil {
-			return fmt.Errorf("adapter config: field \"layers_pattern\": %v: %w", err, format.ErrFormat)
-		}
+	return oneOrList(c.raw, "layers_pattern", &c.LayersPattern)
+}
+
+// oneOrList decodes raw[key], which PEFT allows as one value or a list, into
+// dst; an absent or null key leaves dst nil.
+func oneOrList[T any](raw map[string]json.RawMessage, key string, dst *[]T) error {
+	v, ok := raw[key]
+	if !ok || string(v) == "null" {
+		return nil
+	}
+	var one T
+	if json.Unmarshal(v, &one) == nil {
+		*dst = []T{one}
+		return nil
+	}
+	if err := json.Unmarshal(v, dst); err != nil {
+		return fmt.Errorf("adapter config: field %q: %v: %w", key, err, format.ErrFormat)
 	}
 	return nil
 }
