@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 
 	"github.com/spf13/cobra"
@@ -144,7 +142,7 @@ func runSpectrum(cmd *cobra.Command, path string, o analyzeOptions) error {
 		return err
 	}
 	if o.json {
-		return writeJSON(cmd.OutOrStdout(), s)
+		return writeJSONIndented(cmd.OutOrStdout(), s)
 	}
 	return analyze.WriteMarkdown(cmd.OutOrStdout(), &analyze.Report{Spectrum: s, Recommendation: recommend(s)})
 }
@@ -200,7 +198,7 @@ func runSimilarity(cmd *cobra.Command, pathA, pathB string, o analyzeOptions) er
 		}
 	}
 	if o.json {
-		return writeJSON(cmd.OutOrStdout(), s)
+		return writeJSONIndented(cmd.OutOrStdout(), s)
 	}
 	return analyze.WriteMarkdown(cmd.OutOrStdout(), &analyze.Report{Similarity: s})
 }
@@ -250,7 +248,7 @@ func runAmplification(cmd *cobra.Command, path string, o analyzeOptions) error {
 		return err
 	}
 	if o.json {
-		return writeJSON(cmd.OutOrStdout(), amp)
+		return writeJSONIndented(cmd.OutOrStdout(), amp)
 	}
 	return analyze.WriteMarkdown(cmd.OutOrStdout(), &analyze.Report{Amplification: amp})
 }
@@ -299,10 +297,4 @@ func writeFigure(path string, fig analyze.Figure, force bool) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return f.Commit()
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

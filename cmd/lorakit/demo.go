@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -60,10 +59,7 @@ func runDemo(cmd *cobra.Command, o demoOptions) error {
 	}
 	out := cmd.OutOrStdout()
 	if o.json {
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return writeJSONIndented(out, sum)
 	}
 	fmt.Fprintf(out, "\nlorakit demo: %.0f s, everything in %s\n\n", sum.Seconds, sum.Dir)
 	for _, s := range sum.Samples {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -58,7 +57,7 @@ func runDiff(w io.Writer, pathA, pathB string, o diffOptions) error {
 		return err
 	}
 	if o.json {
-		if err := json.NewEncoder(w).Encode(jsonDiff(d)); err != nil {
+		if err := writeJSON(w, jsonDiff(d)); err != nil {
 			return err
 		}
 	} else {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -109,7 +108,7 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 	if o.limit > 0 {
 		groups = groups[:min(o.limit, len(groups))]
 	}
-	l, err := openLM(path, o.lmOptions)
+	l, err := openLM(path, o.lmOptions, runOptions)
 	if err != nil {
 		return err
 	}
@@ -149,9 +148,7 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 	if o.json {
 		rep := evalReport{Model: l.name, Adapter: o.adapter, Data: o.data, Prompts: len(groups), Refs: refs, Scores: map[string]any{
 			"bleu": s.BLEU, "nist": s.NIST, "rouge_l": s.ROUGEL, "cider": s.CIDEr, "meteor_exact_match_only": s.METEORExact}}
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(rep)
+		return writeJSON(out, rep)
 	}
 	fmt.Fprintf(out, "prompts\t%d\nreferences\t%d\nBLEU\t%.4f\nNIST\t%.4f\nROUGE-L\t%.4f\nCIDEr\t%.4f\nMETEOR (exact match only)\t%.4f\n",
 		len(groups), refs, s.BLEU, s.NIST, s.ROUGEL, s.CIDEr, s.METEORExact)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 
@@ -98,7 +97,7 @@ func runExtract(cmd *cobra.Command, o extractOptions) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "lorakit: %s differs but was not extracted\n", s)
 	}
 	if o.json {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"output": o.output, "modules": reps, "not_extracted": skipped})
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"output": o.output, "modules": reps, "not_extracted": skipped})
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "%-48s %5s %10s %10s\n", "module", "rank", "energy", "rel_error")

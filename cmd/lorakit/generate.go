@@ -1,15 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/generate"
+	"github.com/lorakit/lorakit/tokenizer"
 )
 
 type generateOptions struct {
@@ -92,7 +93,7 @@ type generateReport struct {
 }
 
 func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
-	l, err := openLM(path, o.lmOptions)
+	l, err := openLM(path, o.lmOptions, runOptions)
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	if !o.json {
 		// The prompt is written with the first token (or at the end), after
 		// Generate has checked it.
-		stream = &textStream{w: out, decode: tok.Decode, ids: prompt}
+		stream = &textStream{w: out, tok: tok, pending: slices.Clone(prompt)}
 		opts.Emit = stream.add
 	}
 	start := time.Now()
@@ -151,16 +152,14 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 		_, err := fmt.Fprintln(out)
 		return err
 	}
-	full := tok.Decode(append(append([]int(nil), prompt...), res.Tokens...))
+	full := tok.Decode(slices.Concat(prompt, res.Tokens))
 	rep := generateReport{
 		PromptTokens: prompt,
 		Tokens:       append([]int{}, res.Tokens...),
 		Text:         full[len(tok.Decode(prompt)):],
 		Reason:       res.Reason.String(),
 	}
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
+	return writeJSON(out, rep)
 }
 
 // maxBeamBytes bounds the memory beam search may plan for (each beam holds
@@ -208,26 +207,34 @@ func specialStops(ids ...int) []int {
 	return out
 }
 
-// textStream writes the text of a growing token sequence as it grows. It
-// decodes the whole sequence each time, so that a piece's leading space and
-// multi-byte characters split over byte tokens come out as Decode writes
-// them.
+// textStream writes the text of a growing token sequence as it grows.
+// Until some text has come out it decodes the whole sequence (so that the
+// space a SentencePiece vocabulary puts before the first piece is dropped
+// as Decode drops it); after that each token adds its Piece, which is what
+// Decode would append, so nothing is decoded twice.
 type textStream struct {
 	w       io.Writer
-	decode  func([]int) string
-	ids     []int
-	written int
+	tok     *tokenizer.Tokenizer
+	pending []int // ids whose text has not been written (only before the first text)
+	started bool
 }
 
 func (s *textStream) add(id int) {
-	s.ids = append(s.ids, id)
+	if s.started {
+		io.WriteString(s.w, s.tok.Piece(id))
+		return
+	}
+	s.pending = append(s.pending, id)
 	s.flush()
 }
 
+// flush writes the pending ids' text, if they have any.
 func (s *textStream) flush() {
-	text := s.decode(s.ids)
-	if len(text) > s.written {
-		io.WriteString(s.w, text[s.written:])
-		s.written = len(text)
+	if s.started {
+		return
+	}
+	if text := s.tok.Decode(s.pending); text != "" {
+		io.WriteString(s.w, text)
+		s.started, s.pending = true, nil
 	}
 }

@@ -28,18 +28,21 @@ type lm struct {
 	tok  *tokenizer.Tokenizer
 }
 
-// openLM loads the model at path ("" for the embedded stories260K): a GGUF
-// file, a llama2.c checkpoint (tokenizer beside it: tokenizer.model,
+// runOptions load a model for inference: frozen quantized or
+// half-precision weights stay in their type.
+var runOptions = model.Options{KeepQuantized: true}
+
+// openLM loads the model at path ("" for the embedded stories260K) with mo:
+// a GGUF file, a llama2.c checkpoint (tokenizer beside it: tokenizer.model,
 // tok*.model, tokenizer.bin, tok*.bin) or a Hugging Face directory, with
-// o's tokenizer and adapter. Frozen quantized or half-precision weights
-// stay in their type.
-func openLM(path string, o lmOptions) (*lm, error) {
+// o's tokenizer and adapter.
+func openLM(path string, o lmOptions, mo model.Options) (*lm, error) {
 	src, vocab, err := openSource(path, o.tokenizer)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	m, err := model.Load(src, model.Options{KeepQuantized: true})
+	m, err := model.Load(src, mo)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", displayName(path), err)
 	}

@@ -27,9 +27,9 @@ import (
 var storiesIDs = []int{403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433}
 
 // lmCLI runs the command line with generate, logits and score registered
-// (whether or not root.go lists them yet) and returns stdout, the error and
-// the exit status run would give.
-func lmCLI(t *testing.T, args ...string) (string, error, int) {
+// (whether or not root.go lists them yet) and returns stdout, the exit
+// status run would give and the error.
+func lmCLI(t *testing.T, args ...string) (string, int, error) {
 	t.Helper()
 	root := newRootCmd()
 	for _, c := range []*cobra.Command{newGenerateCmd(), newLogitsCmd(), newScoreCmd()} {
@@ -51,12 +51,12 @@ func lmCLI(t *testing.T, args ...string) (string, error, int) {
 	default:
 		code = exitFail
 	}
-	return out.String(), err, code
+	return out.String(), code, err
 }
 
 func generateJSON(t *testing.T, args ...string) generateReport {
 	t.Helper()
-	out, err, code := lmCLI(t, append([]string{"generate", "--json"}, args...)...)
+	out, code, err := lmCLI(t, append([]string{"generate", "--json"}, args...)...)
 	if code != 0 {
 		t.Fatalf("generate %v: exit %d: %v", args, code, err)
 	}
@@ -76,7 +76,7 @@ func TestGenerateEmbedded(t *testing.T) {
 		t.Errorf("text = %q, want %q", rep.Text, want)
 	}
 	// Without --json the same text streams to stdout, then a newline.
-	out, err, code := lmCLI(t, "generate", "-n", "30")
+	out, code, err := lmCLI(t, "generate", "-n", "30")
 	if code != 0 || out != rep.Text+"\n" {
 		t.Errorf("generate -n 30 = %q (exit %d, %v), want %q", out, code, err, rep.Text+"\n")
 	}
@@ -168,7 +168,7 @@ func TestGenerateErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err, code := lmCLI(t, c.args...)
+			_, code, err := lmCLI(t, c.args...)
 			if code != c.code {
 				t.Errorf("lorakit %v: exit %d (%v), want %d", c.args, code, err, c.code)
 			}
@@ -185,7 +185,7 @@ func TestGenerateErrors(t *testing.T) {
 func TestScoreOneToken(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "empty.txt")
 	os.WriteFile(f, nil, 0o644)
-	_, err, code := lmCLI(t, "score", "--text", f)
+	_, code, err := lmCLI(t, "score", "--text", f)
 	if code != exitFail || !errors.Is(err, format.ErrShape) {
 		t.Errorf("score of an empty text: exit %d, err %v; want 1, ErrShape", code, err)
 	}
@@ -236,7 +236,7 @@ func TestLogitsMatchLlamaCpp(t *testing.T) {
 			if c.adapter != "" {
 				args = append(args, "--adapter", filepath.Join(dir, c.adapter))
 			}
-			out, err, code := lmCLI(t, args...)
+			out, code, err := lmCLI(t, args...)
 			if code != 0 {
 				t.Fatalf("lorakit %v: exit %d: %v", args, code, err)
 			}
@@ -262,7 +262,7 @@ func TestLogitsMatchLlamaCpp(t *testing.T) {
 	}
 	// The text form prints the same numbers, one per line.
 	m := filepath.Join(dir, "llama-f32.gguf")
-	out, _, code := lmCLI(t, "logits", m, "--tokens", "1,2,3,4,5")
+	out, code, _ := lmCLI(t, "logits", m, "--tokens", "1,2,3,4,5")
 	lines := strings.Fields(out)
 	want := readLogits(t, filepath.Join(dir, "logits", "llama-f32__ids1-5.txt"))
 	if code != 0 || len(lines) != len(want) {
@@ -290,7 +290,7 @@ func TestScoreStories(t *testing.T) {
 	}
 	for _, m := range models {
 		args := append(append([]string{"score"}, m...), "--text", text, "--json")
-		out, err, code := lmCLI(t, args...)
+		out, code, err := lmCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("lorakit %v: exit %d: %v", args, code, err)
 		}
@@ -311,7 +311,7 @@ func TestScoreChunks(t *testing.T) {
 	story := "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
 	text := filepath.Join(t.TempDir(), "long.txt")
 	os.WriteFile(text, []byte(strings.Repeat(story, 24)), 0o644)
-	out, err, code := lmCLI(t, "score", "--text", text, "--json")
+	out, code, err := lmCLI(t, "score", "--text", text, "--json")
 	if code != 0 {
 		t.Fatalf("score: exit %d: %v", code, err)
 	}
@@ -321,7 +321,7 @@ func TestScoreChunks(t *testing.T) {
 		t.Fatalf("score of %d tokens = %+v, want several chunks", rep.Tokens, rep)
 	}
 	// Recompute with token-by-token sessions, restarting at each chunk.
-	l, err := openLM("", lmOptions{})
+	l, err := openLM("", lmOptions{}, runOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestAdapterScale(t *testing.T) {
 	base := filepath.Join(dir, "llama-f32.gguf")
 	adapter := filepath.Join(dir, "llama-lora-r8.gguf")
 	logits := func(args ...string) []float32 {
-		out, err, code := lmCLI(t, append([]string{"logits", base, "--tokens", "1,2,3,4,5", "--json"}, args...)...)
+		out, code, err := lmCLI(t, append([]string{"logits", base, "--tokens", "1,2,3,4,5", "--json"}, args...)...)
 		if code != 0 {
 			t.Fatalf("logits %v: exit %d: %v", args, code, err)
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,9 +141,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 		rep.Tensors = append(rep.Tensors, it)
 	}
 	if o.json {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(rep)
+		return writeJSON(w, rep)
 	}
 	return printInspect(w, rep, src.Metadata())
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -52,7 +51,7 @@ func runLogits(cmd *cobra.Command, path string, o logitsOptions) error {
 	if len(o.tokens) == 0 {
 		return usageError{fmt.Errorf("--tokens ID,ID,... is required")}
 	}
-	l, err := openLM(path, o.lmOptions)
+	l, err := openLM(path, o.lmOptions, runOptions)
 	if err != nil {
 		return err
 	}
@@ -62,7 +61,7 @@ func runLogits(cmd *cobra.Command, path string, o logitsOptions) error {
 	}
 	out := cmd.OutOrStdout()
 	if o.json {
-		return json.NewEncoder(out).Encode(logitsReport{Tokens: o.tokens, Logits: logits})
+		return writeJSON(out, logitsReport{Tokens: o.tokens, Logits: logits})
 	}
 	buf := make([]byte, 0, 16*len(logits))
 	for _, v := range logits {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -122,7 +121,7 @@ func runMerge(cmd *cobra.Command, args []string, o mergeOptions) error {
 		return err
 	}
 	if o.json {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+		return writeJSON(cmd.OutOrStdout(), rep)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d tensors, %d merged, %d bytes\n", rep.Output, rep.Tensors, len(rep.Merged), rep.Bytes)
 	return nil
@@ -158,7 +157,7 @@ func runCombine(cmd *cobra.Command, inputs []merge.Input, o mergeOptions) error 
 		return err
 	}
 	if o.json {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"output": o.output, "modules": len(a.Modules), "rank": a.Config.R})
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"output": o.output, "modules": len(a.Modules), "rank": a.Config.R})
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d modules, rank %d\n", o.output, len(a.Modules), a.Config.R)
 	return nil

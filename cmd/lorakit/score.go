@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -65,7 +64,7 @@ func runScore(cmd *cobra.Command, path string, o scoreOptions) error {
 	if err != nil {
 		return err
 	}
-	l, err := openLM(path, o.lmOptions)
+	l, err := openLM(path, o.lmOptions, runOptions)
 	if err != nil {
 		return err
 	}
@@ -83,7 +82,7 @@ func runScore(cmd *cobra.Command, path string, o scoreOptions) error {
 	}
 	out := cmd.OutOrStdout()
 	if o.json {
-		return json.NewEncoder(out).Encode(rep)
+		return writeJSON(out, rep)
 	}
 	_, err = fmt.Fprintf(out, "%d tokens  mean NLL %.4f nats/token  perplexity %.4f\n", rep.Tokens, rep.MeanNLL, rep.Perplexity)
 	return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -96,7 +95,7 @@ func runSize(cmd *cobra.Command, config string, o sizeOptions) error {
 	}
 	w := cmd.OutOrStdout()
 	if o.json {
-		return json.NewEncoder(w).Encode(r)
+		return writeJSON(w, r)
 	}
 	names := make([]string, len(r.Targets))
 	for i, m := range r.Targets {

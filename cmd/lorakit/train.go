@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/model"
-	"github.com/lorakit/lorakit/tokenizer"
 	"github.com/lorakit/lorakit/train"
 	"github.com/lorakit/lorakit/train/data"
 	"github.com/lorakit/lorakit/train/optim"
@@ -143,22 +141,15 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		return usageError{err}
 	}
 	// Everything is read and checked before OUT_DIR is touched.
-	src, vocab, err := openSource(basePath, o.tokenizer)
+	l, err := openLM(basePath, lmOptions{tokenizer: o.tokenizer}, model.Options{KeepQuantized: !cfg.Full, FullFineTune: cfg.Full})
 	if err != nil {
 		return err
 	}
-	m, err := model.Load(src, model.Options{KeepQuantized: !cfg.Full, FullFineTune: cfg.Full})
-	src.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", displayName(basePath), err)
-	}
-	if vocab == nil {
-		return fmt.Errorf("%s: no tokenizer found: give --tokenizer: %w", displayName(basePath), format.ErrNotFound)
-	}
-	tok, err := tokenizer.New(vocab)
+	tok, err := l.needTokenizer()
 	if err != nil {
 		return err
 	}
+	m := l.m
 	seq := min(cfg.Seq, m.Config.Context)
 	b := train.BuilderFor(tok, seq)
 	if o.refuse {
@@ -178,7 +169,7 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	if err != nil {
 		return err
 	}
-	t.Dir, t.Base, t.Metadata = o.out, displayName(basePath), vocab.Metadata()
+	t.Dir, t.Base, t.Metadata = o.out, l.name, tok.Vocab().Metadata()
 	if o.resume {
 		if err := t.Resume(o.out); err != nil {
 			return err
@@ -202,12 +193,12 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		what = "full fine-tuning"
 	}
 	fmt.Fprintf(errw, "training %s: %s, %d trainable parameters, %d examples (%d tokens), %d steps\n",
-		displayName(basePath), what, t.Trainable(), len(trainEx), t.TrainData().Tokens, t.TotalSteps())
+		l.name, what, t.Trainable(), len(trainEx), t.TrainData().Tokens, t.TotalSteps())
 	start := time.Now()
 	runErr := t.Run(cmd.Context())
 	bar.done()
 	hist := t.State().History
-	if err := train.WriteLossPlot(filepath.Join(o.out, train.PlotFile), hist, displayName(basePath)+": "+what); err != nil && runErr == nil {
+	if err := train.WriteLossPlot(filepath.Join(o.out, train.PlotFile), hist, l.name+": "+what); err != nil && runErr == nil {
 		runErr = err
 	}
 	if errors.Is(runErr, train.ErrInterrupted) {
@@ -243,9 +234,7 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 
 func printTrainSummary(w io.Writer, s trainSummary, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(s)
+		return writeJSON(w, s)
 	}
 	fmt.Fprintf(w, "steps\t%d\ntrainable\t%d\ntokens\t%d\nloss\t%.4f\n", s.Steps, s.Trainable, s.Tokens, s.Loss)
 	if s.EvalLoss != 0 {
