@@ -14,10 +14,14 @@ import (
 func transpose2D(data []byte, rows, cols, elemSize int) []byte {
 	out := make([]byte, len(data))
 	switch elemSize {
-	case 4:
-		transpose.Into(asU32(out), asU32(data), rows, cols)
+	case 1:
+		transpose.Into(out, data, rows, cols)
 	case 2:
-		transpose.Into(asU16(out), asU16(data), rows, cols)
+		transpose.Into(elems[[2]byte](out), elems[[2]byte](data), rows, cols)
+	case 4:
+		transpose.Into(elems[[4]byte](out), elems[[4]byte](data), rows, cols)
+	case 8:
+		transpose.Into(elems[[8]byte](out), elems[[8]byte](data), rows, cols)
 	default:
 		for r := range rows {
 			for c := range cols {
@@ -28,18 +32,16 @@ func transpose2D(data []byte, rows, cols, elemSize int) []byte {
 	return out
 }
 
-func asU32(b []byte) []uint32 {
-	if len(b) == 0 {
+// elems views b as whole E-sized elements. E is a byte array, whose
+// alignment is 1, so b may start anywhere (an mmap'd tensor need not be
+// aligned to its element size).
+func elems[E [2]byte | [4]byte | [8]byte](b []byte) []E {
+	var e E
+	n := len(b) / int(unsafe.Sizeof(e))
+	if n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), len(b)/4)
-}
-
-func asU16(b []byte) []uint16 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
+	return unsafe.Slice((*E)(unsafe.Pointer(&b[0])), n)
 }
 
 // ropeRows reorders the rows of a q or k projection between Hugging Face's
