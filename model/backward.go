@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// ErrNoForward: Backward was called without a preceding Forward.
+// ErrNoForward is returned by Backward called without a preceding Forward.
 var ErrNoForward = errors.New("model: Backward without a Forward")
 
 // Backward propagates the loss of the last Forward back through the model

@@ -15,6 +15,7 @@ type Session struct {
 	m    *Model
 	pos  int
 	k, v [][]float32 // per layer: (pos, KVDim) keys (after RoPE) and values
+	buf  []float32   // Step's activations, reused from call to call
 }
 
 // NewSession starts an empty sequence.
@@ -70,7 +71,19 @@ func (s *Session) Step(tokens []int) ([]float32, error) {
 		return nil, err
 	}
 	C, FF, W, kvd, pos0 := c.Embd, c.FF, c.QKVDim(), c.KVDim(), s.pos
-	f := func(k int) []float32 { return make([]float32, k) }
+	// Every kernel below writes its output before reading it, so the
+	// buffers are carved out of s.buf without clearing.
+	ffs := 2
+	if c.Arch == ArchLlama {
+		ffs = 3
+	}
+	s.buf = grow(s.buf, n*(3*C+2+W+c.QDim()+ffs*FF))
+	buf := s.buf
+	f := func(k int) []float32 {
+		p := buf[:k:k]
+		buf = buf[k:]
+		return p
+	}
 	x, n1, mid, stat, stat2 := f(n*C), f(n*C), f(n*C), f(n), f(n)
 	qkv, ao, h, a := f(n*W), f(n*c.QDim()), f(n*FF), f(n*FF)
 	var g []float32
