@@ -3,7 +3,6 @@ package merge
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
@@ -84,7 +83,7 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 		n, _ := t.NumBytes()
 		rep.Bytes += n
 	}
-	s := &streamer{ctx: ctx, b: b, ops: ops, progress: opt.Progress, total: len(infos)}
+	s := newStreamer(ctx, b, ops, len(infos), opt.Progress)
 	md := b.src.Metadata().Clone()
 	switch b.kind {
 	case kindHFDir:
@@ -148,51 +147,4 @@ func outputInfos(b *base, ops plan, want format.DType) ([]format.TensorInfo, err
 		infos[i] = format.TensorInfo{Name: t.Name, DType: dt, Shape: t.Shape}
 	}
 	return infos, nil
-}
-
-// streamer writes merged tensors into sinks, one tensor at a time.
-type streamer struct {
-	ctx      context.Context
-	b        *base
-	ops      plan
-	p        processor
-	progress func(done, total int, name string)
-	done     int
-	total    int
-}
-
-// write streams the tensors of infos into sink and closes it; on error
-// the sink is aborted.
-func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
-	byName := map[string]format.TensorInfo{}
-	for _, t := range s.b.src.Tensors() {
-		byName[t.Name] = t
-	}
-	for _, t := range infos {
-		if err := s.ctx.Err(); err != nil {
-			sink.Abort()
-			return err
-		}
-		in := byName[t.Name]
-		data, err := s.b.src.TensorData(in.Name)
-		if err == nil {
-			data, err = s.p.tensor(in, data, t.DType, s.ops[t.Name])
-		}
-		if err == nil {
-			err = sink.WriteTensor(t.Name, data)
-		}
-		if err != nil {
-			sink.Abort()
-			if ops := s.ops[t.Name]; len(ops) > 0 && !strings.Contains(err.Error(), ops[0].who) {
-				err = fmt.Errorf("%s: %w", ops[0].who, err)
-			}
-			return err
-		}
-		format.Release(s.b.src, in.Name)
-		s.done++
-		if s.progress != nil {
-			s.progress(s.done, s.total, t.Name)
-		}
-	}
-	return sink.Close()
 }

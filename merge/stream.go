@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lorakit/lorakit/format"
@@ -11,6 +12,60 @@ import (
 // is decoded, merged and encoded (4 MiB): peak memory stays a few chunks
 // plus the output tensor, whatever the model size.
 const chunkElems = 1 << 20
+
+// streamer writes merged tensors into sinks, one tensor at a time.
+type streamer struct {
+	ctx      context.Context
+	b        *base
+	in       map[string]format.TensorInfo // the base's tensors by name
+	ops      plan
+	p        processor
+	progress func(done, total int, name string)
+	done     int
+	total    int
+}
+
+// newStreamer returns a streamer over b's tensors that will write total
+// tensors in all (over one sink or several).
+func newStreamer(ctx context.Context, b *base, ops plan, total int, progress func(done, total int, name string)) *streamer {
+	in := make(map[string]format.TensorInfo, len(b.src.Tensors()))
+	for _, t := range b.src.Tensors() {
+		in[t.Name] = t
+	}
+	return &streamer{ctx: ctx, b: b, in: in, ops: ops, progress: progress, total: total}
+}
+
+// write streams the tensors of infos into sink and closes it; on error
+// the sink is aborted.
+func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
+	for _, t := range infos {
+		if err := s.ctx.Err(); err != nil {
+			sink.Abort()
+			return err
+		}
+		in := s.in[t.Name]
+		data, err := s.b.src.TensorData(in.Name)
+		if err == nil {
+			data, err = s.p.tensor(in, data, t.DType, s.ops[t.Name])
+		}
+		if err == nil {
+			err = sink.WriteTensor(t.Name, data)
+		}
+		if err != nil {
+			sink.Abort()
+			if ops := s.ops[t.Name]; len(ops) > 0 {
+				err = fmt.Errorf("%s: %w", ops[0].who, err)
+			}
+			return err
+		}
+		format.Release(s.b.src, in.Name)
+		s.done++
+		if s.progress != nil {
+			s.progress(s.done, s.total, t.Name)
+		}
+	}
+	return sink.Close()
+}
 
 // processor turns base tensors into output tensors, reusing its buffers.
 type processor struct {
