@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,7 +94,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	groups := data.GroupByPrompt(testPairs)[:*prompts]
+	groups := data.GroupByPrompt(testPairs)
+	groups = groups[:min(*prompts, len(groups))]
 	var testSub []data.Pair // the pairs of the scored prompts: the test loss
 	for _, g := range groups {
 		for _, r := range g.Refs {
@@ -102,8 +104,10 @@ func main() {
 	}
 	var rankList []int
 	for _, r := range strings.Split(*ranks, ",") {
-		var v int
-		fmt.Sscan(r, &v)
+		v, err := strconv.Atoi(strings.TrimSpace(r))
+		if err != nil || v < 1 {
+			log.Fatalf("-ranks %q: want positive integers, comma-separated", *ranks)
+		}
 		rankList = append(rankList, v)
 	}
 	dec := generate.Options{MaxNew: 64, NoRepeatNGram: 4}
