@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/safetensors"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -161,41 +162,47 @@ func guessArch(a *lora.Adapter) string {
 	return ""
 }
 
-// openBaseInfo reads a base model's architecture, heads and shapes.
+// openBaseInfo reads a base model's architecture, heads and shapes. A
+// Hugging Face directory needs only its config.json; its weights, when
+// present, give the shapes (its tokenizer is not read).
 func openBaseInfo(path string) (*baseInfo, error) {
-	b := &baseInfo{name: path}
-	var md format.Metadata
-	var src format.Source
-	if IsHFDir(path) {
-		cfgPath := filepath.Join(path, "config.json")
-		raw, err := os.ReadFile(cfgPath)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfgPath, err)
-		}
-		var cfg map[string]any
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, fmt.Errorf("%s: %v: %w", cfgPath, err, format.ErrFormat)
-		}
-		mt, _ := cfg["model_type"].(string)
-		if b.arch, err = ArchForModelType(mt); err != nil {
-			return nil, fmt.Errorf("%s: %w", cfgPath, err)
-		}
-		if md, err = b.arch.GGUFMetadata(cfg, cfgPath); err != nil {
-			return nil, err
-		}
-		if m, err := OpenHF(path, ""); err == nil { // weights are optional
-			defer m.Close()
-			if src, err = m.GGUFSource(); err != nil {
-				return nil, err
-			}
-		}
-	} else {
+	if !IsHFDir(path) {
 		s, _, err := OpenModel(path, "")
 		if err != nil {
 			return nil, err
 		}
 		defer s.Close()
 		return sourceBaseInfo(s, path)
+	}
+	b := &baseInfo{name: path}
+	cfgPath := filepath.Join(path, "config.json")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", cfgPath, err, format.ErrFormat)
+	}
+	mt, _ := cfg["model_type"].(string)
+	if b.arch, err = ArchForModelType(mt); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	md, err := b.arch.GGUFMetadata(cfg, cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	w, err := safetensors.OpenDir(path)
+	switch {
+	case errors.Is(err, format.ErrNotFound): // weights are optional
+		return b.fill(md, nil), nil
+	case err != nil:
+		return nil, err
+	}
+	defer w.Close()
+	src, err := (&HFModel{Dir: path, Config: cfg, Arch: b.arch, Weights: w}).GGUFSource()
+	if err != nil {
+		return nil, err
 	}
 	return b.fill(md, src), nil
 }

@@ -214,3 +214,17 @@ func TestPermuteFollowsRows(t *testing.T) {
 		t.Error("permutation left every row in place")
 	}
 }
+
+// TestAdapterBadHFBase: a Hugging Face base whose weights are present but
+// malformed is an error (only absent weights are optional).
+func TestAdapterBadHFBase(t *testing.T) {
+	in := sharedPath(t, "data/adapters/ollama-discollama-mlx-lora")
+	base := filepath.Join(t.TempDir(), "base")
+	os.MkdirAll(base, 0o755)
+	os.WriteFile(filepath.Join(base, "config.json"), []byte(llama3Config), 0o644)
+	os.WriteFile(filepath.Join(base, "model.safetensors"), []byte("not a safetensors file"), 0o644)
+	out := filepath.Join(t.TempDir(), "a.gguf")
+	if err := Adapter(in, out, AdapterOptions{Base: base}); !errors.Is(err, format.ErrFormat) {
+		t.Errorf("Adapter(base with a malformed model.safetensors) = %v, want %v", err, format.ErrFormat)
+	}
+}
