@@ -164,6 +164,7 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 	return out, nil
 }
 
+// grow returns p.out resized to n bytes, reallocating only to grow it.
 func (p *processor) grow(n int) []byte {
 	if cap(p.out) < n {
 		p.out = make([]byte, n)
@@ -177,27 +178,15 @@ const minParallelElems = 1 << 15
 // decodeRows decodes rows × cols values of dt (rowBytes bytes a row) into
 // f, rows split across cores.
 func decodeRows(f []float32, src []byte, rows, cols int, rowBytes int64, dt format.DType) error {
-	var errs = make([]error, rows)
-	parallel.Range(rows, max(1, minParallelElems/cols), 1, func(lo, hi int) {
-		errs[lo] = format.ToFloat32(f[lo*cols:hi*cols], src[int64(lo)*rowBytes:int64(hi)*rowBytes], dt)
+	return parallel.RangeErr(rows, max(1, minParallelElems/cols), 1, func(lo, hi int) error {
+		return format.ToFloat32(f[lo*cols:hi*cols], src[int64(lo)*rowBytes:int64(hi)*rowBytes], dt)
 	})
-	return firstErr(errs)
 }
 
-// encodeRows encodes rows × cols values of f as dt into dst.
+// encodeRows encodes rows × cols values of f as dt (rowBytes bytes a row)
+// into dst, rows split across cores.
 func encodeRows(dst []byte, f []float32, rows, cols int, rowBytes int64, dt format.DType) error {
-	var errs = make([]error, rows)
-	parallel.Range(rows, max(1, minParallelElems/cols), 1, func(lo, hi int) {
-		errs[lo] = format.FromFloat32(dst[int64(lo)*rowBytes:int64(hi)*rowBytes], f[lo*cols:hi*cols], dt)
+	return parallel.RangeErr(rows, max(1, minParallelElems/cols), 1, func(lo, hi int) error {
+		return format.FromFloat32(dst[int64(lo)*rowBytes:int64(hi)*rowBytes], f[lo*cols:hi*cols], dt)
 	})
-	return firstErr(errs)
-}
-
-func firstErr(errs []error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
