@@ -33,31 +33,15 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 	}
 	hypWords := make([][]string, len(hyps))
 	refGrams := make([][]map[string]int, len(refs))
-	refCount := map[string]int{}
-	refTotal, sets := 0, 0
+	w := nistWeights{count: map[string]int{}}
+	sets := 0
 	for i := range refs {
 		sets = max(sets, len(refs[i]))
 		refGrams[i] = make([]map[string]int, len(refs[i]))
 		for j, r := range refs[i] {
-			w := MtevalTokenize(r)
-			refTotal += len(w)
-			refGrams[i][j] = ngrams(w, nistN)
-			for g, c := range refGrams[i][j] {
-				refCount[g] += c
-			}
+			refGrams[i][j] = w.add(MtevalTokenize(r))
 		}
 		hypWords[i] = MtevalTokenize(hyps[i])
-	}
-	info := func(g string) float64 {
-		prefix := ""
-		if k := lastSpace(g); k >= 0 {
-			prefix = g[:k]
-		}
-		den := refTotal
-		if prefix != "" && prefix != "0" {
-			den = refCount[prefix]
-		}
-		return -math.Log(float64(refCount[g])/float64(den)) / math.Ln2
 	}
 
 	var gain [nistN + 1]float64
@@ -76,7 +60,7 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 		}
 		for g, c := range ngrams(hw, nistN) {
 			if m := min(c, maxRef[g]); m > 0 {
-				gain[order(g)] += info(g) * float64(m)
+				gain[order(g)] += w.info(g) * float64(m)
 			}
 		}
 	}
@@ -84,7 +68,40 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 	for n := 1; n <= nistN; n++ {
 		score += gain[n] / float64(max(total[n], 1))
 	}
-	return score * nistPenalty(float64(hypLen)/(float64(refTotal)/float64(sets))), nil
+	return score * nistPenalty(float64(hypLen)/(float64(w.total)/float64(sets))), nil
+}
+
+// nistWeights holds the reference n-gram counts behind NIST's information
+// weights: count of every reference n-gram (n ≤ nistN) over the corpus and
+// total, the number of reference words.
+type nistWeights struct {
+	count map[string]int
+	total int
+}
+
+// add counts one reference's words and returns its n-gram counts.
+func (w *nistWeights) add(words []string) map[string]int {
+	w.total += len(words)
+	g := ngrams(words, nistN)
+	for k, c := range g {
+		w.count[k] += c
+	}
+	return g
+}
+
+// info is the information weight of the reference n-gram g:
+// log₂(count(prefix) / count(g)), the empty prefix counting total. A prefix
+// that is the single word "0" counts as empty (mteval's Perl truth test).
+func (w *nistWeights) info(g string) float64 {
+	prefix := ""
+	if k := lastSpace(g); k >= 0 {
+		prefix = g[:k]
+	}
+	den := w.total
+	if prefix != "" && prefix != "0" {
+		den = w.count[prefix]
+	}
+	return -math.Log(float64(w.count[g])/float64(den)) / math.Ln2
 }
 
 // nistPenalty is mteval's nist_length_penalty.
