@@ -1,6 +1,10 @@
 package metrics
 
-import "math"
+import (
+	"maps"
+	"math"
+	"slices"
+)
 
 // nistN is NIST's largest n-gram order.
 const nistN = 5
@@ -58,8 +62,10 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 				maxRef[g] = max(maxRef[g], c)
 			}
 		}
-		for g, c := range ngrams(hw, nistN) {
-			if m := min(c, maxRef[g]); m > 0 {
+		// Sum in sorted n-gram order: the score is the same bits every run.
+		hg := ngrams(hw, nistN)
+		for _, g := range slices.Sorted(maps.Keys(hg)) {
+			if m := min(hg[g], maxRef[g]); m > 0 {
 				gain[order(g)] += w.info(g) * float64(m)
 			}
 		}
