@@ -1,6 +1,10 @@
 package metrics
 
-import "math"
+import (
+	"maps"
+	"math"
+	"slices"
+)
 
 // CIDEr-D's constants in pycocoevalcap.
 const (
@@ -54,7 +58,9 @@ func CIDEr(hyps []string, refs [][]string) (float64, error) {
 		for n := range t.vec {
 			t.vec[n] = map[string]float64{}
 		}
-		for g, tf := range c {
+		// Sorted n-gram order throughout: the score is the same bits every run.
+		for _, g := range slices.Sorted(maps.Keys(c)) {
+			tf := c[g]
 			n := order(g) - 1
 			w := float64(tf) * (logN - math.Log(max(1, float64(df[g]))))
 			t.vec[n][g] = w
@@ -78,8 +84,8 @@ func CIDEr(hyps []string, refs [][]string) (float64, error) {
 			penalty := math.Exp(-delta * delta / (2 * ciderSigma * ciderSigma))
 			for n := 0; n < ciderN; n++ {
 				var val float64
-				for g, w := range hv.vec[n] {
-					rw := rv.vec[n][g]
+				for _, g := range slices.Sorted(maps.Keys(hv.vec[n])) {
+					w, rw := hv.vec[n][g], rv.vec[n][g]
 					val += min(w, rw) * rw
 				}
 				if hv.norm[n] != 0 && rv.norm[n] != 0 {
