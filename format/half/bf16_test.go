@@ -144,47 +144,13 @@ func bf16Structured() []uint32 {
 	return us
 }
 
-func TestF32ToBF16Structured(t *testing.T) {
-	us := bf16Structured()
-	want := make([]uint16, len(us))
-	for i, u := range us {
-		want[i] = bf16Ref(u)
-	}
-	for _, p := range allPaths() {
-		t.Run(p.name, func(t *testing.T) {
-			got := make([]uint16, len(us))
-			p.f32ToBF16(got, f32sOf(us))
-			if err := mismatch("f32ToBF16", us, got, want); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	for i, u := range us {
-		if got := BF16(math.Float32frombits(u)); got != want[i] {
-			t.Fatalf("BF16(%#08x) = %#04x, want %#04x", u, got, want[i])
-		}
-	}
-}
+var f32ToBF16Encoder = encoder{"f32ToBF16", bf16Ref, func(p codePath) func([]uint16, []float32) { return p.f32ToBF16 }, BF16}
+
+func TestF32ToBF16Structured(t *testing.T) { checkEncoderOn(t, f32ToBF16Encoder, bf16Structured()) }
 
 func TestF32ToBF16Exhaustive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("all 2^32 float32 patterns: skipped with -short (TestF32ToBF16Structured samples them)")
 	}
-	paths := allPaths()
-	scanUint32(t, func() func(uint32, []uint32) error {
-		want := make([]uint16, scanChunk)
-		got := make([]uint16, scanChunk)
-		return func(_ uint32, bits []uint32) error {
-			for i, u := range bits {
-				want[i] = bf16Ref(u)
-			}
-			for _, p := range paths {
-				p.f32ToBF16(got, f32sOf(bits))
-				if err := mismatch(p.name+" f32ToBF16", bits, got, want); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	})
+	checkEncoderExhaustive(t, f32ToBF16Encoder)
 }

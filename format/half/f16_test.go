@@ -188,47 +188,13 @@ func f16Structured() []uint32 {
 	return us
 }
 
-func TestF32ToF16Structured(t *testing.T) {
-	us := f16Structured()
-	want := make([]uint16, len(us))
-	for i, u := range us {
-		want[i] = x448F16(u)
-	}
-	for _, p := range allPaths() {
-		t.Run(p.name, func(t *testing.T) {
-			got := make([]uint16, len(us))
-			p.f32ToF16(got, f32sOf(us))
-			if err := mismatch("f32ToF16", us, got, want); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	for i, u := range us {
-		if got := F16(math.Float32frombits(u)); got != want[i] {
-			t.Fatalf("F16(%#08x) = %#04x, want %#04x", u, got, want[i])
-		}
-	}
-}
+var f32ToF16Encoder = encoder{"f32ToF16", x448F16, func(p codePath) func([]uint16, []float32) { return p.f32ToF16 }, F16}
+
+func TestF32ToF16Structured(t *testing.T) { checkEncoderOn(t, f32ToF16Encoder, f16Structured()) }
 
 func TestF32ToF16Exhaustive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("all 2^32 float32 patterns: skipped with -short (TestF32ToF16Structured samples them)")
 	}
-	paths := allPaths()
-	scanUint32(t, func() func(uint32, []uint32) error {
-		want := make([]uint16, scanChunk)
-		got := make([]uint16, scanChunk)
-		return func(_ uint32, bits []uint32) error {
-			for i, u := range bits {
-				want[i] = x448F16(u)
-			}
-			for _, p := range paths {
-				p.f32ToF16(got, f32sOf(bits))
-				if err := mismatch(p.name+" f32ToF16", bits, got, want); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	})
+	checkEncoderExhaustive(t, f32ToF16Encoder)
 }

@@ -2,6 +2,7 @@ package half
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -86,4 +87,61 @@ func mismatch[T, U comparable](what string, in []U, got, want []T) error {
 		}
 	}
 	return nil
+}
+
+// encoder names one float32 → 16-bit conversion for the checks below:
+// the reference it must equal, the slice function of a code path, and the
+// scalar helper.
+type encoder struct {
+	name   string
+	ref    func(uint32) uint16
+	slice  func(codePath) func([]uint16, []float32)
+	scalar func(float32) uint16
+}
+
+// checkEncoderOn checks every code path and the scalar helper of enc
+// against its reference on the bit patterns us.
+func checkEncoderOn(t *testing.T, enc encoder, us []uint32) {
+	t.Helper()
+	want := make([]uint16, len(us))
+	for i, u := range us {
+		want[i] = enc.ref(u)
+	}
+	for _, p := range allPaths() {
+		t.Run(p.name, func(t *testing.T) {
+			got := make([]uint16, len(us))
+			enc.slice(p)(got, f32sOf(us))
+			if err := mismatch(enc.name, us, got, want); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for i, u := range us {
+		if got := enc.scalar(math.Float32frombits(u)); got != want[i] {
+			t.Fatalf("scalar %s(%#08x) = %#04x, want %#04x", enc.name, u, got, want[i])
+		}
+	}
+}
+
+// checkEncoderExhaustive checks every code path of enc against its
+// reference on all 2^32 float32 patterns.
+func checkEncoderExhaustive(t *testing.T, enc encoder) {
+	t.Helper()
+	paths := allPaths()
+	scanUint32(t, func() func(uint32, []uint32) error {
+		want := make([]uint16, scanChunk)
+		got := make([]uint16, scanChunk)
+		return func(_ uint32, bits []uint32) error {
+			for i, u := range bits {
+				want[i] = enc.ref(u)
+			}
+			for _, p := range paths {
+				enc.slice(p)(got, f32sOf(bits))
+				if err := mismatch(p.name+" "+enc.name, bits, got, want); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	})
 }
