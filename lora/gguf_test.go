@@ -1,39 +1,16 @@
 package lora
 
 import (
-	"bufio"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 	"github.com/lorakit/lorakit/internal/transpose"
 )
-
-// fixtureHashes reads fixtures/tensor-sha256/<stem>.txt (llama-gguf-hash
-// output): tensor name -> sha256 of its raw bytes.
-func fixtureHashes(t *testing.T, stem string) map[string]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(sharedDir(t, "fixtures/tensor-sha256"), stem+".txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) == 3 {
-			if _, name, ok := strings.Cut(fs[2], ":"); ok {
-				out[name] = fs[1]
-			}
-		}
-	}
-	return out
-}
 
 // TestReadGGUFFixtures checks A and B against llama-gguf-hash's hashes of
 // the raw tensor bytes: lora_a (ne [in, r]) is A (r x in) row-major and
@@ -56,7 +33,7 @@ func TestReadGGUFFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hashes := fixtureHashes(t, tt.stem)
+			hashes := testshared.TensorHashes(t, filepath.Join(sharedDir(t, "fixtures/tensor-sha256"), tt.stem+".txt"))
 			if a.Arch != tt.arch || a.Kind != KindGGUF || a.DType != format.F32 {
 				t.Errorf("Arch, Kind, DType = %q, %v, %v, want %q, gguf, F32", a.Arch, a.Kind, a.DType, tt.arch)
 			}
@@ -112,7 +89,7 @@ func TestWriteGGUFRoundTrip(t *testing.T) {
 			t.Errorf("%s = %v (%T), want %v (%T)", key, got, got, want, want)
 		}
 	}
-	hashes := fixtureHashes(t, stem)
+	hashes := testshared.TensorHashes(t, filepath.Join(sharedDir(t, "fixtures/tensor-sha256"), stem+".txt"))
 	if len(src.Tensors()) != len(hashes) {
 		t.Errorf("%d tensors, want %d", len(src.Tensors()), len(hashes))
 	}

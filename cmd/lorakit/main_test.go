@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,28 +22,6 @@ func lorakit(t *testing.T, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
 	code := run(args, &out, &errb)
 	return out.String(), errb.String(), code
-}
-
-// readHashes parses a llama-gguf-hash --sha256 listing: tensor name -> hex.
-func readHashes(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 || fields[0] != "sha256" {
-			continue
-		}
-		if i := strings.Index(fields[2], ":"); i >= 0 {
-			m[fields[2][i+1:]] = fields[1]
-		}
-	}
-	return m
 }
 
 func TestInspectHashesMatchLlamaCpp(t *testing.T) {
@@ -68,7 +44,7 @@ func TestInspectHashesMatchLlamaCpp(t *testing.T) {
 			if rep.Format != "gguf" || rep.Version != 3 {
 				t.Errorf("format %q v%d, want gguf v3", rep.Format, rep.Version)
 			}
-			want := readHashes(t, filepath.Join(dir, "tensor-sha256", stem+".txt"))
+			want := testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", stem+".txt"))
 			if len(want) != len(rep.Tensors) {
 				t.Fatalf("%d tensors, llama-gguf-hash lists %d", len(rep.Tensors), len(want))
 			}

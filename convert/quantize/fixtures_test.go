@@ -13,6 +13,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // fixtureRuns are the files llama-quantize made from the F32 fixture
@@ -57,7 +58,7 @@ func TestFixturesMatchLlamaQuantize(t *testing.T) {
 			defer r.Close()
 			kvs, tensors := readDump(t, filepath.Join(dir, "dumps", run.stem+".dump.txt"))
 			checkKVs(t, r.Metadata(), kvs)
-			checkTensors(t, r, tensors, readTensorHashes(t, filepath.Join(dir, "tensor-sha256", run.stem+".txt")))
+			checkTensors(t, r, tensors, testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", run.stem+".txt")))
 
 			got, err := os.ReadFile(out)
 			if err != nil {

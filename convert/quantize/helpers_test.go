@@ -81,28 +81,6 @@ func readDump(t *testing.T, path string) ([]dumpKV, []dumpTensor) {
 	return kvs, tensors
 }
 
-// readTensorHashes parses llama-gguf-hash --sha256 output: tensor -> hex.
-func readTensorHashes(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 || fields[0] != "sha256" {
-			continue
-		}
-		if _, name, ok := strings.Cut(fields[2], ":"); ok {
-			out[name] = fields[1]
-		}
-	}
-	return out
-}
-
 // dumpTypeName is the value type gguf_dump.py prints for a metadata value
 // of Go type v.
 func dumpTypeName(v any) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/format/gguf/quant"
 	_ "github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 func mustPreset(t *testing.T, s string) Preset {
@@ -61,8 +62,8 @@ func TestKeep(t *testing.T) {
 	dir := sharedDir(t, "fixtures")
 	out := quantizeFixture(t, dir, "llama-q4_k_m", "Q4_K_M", Options{Keep: regexp.MustCompile(`^blk\.0\.|^output\.weight$`)})
 	got, types, _ := tensorHashes(t, out)
-	f32 := readTensorHashes(t, filepath.Join(dir, "tensor-sha256", "llama-f32.txt"))
-	q := readTensorHashes(t, filepath.Join(dir, "tensor-sha256", "llama-q4_k_m.txt"))
+	f32 := testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", "llama-f32.txt"))
+	q := testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", "llama-q4_k_m.txt"))
 	for name, h := range got {
 		kept := strings.HasPrefix(name, "blk.0.") || name == "output.weight"
 		want := q[name]

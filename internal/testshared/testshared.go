@@ -7,6 +7,7 @@ package testshared
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +57,26 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// TensorHashes parses a listing of llama-gguf-hash --sha256 (the fixtures'
+// tensor-sha256/<stem>.txt): tensor name -> hex sha256 of its raw bytes.
+// The whole-file line, which names no tensor, is left out.
+func TensorHashes(t testing.TB, path string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) != 3 || fields[0] != "sha256" {
+			continue
+		}
+		if _, name, ok := strings.Cut(fields[2], ":"); ok {
+			out[name] = fields[1]
+		}
+	}
+	return out
 }

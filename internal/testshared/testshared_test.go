@@ -19,3 +19,12 @@ func TestPathIsBesideTheModule(t *testing.T) {
 		t.Errorf("shared folder sits in %s, want beside the module in %s", got, want)
 	}
 }
+
+func TestTensorHashes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "h.txt")
+	os.WriteFile(p, []byte("sha256    aa  x.gguf:token_embd.weight\nsha256    bb  x.gguf:blk.0.attn_q.weight\nsha256    cc  x.gguf\n"), 0o644)
+	got := TensorHashes(t, p)
+	if len(got) != 2 || got["token_embd.weight"] != "aa" || got["blk.0.attn_q.weight"] != "bb" {
+		t.Errorf("TensorHashes = %v, want the two tensor lines only", got)
+	}
+}

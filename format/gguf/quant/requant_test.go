@@ -1,17 +1,16 @@
 package quant
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // TestRequantizeFixtureModels: quantizing each tensor of the F32 source
@@ -28,7 +27,7 @@ func testRequantizeFixtureModels(t *testing.T) {
 		t.Run(stem, func(t *testing.T) {
 			src := readGGUFTensors(t, filepath.Join(dir, strings.SplitN(stem, "-", 2)[0]+"-f32.gguf"))
 			quantized := readGGUFTensors(t, filepath.Join(dir, stem+".gguf"))
-			want := readTensorHashes(t, filepath.Join(dir, "tensor-sha256", stem+".txt"))
+			want := testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", stem+".txt"))
 			checked := 0
 			for name, qt := range quantized {
 				dt, ok := format.FromGGMLType(int(qt.typ))
@@ -63,26 +62,4 @@ func testRequantizeFixtureModels(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readTensorHashes parses llama-gguf-hash --sha256 output: tensor -> hex.
-func readTensorHashes(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 {
-			continue
-		}
-		if _, name, ok := strings.Cut(fields[2], ":"); ok {
-			out[name] = fields[1]
-		}
-	}
-	return out
 }
