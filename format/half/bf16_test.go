@@ -75,11 +75,7 @@ func sameFloat(got float32, want float64) bool {
 }
 
 func TestF32ToBF16Edges(t *testing.T) {
-	tests := []struct {
-		name string
-		in   uint32
-		want uint16
-	}{
+	checkEncoderEdges(t, f32ToBF16Encoder, []encoderEdge{
 		{"+0", 0x00000000, 0x0000},
 		{"-0", 0x80000000, 0x8000},
 		{"one", 0x3f800000, 0x3f80},
@@ -101,27 +97,7 @@ func TestF32ToBF16Edges(t *testing.T) {
 		{"float32 subnormal above tie", 0x80008001, 0x8001},
 		{"largest subnormal to min normal", 0x007fffff, 0x0080},
 		{"min normal", 0x00800000, 0x0080},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := bf16Ref(tt.in); got != tt.want {
-				t.Fatalf("test table disagrees with bf16Ref: bf16Ref(%#08x) = %#04x, want %#04x", tt.in, got, tt.want)
-			}
-			f := math.Float32frombits(tt.in)
-			if got := BF16(f); got != tt.want {
-				t.Errorf("BF16(%#08x) = %#04x, want %#04x", tt.in, got, tt.want)
-			}
-			for _, p := range allPaths() {
-				got := make([]uint16, splatLen)
-				p.f32ToBF16(got, splat(f, splatLen))
-				for _, g := range got {
-					if g != tt.want {
-						t.Fatalf("%s f32ToBF16(%#08x) = %#04x, want %#04x", p.name, tt.in, g, tt.want)
-					}
-				}
-			}
-		})
-	}
+	})
 }
 
 // bf16Structured lists every top half with the dropped half at and around

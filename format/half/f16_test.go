@@ -101,11 +101,7 @@ func TestF16ToF32Values(t *testing.T) {
 
 func TestF32ToF16Edges(t *testing.T) {
 	// Hand-computed binary16 results (round to nearest, ties to even).
-	tests := []struct {
-		name string
-		in   uint32
-		want uint16
-	}{
+	checkEncoderEdges(t, f32ToF16Encoder, []encoderEdge{
 		{"+0", 0x00000000, 0x0000},
 		{"-0", 0x80000000, 0x8000},
 		{"one", 0x3f800000, 0x3c00},
@@ -136,27 +132,7 @@ func TestF32ToF16Edges(t *testing.T) {
 		{"-subnormal", 0xb3800000, 0x8001},
 		{"float32 subnormal", 0x00000001, 0x0000},
 		{"-float32 subnormal", 0x80000001, 0x8000},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := x448F16(tt.in); got != tt.want {
-				t.Fatalf("test table disagrees with x448: x448(%#08x) = %#04x, want %#04x", tt.in, got, tt.want)
-			}
-			f := math.Float32frombits(tt.in)
-			if got := F16(f); got != tt.want {
-				t.Errorf("F16(%#08x) = %#04x, want %#04x", tt.in, got, tt.want)
-			}
-			for _, p := range allPaths() {
-				got := make([]uint16, splatLen)
-				p.f32ToF16(got, splat(f, splatLen))
-				for _, g := range got {
-					if g != tt.want {
-						t.Fatalf("%s f32ToF16(%#08x) = %#04x, want %#04x", p.name, tt.in, g, tt.want)
-					}
-				}
-			}
-		})
-	}
+	})
 }
 
 // f16Structured lists float32 patterns around every binary16 rounding

@@ -145,3 +145,38 @@ func checkEncoderExhaustive(t *testing.T, enc encoder) {
 		}
 	})
 }
+
+// encoderEdge is one hand-written case of an encoder: a float32 pattern and
+// the 16-bit result worked out by hand.
+type encoderEdge struct {
+	name string
+	in   uint32
+	want uint16
+}
+
+// checkEncoderEdges checks hand-written cases against the reference (so a
+// wrong table entry is caught), the scalar helper and every code path, the
+// value splatted over a whole vector so each kernel lane sees it.
+func checkEncoderEdges(t *testing.T, enc encoder, tests []encoderEdge) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := enc.ref(tt.in); got != tt.want {
+				t.Fatalf("test table disagrees with the reference: ref(%#08x) = %#04x, want %#04x", tt.in, got, tt.want)
+			}
+			f := math.Float32frombits(tt.in)
+			if got := enc.scalar(f); got != tt.want {
+				t.Errorf("scalar %s(%#08x) = %#04x, want %#04x", enc.name, tt.in, got, tt.want)
+			}
+			for _, p := range allPaths() {
+				got := make([]uint16, splatLen)
+				enc.slice(p)(got, splat(f, splatLen))
+				for _, g := range got {
+					if g != tt.want {
+						t.Fatalf("%s %s(%#08x) = %#04x, want %#04x", p.name, enc.name, tt.in, g, tt.want)
+					}
+				}
+			}
+		})
+	}
+}
