@@ -17,6 +17,9 @@ type Options struct {
 	DType format.DType
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes a GGUF base's merge as a llama-gguf-split
+	// set of shards.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 }
@@ -87,6 +90,9 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 	md := b.src.Metadata().Clone()
 	switch b.kind {
 	case kindHFDir:
+		if opt.Split.Enabled() {
+			return nil, fmt.Errorf("%s: only GGUF output is split into llama-gguf-split shards: %w", out, format.ErrUnsupported)
+		}
 		err = writeHFDir(s, out, infos, md, opt.Force)
 	default:
 		if b.kind == kindGGUF && opt.DType.Valid() {
@@ -95,7 +101,7 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 			}
 		}
 		var sink format.Sink
-		if sink, err = format.Create(b.kind, out, infos, md, format.CreateOptions{Force: opt.Force}); err == nil {
+		if sink, err = format.Create(b.kind, out, infos, md, format.CreateOptions{Force: opt.Force, Split: opt.Split}); err == nil {
 			err = s.write(sink, infos)
 		}
 	}

@@ -18,6 +18,7 @@ type convertOptions struct {
 	base      string
 	maxShard  int64
 	force     bool
+	split     splitFlags
 }
 
 func newConvertCmd() *cobra.Command {
@@ -70,6 +71,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	o.split.register(f)
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -94,7 +96,14 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 			}
 		}
 	}
+	split, err := o.split.limits()
+	if err != nil {
+		return err
+	}
 	if convert.IsAdapter(in) {
+		if split.Enabled() {
+			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not adapters")}
+		}
 		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, DType: dt, Force: o.force})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
@@ -104,6 +113,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		Tokenizer:     o.tokenizer,
 		MaxShardBytes: o.maxShard,
 		Force:         o.force,
+		Split:         split,
 		Progress:      newProgress(cmd.ErrOrStderr(), "convert"),
 	})
 }

@@ -14,6 +14,7 @@ type quantizeOptions struct {
 	keep   string
 	dryRun bool
 	force  bool
+	split  splitFlags
 }
 
 func newQuantizeCmd() *cobra.Command {
@@ -54,6 +55,7 @@ existing OUT is replaced only with --force, an input never.`,
 	f.StringVar(&o.keep, "keep", "", "keep tensors whose name matches this regular expression unquantized")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the chosen types and sizes; write nothing")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	o.split.register(f)
 	return cmd
 }
 
@@ -67,6 +69,9 @@ func runQuantize(cmd *cobra.Command, args []string, o quantizeOptions) error {
 		return usageError{err}
 	}
 	opt := quantize.Options{Preset: p, Force: o.force, Progress: newProgress(cmd.ErrOrStderr(), "quantize")}
+	if opt.Split, err = o.split.limits(); err != nil {
+		return err
+	}
 	if o.keep != "" {
 		if opt.Keep, err = regexp.Compile(o.keep); err != nil {
 			return usageError{fmt.Errorf("--keep: %w", err)}

@@ -17,6 +17,8 @@ type Options struct {
 	Keep *regexp.Regexp
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes a llama-gguf-split set of shards.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 }
