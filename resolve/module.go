@@ -31,7 +31,11 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 	switch {
 	case b.GGUFNames() && a.Kind == lora.KindGGUF:
 		if b.Arch != nil && a.Arch != "" && a.Arch != b.Arch.Name {
-			return fmt.Errorf("adapter %s is for architecture %q but base %s is %q: %w", name, a.Arch, b.Path, b.Arch.Name, format.ErrShape)
+			first := ""
+			if len(a.Modules) > 0 {
+				first = fmt.Sprintf(" (module %q, ...)", a.Modules[0].Name)
+			}
+			return fmt.Errorf("adapter %s%s is for architecture %q but base %s is %q: %w", name, first, a.Arch, b.Path, b.Arch.Name, format.ErrShape)
 		}
 	case b.GGUFNames():
 		if err := convert.ToGGUFNamesFor(a, b.Src); err != nil {

@@ -55,6 +55,9 @@ func newRootCmd() *cobra.Command {
 		newTrainCmd(),
 		newEvalCmd(),
 		newDemoCmd(),
+		newCheckCmd(),
+		newVerifyCmd(),
+		newReleaseCmd(),
 	)
 	return root
 }
