@@ -56,35 +56,72 @@ type comparison struct {
 	note   string  // how "within" was judged
 }
 
+// chunkElems is how many values a comparison decodes at a time (8 MiB of
+// float64 per side): memory stays bounded whatever the tensor's size.
+const chunkElems = 1 << 20
+
+// chunks calls f on successive ranges [lo, hi) of n values, each a whole
+// number of unit values (rows or blocks), decoding both tensors' values of
+// the range into x and y.
+func chunks(info format.TensorInfo, a, b []byte, unit int, f func(lo int, x, y []float64)) error {
+	n, err := info.NumElements()
+	if err != nil {
+		return err
+	}
+	step := max(unit, chunkElems/unit*unit)
+	x, y := make([]float64, min(int64(step), n)), make([]float64, min(int64(step), n))
+	for lo := int64(0); lo < n; lo += int64(step) {
+		hi := min(n, lo+int64(step))
+		bl, err := info.DType.RowBytes(lo)
+		if err != nil {
+			return err
+		}
+		bh, err := info.DType.RowBytes(hi)
+		if err != nil {
+			return err
+		}
+		xs, ys := x[:hi-lo], y[:hi-lo]
+		if err := format.ToFloat64(xs, a[bl:bh], info.DType); err != nil {
+			return fmt.Errorf("tensor %q: %w", info.Name, err)
+		}
+		if err := format.ToFloat64(ys, b[bl:bh], info.DType); err != nil {
+			return fmt.Errorf("tensor %q: %w", info.Name, err)
+		}
+		f(int(lo), xs, ys)
+	}
+	return nil
+}
+
 // compareFloat compares release with derived, both raw tensors of info's
-// float dtype.
+// float dtype, a chunk at a time (two passes: the largest value first).
 func compareFloat(info format.TensorInfo, release, derived []byte) (comparison, error) {
 	if bytes.Equal(release, derived) {
 		return comparison{exact: true, within: true}, nil
 	}
-	n, err := info.NumElements()
-	if err != nil {
-		return comparison{}, err
-	}
-	r, d, err := decodePair(info, release, derived, n)
-	if err != nil {
-		return comparison{}, err
-	}
 	var largest float64
-	for _, v := range d {
-		largest = math.Max(largest, math.Abs(v))
+	if err := chunks(info, release, derived, 1, func(_ int, _, d []float64) {
+		for _, v := range d {
+			largest = math.Max(largest, math.Abs(v))
+		}
+	}); err != nil {
+		return comparison{}, err
 	}
 	slack := accumUlps * ulp(format.F32, largest)
 	c := comparison{within: true}
-	for i := range r {
-		diff := math.Abs(r[i] - d[i])
-		if math.IsNaN(diff) {
-			diff = math.Inf(1)
+	err := chunks(info, release, derived, 1, func(_ int, r, d []float64) {
+		for i := range r {
+			diff := math.Abs(r[i] - d[i])
+			if math.IsNaN(diff) {
+				diff = math.Inf(1)
+			}
+			c.maxAbs = math.Max(c.maxAbs, diff)
+			if diff > ulp(info.DType, math.Max(math.Abs(r[i]), math.Abs(d[i])))+slack {
+				c.within = false
+			}
 		}
-		c.maxAbs = math.Max(c.maxAbs, diff)
-		if diff > ulp(info.DType, math.Max(math.Abs(r[i]), math.Abs(d[i])))+slack {
-			c.within = false
-		}
+	})
+	if err != nil {
+		return comparison{}, err
 	}
 	if largest > 0 {
 		c.maxRel = c.maxAbs / largest
@@ -103,14 +140,6 @@ func compareBlocks(info format.TensorInfo, release, derived []byte, x []float32)
 	if bytes.Equal(release, derived) {
 		return comparison{exact: true, within: true}, nil
 	}
-	n, err := info.NumElements()
-	if err != nil {
-		return comparison{}, err
-	}
-	r, d, err := decodePair(info, release, derived, n)
-	if err != nil {
-		return comparison{}, err
-	}
 	var largest float64
 	for _, v := range x {
 		largest = math.Max(largest, math.Abs(float64(v)))
@@ -119,26 +148,31 @@ func compareBlocks(info format.TensorInfo, release, derived []byte, x []float32)
 	bs := info.DType.BlockSize()
 	c := comparison{within: true}
 	differing, blocks := 0, 0
-	for lo := 0; lo < len(r); lo += bs {
-		hi := min(lo+bs, len(r))
-		var errQ, errR, diff float64
-		for i := lo; i < hi; i++ {
-			xi := float64(x[i])
-			errQ = math.Max(errQ, math.Abs(d[i]-xi))
-			errR = math.Max(errR, math.Abs(r[i]-xi))
-			diff = math.Max(diff, math.Abs(r[i]-d[i]))
+	err := chunks(info, release, derived, bs, func(off int, r, d []float64) {
+		for lo := 0; lo < len(r); lo += bs {
+			hi := min(lo+bs, len(r))
+			var errQ, errR, diff float64
+			for i := lo; i < hi; i++ {
+				xi := float64(x[off+i])
+				errQ = math.Max(errQ, math.Abs(d[i]-xi))
+				errR = math.Max(errR, math.Abs(r[i]-xi))
+				diff = math.Max(diff, math.Abs(r[i]-d[i]))
+			}
+			if math.IsNaN(errR) {
+				errR = math.Inf(1)
+			}
+			blocks++
+			if diff > 0 {
+				differing++
+			}
+			c.maxAbs = math.Max(c.maxAbs, diff)
+			if errR > (1+requantSlack)*errQ+slack {
+				c.within = false
+			}
 		}
-		if math.IsNaN(errR) {
-			errR = math.Inf(1)
-		}
-		blocks++
-		if diff > 0 {
-			differing++
-		}
-		c.maxAbs = math.Max(c.maxAbs, diff)
-		if errR > (1+requantSlack)*errQ+slack {
-			c.within = false
-		}
+	})
+	if err != nil {
+		return comparison{}, err
 	}
 	if largest > 0 {
 		c.maxRel = c.maxAbs / largest
@@ -146,16 +180,4 @@ func compareBlocks(info format.TensorInfo, release, derived []byte, x []float32)
 	c.note = fmt.Sprintf("within %v requantization: %d of %d blocks differ from lorakit's, each as close to the merged values as lorakit's own (+%.1f%%)",
 		info.DType, differing, blocks, 100*requantSlack)
 	return c, nil
-}
-
-// decodePair decodes two raw tensors of info's dtype to float64.
-func decodePair(info format.TensorInfo, a, b []byte, n int64) ([]float64, []float64, error) {
-	x, y := make([]float64, n), make([]float64, n)
-	if err := format.ToFloat64(x, a, info.DType); err != nil {
-		return nil, nil, fmt.Errorf("tensor %q: %w", info.Name, err)
-	}
-	if err := format.ToFloat64(y, b, info.DType); err != nil {
-		return nil, nil, fmt.Errorf("tensor %q: %w", info.Name, err)
-	}
-	return x, y, nil
 }
