@@ -77,12 +77,32 @@ func checkMetadata(b *resolve.Base, rel format.Source, relPath string) []MetaRes
 		case !inRel:
 			out = append(out, MetaResult{Key: k, Status: Dropped, Note: "the base has it, the release does not"})
 		case !reflect.DeepEqual(want, got):
-			out = append(out, MetaResult{Key: k, Status: Changed, Note: fmt.Sprintf("%s in the base, %s in the release", short(want), short(got))})
+			out = append(out, MetaResult{Key: k, Status: Changed, Note: changed(want, got)})
 		default:
 			out = append(out, MetaResult{Key: k, Status: Same})
 		}
 	}
 	return out
+}
+
+// changed describes how a metadata value differs: for arrays of one
+// length, how many elements differ and the first.
+func changed(want, got any) string {
+	a, b := reflect.ValueOf(want), reflect.ValueOf(got)
+	if a.Kind() == reflect.Slice && b.Kind() == reflect.Slice && a.Type() == b.Type() && a.Len() == b.Len() {
+		n, first := 0, -1
+		for i := range a.Len() {
+			if !reflect.DeepEqual(a.Index(i).Interface(), b.Index(i).Interface()) {
+				if first < 0 {
+					first = i
+				}
+				n++
+			}
+		}
+		return fmt.Sprintf("%d of %d values differ, the first at %d: %v in the base, %v in the release",
+			n, a.Len(), first, a.Index(first).Interface(), b.Index(first).Interface())
+	}
+	return fmt.Sprintf("%s in the base, %s in the release", short(want), short(got))
 }
 
 // short describes a metadata value in a few words.
