@@ -26,6 +26,24 @@ type op struct {
 	scale      float32
 	transposed bool
 	magnitude  []float32
+	// experts > 0: the base is (experts, out, in) seen as (experts·out, in);
+	// left stacks each expert's (out, rank) B, right each (rank, in) A.
+	experts, out int
+}
+
+// add applies the op's low-rank update to rows [lo, hi) of the tensor,
+// held in f (hi-lo rows of cols values): each row takes its expert's A.
+func (o *op) add(f []float32, lo, hi, cols int) {
+	if o.experts == 0 {
+		addLowRank(f, hi-lo, cols, o.left[lo*o.rank:hi*o.rank], o.right, o.rank, o.scale)
+		return
+	}
+	for r := lo; r < hi; {
+		e := r / o.out
+		end := min(hi, (e+1)*o.out)
+		addLowRank(f[(r-lo)*cols:(end-lo)*cols], end-r, cols, o.left[r*o.rank:end*o.rank], o.right[e*o.rank*cols:(e+1)*o.rank*cols], o.rank, o.scale)
+		r = end
+	}
 }
 
 // plan maps each base tensor name to the ops that change it.
@@ -36,7 +54,7 @@ type plan map[string][]op
 func planOps(b *base, inputs []Input) (plan, error) {
 	p := plan{}
 	for _, in := range inputs {
-		a, err := in.load()
+		a, err := in.load(lora.OpenWithExperts)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +108,7 @@ func loraOp(who string, m *lora.Module, t format.TensorInfo, userScale float64) 
 	if !format.CanDecode(t.DType) || t.DType.IsInt() {
 		return op{}, fmt.Errorf("%s: base tensor %q is %v, which cannot be merged into: %w", who, t.Name, t.DType, format.ErrUnsupported)
 	}
-	o := op{who: who, rank: m.Rank, scale: float32(userScale * m.Scale()), transposed: m.Transposed()}
+	o := op{who: who, rank: m.Rank, scale: float32(userScale * m.Scale()), transposed: m.Transposed(), experts: m.Experts, out: m.Out}
 	if m.Magnitude != nil {
 		if userScale < 0 {
 			return op{}, fmt.Errorf("%s: a DoRA merge cannot be undone without the base's norms (scale %g): %w", who, userScale, format.ErrUnsupported)

@@ -60,7 +60,10 @@ func (b *Base) Module(m *lora.Module) (Target, error) {
 	t := b.infos[name]
 	want := []int64{int64(m.Out), int64(m.In)}
 	orient := "(out, in)"
-	if m.Transposed() {
+	if m.Experts > 0 {
+		want = []int64{int64(m.Experts), int64(m.Out), int64(m.In)}
+		orient = "(experts, out, in)"
+	} else if m.Transposed() {
 		want = []int64{int64(m.In), int64(m.Out)}
 		orient = "(in, out), transposed"
 	}
