@@ -18,14 +18,10 @@ type Derivation struct {
 	p   processor
 }
 
-// Derive opens the base at basePath (any base resolve.Open takes) and plans
-// the inputs' updates on it. With no inputs every tensor derives to the
-// base's own (cast or quantized to the dtype asked for).
-func Derive(basePath string, inputs []Input) (*Derivation, error) {
-	b, err := resolve.Open(basePath)
-	if err != nil {
-		return nil, err
-	}
+// Derive plans the inputs' updates on the opened base b (which the
+// Derivation then owns and closes). With no inputs every tensor derives to
+// the base's own (cast or quantized to the dtype asked for).
+func Derive(b *resolve.Base, inputs []Input) (*Derivation, error) {
 	ops, err := planOps(b, inputs)
 	if err != nil {
 		b.Close()

@@ -41,6 +41,26 @@ type Base struct {
 
 	infos  map[string]format.TensorInfo
 	suffix map[string][]string // dotted name suffix -> tensors ending so
+	view   bool                // a Hugging Face directory seen with llama.cpp names
+}
+
+// OpenGGUFView opens a base as Open does, but a Hugging Face model
+// directory through its llama.cpp-named view (convert.OpenModel: GGUF
+// names, layouts and metadata, tokenizer included), so that it compares
+// with GGUF files. Other bases open as with Open.
+func OpenGGUFView(path string) (*Base, error) {
+	if !convert.IsHFDir(path) {
+		return Open(path)
+	}
+	src, _, err := convert.OpenModel(path, "")
+	if err != nil {
+		return nil, err
+	}
+	b := &Base{Path: path, Kind: KindHFDir, Src: src, view: true}
+	name, _ := src.Metadata().String("general.architecture")
+	b.Arch, _ = convert.LookupArch(name)
+	b.index()
+	return b, nil
 }
 
 // Open opens a GGUF file (or the first shard of a split set), a llama2.c
@@ -97,7 +117,7 @@ func Open(path string) (*Base, error) {
 func (b *Base) Close() error { return b.Src.Close() }
 
 // GGUFNames reports whether the base names its tensors as llama.cpp does.
-func (b *Base) GGUFNames() bool { return b.Kind == KindGGUF || b.Kind == KindLlama2c }
+func (b *Base) GGUFNames() bool { return b.view || b.Kind == KindGGUF || b.Kind == KindLlama2c }
 
 // Info returns the base tensor named name.
 func (b *Base) Info(name string) (format.TensorInfo, bool) {

@@ -11,6 +11,7 @@ import (
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
 	"github.com/lorakit/lorakit/merge"
+	"github.com/lorakit/lorakit/resolve"
 )
 
 // Status says how a release tensor relates to its re-derivation.
@@ -73,16 +74,29 @@ type Report struct {
 // metadata carried from the base. Errors are for inputs that cannot be
 // read; a release that does not match is a Report with OK false.
 func Verify(ctx context.Context, path string, opt Options) (*Report, error) {
-	d, err := merge.Derive(opt.Base, opt.Adapters)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	rel, err := openRelease(path, d.Base().GGUFNames())
+	rel, ggufNamed, err := openRelease(path, opt.Base)
 	if err != nil {
 		return nil, err
 	}
 	defer rel.Close()
+	open := resolve.Open
+	if ggufNamed {
+		open = resolve.OpenGGUFView // a GGUF release of a Hugging Face base
+	}
+	b, err := open(opt.Base)
+	if err != nil {
+		return nil, err
+	}
+	if b.GGUFNames() != ggufNamed {
+		b.Close()
+		return nil, fmt.Errorf("release %s names its tensors as %s but the base %s as %s; convert one to the other's form first: %w",
+			path, naming(ggufNamed), opt.Base, naming(b.GGUFNames()), format.ErrUnsupported)
+	}
+	d, err := merge.Derive(b, opt.Adapters)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
 	rep := &Report{Release: path, Base: opt.Base, Adapters: []string{}, Tensors: []TensorResult{}, Offending: []string{}}
 	for _, in := range opt.Adapters {
 		rep.Adapters = append(rep.Adapters, fmt.Sprintf("%s:%g", in.Path, in.Scale))
@@ -203,35 +217,34 @@ func failed(res TensorResult, err error) TensorResult {
 	return res
 }
 
-// openRelease opens the release as a Source named as the base is: a GGUF
-// file or split set, a safetensors file or a Hugging Face directory; a
-// Hugging Face directory released from a GGUF base is seen through its
-// llama.cpp-named view (exact layout transforms).
-func openRelease(path string, ggufNames bool) (format.Source, error) {
+// openRelease opens the release: a GGUF file or split set, a safetensors
+// file or a Hugging Face directory. It reports whether the release names
+// its tensors as llama.cpp does: a GGUF does, and so is a Hugging Face
+// directory released from a base with llama.cpp names (GGUF, llama2.c),
+// seen through its llama.cpp-named view (exact layout transforms).
+func openRelease(path, base string) (format.Source, bool, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("release %s: %w: %w", path, format.ErrNotFound, err)
+			return nil, false, fmt.Errorf("release %s: %w: %w", path, format.ErrNotFound, err)
 		}
-		return nil, fmt.Errorf("release %s: %w", path, err)
+		return nil, false, fmt.Errorf("release %s: %w", path, err)
 	}
 	if st.IsDir() {
-		if ggufNames && convert.IsHFDir(path) {
-			src, _, err := convert.OpenModel(path, "")
-			return src, err
+		if bst, err := os.Stat(base); err == nil && !bst.IsDir() && convert.IsHFDir(path) {
+			if kind, err := format.Detect(base); err == nil && (kind == "gguf" || kind == "llama2c") {
+				src, _, err := convert.OpenModel(path, "")
+				return src, true, err
+			}
 		}
-		return safetensors.OpenDir(path)
+		src, err := safetensors.OpenDir(path)
+		return src, false, err
 	}
 	src, err := format.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if (src.Format() == "gguf") != ggufNames {
-		src.Close()
-		return nil, fmt.Errorf("release %s names its tensors as %s but the base as %s; convert one to the other's form first: %w",
-			path, naming(!ggufNames), naming(ggufNames), format.ErrUnsupported)
-	}
-	return src, nil
+	return src, src.Format() == "gguf", nil
 }
 
 func naming(gguf bool) string {

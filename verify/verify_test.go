@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/testshared"
@@ -263,5 +264,27 @@ func copyModel(t *testing.T, src format.Source, out string, md format.Metadata, 
 	}
 	if err := sink.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVerifyAcrossForms: llama.cpp's convert_hf_to_gguf.py output verifies
+// against its Hugging Face checkpoint (the base seen with llama.cpp names),
+// and lorakit's Hugging Face export of a GGUF against the GGUF.
+func TestVerifyAcrossForms(t *testing.T) {
+	hf := testshared.Path(t, "fixtures/hf-convert")
+	for _, stem := range []string{"qwen2", "mistral"} {
+		rep := run(t, filepath.Join(hf, stem+"-f32.gguf"), filepath.Join(hf, "hf", stem))
+		if n := statuses(rep); !rep.OK || n[BitExact] != len(rep.Tensors) {
+			t.Errorf("%s: statuses %v, offending %v; want all bit-exact", stem, n, rep.Offending)
+		}
+	}
+	fx := testshared.Path(t, "fixtures")
+	out := filepath.Join(t.TempDir(), "hf")
+	if err := convert.Model(context.Background(), filepath.Join(fx, "gpt2-merged-f32.gguf"), out, convert.ModelOptions{To: "hf"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, out, filepath.Join(fx, "gpt2-f32.gguf"), merge.Input{Path: filepath.Join(fx, "gpt2-lora-r4.gguf"), Scale: 1})
+	if !rep.OK {
+		t.Errorf("Hugging Face export of gpt2-merged-f32: offending %v", rep.Offending)
 	}
 }
