@@ -140,11 +140,8 @@ func Check(ctx context.Context, basePath string, opt Options) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		a, err := lora.Open(in.Path)
+		a, err := in.Load()
 		if err != nil {
-			return nil, err
-		}
-		if err := a.Validate(); err != nil {
 			return nil, err
 		}
 		ar, err := checkAdapter(ctx, b, a, in, opt, quants, types, touched, rep)

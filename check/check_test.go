@@ -208,3 +208,38 @@ func TestCheckScalesAndBlockers(t *testing.T) {
 		t.Errorf("malformed adapter: %v, want an error wrapping ErrShape", err)
 	}
 }
+
+// TestCheckTiedEmbedding: LoRA on the embedding of a base whose output
+// head is tied to it (GPT-2) is a warning naming the tie, and its survival
+// is measured in llama.cpp's (vocab, dim) layout.
+func TestCheckTiedEmbedding(t *testing.T) {
+	fx := testshared.Path(t, "fixtures")
+	const vocab, dim, rank = 261, 96, 2
+	m := &lora.Module{Name: "token_embd", Embedding: true, Rank: rank, In: vocab, Out: dim, Alpha: rank,
+		A: make([]float32, rank*vocab), B: make([]float32, dim*rank)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range m.A {
+		m.A[i] = float32(0.1 * rng.NormFloat64())
+	}
+	for i := range m.B {
+		m.B[i] = float32(0.1 * rng.NormFloat64())
+	}
+	a := &lora.Adapter{Kind: lora.KindGGUF, Arch: "gpt2", Modules: []*lora.Module{m}}
+	rep, err := Check(context.Background(), filepath.Join(fx, "gpt2-f32.gguf"), Options{
+		Adapters: []merge.Input{{Path: "embedding-adapter", Adapter: a, Scale: 1}},
+		Quants:   presets(t, "F16"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.TiedEmbedding || rep.VocabSize != vocab || rep.EmbeddingRows != vocab {
+		t.Errorf("tied %v, vocab %d, rows %d; want true, %d, %d", rep.TiedEmbedding, rep.VocabSize, rep.EmbeddingRows, vocab, vocab)
+	}
+	if !rep.OK || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "ties") {
+		t.Errorf("OK %v, warnings %v; want one warning about the tie", rep.OK, rep.Warnings)
+	}
+	mr := rep.Adapters[0].Modules[0]
+	if s := mr.Survival["F16"]; mr.Target != "token_embd.weight" || mr.Problem != "" || s.Cosine < 0.99 {
+		t.Errorf("module: target %q, problem %q, F16 survival %+v", mr.Target, mr.Problem, s)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/transpose"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/resolve"
@@ -96,21 +97,26 @@ func survival(b *resolve.Base, t resolve.Target, m *lora.Module, user float64, p
 			mr.Survival[p.Name] = Survival{Type: dt.String(), Ratio: 1, Cosine: 1}
 			continue
 		}
-		if dt.IsBlock() && m.In%dt.BlockSize() != 0 {
-			return fmt.Errorf("rows of %d are not whole %v blocks", m.In, dt)
+		rows, cols, sw, sm := m.Out, m.In, w, merged
+		if m.Embedding { // llama.cpp stores embeddings (vocab, dim): rows of Out values
+			rows, cols = m.In, m.Out
+			sw, sm = transpose.Of(w, m.Out, m.In), transpose.Of(merged, m.Out, m.In)
 		}
-		qw, err := roundTrip(w, dt)
+		if dt.IsBlock() && cols%dt.BlockSize() != 0 {
+			return fmt.Errorf("%d rows of %d values are not whole %v blocks", rows, cols, dt)
+		}
+		qw, err := roundTrip(sw, dt)
 		if err != nil {
 			return err
 		}
-		qm, err := roundTrip(merged, dt)
+		qm, err := roundTrip(sm, dt)
 		if err != nil {
 			return err
 		}
 		var norm2, dot, err2 float64
 		for i := range qw {
 			q := float64(qm[i]) - float64(qw[i]) // the update the release applies
-			d := float64(merged[i]) - float64(w[i])
+			d := float64(sm[i]) - float64(sw[i])
 			norm2 += q * q
 			dot += q * d
 			err2 += (q - d) * (q - d)

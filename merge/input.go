@@ -42,6 +42,10 @@ func ParseInput(spec string) (Input, error) {
 	return in, nil
 }
 
+// Load returns a private copy of the input's adapter (read from Path, or
+// cloned from Adapter), validated. Stacked-expert modules are refused.
+func (in Input) Load() (*lora.Adapter, error) { return in.load(lora.Open) }
+
 // load returns a private copy of the input's adapter (read from Path with
 // open, or cloned from Adapter), validated: shapes consistent and every
 // value finite.
