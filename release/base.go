@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lorakit/lorakit/resolve"
 )
@@ -38,6 +39,7 @@ func describeBase(b *resolve.Base) baseInfo {
 		if raw, err := os.ReadFile(filepath.Join(b.Path, "chat_template.jinja")); err == nil {
 			info.chatTemplate = string(raw)
 		}
+		info.license = cardLicense(filepath.Join(b.Path, "README.md"))
 		switch e := tc.EOS.(type) {
 		case string:
 			info.stops = append(info.stops, e)
@@ -65,6 +67,25 @@ func describeBase(b *resolve.Base) baseInfo {
 		}
 	}
 	return info
+}
+
+// cardLicense reads "license: X" from the YAML front matter of a model
+// card ("" when there is none).
+func cardLicense(path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	front, _, ok := strings.Cut(strings.TrimPrefix(string(raw), "---\n"), "\n---")
+	if !ok || !strings.HasPrefix(string(raw), "---\n") {
+		return ""
+	}
+	for _, line := range strings.Split(front, "\n") {
+		if v, ok := strings.CutPrefix(line, "license:"); ok {
+			return strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+	}
+	return ""
 }
 
 func readJSON(path string, v any) {
