@@ -37,7 +37,8 @@ type Options struct {
 	// Adapters are merged into it, each at its scale.
 	Adapters []merge.Input
 	// Name names the files (NAME-F16.gguf, NAME-Q8_0.gguf ...); default:
-	// the base's file or directory name with "-merged".
+	// the base's file or directory name, with "-merged" when adapters are
+	// merged.
 	Name string
 	// DType is the merged model's float type: F16 (default) or BF16.
 	DType format.DType
@@ -87,7 +88,10 @@ func Make(ctx context.Context, out string, opt Options) (*Manifest, []*verify.Re
 		return nil, nil, fmt.Errorf("release: merged model as %v: want F16 or BF16: %w", opt.DType, format.ErrUnsupported)
 	}
 	if opt.Name == "" {
-		opt.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(opt.Base)), ".gguf") + "-merged"
+		opt.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(opt.Base)), ".gguf")
+		if len(opt.Adapters) > 0 {
+			opt.Name += "-merged"
+		}
 	}
 	if strings.ContainsAny(opt.Name, `/\`) || opt.Name == "." || opt.Name == ".." {
 		return nil, nil, fmt.Errorf("release: name %q must be a plain file name: %w", opt.Name, format.ErrFormat)
