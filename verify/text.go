@@ -37,6 +37,10 @@ func WriteText(w io.Writer, rep *Report) error {
 		fmt.Fprintf(w, "  metadata %-31s %s: %s\n", m.Key, m.Status, m.Note)
 	}
 	fmt.Fprintf(w, "metadata: %d items carried from the base unchanged\n", same)
+	if l := rep.Logits; l != nil {
+		fmt.Fprintf(w, "logits on %d prompts of %d random tokens, release vs base with the adapters at run time: max |diff| %.3g (%.3g of the largest), top-1 agrees on %d\n",
+			len(l.Prompts), promptLen, l.MaxAbs, l.MaxRel, l.Top1)
+	}
 	if rep.OK {
 		_, err := fmt.Fprintf(w, "OK: all %d tensors explained (%d bit-exact, %d within rounding)\n",
 			len(rep.Tensors), counts[BitExact], counts[Rounding])

@@ -38,6 +38,10 @@ type Options struct {
 	// Adapters are the adapters merged into it, each with its scale. None:
 	// the release should be the base itself, cast or quantized.
 	Adapters []merge.Input
+	// Logits, when positive, also compares the next-token logits of the
+	// release with the base running the adapters at run time on that many
+	// prompts (see Logits; informative: it does not decide OK).
+	Logits int
 	// Progress, if set, is called after each tensor.
 	Progress func(done, total int, name string)
 }
@@ -61,6 +65,8 @@ type Report struct {
 	Adapters []string       `json:"adapters"`
 	Tensors  []TensorResult `json:"tensors"`
 	Metadata []MetaResult   `json:"metadata"`
+	// Logits is the logits comparison, when asked for.
+	Logits *LogitsReport `json:"logits,omitempty"`
 	// Offending names every tensor and metadata item not explained.
 	Offending []string `json:"offending"`
 	// OK: everything is explained.
@@ -128,6 +134,11 @@ func Verify(ctx context.Context, path string, opt Options) (*Report, error) {
 		rep.Metadata = append(rep.Metadata, m)
 		if !m.Status.Explained() {
 			rep.Offending = append(rep.Offending, "metadata "+m.Key)
+		}
+	}
+	if opt.Logits > 0 {
+		if rep.Logits, err = Logits(path, opt.Base, opt.Adapters, opt.Logits); err != nil {
+			return nil, err
 		}
 	}
 	rep.OK = len(rep.Offending) == 0

@@ -288,3 +288,24 @@ func TestVerifyAcrossForms(t *testing.T) {
 		t.Errorf("Hugging Face export of gpt2-merged-f32: offending %v", rep.Offending)
 	}
 }
+
+// logitsTol: the merged F32 model and the base running the adapter at run
+// time compute W·x and W·x + s·B·(A·x) in float32, in other orders;
+// measured on llama-merged-f32: 3.7e-7.
+const logitsTol = 1e-5
+
+// TestVerifyLogits: with Logits set, the merged release's next-token
+// logits match the base with the adapter at run time.
+func TestVerifyLogits(t *testing.T) {
+	fx := testshared.Path(t, "fixtures")
+	g := func(s string) string { return filepath.Join(fx, s+".gguf") }
+	rep, err := Verify(context.Background(), g("llama-merged-f32"), Options{Base: g("llama-f32"),
+		Adapters: []merge.Input{{Path: g("llama-lora-r8"), Scale: 1}}, Logits: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Logits
+	if l == nil || len(l.Prompts) != 3 || l.Top1 != 3 || l.MaxAbs > logitsTol {
+		t.Errorf("logits report %+v; want 3 prompts, top-1 agreeing on all, max |diff| <= %g", l, logitsTol)
+	}
+}

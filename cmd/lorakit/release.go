@@ -47,7 +47,7 @@ Every model is verified tensor by tensor before the directory appears; on a
 failure or Ctrl-C no directory is left. With --split-max-size or
 --split-max-tensors every GGUF is written as llama-gguf-split shards.
 'lorakit verify DIR' re-checks the directory later. NAME defaults to BASE's
-name with "-merged".`,
+name (with "-merged" when adapters are merged).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return interrupted(o.output, runRelease(cmd, args[0], o))

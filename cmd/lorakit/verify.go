@@ -14,6 +14,7 @@ type verifyOptions struct {
 	base     string
 	adapters []string
 	json     bool
+	logits   int
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -45,6 +46,11 @@ file, a Hugging Face directory, or a directory written by lorakit release
 checked against SHA256SUMS and every model file is verified). Without
 adapters the release should be BASE itself, cast or quantized.
 
+--logits N also runs the release and the base with the adapters applied at
+run time (lorakit's transformer: GPT-2 and the llama layout) on N prompts of
+random token ids and reports the largest logit difference and how often the
+most likely next token agrees (informative: it does not change the verdict).
+
 Exit status 0 when everything is explained, 1 naming each offending tensor.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,6 +61,7 @@ Exit status 0 when everything is explained, 1 naming each offending tensor.`,
 	f.StringVar(&o.base, "base", "", "base model the release was made from")
 	f.StringArrayVarP(&o.adapters, "adapter", "a", nil, "adapter PATH[:SCALE] merged into it (repeatable)")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	f.IntVar(&o.logits, "logits", 0, "also compare next-token logits with the base running the adapters, on this many prompts")
 	return cmd
 }
 
@@ -76,7 +83,10 @@ func runVerify(cmd *cobra.Command, path string, o verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	opt := verify.Options{Base: o.base, Adapters: inputs, Progress: newProgress(cmd.ErrOrStderr(), "verify")}
+	if o.logits < 0 {
+		return usageError{fmt.Errorf("--logits %d: want a number of prompts", o.logits)}
+	}
+	opt := verify.Options{Base: o.base, Adapters: inputs, Logits: o.logits, Progress: newProgress(cmd.ErrOrStderr(), "verify")}
 	var reps []*verify.Report
 	if release.IsDir(path) {
 		if reps, err = release.Verify(cmd.Context(), path, opt); err != nil {
