@@ -28,6 +28,10 @@ func TestVerifyCheckReleaseCommands(t *testing.T) {
 		{"check other architecture", []string{"check", g("llama-f32"), "--adapter", g("gpt2-lora-r4")}, exitFail, "BLOCKER", "blockers"},
 		{"release", []string{"release", g("llama-f32"), "--adapter", g("llama-lora-r8"), "-o", dir, "--quant", "q8_0", "--name", "t"}, exitOK, "t-Q8_0.gguf", ""},
 		{"verify release dir", []string{"verify", dir}, exitOK, "bit-exact", ""},
+		{"release onto an existing directory", []string{"release", g("llama-f32"), "--adapter", g("llama-lora-r8"), "-o", dir}, exitFail, "", "already exists"},
+		{"verify missing release", []string{"verify", filepath.Join(dir, "nope.gguf"), "--base", g("llama-f32")}, exitFail, "", "nope.gguf"},
+		{"verify second shard", []string{"verify", filepath.Join(fx, "split", "llama-f32-00002-of-00004.gguf"), "--base", g("llama-f32")}, exitFail, "", "llama-f32-00001-of-00004.gguf"},
+		{"quantize second shard", []string{"quantize", filepath.Join(fx, "split", "llama-f32-00002-of-00004.gguf"), filepath.Join(dir, "..", "x.gguf"), "Q8_0"}, exitFail, "", "first shard"},
 		{"release bad quant", []string{"release", g("llama-f32"), "--adapter", g("llama-lora-r8"), "-o", dir + "2", "--quant", "Q9"}, exitUsage, "", "--quant"},
 	}
 	for _, tc := range tests {
