@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/resolve"
 )
 
@@ -56,7 +57,19 @@ func describeBase(b *resolve.Base) baseInfo {
 	}
 	info.arch, _ = md.String("general.architecture")
 	info.license, _ = md.String("general.license")
-	info.chatTemplate, _ = md.String("tokenizer.chat_template")
+	info.fromGGUF(md)
+	return info
+}
+
+// fromGGUF fills the chat template and the end-of-generation tokens from
+// GGUF metadata, where they are not known yet.
+func (info *baseInfo) fromGGUF(md format.Metadata) {
+	if info.chatTemplate == "" {
+		info.chatTemplate, _ = md.String("tokenizer.chat_template")
+	}
+	if len(info.stops) > 0 {
+		return
+	}
 	tokens, _ := md.Get("tokenizer.ggml.tokens")
 	toks, _ := tokens.([]string)
 	seen := map[int64]bool{}
@@ -66,7 +79,16 @@ func describeBase(b *resolve.Base) baseInfo {
 			info.stops = append(info.stops, toks[id])
 		}
 	}
-	return info
+}
+
+// hubID reports whether s names a Hugging Face Hub repository ("gpt2",
+// "Qwen/Qwen2.5-0.5B-Instruct") rather than a path on this machine.
+func hubID(s string) bool {
+	if s == "" || filepath.IsAbs(s) || strings.HasPrefix(s, ".") || strings.Count(s, "/") > 1 {
+		return false
+	}
+	_, err := os.Stat(s)
+	return err != nil
 }
 
 // cardLicense reads "license: X" from the YAML front matter of a model

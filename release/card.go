@@ -26,7 +26,7 @@ func card(dir string, man *Manifest, opt Options, info baseInfo, reps []*verify.
 			continue
 		}
 		adapters = append(adapters, ad)
-		if ad.Config != nil && ad.Config.BaseModel != "" {
+		if ad.Config != nil && hubID(ad.Config.BaseModel) {
 			baseModel = ad.Config.BaseModel // the Hub id PEFT recorded
 		}
 	}

@@ -116,6 +116,10 @@ func Make(ctx context.Context, out string, opt Options) (*Manifest, []*verify.Re
 		if reps, err = verifyModels(ctx, dir, man, opt.Progress); err != nil {
 			return err
 		}
+		if src, err := format.Open(filepath.Join(dir, man.Models[0])); err == nil {
+			info.fromGGUF(src.Metadata()) // what the released GGUF carries
+			src.Close()
+		}
 		if err := writeReports(dir, reps); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/testshared"
@@ -165,4 +166,42 @@ func read(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestMakeReleaseHFBase releases a Hugging Face base with a PEFT adapter
+// (both made from the qwen2 fixtures by lorakit convert): the GGUF files
+// and the hf/ directory verify, every tensor bit-exact.
+func TestMakeReleaseHFBase(t *testing.T) {
+	arch := testshared.Path(t, "fixtures/arch")
+	dir := t.TempDir()
+	base, peft := filepath.Join(dir, "base"), filepath.Join(dir, "peft")
+	if err := convert.Model(context.Background(), filepath.Join(arch, "qwen2-f32.gguf"), base, convert.ModelOptions{To: "hf"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := convert.Adapter(filepath.Join(arch, "qwen2-lora-r4.gguf"), peft, convert.AdapterOptions{To: "peft", Base: base}); err != nil {
+		t.Fatal(err)
+	}
+	man, reps, err := Make(context.Background(), filepath.Join(dir, "rel"), Options{
+		Base: base, Adapters: []merge.Input{{Path: peft, Scale: 1}}, Quants: presets(t, "Q8_0"), HF: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "base-merged-F16.gguf base-merged-Q8_0.gguf hf"; strings.Join(man.Models, " ") != want {
+		t.Errorf("models %v, want %s", man.Models, want)
+	}
+	for _, r := range reps {
+		exact := 0
+		for _, tr := range r.Tensors {
+			if tr.Status == verify.BitExact {
+				exact++
+			}
+		}
+		if !r.OK || exact != len(r.Tensors) {
+			t.Errorf("%s: %d of %d bit-exact, offending %v", r.Release, exact, len(r.Tensors), r.Offending)
+		}
+	}
+	if card := read(t, filepath.Join(dir, "rel", CardFile)); !strings.Contains(card, "\nlibrary_name: transformers\n") {
+		t.Errorf("card of a release with --hf lacks library_name: transformers")
+	}
 }
