@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -117,12 +118,18 @@ type Survival struct {
 // are for inputs that cannot be read (a malformed adapter is one); misfits
 // are Blockers in the report, doubtful choices Warnings.
 func Check(ctx context.Context, basePath string, opt Options) (*Report, error) {
-	b, err := resolve.Open(basePath)
+	rep := &Report{Base: basePath, Adapters: []AdapterReport{}, Untouched: []Group{}, Warnings: []string{}, Blockers: []string{}}
+	// A Hugging Face directory is seen as llama.cpp will hold it (names,
+	// layouts), so that survival uses llama-quantize's per-tensor types.
+	b, err := resolve.OpenGGUFView(basePath)
+	if errors.Is(err, format.ErrUnsupported) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("base %s: %v; modules are matched by Hugging Face name and survival uses each preset's type without llama-quantize's per-tensor mixtures", basePath, err))
+		b, err = resolve.Open(basePath)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer b.Close()
-	rep := &Report{Base: basePath, Adapters: []AdapterReport{}, Untouched: []Group{}, Warnings: []string{}, Blockers: []string{}}
 	describe(b, rep)
 	if p, ok := basePreset(b); ok {
 		rep.BaseType = p.Name
