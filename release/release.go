@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/lorakit/lorakit/convert"
@@ -332,6 +331,5 @@ func Verify(ctx context.Context, dir string, opt verify.Options) ([]*verify.Repo
 			return nil, fmt.Errorf("release %s: %s: model path %q leaves the directory: %w", dir, ManifestFile, m, format.ErrFormat)
 		}
 	}
-	sort.Strings(man.Models)
 	return verifyModels(ctx, dir, &man, nil)
 }
