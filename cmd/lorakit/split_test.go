@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // TestSplitCommands: convert, quantize and merge write llama-gguf-split
@@ -113,4 +116,28 @@ func firstShard(t *testing.T, prefix string) string {
 		t.Fatalf("want one first shard of several for %s, found %v", prefix, m)
 	}
 	return m[0]
+}
+
+// TestInspectSplitSet: inspect of a first shard lists the whole model, each
+// tensor with the shard holding it and its sha256 as llama-gguf-hash gives
+// it for the unsplit file.
+func TestInspectSplitSet(t *testing.T) {
+	fx := sharedPath(t, "fixtures")
+	out, errs, code := lorakit(t, "inspect", "--json", "--hash", filepath.Join(fx, "split", "llama-f32-00001-of-00004.gguf"))
+	if code != 0 {
+		t.Fatalf("inspect: exit %d: %s", code, errs)
+	}
+	var rep inspectReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := testshared.TensorHashes(t, filepath.Join(fx, "tensor-sha256", "llama-f32.txt"))
+	if len(rep.Shards) != 4 || len(rep.Tensors) != len(want) || rep.Version != 3 {
+		t.Fatalf("%d shards, %d tensors, v%d; want 4, %d, v3", len(rep.Shards), len(rep.Tensors), rep.Version, len(want))
+	}
+	for _, ti := range rep.Tensors {
+		if ti.SHA256 != want[ti.Name] || !strings.HasPrefix(ti.Shard, "llama-f32-0000") {
+			t.Errorf("%s: sha256 %s in %q, want %s", ti.Name, ti.SHA256, ti.Shard, want[ti.Name])
+		}
+	}
 }
