@@ -15,8 +15,8 @@ import (
 // refused by Open, never dropped.
 func TestOpenWithExperts(t *testing.T) {
 	path := filepath.Join(sharedDir(t, "fixtures/arch"), "mixtral-lora-r4.gguf")
-	if _, err := Open(path); !errors.Is(err, format.ErrShape) {
-		t.Errorf("Open(%s) = %v, want ErrShape", path, err)
+	if _, err := Open(path); !errors.Is(err, format.ErrUnsupported) {
+		t.Errorf("Open(%s) = %v, want ErrUnsupported", path, err)
 	}
 	a, err := OpenWithExperts(path)
 	if err != nil {

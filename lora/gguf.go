@@ -136,6 +136,9 @@ func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool,
 	if m.Experts != 0 {
 		return fmt.Errorf("tensor %q: shape %v, but the other half is stacked over %d experts: %w", info.Name, info.Shape, m.Experts, format.ErrShape)
 	}
+	if len(info.Shape) == 3 && !m.Embedding {
+		return fmt.Errorf("tensor %q: shape %v: LoRA on stacked experts is taken by lorakit merge, verify and release only: %w", info.Name, info.Shape, format.ErrUnsupported)
+	}
 	rows, cols, err := matrix2D(info)
 	if err != nil {
 		return err
