@@ -58,6 +58,7 @@ type inspectReport struct {
 	Version      int             `json:"version"`
 	Alignment    int             `json:"alignment,omitempty"`
 	Architecture string          `json:"architecture,omitempty"`
+	ArchNote     string          `json:"architecture_note,omitempty"`
 	Adapter      *inspectAdapter `json:"adapter,omitempty"`
 	Metadata     map[string]any  `json:"metadata"`
 	Tensors      []inspectTensor `json:"tensors"`
@@ -81,7 +82,7 @@ type inspectModule struct {
 
 func runInspect(w io.Writer, path string, o inspectOptions) error {
 	var adapter *inspectAdapter
-	arch := ""
+	arch, archNote := "", ""
 	weights := path
 	kind, file, err := lora.Detect(path)
 	if errors.Is(err, format.ErrFormat) {
@@ -93,7 +94,9 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 			return err
 		}
 		adapter = &inspectAdapter{Kind: string(kind)}
-		arch = convert.AdapterArch(a)
+		if arch, err = convert.AdapterArch(a); err != nil {
+			archNote = err.Error()
+		}
 		for _, m := range a.Modules {
 			adapter.Modules = append(adapter.Modules, inspectModule{Name: m.Name, Rank: m.Rank, Alpha: m.Alpha,
 				Scale: m.Scale(), Shape: []int{m.Out, m.In}, DoRA: m.Magnitude != nil})
@@ -106,9 +109,11 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	}
 	defer src.Close()
 	rep := inspectReport{Path: path, Format: src.Format(), Metadata: map[string]any{},
-		Architecture: arch, Adapter: adapter}
-	if arch == "" {
-		rep.Architecture = convert.DetectArch(src)
+		Architecture: arch, ArchNote: archNote, Adapter: adapter}
+	if adapter == nil {
+		if rep.Architecture, err = convert.ModelArch(path, src); err != nil {
+			rep.ArchNote = err.Error()
+		}
 	}
 	hdr, _ := src.(format.Header)
 	if hdr != nil {
@@ -160,6 +165,9 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 	fmt.Fprintln(w)
 	if rep.Architecture != "" {
 		fmt.Fprintf(w, "architecture: %s\n", rep.Architecture)
+	}
+	if rep.ArchNote != "" {
+		fmt.Fprintf(w, "architecture: not identified: %s\n", rep.ArchNote)
 	}
 	if a := rep.Adapter; a != nil {
 		fmt.Fprintf(w, "adapter: %s, %d modules\n", a.Kind, len(a.Modules))
