@@ -1,7 +1,10 @@
 package convert
 
 import (
+	"encoding/json"
+	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -202,4 +205,140 @@ func TestLlama3OriginalContext(t *testing.T) {
 	}
 	defer r.Close()
 	sameArchKeys(t, src.Metadata(), r.Metadata())
+}
+
+// TestHFConfigContradictsTensors: a config.json whose head counts or sizes
+// contradict the tensors is refused with an error naming the tensor, and
+// nothing is written.
+func TestHFConfigContradictsTensors(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert/hf")
+	for _, c := range []struct {
+		name, dir string
+		edit      map[string]any
+		want      error
+		say       string
+	}{
+		{"heads", "qwen2", map[string]any{"num_attention_heads": 8}, format.ErrShape, "heads (8, 2 key/value)"},
+		{"kv heads", "llama32", map[string]any{"num_key_value_heads": 1}, format.ErrShape, "self_attn.k_proj"},
+		{"kv heads not a divisor", "qwen2", map[string]any{"num_key_value_heads": 3}, format.ErrFormat, "num_key_value_heads 3"},
+		{"head_dim", "qwen3", map[string]any{"head_dim": 16}, format.ErrShape, "of size 16"},
+		{"hidden size", "gemma2", map[string]any{"hidden_size": 32, "head_dim": 32}, format.ErrShape, "embed_tokens"},
+		{"layers", "phi3", map[string]any{"num_hidden_layers": 1}, format.ErrShape, "layer 1"},
+		{"unknown family", "qwen2", map[string]any{"model_type": "mamba"}, format.ErrUnsupported, "knows gemma2"},
+		{"rope scaling", "llama32", map[string]any{"rope_scaling": map[string]any{"rope_type": "dynamic", "factor": 2.0}}, format.ErrUnsupported, "dynamic"},
+		{"gemma2 softcap", "gemma2", map[string]any{"attn_logit_softcapping": nil}, format.ErrFormat, "attn_logit_softcapping"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyHFDir(t, filepath.Join(root, c.dir), c.edit)
+			out := filepath.Join(t.TempDir(), "out.gguf")
+			err := Model(t.Context(), dir, out, ModelOptions{})
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.say) {
+				t.Errorf("Model = %v, want %v mentioning %q", err, c.want, c.say)
+			}
+			if _, serr := os.Stat(out); serr == nil {
+				t.Error("failed conversion left an output file")
+			}
+		})
+	}
+}
+
+// copyHFDir copies an HF directory, setting config.json fields (nil
+// deletes one).
+func copyHFDir(t *testing.T, src string, edit map[string]any) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "config.json" {
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range edit {
+				if v == nil {
+					delete(m, k)
+				} else {
+					m[k] = v
+				}
+			}
+			b, _ = json.Marshal(m)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestHFHalfInput: an HF directory stored in F16 converts as llama.cpp's
+// converter converts one (README of the fixtures: the output type follows
+// the first tensor of two or more dimensions): 2-D tensors stay F16, 1-D
+// ones (norms, biases) become F32, general.file_type is 1 (MOSTLY_F16);
+// the values are llama.cpp's F32 reference rounded to F16 (and widened
+// back for the 1-D ones).
+func TestHFHalfInput(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert")
+	dir := t.TempDir()
+	hf := filepath.Join(dir, "qwen2-f16")
+	os.MkdirAll(hf, 0o755)
+	cfg, err := os.ReadFile(filepath.Join(root, "hf", "qwen2", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(hf, "config.json"), cfg, 0o644)
+	st, err := format.Open(filepath.Join(root, "hf", "qwen2", "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Checkpoint(t.Context(), st, filepath.Join(hf, "model.safetensors"), Options{DType: format.F16})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.gguf")
+	mustModel(t, hf, out, ModelOptions{})
+	g, err := format.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ref, err := format.Open(filepath.Join(root, "qwen2-f32.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	if ft, _ := g.Metadata().Int("general.file_type"); ft != 1 {
+		t.Errorf("general.file_type = %d, want 1 (MOSTLY_F16)", ft)
+	}
+	for _, rt := range ref.Tensors() {
+		gt, ok := format.TensorIndex(g.Tensors(), rt.Name)
+		if !ok {
+			t.Fatalf("tensor %s missing", rt.Name)
+		}
+		want := format.F16
+		if len(rt.Shape) == 1 {
+			want = format.F32
+		}
+		if gt.DType != want {
+			t.Errorf("tensor %s is %v, want %v", rt.Name, gt.DType, want)
+		}
+		refData, _ := ref.TensorData(rt.Name)
+		half, err := Cast(refData, rt, format.F16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == format.F32 {
+			half, _ = Cast(half, format.TensorInfo{Name: rt.Name, DType: format.F16, Shape: rt.Shape}, format.F32)
+		}
+		if got, _ := g.TensorData(rt.Name); string(got) != string(half) {
+			t.Errorf("tensor %s: values are not llama.cpp's rounded to F16", rt.Name)
+		}
+	}
 }
