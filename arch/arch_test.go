@@ -35,6 +35,8 @@ func TestHintFromName(t *testing.T) {
 		{"Qwen/Qwen2.5-0.5B-Instruct", "qwen2"},
 		{"/teamspace/models/Qwen2.5-1.5B-Instruct", "qwen2"},
 		{"Qwen/Qwen3-0.6B", "qwen3"},
+		{"Qwen/Qwen3-30B-A3B-Instruct-2507", "qwen3moe"},
+		{"mistralai/Mixtral-8x7B-v0.1", "llama"},
 		{"google/gemma-3-270m-it", "gemma3"},
 		{"gemma3-270m-it", "gemma3"},
 		{"google/gemma-2-2b-it", "gemma2"},

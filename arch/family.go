@@ -22,6 +22,9 @@ type Family struct {
 	// HFClass is written as config.json "architectures" on export;
 	// HFModelType as its "model_type".
 	HFClass, HFModelType string
+	// MoEClass and MoEModelType replace them on export when the GGUF has
+	// experts (llama with experts is Mixtral).
+	MoEClass, MoEModelType string
 	// Params map config.json fields to GGUF keys, in llama.cpp's key order.
 	Params []Param
 	// Tensors map tensor names; "{L}" stands for the layer, "{E}" for the

@@ -22,7 +22,7 @@ var nameHints = []struct {
 	{"gemma2", [][]string{{"gemma2"}, {"gemma", "2"}}},
 	{"phi3", [][]string{{"phi3"}, {"phi", "3"}, {"phi4"}, {"phi", "4"}}},
 	{"smollm3", [][]string{{"smollm3"}}},
-	{"llama", [][]string{{"*llama"}, {"llama2"}, {"llama3"}, {"*mistral"}, {"ministral"}, {"mistralai"}, {"smollm"}, {"smollm2"}}},
+	{"llama", [][]string{{"*llama"}, {"llama2"}, {"llama3"}, {"*mistral"}, {"ministral"}, {"mixtral"}, {"mistralai"}, {"smollm"}, {"smollm2"}}},
 	{"gpt2", [][]string{{"gpt2"}, {"distilgpt2"}}},
 }
 
@@ -41,8 +41,14 @@ func HintFromName(name string) string {
 			found = h.family
 		}
 	}
+	if found == "qwen3" && slices.ContainsFunc(toks, func(tok string) bool { return tok == "moe" || activeParams.MatchString(tok) }) {
+		return "qwen3moe" // Qwen3-30B-A3B, Qwen3-MoE
+	}
 	return found
 }
+
+// activeParams is the "A3B" token of a MoE name (active parameters).
+var activeParams = regexp.MustCompile(`^a\d+(\.\d+)?b$`)
 
 // hasSeq reports whether toks contains one of seqs consecutively.
 func hasSeq(toks []string, seqs [][]string) bool {

@@ -28,6 +28,16 @@ var decoder = map[string]Tensor{
 	"down":   {HF: "model.layers.{L}.mlp.down_proj.weight", GGUF: "blk.{L}.ffn_down.weight"},
 	"norm":   {HF: "model.norm.weight", GGUF: "output_norm.weight"},
 	"head":   {HF: "lm_head.weight", GGUF: "output.weight"},
+	// Mixtral's sparse MLP: a router and experts stacked by GGUF.
+	"moe_router": {HF: "model.layers.{L}.block_sparse_moe.gate.weight", GGUF: "blk.{L}.ffn_gate_inp.weight"},
+	"moe_w1":     {HF: "model.layers.{L}.block_sparse_moe.experts.{E}.w1.weight", GGUF: "blk.{L}.ffn_gate_exps.weight"},
+	"moe_w2":     {HF: "model.layers.{L}.block_sparse_moe.experts.{E}.w2.weight", GGUF: "blk.{L}.ffn_down_exps.weight"},
+	"moe_w3":     {HF: "model.layers.{L}.block_sparse_moe.experts.{E}.w3.weight", GGUF: "blk.{L}.ffn_up_exps.weight"},
+	// Qwen-MoE's sparse MLP, in the order llama.cpp's converter stacks it.
+	"exp_router": {HF: "model.layers.{L}.mlp.gate.weight", GGUF: "blk.{L}.ffn_gate_inp.weight"},
+	"exp_down":   {HF: "model.layers.{L}.mlp.experts.{E}.down_proj.weight", GGUF: "blk.{L}.ffn_down_exps.weight"},
+	"exp_gate":   {HF: "model.layers.{L}.mlp.experts.{E}.gate_proj.weight", GGUF: "blk.{L}.ffn_gate_exps.weight"},
+	"exp_up":     {HF: "model.layers.{L}.mlp.experts.{E}.up_proj.weight", GGUF: "blk.{L}.ffn_up_exps.weight"},
 }
 
 // pick returns the decoder entries named, in order.
@@ -104,26 +114,36 @@ var (
 	pKeyLen  = Param{JSON: "head_dim", Key: "attention.key_length", Optional: true}
 	pValLen  = Param{JSON: "head_dim", Key: "attention.value_length", Optional: true}
 	pVocab   = Param{JSON: "vocab_size", Key: "vocab_size"}
-	pRopeDim = Param{JSON: "head_dim", Key: "rope.dimension_count", Default: headDim}
+	// rope.dimension_count is head_dim, stated or not; on export head_dim
+	// comes from key_length alone (HF's default is hidden / heads).
+	pRopeDim = Param{Key: "rope.dimension_count", Default: func(c Config) (float64, bool) {
+		if v, ok := c.Number("head_dim"); ok {
+			return v, true
+		}
+		return headDim(c)
+	}}
 )
 
 // llamaTensors is the llama layout with llama.cpp's RoPE permutation.
 var llamaTensors = ropePermuted(pick("embed", "norm_a", "q", "k", "v", "q_bias", "k_bias", "v_bias", "o",
-	"norm_f", "gate", "up", "down", "norm", "head"))
+	"norm_f", "gate", "up", "down", "moe_w1", "moe_w2", "moe_w3", "moe_router", "norm", "head"))
 
 // llamaParams are the hyperparameters llama.cpp's LlamaModel writes.
 var llamaParams = []Param{pBlocks, pContext, pEmbd, pFF, pHeads, pKVHeads, pTheta, pRMSEps, pExperts, pUsed,
 	pKeyLen, pValLen, pVocab, pRopeDim}
 
-// Llama is LlamaForCausalLM and MistralForCausalLM (Llama 1-3.x, Mistral
-// 7B, NeMo, Small 3, SmolLM2; Mistral 3's text tower), which llama.cpp
-// loads as "llama" with NORM rope, hence the q/k row permutation. Llama
-// 3.x rope scaling becomes the generated rope_freqs tensor.
+// Llama is LlamaForCausalLM, MistralForCausalLM and MixtralForCausalLM
+// (Llama 1-3.x, Mistral 7B, NeMo, Small 3, SmolLM2, Mixtral; Mistral 3's
+// text tower), which llama.cpp loads as "llama" with NORM rope, hence the
+// q/k row permutation. Llama 3.x rope scaling becomes the generated
+// rope_freqs tensor; Mixtral's experts are stacked per layer.
 var Llama = register(&Family{
-	Name:        "llama",
-	ModelTypes:  []string{"llama", "mistral"},
-	HFClass:     "LlamaForCausalLM",
-	HFModelType: "llama",
+	Name:         "llama",
+	ModelTypes:   []string{"llama", "mistral", "mixtral"},
+	HFClass:      "LlamaForCausalLM",
+	HFModelType:  "llama",
+	MoEClass:     "MixtralForCausalLM",
+	MoEModelType: "mixtral",
 	Params:      llamaParams,
 	Tensors:     llamaTensors,
 	HFPrefixes:  multimodalPrefixes,

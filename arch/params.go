@@ -178,6 +178,9 @@ func (f *Family) GGUFMetadata(c Config, cfgName string) (format.Metadata, error)
 // count and tied reports a model without an output head.
 func (f *Family) HFConfig(md format.Metadata, factors map[string][]float32, vocab int64, tied bool) (map[string]any, error) {
 	cfg := map[string]any{"architectures": []string{f.HFClass}, "model_type": f.HFModelType}
+	if n, ok := md.Int(f.Name + ".expert_count"); ok && n > 0 && f.MoEClass != "" {
+		cfg["architectures"], cfg["model_type"] = []string{f.MoEClass}, f.MoEModelType
+	}
 	for k, v := range f.HFExtra {
 		cfg[k] = v
 	}

@@ -34,3 +34,40 @@ var Qwen3 = register(&Family{
 	HFExtra:     map[string]any{"hidden_act": "silu"},
 	Rope:        []string{"linear", "yarn"},
 })
+
+// Qwen3MoE is Qwen3MoeForCausalLM (Qwen3-30B-A3B, 235B-A22B), llama.cpp's
+// "qwen3moe": Qwen3's attention, and in every layer a router
+// (ffn_gate_inp) and experts that GGUF stacks into ffn_{down,gate,up}_exps
+// of shape [experts, out, in]. llama.cpp always normalises the top-k
+// weights and makes every layer sparse, so configs that say otherwise are
+// refused.
+var Qwen3MoE = register(&Family{
+	Name:        "qwen3moe",
+	ModelTypes:  []string{"qwen3_moe"},
+	HFClass:     "Qwen3MoeForCausalLM",
+	HFModelType: "qwen3_moe",
+	Params: []Param{pBlocks, pContext, pEmbd, pFF, pHeads, pKVHeads, pTheta, pRMSEps,
+		{JSON: "num_experts", Key: "expert_count"}, {JSON: "num_experts_per_tok", Key: "expert_used_count"},
+		pKeyLen, pValLen, {JSON: "moe_intermediate_size", Key: "expert_feed_forward_length"}},
+	Tensors: pick("embed", "norm_a", "q", "k", "v", "q_norm", "k_norm", "o", "norm_f",
+		"exp_down", "exp_gate", "exp_up", "exp_router", "norm", "head"),
+	HFSkip:  rotarySkip,
+	HFExtra: map[string]any{"hidden_act": "silu", "norm_topk_prob": true, "decoder_sparse_step": 1, "mlp_only_layers": []int{}},
+	Rope:    []string{"linear", "yarn"},
+	Check:   qwenMoECheck,
+})
+
+// qwenMoECheck refuses what llama.cpp's qwen3moe does not run: top-k
+// weights left unnormalised, dense layers among the sparse ones.
+func qwenMoECheck(c Config) error {
+	if v, ok := c.Number("norm_topk_prob"); ok && v == 0 {
+		return errUnsupported("qwen3moe norm_topk_prob false (llama.cpp always normalises the top-k weights)")
+	}
+	if v, ok := c.Number("decoder_sparse_step"); ok && v != 1 {
+		return errUnsupported("qwen3moe decoder_sparse_step %v (llama.cpp makes every layer sparse)", v)
+	}
+	if l, ok := c["mlp_only_layers"].([]any); ok && len(l) > 0 {
+		return errUnsupported("qwen3moe mlp_only_layers %v (llama.cpp makes every layer sparse)", l)
+	}
+	return nil
+}

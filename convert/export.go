@@ -69,7 +69,16 @@ func HFView(src format.Source) (format.Source, map[string]any, error) {
 			return nil, nil, fmt.Errorf("tensor %q has no Hugging Face %s name: %w", t.Name, f.Name, format.ErrUnsupported)
 		}
 		if match.Tensor.Stacked() {
-			return nil, nil, fmt.Errorf("tensor %q: stacked experts: %w", t.Name, format.ErrUnsupported)
+			if len(t.Shape) != 3 || t.Shape[0] != int64(hp.Experts) {
+				return nil, nil, fmt.Errorf("tensor %q: shape %v, want %d experts (%s.expert_count) of a matrix: %w",
+					t.Name, t.Shape, hp.Experts, f.Name, format.ErrShape)
+			}
+			for e := range hp.Experts {
+				s := newEntry(t, match.Tensor.Transform, false, 0)
+				s.sliced, s.slice = true, e
+				v.add(match.ExpertName(e), s)
+			}
+			continue
 		}
 		switch t.Name {
 		case "token_embd.weight":

@@ -40,6 +40,9 @@ var hfConvertCases = []struct {
 	{"gemma3", "gemma3-f32", format.F32},
 	{"phi3", "phi3-f32", format.F32},
 	{"mistral", "mistral-f32", format.Invalid},
+	{"mixtral", "mixtral-f32", format.F32},
+	{"mixtral", "mixtral-f16", format.F16},
+	{"qwen3moe", "qwen3moe-f32", format.Invalid},
 }
 
 // TestHFConvertFixtures converts every HF directory of the fixture set and
@@ -157,7 +160,7 @@ func closeFloats(t *testing.T, what string, got, want []float32, rel float64) {
 func TestHFConvertRoundTrip(t *testing.T) {
 	root := testshared.Path(t, "fixtures/hf-convert")
 	for _, ref := range []string{"llama32-f32", "llama32-bf16", "qwen2-f32", "qwen2-bf16", "qwen3-f32", "gemma2-f32",
-		"gemma2-bf16", "gemma3-f32", "phi3-f32", "mistral-f32"} {
+		"gemma2-bf16", "gemma3-f32", "phi3-f32", "mistral-f32", "mixtral-f32", "mixtral-f16", "qwen3moe-f32"} {
 		t.Run(ref, func(t *testing.T) {
 			dir := t.TempDir()
 			in := filepath.Join(root, ref+".gguf")

@@ -147,6 +147,7 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		tied = true // GPT2Config's default
 	}
 	v := &view{base: m.Weights, entries: map[string]viewEntry{}}
+	experts := map[string][]format.TensorInfo{} // stacked GGUF name -> HF tensor per expert
 	for _, g := range gen {
 		v.add(g.Name, viewEntry{data: f32Bytes(g.Values), dtype: format.F32})
 	}
@@ -161,20 +162,35 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		if match.Name == "output.weight" && tied {
 			continue
 		}
+		if err := checkAgainstConfig(t, match, hp); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Dir, err)
+		}
 		if match.Tensor.Stacked() {
-			return nil, fmt.Errorf("%s: tensor %q: stacked experts: %w", m.Dir, t.Name, format.ErrUnsupported)
+			if experts[match.Name] == nil {
+				experts[match.Name] = make([]format.TensorInfo, hp.Experts)
+			}
+			if experts[match.Name][match.Expert].Name != "" {
+				return nil, fmt.Errorf("%s: tensors %q and %q are both expert %d of %q: %w", m.Dir,
+					experts[match.Name][match.Expert].Name, t.Name, match.Expert, match.Name, format.ErrFormat)
+			}
+			experts[match.Name][match.Expert] = t
+			continue
 		}
 		if _, dup := v.entries[match.Name]; dup {
 			return nil, fmt.Errorf("%s: tensors map twice to %q: %w", m.Dir, match.Name, format.ErrFormat)
-		}
-		if err := checkAgainstConfig(t, match, hp); err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Dir, err)
 		}
 		e := newEntry(t, match.Tensor.Transform, true, ropeHeads(match.Tensor.Transform, hp))
 		if arch.KeepF32(match.Name, t.Shape) && t.DType.IsFloat() {
 			e.dtype = format.F32
 		}
 		v.add(match.Name, e)
+	}
+	for name, parts := range experts {
+		e, err := stackEntry(name, parts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Dir, err)
+		}
+		v.add(name, e)
 	}
 	if emb, ok := v.entries["token_embd.weight"]; ok {
 		info := emb.info("token_embd.weight")
@@ -211,11 +227,29 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 	return v, nil
 }
 
+// stackEntry makes the view entry stacking a GGUF expert tensor from its
+// HF experts, which must all be present, of one dtype and shape.
+func stackEntry(name string, parts []format.TensorInfo) (viewEntry, error) {
+	for e, p := range parts {
+		if p.Name == "" {
+			return viewEntry{}, fmt.Errorf("tensor %q: expert %d of %d is missing: %w", name, e, len(parts), format.ErrNotFound)
+		}
+		if p.DType != parts[0].DType || !format.SameShape(p.Shape, parts[0].Shape) {
+			return viewEntry{}, fmt.Errorf("tensor %q: expert %d is %v %v, expert 0 %v %v: %w", name, e, p.DType, p.Shape,
+				parts[0].DType, parts[0].Shape, format.ErrShape)
+		}
+	}
+	return viewEntry{from: parts[0], stack: parts, dtype: parts[0].DType}, nil
+}
+
 // checkAgainstConfig refuses a tensor whose layer or rows contradict the
 // hyperparameters config.json states.
 func checkAgainstConfig(t format.TensorInfo, match arch.Match, hp arch.Hyper) error {
 	if hp.Layers > 0 && match.Layer >= hp.Layers {
 		return fmt.Errorf("tensor %q is layer %d, but config.json says %d layers: %w", t.Name, match.Layer, hp.Layers, format.ErrShape)
+	}
+	if match.Tensor.Stacked() && match.Expert >= hp.Experts {
+		return fmt.Errorf("tensor %q is expert %d, but config.json says %d experts: %w", t.Name, match.Expert, hp.Experts, format.ErrShape)
 	}
 	want := hp.WantRows(match.Tensor.Rows)
 	if want > 0 && len(t.Shape) >= 1 && t.Shape[0] != int64(want) {

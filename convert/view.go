@@ -27,6 +27,13 @@ type viewEntry struct {
 	dtype     format.DType // the view's dtype: from.DType, or F32 where a transform or llama.cpp's rule asks
 	rows      int64        // keep only the first rows rows (0: all)
 	data      []byte       // a generated tensor's bytes
+	// stack, when set, makes the tensor the stack of these base tensors
+	// (one expert each, in expert order; from is stack[0]): GGUF's
+	// ffn_*_exps from HF's per-expert weights.
+	stack []format.TensorInfo
+	// sliced takes expert slice of the stacked base tensor from.
+	sliced bool
+	slice  int
 }
 
 func (v *view) Format() string               { return v.base.Format() }
@@ -34,7 +41,7 @@ func (v *view) Tensors() []format.TensorInfo { return v.infos }
 func (v *view) Metadata() format.Metadata    { return v.md }
 func (v *view) Close() error                 { return v.base.Close() }
 func (v *view) Release(name string) {
-	if e, ok := v.entries[name]; ok && e.data == nil {
+	if e, ok := v.entries[name]; ok && e.data == nil && e.stack == nil {
 		format.Release(v.base, e.from.Name)
 	}
 }
@@ -53,11 +60,22 @@ func (v *view) TensorData(name string) ([]byte, error) {
 	if e.data != nil {
 		return e.data, nil
 	}
+	if e.stack != nil {
+		return v.stacked(e)
+	}
 	data, err := v.base.TensorData(e.from.Name)
 	if err != nil {
 		return nil, err
 	}
 	from := e.from
+	if e.sliced {
+		if len(from.Shape) < 2 || from.Shape[0] <= int64(e.slice) || int64(len(data))%from.Shape[0] != 0 {
+			return nil, fmt.Errorf("tensor %q: no expert %d in shape %v: %w", from.Name, e.slice, from.Shape, format.ErrShape)
+		}
+		n := int64(len(data)) / from.Shape[0]
+		data = data[int64(e.slice)*n : int64(e.slice+1)*n]
+		from.Shape = from.Shape[1:]
+	}
 	if e.rows > 0 && len(from.Shape) == 2 && e.rows < from.Shape[0] {
 		rowBytes, err := from.DType.RowBytes(from.Shape[1])
 		if err != nil || int64(len(data)) < e.rows*rowBytes {
@@ -73,6 +91,32 @@ func (v *view) TensorData(name string) ([]byte, error) {
 		from.DType = e.dtype
 	}
 	return e.apply(data, from)
+}
+
+// stacked reads the experts of a stacked tensor one at a time into the
+// one buffer the stack needs, cast to the view's dtype.
+func (v *view) stacked(e viewEntry) ([]byte, error) {
+	info := e.info("")
+	size, err := info.NumBytes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, size)
+	for _, p := range e.stack {
+		data, err := v.base.TensorData(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		if data, err = Cast(data, p, e.dtype); err != nil {
+			return nil, err
+		}
+		out = append(out, data...)
+		format.Release(v.base, p.Name)
+	}
+	if int64(len(out)) != size {
+		return nil, fmt.Errorf("tensor %q: experts add up to %d bytes, want %d: %w", e.from.Name, len(out), size, format.ErrShape)
+	}
+	return out, nil
 }
 
 // apply runs the entry's transform over the bytes of t (the base tensor,
@@ -126,6 +170,12 @@ func (e viewEntry) info(name string) format.TensorInfo {
 		return format.TensorInfo{Name: name, DType: format.F32, Shape: []int64{int64(len(e.data) / 4)}}
 	}
 	out := format.TensorInfo{Name: name, DType: e.dtype, Shape: append([]int64(nil), e.from.Shape...)}
+	switch {
+	case e.stack != nil:
+		out.Shape = append([]int64{int64(len(e.stack))}, out.Shape...)
+	case e.sliced && len(out.Shape) > 1:
+		out.Shape = out.Shape[1:]
+	}
 	if e.rows > 0 && len(out.Shape) == 2 && e.rows < out.Shape[0] {
 		out.Shape[0] = e.rows
 	}
