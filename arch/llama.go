@@ -144,12 +144,12 @@ var Llama = register(&Family{
 	HFModelType:  "llama",
 	MoEClass:     "MixtralForCausalLM",
 	MoEModelType: "mixtral",
-	Params:      llamaParams,
-	Tensors:     llamaTensors,
-	HFPrefixes:  multimodalPrefixes,
-	HFSkip:      rotarySkip,
-	HFExtra:     map[string]any{"hidden_act": "silu"},
-	Rope:        []string{"linear", "yarn", "llama3"},
+	Params:       llamaParams,
+	Tensors:      llamaTensors,
+	HFPrefixes:   multimodalPrefixes,
+	HFSkip:       rotarySkip,
+	HFExtra:      map[string]any{"hidden_act": "silu"},
+	Rope:         []string{"linear", "yarn", "llama3"},
 })
 
 // SmolLM3 is the llama layout with NoPE layers: llama.cpp's "smollm3"
