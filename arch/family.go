@@ -117,6 +117,8 @@ const (
 	QKVRows
 	// HeadDimRows: head_dim (per-head q/k norms).
 	HeadDimRows
+	// ExpertRows: the expert count (a MoE router).
+	ExpertRows
 )
 
 var families = map[string]*Family{}

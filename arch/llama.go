@@ -29,12 +29,12 @@ var decoder = map[string]Tensor{
 	"norm":   {HF: "model.norm.weight", GGUF: "output_norm.weight"},
 	"head":   {HF: "lm_head.weight", GGUF: "output.weight"},
 	// Mixtral's sparse MLP: a router and experts stacked by GGUF.
-	"moe_router": {HF: "model.layers.{L}.block_sparse_moe.gate.weight", GGUF: "blk.{L}.ffn_gate_inp.weight"},
+	"moe_router": {HF: "model.layers.{L}.block_sparse_moe.gate.weight", GGUF: "blk.{L}.ffn_gate_inp.weight", Rows: ExpertRows},
 	"moe_w1":     {HF: "model.layers.{L}.block_sparse_moe.experts.{E}.w1.weight", GGUF: "blk.{L}.ffn_gate_exps.weight"},
 	"moe_w2":     {HF: "model.layers.{L}.block_sparse_moe.experts.{E}.w2.weight", GGUF: "blk.{L}.ffn_down_exps.weight"},
 	"moe_w3":     {HF: "model.layers.{L}.block_sparse_moe.experts.{E}.w3.weight", GGUF: "blk.{L}.ffn_up_exps.weight"},
 	// Qwen-MoE's sparse MLP, in the order llama.cpp's converter stacks it.
-	"exp_router": {HF: "model.layers.{L}.mlp.gate.weight", GGUF: "blk.{L}.ffn_gate_inp.weight"},
+	"exp_router": {HF: "model.layers.{L}.mlp.gate.weight", GGUF: "blk.{L}.ffn_gate_inp.weight", Rows: ExpertRows},
 	"exp_down":   {HF: "model.layers.{L}.mlp.experts.{E}.down_proj.weight", GGUF: "blk.{L}.ffn_down_exps.weight"},
 	"exp_gate":   {HF: "model.layers.{L}.mlp.experts.{E}.gate_proj.weight", GGUF: "blk.{L}.ffn_gate_exps.weight"},
 	"exp_up":     {HF: "model.layers.{L}.mlp.experts.{E}.up_proj.weight", GGUF: "blk.{L}.ffn_up_exps.weight"},

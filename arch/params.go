@@ -255,6 +255,8 @@ func (h Hyper) WantRows(r Rows) int {
 		return (h.Heads + 2*h.KVHeads) * h.HeadDim
 	case HeadDimRows:
 		return h.HeadDim
+	case ExpertRows:
+		return h.Experts
 	}
 	return 0
 }

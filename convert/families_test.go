@@ -229,6 +229,9 @@ func TestHFConfigContradictsTensors(t *testing.T) {
 		{"layers", "phi3", map[string]any{"num_hidden_layers": 1}, format.ErrShape, "layer 1"},
 		{"unknown family", "qwen2", map[string]any{"model_type": "mamba"}, format.ErrUnsupported, "knows gemma2"},
 		{"rope scaling", "llama32", map[string]any{"rope_scaling": map[string]any{"rope_type": "dynamic", "factor": 2.0}}, format.ErrUnsupported, "dynamic"},
+		{"fewer experts", "mixtral", map[string]any{"num_local_experts": 3}, format.ErrShape, "3 experts"},
+		{"more experts", "qwen3moe", map[string]any{"num_experts": 5}, format.ErrShape, "5 experts"},
+		{"unnormalised top-k", "qwen3moe", map[string]any{"norm_topk_prob": false}, format.ErrUnsupported, "norm_topk_prob"},
 		{"gemma2 softcap", "gemma2", map[string]any{"attn_logit_softcapping": nil}, format.ErrFormat, "attn_logit_softcapping"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -343,5 +346,52 @@ func TestHFHalfInput(t *testing.T) {
 		if got, _ := g.TensorData(rt.Name); string(got) != string(half) {
 			t.Errorf("tensor %s: values are not llama.cpp's rounded to F16", rt.Name)
 		}
+	}
+}
+
+// TestExpertsBadInput: a missing expert, and a GGUF whose expert count
+// disagrees with its stacked tensors, are refused naming the tensor.
+func TestExpertsBadInput(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert")
+	// An HF Mixtral without expert 2's w3 in layer 1.
+	dir := copyHFDir(t, filepath.Join(root, "hf", "mixtral"), nil)
+	st, err := format.Open(filepath.Join(root, "hf", "mixtral", "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := "model.layers.1.block_sparse_moe.experts.2.w3.weight"
+	var keep []format.TensorInfo
+	for _, ti := range st.Tensors() {
+		if ti.Name != drop {
+			keep = append(keep, ti)
+		}
+	}
+	err = Checkpoint(t.Context(), orderedSource{Source: st, infos: keep}, filepath.Join(dir, "model.safetensors"), Options{Force: true})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	if err := Model(t.Context(), dir, out, ModelOptions{}); !errors.Is(err, format.ErrNotFound) || !strings.Contains(err.Error(), "blk.1.ffn_up_exps.weight") {
+		t.Errorf("Model(missing expert) = %v, want ErrNotFound naming blk.1.ffn_up_exps.weight", err)
+	}
+	// A GGUF that says 3 experts over stacks of 4.
+	g, err := format.Open(filepath.Join(root, "mixtral-f32.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	md := g.Metadata().Clone()
+	md.Set("llama.expert_count", uint32(3))
+	bad := filepath.Join(t.TempDir(), "bad.gguf")
+	if err := Checkpoint(t.Context(), withMetadata(g, md), bad, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	hf := filepath.Join(t.TempDir(), "hf")
+	if err := Model(t.Context(), bad, hf, ModelOptions{}); !errors.Is(err, format.ErrShape) || !strings.Contains(err.Error(), "3 experts") {
+		t.Errorf("Model(GGUF with 3 experts of 4) = %v, want ErrShape", err)
+	}
+	if _, err := os.Stat(hf); err == nil {
+		t.Error("failed conversion left an output")
 	}
 }

@@ -252,6 +252,9 @@ func checkAgainstConfig(t format.TensorInfo, match arch.Match, hp arch.Hyper) er
 		return fmt.Errorf("tensor %q is expert %d, but config.json says %d experts: %w", t.Name, match.Expert, hp.Experts, format.ErrShape)
 	}
 	want := hp.WantRows(match.Tensor.Rows)
+	if match.Tensor.Rows == arch.ExpertRows && len(t.Shape) >= 1 && t.Shape[0] != int64(want) {
+		return fmt.Errorf("router %q has %d rows, but config.json says %d experts: %w", t.Name, t.Shape[0], hp.Experts, format.ErrShape)
+	}
 	if want > 0 && len(t.Shape) >= 1 && t.Shape[0] != int64(want) {
 		return fmt.Errorf("tensor %q has %d rows, but config.json's heads (%d, %d key/value) of size %d give %d: %w",
 			t.Name, t.Shape[0], hp.Heads, hp.KVHeads, hp.HeadDim, want, format.ErrShape)
