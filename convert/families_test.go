@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/testshared"
 )
@@ -393,5 +394,100 @@ func TestExpertsBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(hf); err == nil {
 		t.Error("failed conversion left an output")
+	}
+}
+
+// TestGemma3Multimodal: a Gemma3ForConditionalGeneration checkpoint (the
+// text tower under model.language_model., a vision tower beside it,
+// config.json's text_config) converts as its text tower alone, to exactly
+// llama.cpp's gemma3 GGUF of the same text weights.
+func TestGemma3Multimodal(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert")
+	src := filepath.Join(root, "hf", "gemma3")
+	dir := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(src, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text map[string]any
+	json.Unmarshal(raw, &text)
+	cfg, _ := json.Marshal(map[string]any{"architectures": []string{"Gemma3ForConditionalGeneration"}, "model_type": "gemma3",
+		"text_config": text, "vision_config": map[string]any{"model_type": "siglip_vision_model"}, "mm_tokens_per_image": 256})
+	os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
+	tok, _ := os.ReadFile(filepath.Join(src, "tokenizer.json"))
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
+	st, err := format.Open(filepath.Join(src, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	renamed := &view{base: st, entries: map[string]viewEntry{}, md: st.Metadata()}
+	for _, ti := range st.Tensors() {
+		name := "model.language_model." + strings.TrimPrefix(ti.Name, "model.")
+		renamed.add(name, newEntry(ti, arch.None, false, 0))
+	}
+	vision := []byte{0, 0, 128, 63, 0, 0, 0, 64} // two float32: a stand-in vision tower weight
+	renamed.add("model.vision_tower.vision_model.post_layernorm.weight", viewEntry{data: vision, dtype: format.F32})
+	if err := Checkpoint(t.Context(), renamed, filepath.Join(dir, "model.safetensors"), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	mustModel(t, dir, out, ModelOptions{})
+	sameAsReference(t, out, filepath.Join(root, "gemma3-f32.gguf"), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", "gemma3-f32.txt")))
+}
+
+// TestRopeScalingKeys: rope_scaling types other than llama3 become the
+// keys and tensors llama.cpp's converter writes (its TextModel and
+// Phi3MiniModel code): YaRN's type, factor and original context; Phi-3
+// LongRoPE's long/short factor tensors and attention factor
+// sqrt(1 + ln(scale)/ln(original)); and come back through config.json.
+func TestRopeScalingKeys(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert/hf")
+	long := []any{1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5}
+	short := []any{1.0, 1.0, 1.25, 1.25, 1.5, 1.5, 1.75, 1.75}
+	for _, c := range []struct {
+		name, dir string
+		edit      map[string]any
+		keys      map[string]any
+		tensors   map[string][]any
+	}{
+		{"yarn", "qwen2", map[string]any{"rope_scaling": map[string]any{"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768.0}},
+			map[string]any{"qwen2.rope.scaling.type": "yarn", "qwen2.rope.scaling.factor": float32(4), "qwen2.rope.scaling.original_context_length": uint32(32768)}, nil},
+		{"linear", "gemma3", map[string]any{"rope_scaling": map[string]any{"rope_type": "linear", "factor": 8.0}},
+			map[string]any{"gemma3.rope.scaling.type": "linear", "gemma3.rope.scaling.factor": float32(8)}, nil},
+		{"longrope", "phi3", map[string]any{"max_position_embeddings": 131072.0,
+			"rope_scaling": map[string]any{"type": "longrope", "long_factor": long, "short_factor": short}},
+			map[string]any{"phi3.rope.scaling.type": "longrope", "phi3.context_length": uint32(131072),
+				"phi3.rope.scaling.attn_factor": float32(math.Sqrt(1 + math.Log(131072.0/4096)/math.Log(4096)))},
+			map[string][]any{"rope_factors_long.weight": long, "rope_factors_short.weight": short}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyHFDir(t, filepath.Join(root, c.dir), c.edit)
+			g1, hf, g2 := filepath.Join(t.TempDir(), "a.gguf"), filepath.Join(t.TempDir(), "hf"), filepath.Join(t.TempDir(), "b.gguf")
+			mustModel(t, dir, g1, ModelOptions{})
+			mustModel(t, g1, hf, ModelOptions{})
+			mustModel(t, hf, g2, ModelOptions{})
+			for _, path := range []string{g1, g2} {
+				src, err := format.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, want := range c.keys {
+					if got, _ := src.Metadata().Get(k); !reflect.DeepEqual(got, want) {
+						t.Errorf("%s: %s = %v (%T), want %v (%T)", filepath.Base(path), k, got, got, want, want)
+					}
+				}
+				for name, vals := range c.tensors {
+					got := floats(t, src, name)
+					for i, v := range vals {
+						if got[i] != float32(v.(float64)) {
+							t.Errorf("%s: %s[%d] = %v, want %v", filepath.Base(path), name, i, got[i], v)
+						}
+					}
+				}
+				src.Close()
+			}
+			sameHashes(t, "GGUF -> HF -> GGUF", hashes(t, g2), hashes(t, g1))
+		})
 	}
 }
