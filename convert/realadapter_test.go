@@ -218,3 +218,39 @@ func TestAdapterIdentification(t *testing.T) {
 		t.Errorf("Adapter(--arch qwen2) = %v", err)
 	}
 }
+
+// TestArchFixtureAdaptersThroughPEFT: the llama.cpp LoRA GGUFs of
+// ../shared/fixtures/arch convert to PEFT (HF module names of each family:
+// Phi-3's fused qkv_proj, Llama's q rows un-permuted with the base's
+// heads) and back to the same tensors, bit for bit.
+func TestArchFixtureAdaptersThroughPEFT(t *testing.T) {
+	root := sharedPath(t, "fixtures/arch")
+	for _, c := range []struct{ stem, module string }{
+		{"qwen2", "model.layers.0.self_attn.q_proj"},
+		{"qwen3", "model.layers.0.self_attn.q_proj"},
+		{"gemma2", "model.layers.0.self_attn.v_proj"},
+		{"gemma3", "model.layers.1.self_attn.q_proj"},
+		{"phi3", "model.layers.0.self_attn.qkv_proj"},
+		{"llama31", "model.layers.1.self_attn.q_proj"},
+	} {
+		t.Run(c.stem, func(t *testing.T) {
+			in, base := filepath.Join(root, c.stem+"-lora-r4.gguf"), filepath.Join(root, c.stem+"-f32.gguf")
+			dir := t.TempDir()
+			peft, back := filepath.Join(dir, "peft"), filepath.Join(dir, "back.gguf")
+			if err := Adapter(in, peft, AdapterOptions{To: "peft", Base: base}); err != nil {
+				t.Fatal(err)
+			}
+			p, err := lora.Open(peft)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Module(c.module) == nil {
+				t.Errorf("PEFT adapter lacks module %s (has %s, ...)", c.module, p.Modules[0].Name)
+			}
+			if err := Adapter(peft, back, AdapterOptions{Base: base}); err != nil {
+				t.Fatal(err)
+			}
+			sameHashes(t, "GGUF -> PEFT -> GGUF", hashes(t, back), hashes(t, in))
+		})
+	}
+}
