@@ -51,6 +51,10 @@ type Family struct {
 	// TiedAlways: the output head is always the token embedding; an
 	// lm_head.weight in the checkpoint is dropped (Gemma).
 	TiedAlways bool
+	// TiedByDefault: the head is tied when config.json does not say
+	// tie_word_embeddings (GPT2Config's default; Llama's, Qwen's and
+	// Phi-3's configs default to untied).
+	TiedByDefault bool
 	// TrimEmbedding: llama.cpp cuts the token embedding to the tokenizer's
 	// size (Gemma 3's padded rows are dropped).
 	TrimEmbedding bool

@@ -39,9 +39,10 @@ var GPT2 = register(&Family{
 		{HF: "ln_f.bias", GGUF: "output_norm.bias"},
 		{HF: "lm_head.weight", GGUF: "output.weight"},
 	},
-	HFPrefixes: []Prefix{{From: "transformer.", To: ""}},
-	PEFTPrefix: "transformer.",
-	HFSkip:     regexp.MustCompile(`(^|\.)attn\.(masked_)?bias$`),
+	HFPrefixes:    []Prefix{{From: "transformer.", To: ""}},
+	PEFTPrefix:    "transformer.",
+	TiedByDefault: true,
+	HFSkip:        regexp.MustCompile(`(^|\.)attn\.(masked_)?bias$`),
 	HFExtra: map[string]any{
 		"activation_function": "gelu_new",
 		"tie_word_embeddings": true,

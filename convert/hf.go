@@ -140,11 +140,9 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 	if hp.Heads > 0 && (hp.KVHeads > hp.Heads || hp.Heads%hp.KVHeads != 0) {
 		return nil, fmt.Errorf("%s: num_attention_heads %d is not a multiple of num_key_value_heads %d: %w", cfgName, hp.Heads, hp.KVHeads, format.ErrFormat)
 	}
-	tied := f.TiedAlways
+	tied := f.TiedAlways || f.TiedByDefault
 	if t, ok := m.Config["tie_word_embeddings"].(bool); ok {
-		tied = tied || t
-	} else if f.Name == arch.GPT2.Name {
-		tied = true // GPT2Config's default
+		tied = f.TiedAlways || t
 	}
 	v := &view{base: m.Weights, entries: map[string]viewEntry{}}
 	experts := map[string][]format.TensorInfo{} // stacked GGUF name -> HF tensor per expert
