@@ -21,9 +21,11 @@ type loraState struct {
 // LoRAConfig describes adapters to add with AddLoRA.
 type LoRAConfig struct {
 	// Targets name the projections to adapt, in every layer: q, k, v, o,
-	// gate, up, down (or their GGUF names attn_q, ..., ffn_down). On GPT-2,
-	// q, k and v are parts of the fused attn_qkv, each with its own A and
-	// B as in loralib's MergedLinear; "qkv" (attn_qkv) adapts it whole.
+	// gate, up, down (or their GGUF names attn_q, ..., ffn_down). On a fused
+	// attn_qkv (GPT-2, Phi-3), q, k and v are its row blocks, each with its
+	// own A and B as in loralib's MergedLinear; "qkv" (attn_qkv) adapts it
+	// whole. On Phi-3's fused ffn_up, gate and up are its halves and
+	// "gate_up" the whole.
 	Targets []string
 	Rank    int
 	Alpha   float64
@@ -43,17 +45,34 @@ var targetNames = map[string]string{
 }
 
 // target resolves a target name to the linear of block l and the output
-// columns it covers.
+// rows it covers. On a fused attn_qkv, q, k and v are its row blocks; on
+// a fused gate|up (Phi-3's ffn_up), "gate" and "up" are its halves and
+// "gate_up" or "ffn_up" the whole.
 func (m *Model) target(l int, name string) (lin *linear, off, out int, err error) {
+	c := m.Config
+	blk := &m.blocks[l]
 	suffix := name
 	if s, ok := targetNames[name]; ok {
 		suffix = s
 	}
-	c := m.Config
-	if c.Arch == ArchGPT2 {
-		part := map[string]int{"attn_q": 0, "attn_k": 1, "attn_v": 2}
-		if p, ok := part[suffix]; ok {
-			return m.blocks[l].qkv, p * c.Embd, c.Embd, nil
+	if blk.qkv != nil {
+		switch suffix {
+		case "attn_q":
+			return blk.qkv, 0, c.QDim(), nil
+		case "attn_k":
+			return blk.qkv, c.QDim(), c.KVDim(), nil
+		case "attn_v":
+			return blk.qkv, c.QDim() + c.KVDim(), c.KVDim(), nil
+		}
+	}
+	if c.Recipe.FusedGateUp {
+		switch name {
+		case "gate", "ffn_gate":
+			return blk.up, 0, c.FF, nil
+		case "up":
+			return blk.up, c.FF, c.FF, nil
+		case "gate_up":
+			return blk.up, 0, 2 * c.FF, nil
 		}
 	}
 	lin = m.linear(fmt.Sprintf("blk.%d.%s", l, suffix))
