@@ -89,6 +89,18 @@ type Recipe struct {
 	Act         Activation
 	FusedGateUp bool // gate|up stored as one ffn_up of 2·n_ff rows, gate first
 
+	// MoE: a mixture-of-experts feed-forward (Optional: when expert_count >
+	// 0). The router ffn_gate_inp picks expert_used_count of expert_count
+	// experts by softmax probability, renormalised to sum 1 (llama.cpp's
+	// build_moe_ffn with norm_w, softmax gating); each expert is a gated MLP
+	// stacked in ffn_gate_exps, ffn_up_exps, ffn_down_exps.
+	MoE Tensors
+	// ExpertFFKey is the key of an expert's width; without it (or without
+	// a key name) it is feed_forward_length, divided by expert_used_count
+	// when ExpertFFPerUsed.
+	ExpertFFKey     string
+	ExpertFFPerUsed bool
+
 	Rope      RopeLayout
 	RopeFreqs Tensors // rope_freqs.weight: per-pair frequency divisors (Llama 3.1 scaling)
 	// RopeDimsKey says whether rope.dimension_count is read; without it
@@ -131,6 +143,7 @@ var recipes = []*Recipe{
 		Arch: "llama", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon", EpsDflt: 1e-5,
 		FusedQKV: Optional, QKVBias: Optional, OutBias: Optional, FFNBias: Optional,
 		OutputTied: Optional, MLP: MLPGated, Act: SiLU, Rope: RopeNorm, RopeFreqs: Optional, RopeDimsKey: true,
+		MoE: Optional, // Mixtral
 	},
 	{
 		Arch: "qwen2", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
@@ -141,6 +154,12 @@ var recipes = []*Recipe{
 		Arch: "qwen3", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
 		FusedQKV: Optional, QKVBias: Optional, QKNorm: true, OutputTied: Optional,
 		MLP: MLPGated, Act: SiLU, Rope: RopeNeox,
+	},
+	{
+		Arch: "qwen3moe", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
+		FusedQKV: Optional, QKVBias: Optional, QKNorm: true, OutputTied: Optional,
+		MLP: MLPGated, Act: SiLU, Rope: RopeNeox,
+		MoE: Required, ExpertFFKey: "expert_feed_forward_length", ExpertFFPerUsed: true,
 	},
 	{
 		Arch: "gemma2", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
@@ -214,6 +233,10 @@ type Hyperparams struct {
 	FinalSoftcap float64 // 0: off
 	Window       int     // sliding window in positions (0: none)
 	SWALayers    []bool  // per layer: attends within Window only
+
+	Experts     int // expert_count (0: a dense feed-forward)
+	ExpertsUsed int // expert_used_count: experts each token goes through
+	ExpertFF    int // each expert's width
 }
 
 // maxDim bounds every size read from a file, far above any model a CPU
@@ -276,11 +299,8 @@ func (r *Recipe) Hyperparams(md format.Metadata) (Hyperparams, error) {
 	if err := r.attention(&m, &h); err != nil {
 		return Hyperparams{}, err
 	}
-	for _, k := range []string{"expert_count", "expert_used_count"} {
-		_, ok := md.Get(r.Arch + "." + k)
-		if n, isInt := md.Int(r.Arch + "." + k); ok && (!isInt || n != 0) {
-			return Hyperparams{}, fmt.Errorf("arch: %s.%s: mixture-of-experts models are not supported by the transformer: %w", r.Arch, k, format.ErrUnsupported)
-		}
+	if err := r.experts(&m, &h); err != nil {
+		return Hyperparams{}, err
 	}
 	return h, h.validate(r)
 }
@@ -356,6 +376,46 @@ func (r *Recipe) attention(m *meta, h *Hyperparams) error {
 		return m.err
 	}
 	return nil
+}
+
+// experts reads the mixture-of-experts sizes.
+func (r *Recipe) experts(m *meta, h *Hyperparams) error {
+	if r.MoE == Absent {
+		for _, k := range []string{"expert_count", "expert_used_count"} {
+			_, ok := m.md.Get(r.Arch + "." + k)
+			if n, isInt := m.md.Int(r.Arch + "." + k); ok && (!isInt || n != 0) {
+				return fmt.Errorf("arch: %s.%s: %s has no mixture-of-experts recipe: %w", r.Arch, k, r.Arch, format.ErrUnsupported)
+			}
+		}
+		return nil
+	}
+	m.int("expert_count", &h.Experts, r.MoE == Required)
+	m.int("expert_used_count", &h.ExpertsUsed, h.Experts > 0)
+	if m.err != nil {
+		return m.err
+	}
+	if h.Experts == 0 {
+		return nil
+	}
+	for _, k := range []string{"expert_group_count", "expert_shared_count", "expert_weights_scale", "expert_gating_func"} {
+		if _, ok := m.md.Get(r.Arch + "." + k); ok {
+			return fmt.Errorf("arch: %s.%s: %w", r.Arch, k, format.ErrUnsupported)
+		}
+	}
+	if h.ExpertsUsed > h.Experts {
+		return fmt.Errorf("arch: %s: %d experts used of %d: %w", r.Arch, h.ExpertsUsed, h.Experts, format.ErrFormat)
+	}
+	h.ExpertFF = h.FF
+	if r.ExpertFFPerUsed {
+		h.ExpertFF = h.FF / h.ExpertsUsed
+	}
+	if r.ExpertFFKey != "" {
+		m.int(r.ExpertFFKey, &h.ExpertFF, false)
+	}
+	if h.ExpertFF <= 0 {
+		return fmt.Errorf("arch: %s: expert width %d: %w", r.Arch, h.ExpertFF, format.ErrFormat)
+	}
+	return m.err
 }
 
 // validate checks the relations between hyperparameters.

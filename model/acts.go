@@ -16,7 +16,8 @@ type layerActs struct {
 	h                  []float32 // ffn_up output (N,FF), or gate|up (N, 2·FF) for a gated MLP
 	a                  []float32 // (N,FF) activation: gelu(h) or act(gate)·up
 	fo, foRstd         []float32 // post-FFN norm: its input (N,C) and 1/rms (N)
-	lin                [8]linAct // per projection, in block.linears() order
+	moe                moeActs   // mixture of experts
+	lin                []linAct  // per projection, in block.linears() order
 }
 
 // newLayerActs allocates one block's activations for N rows; att is the
@@ -27,9 +28,13 @@ func newLayerActs(c Config, N, att int) layerActs {
 	C, FF := c.Embd, c.FF
 	la := layerActs{n1: f(N * C), n1mean: f(N), n1rstd: f(N), qkv: f(N * c.QKVDim()), att: f(att), ao: f(N * c.QDim()),
 		mid: f(N * C), n2: f(N * C), n2mean: f(N), n2rstd: f(N), a: f(N * FF)}
-	la.h = f(N * FF)
-	if r.MLP == arch.MLPGated {
+	switch {
+	case c.Experts > 0:
+		la.moe = newMoEActs(c, N)
+	case r.MLP == arch.MLPGated:
 		la.h = f(2 * N * FF)
+	default:
+		la.h = f(N * FF)
 	}
 	if r.QKNorm {
 		la.qkPre, la.qkRstd = f(N*(c.QDim()+c.KVDim())), f(N*(c.Heads+c.KVHeads))
@@ -59,6 +64,7 @@ type acts struct {
 	// backward scratch: dh is (N, 2·FF) for a gated MLP; dpost (N,C) the
 	// gradient of a post-norm's input
 	dres, dn, dnf, dqkv, dao, da, dh, dpost []float32
+	dmoe                                    []float32 // (N·K, C): gradient of the experts' outputs or inputs
 }
 
 // actsFor returns the activation buffers for a (B,T) batch, reusing the
@@ -82,6 +88,10 @@ func (m *Model) actsFor(B, T int) *acts {
 	a.nf, a.nfmean, a.nfrstd, a.weight = f(N*C), f(N), f(N), f(N)
 	a.dres, a.dn, a.dnf, a.dqkv, a.dao = f(N*C), f(N*C), f(N*C), f(N*c.QKVDim()), f(N*c.QDim())
 	a.da, a.dh = f(N*c.FF), f(len(a.layers[0].h))
+	if c.Experts > 0 {
+		K, EF := c.ExpertsUsed, c.ExpertFF
+		a.da, a.dh, a.dmoe = f(N*K*EF), f(2*N*K*EF), f(N*K*C)
+	}
 	if c.Recipe.PostNorms {
 		a.dpost = f(N * C)
 	}

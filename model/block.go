@@ -62,6 +62,9 @@ func (m *Model) geluTableIf() []uint16 {
 // (nil when not training).
 func linActs(blk *block, la *layerActs, grad bool) func(*linear) *linAct {
 	lins := blk.linears()
+	if grad && len(la.lin) != len(lins) {
+		la.lin = make([]linAct, len(lins))
+	}
 	return func(p *linear) *linAct {
 		if !grad {
 			return nil
@@ -123,10 +126,17 @@ func (m *Model) blockOutput(blk *block, la *layerActs, x, out []float32, N int, 
 	}
 	addInto(la.mid, x)
 	m.normForward(la.n2, la.n2mean, la.n2rstd, la.mid, blk.norm2, blk.norm2b, N)
-	if r.MLP == arch.MLPPlain {
+	ffOut := out
+	if r.PostNorms {
+		ffOut = la.fo
+	}
+	switch {
+	case blk.router != nil:
+		m.moeForward(blk, &la.moe, la.n2, ffOut, N, act)
+	case r.MLP == arch.MLPPlain:
 		blk.up.forward(la.h, FF, la.n2, N, act(blk.up))
 		geluForward(la.a, la.h[:N*FF], m.opts.GELUF16Table)
-	} else {
+	default:
 		if blk.gate != nil {
 			blk.gate.forward(la.h, 2*FF, la.n2, N, act(blk.gate))
 			blk.up.forward(la.h[FF:], 2*FF, la.n2, N, act(blk.up))
@@ -135,11 +145,11 @@ func (m *Model) blockOutput(blk *block, la *layerActs, x, out []float32, N int, 
 		}
 		gatedForward(la.a, la.h, N, FF, r.Act, m.geluTableIf())
 	}
+	if blk.router == nil {
+		blk.down.forward(ffOut, C, la.a, N, act(blk.down))
+	}
 	if r.PostNorms {
-		blk.down.forward(la.fo, C, la.a, N, act(blk.down))
 		rmsNormForward(out, la.foRstd, la.fo, blk.postFFN, N, C, c.NormEps)
-	} else {
-		blk.down.forward(out, C, la.a, N, act(blk.down))
 	}
 	addInto(out, la.mid)
 }
@@ -172,13 +182,18 @@ func (m *Model) blockBackward(l int, a *acts) {
 		clear(dff)
 		rmsNormBackward(dff, blk.dpostFFN, a.dres, la.fo, blk.postFFN, la.foRstd, N, C)
 	}
-	clear(a.da[:N*FF])
-	blk.down.backward(a.da, dff, C, la.a, N, act(blk.down))
 	clear(a.dn)
-	if r.MLP == arch.MLPPlain {
+	if blk.router == nil {
+		clear(a.da[:N*FF])
+		blk.down.backward(a.da, dff, C, la.a, N, act(blk.down))
+	}
+	switch {
+	case blk.router != nil:
+		m.moeBackward(blk, &la.moe, a.dn, dff, la.n2, N, a, act)
+	case r.MLP == arch.MLPPlain:
 		geluBackward(a.dh[:N*FF], a.da[:N*FF], la.h[:N*FF])
 		blk.up.backward(a.dn, a.dh, FF, la.n2, N, act(blk.up))
-	} else {
+	default:
 		gatedBackward(a.dh, a.da, la.h, N, FF, r.Act)
 		if blk.gate != nil {
 			blk.gate.backward(a.dn, a.dh, 2*FF, la.n2, N, act(blk.gate))

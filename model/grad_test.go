@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/arch"
@@ -328,11 +329,18 @@ func TestModelGradients(t *testing.T) {
 				}
 				if !full {
 					targets := []string{"q", "k", "v", "o", "gate", "up", "down"}
-					if m.Config.Recipe.MLP == arch.MLPPlain {
+					switch {
+					case m.Config.Experts > 0:
+						targets = []string{"q", "k", "v", "o", "router"}
+					case m.Config.Recipe.MLP == arch.MLPPlain:
 						targets = []string{"q", "v", "o", "up", "down"}
 					}
 					if err := m.AddLoRA(LoRAConfig{Targets: targets, Rank: 2, Alpha: 4, Seed: 3}); err != nil {
 						t.Fatal(err)
+					}
+					if m.Config.Experts > 0 {
+						applyExpertLoRA(t, m, "blk.0.ffn_up_exps", 2)
+						applyExpertLoRA(t, m, "blk.1.ffn_down_exps", 2)
 					}
 					// B starts at zero, where dA vanishes: move it off zero.
 					rng := rand.New(rand.NewPCG(4, 4))
@@ -362,6 +370,24 @@ func TestModelGradients(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// applyExpertLoRA gives every expert of a stacked tensor a random rank-r
+// LoRA pair (moved off zero below, like the others).
+func applyExpertLoRA(t *testing.T, m *Model, module string, r int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(6, 6))
+	var a, b [][]float32
+	for _, l := range m.blocks[0].experts {
+		w := l.up.w
+		if strings.Contains(module, "down") {
+			w = l.down.w
+		}
+		a, b = append(a, randVec(rng, r*w.Cols, 0, 0.3)), append(b, randVec(rng, w.Rows*r, 0, 0.3))
+	}
+	if err := m.ApplyExpertLoRA(module, a, b, r, 1.5); err != nil {
+		t.Fatal(err)
 	}
 }
 

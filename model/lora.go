@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
@@ -41,7 +42,7 @@ type LoRAConfig struct {
 // targetNames maps the short target names to GGUF module suffixes.
 var targetNames = map[string]string{
 	"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "qkv": "attn_qkv",
-	"gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down",
+	"gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down", "router": "ffn_gate_inp",
 }
 
 // target resolves a target name to the linear of block l and the output
@@ -74,6 +75,10 @@ func (m *Model) target(l int, name string) (lin *linear, off, out int, err error
 		case "gate_up":
 			return blk.up, 0, 2 * c.FF, nil
 		}
+	}
+	if blk.router != nil && (suffix == "ffn_gate" || suffix == "ffn_up" || suffix == "ffn_down" || strings.HasSuffix(suffix, "_exps")) {
+		return nil, 0, 0, fmt.Errorf("model: LoRA target %q: the experts of a %s model take LoRA at run time only (ApplyExpertLoRA; adapters have no stacked expert modules): %w",
+			name, c.Arch, format.ErrUnsupported)
 	}
 	lin = m.linear(fmt.Sprintf("blk.%d.%s", l, suffix))
 	if lin == nil {
@@ -231,7 +236,15 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 // dequantized to float32 first.
 func (m *Model) MergeLoRA() {
 	for i := range m.blocks {
-		for _, l := range m.blocks[i].linears() {
+		b := &m.blocks[i]
+		// a kept-quantized stack is dequantized whole: the experts are views of it
+		for which, st := range b.stacks {
+			adapted := func(e expert) bool { return len(e.linear(which).parts) > 0 }
+			if st != nil && st.F32 == nil && slices.ContainsFunc(b.experts, adapted) {
+				b.dequantizeStack(which)
+			}
+		}
+		for _, l := range b.linears() {
 			if len(l.parts) == 0 {
 				continue
 			}
@@ -254,13 +267,14 @@ func (m *Model) MergeLoRA() {
 // parts' A and whose B is block-diagonal, zero in the rows of parts that
 // were not adapted: the update loralib's MergedLinear merges. Its alpha is
 // chosen so the module's scale is the first part's; other parts' scales
-// are folded into their rows of B.
+// are folded into their rows of B. Expert parts (ApplyExpertLoRA) are not
+// exported.
 func (m *Model) Adapter() *lora.Adapter {
 	ad := &lora.Adapter{Kind: lora.KindGGUF, Arch: m.Config.Arch, DType: format.F32}
 	dropout := 0.0
 	for i := range m.blocks {
 		for _, l := range m.blocks[i].linears() {
-			if len(l.parts) == 0 {
+			if len(l.parts) == 0 || l.stacked {
 				continue
 			}
 			dropout = max(dropout, float64(l.dropout))

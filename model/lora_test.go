@@ -14,11 +14,8 @@ const tolMerge = 2e-5
 
 func TestMergeMatchesRuntime(t *testing.T) {
 	dir := filepath.Join(sharedDir(t), "fixtures")
-	cases := []struct{ base, adapter string }{{"gpt2-f32", "gpt2-lora-r4"}, {"llama-f32", "llama-lora-r8"}, {"gpt2-q8_0", "gpt2-lora-r4"}}
-	for _, stem := range archStems {
-		cases = append(cases, struct{ base, adapter string }{"arch/" + stem + "-f32", "arch/" + stem + "-lora-r4"})
-	}
-	for _, c := range cases {
+	// the architecture fixtures: TestArchMergedWeights
+	for _, c := range []struct{ base, adapter string }{{"gpt2-f32", "gpt2-lora-r4"}, {"llama-f32", "llama-lora-r8"}, {"gpt2-q8_0", "gpt2-lora-r4"}} {
 		t.Run(c.base, func(t *testing.T) {
 			m := loadModel(t, filepath.Join(dir, c.base+".gguf"), Options{KeepQuantized: true})
 			a, err := lora.Open(filepath.Join(dir, c.adapter+".gguf"))
@@ -59,7 +56,11 @@ func TestAdapterRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.AddLoRA(LoRAConfig{Targets: []string{"q", "v", "up", "down"}, Rank: 2, Alpha: 8, RSLoRA: true, Seed: 1}); err != nil {
+			targets := []string{"q", "v", "up", "down"}
+			if tc.experts > 0 {
+				targets = []string{"q", "v", "router"}
+			}
+			if err := m.AddLoRA(LoRAConfig{Targets: targets, Rank: 2, Alpha: 8, RSLoRA: true, Seed: 1}); err != nil {
 				t.Fatal(err)
 			}
 			rng := rand.New(rand.NewPCG(1, 1))
@@ -118,7 +119,11 @@ func TestSGDSanity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.AddLoRA(LoRAConfig{Targets: []string{"q", "v", "o", "up", "down"}, Rank: 4, Alpha: 8, Seed: 1}); err != nil {
+			targets := []string{"q", "v", "o", "up", "down"}
+			if tc.experts > 0 {
+				targets = []string{"q", "k", "v", "o"} // experts take runtime LoRA only
+			}
+			if err := m.AddLoRA(LoRAConfig{Targets: targets, Rank: 4, Alpha: 8, Seed: 1}); err != nil {
 				t.Fatal(err)
 			}
 			// a language-modelling batch: each position predicts the next token

@@ -26,8 +26,8 @@ type Options struct {
 }
 
 // Model is a transformer on the CPU, assembled from its architecture's
-// recipe (package arch): GPT-2, Llama (Llama 3.1 RoPE factors included),
-// Qwen2, Qwen3, Gemma 2, Gemma 3, Phi-3. Its float32 weights live in one
+// recipe (package arch): GPT-2, Llama (Llama 3.1 RoPE factors, Mixtral
+// experts included), Qwen2, Qwen3, Qwen3-MoE, Gemma 2, Gemma 3, Phi-3. Its float32 weights live in one
 // parameter buffer; activations are kept per batch shape for the backward
 // pass. A Model is not safe for concurrent use, except that Sessions of a
 // model whose weights are not changing may run in parallel.
@@ -66,24 +66,58 @@ type block struct {
 	o, up, gate, down                *linear // gate nil for a plain or fused gate|up MLP
 	swa                              bool    // sliding-window layer
 	rope                             *ropeTable
+
+	// mixture of experts (instead of gate, up, down)
+	router  *linear    // ffn_gate_inp (Experts, C)
+	experts []expert   // views of the stacked expert tensors
+	stacks  [3]*Matrix // ffn_gate_exps, ffn_up_exps, ffn_down_exps as loaded
 }
+
+// expert is one expert's gated MLP: rows of the stacked tensors.
+type expert struct{ gate, up, down *linear }
 
 // linears lists the block's projections in a fixed order.
 func (b *block) linears() []*linear {
 	var ls []*linear
-	for _, l := range []*linear{b.qkv, b.q, b.k, b.v, b.o, b.gate, b.up, b.down} {
+	for _, l := range []*linear{b.qkv, b.q, b.k, b.v, b.o, b.gate, b.up, b.down, b.router} {
 		if l != nil {
 			ls = append(ls, l)
 		}
 	}
+	for _, e := range b.experts {
+		ls = append(ls, e.gate, e.up, e.down)
+	}
 	return ls
 }
 
-// linear returns the projection with the given GGUF module name, or nil.
+// setExperts makes the experts' projections views of the stacked tensors
+// (and of their gradients when fully fine-tuning).
+func (b *block) setExperts(name string, which int, w *Matrix, g []float32) {
+	b.stacks[which] = w
+	n := len(b.experts)
+	rows := w.Rows / n
+	for e := range b.experts {
+		l := &linear{name: name, stacked: true, expert: e, w: w.rowBlock(e*rows, (e+1)*rows)}
+		if g != nil {
+			l.dw = g[e*rows*w.Cols : (e+1)*rows*w.Cols]
+		}
+		switch which {
+		case 0:
+			b.experts[e].gate = l
+		case 1:
+			b.experts[e].up = l
+		default:
+			b.experts[e].down = l
+		}
+	}
+}
+
+// linear returns the projection with the given GGUF module name, or nil
+// (experts of a stacked tensor are not single projections).
 func (m *Model) linear(name string) *linear {
 	for i := range m.blocks {
 		for _, l := range m.blocks[i].linears() {
-			if l.name == name {
+			if l.name == name && !l.stacked {
 				return l
 			}
 		}
@@ -162,11 +196,25 @@ func (m *Model) specs(has func(string) bool) []tensorSpec {
 			vec(p+"post_attention_norm.weight", C, false, &b.postAttn, &b.dpostAttn)
 		}
 		norm(p+"ffn_norm", &b.norm2, &b.norm2b, &b.dnorm2, &b.dnorm2b)
-		if r.MLP == arch.MLPGated && !r.FusedGateUp {
-			lin(&b.gate, p+"ffn_gate", FF, C, r.FFNBias)
+		switch {
+		case c.Experts > 0:
+			E, EF := int64(c.Experts), int64(c.ExpertFF)
+			lin(&b.router, p+"ffn_gate_inp", E, C, arch.Absent)
+			b.experts = make([]expert, c.Experts)
+			for which, t := range []struct {
+				name       string
+				rows, cols int64
+			}{{"ffn_gate_exps", EF, C}, {"ffn_up_exps", EF, C}, {"ffn_down_exps", C, EF}} {
+				s = append(s, tensorSpec{name: p + t.name + ".weight", shape: []int64{E, t.rows, t.cols}, matrix: true,
+					set: func(w *Matrix, g []float32) { b.setExperts(p+t.name, which, w, g) }})
+			}
+		default:
+			if r.MLP == arch.MLPGated && !r.FusedGateUp {
+				lin(&b.gate, p+"ffn_gate", FF, C, r.FFNBias)
+			}
+			lin(&b.up, p+"ffn_up", ffw, C, r.FFNBias)
+			lin(&b.down, p+"ffn_down", C, FF, r.FFNBias)
 		}
-		lin(&b.up, p+"ffn_up", ffw, C, r.FFNBias)
-		lin(&b.down, p+"ffn_down", C, FF, r.FFNBias)
 		if r.PostNorms {
 			vec(p+"post_ffw_norm.weight", C, false, &b.postFFN, &b.dpostFFN)
 		}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"sort"
 	"unsafe"
 
 	"github.com/lorakit/lorakit/arch"
@@ -231,6 +232,52 @@ func headNorm64(x []float64, ld, N, heads, hd int, w []float64, eps float64) {
 	}
 }
 
+// moe64 is the mixture-of-experts feed-forward in float64: every expert on
+// every row, then the softmax top-K mixture with renormalised weights.
+func moe64(p params64, blk *block, x []float64, N int, c Config) []float64 {
+	E, K, C, EF := c.Experts, c.ExpertsUsed, c.Embd, c.ExpertFF
+	logits := p.lin(blk.router, x, N)
+	ys := make([][]float64, E)
+	for e, ex := range blk.experts {
+		g, u := p.lin(ex.gate, x, N), p.lin(ex.up, x, N)
+		a := make([]float64, N*EF)
+		for i := range a {
+			a[i] = silu64(g[i]) * u[i]
+		}
+		ys[e] = p.lin(ex.down, a, N)
+	}
+	out := make([]float64, N*C)
+	for i := range N {
+		z := logits[i*E : (i+1)*E]
+		m := math.Inf(-1)
+		for _, v := range z {
+			m = math.Max(m, v)
+		}
+		pr := make([]float64, E)
+		var sum float64
+		for e, v := range z {
+			pr[e] = math.Exp(v - m)
+			sum += pr[e]
+		}
+		idx := make([]int, E)
+		for e := range idx {
+			pr[e] /= sum
+			idx[e] = e
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return pr[idx[a]] > pr[idx[b]] })
+		var s float64
+		for _, e := range idx[:K] {
+			s += pr[e]
+		}
+		for _, e := range idx[:K] {
+			for d := range C {
+				out[i*C+d] += pr[e] / math.Max(s, moeClamp) * ys[e][i*C+d]
+			}
+		}
+	}
+	return out
+}
+
 // refLoss is the model's loss on b computed by the float64 reference with
 // the trainable parameters theta (no dropout), following the recipe.
 func refLoss(m *Model, b Batch, theta []float64) float64 {
@@ -303,8 +350,10 @@ func refLoss(m *Model, b Batch, theta []float64) float64 {
 		}
 		n2 := norm(mid, blk.norm2, blk.norm2b)
 		act := make([]float64, N*FF)
-		var g, u []float64
+		var g, u, f []float64
 		switch {
+		case blk.router != nil:
+			f = moe64(p, blk, n2, N, c)
 		case r.MLP == arch.MLPPlain:
 			h := p.lin(blk.up, n2, N)
 			for i := range h {
@@ -327,7 +376,9 @@ func refLoss(m *Model, b Batch, theta []float64) float64 {
 				act[i] = gelu64(g[i]) * u[i]
 			}
 		}
-		f := p.lin(blk.down, act, N)
+		if blk.router == nil {
+			f = p.lin(blk.down, act, N)
+		}
 		if r.PostNorms {
 			f = rmsNorm64(f, p.get(blk.postFFN), N, C, eps)
 		}

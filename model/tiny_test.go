@@ -55,6 +55,8 @@ type tinyConfig struct {
 	window, pattern   int     // sliding_window, sliding_window_pattern (gemma)
 	attnCap, finalCap float64 // soft-caps (gemma2)
 	ropeBaseSWA       float64 // rope.freq_base_swa (gemma3)
+	experts, used     int     // expert_count, expert_used_count (MoE)
+	expertFF          int     // expert_feed_forward_length (qwen3moe)
 }
 
 // tinySource builds a random model with llama.cpp's names and metadata.
@@ -97,6 +99,13 @@ func tinySource(c tinyConfig) *memSource {
 	}
 	if c.ropeBaseSWA > 0 {
 		set("rope.freq_base_swa", float32(c.ropeBaseSWA))
+	}
+	if c.experts > 0 {
+		set("expert_count", uint32(c.experts))
+		set("expert_used_count", uint32(c.used))
+	}
+	if c.expertFF > 0 {
+		set("expert_feed_forward_length", uint32(c.expertFF))
 	}
 	randn := func(n int, mean, std float64) []float32 {
 		v := make([]float32, n)
@@ -155,6 +164,15 @@ func tinySource(c tinyConfig) *memSource {
 		norm(p + "ffn_norm")
 		fb := r.FFNBias == arch.Required
 		switch {
+		case c.experts > 0:
+			E, ef := int64(c.experts), ff
+			if c.expertFF > 0 {
+				ef = int64(c.expertFF)
+			}
+			mat(p+"ffn_gate_inp.weight", E, C)
+			s.add(p+"ffn_gate_exps.weight", randn(int(E*ef*C), 0, c.std), E, ef, C)
+			s.add(p+"ffn_up_exps.weight", randn(int(E*ef*C), 0, c.std), E, ef, C)
+			s.add(p+"ffn_down_exps.weight", randn(int(E*ef*C), 0, c.std), E, C, ef)
 		case r.MLP == arch.MLPPlain:
 			lin(p+"ffn_up", ff, C, fb)
 		case r.FusedGateUp:
@@ -163,7 +181,9 @@ func tinySource(c tinyConfig) *memSource {
 			lin(p+"ffn_gate", ff, C, fb)
 			lin(p+"ffn_up", ff, C, fb)
 		}
-		lin(p+"ffn_down", C, ff, fb)
+		if c.experts == 0 {
+			lin(p+"ffn_down", C, ff, fb)
+		}
 		if r.PostNorms {
 			vec(p+"post_ffw_norm.weight", C, 1, 0.1)
 		}
@@ -192,6 +212,8 @@ var tinyFamilies = []tinyConfig{
 	{arch: "gemma2", vocab: 31, ctx: 16, embd: 16, layers: 2, heads: 3, kv: 1, hd: 6, ff: 24, window: 3, attnCap: 0.5, finalCap: 1.5, tied: true, std: 0.3, seed: 6},
 	{arch: "gemma3", vocab: 31, ctx: 16, embd: 16, layers: 2, heads: 2, kv: 1, hd: 8, ff: 24, window: 2, pattern: 2, ropeBaseSWA: 100, tied: true, std: 0.3, seed: 7},
 	{arch: "phi3", vocab: 31, ctx: 16, embd: 16, layers: 2, heads: 4, kv: 2, hd: 4, ff: 24, ropeDims: 4, fusedQKV: true, std: 0.3, seed: 8},
+	{arch: ArchLlama, vocab: 31, ctx: 16, embd: 16, layers: 2, heads: 4, kv: 2, hd: 4, ff: 8, ropeDims: 4, experts: 4, used: 2, std: 0.3, seed: 9},
+	{arch: "qwen3moe", vocab: 31, ctx: 16, embd: 16, layers: 2, heads: 4, kv: 2, hd: 6, ff: 24, experts: 3, used: 2, expertFF: 8, std: 0.3, seed: 10},
 }
 
 // name is a test name for the configuration.
@@ -199,6 +221,9 @@ func (c tinyConfig) name() string {
 	n := c.arch
 	if c.ropeFreqs {
 		n += "+rope_freqs"
+	}
+	if c.experts > 0 && c.arch == ArchLlama {
+		n += "+moe"
 	}
 	return n
 }
