@@ -395,7 +395,9 @@ func isPunctuation(r rune, c charCat) bool {
 // matchWhitespace is the Whitespace pre-tokenizer, \w+|[^\w\s]+, with \w
 // as letters, marks, numbers and connector punctuation.
 func matchWhitespace(s string, i int) (int, int) {
-	isWord := func(r rune, c charCat) bool { return c&(catL|catM|catN) != 0 || r == '_' || r == '\u203f' || r == '\u2040' }
+	isWord := func(r rune, c charCat) bool {
+		return c&(catL|catM|catN) != 0 || r == '_' || r == '\u203f' || r == '\u2040'
+	}
 	r, w := runeAt(s, i)
 	c, _ := catAt(s, i)
 	switch {

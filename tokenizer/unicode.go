@@ -12,16 +12,16 @@ type charCat uint16
 
 const (
 	catLu    charCat = 1 << iota // \p{Lu}
-	catLl                    // \p{Ll}
-	catLt                    // \p{Lt}
-	catLm                    // \p{Lm}
-	catLo                    // \p{Lo}
-	catM                     // \p{M}
-	catN                     // \p{N}
-	catP                     // \p{P}
-	catS                     // \p{S}
-	catSpace                 // \s: Unicode White_Space
-	catCRLF                  // [\r\n]
+	catLl                        // \p{Ll}
+	catLt                        // \p{Lt}
+	catLm                        // \p{Lm}
+	catLo                        // \p{Lo}
+	catM                         // \p{M}
+	catN                         // \p{N}
+	catP                         // \p{P}
+	catS                         // \p{S}
+	catSpace                     // \s: Unicode White_Space
+	catCRLF                      // [\r\n]
 
 	catL = catLu | catLl | catLt | catLm | catLo
 	// catUpper and catLower are the two letter classes of the Tekken and

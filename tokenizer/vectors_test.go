@@ -50,7 +50,9 @@ func vocabSources(t *testing.T, name, ggufPath, dir string) map[string]func() (*
 	case "llama-spm":
 		src["tokenizer.model"] = func() (*Vocab, error) { return LoadSentencePiece(sharedFile(t, "llama2-tokenizer/tokenizer.model")) }
 	case "phi-3":
-		src["tokenizer.json"] = func() (*Vocab, error) { return LoadTokenizerJSON(sharedFile(t, "tokenizers/phi-3-mini/tokenizer.json")) }
+		src["tokenizer.json"] = func() (*Vocab, error) {
+			return LoadTokenizerJSON(sharedFile(t, "tokenizers/phi-3-mini/tokenizer.json"))
+		}
 	case "deepseek-coder":
 		src["tokenizer.json"] = func() (*Vocab, error) {
 			return LoadTokenizerJSON(sharedFile(t, "tokenizers/deepseek-coder-1.3b-instruct/tokenizer.json"))
