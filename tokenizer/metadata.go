@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -114,6 +115,9 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 		}
 		v.ChatTemplate = s
 	}
+	if name, _ := md.String("general.name"); strings.Contains(strings.ToLower(name), "phi-3") || strings.Contains(strings.ToLower(name), "phi3") {
+		v.phi3RStrip()
+	}
 	if model == ModelGPT2 {
 		// llama.cpp decides ignore_merges by the pre-tokenizer type.
 		if pt, ok := lookupPre(v.Pre); ok {
@@ -124,6 +128,31 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// phi3RStrip gives Phi-3's special tokens the rstrip flag its
+// tokenizer.json has, as llama.cpp does for a model named phi-3 (GGUF
+// cannot carry the flags): every control, user-defined and unknown token
+// and "</s>", except "<unk>", "<s>" and "<|endoftext|>".
+func (v *Vocab) phi3RStrip() {
+	for id, t := range v.Tokens {
+		switch v.Type(id) {
+		case Control, UserDefined, Unknown:
+		default:
+			if t != "</s>" {
+				continue
+			}
+		}
+		if t == "<unk>" || t == "<s>" || t == "<|endoftext|>" {
+			continue
+		}
+		if v.Added == nil {
+			v.Added = map[int]AddedFlags{}
+		}
+		f := v.Added[id]
+		f.RStrip = true
+		v.Added[id] = f
+	}
 }
 
 // Metadata returns the tokenizer.ggml.* keys in the order and with the value

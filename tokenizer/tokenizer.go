@@ -112,7 +112,9 @@ func (t *Tokenizer) Encode(text string) []int {
 		} else {
 			prefix := t.v.AddSpacePrefix && prevSpecial
 			if t.v.SpacePrefixFirstOnly {
-				prefix = t.v.AddSpacePrefix && f.start == 0
+				// Metaspace "first": at the start of the text only, and
+				// not before a space (which already becomes "▁").
+				prefix = t.v.AddSpacePrefix && f.start == 0 && !strings.HasPrefix(s, " ")
 			}
 			ids = t.spm.encode(ids, escapeSpaces(s, prefix))
 		}

@@ -55,7 +55,9 @@ type Vocab struct {
 	// the text; true for Llama. Ignored by byte-level BPE.
 	AddSpacePrefix bool
 	// SpacePrefixFirstOnly puts that space only at the start of the text,
-	// not after every special token (Metaspace prepend_scheme "first").
+	// not after every special token, and not when the text starts with a
+	// space (Hugging Face's Metaspace, prepend_scheme "first"; GGUF cannot
+	// say this, llama.cpp prefixes after every special token).
 	SpacePrefixFirstOnly bool
 
 	// PreSteps is the pre-tokenizer of a byte-level BPE vocabulary. Empty
