@@ -224,7 +224,7 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 // jsonErr adds the line and column of a syntax error.
 func jsonErr(data []byte, err error) error {
 	if se, ok := err.(*json.SyntaxError); ok {
-		off := min(int(se.Offset), len(data))
+		off := min(max(int(se.Offset)-1, 0), len(data)) // the offending byte
 		line := 1 + bytes.Count(data[:off], []byte("\n"))
 		col := off - bytes.LastIndexByte(data[:off], '\n')
 		return fmt.Errorf("line %d column %d: %v", line, col, err)
