@@ -16,7 +16,8 @@ import (
 // prefers it, or Llama 3's tiktoken ranks), else tokenizer.json, else
 // vocab.json + merges.txt (+ added_tokens.json). The special tokens, flags
 // and chat template of special_tokens_map.json and tokenizer_config.json
-// are applied on top, in that order, then a chat_template.jinja (when
+// are applied on top, in that order, then config.json's *_token_id where
+// none was named, a chat_template.jinja (when
 // tokenizer_config.json has no template) and the end-of-generation ids of
 // generation_config.json. A directory with none of the tokenizer files
 // wraps format.ErrNotFound.
@@ -56,6 +57,9 @@ func LoadDir(dir string) (*Vocab, error) {
 			return nil, err
 		}
 	}
+	if err := v.applyConfigIDs(filepath.Join(dir, "config.json")); err != nil {
+		return nil, err
+	}
 	if v.ChatTemplate == "" {
 		data, err := readFile(filepath.Join(dir, "chat_template.jinja"))
 		switch {
@@ -74,6 +78,37 @@ func LoadDir(dir string) (*Vocab, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// applyConfigIDs takes bos/eos/unk/pad_token_id from a model's
+// config.json where the tokenizer files named none, as gguf-py's
+// SpecialVocab does (a missing file is no error).
+func (v *Vocab) applyConfigIDs(path string) error {
+	data, err := readFile(path)
+	if errors.Is(err, format.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return fmt.Errorf("tokenizer: %s: %v: %w", path, jsonErr(data, err), format.ErrFormat)
+	}
+	for _, s := range []struct {
+		key string
+		dst *int
+	}{{"bos_token_id", &v.BOS}, {"eos_token_id", &v.EOS}, {"unk_token_id", &v.UNK}, {"pad_token_id", &v.PAD}} {
+		var id int
+		if *s.dst >= 0 || json.Unmarshal(cfg[s.key], &id) != nil {
+			continue // set already, absent, null or a list
+		}
+		if id < 0 || id >= len(v.Tokens) {
+			return fmt.Errorf("tokenizer: %s: %s %d out of range for %d tokens: %w", path, s.key, id, len(v.Tokens), format.ErrFormat)
+		}
+		*s.dst = id
+	}
+	return nil
 }
 
 // LoadTokenizerModel reads a tokenizer.model: a SentencePiece model, or
@@ -160,12 +195,16 @@ func (v *Vocab) ApplyGenerationConfig(data []byte, name string) error {
 		text := v.Tokens[id]
 		switch {
 		case id == v.EOS || id == v.EOT || id == v.EOM:
-		case text == "<|eom_id|>" && v.EOM < 0:
-			v.EOM = id
-		case slices.Contains(eotTexts, text) && v.EOT < 0:
-			v.EOT = id
-		case slices.Contains(eogTexts, text) || slices.Contains(eotTexts, text):
-			// llama.cpp finds it by its text.
+		case text == "<|eom_id|>":
+			if v.EOM < 0 {
+				v.EOM = id
+			}
+		case slices.Contains(eotTexts, text):
+			if v.EOT < 0 {
+				v.EOT = id
+			}
+		case slices.Contains(eogTexts, text):
+			// llama.cpp adds it to its end-of-generation set by its text.
 		case v.EOT < 0:
 			v.EOT = id
 		case v.EOM < 0:
@@ -175,12 +214,14 @@ func (v *Vocab) ApplyGenerationConfig(data []byte, name string) error {
 	return nil
 }
 
-// eotTexts are the texts llama.cpp takes as end of turn when no
-// eot_token_id is given, and eogTexts those it adds to the end-of-generation
-// set (llama-vocab.cpp).
+// eotTexts are the end-of-turn tokens lorakit names as EOT, and eogTexts
+// the texts llama.cpp puts in its end-of-generation set by themselves
+// (llama-vocab.cpp).
 var (
-	eotTexts = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"}
-	eogTexts = []string{"<|eom_id|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>"}
+	eotTexts = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<EOT>", "<|EOT|>"}
+	eogTexts = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
+		"<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
+		"<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>"}
 )
 
 // ApplyTokenizerConfig sets special tokens and flags from a Hugging Face

@@ -117,9 +117,9 @@ func LoadTokenizerJSON(path string) (*Vocab, error) {
 // ParseTokenizerJSON reads a Hugging Face tokenizer.json with a BPE model;
 // name is used in errors, with the place in the file (model.merges[3],
 // pre_tokenizer). Byte-level BPE becomes model "gpt2" with the file's
-// pre-tokenizer steps; Pre names llama.cpp's type for them ("" when
-// llama.cpp has none). A Split regex that lorakit does not implement wraps
-// format.ErrUnsupported and is named. BPE with byte_fallback or a "▁"
+// pre-tokenizer steps and Pre naming llama.cpp's type for them. A Split regex that lorakit does not implement wraps
+// format.ErrUnsupported and is named, and so does a pipeline of known steps
+// that matches none of llama.cpp's pre-tokenizer types. BPE with byte_fallback or a "▁"
 // normalizer/Metaspace becomes model "llama"; as tokenizer.json has no
 // scores, each token made by a merge gets the score -rank of its first
 // merge, which orders SentencePiece-style merging as the merge list does.
@@ -354,7 +354,10 @@ func byteLevelFromJSON(norms, pres []hfComponent, ignoreMerges bool) (*Vocab, er
 		return nil, fmt.Errorf("pre_tokenizer: %w", err)
 	}
 	v.PreSteps, v.IgnoreMerges = steps, ignoreMerges
-	v.Pre = namePre(steps, ignoreMerges)
+	if v.Pre = namePre(steps, ignoreMerges); v.Pre == "" {
+		// Never guess: a GGUF of it would tokenize otherwise in llama.cpp.
+		return nil, fmt.Errorf("pre_tokenizer %s is none of llama.cpp's pre-tokenizer types: %w", preStepsString(steps), format.ErrUnsupported)
+	}
 	return v, nil
 }
 

@@ -220,3 +220,20 @@ func (v *Vocab) Resize(n int) error {
 	}
 	return nil
 }
+
+// CheckGGUF reports whether llama.cpp can tokenize with v as GGUF carries
+// it: a byte-level BPE vocabulary needs a pre-tokenizer type llama.cpp
+// knows whose splitting is v's (format.ErrUnsupported otherwise).
+func (v *Vocab) CheckGGUF() error {
+	if v.Model != ModelGPT2 {
+		return nil
+	}
+	pt, ok := lookupPre(v.Pre)
+	if !ok || v.Pre == "" {
+		return fmt.Errorf("tokenizer: pre-tokenizer %s is none of llama.cpp's pre-tokenizer types: %w", preStepsString(v.PreSteps), format.ErrUnsupported)
+	}
+	if len(v.PreSteps) > 0 && !slices.Equal(v.PreSteps, pt.steps) {
+		return fmt.Errorf("tokenizer: pre-tokenizer %s is not llama.cpp's %q: %w", preStepsString(v.PreSteps), v.Pre, format.ErrUnsupported)
+	}
+	return nil
+}
