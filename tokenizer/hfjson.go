@@ -351,7 +351,7 @@ func byteLevelFromJSON(norms, pres []hfComponent, ignoreMerges bool) (*Vocab, er
 		return nil, fmt.Errorf("BPE without a ByteLevel or Metaspace/byte-fallback pipeline: %w", format.ErrUnsupported)
 	}
 	if _, err := compilePre(steps); err != nil {
-		return nil, fmt.Errorf("pre_tokenizer: %w", err)
+		return nil, fmt.Errorf("pre_tokenizer %w", err)
 	}
 	v.PreSteps, v.IgnoreMerges = steps, ignoreMerges
 	if v.Pre = namePre(steps, ignoreMerges); v.Pre == "" {

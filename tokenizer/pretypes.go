@@ -102,7 +102,7 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 		switch {
 		case s.Type == "ByteLevel":
 			if mapped {
-				return nil, fmt.Errorf("pre-tokenizer step %d: a second ByteLevel: %w", k, format.ErrUnsupported)
+				return nil, fmt.Errorf("step %d: a second ByteLevel: %w", k, format.ErrUnsupported)
 			}
 			mapped = true
 			if !s.UseRegex {
@@ -122,7 +122,7 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 		case s.Type == "Split" && !mapped:
 			var ok bool
 			if m, ok = rawMatchers[s.Pattern]; !ok {
-				return nil, fmt.Errorf("pre-tokenizer step %d: Split regex %q is not one lorakit knows (it implements the patterns of llama.cpp's pre-tokenizer types by hand): %w", k, s.Pattern, format.ErrUnsupported)
+				return nil, fmt.Errorf("step %d: Split regex %q is not one lorakit knows (it implements the patterns of llama.cpp's pre-tokenizer types by hand): %w", k, s.Pattern, format.ErrUnsupported)
 			}
 		case s.Type == "Punctuation" && !mapped:
 			max := 1
@@ -133,7 +133,7 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 		case s.Type == "Whitespace" && !mapped:
 			m, drop = matchWhitespace, true
 		default:
-			return nil, fmt.Errorf("pre-tokenizer step %d: %v: %w", k, s, format.ErrUnsupported)
+			return nil, fmt.Errorf("step %d: %v: %w", k, s, format.ErrUnsupported)
 		}
 		p.steps = append(p.steps, m)
 		p.drop = append(p.drop, drop)

@@ -58,7 +58,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 		}
 		pre, err := compilePre(steps)
 		if err != nil {
-			return nil, fmt.Errorf("tokenizer: %w", err)
+			return nil, fmt.Errorf("tokenizer: pre-tokenizer %w", err)
 		}
 		e, err := newBPE(v, pre, ignore)
 		if err != nil {
