@@ -21,6 +21,7 @@ type convertOptions struct {
 	arch      string
 	maxShard  int64
 	force     bool
+	vocabOnly bool
 }
 
 func newConvertCmd() *cobra.Command {
@@ -60,6 +61,8 @@ quantizes GGUF output exactly as lorakit quantize (and llama-quantize) does.
 Quantized GGUF tensors are dequantized when written to safetensors.
 The tokenizer comes from the files beside SRC (tokenizer.json, vocab.json +
 merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokenizer.
+--vocab-only writes a GGUF with the vocabulary alone (tokenizer.*, chat template,
+config.json's hyperparameters), as llama.cpp's converter does.
 
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
@@ -77,6 +80,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	f.BoolVar(&o.vocabOnly, "vocab-only", false, "write only the vocabulary of a Hugging Face directory as GGUF (no tensors)")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -100,6 +104,12 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 				return usageError{err}
 			}
 		}
+	}
+	if o.vocabOnly {
+		if o.to != "" && o.to != "gguf" {
+			return usageError{fmt.Errorf("--vocab-only writes GGUF, not --to %s", o.to)}
+		}
+		return convert.VocabOnly(in, o.tokenizer, o.output, o.force)
 	}
 	if convert.IsAdapter(in) {
 		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
