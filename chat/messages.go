@@ -123,15 +123,14 @@ func jsonSyntaxError(data []byte, err error) error {
 	if off < 0 {
 		return fmt.Errorf("invalid JSON (%v): %w", err, format.ErrFormat)
 	}
-	line, col := lineCol(data, int(off))
+	line, col := lineCol(data, int(off)-1) // Offset counts the offending byte
+
 	return fmt.Errorf("line %d, column %d: invalid JSON (%v): %w", line, col, err, format.ErrFormat)
 }
 
 // lineCol gives the 1-based line and column of byte offset off in data.
 func lineCol(data []byte, off int) (line, col int) {
-	if off > len(data) {
-		off = len(data)
-	}
+	off = max(0, min(off, len(data)))
 	line = 1 + bytes.Count(data[:off], []byte("\n"))
 	col = off - bytes.LastIndexByte(data[:off], '\n')
 	return line, col
