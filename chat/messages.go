@@ -86,7 +86,7 @@ func parseMessage(raw json.RawMessage) (Message, error) {
 	if !ok {
 		return Message{}, fmt.Errorf("no \"role\": %w", format.ErrFormat)
 	}
-	if err := json.Unmarshal(r, &m.Role); err != nil {
+	if b := bytes.TrimLeft(r, " \t\r\n"); b[0] != '"' || json.Unmarshal(r, &m.Role) != nil {
 		return Message{}, fmt.Errorf("\"role\" is not a string: %w", format.ErrFormat)
 	}
 	c, ok := fields["content"]

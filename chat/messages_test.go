@@ -38,6 +38,7 @@ func TestParseConversationErrors(t *testing.T) {
 		{"item not an object", `[{"role": "user", "content": "a"}, "b"]`, "messages[1]"},
 		{"no role", `[{"content": "a"}]`, `messages[0]: no "role"`},
 		{"role not a string", `[{"role": 7, "content": "a"}]`, `messages[0]: "role" is not a string`},
+		{"role null", `[{"role": null, "content": "a"}]`, `messages[0]: "role" is not a string`},
 		{"no content", `[{"role": "user"}]`, `messages[0]: no "content"`},
 		{"content a number", `[{"role": "user", "content": 3}]`, `messages[0]: "content" is not a string`},
 		{"tool not an object", `{"messages": [], "tools": [1]}`, "tools[0]"},

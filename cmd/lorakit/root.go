@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 		newTrainCmd(),
 		newEvalCmd(),
 		newDemoCmd(),
+		newTemplateCmd(),
 	)
 	return root
 }
