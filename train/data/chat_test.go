@@ -2,6 +2,8 @@ package data
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +100,22 @@ func TestBuildChat(t *testing.T) {
 	}
 	if batch.LossTokens() != n {
 		t.Errorf("batch has %d loss positions, the example marks %d", batch.LossTokens(), n)
+	}
+}
+
+func TestDetectChat(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, text, want string }{
+		{"chat.jsonl", phiChat + "\n", FormatChat},
+		{"pairs.jsonl", `{"prompt": "a", "completion": "b"}` + "\n", FormatJSONL},
+	} {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Detect(p); err != nil || got != c.want {
+			t.Errorf("Detect(%s) = %q, %v; want %q", c.name, got, err, c.want)
+		}
 	}
 }
 
