@@ -55,7 +55,11 @@ func (e *RaiseError) Error() string { return e.Message }
 // appears in errors. A template that does not parse gives an error wrapping
 // format.ErrFormat that names it and, where the engine knows it, the line.
 func Parse(name, source string) (*Template, error) {
-	tmpl, err := jinja.Compile(renameFilter(source, "tojson", tojsonFilter))
+	var tmpl *jinja.Template
+	err := safely(func() (err error) {
+		tmpl, err = jinja.Compile(renameFilter(source, "tojson", tojsonFilter))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("chat template %s does not parse: %s: %w", name, oneLine(err.Error()), format.ErrFormat)
 	}
@@ -125,7 +129,11 @@ func (t *Template) Render(req Request) (string, error) {
 	})
 	data[tojsonFilter] = jinja.NewCallable("tojson", tojson)
 
-	out, err := t.tmpl.RenderValues(data)
+	var out string
+	err := safely(func() (err error) {
+		out, err = t.tmpl.RenderValues(data)
+		return err
+	})
 	if raised != nil {
 		return "", raised
 	}
@@ -137,6 +145,17 @@ func (t *Template) Render(req Request) (string, error) {
 		return "", fmt.Errorf("chat template %s: %s", t.Name, oneLine(err.Error()))
 	}
 	return out, nil
+}
+
+// safely runs f, turning a panic of the engine (a bug it has on some
+// input) into an error, so no template or conversation can crash lorakit.
+func safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("jinja engine failed: %v", r)
+		}
+	}()
+	return f()
 }
 
 // display is how a value prints in a template: strings as they are.

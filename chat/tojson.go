@@ -300,8 +300,12 @@ func stringEnd(src string, i int) int {
 }
 
 func isRawTag(tag string) bool {
-	body := strings.Trim(tag[2:len(tag)-2], "-+ \t\r\n")
-	return body == "raw"
+	return len(tag) >= 4 && strings.HasSuffix(tag, "%}") && tagBody(tag) == "raw"
+}
+
+// tagBody is the statement of a complete {% ... %} tag, trimmed.
+func tagBody(tag string) string {
+	return strings.Trim(tag[2:len(tag)-2], "-+ \t\r\n")
 }
 
 // rawEnd returns the offset just past the {% endraw %} after i.
@@ -313,7 +317,7 @@ func rawEnd(src string, i int) int {
 		}
 		k += i
 		end := tagEnd(src, k+2, "%}")
-		if body := strings.Trim(src[k+2:end-2], "-+ \t\r\n"); body == "endraw" || end == len(src) {
+		if tag := src[k:end]; !strings.HasSuffix(tag, "%}") || len(tag) < 4 || tagBody(tag) == "endraw" {
 			return end
 		}
 		i = end
