@@ -71,7 +71,8 @@ func loadTestTemplate(t *testing.T, spec struct {
 // testdata/templates.json with every conversation of testdata/cases.json,
 // generation prompt off and on, and compares byte for byte with the renders
 // (or raise_exception messages) of @huggingface/jinja 0.5.11 in
-// testdata/renders.json.
+// testdata/renders.json, and with those of Python's Jinja2 set up as
+// transformers sets it up (testdata/cases-py.json), which agree with them.
 func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 	var specs map[string]struct {
 		Path string `json:"path"`
@@ -79,10 +80,11 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 		EOS  string `json:"eos_token"`
 	}
 	var cases map[string]testCase
-	var refs map[string]reference
+	var refs, py map[string]reference
 	readJSON(t, "testdata/templates.json", &specs)
 	readJSON(t, "testdata/cases.json", &cases)
 	readJSON(t, "testdata/renders.json", &refs)
+	readJSON(t, "testdata/cases-py.json", &py)
 
 	names := make([]string, 0, len(specs))
 	for n := range specs {
@@ -109,6 +111,9 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 			sort.Strings(keys)
 			for _, key := range keys {
 				want := ref.Renders[key]
+				if p := py[name].Renders[key]; deref(p.Output) != deref(want.Output) || deref(p.Error) != deref(want.Error) {
+					t.Errorf("%s: transformers' Jinja2 renders %q / %q, @huggingface/jinja %q / %q", key, deref(p.Output), deref(p.Error), deref(want.Output), deref(want.Error))
+				}
 				cname, mode, _ := strings.Cut(key, "/")
 				c, ok := cases[cname]
 				if !ok {

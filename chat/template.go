@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/ardanlabs/jinja"
@@ -57,7 +58,7 @@ func (e *RaiseError) Error() string { return e.Message }
 func Parse(name, source string) (*Template, error) {
 	var tmpl *jinja.Template
 	err := safely(func() (err error) {
-		tmpl, err = jinja.Compile(renameFilter(source, "tojson", tojsonFilter))
+		tmpl, err = jinja.Compile(renameFilter(normalizeNewlines(source), "tojson", tojsonFilter))
 		return err
 	})
 	if err != nil {
@@ -145,6 +146,16 @@ func (t *Template) Render(req Request) (string, error) {
 		return "", fmt.Errorf("chat template %s: %s", t.Name, oneLine(err.Error()))
 	}
 	return out, nil
+}
+
+// normalizeNewlines does to a template source what Jinja's lexer does with
+// its defaults (newline_sequence "\n", keep_trailing_newline False): every
+// "\r\n", "\r" and "\n" becomes "\n", and one newline at the very end is
+// dropped.
+func normalizeNewlines(src string) string {
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	src = strings.ReplaceAll(src, "\r", "\n")
+	return strings.TrimSuffix(src, "\n")
 }
 
 // safely runs f, turning a panic of the engine (a bug it has on some
