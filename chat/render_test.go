@@ -34,7 +34,7 @@ type reference struct {
 	} `json:"renders"`
 }
 
-func readJSON(t *testing.T, path string, v any) {
+func readJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -46,7 +46,7 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 // loadTestTemplate loads a template named in testdata/templates.json.
-func loadTestTemplate(t *testing.T, spec struct {
+func loadTestTemplate(t testing.TB, spec struct {
 	Path string `json:"path"`
 	BOS  string `json:"bos_token"`
 	EOS  string `json:"eos_token"`
