@@ -67,3 +67,15 @@ func TestJSONDepth(t *testing.T) {
 		t.Errorf("Render(5000-deep message) = %v, want ErrFormat", err)
 	}
 }
+
+func TestRenderErrors(t *testing.T) {
+	for _, src := range []string{"{{ nosuchfunction() }}", "{{ 1 | nosuchfilter }}"} {
+		tmpl, err := Parse("t", src)
+		if err != nil {
+			t.Fatalf("Parse(%s) = %v", src, err)
+		}
+		if _, err := tmpl.Render(Request{}); !errors.Is(err, format.ErrFormat) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Render(%s) = %v, want a one-line ErrFormat", src, err)
+		}
+	}
+}

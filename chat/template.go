@@ -71,7 +71,9 @@ func Parse(name, source string) (*Template, error) {
 // (tokenize=False): the template sees messages, add_generation_prompt,
 // bos_token, eos_token (when the tokenizer has them), tools (when given),
 // raise_exception, strftime_now and the request's Vars. A raise_exception
-// in the template returns a *RaiseError.
+// in the template returns a *RaiseError; any other failure of the template
+// (an undefined function, a filter the engine lacks) an error wrapping
+// format.ErrFormat.
 func (t *Template) Render(req Request) (string, error) {
 	data := make(map[string]jinja.Value, 8+len(req.Vars))
 	msgs := make([]jinja.Value, len(req.Messages))
@@ -143,7 +145,7 @@ func (t *Template) Render(req Request) (string, error) {
 		if errors.As(err, &re) {
 			return "", re
 		}
-		return "", fmt.Errorf("chat template %s: %s", t.Name, oneLine(err.Error()))
+		return "", fmt.Errorf("chat template %s fails: %s: %w", t.Name, oneLine(err.Error()), format.ErrFormat)
 	}
 	return out, nil
 }
