@@ -56,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newEvalCmd(),
 		newDemoCmd(),
 		newTokenizeCmd(),
+		newTemplateCmd(),
 	)
 	return root
 }
