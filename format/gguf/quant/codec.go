@@ -37,6 +37,9 @@ type codec struct {
 	// f32Scale marks Q8_K's float32 scale at offset 0.
 	scales   []int
 	f32Scale bool
+	// spreadScale marks IQ1_M's f16 scale, spread over the top nibbles of
+	// the four u16 at offset 48.
+	spreadScale bool
 	// needsWeights marks types ggml only quantizes with importance weights
 	// (IQ2_XXS, IQ2_XS, IQ1_S): quantize is unset.
 	needsWeights bool
@@ -75,6 +78,8 @@ var codecs = map[format.DType]codec{
 	format.IQ2_XXS: weightsRequired(format.IQ2_XXS, quantizeIQ2_XXSW, dequantizeIQ2_XXS, 0),
 	format.IQ2_XS:  weightsRequired(format.IQ2_XS, quantizeIQ2_XSW, dequantizeIQ2_XS, 0),
 	format.IQ2_S:   bounded(weightedOnly(format.IQ2_S, quantizeIQ2_SW, dequantizeIQ2_S, 0)),
+	format.IQ1_S:   weightsRequired(format.IQ1_S, quantizeIQ1_SW, dequantizeIQ1_S, 0),
+	format.IQ1_M:   bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M)),
 	format.TQ1_0:   ignoresWeights(perBlock(format.TQ1_0, quantizeTQ1_0, dequantizeTQ1_0, 52)),
 	format.TQ2_0:   ignoresWeights(perBlock(format.TQ2_0, quantizeTQ2_0, dequantizeTQ2_0, 64)),
 }
@@ -174,6 +179,12 @@ func f32Scaled(c codec) codec {
 	return c
 }
 
+// spread marks c as having IQ1_M's spread f16 scale.
+func spread(c codec) codec {
+	c.spreadScale = true
+	return c
+}
+
 // bounded marks c as refusing values of magnitude hugeValue or more.
 func bounded(c codec) codec {
 	c.bounded = true
@@ -189,6 +200,15 @@ func (c codec) overflowBlock(dst []byte, bb int) int {
 				return i / bb
 			}
 			continue
+		}
+		if c.spreadScale {
+			var h uint16
+			for k := range 4 {
+				h |= binary.LittleEndian.Uint16(dst[i+48+2*k:]) >> 12 << (4 * k)
+			}
+			if h&0x7c00 == 0x7c00 {
+				return i / bb
+			}
 		}
 		for _, off := range c.scales {
 			if binary.LittleEndian.Uint16(dst[i+off:])&0x7c00 == 0x7c00 {

@@ -295,7 +295,7 @@ func TestLengthAndTypeErrors(t *testing.T) {
 			t.Errorf("CanQuantize/CanDequantize/CanQuantizeWeighted(%v) = true, want false", dt)
 		}
 	}
-	for _, dt := range []format.DType{format.IQ2_XXS, format.IQ2_XS} {
+	for _, dt := range []format.DType{format.IQ2_XXS, format.IQ2_XS, format.IQ1_S} {
 		if CanQuantize(dt) || !CanDequantize(dt) || !CanQuantizeWeighted(dt) {
 			t.Errorf("%v: CanQuantize %v, CanDequantize %v, CanQuantizeWeighted %v; want false, true, true",
 				dt, CanQuantize(dt), CanDequantize(dt), CanQuantizeWeighted(dt))
