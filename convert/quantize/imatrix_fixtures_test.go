@@ -164,4 +164,3 @@ func TestImatrixFixturesMatchLlamaQuantize(t *testing.T) {
 		})
 	}
 }
-
