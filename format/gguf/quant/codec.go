@@ -26,12 +26,19 @@ type codec struct {
 	// quantize encodes src into dst and returns the index of the first
 	// non-finite value of src, or -1 (dst is then unspecified).
 	quantize func(dst []byte, src []float32) int
+	// weighted encodes one row src (whole blocks) into dst with the
+	// per-column importance values qw (len(src) of them, or nil), as
+	// ggml's quantize_<type> does; nil where this package has no weighted
+	// quantizer for the type. Input is finite (checked by the caller).
+	weighted func(dst []byte, src, qw []float32)
 	// dequantize decodes src into dst.
 	dequantize func(dst []float32, src []byte)
 	// scales are the byte offsets of the block's f16 scales and mins;
 	// f32Scale marks Q8_K's float32 scale at offset 0.
 	scales   []int
 	f32Scale bool
+	// blockSize and blockBytes are the type's (set by perBlock).
+	blockSize, blockBytes int
 	// bounded marks types whose float32 scale searches overflow (x² and
 	// weighted sums) for |x| >= hugeValue and can then produce finite but
 	// meaningless blocks; such values are far beyond what their f16 scales
@@ -46,19 +53,57 @@ const hugeValue = 1e12
 
 // codecs holds every block type this package knows.
 var codecs = map[format.DType]codec{
-	format.Q4_0:   legacy(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0),
-	format.Q4_1:   legacy(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2),
-	format.Q5_0:   legacy(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0),
-	format.Q5_1:   legacy(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2),
-	format.Q8_0:   {quantize: quantizeQ8_0, dequantize: dequantizeQ8_0, scales: []int{0}},
+	format.Q4_0:   withWeights(legacy(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0), nil, legacyRowW(q40W)),
+	format.Q4_1:   withWeights(legacy(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2), nil, legacyRowW(q41W)),
+	format.Q5_0:   withWeights(legacy(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0), nil, legacyRowW(q50W)),
+	format.Q5_1:   withWeights(legacy(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2), nil, legacyRowW(q51W)),
+	format.Q8_0:   ignoresWeights(codec{quantize: quantizeQ8_0, dequantize: dequantizeQ8_0, scales: []int{0}}),
 	format.Q8_1:   perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1, 0, 2),
-	format.Q2_K:   bounded(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82)),
-	format.Q3_K:   bounded(perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K, 108)),
-	format.Q4_K:   bounded(perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K, 0, 2)),
-	format.Q5_K:   bounded(perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K, 0, 2)),
-	format.Q6_K:   bounded(perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K, 208)),
+	format.Q2_K:   bounded(withWeights(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82), quantizeQ2_KW, nil)),
+	format.Q3_K:   bounded(withWeights(perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K, 108), quantizeQ3_KW, nil)),
+	format.Q4_K:   bounded(withWeights(perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K, 0, 2), quantizeQ4_KW, nil)),
+	format.Q5_K:   bounded(withWeights(perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K, 0, 2), quantizeQ5_KW, nil)),
+	format.Q6_K:   bounded(withWeights(perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K, 208), quantizeQ6_KW, nil)),
 	format.Q8_K:   f32Scaled(perBlock(format.Q8_K, quantizeQ8_K, dequantizeQ8_K)),
-	format.IQ4_NL: bounded(perBlock(format.IQ4_NL, quantizeIQ4_NL, dequantizeIQ4_NL, 0)),
+	format.IQ4_NL: bounded(weightedOnly(format.IQ4_NL, quantizeIQ4_NLW, dequantizeIQ4_NL, 0)),
+	format.IQ4_XS: bounded(weightedOnly(format.IQ4_XS, quantizeIQ4_XSW, dequantizeIQ4_XS, 0)),
+	format.TQ1_0:  ignoresWeights(perBlock(format.TQ1_0, quantizeTQ1_0, dequantizeTQ1_0, 52)),
+	format.TQ2_0:  ignoresWeights(perBlock(format.TQ2_0, quantizeTQ2_0, dequantizeTQ2_0, 64)),
+}
+
+// withWeights sets c.weighted, ggml's quantize_<type> with importance
+// weights, from either a one-block quantizer enc (x and qw one block's
+// values and importance) or a row quantizer row.
+func withWeights(c codec, enc func(b []byte, x, qw []float32), row func(dst []byte, src, qw []float32)) codec {
+	if row == nil {
+		bs, bb := c.blockSize, c.blockBytes
+		row = func(dst []byte, src, qw []float32) {
+			for i := range len(src) / bs {
+				var w []float32
+				if qw != nil {
+					w = qw[bs*i : bs*i+bs]
+				}
+				enc(dst[bb*i:bb*i+bb], src[bs*i:bs*i+bs], w)
+			}
+		}
+	}
+	c.weighted = row
+	return c
+}
+
+// weightedOnly is the codec of a type whose only quantizer is a weighted
+// search that also runs without weights (qw nil), as the IQ types': enc
+// quantizes one block.
+func weightedOnly(dt format.DType, enc func(b []byte, x, qw []float32), dec func(y []float32, b []byte), scales ...int) codec {
+	c := perBlock(dt, func(b []byte, x []float32) { enc(b, x, nil) }, dec, scales...)
+	return withWeights(c, enc, nil)
+}
+
+// ignoresWeights marks c as a type whose ggml quantizer ignores importance
+// weights: the weighted quantizer is c's own.
+func ignoresWeights(c codec) codec {
+	c.weighted = func(dst []byte, src, _ []float32) { c.quantize(dst, src) }
+	return c
 }
 
 // perBlock lifts one-block kernels of type dt to whole-slice kernels that
@@ -81,7 +126,8 @@ func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []flo
 				dec(dst[bs*i:bs*i+bs], src[bb*i:bb*i+bb])
 			}
 		},
-		scales: scales,
+		scales:    scales,
+		blockSize: bs, blockBytes: bb,
 	}
 }
 

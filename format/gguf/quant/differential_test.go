@@ -42,6 +42,28 @@ func diffGroups(n, size int) [][]float32 {
 	return out
 }
 
+// importance returns imatrix-like weights for x: qw·sqrt(σ² + x²) as the
+// weighted quantizers form them, qw drawn from a skewed positive
+// distribution (a few columns dominate, as in real imatrices) and some
+// zero.
+func importance(x []float32) []float32 {
+	r := rand.New(rand.NewPCG(uint64(len(x)), math.Float64bits(float64(x[0]))))
+	var sumX2 float32
+	for _, v := range x {
+		sumX2 += float32(v * v)
+	}
+	sigma2 := sumX2 / float32(len(x))
+	w := make([]float32, len(x))
+	for i, v := range x {
+		if r.IntN(16) == 0 {
+			continue
+		}
+		qw := float32(math.Exp(2 * r.NormFloat64()))
+		w[i] = float32(qw * sqrtf(sigma2+float32(v*v)))
+	}
+	return w
+}
+
 // diffCount is the number of groups per search: enough to cross every
 // branch of the searches many times, small enough for a quick test.
 const diffCount = 20000
@@ -51,13 +73,16 @@ func TestSearchesMatchReference(t *testing.T) { forEachPath(t, testSearchesMatch
 func testSearchesMatchReference(t *testing.T) {
 	for _, size := range []int{16, 32} {
 		for _, x := range diffGroups(diffCount, size) {
+			qw := importance(x)
 			for _, nmax := range []int32{4, 32} {
 				var got, want [32]int8
-				gs, ws := makeQXQuants(x, nmax, got[:]), refMakeQXQuants(x, nmax, want[:])
-				if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
-					t.Fatalf("makeQXQuants(%v, %d) = %v %v, want %v %v", x, nmax, gs, got, ws, want)
+				for _, w := range [][]float32{nil, qw} {
+					gs, ws := makeQXQuants(x, w, nmax, got[:]), refMakeQXQuants(x, w, nmax, want[:])
+					if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
+						t.Fatalf("makeQXQuants(%v, %v, %d) = %v %v, want %v %v", x, w, nmax, gs, got, ws, want)
+					}
 				}
-				gs, ws = makeQ3Quants(x, nmax, got[:]), refMakeQ3Quants(x, nmax, want[:])
+				gs, ws := makeQ3Quants(x, nmax, got[:]), refMakeQ3Quants(x, nmax, want[:])
 				if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
 					t.Fatalf("makeQ3Quants(%v, %d) = %v %v, want %v %v", x, nmax, gs, got, ws, want)
 				}
@@ -82,6 +107,9 @@ func testSearchesMatchReference(t *testing.T) {
 				{wAbs, 3, -0.5, 0.1, 15, true},
 				{wAv, 15, -1, 0.1, 20, false},
 				{wAv, 31, -0.5, 0.1, 15, false},
+				{qw, 3, -0.9, 0.05, 36, false}, // make_qkx3_quants with an imatrix
+				{qw, 15, -0.9, 0.05, 36, false},
+				{qw, 31, -0.9, 0.05, 36, false},
 			} {
 				var got, want, aux [32]uint8
 				gs, gm := makeQKX2Quants(x, p.w, p.nmax, got[:], p.rmin, p.rdelta, p.nstep, p.mad)
