@@ -102,10 +102,7 @@ func (c *converter) decode(src []byte, dt format.DType, cols, n int) ([]float32,
 // it is not nil.
 func encode(dst []byte, x []float32, cols int, dt format.DType, imp []float32) error {
 	if dt.IsBlock() {
-		if imp == nil && quant.CanQuantize(dt) {
-			return quant.QuantizeRows(dst, x, cols, dt)
-		}
-		return quantizeWeighted(dst, x, cols, dt, imp)
+		return quant.QuantizeRowsWeighted(dst, x, cols, dt, imp)
 	}
 	size := dt.BlockBytes()
 	return parallelRows(len(x)/cols, cols, func(r0, r1 int) error {

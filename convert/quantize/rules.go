@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/gguf/quant"
 )
 
 // The per-tensor rules of llama.cpp's src/llama-quant.cpp.
@@ -510,11 +511,5 @@ func requiresImatrix(name string, dt format.DType, ft FileType) bool {
 	if categoryOf(name) == catTokenEmbd || name == "output.weight" {
 		return false
 	}
-	switch dt {
-	case format.IQ3_XXS, format.IQ2_XXS, format.IQ2_XS, format.IQ2_S, format.IQ1_M, format.IQ1_S:
-		return true
-	case format.Q2_K:
-		return ft == FileTypeQ2_K_S
-	}
-	return false
+	return quant.RequiresImatrix(dt) || (dt == format.Q2_K && ft == FileTypeQ2_K_S)
 }
