@@ -16,12 +16,11 @@ import (
 )
 
 // sumsRelTol bounds the relative difference of lorakit's in_sum2 from
-// llama-imatrix's: the activations come from different float kernels
-// llama.cpp keeps K and V in an F16 cache and rounds Q and the attention
-// probabilities to F16 for its products, so every input from attn_output
-// on differs (measured worst case 8.7e-4; q/k/v inputs agree to 1e-5);
-// the fixture README and the issue ask for 1e-3.
-const sumsRelTol = 1e-3
+// llama-imatrix's. With llama.cpp's F16 flash attention emulated
+// (model.Options.LlamaAttention) the worst measured is 2.1e-5 (without it,
+// 8.7e-4): the dot products are summed in another order than ggml's SIMD
+// lanes, which flips a few F16 roundings. The issue asks for 1e-3.
+const sumsRelTol = 2e-4
 
 // computeFixture runs Compute on the fixture model and calibration text
 // with llama-imatrix's arguments (-c 64 --chunks 12, default batches).
@@ -32,7 +31,7 @@ func computeFixture(t *testing.T, dir string) *imatrix.Matrix {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	m, err := model.Load(src, model.Options{KeepQuantized: true})
+	m, err := model.Load(src, model.Options{KeepQuantized: true, LlamaAttention: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,11 @@ func (m *Model) blockForward(l int, a *acts, grad bool) {
 		m.rope.rotate(la.qkv, W, N, T, 0, c.Heads, c.HeadDim, false)
 		m.rope.rotate(la.qkv[c.QDim():], W, N, T, 0, c.KVHeads, c.HeadDim, false)
 	}
-	attentionForward(la.ao, la.att, la.qkv, m.attn(B, T))
+	if m.opts.LlamaAttention && !grad {
+		attentionF16(la.ao, la.qkv, m.attn(B, T))
+	} else {
+		attentionForward(la.ao, la.att, la.qkv, m.attn(B, T))
+	}
 	blk.o.forward(la.mid, C, la.ao, N, act(blk.o))
 	addInto(la.mid, x)
 	if c.Arch == ArchGPT2 {
