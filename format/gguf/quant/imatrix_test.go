@@ -23,7 +23,7 @@ var imatrixFixtureTypes = []string{
 // quantize yet; the test reports their tensors instead of comparing them,
 // and fails if one of them gains a codec without leaving this list.
 var notYetQuantized = []format.DType{
-	format.IQ1_S, format.IQ1_M, format.IQ2_XXS, format.IQ2_XS, format.IQ2_S, format.IQ3_XXS, format.IQ3_S,
+	format.IQ1_S, format.IQ1_M, format.IQ2_XXS, format.IQ2_XS, format.IQ2_S,
 }
 
 // importanceFromFixture reads an imatrix GGUF as llama-quantize's
