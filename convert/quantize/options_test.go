@@ -199,3 +199,60 @@ func TestImatrixBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestExpertImportance: a stack of expert matrices is quantized expert by
+// expert, each with its own slice of the importance data (llama-quantize
+// passes imatrix + i03·n_per_row to each expert), and a stack whose entry
+// has the size of one expert is refused.
+func TestExpertImportance(t *testing.T) {
+	const experts, rows, cols = 3, 4, 256
+	name := "blk.0.ffn_up_exps.weight"
+	info := format.TensorInfo{Name: name, DType: format.F32, Shape: []int64{experts, rows, cols}}
+	path := filepath.Join(t.TempDir(), "moe.gguf")
+	value := func(i int) float32 { return float32(math.Sin(float64(i)*0.37)) * 0.02 }
+	writeGGUF(t, path, []format.TensorInfo{info}, func(_ string, i int) float32 { return value(i) })
+	imp := make([]float32, experts*cols)
+	for i := range imp {
+		imp[i] = float32(1 + (i*7919)%97) // a different weighting per expert and column
+	}
+	m := &imatrix.Matrix{Entries: []imatrix.Entry{{Name: name, Cols: cols, Sums: imp, Counts: []float32{1, 1, 1}}}}
+	opt := Options{Preset: mustPreset(t, "IQ4_XS"), Imatrix: m}
+	out := filepath.Join(t.TempDir(), "q.gguf")
+	if _, err := File(context.Background(), path, out, opt); err != nil {
+		t.Fatal(err)
+	}
+	got := readTensor(t, out, name)
+	rowBytes := int(format.IQ4_XS.BlockBytes()) * cols / 256
+	for e := range experts {
+		x := make([]float32, rows*cols)
+		for i := range x {
+			x[i] = value(e*rows*cols + i)
+		}
+		want := make([]byte, rows*rowBytes)
+		if err := quant.QuantizeRowsWeighted(want, x, cols, format.IQ4_XS, imp[e*cols:(e+1)*cols]); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[e*rows*rowBytes:(e+1)*rows*rowBytes], want) {
+			t.Errorf("expert %d: bytes differ from quantizing it with its own importance slice", e)
+		}
+	}
+	m.Entries[0] = imatrix.Entry{Name: name, Cols: cols, Sums: imp[:cols], Counts: []float32{1}}
+	if _, err := PlanFile(path, opt); !errors.Is(err, format.ErrShape) {
+		t.Errorf("PlanFile(one expert's importance for %d experts) = %v, want ErrShape", experts, err)
+	}
+}
+
+// readTensor returns the data of a tensor of a GGUF file.
+func readTensor(t *testing.T, path, name string) []byte {
+	t.Helper()
+	src, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, err := src.TensorData(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(b)
+}
