@@ -59,6 +59,10 @@ type Options struct {
 	// Warn, if set, receives warnings (a --tensor-type pattern that
 	// matches no tensor, a tensor without importance data).
 	Warn func(msg string)
+
+	// dryRun (PlanFile) turns a missing importance matrix into a warning,
+	// as llama-quantize --dry-run does.
+	dryRun bool
 }
 
 // warn reports msg through o.Warn.

@@ -187,6 +187,16 @@ func TestImatrixBadInput(t *testing.T) {
 			t.Errorf("output %s exists after a failure", out)
 		}
 	})
+	t.Run("dry run warns", func(t *testing.T) {
+		var warnings []string
+		plan, err := PlanFile(in, Options{Preset: mustPreset(t, "IQ2_XS"), Warn: func(s string) { warnings = append(warnings, s) }})
+		if err != nil || len(warnings) == 0 || !strings.Contains(warnings[0], "will require an importance matrix") {
+			t.Errorf("PlanFile(IQ2_XS, no imatrix) = %v, warnings %q; want a plan and warnings", err, warnings)
+		}
+		if plan != nil && plan.Tensors[3].Out != format.IQ2_XS {
+			t.Errorf("planned %s as %v, want IQ2_XS", plan.Tensors[3].Name, plan.Tensors[3].Out)
+		}
+	})
 	t.Run("regex matching nothing warns", func(t *testing.T) {
 		var warnings []string
 		opt := Options{Preset: mustPreset(t, "Q4_K_M"), TensorTypes: []TensorType{mustTensorType(t, "attn_v=q8_0"), mustTensorType(t, "nosuch=q8_0")},

@@ -135,7 +135,10 @@ func attachImportance(pt *Tensor, imp importance, opt *Options) error {
 	}
 	needs := requiresImatrix(pt.Name, pt.Out, opt.Preset.FileType)
 	if imp == nil {
-		if needs {
+		switch {
+		case needs && opt.dryRun:
+			opt.warn("tensor %s: type %v will require an importance matrix", pt.Name, pt.Out)
+		case needs:
 			return fmt.Errorf("tensor %q: type %v: %w", pt.Name, pt.Out, ErrImatrixRequired)
 		}
 		return nil

@@ -30,8 +30,10 @@ func File(ctx context.Context, in, out string, opt Options) (*Plan, error) {
 }
 
 // PlanFile opens the checkpoint at in and returns what File would write,
-// reading no tensor data (llama-quantize's --dry-run).
+// reading no tensor data (llama-quantize's --dry-run: a type that will need
+// an importance matrix when none is given is only a warning).
 func PlanFile(in string, opt Options) (*Plan, error) {
+	opt.dryRun = true
 	src, err := format.Open(in)
 	if err != nil {
 		return nil, err
