@@ -12,14 +12,14 @@ import (
 // scores q·k (float32 sum) times 1/√hd, an online softmax over the keys
 // in order, and the weighted sum of v accumulated in an F16 vector that
 // is rounded after every update and rescaled whenever the running maximum
-// grows; the output is that vector divided by the sum of weights. It
+// grows; the output is that vector divided by the sum of weights. The
+// scores are scaled, soft-capped and windowed as attentionForward's. It
 // keeps no probabilities: it serves forward passes without gradients
 // (Options.LlamaAttention).
 //
 //	qkv (B*T, ld) -> out (B*T, H*hd)
 func attentionF16(out, qkv []float32, s attnShape) {
 	T, hd, ld, qd := s.T, s.hd, s.ld, s.H*s.hd
-	scale := float32(1 / math.Sqrt(float64(hd)))
 	group := s.H / s.KV
 	parallelFor(s.B*s.H, 4*T*T*hd, func(lo, hi int) {
 		q16 := make([]float32, hd)
@@ -33,14 +33,17 @@ func attentionF16(out, qkv []float32, s attnShape) {
 				}
 				clear(acc)
 				sum, m := float32(0), float32(math.Inf(-1))
-				for c := 0; c <= t; c++ {
+				for c := s.visible(t); c <= t; c++ {
 					k := qkv[base+c*ld+s.kOff()+(h/group)*hd:][:hd]
 					v := qkv[base+c*ld+s.vOff()+(h/group)*hd:][:hd]
 					var dot float32
 					for j, x := range q16 {
 						dot += x * roundF16(k[j])
 					}
-					score := dot * scale
+					score := dot * s.scale
+					if s.cap > 0 {
+						score = s.cap * float32(math.Tanh(float64(score/s.cap)))
+					}
 					ms, vs := float32(1), float32(1)
 					if score > m {
 						ms, m = expf(m-score), score

@@ -13,11 +13,14 @@ import (
 //
 // W is frozen (dw nil) unless the model is fully fine-tuned.
 type linear struct {
-	name   string
-	w      *Matrix
-	b      []float32 // (Rows) or nil
-	dw, db []float32 // full fine-tuning gradients, or nil
-	parts  []*loraPart
+	name string
+	// stacked: one expert (index expert) of the stacked expert tensor name.
+	stacked bool
+	expert  int
+	w       *Matrix
+	b       []float32 // (Rows) or nil
+	dw, db  []float32 // full fine-tuning gradients, or nil
+	parts   []*loraPart
 	// dropout is the probability of zeroing an input of the LoRA path
 	// (training only), drawn from rng, whose state is src (saved and
 	// restored by Model.DropoutState and SetDropoutState).
