@@ -160,7 +160,11 @@ func (m *Model) blockForward(l int, a *acts, grad bool) {
 	blk, la := &m.blocks[l], &a.layers[l]
 	N := a.B * a.T
 	m.attnInput(blk, la, a.resid[l], N, a.T, 0, grad)
-	attentionForward(la.ao, la.att, la.qkv, m.attn(blk, a.B, a.T))
+	if m.opts.LlamaAttention && !grad {
+		attentionF16(la.ao, la.qkv, m.attn(blk, a.B, a.T))
+	} else {
+		attentionForward(la.ao, la.att, la.qkv, m.attn(blk, a.B, a.T))
+	}
 	m.blockOutput(blk, la, a.resid[l], a.resid[l+1], N, grad)
 }
 

@@ -27,6 +27,8 @@ type linear struct {
 	dropout float32
 	src     *rand.PCG
 	rng     *rand.Rand
+	// observer, if set, sees every forward input (observe.go).
+	observer InputObserver
 }
 
 // loraPart is one low-rank update of a linear, covering its output columns
@@ -61,6 +63,7 @@ func grow(s []float32, n int) []float32 {
 //	x (n,in) -> y (n, ldy), columns [0, out)
 func (l *linear) forward(y []float32, ldy int, x []float32, n int, act *linAct) {
 	out, in := l.w.Rows, l.w.Cols
+	l.observe(x, n)
 	l.w.MulNT(y, ldy, x, n, false)
 	if l.b != nil {
 		parallelFor(n, 2*out, func(lo, hi int) {

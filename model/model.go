@@ -23,6 +23,11 @@ type Options struct {
 	// fixtures README quirk 11) in the forward pass, to reproduce its
 	// GPT-2 logits more closely. Gradients use the exact derivative.
 	GELUF16Table bool
+	// LlamaAttention computes the attention of Loss (not Forward, not
+	// Session steps) as llama.cpp's CPU flash attention does with an F16
+	// KV cache (attention_f16.go), to reproduce llama-imatrix's
+	// activations closely.
+	LlamaAttention bool
 }
 
 // Model is a transformer on the CPU, assembled from its architecture's

@@ -50,6 +50,7 @@ func newRootCmd() *cobra.Command {
 		newGenerateCmd(),
 		newLogitsCmd(),
 		newScoreCmd(),
+		newImatrixCmd(),
 		newSizeCmd(),
 		newAnalyzeCmd(),
 		newTrainCmd(),

@@ -19,13 +19,16 @@ func (p *Plan) WriteTable(w io.Writer) error {
 			dims[i] = fmt.Sprint(d)
 		}
 		note := ""
+		if t.Importance != nil {
+			note = "imatrix"
+		}
 		switch {
 		case t.Kept:
 			note = "kept (--keep)"
 		case t.Wanted.Valid():
 			note = fmt.Sprintf("fallback from %v", t.Wanted)
 		}
-		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.In.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, note)
+		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, note)
 	}
 	in, out := p.Totals()
 	fmt.Fprintf(tw, "total (%d tensors)\t\t%s\t%d -> %d\t%d fallbacks\n", len(p.Tensors), p.Preset, in, out, p.Fallbacks())
