@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -176,9 +175,9 @@ func openBaseInfo(path string) (*baseInfo, error) {
 	}
 	b := &baseInfo{name: path}
 	cfgPath := filepath.Join(path, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	raw, err := format.ReadInput(cfgPath, format.ConfigLimit)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		return nil, err
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(raw, &cfg); err != nil {

@@ -40,9 +40,9 @@ func IsHFDir(dir string) bool {
 // overrides the tokenizer files found in dir.
 func OpenHF(dir, tokenizerPath string) (*HFModel, error) {
 	cfgPath := filepath.Join(dir, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	raw, err := format.ReadInput(cfgPath, format.ConfigLimit)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, notFound(err))
+		return nil, err
 	}
 	m := &HFModel{Dir: dir}
 	if err := json.Unmarshal(raw, &m.Config); err != nil {
