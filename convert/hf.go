@@ -44,9 +44,9 @@ func IsHFDir(dir string) bool {
 // text model's, for a multimodal checkpoint) selects.
 func readHFConfig(dir string) (arch.Config, *arch.Family, bool, error) {
 	cfgPath := filepath.Join(dir, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	raw, err := format.ReadInput(cfgPath, format.ConfigLimit)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("%s: %w", cfgPath, notFound(err))
+		return nil, nil, false, notFound(err)
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(raw, &cfg); err != nil {

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,15 +27,10 @@ func VocabOnly(dir, tokPath, out string, force bool) error {
 	}
 	md := format.Metadata{}
 	cfgPath := filepath.Join(dir, "config.json")
-	if raw, err := os.ReadFile(cfgPath); err == nil {
-		var cfg map[string]any
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return fmt.Errorf("%s: %v: %w", cfgPath, err, format.ErrFormat)
-		}
-		mt, _ := cfg["model_type"].(string)
-		a, err := ArchForModelType(mt)
+	if _, err := os.Stat(cfgPath); err == nil {
+		cfg, a, _, err := readHFConfig(dir)
 		if err != nil {
-			return fmt.Errorf("%s: %w", cfgPath, err)
+			return err
 		}
 		if n, ok := cfg["vocab_size"].(float64); ok {
 			if err := fitVocab(v, int(n), cfgPath); err != nil {

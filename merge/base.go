@@ -50,7 +50,7 @@ func openBase(path string) (*base, error) {
 		if sh, ok := b.src.(*safetensors.Sharded); ok {
 			b.shard = sh.Shard
 		}
-		if raw, err := os.ReadFile(filepath.Join(path, "config.json")); err == nil {
+		if raw, err := format.ReadInput(filepath.Join(path, "config.json"), format.ConfigLimit); err == nil {
 			var cfg struct {
 				ModelType string `json:"model_type"`
 			}

@@ -211,8 +211,7 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		runErr = err
 	}
 	if errors.Is(runErr, train.ErrInterrupted) {
-		fmt.Fprintf(errw, "interrupted at step %d; checkpoint saved in %s; continue with --resume\n", t.State().Step, filepath.Join(o.out, train.CheckpointDir))
-		return exitError(130)
+		return fmt.Errorf("%s: checkpoint saved, continue with --resume: %w", filepath.Join(o.out, train.CheckpointDir), runErr)
 	}
 	if runErr != nil {
 		return runErr

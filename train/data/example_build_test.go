@@ -131,7 +131,7 @@ func TestLoRAE2EGPT2(t *testing.T) {
 	dir := filepath.Join(filepath.Dir(filepath.Dir(sharedE2E(t, "valid.txt"))), "gpt2-tokenizer")
 	v, err := tokenizer.LoadGPT2(filepath.Join(dir, "encoder.json"), filepath.Join(dir, "vocab.bpe"))
 	if err != nil {
-		t.Skipf("GPT-2 tokenizer files: %v", err)
+		t.Fatalf("GPT-2 tokenizer files: %v", err)
 	}
 	tok, err := tokenizer.New(v)
 	if err != nil {

@@ -37,7 +37,7 @@ type Pair struct {
 // Load reads the data file at path in the named format ("" picks it with
 // Detect).
 func Load(path, formatName string) ([]Pair, error) {
-	f, err := os.Open(path)
+	f, err := format.OpenInput(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
