@@ -154,3 +154,26 @@ func TestTemplateToolUse(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateStdin: --messages - reads the conversation from standard input.
+func TestTemplateStdin(t *testing.T) {
+	tmpl := filepath.Join(t.TempDir(), "t.jinja")
+	if err := os.WriteFile(tmpl, []byte("{{ messages[0].content }}!"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	var out strings.Builder
+	root.SetIn(strings.NewReader(`[{"role": "user", "content": "hi"}]`))
+	root.SetOut(&out)
+	root.SetArgs([]string{"template", tmpl, "--messages", "-"})
+	if err := root.Execute(); err != nil || out.String() != "hi!" {
+		t.Errorf("template --messages - = %q, %v; want \"hi!\"", out.String(), err)
+	}
+	root = newRootCmd()
+	root.SetIn(strings.NewReader(`{"role": "user"}`))
+	root.SetOut(&out)
+	root.SetArgs([]string{"template", tmpl, "--messages", "-"})
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf("template --messages - with bad input = %v, want an error naming standard input", err)
+	}
+}
