@@ -157,3 +157,48 @@ func TestTextConfig(t *testing.T) {
 		t.Error("VisionTensor misclassifies")
 	}
 }
+
+// TestChecks: configurations llama.cpp would run differently from
+// transformers are refused, the ones it runs alike pass.
+func TestChecks(t *testing.T) {
+	nope := func(layers int, step int) []any {
+		out := make([]any, layers)
+		for il := range out {
+			out[il] = 1.0
+			if (il+1)%step == 0 {
+				out[il] = 0.0
+			}
+		}
+		return out
+	}
+	base := Config{"num_hidden_layers": 8.0, "hidden_size": 64.0, "intermediate_size": 96.0, "num_attention_heads": 4.0,
+		"vocab_size": 304.0}
+	with := func(k string, v any) Config {
+		c := Config{}
+		for kk, vv := range base {
+			c[kk] = vv
+		}
+		c[k] = v
+		return c
+	}
+	for _, c := range []struct {
+		name string
+		f    *Family
+		cfg  Config
+		ok   bool
+	}{
+		{"smollm3 every 4th layer NoPE", SmolLM3, with("no_rope_layers", nope(8, 4)), true},
+		{"smollm3 every 3rd layer NoPE", SmolLM3, with("no_rope_layers", nope(8, 3)), false},
+		{"smollm3 interval 3", SmolLM3, with("no_rope_layer_interval", 3.0), false},
+		{"qwen3moe sparse step 2", Qwen3MoE, with("decoder_sparse_step", 2.0), false},
+		{"gemma3 soft-capped attention", Gemma3, with("attn_logit_softcapping", 50.0), false},
+		{"gemma3 no soft-capping", Gemma3, with("attn_logit_softcapping", nil), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.f.Check(c.cfg)
+			if c.ok != (err == nil) || (err != nil && !errors.Is(err, format.ErrUnsupported)) {
+				t.Errorf("Check = %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}

@@ -155,7 +155,11 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		}
 		match, ok := f.GGUF(t.Name)
 		if !ok {
-			return nil, fmt.Errorf("%s: tensor %q has no llama.cpp %s name: %w", m.Dir, t.Name, f.Name, format.ErrUnsupported)
+			tower := ""
+			if m.Multimodal {
+				tower = " (a multimodal checkpoint: lorakit converts its text tower only)"
+			}
+			return nil, fmt.Errorf("%s: tensor %q has no llama.cpp %s name%s: %w", m.Dir, t.Name, f.Name, tower, format.ErrUnsupported)
 		}
 		if match.Name == "output.weight" && tied {
 			continue

@@ -50,34 +50,40 @@ func TestRealAdapters(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(base, "config.json"), cfg, 0o644)
-			for _, opt := range []AdapterOptions{{}, {Base: base}, {Arch: c.family}} {
-				dir := t.TempDir()
-				g, back := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "peft")
-				if err := Adapter(in, g, opt); err != nil {
+			dir := t.TempDir()
+			g, back := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "peft")
+			if err := Adapter(in, g, AdapterOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			checkLlamaCppAdapter(t, g, c.family, c.rank, c.layers, c.modules, map[string][2]int{
+				"attn_q": {c.heads * c.headDim, c.embd}, "attn_k": {c.kv * c.headDim, c.embd},
+				"attn_v": {c.kv * c.headDim, c.embd}, "attn_output": {c.embd, c.heads * c.headDim},
+			})
+			// --base (config.json only) and --arch give the same file.
+			for _, opt := range []AdapterOptions{{Base: base}, {Arch: c.family}} {
+				g2 := filepath.Join(t.TempDir(), "a.gguf")
+				if err := Adapter(in, g2, opt); err != nil {
 					t.Fatalf("Adapter(%+v): %v", opt, err)
 				}
-				checkLlamaCppAdapter(t, g, c.family, c.rank, c.layers, c.modules, map[string][2]int{
-					"attn_q": {c.heads * c.headDim, c.embd}, "attn_k": {c.kv * c.headDim, c.embd},
-					"attn_v": {c.kv * c.headDim, c.embd}, "attn_output": {c.embd, c.heads * c.headDim},
-				})
-				if err := Adapter(g, back, AdapterOptions{To: "peft"}); err != nil {
-					t.Fatal(err)
+				sameHashes(t, fmt.Sprintf("Adapter(%+v)", opt), hashes(t, g2), hashes(t, g))
+			}
+			if err := Adapter(g, back, AdapterOptions{To: "peft"}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := lora.Open(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Modules) != len(orig.Modules) {
+				t.Fatalf("%d modules after the round trip, want %d", len(got.Modules), len(orig.Modules))
+			}
+			for _, m := range orig.Modules {
+				gm := got.Module(m.Name)
+				if gm == nil {
+					t.Fatalf("module %s lost (got names like %s)", m.Name, got.Modules[0].Name)
 				}
-				got, err := lora.Open(back)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(got.Modules) != len(orig.Modules) {
-					t.Fatalf("%d modules after the round trip, want %d", len(got.Modules), len(orig.Modules))
-				}
-				for _, m := range orig.Modules {
-					gm := got.Module(m.Name)
-					if gm == nil {
-						t.Fatalf("module %s lost (got names like %s)", m.Name, got.Modules[0].Name)
-					}
-					if rel := relDiff(gm.Delta(), m.Delta()); rel > deltaTol {
-						t.Errorf("module %s: dW differs by %g relative", m.Name, rel)
-					}
+				if rel := relDiff(gm.Delta(), m.Delta()); rel > deltaTol {
+					t.Errorf("module %s: dW differs by %g relative", m.Name, rel)
 				}
 			}
 		})
