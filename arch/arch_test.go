@@ -202,3 +202,26 @@ func TestChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestPhi3PartialRotary: Phi-4-mini rotates 3/4 of each head (config
+// partial_rotary_factor 0.75, hidden 3072, 24 heads): rope.dimension_count
+// = int(0.75·3072)/24 = 96, and back.
+func TestPhi3PartialRotary(t *testing.T) {
+	cfg := Config{"max_position_embeddings": 131072.0, "original_max_position_embeddings": 4096.0, "hidden_size": 3072.0,
+		"intermediate_size": 8192.0, "num_hidden_layers": 32.0, "num_attention_heads": 24.0, "num_key_value_heads": 8.0,
+		"rms_norm_eps": 1e-5, "rope_theta": 10000.0, "partial_rotary_factor": 0.75}
+	md, err := Phi3.GGUFMetadata(cfg, "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := md.Int("phi3.rope.dimension_count"); d != 96 {
+		t.Errorf("rope.dimension_count = %d, want 96", d)
+	}
+	back, err := Phi3.HFConfig(md, nil, 200064, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back["partial_rotary_factor"] != 0.75 {
+		t.Errorf("partial_rotary_factor = %v, want 0.75", back["partial_rotary_factor"])
+	}
+}

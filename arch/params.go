@@ -219,7 +219,7 @@ func (f *Family) HFConfig(md format.Metadata, factors map[string][]float32, voca
 		return nil, err
 	}
 	if f.HFDerived != nil {
-		f.HFDerived(cfg)
+		f.HFDerived(cfg, md)
 	}
 	return cfg, nil
 }
