@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -223,5 +224,34 @@ func TestPhi3PartialRotary(t *testing.T) {
 	}
 	if back["partial_rotary_factor"] != 0.75 {
 		t.Errorf("partial_rotary_factor = %v, want 0.75", back["partial_rotary_factor"])
+	}
+}
+
+// TestRopeParameters: transformers 5 configs state RoPE as
+// rope_parameters; they give the same keys as the older fields.
+func TestRopeParameters(t *testing.T) {
+	base := map[string]any{"model_type": "llama", "num_hidden_layers": 2.0, "hidden_size": 64.0, "intermediate_size": 96.0,
+		"num_attention_heads": 4.0, "num_key_value_heads": 2.0, "vocab_size": 304.0, "rms_norm_eps": 1e-5}
+	old, v5 := map[string]any{}, map[string]any{}
+	for k, v := range base {
+		old[k], v5[k] = v, v
+	}
+	old["rope_theta"] = 500000.0
+	old["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192.0}
+	v5["rope_parameters"] = map[string]any{"rope_type": "llama3", "rope_theta": 500000.0, "factor": 32.0, "low_freq_factor": 1.0,
+		"high_freq_factor": 4.0, "original_max_position_embeddings": 8192.0}
+	a, _ := TextConfig(old)
+	b, _ := TextConfig(v5)
+	ma, err1 := Llama.GGUFMetadata(a, "old")
+	mb, err2 := Llama.GGUFMetadata(b, "v5")
+	ga, _ := Llama.Generate(a, "old")
+	gb, _ := Llama.Generate(b, "v5")
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(ma, mb) || !reflect.DeepEqual(ga, gb) || len(gb) != 1 {
+		t.Errorf("rope_parameters: %v %v\n%v\n%v\n%v %v", err1, err2, ma, mb, ga, gb)
+	}
+	g3, _ := TextConfig(map[string]any{"rope_parameters": map[string]any{
+		"full_attention": map[string]any{"rope_type": "default", "rope_theta": 1e6}, "sliding_attention": map[string]any{"rope_type": "default", "rope_theta": 1e4}}})
+	if g3["rope_theta"] != 1e6 || g3["rope_local_base_freq"] != 1e4 || g3["rope_scaling"] != nil {
+		t.Errorf("Gemma 3 rope_parameters read as %v", g3)
 	}
 }
