@@ -255,3 +255,20 @@ func TestRopeParameters(t *testing.T) {
 		t.Errorf("Gemma 3 rope_parameters read as %v", g3)
 	}
 }
+
+// TestSortKeyExperts: llama.cpp's converter reads HF tensors in name
+// order and writes a layer's stacked experts when the last of them
+// arrives: with 64 experts that is expert 9 ("experts.9." sorts after
+// "experts.63."), so the stacks come after a tensor named between them.
+func TestSortKeyExperts(t *testing.T) {
+	if got := lastInNameOrder(64); got != 9 {
+		t.Errorf("lastInNameOrder(64) = %d, want 9", got)
+	}
+	if got := lastInNameOrder(4); got != 3 {
+		t.Errorf("lastInNameOrder(4) = %d, want 3", got)
+	}
+	_, key, _ := Qwen3MoE.SortKey("blk.0.ffn_gate_exps.weight", 64)
+	if key != "model.layers.0.mlp.experts.9.up_proj.weight" {
+		t.Errorf("SortKey(ffn_gate_exps, 64 experts) = %q", key)
+	}
+}
