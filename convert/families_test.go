@@ -491,3 +491,53 @@ func TestRopeScalingKeys(t *testing.T) {
 		})
 	}
 }
+
+// gemmaNormBackTol is how far an HF Gemma norm can come back from GGUF:
+// x+1 rounds to a multiple of 2^-23 (for |x| < 1), so x+1-1 is x within
+// half of that, 2^-24.
+const gemmaNormBackTol = 1.0 / (1 << 24)
+
+// TestGemmaNormHFRoundTrip: HF -> GGUF -> HF returns Gemma's norm offsets
+// within gemmaNormBackTol (every other tensor bit for bit).
+func TestGemmaNormHFRoundTrip(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert/hf")
+	for _, dir := range []string{"gemma2", "gemma3"} {
+		t.Run(dir, func(t *testing.T) {
+			in := filepath.Join(root, dir)
+			g, hf := filepath.Join(t.TempDir(), "a.gguf"), filepath.Join(t.TempDir(), "hf")
+			mustModel(t, in, g, ModelOptions{})
+			mustModel(t, g, hf, ModelOptions{})
+			a, err := format.Open(filepath.Join(in, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			b, err := format.Open(filepath.Join(hf, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			worst := 0.0
+			for _, ti := range a.Tensors() {
+				if _, ok := format.TensorIndex(b.Tensors(), ti.Name); !ok {
+					t.Fatalf("tensor %s lost", ti.Name)
+				}
+				x, y := floats(t, a, ti.Name), floats(t, b, ti.Name)
+				if len(y) < len(x) {
+					x = x[:len(y)] // gemma3's embedding, cut to the tokenizer's rows
+				}
+				for i := range y {
+					d := math.Abs(float64(x[i] - y[i]))
+					if !strings.HasSuffix(ti.Name, "norm.weight") && d != 0 {
+						t.Fatalf("%s[%d] changed: %v -> %v", ti.Name, i, x[i], y[i])
+					}
+					worst = math.Max(worst, d)
+				}
+			}
+			if worst > gemmaNormBackTol {
+				t.Errorf("norms came back %g off, want <= %g", worst, gemmaNormBackTol)
+			}
+			t.Logf("norms: max |x - (x+1-1)| = %g", worst)
+		})
+	}
+}
