@@ -405,43 +405,57 @@ func TestExpertsBadInput(t *testing.T) {
 	}
 }
 
-// TestGemma3Multimodal: a Gemma3ForConditionalGeneration checkpoint (the
-// text tower under model.language_model., a vision tower beside it,
-// config.json's text_config) converts as its text tower alone, to exactly
-// llama.cpp's gemma3 GGUF of the same text weights.
-func TestGemma3Multimodal(t *testing.T) {
+// TestMultimodalTextTower: Gemma 3 and Mistral 3 ForConditionalGeneration
+// checkpoints (the text model under model.language_model. as transformers
+// 4.52+ saves it, or language_model. as older versions did; a vision tower
+// beside it; config.json's text_config) convert as their text tower alone,
+// to exactly llama.cpp's GGUF of the same text weights.
+func TestMultimodalTextTower(t *testing.T) {
 	root := testshared.Path(t, "fixtures/hf-convert")
-	src := filepath.Join(root, "hf", "gemma3")
-	dir := t.TempDir()
-	raw, err := os.ReadFile(filepath.Join(src, "config.json"))
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		stem, ref, class, modelType string
+		rename                      func(string) string
+	}{
+		{"gemma3", "gemma3-f32", "Gemma3ForConditionalGeneration", "gemma3",
+			func(n string) string { return "model.language_model." + strings.TrimPrefix(n, "model.") }},
+		{"mistral", "mistral-f32", "Mistral3ForConditionalGeneration", "mistral3",
+			func(n string) string { return "language_model." + n }},
+	} {
+		t.Run(c.stem, func(t *testing.T) {
+			src := filepath.Join(root, "hf", c.stem)
+			dir := t.TempDir()
+			raw, err := os.ReadFile(filepath.Join(src, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text map[string]any
+			json.Unmarshal(raw, &text)
+			cfg, _ := json.Marshal(map[string]any{"architectures": []string{c.class}, "model_type": c.modelType,
+				"text_config": text, "vision_config": map[string]any{"model_type": "siglip_vision_model"}})
+			os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
+			if tok, err := os.ReadFile(filepath.Join(src, "tokenizer.json")); err == nil {
+				os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
+			}
+			st, err := format.Open(filepath.Join(src, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			renamed := &view{base: st, entries: map[string]viewEntry{}, md: st.Metadata()}
+			for _, ti := range st.Tensors() {
+				renamed.add(c.rename(ti.Name), newEntry(ti, arch.None, false, 0))
+			}
+			vision := []byte{0, 0, 128, 63, 0, 0, 0, 64} // two float32: a stand-in vision tower weight
+			renamed.add("vision_tower.vision_model.post_layernorm.weight", viewEntry{data: vision, dtype: format.F32})
+			renamed.add("multi_modal_projector.mm_input_projection_weight", viewEntry{data: vision, dtype: format.F32})
+			if err := Checkpoint(t.Context(), renamed, filepath.Join(dir, "model.safetensors"), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out.gguf")
+			mustModel(t, dir, out, ModelOptions{})
+			sameAsReference(t, out, filepath.Join(root, c.ref+".gguf"), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", c.ref+".txt")))
+		})
 	}
-	var text map[string]any
-	json.Unmarshal(raw, &text)
-	cfg, _ := json.Marshal(map[string]any{"architectures": []string{"Gemma3ForConditionalGeneration"}, "model_type": "gemma3",
-		"text_config": text, "vision_config": map[string]any{"model_type": "siglip_vision_model"}, "mm_tokens_per_image": 256})
-	os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
-	tok, _ := os.ReadFile(filepath.Join(src, "tokenizer.json"))
-	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
-	st, err := format.Open(filepath.Join(src, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	renamed := &view{base: st, entries: map[string]viewEntry{}, md: st.Metadata()}
-	for _, ti := range st.Tensors() {
-		name := "model.language_model." + strings.TrimPrefix(ti.Name, "model.")
-		renamed.add(name, newEntry(ti, arch.None, false, 0))
-	}
-	vision := []byte{0, 0, 128, 63, 0, 0, 0, 64} // two float32: a stand-in vision tower weight
-	renamed.add("model.vision_tower.vision_model.post_layernorm.weight", viewEntry{data: vision, dtype: format.F32})
-	if err := Checkpoint(t.Context(), renamed, filepath.Join(dir, "model.safetensors"), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "out.gguf")
-	mustModel(t, dir, out, ModelOptions{})
-	sameAsReference(t, out, filepath.Join(root, "gemma3-f32.gguf"), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", "gemma3-f32.txt")))
 }
 
 // TestRopeScalingKeys: rope_scaling types other than llama3 become the
