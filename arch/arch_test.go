@@ -78,6 +78,8 @@ func TestIdentifyAdapter(t *testing.T) {
 		{"name contradicts modules", []string{"model.layers.0.self_attn.qkv_proj"}, "Qwen/Qwen2.5-7B", "", format.ErrUnsupported},
 		{"modules of no family", []string{"encoder.layer.0.attention.self.query"}, "bert-base", "", format.ErrUnsupported},
 		{"multimodal gemma 3 text tower", []string{"language_model.model.layers.0.self_attn.q_proj"}, "google/gemma-3-4b-it", "gemma3", nil},
+		{"multimodal gemma 3 with vision modules", []string{"model.language_model.layers.0.self_attn.q_proj",
+			"model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"}, "google/gemma-3-4b-it", "gemma3", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, err := IdentifyAdapter(c.modules, c.base)

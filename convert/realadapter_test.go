@@ -193,6 +193,10 @@ func TestAdapterIdentification(t *testing.T) {
 	phiModule := edited(func(a *lora.Adapter) {
 		a.Modules[0].Name = "model.layers.0.self_attn.qkv_proj"
 	})
+	visionModule := edited(func(a *lora.Adapter) {
+		a.Config.BaseModel = "google/gemma-3-4b-it"
+		a.Modules[0].Name = "model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"
+	})
 	for _, c := range []struct {
 		name, in string
 		opt      AdapterOptions
@@ -202,6 +206,7 @@ func TestAdapterIdentification(t *testing.T) {
 		{"ambiguous without a name", anonymous, AdapterOptions{}, format.ErrUnsupported, "--arch"},
 		{"ambiguous names the RoPE question", anonymous, AdapterOptions{}, format.ErrUnsupported, "RoPE"},
 		{"module the family lacks", phiModule, AdapterOptions{}, format.ErrUnsupported, "qwen2"},
+		{"vision tower module", visionModule, AdapterOptions{}, format.ErrUnsupported, "text tower"},
 		{"module the --arch family lacks", qwen, AdapterOptions{Arch: "phi3"}, format.ErrUnsupported, "q_proj"},
 		{"unknown --arch", qwen, AdapterOptions{Arch: "mamba"}, format.ErrUnsupported, "known: gemma2"},
 		{"--arch against the base", qwen, AdapterOptions{Arch: "gemma3", Base: sharedPath(t, "fixtures/hf-convert/hf/qwen2")}, format.ErrFormat, "qwen2"},
