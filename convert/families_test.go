@@ -240,6 +240,7 @@ func TestHFConfigContradictsTensors(t *testing.T) {
 		{"rope scaling", "llama32", map[string]any{"rope_scaling": map[string]any{"rope_type": "dynamic", "factor": 2.0}}, format.ErrUnsupported, "dynamic"},
 		{"fewer experts", "mixtral", map[string]any{"num_local_experts": 3}, format.ErrShape, "3 experts"},
 		{"more experts", "qwen3moe", map[string]any{"num_experts": 5}, format.ErrShape, "5 experts"},
+		{"absurd expert count", "qwen3moe", map[string]any{"num_experts": 4e9}, format.ErrFormat, "4000000000 experts"},
 		{"unnormalised top-k", "qwen3moe", map[string]any{"norm_topk_prob": false}, format.ErrUnsupported, "norm_topk_prob"},
 		{"gemma2 softcap", "gemma2", map[string]any{"attn_logit_softcapping": nil}, format.ErrFormat, "attn_logit_softcapping"},
 	} {

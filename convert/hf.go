@@ -142,6 +142,10 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 	if hp.Heads > 0 && (hp.KVHeads > hp.Heads || hp.Heads%hp.KVHeads != 0) {
 		return nil, fmt.Errorf("%s: num_attention_heads %d is not a multiple of num_key_value_heads %d: %w", cfgName, hp.Heads, hp.KVHeads, format.ErrFormat)
 	}
+	if hp.Experts > len(m.Weights.Tensors()) {
+		// Checked before expert slots are allocated from the count.
+		return nil, fmt.Errorf("%s: %d experts, but the checkpoint has %d tensors in all: %w", cfgName, hp.Experts, len(m.Weights.Tensors()), format.ErrFormat)
+	}
 	tied := f.TiedAlways || f.TiedByDefault
 	if t, ok := m.Config["tie_word_embeddings"].(bool); ok {
 		tied = f.TiedAlways || t
