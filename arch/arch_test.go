@@ -274,3 +274,15 @@ func TestSortKeyExperts(t *testing.T) {
 		t.Errorf("SortKey(ffn_gate_exps, 64 experts) = %q", key)
 	}
 }
+
+// TestGenerateBadHeadDim: a hostile head_dim is refused before any rope
+// factor is allocated from it.
+func TestGenerateBadHeadDim(t *testing.T) {
+	for _, hd := range []float64{1e12, 0, 7.5} {
+		cfg := Config{"hidden_size": 64.0, "num_attention_heads": 4.0, "head_dim": hd,
+			"rope_scaling": map[string]any{"rope_type": "llama3", "factor": 8.0}}
+		if _, err := Llama.Generate(cfg, "config.json"); !errors.Is(err, format.ErrFormat) {
+			t.Errorf("Generate(head_dim %v) = %v, want ErrFormat", hd, err)
+		}
+	}
+}
