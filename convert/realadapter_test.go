@@ -197,6 +197,10 @@ func TestAdapterIdentification(t *testing.T) {
 		a.Config.BaseModel = "google/gemma-3-4b-it"
 		a.Modules[0].Name = "model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"
 	})
+	expertModule := edited(func(a *lora.Adapter) {
+		a.Config.BaseModel = "Qwen/Qwen3-30B-A3B"
+		a.Modules[0].Name = "model.layers.0.mlp.experts.3.gate_proj"
+	})
 	for _, c := range []struct {
 		name, in string
 		opt      AdapterOptions
@@ -206,6 +210,7 @@ func TestAdapterIdentification(t *testing.T) {
 		{"ambiguous without a name", anonymous, AdapterOptions{}, format.ErrUnsupported, "--arch"},
 		{"ambiguous names the RoPE question", anonymous, AdapterOptions{}, format.ErrUnsupported, "RoPE"},
 		{"module the family lacks", phiModule, AdapterOptions{}, format.ErrUnsupported, "qwen2"},
+		{"expert module", expertModule, AdapterOptions{}, format.ErrUnsupported, "ffn_gate_exps"},
 		{"vision tower module", visionModule, AdapterOptions{}, format.ErrUnsupported, "text tower"},
 		{"module the --arch family lacks", qwen, AdapterOptions{Arch: "phi3"}, format.ErrUnsupported, "q_proj"},
 		{"unknown --arch", qwen, AdapterOptions{Arch: "mamba"}, format.ErrUnsupported, "known: gemma2"},
