@@ -65,14 +65,20 @@ func importance(x []float32) []float32 {
 }
 
 // diffCount is the number of groups per search: enough to cross every
-// branch of the searches many times, small enough for a quick test.
-const diffCount = 20000
+// branch of the searches many times, small enough for a quick test (a
+// quarter of it with -short).
+func diffCount() int {
+	if testing.Short() {
+		return 5000
+	}
+	return 20000
+}
 
 func TestSearchesMatchReference(t *testing.T) { forEachPath(t, testSearchesMatchReference) }
 
 func testSearchesMatchReference(t *testing.T) {
 	for _, size := range []int{16, 32} {
-		for _, x := range diffGroups(diffCount, size) {
+		for _, x := range diffGroups(diffCount(), size) {
 			qw := importance(x)
 			for _, nmax := range []int32{4, 32} {
 				var got, want [32]int8
@@ -125,7 +131,7 @@ func testSearchesMatchReference(t *testing.T) {
 func TestIQ4NLMatchesReference(t *testing.T) { forEachPath(t, testIQ4NLMatchesReference) }
 
 func testIQ4NLMatchesReference(t *testing.T) {
-	for _, x := range diffGroups(diffCount, 32) {
+	for _, x := range diffGroups(diffCount(), 32) {
 		var got, want [18]byte
 		quantizeIQ4_NL(got[:], x)
 		refQuantizeIQ4_NL(want[:], x)
