@@ -140,3 +140,47 @@ func testIQ4NLMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func TestIQSearchesMatchReference(t *testing.T) { testIQSearchesMatchReference(t) }
+
+// testIQSearchesMatchReference runs the optimised IQ block searches and
+// their straightforward ports (iqsearch_ref_test.go) on the same groups,
+// with importance-derived and default weights.
+func testIQSearchesMatchReference(t *testing.T) {
+	n := diffCount() / 8 // the IQ searches cost about a hundred K-quant groups each
+	for _, tc := range []struct {
+		name string
+		p    *iqParams
+		size int
+	}{
+		{"IQ3_XXS", &iq3xxsParams, 32}, {"IQ3_S", &iq3sParams, 32}, {"IQ2_XXS", &iq2xxsParams, 32},
+		{"IQ2_XS", &iq2xsParams, 16}, {"IQ2_S", &iq2sParams, 16},
+	} {
+		for _, x := range diffGroups(n, tc.size) {
+			x2 := make([]float32, len(x))
+			for i, v := range x {
+				x2[i] = float32(v * v)
+			}
+			for _, w := range [][]float32{importance(x), x2} {
+				s, p, sg, z := iqBlock(x, w, tc.p)
+				rs, rp, rsg, rz := refIQBlock(x, w, tc.p)
+				if math.Float32bits(s) != math.Float32bits(rs) || p != rp || sg != rsg || z != rz {
+					t.Fatalf("%s: iqBlock(%v, %v) = %v %v %v %v, want %v %v %v %v", tc.name, x, w, s, p, sg, z, rs, rp, rsg, rz)
+				}
+			}
+		}
+	}
+	for _, x := range diffGroups(n, 16) {
+		x2 := make([]float32, len(x))
+		for i, v := range x {
+			x2[i] = float32(v * v)
+		}
+		for _, w := range [][]float32{importance(x), x2} {
+			s, k, p, z := iq1mBlock(x, w)
+			rs, rk, rp, rz := refIQ1MBlock(x, w)
+			if math.Float32bits(s) != math.Float32bits(rs) || k != rk || p != rp || z != rz {
+				t.Fatalf("IQ1_M: iq1mBlock(%v, %v) = %v %v %v %v, want %v %v %v %v", x, w, s, k, p, z, rs, rk, rp, rz)
+			}
+		}
+	}
+}
