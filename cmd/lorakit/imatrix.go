@@ -92,7 +92,7 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 		bos = tok.Vocab().BOS
 	}
 	col := imatrix.NewCollector()
-	l.m.SetInputObserver(col.Observe)
+	l.m.SetInputObserver(observeInto(col))
 	defer l.m.SetInputObserver(nil)
 	errw := cmd.ErrOrStderr()
 	opt := imatrix.Options{Ctx: o.ctx, Chunks: o.chunks, Batch: o.batch, UBatch: o.ubatch, BOS: bos, Datasets: []string{o.data},
@@ -112,4 +112,16 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	}
 	fmt.Fprintf(errw, "imatrix: %s: %d entries, %d chunks of %d tokens\n", o.output, len(m.Entries), m.Chunks, m.ChunkSize)
 	return nil
+}
+
+// observeInto forwards a model's projection inputs to c: expert stacks
+// per expert, the others whole.
+func observeInto(c *imatrix.Collector) model.InputObserver {
+	return func(in model.Input) {
+		if in.Experts > 0 {
+			c.ObserveExpert(in.Weight, in.Expert, in.Experts, in.X, in.Rows, in.Cols)
+			return
+		}
+		c.Observe(in.Weight, in.X, in.Rows, in.Cols)
+	}
 }
