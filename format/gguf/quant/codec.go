@@ -37,6 +37,12 @@ type codec struct {
 	// f32Scale marks Q8_K's float32 scale at offset 0.
 	scales   []int
 	f32Scale bool
+	// spreadScale marks IQ1_M's f16 scale, spread over the top nibbles of
+	// the four u16 at offset 48.
+	spreadScale bool
+	// needsWeights marks types ggml only quantizes with importance weights
+	// (IQ2_XXS, IQ2_XS, IQ1_S): quantize is unset.
+	needsWeights bool
 	// blockSize and blockBytes are the type's (set by perBlock).
 	blockSize, blockBytes int
 	// bounded marks types whose float32 scale searches overflow (x² and
@@ -69,6 +75,11 @@ var codecs = map[format.DType]codec{
 	format.IQ4_XS:  bounded(weightedOnly(format.IQ4_XS, quantizeIQ4_XSW, dequantizeIQ4_XS, 0)),
 	format.IQ3_XXS: bounded(weightedOnly(format.IQ3_XXS, quantizeIQ3_XXSW, dequantizeIQ3_XXS, 0)),
 	format.IQ3_S:   bounded(weightedOnly(format.IQ3_S, quantizeIQ3_SW, dequantizeIQ3_S, 0)),
+	format.IQ2_XXS: weightsRequired(format.IQ2_XXS, quantizeIQ2_XXSW, dequantizeIQ2_XXS, 0),
+	format.IQ2_XS:  weightsRequired(format.IQ2_XS, quantizeIQ2_XSW, dequantizeIQ2_XS, 0),
+	format.IQ2_S:   bounded(weightedOnly(format.IQ2_S, quantizeIQ2_SW, dequantizeIQ2_S, 0)),
+	format.IQ1_S:   weightsRequired(format.IQ1_S, quantizeIQ1_SW, dequantizeIQ1_S, 0),
+	format.IQ1_M:   bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M)),
 	format.TQ1_0:   ignoresWeights(perBlock(format.TQ1_0, quantizeTQ1_0, dequantizeTQ1_0, 52)),
 	format.TQ2_0:   ignoresWeights(perBlock(format.TQ2_0, quantizeTQ2_0, dequantizeTQ2_0, 64)),
 }
@@ -99,6 +110,14 @@ func withWeights(c codec, enc func(b []byte, x, qw []float32), row func(dst []by
 func weightedOnly(dt format.DType, enc func(b []byte, x, qw []float32), dec func(y []float32, b []byte), scales ...int) codec {
 	c := perBlock(dt, func(b []byte, x []float32) { enc(b, x, nil) }, dec, scales...)
 	return withWeights(c, enc, nil)
+}
+
+// weightsRequired is the codec of a type that ggml only quantizes with
+// importance weights: enc quantizes one block with them.
+func weightsRequired(dt format.DType, enc func(b []byte, x, qw []float32), dec func(y []float32, b []byte), scales ...int) codec {
+	c := bounded(withWeights(perBlock(dt, nil, dec, scales...), enc, nil))
+	c.quantize, c.needsWeights = nil, true
+	return c
 }
 
 // ignoresWeights marks c as a type whose ggml quantizer ignores importance
@@ -160,6 +179,12 @@ func f32Scaled(c codec) codec {
 	return c
 }
 
+// spread marks c as having IQ1_M's spread f16 scale.
+func spread(c codec) codec {
+	c.spreadScale = true
+	return c
+}
+
 // bounded marks c as refusing values of magnitude hugeValue or more.
 func bounded(c codec) codec {
 	c.bounded = true
@@ -175,6 +200,15 @@ func (c codec) overflowBlock(dst []byte, bb int) int {
 				return i / bb
 			}
 			continue
+		}
+		if c.spreadScale {
+			var h uint16
+			for k := range 4 {
+				h |= binary.LittleEndian.Uint16(dst[i+48+2*k:]) >> 12 << (4 * k)
+			}
+			if h&0x7c00 == 0x7c00 {
+				return i / bb
+			}
 		}
 		for _, off := range c.scales {
 			if binary.LittleEndian.Uint16(dst[i+off:])&0x7c00 == 0x7c00 {
@@ -225,8 +259,13 @@ func firstNonFinite(x []float32) int {
 	return -1
 }
 
-// CanQuantize reports whether Quantize can encode dt.
-func CanQuantize(dt format.DType) bool { _, ok := codecs[dt]; return ok }
+// CanQuantize reports whether Quantize can encode dt (without importance
+// weights; CanQuantizeWeighted tells whether QuantizeRowsWeighted can).
+func CanQuantize(dt format.DType) bool { c, ok := codecs[dt]; return ok && !c.needsWeights }
+
+// CanQuantizeWeighted reports whether QuantizeRowsWeighted can encode dt
+// with importance weights.
+func CanQuantizeWeighted(dt format.DType) bool { c, ok := codecs[dt]; return ok && c.weighted != nil }
 
 // CanDequantize reports whether Dequantize can decode dt.
 func CanDequantize(dt format.DType) bool { _, ok := codecs[dt]; return ok }
@@ -238,6 +277,16 @@ func lookup(dt format.DType, what string) (codec, error) {
 		return codec{}, fmt.Errorf("quant: no %s for %v: %w", what, dt, format.ErrUnsupported)
 	}
 	return c, nil
+}
+
+// quantizer returns dt's codec for quantizing without importance weights,
+// or an ErrUnsupported error naming it.
+func quantizer(dt format.DType) (codec, error) {
+	c, err := lookup(dt, "quantizer")
+	if err == nil && c.needsWeights {
+		err = fmt.Errorf("quant: %v is only made with importance weights (an imatrix), as in ggml: %w", dt, format.ErrUnsupported)
+	}
+	return c, err
 }
 
 // checkLengths verifies that n values and nb bytes are the same whole number
@@ -262,7 +311,7 @@ func checkLengths(n, nb int, dt format.DType) error {
 // format.ErrUnsupported); dst is then unspecified. A type without a
 // quantizer gives format.ErrUnsupported.
 func Quantize(dst []byte, src []float32, dt format.DType) error {
-	c, err := lookup(dt, "quantizer")
+	c, err := quantizer(dt)
 	if err != nil {
 		return err
 	}

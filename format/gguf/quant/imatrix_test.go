@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
@@ -17,13 +16,6 @@ import (
 var imatrixFixtureTypes = []string{
 	"iq1_s", "iq1_m", "iq2_xxs", "iq2_xs", "iq2_s", "iq2_m", "iq3_xxs", "iq3_xs", "iq3_s", "iq3_m",
 	"iq4_xs", "iq4_nl", "q4_k_m", "q2_k", "q3_k_s", "tq1_0", "tq2_0",
-}
-
-// notYetQuantized are the tensor types of those files this package cannot
-// quantize yet; the test reports their tensors instead of comparing them,
-// and fails if one of them gains a codec without leaving this list.
-var notYetQuantized = []format.DType{
-	format.IQ1_S, format.IQ1_M, format.IQ2_XXS, format.IQ2_XS, format.IQ2_S,
 }
 
 // importanceFromFixture reads an imatrix GGUF as llama-quantize's
@@ -76,7 +68,7 @@ func TestQuantizeWeightedMatchesLlamaQuantize(t *testing.T) {
 	dir := sharedDir(t, "fixtures/imatrix")
 	src := readGGUFTensors(t, filepath.Join(dir, "qdev-llama-f32.gguf"))
 	imatrix := importanceFromFixture(t, filepath.Join(dir, "qdev-llama.imatrix.gguf"))
-	pending, compared := map[format.DType]int{}, map[string]int{}
+	compared := map[string]int{}
 	for _, typ := range imatrixFixtureTypes {
 		t.Run(typ, func(t *testing.T) {
 			ref := readGGUFTensors(t, filepath.Join(dir, "qdev-llama-imat-"+typ+".gguf"))
@@ -86,13 +78,6 @@ func TestQuantizeWeightedMatchesLlamaQuantize(t *testing.T) {
 					t.Fatalf("%s: unknown ggml type %d", name, rt.typ)
 				}
 				if dt == format.F32 {
-					continue
-				}
-				if slices.Contains(notYetQuantized, dt) {
-					if CanQuantize(dt) {
-						t.Errorf("%v has a quantizer: remove it from notYetQuantized", dt)
-					}
-					pending[dt]++
 					continue
 				}
 				st := src[name]
@@ -120,7 +105,4 @@ func TestQuantizeWeightedMatchesLlamaQuantize(t *testing.T) {
 		t.Fatal("no tensor compared")
 	}
 	t.Logf("tensors compared per type: %v", compared)
-	for dt, n := range pending {
-		t.Logf("%v: %d tensors not compared (no quantizer yet)", dt, n)
-	}
 }

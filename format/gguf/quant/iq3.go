@@ -16,188 +16,10 @@ import "encoding/binary"
 //	    group g at bit g%8 of qh[g/8]), signs[32] (one bit per value),
 //	    scales[4] (two 4-bit codes s per byte); x = d·(1+2s)·q.
 
-// iq3Params are the differences between ggml's IQ3_XXS and IQ3_S searches.
-type iq3Params struct {
-	grid       func() *iqGrid
-	parity     bool    // IQ3_XXS: an even number of minus signs per 8
-	zeroBelow  float32 // a block whose max|x| is below this is zero (IQ3_S: max == 0)
-	steps      int     // inverse scales tried: 15 + 0.2·is for |is| <= steps
-	onGridInit bool    // ggml's initial is_on_grid (IQ3_XXS true, IQ3_S false)
-	skipOnGrid bool    // the final pass leaves groups on the grid as they are (IQ3_XXS)
-}
-
 var (
-	iq3xxsParams = iq3Params{grid: iq3xxsGrid, parity: true, zeroBelow: 1e-8, steps: 15, onGridInit: true, skipOnGrid: true}
-	iq3sParams   = iq3Params{grid: iq3sGrid, steps: 9}
+	iq3xxsParams = iqParams{grid: iq3xxsGrid, dim: 4, kMaxQ: 8, step: 0.2, steps: 15, parity: true, zeroBelow: 1e-8, onGridInit: true, skipOnGrid: true}
+	iq3sParams   = iqParams{grid: iq3sGrid, dim: 4, kMaxQ: 8, step: 0.2, steps: 9}
 )
-
-// iq3Block is one 32-value block's search of quantize_row_iq3_xxs_impl /
-// quantize_row_iq3_s_impl: x and its weights w (32 each) -> the block's
-// scale, the grid point of each group of four and the four sign bytes;
-// zero reports a block quantized to nothing (ggml's early continue).
-func iq3Block(x, weight []float32, p *iq3Params) (scale float32, points [8]int, signs [4]uint8, zero bool) {
-	const kMaxQ = 8
-	g := p.grid()
-	var xval, waux [32]float32
-	for i, w := range weight[:32] {
-		waux[i] = sqrtf(w)
-	}
-	for k := range 4 {
-		var s uint8
-		nflip := 0
-		for i := range 8 {
-			if v := x[8*k+i]; v >= 0 {
-				xval[8*k+i] = v
-			} else {
-				xval[8*k+i] = -v
-				nflip++
-				s |= 1 << i
-			}
-		}
-		if p.parity {
-			if nflip%2 != 0 {
-				imin := 0
-				mn := float32(float32(weight[8*k]*x[8*k]) * x[8*k])
-				for i := 1; i < 8; i++ {
-					if ax := float32(float32(weight[8*k+i]*x[8*k+i]) * x[8*k+i]); ax < mn {
-						mn, imin = ax, i
-					}
-				}
-				xval[8*k+imin] = -xval[8*k+imin]
-				s ^= 1 << imin
-			}
-			s &= 127
-		}
-		signs[k] = s
-	}
-	mx := xval[0]
-	for _, v := range xval[1:] {
-		if !(mx > v) {
-			mx = v
-		}
-	}
-	if mx == 0 || mx < p.zeroBelow {
-		return 0, points, signs, true
-	}
-	var L, Laux [32]int8
-	var onGrid, onAux [8]bool
-	for k := range onGrid {
-		onGrid[k] = p.onGridInit
-	}
-	var best float32
-	scale = mx / (2*kMaxQ - 1)
-	for is := -p.steps; is <= p.steps; is++ {
-		id := float32(2*kMaxQ-1+float32(float32(is)*0.2)) / mx
-		thisScale := 1 / id
-		for k := range 8 {
-			u := iq3Levels(xval[4*k:4*k+4], id, Laux[4*k:4*k+4])
-			onAux[k] = g.index[u] >= 0
-			if !onAux[k] {
-				g.bestNeighbour(u, xval[4*k:4*k+4], waux[4*k:4*k+4], thisScale, Laux[4*k:4*k+4])
-			}
-		}
-		sumqx, sumq2 := oddLevelSums(xval[:], weight[:32], Laux[:])
-		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
-			scale = sumqx / sumq2
-			best = float32(scale * sumqx)
-			L, onGrid = Laux, onAux
-		}
-	}
-	off := false
-	for _, on := range onGrid {
-		off = off || !on
-	}
-	if off && scale > 0 {
-		id := 1 / scale
-		for k := range 8 {
-			if p.skipOnGrid && onGrid[k] {
-				continue
-			}
-			u := iq3Levels(xval[4*k:4*k+4], id, L[4*k:4*k+4])
-			gi := int(g.index[u])
-			if gi < 0 {
-				gi = g.bestNeighbour(u, xval[4*k:4*k+4], waux[4*k:4*k+4], scale, L[4*k:4*k+4])
-			}
-			for i, q := range g.point(gi) {
-				L[4*k+i] = (q - 1) / 2
-			}
-		}
-		if sumqx, sumq2 := oddLevelSums(xval[:], weight[:32], L[:]); sumq2 > 0 {
-			scale = sumqx / sumq2
-		}
-	}
-	if scale < 0 {
-		scale = -scale
-		for k := range signs {
-			signs[k] = ^signs[k]
-			if p.parity {
-				signs[k] &= 127
-			}
-		}
-	}
-	for k := range 8 {
-		u := 0
-		for i, l := range L[4*k : 4*k+4] {
-			u |= int(l) << (3 * i)
-		}
-		points[k] = int(g.index[u]) // on the grid by construction
-	}
-	return scale, points, signs, false
-}
-
-// iq3Levels sets the four levels clamp(nearest(0.5·(id·x - 1)), 0, 7) of
-// the group x and returns their packed index.
-func iq3Levels(x []float32, id float32, L []int8) int {
-	u := 0
-	for i, v := range x[:4] {
-		l := max(0, min(7, nearestInt(float32(0.5*float32(float32(id*v)-1)))))
-		L[i] = int8(l)
-		u |= int(l) << (3 * i)
-	}
-	return u
-}
-
-// oddLevelSums returns Σ w·x·q and Σ w·q² for the odd grid values
-// q = 2L+1 of levels L.
-func oddLevelSums(x, w []float32, L []int8) (sumqx, sumq2 float32) {
-	for i, v := range x {
-		q := float32(2*int32(L[i]) + 1)
-		sumqx += float32(float32(w[i]*v) * q)
-		sumq2 += float32(float32(w[i]*q) * q)
-	}
-	return sumqx, sumq2
-}
-
-// iqWeights sets the weights of a super-block's 32-value block x: qw·sqrt(
-// sigma2 + x²) with importance qw, or x² where qw is nil.
-func iqWeights(w, x, qw []float32, sigma2 float32) {
-	if qw != nil {
-		imatrixWeights(w, x, qw, sigma2)
-		return
-	}
-	for i, v := range x {
-		w[i] = float32(v * v)
-	}
-}
-
-// iqSigma2 is 2·Σx²/256 over a super-block (ggml's sigma2).
-func iqSigma2(x []float32) float32 { return float32(2*sumSquares(x[:256])) / 256 }
-
-// blockImportance returns qw[lo:hi], or nil for a nil qw.
-func blockImportance(qw []float32, lo, hi int) []float32 {
-	if qw == nil {
-		return nil
-	}
-	return qw[lo:hi]
-}
-
-// maxScale is ggml's MAX(max_scale, scale).
-func maxScale(m, s float32) float32 {
-	if m > s {
-		return m
-	}
-	return s
-}
 
 // quantizeIQ3_XXSW is quantize_row_iq3_xxs_impl for one super-block: x
 // (256) with importance qw (256, or nil) -> b (98).
@@ -211,7 +33,7 @@ func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 	for ib := range 8 {
 		xb := x[32*ib : 32*ib+32]
 		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
-		scale, points, signs, zero := iq3Block(xb, weight[:], &iq3xxsParams)
+		scale, points, signs, zero := iqBlock(xb, weight[:], &iq3xxsParams)
 		if zero {
 			continue
 		}
@@ -251,7 +73,7 @@ func quantizeIQ3_SW(b []byte, x, qw []float32) {
 	for ib := range 8 {
 		xb := x[32*ib : 32*ib+32]
 		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
-		scale, points, signs, zero := iq3Block(xb, weight[:], &iq3sParams)
+		scale, points, signs, zero := iqBlock(xb, weight[:], &iq3sParams)
 		if zero {
 			continue
 		}

@@ -10,12 +10,21 @@ import (
 )
 
 // TestQuantizeRowsWeightedNil checks that a nil imatrix gives QuantizeRows's
-// bytes for every type QuantizeRows knows.
+// bytes for every type QuantizeRows knows, and that both refuse the types
+// ggml only makes with importance weights.
 func TestQuantizeRowsWeightedNil(t *testing.T) {
 	x := benchValues[:4*256]
-	for dt := range codecs {
+	for dt, c := range codecs {
 		want := make([]byte, len(x)/dt.BlockSize()*dt.BlockBytes())
 		got := make([]byte, len(want))
+		if c.needsWeights {
+			for _, err := range []error{QuantizeRows(want, x, 256, dt), QuantizeRowsWeighted(got, x, 256, dt, nil), Quantize(got, x, dt)} {
+				if !errors.Is(err, format.ErrUnsupported) {
+					t.Errorf("%v without importance: got %v, want ErrUnsupported", dt, err)
+				}
+			}
+			continue
+		}
 		if err := QuantizeRows(want, x, 256, dt); err != nil {
 			t.Fatal(err)
 		}
