@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/llama2c"
@@ -167,8 +168,7 @@ func llama2cTokenizer(in, explicit string, n int) (*tokenizer.Vocab, error) {
 // float cast (llama.cpp's LLAMA_FTYPE: 0 F32, 1 F16, 32 BF16).
 func withFileType(src format.Source, dt format.DType) format.Metadata {
 	md := src.Metadata().Clone()
-	ftypes := map[format.DType]uint32{format.F32: 0, format.F16: 1, format.BF16: 32}
-	if ft, ok := ftypes[dt]; ok {
+	if ft, ok := fileTypes[dt]; ok {
 		if _, has := md.Get("general.architecture"); has {
 			md.Set("general.file_type", ft)
 		}
@@ -180,12 +180,12 @@ func withFileType(src format.Source, dt format.DType) format.Metadata {
 // when its architecture is known (see sortGGUF).
 func llamaCppOrder(src format.Source) format.Source {
 	name, _ := src.Metadata().String("general.architecture")
-	a, err := LookupArch(name)
+	f, err := arch.Lookup(name)
 	if err != nil {
 		return src
 	}
 	infos := append([]format.TensorInfo(nil), src.Tensors()...)
-	sortGGUF(a, infos)
+	sortGGUF(f, infos, f.Hyperparameters(src.Metadata()).Experts)
 	return orderedSource{Source: src, infos: infos}
 }
 

@@ -108,6 +108,9 @@ func ggufFromSource(src format.Source, path string) (*Adapter, error) {
 
 // setGGUFPart decodes lora_a or lora_b into m.
 func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int) error {
+	if len(info.Shape) == 3 {
+		return fmt.Errorf("tensor %q: a LoRA of stacked experts, shape %v: %w", info.Name, info.Shape, format.ErrUnsupported)
+	}
 	rows, cols, err := matrix2D(info)
 	if err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
 
@@ -29,7 +29,7 @@ type base struct {
 	src  format.Source
 	// arch is the architecture table when known (GGUF general.architecture,
 	// config.json model_type), nil otherwise.
-	arch *convert.Arch
+	arch *arch.Family
 	// shard names the file holding a tensor (sharded HF directories).
 	shard func(name string) (string, bool)
 }
@@ -50,12 +50,12 @@ func openBase(path string) (*base, error) {
 		if sh, ok := b.src.(*safetensors.Sharded); ok {
 			b.shard = sh.Shard
 		}
-		if raw, err := os.ReadFile(filepath.Join(path, "config.json")); err == nil {
+		if raw, err := format.ReadInput(filepath.Join(path, "config.json"), format.ConfigLimit); err == nil {
 			var cfg struct {
 				ModelType string `json:"model_type"`
 			}
 			if json.Unmarshal(raw, &cfg) == nil {
-				b.arch, _ = convert.ArchForModelType(cfg.ModelType)
+				b.arch, _ = arch.ForModelType(cfg.ModelType)
 			}
 		}
 		return b, nil
@@ -71,7 +71,7 @@ func openBase(path string) (*base, error) {
 			b.src.Close()
 			return nil, fmt.Errorf("base %s is a LoRA adapter, not a model: %w", path, format.ErrFormat)
 		}
-		b.arch, _ = convert.LookupArch(name)
+		b.arch, _ = arch.Lookup(name)
 	case kindSafetensors:
 		b.kind = kindSafetensors
 	default:

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/transpose"
@@ -178,7 +179,7 @@ func moduleTarget(b *base, res *resolver, name string) (string, bool) {
 // savedTarget finds the base tensor a modules_to_save tensor replaces.
 func savedTarget(b *base, res *resolver, name string) (string, bool) {
 	if b.kind == kindGGUF && b.arch != nil {
-		if g, tn, ok := b.arch.GGUFName(name); ok && tn.Transform == convert.None {
+		if g, tn, ok := b.arch.GGUFName(name); ok && tn.Transform == arch.None {
 			return moduleTarget(b, res, g)
 		}
 		return "", false

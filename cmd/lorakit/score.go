@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -180,18 +179,19 @@ func scoreTokens(cmd *cobra.Command, m *model.Model, ids []int) (scoreReport, er
 	return scoreReport{Tokens: n, Chunks: chunks, MeanNLL: mean, Perplexity: math.Exp(mean)}, nil
 }
 
-// readText reads a file, or stdin for "-".
+// maxScoreText bounds the text score reads (a file, or stdin): 64 MiB is
+// tens of millions of tokens, far beyond what a CPU scores in reasonable time.
+const maxScoreText = 64 << 20
+
+// readText reads a file, or stdin for "-", through maxScoreText.
 func readText(cmd *cobra.Command, path string) (string, error) {
 	if path == "-" {
-		b, err := io.ReadAll(cmd.InOrStdin())
+		b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxScoreText+1))
+		if err == nil && len(b) > maxScoreText {
+			err = fmt.Errorf("stdin: longer than %d bytes: %w", maxScoreText, format.ErrUnsupported)
+		}
 		return string(b), err
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return "", fmt.Errorf("%v: %w", err, format.ErrNotFound)
-		}
-		return "", err
-	}
-	return string(b), nil
+	b, err := format.ReadInput(path, maxScoreText)
+	return string(b), err
 }
