@@ -266,3 +266,23 @@ func readTensor(t *testing.T, path, name string) []byte {
 	}
 	return slices.Clone(b)
 }
+
+func TestReadTensorTypes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "types.txt")
+	if err := os.WriteFile(path, []byte("attn_v=q8_0  ffn_down=q6_k\n\n output=q5_k\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tts, err := ReadTensorTypes(path)
+	if err != nil || len(tts) != 3 || tts[1].Type != format.Q6_K || tts[2].Pattern.String() != "output" {
+		t.Errorf("ReadTensorTypes = %v, %v, want 3 rules", tts, err)
+	}
+	if err := os.WriteFile(path, []byte("attn_v=q8_0 bad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTensorTypes(path); !errors.Is(err, format.ErrFormat) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadTensorTypes(bad rule) = %v, want ErrFormat naming the file", err)
+	}
+	if _, err := ReadTensorTypes(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, format.ErrNotFound) {
+		t.Errorf("ReadTensorTypes(absent) = %v, want ErrNotFound", err)
+	}
+}
