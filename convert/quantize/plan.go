@@ -128,10 +128,12 @@ func NewPlan(src format.Source, opt Options) (*Plan, error) {
 }
 
 // attachImportance finds the importance data of a tensor that is
-// quantized, and refuses a type that needs it when there is none.
+// converted (llama-quantize looks it up, and checks its size, for every
+// tensor whose type changes), and refuses a type that needs it when there
+// is none.
 func attachImportance(pt *Tensor, imp importance, opt *Options) error {
-	if pt.Out == pt.In.DType || !pt.Out.IsBlock() {
-		return nil
+	if pt.Out == pt.In.DType {
+		return nil // copied: llama-quantize looks nothing up
 	}
 	needs := requiresImatrix(pt.Name, pt.Out, opt.Preset.FileType)
 	if imp == nil {

@@ -25,7 +25,7 @@ func (p *Plan) WriteTable(w io.Writer) error {
 		case t.Wanted.Valid():
 			notes = append(notes, fmt.Sprintf("fallback from %v", t.Wanted))
 		}
-		if t.Importance != nil {
+		if t.Importance != nil && t.Out.IsBlock() {
 			notes = append(notes, "imatrix")
 		}
 		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, strings.Join(notes, ", "))
