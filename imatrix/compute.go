@@ -34,7 +34,8 @@ type Options struct {
 // as llama-imatrix does: BOS first when the vocabulary adds one) in
 // chunks of opt.Ctx consecutive tokens, the first of each replaced by
 // BOS, and returns what c collected. forward must run the model over one
-// chunk with c.Observe attached to its projections. Every position of a
+// chunk with c.Observe (ObserveExpert for expert stacks) attached to its
+// projections. Every position of a
 // chunk counts (the second half only matters for llama-imatrix's
 // perplexity), except those in physical batches of fewer than 16 tokens.
 // Fewer than 2·Ctx tokens is an error, as in llama-imatrix.

@@ -19,6 +19,7 @@ type imatrixOptions struct {
 	batch, ubatch int
 	output        string
 	force         bool
+	parseSpecial  bool
 }
 
 func newImatrixCmd() *cobra.Command {
@@ -32,7 +33,8 @@ the per-column sums of squared inputs and the token counts in llama.cpp's
 GGUF imatrix format (for lorakit quantize --imatrix or llama-quantize).
 
 As llama-imatrix: the text (one trailing newline dropped) is tokenized with
-BOS when the vocabulary adds one, cut into chunks of --ctx tokens whose
+BOS when the vocabulary adds one (special-token text stays plain text
+unless --parse-special), cut into chunks of --ctx tokens whose
 first token is replaced by BOS, and every position of each chunk counts,
 except those in physical batches (--batch, --ubatch) of fewer than 16
 tokens. At least 2·ctx tokens are needed. Attention is computed as
@@ -53,6 +55,7 @@ given. Progress goes to stderr.`,
 	f.IntVar(&o.ubatch, "ubatch", 512, "physical batch size (llama-imatrix -ub)")
 	f.StringVarP(&o.output, "output", "o", "imatrix.gguf", "output imatrix file (GGUF)")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	f.BoolVar(&o.parseSpecial, "parse-special", false, "match special-token text in TEXT as special tokens (llama-imatrix --parse-special)")
 	return cmd
 }
 
@@ -87,6 +90,7 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	if o.ctx > l.m.Config.Context {
 		return fmt.Errorf("%s: --ctx %d exceeds the model's context %d: %w", l.name, o.ctx, l.m.Config.Context, format.ErrShape)
 	}
+	tok.ParseSpecial = o.parseSpecial
 	bos := -1
 	if tok.AddBOS {
 		bos = tok.Vocab().BOS
