@@ -21,6 +21,7 @@ import (
 type iqGrid struct {
 	dim, shift int
 	q          []int8     // the points' coordinates, dim per point
+	lv         []uint8    // the points' levels (q-1)/2, dim per point
 	index      []int32    // point of each packed index, or -1
 	near       [][]uint16 // neighbours of each reachable packed index off the grid
 }
@@ -30,11 +31,13 @@ type iqGrid struct {
 // the quantizers produce; ggml builds the neighbours of every index, but
 // only these are ever looked up).
 func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid {
-	g := &iqGrid{dim: dim, shift: shift, q: make([]int8, dim*len(kgrid)), index: make([]int32, mapSize), near: make([][]uint16, mapSize)}
+	g := &iqGrid{dim: dim, shift: shift, q: make([]int8, dim*len(kgrid)), lv: make([]uint8, dim*len(kgrid)),
+		index: make([]int32, mapSize), near: make([][]uint16, mapSize)}
 	mask := 1<<shift - 1
 	for k, p := range kgrid {
 		for i := range dim {
-			g.q[dim*k+i] = int8(2*(int(p)>>(shift*i)&mask) + 1)
+			l := int(p) >> (shift * i) & mask
+			g.q[dim*k+i], g.lv[dim*k+i] = int8(2*l+1), uint8(l)
 		}
 	}
 	for i := range g.index {
@@ -95,20 +98,34 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 // bestNeighbour is iq2_find_best_neighbour / iq3_find_best_neighbour: among
 // the neighbours of the off-grid packed index u, the point of least
 // Σ w·(scale·q - x)² (the first on ties); L receives its levels.
+//
+// Each term w·(scale·q - x)² depends only on the coordinate and its level,
+// so the terms of all levels are computed once (as ggml computes each:
+// float32 products, never fused) and each neighbour's distance adds its
+// dim terms in ggml's order: the same sums from fewer products.
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
+	dim, nl := g.dim, 1<<g.shift
+	var e [8 * 8]float32 // e[nl·i + l]
+	for i := range dim {
+		xi, wi := x[i], w[i]
+		for l := range nl {
+			diff := float32(scale*float32(2*l+1)) - xi
+			e[nl*i+l] = float32(float32(wi*diff) * diff)
+		}
+	}
 	best, k := float32(math.MaxFloat32), -1
 	for _, j := range g.near[u] {
+		lv := g.lv[dim*int(j) : dim*int(j)+dim]
 		var d2 float32
-		for i, q := range g.point(int(j)) {
-			diff := float32(scale*float32(q)) - x[i]
-			d2 += float32(float32(w[i]*diff) * diff)
+		for i, l := range lv {
+			d2 += e[nl*i+int(l)]
 		}
 		if d2 < best {
 			best, k = d2, int(j)
 		}
 	}
-	for i, q := range g.point(k) {
-		L[i] = (q - 1) / 2
+	for i, l := range g.lv[dim*k : dim*k+dim] {
+		L[i] = int8(l)
 	}
 	return k
 }

@@ -253,24 +253,33 @@ func iq1mBlock(x, w []float32) (scale float32, shifts int, points [4]int, zero b
 	}
 	var idx [bs]int
 	iq1Order(x, idx[:])
+	// The terms w·v·x and w·v·v of each value at each of its three levels
+	// under each shift combination k, as ggml computes them inside its
+	// loops; every split's sums add them in ggml's order (values by rank,
+	// first those below i1, then below i2, then the rest), sharing the
+	// running sum of the first two runs across splits.
+	var tx, tq [bs][3][4]float32
+	for i := range bs {
+		for seg := range 3 {
+			for k := range 4 {
+				v := iq1mShift(k, i/8)[seg]
+				wv := float32(w[i] * v)
+				tx[i][seg][k], tq[i][seg][k] = float32(wv*x[i]), float32(wv*v)
+			}
+		}
+	}
 	best := float32(-math.MaxFloat32)
 	scale = mx
 	b1, b2, bk := -1, -1, -1
+	var p0x, p0q [4]float32 // the terms of the values ranked below i1, at level 0
 	for i1 := 0; i1 <= bs; i1++ {
+		s1x, s1q := p0x, p0q // then those ranked i1..i2-1 at level 1
 		for i2 := i1; i2 <= bs; i2++ {
-			var sumqx, sumq2 [4]float32
-			for j, i := range idx {
-				seg := 2
-				if j < i1 {
-					seg = 0
-				} else if j < i2 {
-					seg = 1
-				}
+			sumqx, sumq2 := s1x, s1q
+			for _, i := range idx[i2:] {
 				for k := range 4 {
-					v := iq1mShift(k, i/8)[seg]
-					wv := float32(w[i] * v)
-					sumqx[k] += float32(wv * x[i])
-					sumq2[k] += float32(wv * v)
+					sumqx[k] += tx[i][2][k]
+					sumq2[k] += tq[i][2][k]
 				}
 			}
 			for k := range 4 {
@@ -279,6 +288,18 @@ func iq1mBlock(x, w []float32) (scale float32, shifts int, points [4]int, zero b
 					best = float32(scale * sumqx[k])
 					b1, b2, bk = i1, i2, k
 				}
+			}
+			if i2 < bs {
+				for k := range 4 {
+					s1x[k] += tx[idx[i2]][1][k]
+					s1q[k] += tq[idx[i2]][1][k]
+				}
+			}
+		}
+		if i1 < bs {
+			for k := range 4 {
+				p0x[k] += tx[idx[i1]][0][k]
+				p0q[k] += tq[idx[i1]][0][k]
 			}
 		}
 	}
