@@ -50,6 +50,7 @@ type RaiseError struct {
 	Message  string
 }
 
+// Error returns the message the template raised.
 func (e *RaiseError) Error() string { return e.Message }
 
 // Parse compiles a chat template. name says where the source came from and

@@ -76,9 +76,26 @@ func TestAssistantSpans(t *testing.T) {
 			}
 		})
 	}
-	// Qwen3 drops the reasoning of earlier turns: refused, not guessed.
+	// Qwen3 writes an empty <think></think> block before the reply of the
+	// last turn only (hand-read from its template).
 	tmpl := loadTestTemplate(t, specs["qwen3"])
-	conv := chatCase(t, "thinking")
+	conv := chatCase(t, "chat")
+	conv.Messages = append(conv.Messages, Message{Role: "assistant", Content: "Sure."})
+	text, spans, err := tmpl.AssistantSpans(Request{Messages: conv.Messages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"I'm doing great. How can I help you today?<|im_end|>\n", "<think>\n\n</think>\n\nSure.<|im_end|>\n"}
+	for i, s := range spans {
+		if i >= len(want) || text[s.Start:s.End] != want[i] {
+			t.Errorf("qwen3 span %d = %q, want %q", i, text[s.Start:s.End], want)
+		}
+	}
+	if len(spans) != len(want) || spans[1].End != len(text) {
+		t.Errorf("qwen3 spans %v of %q, want 2, the last ending the text", spans, text)
+	}
+	// Qwen3 drops the reasoning of earlier turns: refused, not guessed.
+	conv = chatCase(t, "thinking")
 	conv.Messages = append(conv.Messages, Message{Role: "assistant", Content: "No, 21 = 3 × 7."})
 	if _, _, err := tmpl.AssistantSpans(Request{Messages: conv.Messages}); !errors.Is(err, format.ErrUnsupported) {
 		t.Errorf("AssistantSpans(qwen3 thinking) = %v, want ErrUnsupported", err)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/tokenizer"
 )
@@ -61,5 +62,43 @@ func TestGenerateChat(t *testing.T) {
 		if _, code, err := lmCLI(t, append([]string{"generate"}, c.args...)...); code != c.code {
 			t.Errorf("generate %v = exit %d (%v), want %d", c.args, code, err, c.code)
 		}
+	}
+}
+
+// TestChatStopsPhi3: with Phi-3's template and llama.cpp's Phi-3
+// vocabulary, generate --chat stops at the tokens llama.cpp counts as end of
+// generation for that vocabulary (llama-vocab.cpp's EOG texts present in it:
+// "<|end|>" and "<|endoftext|>").
+func TestChatStopsPhi3(t *testing.T) {
+	r, err := gguf.Open(sharedPath(t, "data/llama.cpp-vocab/ggml-vocab-phi-3.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	v, err := tokenizer.FromMetadata(r.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.New(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := chatOptions{on: true, template: sharedPath(t, "data/tokenizers/phi-3-mini")}
+	ids, stops, err := o.encode("", "Hello", tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for id, text := range v.Tokens {
+		if text == "<|end|>" || text == "<|endoftext|>" {
+			want = append(want, id)
+		}
+	}
+	slices.Sort(stops)
+	if len(want) != 2 || !slices.Equal(stops, want) {
+		t.Errorf("stops %v, want the ids of <|end|> and <|endoftext|> %v", stops, want)
+	}
+	if first := v.Tokens[ids[0]]; first != "<|user|>" {
+		t.Errorf("prompt starts with %q, want <|user|> (no BOS: the template writes none)", first)
 	}
 }

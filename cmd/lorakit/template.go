@@ -13,6 +13,9 @@ import (
 	"github.com/lorakit/lorakit/format"
 )
 
+// maxMessagesSize bounds a messages file read from standard input.
+const maxMessagesSize = 256 << 20
+
 type templateOptions struct {
 	messages   string
 	generation bool
@@ -30,7 +33,7 @@ tokenizer_config.json, a .jinja file or a GGUF (tokenizer.chat_template) — for
 the conversation in F.json, exactly as transformers' apply_chat_template does,
 and print the prompt as it is (no newline is added).
 
-F.json is a list of messages {"role": ..., "content": ...} (extra keys such
+F.json ("-": standard input) is a list of messages {"role": ..., "content": ...} (extra keys such
 as tool_calls are handed to the template too), or an object
 {"messages": [...], "tools": [...]} whose tools the template sees as "tools".
 The template also sees bos_token and eos_token from the tokenizer's config,
@@ -42,7 +45,7 @@ A template that raises (raise_exception, e.g. Gemma's "System role not
 supported") exits 1 with its message.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTemplate(cmd.OutOrStdout(), args[0], o)
+			return runTemplate(cmd.OutOrStdout(), cmd.InOrStdin(), args[0], o)
 		},
 	}
 	f := cmd.Flags()
@@ -54,7 +57,7 @@ supported") exits 1 with its message.`,
 	return cmd
 }
 
-func runTemplate(stdout io.Writer, src string, o templateOptions) error {
+func runTemplate(stdout io.Writer, stdin io.Reader, src string, o templateOptions) error {
 	vars := make(map[string]any, len(o.vars))
 	for _, kv := range o.vars {
 		k, v, ok := strings.Cut(kv, "=")
@@ -63,7 +66,17 @@ func runTemplate(stdout io.Writer, src string, o templateOptions) error {
 		}
 		vars[k] = chat.VarValue(v)
 	}
-	data, err := os.ReadFile(o.messages)
+	var data []byte
+	var err error
+	if o.messages == "-" {
+		data, err = io.ReadAll(io.LimitReader(stdin, maxMessagesSize+1))
+		if err == nil && len(data) > maxMessagesSize {
+			err = fmt.Errorf("standard input: more than %d bytes of messages", maxMessagesSize)
+		}
+		o.messages = "standard input"
+	} else {
+		data, err = os.ReadFile(o.messages)
+	}
 	if err != nil {
 		return err
 	}

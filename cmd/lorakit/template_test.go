@@ -127,3 +127,53 @@ func TestTemplateBadInput(t *testing.T) {
 		t.Errorf("lorakit template = %q, exit %d (%s); want \"hi\"", out, code, errs)
 	}
 }
+
+// TestTemplateToolUse: with tools and no --name, the tokenizer's "tool_use"
+// template is used (as transformers picks it); --name chooses explicitly.
+func TestTemplateToolUse(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `{"chat_template": [{"name": "default", "template": "D{{ messages | length }}"}, {"name": "tool_use", "template": "T{{ tools | length }}"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msgs := filepath.Join(dir, "m.json")
+	withTools := filepath.Join(dir, "t.json")
+	os.WriteFile(msgs, []byte(`[{"role": "user", "content": "hi"}]`), 0o644)
+	os.WriteFile(withTools, []byte(`{"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}]}`), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{dir, "--messages", msgs}, "D1"},
+		{[]string{dir, "--messages", withTools}, "T1"},
+		{[]string{dir, "--messages", withTools, "--name", "default"}, "D1"},
+	} {
+		out, errs, code := lorakit(t, append([]string{"template"}, c.args...)...)
+		if code != exitOK || out != c.want {
+			t.Errorf("lorakit template %v = %q, exit %d (%s); want %q", c.args, out, code, errs, c.want)
+		}
+	}
+}
+
+// TestTemplateStdin: --messages - reads the conversation from standard input.
+func TestTemplateStdin(t *testing.T) {
+	tmpl := filepath.Join(t.TempDir(), "t.jinja")
+	if err := os.WriteFile(tmpl, []byte("{{ messages[0].content }}!"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	var out strings.Builder
+	root.SetIn(strings.NewReader(`[{"role": "user", "content": "hi"}]`))
+	root.SetOut(&out)
+	root.SetArgs([]string{"template", tmpl, "--messages", "-"})
+	if err := root.Execute(); err != nil || out.String() != "hi!" {
+		t.Errorf("template --messages - = %q, %v; want \"hi!\"", out.String(), err)
+	}
+	root = newRootCmd()
+	root.SetIn(strings.NewReader(`{"role": "user"}`))
+	root.SetOut(&out)
+	root.SetArgs([]string{"template", tmpl, "--messages", "-"})
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf("template --messages - with bad input = %v, want an error naming standard input", err)
+	}
+}

@@ -92,7 +92,7 @@ func Read(r io.Reader, name, formatName string) ([]Pair, error) {
 	case FormatText:
 		pairs, err = readText(r, name)
 	default:
-		return nil, fmt.Errorf("data: %s: format %q (want e2e, jsonl or text): %w", name, formatName, format.ErrUnsupported)
+		return nil, fmt.Errorf("data: %s: format %q (want e2e, jsonl or text; chat data is read with ReadChat): %w", name, formatName, format.ErrUnsupported)
 	}
 	if err != nil {
 		return nil, err
