@@ -70,11 +70,12 @@ lorakit's own:
 --dry-run                 list each tensor with its chosen type and its size before
                           and after, and write nothing (OUT may then be left out)
 
-Everything llama-quantize refuses (a type that needs an importance matrix
-without one, an imatrix entry of the wrong size, NaN weights) is refused
-before anything is written. The output is written under a temporary name
-and renamed into place; an existing OUT is replaced only with --force, an
-input never.`,
+What llama-quantize refuses (a type that needs an importance matrix
+without one, an imatrix entry of the wrong size) is refused before
+anything is written; NaN or infinite weights stop the run naming the
+tensor. The output is written under a temporary name and renamed into
+place, so a failed run leaves nothing; an existing OUT is replaced only
+with --force, an input never.`,
 		Args: rangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := ""
