@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -77,6 +78,8 @@ func TestIdentifyAdapter(t *testing.T) {
 		{"name contradicts modules", []string{"model.layers.0.self_attn.qkv_proj"}, "Qwen/Qwen2.5-7B", "", format.ErrUnsupported},
 		{"modules of no family", []string{"encoder.layer.0.attention.self.query"}, "bert-base", "", format.ErrUnsupported},
 		{"multimodal gemma 3 text tower", []string{"language_model.model.layers.0.self_attn.q_proj"}, "google/gemma-3-4b-it", "gemma3", nil},
+		{"multimodal gemma 3 with vision modules", []string{"model.language_model.layers.0.self_attn.q_proj",
+			"model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"}, "google/gemma-3-4b-it", "gemma3", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, err := IdentifyAdapter(c.modules, c.base)
@@ -155,5 +158,131 @@ func TestTextConfig(t *testing.T) {
 	}
 	if !VisionTensor("model.vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight") || VisionTensor("model.language_model.norm.weight") {
 		t.Error("VisionTensor misclassifies")
+	}
+}
+
+// TestChecks: configurations llama.cpp would run differently from
+// transformers are refused, the ones it runs alike pass.
+func TestChecks(t *testing.T) {
+	nope := func(layers int, step int) []any {
+		out := make([]any, layers)
+		for il := range out {
+			out[il] = 1.0
+			if (il+1)%step == 0 {
+				out[il] = 0.0
+			}
+		}
+		return out
+	}
+	base := Config{"num_hidden_layers": 8.0, "hidden_size": 64.0, "intermediate_size": 96.0, "num_attention_heads": 4.0,
+		"vocab_size": 304.0}
+	with := func(k string, v any) Config {
+		c := Config{}
+		for kk, vv := range base {
+			c[kk] = vv
+		}
+		c[k] = v
+		return c
+	}
+	for _, c := range []struct {
+		name string
+		f    *Family
+		cfg  Config
+		ok   bool
+	}{
+		{"smollm3 every 4th layer NoPE", SmolLM3, with("no_rope_layers", nope(8, 4)), true},
+		{"smollm3 every 3rd layer NoPE", SmolLM3, with("no_rope_layers", nope(8, 3)), false},
+		{"smollm3 interval 3", SmolLM3, with("no_rope_layer_interval", 3.0), false},
+		{"qwen3moe sparse step 2", Qwen3MoE, with("decoder_sparse_step", 2.0), false},
+		{"gemma3 soft-capped attention", Gemma3, with("attn_logit_softcapping", 50.0), false},
+		{"gemma3 no soft-capping", Gemma3, with("attn_logit_softcapping", nil), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.f.Check(c.cfg)
+			if c.ok != (err == nil) || (err != nil && !errors.Is(err, format.ErrUnsupported)) {
+				t.Errorf("Check = %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}
+
+// TestPhi3PartialRotary: Phi-4-mini rotates 3/4 of each head (config
+// partial_rotary_factor 0.75, hidden 3072, 24 heads): rope.dimension_count
+// = int(0.75·3072)/24 = 96, and back.
+func TestPhi3PartialRotary(t *testing.T) {
+	cfg := Config{"max_position_embeddings": 131072.0, "original_max_position_embeddings": 4096.0, "hidden_size": 3072.0,
+		"intermediate_size": 8192.0, "num_hidden_layers": 32.0, "num_attention_heads": 24.0, "num_key_value_heads": 8.0,
+		"rms_norm_eps": 1e-5, "rope_theta": 10000.0, "partial_rotary_factor": 0.75}
+	md, err := Phi3.GGUFMetadata(cfg, "config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := md.Int("phi3.rope.dimension_count"); d != 96 {
+		t.Errorf("rope.dimension_count = %d, want 96", d)
+	}
+	back, err := Phi3.HFConfig(md, nil, 200064, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back["partial_rotary_factor"] != 0.75 {
+		t.Errorf("partial_rotary_factor = %v, want 0.75", back["partial_rotary_factor"])
+	}
+}
+
+// TestRopeParameters: transformers 5 configs state RoPE as
+// rope_parameters; they give the same keys as the older fields.
+func TestRopeParameters(t *testing.T) {
+	base := map[string]any{"model_type": "llama", "num_hidden_layers": 2.0, "hidden_size": 64.0, "intermediate_size": 96.0,
+		"num_attention_heads": 4.0, "num_key_value_heads": 2.0, "vocab_size": 304.0, "rms_norm_eps": 1e-5}
+	old, v5 := map[string]any{}, map[string]any{}
+	for k, v := range base {
+		old[k], v5[k] = v, v
+	}
+	old["rope_theta"] = 500000.0
+	old["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192.0}
+	v5["rope_parameters"] = map[string]any{"rope_type": "llama3", "rope_theta": 500000.0, "factor": 32.0, "low_freq_factor": 1.0,
+		"high_freq_factor": 4.0, "original_max_position_embeddings": 8192.0}
+	a, _ := TextConfig(old)
+	b, _ := TextConfig(v5)
+	ma, err1 := Llama.GGUFMetadata(a, "old")
+	mb, err2 := Llama.GGUFMetadata(b, "v5")
+	ga, _ := Llama.Generate(a, "old")
+	gb, _ := Llama.Generate(b, "v5")
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(ma, mb) || !reflect.DeepEqual(ga, gb) || len(gb) != 1 {
+		t.Errorf("rope_parameters: %v %v\n%v\n%v\n%v %v", err1, err2, ma, mb, ga, gb)
+	}
+	g3, _ := TextConfig(map[string]any{"rope_parameters": map[string]any{
+		"full_attention": map[string]any{"rope_type": "default", "rope_theta": 1e6}, "sliding_attention": map[string]any{"rope_type": "default", "rope_theta": 1e4}}})
+	if g3["rope_theta"] != 1e6 || g3["rope_local_base_freq"] != 1e4 || g3["rope_scaling"] != nil {
+		t.Errorf("Gemma 3 rope_parameters read as %v", g3)
+	}
+}
+
+// TestSortKeyExperts: llama.cpp's converter reads HF tensors in name
+// order and writes a layer's stacked experts when the last of them
+// arrives: with 64 experts that is expert 9 ("experts.9." sorts after
+// "experts.63."), so the stacks come after a tensor named between them.
+func TestSortKeyExperts(t *testing.T) {
+	if got := lastInNameOrder(64); got != 9 {
+		t.Errorf("lastInNameOrder(64) = %d, want 9", got)
+	}
+	if got := lastInNameOrder(4); got != 3 {
+		t.Errorf("lastInNameOrder(4) = %d, want 3", got)
+	}
+	_, key, _ := Qwen3MoE.SortKey("blk.0.ffn_gate_exps.weight", 64)
+	if key != "model.layers.0.mlp.experts.9.up_proj.weight" {
+		t.Errorf("SortKey(ffn_gate_exps, 64 experts) = %q", key)
+	}
+}
+
+// TestGenerateBadHeadDim: a hostile head_dim is refused before any rope
+// factor is allocated from it.
+func TestGenerateBadHeadDim(t *testing.T) {
+	for _, hd := range []float64{1e12, 0, 7.5} {
+		cfg := Config{"hidden_size": 64.0, "num_attention_heads": 4.0, "head_dim": hd,
+			"rope_scaling": map[string]any{"rope_type": "llama3", "factor": 8.0}}
+		if _, err := Llama.Generate(cfg, "config.json"); !errors.Is(err, format.ErrFormat) {
+			t.Errorf("Generate(head_dim %v) = %v, want ErrFormat", hd, err)
+		}
 	}
 }

@@ -43,8 +43,10 @@ type Family struct {
 	// HFExtra are fixed config.json fields written on export.
 	HFExtra map[string]any
 	// HFDerived, if set, fills config.json fields on export that follow
-	// from others (Gemma 2's query_pre_attn_scalar from head_dim).
-	HFDerived func(cfg map[string]any)
+	// from others or from keys no field maps (Gemma's
+	// query_pre_attn_scalar from head_dim, Phi's partial_rotary_factor
+	// from rope.dimension_count); md is the GGUF metadata.
+	HFDerived func(cfg map[string]any, md format.Metadata)
 	// Rope names the RoPE scaling types llama.cpp converts for this family
 	// ("linear", "yarn", "llama3", "longrope"); any other is refused.
 	Rope []string

@@ -1,6 +1,10 @@
 package arch
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/lorakit/lorakit/format"
+)
 
 // gemmaTensors is the Gemma 2/3 decoder: four norms per layer (before and
 // after attention and MLP), every norm stored as an offset from 1 in HF
@@ -22,7 +26,7 @@ func gemmaTensors(qkNorm bool) []Tensor {
 // gemmaDerived writes the config.json fields GGUF does not carry, as
 // llama.cpp assumes them: attention scaled by 1/sqrt(head_dim)
 // (query_pre_attn_scalar = head_dim) and the GeLU-tanh MLP.
-func gemmaDerived(cfg map[string]any) {
+func gemmaDerived(cfg map[string]any, _ format.Metadata) {
 	if hd, ok := cfg["head_dim"]; ok {
 		if _, set := cfg["query_pre_attn_scalar"]; !set {
 			cfg["query_pre_attn_scalar"] = hd

@@ -73,13 +73,17 @@ func hasSeq(toks []string, seqs [][]string) bool {
 
 // FamiliesOfModules lists the families under which every module name (HF
 // module paths as PEFT stores them, without "base_model.model.") maps to
-// a GGUF tensor, sorted.
+// a GGUF tensor, sorted. Vision-tower modules of a multimodal adapter are
+// not considered.
 func FamiliesOfModules(modules []string) []string {
 	var out []string
 	for _, n := range Names() {
 		f := families[n]
 		all := len(modules) > 0
 		for _, m := range modules {
+			if VisionTensor(m + ".weight") {
+				continue // a multimodal adapter's vision side says nothing of the text model
+			}
 			if _, ok := f.GGUF(m + ".weight"); !ok {
 				all = false
 				break

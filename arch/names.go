@@ -158,17 +158,31 @@ func (f *Family) SortKey(gguf string, nExperts int) (group int, key string, idx 
 		}
 	}
 	if m.Tensor.Stacked() {
-		// Stacked when the last HF tensor of the layer's experts arrives:
-		// the largest name over the stacked entries of that layer.
+		// Stacked when the last HF tensor of the layer's experts arrives
+		// in name order: the largest name over the layer's experts, where
+		// "experts.9." sorts after "experts.63.".
+		e := lastInNameOrder(nExperts)
 		last := ""
 		for _, t := range f.Tensors {
 			if t.Stacked() {
-				last = max(last, fill(t.HF, m.Layer, max(nExperts-1, 0)))
+				last = max(last, fill(t.HF, m.Layer, e))
 			}
 		}
 		return 1, last, idx
 	}
 	return 1, m.Name, idx
+}
+
+// lastInNameOrder returns the expert number among 0..n-1 whose name
+// ("<e>." inside a tensor name) sorts last as a string.
+func lastInNameOrder(n int) int {
+	best, bestKey := 0, ""
+	for e := range n {
+		if k := strconv.Itoa(e) + "."; k > bestKey {
+			best, bestKey = e, k
+		}
+	}
+	return best
 }
 
 // KeepF32 reports whether llama.cpp's converter writes a tensor as F32

@@ -18,21 +18,51 @@ type Config map[string]any
 // itself, or for a multimodal checkpoint (Gemma 3, Mistral 3) the top-level
 // fields overlaid with its "text_config", whose model_type then names the
 // family. multimodal reports the second case.
+//
+// Configs written by transformers 5 state RoPE as "rope_parameters" (one
+// object with rope_theta and the scaling fields, or one per attention
+// kind: full_attention, sliding_attention); they are read as the
+// rope_theta, rope_scaling and rope_local_base_freq fields of earlier
+// configs where those are absent.
 func TextConfig(cfg map[string]any) (text Config, multimodal bool) {
-	tc, ok := cfg["text_config"].(map[string]any)
-	if !ok {
-		return Config(cfg), false
-	}
 	out := Config{}
+	tc, multimodal := cfg["text_config"].(map[string]any)
 	for k, v := range cfg {
-		if k != "text_config" && k != "vision_config" {
+		if !multimodal || (k != "text_config" && k != "vision_config") {
 			out[k] = v
 		}
 	}
 	for k, v := range tc {
 		out[k] = v
 	}
-	return out, true
+	out.ropeParameters()
+	return out, multimodal
+}
+
+// ropeParameters fills rope_theta, rope_scaling and rope_local_base_freq
+// from transformers 5's rope_parameters where they are absent.
+func (c Config) ropeParameters() {
+	rp, ok := c["rope_parameters"].(map[string]any)
+	if !ok {
+		return
+	}
+	full, sliding := rp, map[string]any(nil)
+	if f, ok := rp["full_attention"].(map[string]any); ok {
+		full = f
+		sliding, _ = rp["sliding_attention"].(map[string]any)
+	}
+	setIfAbsent := func(k string, v any) {
+		if _, has := c[k]; !has && v != nil {
+			c[k] = v
+		}
+	}
+	setIfAbsent("rope_theta", full["rope_theta"])
+	if sliding != nil {
+		setIfAbsent("rope_local_base_freq", sliding["rope_theta"])
+	}
+	if t, _ := full["rope_type"].(string); t != "" && t != "default" {
+		setIfAbsent("rope_scaling", full)
+	}
 }
 
 // Number returns a numeric field; a dotted name reads a nested object
@@ -219,7 +249,7 @@ func (f *Family) HFConfig(md format.Metadata, factors map[string][]float32, voca
 		return nil, err
 	}
 	if f.HFDerived != nil {
-		f.HFDerived(cfg)
+		f.HFDerived(cfg, md)
 	}
 	return cfg, nil
 }

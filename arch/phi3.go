@@ -1,5 +1,7 @@
 package arch
 
+import "github.com/lorakit/lorakit/format"
+
 // Phi3 is Phi3ForCausalLM (Phi-3, 3.5 and 4 mini), llama.cpp's "phi3":
 // q, k and v stay fused in attn_qkv (rows q|k|v) and gate and up in ffn_up
 // (rows gate|up), as llama.cpp keeps them; NEOX rope, no permutation;
@@ -30,7 +32,19 @@ var Phi3 = register(&Family{
 		{HF: "model.layers.{L}.mlp.gate_up_proj.weight", GGUF: "blk.{L}.ffn_up.weight", Parts: []string{"gate", "up"}},
 		decoder["down"], decoder["norm"], decoder["head"],
 	},
-	HFSkip:  rotarySkip,
-	HFExtra: map[string]any{"hidden_act": "silu"},
-	Rope:    []string{"longrope"},
+	HFSkip:    rotarySkip,
+	HFExtra:   map[string]any{"hidden_act": "silu"},
+	HFDerived: phi3Derived,
+	Rope:      []string{"longrope"},
 })
+
+// phi3Derived states a partial rotary width (Phi-4-mini rotates 3/4 of
+// each head) as partial_rotary_factor = rope dims · heads / hidden.
+func phi3Derived(cfg map[string]any, md format.Metadata) {
+	dim, ok1 := md.Int("phi3.rope.dimension_count")
+	heads, ok2 := md.Int("phi3.attention.head_count")
+	hidden, ok3 := md.Int("phi3.embedding_length")
+	if ok1 && ok2 && ok3 && hidden > 0 && dim*heads != hidden {
+		cfg["partial_rotary_factor"] = float64(dim*heads) / float64(hidden)
+	}
+}

@@ -107,6 +107,9 @@ func (f *Family) Generate(c Config, cfgName string) ([]GeneratedTensor, error) {
 				return nil, fmt.Errorf("%s: llama3 rope scaling needs hidden_size and num_attention_heads: %w", cfgName, format.ErrFormat)
 			}
 		}
+		if dim < 2 || dim > maxHeadDim || dim != math.Trunc(dim) {
+			return nil, fmt.Errorf("%s: head size %v for llama3 rope scaling: %w", cfgName, dim, format.ErrFormat)
+		}
 		theta, ok := c.Number("rope_theta")
 		if !ok {
 			theta = 10000
@@ -155,6 +158,10 @@ func (f *Family) Generate(c Config, cfgName string) ([]GeneratedTensor, error) {
 	}
 	return nil, nil
 }
+
+// maxHeadDim bounds the head size a config may state before rope factors
+// are allocated from it (real models use 64-256).
+const maxHeadDim = 1 << 16
 
 // llama3Params are Llama 3.x's rope_scaling values.
 type llama3Params struct{ factor, low, high, old float64 }

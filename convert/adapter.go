@@ -261,8 +261,16 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 	for _, m := range a.Modules {
 		if a.Kind != lora.KindGGUF {
 			name, tn, ok := b.arch.GGUFName(m.Name + ".weight")
+			if !ok && arch.VisionTensor(m.Name+".weight") {
+				return fmt.Errorf("%s: module %q is in the vision tower: lorakit converts the text tower of multimodal models only; "+
+					"merge the adapter with lorakit merge into the Hugging Face checkpoint instead: %w", a.Path, m.Name, format.ErrUnsupported)
+			}
 			if !ok {
 				return fmt.Errorf("%s: module %q has no llama.cpp %s name: %w", a.Path, m.Name, b.arch.Name, format.ErrUnsupported)
+			}
+			if tn.Stacked() {
+				return fmt.Errorf("%s: module %q is one expert of llama.cpp's stacked %s: expert LoRA cannot be converted yet; "+
+					"merge it with lorakit merge into the Hugging Face checkpoint: %w", a.Path, m.Name, name, format.ErrUnsupported)
 			}
 			if tn.Transform == arch.NormPlusOne {
 				return fmt.Errorf("%s: module %q is a norm, which a LoRA adapter cannot adapt: %w", a.Path, m.Name, format.ErrUnsupported)

@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
@@ -57,7 +59,13 @@ func TestHFConvertFixtures(t *testing.T) {
 		t.Run(c.dir+"/"+c.dtype.String(), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.gguf")
 			mustModel(t, filepath.Join(root, "hf", c.dir), out, ModelOptions{DType: c.dtype})
-			sameAsReference(t, out, filepath.Join(root, c.ref+".gguf"), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", c.ref+".txt")))
+			listing := filepath.Join(root, "tensor-sha256", c.ref+".txt")
+			sameAsReference(t, out, filepath.Join(root, c.ref+".gguf"), testshared.TensorHashes(t, listing))
+			if !strings.HasPrefix(c.dir, "llama32") { // rope_freqs is only close, so the whole-data hash differs
+				if got, want := allDataHash(t, out), wholeFileHash(t, listing); got != want {
+					t.Errorf("tensor data in file order: sha256 %.12s, llama.cpp's %.12s (order or bytes differ)", got, want)
+				}
+			}
 		})
 	}
 }
@@ -232,6 +240,7 @@ func TestHFConfigContradictsTensors(t *testing.T) {
 		{"rope scaling", "llama32", map[string]any{"rope_scaling": map[string]any{"rope_type": "dynamic", "factor": 2.0}}, format.ErrUnsupported, "dynamic"},
 		{"fewer experts", "mixtral", map[string]any{"num_local_experts": 3}, format.ErrShape, "3 experts"},
 		{"more experts", "qwen3moe", map[string]any{"num_experts": 5}, format.ErrShape, "5 experts"},
+		{"absurd expert count", "qwen3moe", map[string]any{"num_experts": 4e9}, format.ErrFormat, "4000000000 experts"},
 		{"unnormalised top-k", "qwen3moe", map[string]any{"norm_topk_prob": false}, format.ErrUnsupported, "norm_topk_prob"},
 		{"gemma2 softcap", "gemma2", map[string]any{"attn_logit_softcapping": nil}, format.ErrFormat, "attn_logit_softcapping"},
 	} {
@@ -397,43 +406,57 @@ func TestExpertsBadInput(t *testing.T) {
 	}
 }
 
-// TestGemma3Multimodal: a Gemma3ForConditionalGeneration checkpoint (the
-// text tower under model.language_model., a vision tower beside it,
-// config.json's text_config) converts as its text tower alone, to exactly
-// llama.cpp's gemma3 GGUF of the same text weights.
-func TestGemma3Multimodal(t *testing.T) {
+// TestMultimodalTextTower: Gemma 3 and Mistral 3 ForConditionalGeneration
+// checkpoints (the text model under model.language_model. as transformers
+// 4.52+ saves it, or language_model. as older versions did; a vision tower
+// beside it; config.json's text_config) convert as their text tower alone,
+// to exactly llama.cpp's GGUF of the same text weights.
+func TestMultimodalTextTower(t *testing.T) {
 	root := testshared.Path(t, "fixtures/hf-convert")
-	src := filepath.Join(root, "hf", "gemma3")
-	dir := t.TempDir()
-	raw, err := os.ReadFile(filepath.Join(src, "config.json"))
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		stem, ref, class, modelType string
+		rename                      func(string) string
+	}{
+		{"gemma3", "gemma3-f32", "Gemma3ForConditionalGeneration", "gemma3",
+			func(n string) string { return "model.language_model." + strings.TrimPrefix(n, "model.") }},
+		{"mistral", "mistral-f32", "Mistral3ForConditionalGeneration", "mistral3",
+			func(n string) string { return "language_model." + n }},
+	} {
+		t.Run(c.stem, func(t *testing.T) {
+			src := filepath.Join(root, "hf", c.stem)
+			dir := t.TempDir()
+			raw, err := os.ReadFile(filepath.Join(src, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text map[string]any
+			json.Unmarshal(raw, &text)
+			cfg, _ := json.Marshal(map[string]any{"architectures": []string{c.class}, "model_type": c.modelType,
+				"text_config": text, "vision_config": map[string]any{"model_type": "siglip_vision_model"}})
+			os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
+			if tok, err := os.ReadFile(filepath.Join(src, "tokenizer.json")); err == nil {
+				os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
+			}
+			st, err := format.Open(filepath.Join(src, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			renamed := &view{base: st, entries: map[string]viewEntry{}, md: st.Metadata()}
+			for _, ti := range st.Tensors() {
+				renamed.add(c.rename(ti.Name), newEntry(ti, arch.None, false, 0))
+			}
+			vision := []byte{0, 0, 128, 63, 0, 0, 0, 64} // two float32: a stand-in vision tower weight
+			renamed.add("vision_tower.vision_model.post_layernorm.weight", viewEntry{data: vision, dtype: format.F32})
+			renamed.add("multi_modal_projector.mm_input_projection_weight", viewEntry{data: vision, dtype: format.F32})
+			if err := Checkpoint(t.Context(), renamed, filepath.Join(dir, "model.safetensors"), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out.gguf")
+			mustModel(t, dir, out, ModelOptions{})
+			sameAsReference(t, out, filepath.Join(root, c.ref+".gguf"), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", c.ref+".txt")))
+		})
 	}
-	var text map[string]any
-	json.Unmarshal(raw, &text)
-	cfg, _ := json.Marshal(map[string]any{"architectures": []string{"Gemma3ForConditionalGeneration"}, "model_type": "gemma3",
-		"text_config": text, "vision_config": map[string]any{"model_type": "siglip_vision_model"}, "mm_tokens_per_image": 256})
-	os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
-	tok, _ := os.ReadFile(filepath.Join(src, "tokenizer.json"))
-	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
-	st, err := format.Open(filepath.Join(src, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	renamed := &view{base: st, entries: map[string]viewEntry{}, md: st.Metadata()}
-	for _, ti := range st.Tensors() {
-		name := "model.language_model." + strings.TrimPrefix(ti.Name, "model.")
-		renamed.add(name, newEntry(ti, arch.None, false, 0))
-	}
-	vision := []byte{0, 0, 128, 63, 0, 0, 0, 64} // two float32: a stand-in vision tower weight
-	renamed.add("model.vision_tower.vision_model.post_layernorm.weight", viewEntry{data: vision, dtype: format.F32})
-	if err := Checkpoint(t.Context(), renamed, filepath.Join(dir, "model.safetensors"), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "out.gguf")
-	mustModel(t, dir, out, ModelOptions{})
-	sameAsReference(t, out, filepath.Join(root, "gemma3-f32.gguf"), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", "gemma3-f32.txt")))
 }
 
 // TestRopeScalingKeys: rope_scaling types other than llama3 become the
@@ -490,4 +513,91 @@ func TestRopeScalingKeys(t *testing.T) {
 			sameHashes(t, "GGUF -> HF -> GGUF", hashes(t, g2), hashes(t, g1))
 		})
 	}
+}
+
+// gemmaNormBackTol is how far an HF Gemma norm can come back from GGUF:
+// x+1 rounds to a multiple of 2^-23 (for |x| < 1), so x+1-1 is x within
+// half of that, 2^-24.
+const gemmaNormBackTol = 1.0 / (1 << 24)
+
+// TestGemmaNormHFRoundTrip: HF -> GGUF -> HF returns Gemma's norm offsets
+// within gemmaNormBackTol (every other tensor bit for bit).
+func TestGemmaNormHFRoundTrip(t *testing.T) {
+	root := testshared.Path(t, "fixtures/hf-convert/hf")
+	for _, dir := range []string{"gemma2", "gemma3"} {
+		t.Run(dir, func(t *testing.T) {
+			in := filepath.Join(root, dir)
+			g, hf := filepath.Join(t.TempDir(), "a.gguf"), filepath.Join(t.TempDir(), "hf")
+			mustModel(t, in, g, ModelOptions{})
+			mustModel(t, g, hf, ModelOptions{})
+			a, err := format.Open(filepath.Join(in, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			b, err := format.Open(filepath.Join(hf, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			worst := 0.0
+			for _, ti := range a.Tensors() {
+				if _, ok := format.TensorIndex(b.Tensors(), ti.Name); !ok {
+					t.Fatalf("tensor %s lost", ti.Name)
+				}
+				x, y := floats(t, a, ti.Name), floats(t, b, ti.Name)
+				if len(y) < len(x) {
+					x = x[:len(y)] // gemma3's embedding, cut to the tokenizer's rows
+				}
+				for i := range y {
+					d := math.Abs(float64(x[i] - y[i]))
+					if !strings.HasSuffix(ti.Name, "norm.weight") && d != 0 {
+						t.Fatalf("%s[%d] changed: %v -> %v", ti.Name, i, x[i], y[i])
+					}
+					worst = math.Max(worst, d)
+				}
+			}
+			if worst > gemmaNormBackTol {
+				t.Errorf("norms came back %g off, want <= %g", worst, gemmaNormBackTol)
+			}
+			t.Logf("norms: max |x - (x+1-1)| = %g", worst)
+		})
+	}
+}
+
+// wholeFileHash reads the last line of a llama-gguf-hash listing: the
+// sha256 of all tensor data concatenated in file order.
+func wholeFileHash(t *testing.T, listing string) string {
+	t.Helper()
+	data, err := os.ReadFile(listing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "sha256" && !strings.Contains(f[2], ":") {
+			return f[1]
+		}
+	}
+	t.Fatalf("%s: no whole-file line", listing)
+	return ""
+}
+
+// allDataHash is the sha256 of a GGUF's tensor data concatenated in file
+// order, without padding (as llama-gguf-hash computes its last line).
+func allDataHash(t *testing.T, path string) string {
+	t.Helper()
+	src, err := format.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	h := sha256.New()
+	for _, ti := range src.Tensors() {
+		data, err := src.TensorData(ti.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -140,6 +142,10 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 	if hp.Heads > 0 && (hp.KVHeads > hp.Heads || hp.Heads%hp.KVHeads != 0) {
 		return nil, fmt.Errorf("%s: num_attention_heads %d is not a multiple of num_key_value_heads %d: %w", cfgName, hp.Heads, hp.KVHeads, format.ErrFormat)
 	}
+	if hp.Experts > len(m.Weights.Tensors()) {
+		// Checked before expert slots are allocated from the count.
+		return nil, fmt.Errorf("%s: %d experts, but the checkpoint has %d tensors in all: %w", cfgName, hp.Experts, len(m.Weights.Tensors()), format.ErrFormat)
+	}
 	tied := f.TiedAlways || f.TiedByDefault
 	if t, ok := m.Config["tie_word_embeddings"].(bool); ok {
 		tied = f.TiedAlways || t
@@ -155,7 +161,11 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		}
 		match, ok := f.GGUF(t.Name)
 		if !ok {
-			return nil, fmt.Errorf("%s: tensor %q has no llama.cpp %s name: %w", m.Dir, t.Name, f.Name, format.ErrUnsupported)
+			tower := ""
+			if m.Multimodal {
+				tower = " (a multimodal checkpoint: lorakit converts its text tower only)"
+			}
+			return nil, fmt.Errorf("%s: tensor %q has no llama.cpp %s name%s: %w", m.Dir, t.Name, f.Name, tower, format.ErrUnsupported)
 		}
 		if match.Name == "output.weight" && tied {
 			continue
@@ -183,38 +193,15 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		}
 		v.add(match.Name, e)
 	}
-	for name, parts := range experts {
-		e, err := stackEntry(name, parts)
+	for _, name := range slices.Sorted(maps.Keys(experts)) {
+		e, err := stackEntry(name, experts[name])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Dir, err)
 		}
 		v.add(name, e)
 	}
-	if emb, ok := v.entries["token_embd.weight"]; ok {
-		info := emb.info("token_embd.weight")
-		// config.json's width must be the embedding's, or the GGUF written
-		// would declare hyperparameters its tensors contradict.
-		if hp.Embd > 0 && len(info.Shape) == 2 && info.Shape[1] != int64(hp.Embd) {
-			return nil, fmt.Errorf("%s: embedding_length %d from config.json, but tensor %q is %v: %w",
-				m.Dir, hp.Embd, emb.from.Name, info.Shape, format.ErrShape)
-		}
-		if m.Vocab != nil && len(info.Shape) == 2 {
-			rows := int(info.Shape[0])
-			if f.TrimEmbedding && m.Vocab.Len() < rows {
-				// llama.cpp cuts the padded rows beyond the tokenizer.
-				emb.rows = int64(m.Vocab.Len())
-				v.entries["token_embd.weight"] = emb
-				rows = m.Vocab.Len()
-				for i := range v.infos {
-					if v.infos[i].Name == "token_embd.weight" {
-						v.infos[i] = emb.info("token_embd.weight")
-					}
-				}
-			}
-			if err := fitVocab(m.Vocab, rows, m.Dir); err != nil {
-				return nil, err
-			}
-		}
+	if err := v.fitEmbedding(f, m.Vocab, hp, m.Dir); err != nil {
+		return nil, err
 	}
 	sortGGUF(f, v.infos, hp.Experts)
 	md = append(md, format.KV{Key: "general.file_type", Value: fileType(v.infos)})
@@ -223,6 +210,38 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 	}
 	v.md = md
 	return v, nil
+}
+
+// fitEmbedding checks the token embedding against config.json's width and
+// the tokenizer: a larger embedding pads the vocabulary with unused tokens
+// (llama.cpp's converter does), except where the family cuts the
+// embedding to the tokenizer instead (Gemma 3).
+func (v *view) fitEmbedding(f *arch.Family, vocab *tokenizer.Vocab, hp arch.Hyper, where string) error {
+	const name = "token_embd.weight"
+	emb, ok := v.entries[name]
+	if !ok {
+		return nil
+	}
+	info := emb.info(name)
+	if len(info.Shape) != 2 {
+		return fmt.Errorf("%s: tensor %q is %v, want a matrix: %w", where, emb.from.Name, info.Shape, format.ErrShape)
+	}
+	if hp.Embd > 0 && info.Shape[1] != int64(hp.Embd) {
+		return fmt.Errorf("%s: embedding_length %d from config.json, but tensor %q is %v: %w",
+			where, hp.Embd, emb.from.Name, info.Shape, format.ErrShape)
+	}
+	if vocab == nil {
+		return nil
+	}
+	rows := int(info.Shape[0])
+	if f.TrimEmbedding && vocab.Len() < rows {
+		rows = vocab.Len()
+		emb.rows = int64(rows)
+		v.entries[name] = emb
+		i := slices.IndexFunc(v.infos, func(t format.TensorInfo) bool { return t.Name == name })
+		v.infos[i] = emb.info(name)
+	}
+	return fitVocab(vocab, rows, where)
 }
 
 // stackEntry makes the view entry stacking a GGUF expert tensor from its

@@ -50,34 +50,40 @@ func TestRealAdapters(t *testing.T) {
 				t.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(base, "config.json"), cfg, 0o644)
-			for _, opt := range []AdapterOptions{{}, {Base: base}, {Arch: c.family}} {
-				dir := t.TempDir()
-				g, back := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "peft")
-				if err := Adapter(in, g, opt); err != nil {
+			dir := t.TempDir()
+			g, back := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "peft")
+			if err := Adapter(in, g, AdapterOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			checkLlamaCppAdapter(t, g, c.family, c.rank, c.layers, c.modules, map[string][2]int{
+				"attn_q": {c.heads * c.headDim, c.embd}, "attn_k": {c.kv * c.headDim, c.embd},
+				"attn_v": {c.kv * c.headDim, c.embd}, "attn_output": {c.embd, c.heads * c.headDim},
+			})
+			// --base (config.json only) and --arch give the same file.
+			for _, opt := range []AdapterOptions{{Base: base}, {Arch: c.family}} {
+				g2 := filepath.Join(t.TempDir(), "a.gguf")
+				if err := Adapter(in, g2, opt); err != nil {
 					t.Fatalf("Adapter(%+v): %v", opt, err)
 				}
-				checkLlamaCppAdapter(t, g, c.family, c.rank, c.layers, c.modules, map[string][2]int{
-					"attn_q": {c.heads * c.headDim, c.embd}, "attn_k": {c.kv * c.headDim, c.embd},
-					"attn_v": {c.kv * c.headDim, c.embd}, "attn_output": {c.embd, c.heads * c.headDim},
-				})
-				if err := Adapter(g, back, AdapterOptions{To: "peft"}); err != nil {
-					t.Fatal(err)
+				sameHashes(t, fmt.Sprintf("Adapter(%+v)", opt), hashes(t, g2), hashes(t, g))
+			}
+			if err := Adapter(g, back, AdapterOptions{To: "peft"}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := lora.Open(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Modules) != len(orig.Modules) {
+				t.Fatalf("%d modules after the round trip, want %d", len(got.Modules), len(orig.Modules))
+			}
+			for _, m := range orig.Modules {
+				gm := got.Module(m.Name)
+				if gm == nil {
+					t.Fatalf("module %s lost (got names like %s)", m.Name, got.Modules[0].Name)
 				}
-				got, err := lora.Open(back)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(got.Modules) != len(orig.Modules) {
-					t.Fatalf("%d modules after the round trip, want %d", len(got.Modules), len(orig.Modules))
-				}
-				for _, m := range orig.Modules {
-					gm := got.Module(m.Name)
-					if gm == nil {
-						t.Fatalf("module %s lost (got names like %s)", m.Name, got.Modules[0].Name)
-					}
-					if rel := relDiff(gm.Delta(), m.Delta()); rel > deltaTol {
-						t.Errorf("module %s: dW differs by %g relative", m.Name, rel)
-					}
+				if rel := relDiff(gm.Delta(), m.Delta()); rel > deltaTol {
+					t.Errorf("module %s: dW differs by %g relative", m.Name, rel)
 				}
 			}
 		})
@@ -187,6 +193,14 @@ func TestAdapterIdentification(t *testing.T) {
 	phiModule := edited(func(a *lora.Adapter) {
 		a.Modules[0].Name = "model.layers.0.self_attn.qkv_proj"
 	})
+	visionModule := edited(func(a *lora.Adapter) {
+		a.Config.BaseModel = "google/gemma-3-4b-it"
+		a.Modules[0].Name = "model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"
+	})
+	expertModule := edited(func(a *lora.Adapter) {
+		a.Config.BaseModel = "Qwen/Qwen3-30B-A3B"
+		a.Modules[0].Name = "model.layers.0.mlp.experts.3.gate_proj"
+	})
 	for _, c := range []struct {
 		name, in string
 		opt      AdapterOptions
@@ -196,6 +210,8 @@ func TestAdapterIdentification(t *testing.T) {
 		{"ambiguous without a name", anonymous, AdapterOptions{}, format.ErrUnsupported, "--arch"},
 		{"ambiguous names the RoPE question", anonymous, AdapterOptions{}, format.ErrUnsupported, "RoPE"},
 		{"module the family lacks", phiModule, AdapterOptions{}, format.ErrUnsupported, "qwen2"},
+		{"expert module", expertModule, AdapterOptions{}, format.ErrUnsupported, "ffn_gate_exps"},
+		{"vision tower module", visionModule, AdapterOptions{}, format.ErrUnsupported, "text tower"},
 		{"module the --arch family lacks", qwen, AdapterOptions{Arch: "phi3"}, format.ErrUnsupported, "q_proj"},
 		{"unknown --arch", qwen, AdapterOptions{Arch: "mamba"}, format.ErrUnsupported, "known: gemma2"},
 		{"--arch against the base", qwen, AdapterOptions{Arch: "gemma3", Base: sharedPath(t, "fixtures/hf-convert/hf/qwen2")}, format.ErrFormat, "qwen2"},

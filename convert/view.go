@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
@@ -101,6 +102,10 @@ func (v *view) stacked(e viewEntry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A stacked tensor is the largest allocation of a conversion; collect
+	// the previous one (written and dropped by now) first, so that the
+	// heap reuses its pages instead of growing to two of them.
+	runtime.GC()
 	out := make([]byte, 0, size)
 	for _, p := range e.stack {
 		data, err := v.base.TensorData(p.Name)
