@@ -1,8 +1,10 @@
 package quantize
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -188,4 +190,25 @@ func ParsePruneLayers(s string) ([]int, error) {
 		}
 	}
 	return uniq, nil
+}
+
+// ReadTensorTypes reads a --tensor-type-file: PATTERN=TYPE arguments
+// separated by spaces or newlines, each parsed as ParseTensorType does.
+func ReadTensorTypes(path string) ([]TensorType, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("--tensor-type-file: %w: %w", err, format.ErrNotFound)
+		}
+		return nil, fmt.Errorf("--tensor-type-file: %w", err)
+	}
+	var out []TensorType
+	for _, f := range strings.Fields(string(b)) {
+		tt, err := ParseTensorType(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, tt)
+	}
+	return out, nil
 }
