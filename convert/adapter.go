@@ -1,13 +1,12 @@
 package convert
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
 	"github.com/lorakit/lorakit/lora"
@@ -22,6 +21,10 @@ type AdapterOptions struct {
 	// config.json alone suffices): it gives the architecture and head counts
 	// and, when it has weights, the shapes every module is checked against.
 	Base string
+	// Arch names the base's architecture (a GGUF architecture name) when
+	// there is no Base and the adapter cannot tell; it is checked against
+	// what the adapter says.
+	Arch string
 	// DType of the written LoRA tensors; Invalid keeps the input's.
 	DType format.DType
 	// Force replaces an existing output (never an input).
@@ -30,7 +33,7 @@ type AdapterOptions struct {
 
 // baseInfo is what a base model tells an adapter conversion.
 type baseInfo struct {
-	arch           *Arch
+	arch           *arch.Family
 	heads, kvHeads int
 	shapes         map[string][]int64 // GGUF name -> row-major shape (nil: unknown)
 	name           string             // for PEFT's base_model_name_or_path
@@ -68,7 +71,7 @@ func Adapter(in, out string, opt AdapterOptions) error {
 			to = "gguf"
 		}
 	}
-	base, err := adapterBase(a, opt.Base)
+	base, err := adapterBase(a, opt.Base, opt.Arch)
 	if err != nil {
 		return err
 	}
@@ -92,74 +95,51 @@ func Adapter(in, out string, opt AdapterOptions) error {
 }
 
 // adapterBase works out the architecture (and head counts, shapes) from
-// the base model, or else from the adapter itself.
-func adapterBase(a *lora.Adapter, basePath string) (*baseInfo, error) {
+// the base model, else the architecture named by archName, else the
+// adapter itself (lora.Adapter.Family).
+func adapterBase(a *lora.Adapter, basePath, archName string) (*baseInfo, error) {
 	if basePath != "" {
-		return openBaseInfo(basePath)
+		b, err := openBaseInfo(basePath)
+		if err != nil {
+			return nil, err
+		}
+		if archName != "" && archName != b.arch.Name {
+			return nil, fmt.Errorf("--arch %s, but the base %s is %s: %w", archName, basePath, b.arch.Name, format.ErrFormat)
+		}
+		return b, nil
 	}
 	b := &baseInfo{}
-	name := a.Arch
-	if name == "" {
-		name = guessArch(a)
-	}
-	if name == "" {
-		return nil, fmt.Errorf("%s: cannot tell the base architecture from the adapter; give --base: %w", a.Path, format.ErrUnsupported)
-	}
 	var err error
-	if b.arch, err = LookupArch(name); err != nil {
-		return nil, fmt.Errorf("%s: %w", a.Path, err)
+	switch {
+	case archName != "":
+		if b.arch, err = arch.Lookup(archName); err != nil {
+			return nil, fmt.Errorf("--arch: %w", err)
+		}
+		if a.Arch != "" && a.Arch != archName {
+			return nil, fmt.Errorf("%s: the adapter is for %s, not --arch %s: %w", a.Path, a.Arch, archName, format.ErrFormat)
+		}
+	default:
+		if b.arch, err = a.Family(); err != nil {
+			return nil, err
+		}
 	}
 	// A GGUF adapter written by ollama carries the head counts.
-	heads, _ := a.Metadata.Int(name + ".attention.head_count")
-	kv, ok := a.Metadata.Int(name + ".attention.head_count_kv")
-	if !ok {
-		kv = heads
-	}
-	b.heads, b.kvHeads = int(heads), int(kv)
+	hp := b.arch.Hyperparameters(a.Metadata)
+	b.heads, b.kvHeads = hp.Heads, hp.KVHeads
 	if a.Config != nil {
 		b.name = a.Config.BaseModel
 	}
 	return b, nil
 }
 
-// AdapterArch names the base architecture of an adapter: from the file
-// (GGUF adapters say it) or guessed from module names and the base model's
-// name; "" if unknown.
-func AdapterArch(a *lora.Adapter) string {
-	if a.Arch != "" {
-		return a.Arch
+// AdapterArch names the base architecture of an adapter (see
+// lora.Adapter.Family); the error says why it cannot be told.
+func AdapterArch(a *lora.Adapter) (string, error) {
+	f, err := a.Family()
+	if err != nil {
+		return "", err
 	}
-	return guessArch(a)
-}
-
-// guessArch names the architecture from module names or the base model's
-// name, where that is unambiguous.
-func guessArch(a *lora.Adapter) string {
-	votes := map[string]bool{}
-	for _, m := range a.Modules {
-		for _, arch := range []*Arch{gpt2, llama} {
-			if _, _, ok := arch.GGUFName(m.Name + ".weight"); ok {
-				votes[arch.Name] = true
-			}
-		}
-	}
-	if len(votes) == 1 {
-		for n := range votes {
-			return n
-		}
-	}
-	if a.Config != nil {
-		base := strings.ToLower(a.Config.BaseModel)
-		for _, n := range []string{"gpt2", "llama", "mistral", "qwen2"} {
-			if strings.Contains(base, n) {
-				if n == "mistral" {
-					return "llama"
-				}
-				return n
-			}
-		}
-	}
-	return ""
+	return f.Name, nil
 }
 
 // openBaseInfo reads a base model's architecture, heads and shapes. A
@@ -175,20 +155,12 @@ func openBaseInfo(path string) (*baseInfo, error) {
 		return sourceBaseInfo(s, path)
 	}
 	b := &baseInfo{name: path}
-	cfgPath := filepath.Join(path, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	cfg, f, multimodal, err := readHFConfig(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		return nil, err
 	}
-	var cfg map[string]any
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", cfgPath, err, format.ErrFormat)
-	}
-	mt, _ := cfg["model_type"].(string)
-	if b.arch, err = ArchForModelType(mt); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
-	}
-	md, err := b.arch.GGUFMetadata(cfg, cfgPath)
+	b.arch = f
+	md, err := f.GGUFMetadata(cfg, filepath.Join(path, "config.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +172,7 @@ func openBaseInfo(path string) (*baseInfo, error) {
 		return nil, err
 	}
 	defer w.Close()
-	src, err := (&HFModel{Dir: path, Config: cfg, Arch: b.arch, Weights: w}).GGUFSource()
+	src, err := (&HFModel{Dir: path, Config: cfg, Arch: f, Multimodal: multimodal, Weights: w}).GGUFSource()
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +186,7 @@ func sourceBaseInfo(src format.Source, name string) (*baseInfo, error) {
 	md := src.Metadata()
 	archName, _ := md.String("general.architecture")
 	var err error
-	if b.arch, err = LookupArch(archName); err != nil {
+	if b.arch, err = arch.Lookup(archName); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return b.fill(md, src), nil
@@ -223,12 +195,8 @@ func sourceBaseInfo(src format.Source, name string) (*baseInfo, error) {
 // fill completes b (whose arch is set) from the base's metadata and, when
 // src is not nil, its tensor shapes.
 func (b *baseInfo) fill(md format.Metadata, src format.Source) *baseInfo {
-	heads, _ := md.Int(b.arch.Name + ".attention.head_count")
-	kv, ok := md.Int(b.arch.Name + ".attention.head_count_kv")
-	if !ok {
-		kv = heads
-	}
-	b.heads, b.kvHeads = int(heads), int(kv)
+	hp := b.arch.Hyperparameters(md)
+	b.heads, b.kvHeads = hp.Heads, hp.KVHeads
 	if src != nil {
 		b.shapes = map[string][]int64{}
 		for _, t := range src.Tensors() {
@@ -254,7 +222,7 @@ func ToGGUFNamesFor(a *lora.Adapter, base format.Source) error {
 // shape against the base where it has weights, and folding all scales into
 // one alpha. A GGUF adapter keeps its names and is only checked.
 func ToGGUFNames(a *lora.Adapter, basePath string) error {
-	b, err := adapterBase(a, basePath)
+	b, err := adapterBase(a, basePath, "")
 	if err != nil {
 		return err
 	}
@@ -267,7 +235,7 @@ func ToGGUFNames(a *lora.Adapter, basePath string) error {
 // and marking GPT-2 Conv1D modules fan_in_fan_out. PEFT and MLX adapters,
 // whose names are already Hugging Face's, are left as they are.
 func ToHFNames(a *lora.Adapter, basePath string) error {
-	b, err := adapterBase(a, basePath)
+	b, err := adapterBase(a, basePath, "")
 	if err != nil {
 		return err
 	}
@@ -275,9 +243,9 @@ func ToHFNames(a *lora.Adapter, basePath string) error {
 }
 
 // ropeHeads returns the head count a RoPE transform needs.
-func (b *baseInfo) ropeHeads(t Transform, module string) (int, error) {
+func (b *baseInfo) ropeHeads(t arch.Transform, module string) (int, error) {
 	h := b.heads
-	if t == RopeK {
+	if t == arch.RopeK {
 		h = b.kvHeads
 	}
 	if h <= 0 {
@@ -293,10 +261,21 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 	for _, m := range a.Modules {
 		if a.Kind != lora.KindGGUF {
 			name, tn, ok := b.arch.GGUFName(m.Name + ".weight")
+			if !ok && arch.VisionTensor(m.Name+".weight") {
+				return fmt.Errorf("%s: module %q is in the vision tower: lorakit converts the text tower of multimodal models only; "+
+					"merge the adapter with lorakit merge into the Hugging Face checkpoint instead: %w", a.Path, m.Name, format.ErrUnsupported)
+			}
 			if !ok {
 				return fmt.Errorf("%s: module %q has no llama.cpp %s name: %w", a.Path, m.Name, b.arch.Name, format.ErrUnsupported)
 			}
-			if tn.Transform == RopeQ || tn.Transform == RopeK {
+			if tn.Stacked() {
+				return fmt.Errorf("%s: module %q is one expert of llama.cpp's stacked %s: expert LoRA cannot be converted yet; "+
+					"merge it with lorakit merge into the Hugging Face checkpoint: %w", a.Path, m.Name, name, format.ErrUnsupported)
+			}
+			if tn.Transform == arch.NormPlusOne {
+				return fmt.Errorf("%s: module %q is a norm, which a LoRA adapter cannot adapt: %w", a.Path, m.Name, format.ErrUnsupported)
+			}
+			if tn.Transform == arch.RopeQ || tn.Transform == arch.RopeK {
 				h, err := b.ropeHeads(tn.Transform, m.Name)
 				if err != nil {
 					return fmt.Errorf("%s: %w", a.Path, err)
@@ -313,7 +292,7 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 		}
 	}
 	a.Arch = b.arch.Name
-	if b.heads > 0 && b.arch.Name == "llama" {
+	if b.heads > 0 && b.arch.Name == arch.Llama.Name {
 		a.Metadata.Set("llama.attention.head_count", uint32(b.heads))
 		a.Metadata.Set("llama.attention.head_count_kv", uint32(b.kvHeads))
 	}
@@ -343,7 +322,7 @@ func toHFNames(a *lora.Adapter, b *baseInfo) error {
 			return fmt.Errorf("%s: module %q has no Hugging Face %s name: %w", a.Path, m.Name, b.arch.Name, format.ErrUnsupported)
 		}
 		switch tn.Transform {
-		case RopeQ, RopeK:
+		case arch.RopeQ, arch.RopeK:
 			h, err := b.ropeHeads(tn.Transform, m.Name)
 			if err != nil {
 				return fmt.Errorf("%s: %w", a.Path, err)
@@ -351,24 +330,15 @@ func toHFNames(a *lora.Adapter, b *baseInfo) error {
 			if err := permuteB(m, h, false); err != nil {
 				return fmt.Errorf("%s: module %q: %w", a.Path, m.Name, err)
 			}
-		case Transpose:
+		case arch.Transpose:
 			m.FanInFanOut = true // PEFT wraps GPT-2's Conv1D
 		}
-		m.Name = strings.TrimSuffix(b.arch.peftPrefix()+name, ".weight")
+		m.Name = strings.TrimSuffix(b.arch.PEFTPrefix+name, ".weight")
 	}
 	if a.Config != nil && b.name != "" && a.Config.BaseModel == "" {
 		a.Config.BaseModel = b.name
 	}
 	return a.SyncConfig()
-}
-
-// peftPrefix is the module path prefix PEFT sees in front of the HF names
-// of the table (GPT2LMHeadModel holds the body as "transformer").
-func (a *Arch) peftPrefix() string {
-	if len(a.HFPrefixes) > 0 {
-		return a.HFPrefixes[0]
-	}
-	return ""
 }
 
 // checkShape compares a module's dW shape with its base tensor (by GGUF

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/parallel"
 )
@@ -46,8 +47,9 @@ func OutputFormat(path, opt string) (string, error) {
 //   - Integer tensors are never cast.
 //   - Block-quantized tensors are dequantized (to want, or F32) when the
 //     container cannot hold them.
-//   - In GGUF output, 1-D tensors (norms, biases) stay F32, as llama.cpp's
-//     converters keep them.
+//   - In GGUF output, the tensors llama.cpp's converters keep F32 whatever
+//     the output type (1-D norms and biases, norm weights, MoE routers:
+//     arch.KeepF32) stay or become F32.
 func CastTarget(t format.TensorInfo, outFormat string, want format.DType) format.DType {
 	dt := t.DType
 	switch {
@@ -60,10 +62,7 @@ func CastTarget(t format.TensorInfo, outFormat string, want format.DType) format
 		return format.F32
 	case !want.Valid():
 		return dt
-	case outFormat == "gguf" && len(t.Shape) <= 1 && !want.IsBlock():
-		if dt == format.F32 {
-			return dt
-		}
+	case outFormat == "gguf" && arch.KeepF32(t.Name, t.Shape) && !want.IsBlock():
 		return format.F32
 	}
 	return want

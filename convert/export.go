@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
 	"github.com/lorakit/lorakit/tokenizer"
@@ -42,83 +42,76 @@ type HFOptions struct {
 
 // HFView presents a checkpoint with llama.cpp names (a GGUF file, a
 // llama2.c checkpoint) under Hugging Face names and layouts, with
-// config.json's fields derived from its metadata.
+// config.json's fields derived from its metadata. Generated tensors
+// (rope_freqs, LongRoPE factors) become config.json's rope_scaling.
 func HFView(src format.Source) (format.Source, map[string]any, error) {
 	archName, _ := src.Metadata().String("general.architecture")
-	a, err := LookupArch(archName)
+	f, err := arch.Lookup(archName)
 	if err != nil {
 		return nil, nil, err
 	}
 	md := src.Metadata()
-	heads, _ := md.Int(a.Name + ".attention.head_count")
-	kvHeads, ok := md.Int(a.Name + ".attention.head_count_kv")
-	if !ok {
-		kvHeads = heads
-	}
+	hp := f.Hyperparameters(md)
 	v := &view{base: src, entries: map[string]viewEntry{}, md: format.Metadata{{Key: "format", Value: "pt"}}}
+	factors := map[string][]float32{}
+	vocab, tied := int64(0), true
 	for _, t := range src.Tensors() {
-		if t.Name == "rope_freqs.weight" {
-			continue // llama.cpp's precomputed rope scaling; HF computes it from config.json
+		if arch.Generated[t.Name] {
+			vals, err := readFloats(src, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			factors[t.Name] = vals
+			continue
 		}
-		name, tn, ok := a.HFName(t.Name)
+		match, ok := f.HF(t.Name)
 		if !ok {
-			return nil, nil, fmt.Errorf("tensor %q has no Hugging Face %s name: %w", t.Name, a.Name, format.ErrUnsupported)
+			return nil, nil, fmt.Errorf("tensor %q has no Hugging Face %s name: %w", t.Name, f.Name, format.ErrUnsupported)
 		}
-		e := viewEntry{from: t, transform: tn.Transform, toGGUF: false, heads: int(heads)}
-		if tn.Transform == RopeK {
-			e.heads = int(kvHeads)
+		if match.Tensor.Stacked() {
+			if len(t.Shape) != 3 || t.Shape[0] != int64(hp.Experts) {
+				return nil, nil, fmt.Errorf("tensor %q: shape %v, want %d experts (%s.expert_count) of a matrix: %w",
+					t.Name, t.Shape, hp.Experts, f.Name, format.ErrShape)
+			}
+			for e := range hp.Experts {
+				s := newEntry(t, match.Tensor.Transform, false, 0)
+				s.sliced, s.slice = true, e
+				v.add(match.ExpertName(e), s)
+			}
+			continue
 		}
-		v.entries[name] = e
-		v.infos = append(v.infos, e.info(name))
+		switch t.Name {
+		case "token_embd.weight":
+			if len(t.Shape) == 2 {
+				vocab = t.Shape[0]
+			}
+		case "output.weight":
+			tied = false
+		}
+		v.add(match.Name, newEntry(t, match.Tensor.Transform, false, ropeHeads(match.Tensor.Transform, hp)))
 	}
-	cfg, err := hfConfig(a, md, v.infos)
+	cfg, err := f.HFConfig(md, factors, vocab, tied)
 	if err != nil {
 		return nil, nil, err
 	}
 	return v, cfg, nil
 }
 
-// hfConfig builds config.json from GGUF metadata.
-func hfConfig(a *Arch, md format.Metadata, infos []format.TensorInfo) (map[string]any, error) {
-	cfg := map[string]any{"architectures": []string{a.HFClass}, "model_type": a.HFModelType}
-	for k, v := range a.Extra {
-		cfg[k] = v
+// readFloats decodes a (small) tensor to float32.
+func readFloats(src format.Source, t format.TensorInfo) ([]float32, error) {
+	n, err := t.NumElements()
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range a.Params {
-		if _, done := cfg[p.JSON]; done {
-			continue
-		}
-		switch v, _ := md.Get(a.Name + "." + p.Key); x := v.(type) {
-		case float32:
-			cfg[p.JSON] = json.Number(strconv.FormatFloat(float64(x), 'g', -1, 32))
-		case nil:
-			if p.Default == nil {
-				return nil, fmt.Errorf("metadata lacks %s.%s: %w", a.Name, p.Key, format.ErrFormat)
-			}
-		default:
-			n, _ := md.Int(a.Name + "." + p.Key)
-			cfg[p.JSON] = n
-		}
+	data, err := src.TensorData(t.Name)
+	if err != nil {
+		return nil, err
 	}
-	if emb, ok := format.TensorIndex(infos, hfEmbedding(a)); ok && len(emb.Shape) == 2 {
-		if _, ok := cfg["vocab_size"]; !ok {
-			cfg["vocab_size"] = emb.Shape[0]
-		}
+	out := make([]float32, n)
+	if err := format.ToFloat32(out, data, t.DType); err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 	}
-	_, hasHead := format.TensorIndex(infos, "lm_head.weight")
-	cfg["tie_word_embeddings"] = !hasHead
-	for key, field := range map[string]string{"tokenizer.ggml.bos_token_id": "bos_token_id", "tokenizer.ggml.eos_token_id": "eos_token_id"} {
-		if id, ok := md.Int(key); ok {
-			cfg[field] = id
-		}
-	}
-	return cfg, nil
-}
-
-// hfEmbedding is the HF name of the token embedding.
-func hfEmbedding(a *Arch) string {
-	name, _, _ := a.HFName("token_embd.weight")
-	return name
+	return out, nil
 }
 
 // WriteHF writes a checkpoint with llama.cpp names (GGUF, llama2.c) as a

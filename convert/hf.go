@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
 	"github.com/lorakit/lorakit/tokenizer"
@@ -19,11 +21,15 @@ import (
 // model.safetensors (or shards with model.safetensors.index.json) and
 // optional tokenizer files.
 type HFModel struct {
-	// Dir is the directory; Config its parsed config.json; Arch the
-	// architecture table its model_type selects.
+	// Dir is the directory; Config its parsed config.json (for a multimodal
+	// checkpoint, its text model's view: see arch.TextConfig); Arch the
+	// family its model_type selects.
 	Dir    string
-	Config map[string]any
-	Arch   *Arch
+	Config arch.Config
+	Arch   *arch.Family
+	// Multimodal: config.json has a text_config; only the text tower is
+	// converted (the vision tower and projector are left out).
+	Multimodal bool
 	// Weights are the checkpoint's tensors under their HF names.
 	Weights format.Source
 	// Vocab is the tokenizer, nil if the directory has none.
@@ -36,25 +42,38 @@ func IsHFDir(dir string) bool {
 	return err == nil
 }
 
+// readHFConfig reads dir/config.json and the family its model_type (the
+// text model's, for a multimodal checkpoint) selects.
+func readHFConfig(dir string) (arch.Config, *arch.Family, bool, error) {
+	cfgPath := filepath.Join(dir, "config.json")
+	raw, err := format.ReadInput(cfgPath, format.ConfigLimit)
+	if err != nil {
+		return nil, nil, false, notFound(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, nil, false, fmt.Errorf("%s: %v: %w", cfgPath, err, format.ErrFormat)
+	}
+	text, multimodal := arch.TextConfig(cfg)
+	mt, _ := text.String("model_type")
+	if mt == "" {
+		return nil, nil, false, fmt.Errorf("%s: no \"model_type\": %w", cfgPath, format.ErrFormat)
+	}
+	f, err := arch.ForModelType(mt)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	return text, f, multimodal, nil
+}
+
 // OpenHF opens a Hugging Face model directory. tokenizerPath, if set,
 // overrides the tokenizer files found in dir.
 func OpenHF(dir, tokenizerPath string) (*HFModel, error) {
-	cfgPath := filepath.Join(dir, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	cfg, f, multimodal, err := readHFConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, notFound(err))
+		return nil, err
 	}
-	m := &HFModel{Dir: dir}
-	if err := json.Unmarshal(raw, &m.Config); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", cfgPath, err, format.ErrFormat)
-	}
-	mt, _ := m.Config["model_type"].(string)
-	if mt == "" {
-		return nil, fmt.Errorf("%s: no \"model_type\": %w", cfgPath, format.ErrFormat)
-	}
-	if m.Arch, err = ArchForModelType(mt); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
-	}
+	m := &HFModel{Dir: dir, Config: cfg, Arch: f, Multimodal: multimodal}
 	if m.Weights, err = safetensors.OpenDir(dir); err != nil {
 		return nil, err
 	}
@@ -99,110 +118,191 @@ func loadTokenizer(dir, explicit string, n int) (*tokenizer.Vocab, error) {
 	return v, err
 }
 
-// numbers returns config.json's numeric fields (null fields are absent).
-func numbers(cfg map[string]any) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range cfg {
-		if f, ok := v.(float64); ok {
-			out[k] = f
-		}
-	}
-	return out
-}
-
-// GGUFMetadata returns the hyperparameters of config.json as llama.cpp's
-// <arch>.* keys, typed as llama.cpp writes them.
-func (a *Arch) GGUFMetadata(cfg map[string]any, cfgName string) (format.Metadata, error) {
-	nums := numbers(cfg)
-	var md format.Metadata
-	for _, p := range a.Params {
-		v, ok := nums[p.JSON]
-		if !ok && p.Default != nil {
-			v, ok = p.Default(nums)
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s: missing %q (needed for %s.%s): %w", cfgName, p.JSON, a.Name, p.Key, format.ErrFormat)
-		}
-		key := a.Name + "." + p.Key
-		switch p.Type {
-		case "f32":
-			md = append(md, format.KV{Key: key, Value: float32(v)})
-		default:
-			if v < 0 || v > math.MaxUint32 || v != math.Trunc(v) {
-				return nil, fmt.Errorf("%s: %q = %v is not a count: %w", cfgName, p.JSON, v, format.ErrFormat)
-			}
-			md = append(md, format.KV{Key: key, Value: uint32(v)})
-		}
-	}
-	return md, nil
-}
-
-// GGUFSource presents the model as llama.cpp would have it: GGUF names and
-// layouts, tensors in llama.cpp's order (token embedding, layers in order,
-// output), and metadata with general.*, the hyperparameters and the
-// tokenizer. Tied output heads are dropped; buffers are skipped; unknown
-// tensors are an error naming them.
+// GGUFSource presents the model as llama.cpp's converter would write it:
+// GGUF names and layouts, tensors in its order, generated tensors
+// (rope_freqs, LongRoPE factors), 1-D tensors, norms and routers as F32,
+// general.file_type true to the tensors, and metadata with general.*, the
+// hyperparameters and the tokenizer. Tied output heads are dropped;
+// buffers are skipped; a tensor the family does not have, or one whose
+// shape contradicts config.json, is an error naming it.
 func (m *HFModel) GGUFSource() (format.Source, error) {
 	cfgName := filepath.Join(m.Dir, "config.json")
-	a := m.Arch
-	md := format.Metadata{{Key: "general.architecture", Value: a.Name}, {Key: "general.name", Value: filepath.Base(filepath.Clean(m.Dir))}}
-	params, err := a.GGUFMetadata(m.Config, cfgName)
+	f := m.Arch
+	md := format.Metadata{{Key: "general.architecture", Value: f.Name}, {Key: "general.name", Value: filepath.Base(filepath.Clean(m.Dir))}}
+	params, err := f.GGUFMetadata(m.Config, cfgName)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := f.Generate(m.Config, cfgName)
 	if err != nil {
 		return nil, err
 	}
 	md = append(md, params...)
-	md = append(md, format.KV{Key: "general.file_type", Value: uint32(0)})
-	heads, _ := params.Int(a.Name + ".attention.head_count")
-	kvHeads, ok := params.Int(a.Name + ".attention.head_count_kv")
-	if !ok {
-		kvHeads = heads
+	hp := f.Hyperparameters(params)
+	if hp.Heads > 0 && (hp.KVHeads > hp.Heads || hp.Heads%hp.KVHeads != 0) {
+		return nil, fmt.Errorf("%s: num_attention_heads %d is not a multiple of num_key_value_heads %d: %w", cfgName, hp.Heads, hp.KVHeads, format.ErrFormat)
 	}
-	tied := true
+	if hp.Experts > len(m.Weights.Tensors()) {
+		// Checked before expert slots are allocated from the count.
+		return nil, fmt.Errorf("%s: %d experts, but the checkpoint has %d tensors in all: %w", cfgName, hp.Experts, len(m.Weights.Tensors()), format.ErrFormat)
+	}
+	tied := f.TiedAlways || f.TiedByDefault
 	if t, ok := m.Config["tie_word_embeddings"].(bool); ok {
-		tied = t
+		tied = f.TiedAlways || t
 	}
 	v := &view{base: m.Weights, entries: map[string]viewEntry{}}
+	experts := map[string][]format.TensorInfo{} // stacked GGUF name -> HF tensor per expert
+	for _, g := range gen {
+		v.add(g.Name, viewEntry{data: f32Bytes(g.Values), dtype: format.F32})
+	}
 	for _, t := range m.Weights.Tensors() {
-		if a.HFSkip != nil && a.HFSkip.MatchString(t.Name) {
+		if f.Skip(t.Name) || (m.Multimodal && arch.VisionTensor(t.Name)) {
 			continue
 		}
-		name, tn, ok := a.GGUFName(t.Name)
+		match, ok := f.GGUF(t.Name)
 		if !ok {
-			return nil, fmt.Errorf("%s: tensor %q has no llama.cpp %s name: %w", m.Dir, t.Name, a.Name, format.ErrUnsupported)
+			tower := ""
+			if m.Multimodal {
+				tower = " (a multimodal checkpoint: lorakit converts its text tower only)"
+			}
+			return nil, fmt.Errorf("%s: tensor %q has no llama.cpp %s name%s: %w", m.Dir, t.Name, f.Name, tower, format.ErrUnsupported)
 		}
-		if name == "output.weight" && tied {
+		if match.Name == "output.weight" && tied {
 			continue
 		}
-		if _, dup := v.entries[name]; dup {
-			return nil, fmt.Errorf("%s: tensors map twice to %q: %w", m.Dir, name, format.ErrFormat)
+		if err := checkAgainstConfig(t, match, hp); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Dir, err)
 		}
-		e := viewEntry{from: t, transform: tn.Transform, toGGUF: true, heads: int(heads)}
-		if tn.Transform == RopeK {
-			e.heads = int(kvHeads)
-		}
-		v.entries[name] = e
-		v.infos = append(v.infos, e.info(name))
-	}
-	sortGGUF(a, v.infos)
-	if emb, ok := format.TensorIndex(v.infos, "token_embd.weight"); ok {
-		// config.json's width must be the embedding's, or the GGUF written
-		// would declare hyperparameters its tensors contradict.
-		if n, has := params.Int(a.Name + ".embedding_length"); has && len(emb.Shape) == 2 && emb.Shape[1] != n {
-			return nil, fmt.Errorf("%s: embedding_length %d from config.json, but tensor %q is %v: %w",
-				m.Dir, n, emb.Name, emb.Shape, format.ErrShape)
-		}
-		if m.Vocab != nil {
-			if err := fitVocab(m.Vocab, int(emb.Shape[0]), m.Dir); err != nil {
-				return nil, err
+		if match.Tensor.Stacked() {
+			if experts[match.Name] == nil {
+				experts[match.Name] = make([]format.TensorInfo, hp.Experts)
 			}
+			if experts[match.Name][match.Expert].Name != "" {
+				return nil, fmt.Errorf("%s: tensors %q and %q are both expert %d of %q: %w", m.Dir,
+					experts[match.Name][match.Expert].Name, t.Name, match.Expert, match.Name, format.ErrFormat)
+			}
+			experts[match.Name][match.Expert] = t
+			continue
 		}
+		if _, dup := v.entries[match.Name]; dup {
+			return nil, fmt.Errorf("%s: tensors map twice to %q: %w", m.Dir, match.Name, format.ErrFormat)
+		}
+		e := newEntry(t, match.Tensor.Transform, true, ropeHeads(match.Tensor.Transform, hp))
+		if arch.KeepF32(match.Name, t.Shape) && t.DType.IsFloat() {
+			e.dtype = format.F32
+		}
+		v.add(match.Name, e)
 	}
+	for _, name := range slices.Sorted(maps.Keys(experts)) {
+		e, err := stackEntry(name, experts[name])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Dir, err)
+		}
+		v.add(name, e)
+	}
+	if err := v.fitEmbedding(f, m.Vocab, hp, m.Dir); err != nil {
+		return nil, err
+	}
+	sortGGUF(f, v.infos, hp.Experts)
+	md = append(md, format.KV{Key: "general.file_type", Value: fileType(v.infos)})
 	if m.Vocab != nil {
 		md = append(md, m.Vocab.Metadata()...)
 	}
 	v.md = md
 	return v, nil
 }
+
+// fitEmbedding checks the token embedding against config.json's width and
+// the tokenizer: a larger embedding pads the vocabulary with unused tokens
+// (llama.cpp's converter does), except where the family cuts the
+// embedding to the tokenizer instead (Gemma 3).
+func (v *view) fitEmbedding(f *arch.Family, vocab *tokenizer.Vocab, hp arch.Hyper, where string) error {
+	const name = "token_embd.weight"
+	emb, ok := v.entries[name]
+	if !ok {
+		return nil
+	}
+	info := emb.info(name)
+	if len(info.Shape) != 2 {
+		return fmt.Errorf("%s: tensor %q is %v, want a matrix: %w", where, emb.from.Name, info.Shape, format.ErrShape)
+	}
+	if hp.Embd > 0 && info.Shape[1] != int64(hp.Embd) {
+		return fmt.Errorf("%s: embedding_length %d from config.json, but tensor %q is %v: %w",
+			where, hp.Embd, emb.from.Name, info.Shape, format.ErrShape)
+	}
+	if vocab == nil {
+		return nil
+	}
+	rows := int(info.Shape[0])
+	if f.TrimEmbedding && vocab.Len() < rows {
+		rows = vocab.Len()
+		emb.rows = int64(rows)
+		v.entries[name] = emb
+		i := slices.IndexFunc(v.infos, func(t format.TensorInfo) bool { return t.Name == name })
+		v.infos[i] = emb.info(name)
+	}
+	return fitVocab(vocab, rows, where)
+}
+
+// stackEntry makes the view entry stacking a GGUF expert tensor from its
+// HF experts, which must all be present, of one dtype and shape.
+func stackEntry(name string, parts []format.TensorInfo) (viewEntry, error) {
+	for e, p := range parts {
+		if p.Name == "" {
+			return viewEntry{}, fmt.Errorf("tensor %q: expert %d of %d is missing: %w", name, e, len(parts), format.ErrNotFound)
+		}
+		if p.DType != parts[0].DType || !format.SameShape(p.Shape, parts[0].Shape) {
+			return viewEntry{}, fmt.Errorf("tensor %q: expert %d is %v %v, expert 0 %v %v: %w", name, e, p.DType, p.Shape,
+				parts[0].DType, parts[0].Shape, format.ErrShape)
+		}
+	}
+	return viewEntry{from: parts[0], stack: parts, dtype: parts[0].DType}, nil
+}
+
+// checkAgainstConfig refuses a tensor whose layer or rows contradict the
+// hyperparameters config.json states.
+func checkAgainstConfig(t format.TensorInfo, match arch.Match, hp arch.Hyper) error {
+	if hp.Layers > 0 && match.Layer >= hp.Layers {
+		return fmt.Errorf("tensor %q is layer %d, but config.json says %d layers: %w", t.Name, match.Layer, hp.Layers, format.ErrShape)
+	}
+	if match.Tensor.Stacked() && match.Expert >= hp.Experts {
+		return fmt.Errorf("tensor %q is expert %d, but config.json says %d experts: %w", t.Name, match.Expert, hp.Experts, format.ErrShape)
+	}
+	want := hp.WantRows(match.Tensor.Rows)
+	if match.Tensor.Rows == arch.ExpertRows && len(t.Shape) >= 1 && t.Shape[0] != int64(want) {
+		return fmt.Errorf("router %q has %d rows, but config.json says %d experts: %w", t.Name, t.Shape[0], hp.Experts, format.ErrShape)
+	}
+	if want > 0 && len(t.Shape) >= 1 && t.Shape[0] != int64(want) {
+		return fmt.Errorf("tensor %q has %d rows, but config.json's heads (%d, %d key/value) of size %d give %d: %w",
+			t.Name, t.Shape[0], hp.Heads, hp.KVHeads, hp.HeadDim, want, format.ErrShape)
+	}
+	return nil
+}
+
+// ropeHeads returns the head count a RoPE row permutation needs.
+func ropeHeads(tr arch.Transform, hp arch.Hyper) int {
+	if tr == arch.RopeK {
+		return hp.KVHeads
+	}
+	return hp.Heads
+}
+
+// fileType is llama.cpp's general.file_type for a model's tensors: the type
+// of its first tensor of two or more dimensions (0 F32, 1 F16, 32 BF16),
+// as llama.cpp's converter detects it.
+func fileType(infos []format.TensorInfo) uint32 {
+	for _, t := range infos {
+		if len(t.Shape) >= 2 {
+			if ft, ok := fileTypes[t.DType]; ok {
+				return ft
+			}
+		}
+	}
+	return 0
+}
+
+// fileTypes are llama.cpp's LLAMA_FTYPE values of the float types.
+var fileTypes = map[format.DType]uint32{format.F32: 0, format.F16: 1, format.BF16: 32}
 
 // fitVocab checks a tokenizer against the embedding's rows, padding the
 // vocabulary with unused tokens when the embedding is larger (as llama.cpp's
@@ -214,32 +314,17 @@ func fitVocab(v *tokenizer.Vocab, rows int, where string) error {
 	return nil
 }
 
-// sortGGUF orders tensors as llama.cpp's converters emit them: the tensors
-// before the layers (embeddings), each layer in table order, then the rest.
-func sortGGUF(a *Arch, infos []format.TensorInfo) {
-	rank := func(name string) (group, layer, idx int) {
-		for i, tn := range a.Tensors {
-			if namePattern(tn.GGUF).MatchString(name) {
-				idx = i
-				break
-			}
-		}
-		if l, ok := layerOf(name); ok {
-			return 1, l, idx
-		}
-		if strings.HasPrefix(name, "output") {
-			return 2, 0, idx
-		}
-		return 0, 0, idx
-	}
+// sortGGUF orders tensors as llama.cpp's converter writes them (see
+// arch.Family.SortKey).
+func sortGGUF(f *arch.Family, infos []format.TensorInfo, nExperts int) {
 	sort.SliceStable(infos, func(i, j int) bool {
-		gi, li, ii := rank(infos[i].Name)
-		gj, lj, ij := rank(infos[j].Name)
+		gi, ki, ii := f.SortKey(infos[i].Name, nExperts)
+		gj, kj, ij := f.SortKey(infos[j].Name, nExperts)
 		if gi != gj {
 			return gi < gj
 		}
-		if li != lj {
-			return li < lj
+		if ki != kj {
+			return ki < kj
 		}
 		return ii < ij
 	})

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/llama2c"
@@ -75,7 +76,12 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 		return WriteHF(ctx, src, out, HFOptions{DType: opt.DType, MaxShardBytes: opt.MaxShardBytes, Force: opt.Force, Progress: opt.Progress})
 	case "gguf", "safetensors":
 		if kind == "gguf" {
-			src = llamaCppOrder(withMetadata(src, withFileType(src, opt.DType)))
+			src = withMetadata(src, withFileType(src, opt.DType))
+			if IsHFDir(in) {
+				// A GGUF (or other named) input keeps its order; an HF
+				// directory gets the order llama.cpp's converter writes.
+				src = llamaCppOrder(src)
+			}
 		}
 		return Checkpoint(ctx, src, out, Options{Format: kind, DType: opt.DType, Force: opt.Force, Split: opt.Split, Progress: opt.Progress})
 	}
@@ -172,8 +178,7 @@ func llama2cTokenizer(in, explicit string, n int) (*tokenizer.Vocab, error) {
 // float cast (llama.cpp's LLAMA_FTYPE: 0 F32, 1 F16, 32 BF16).
 func withFileType(src format.Source, dt format.DType) format.Metadata {
 	md := src.Metadata().Clone()
-	ftypes := map[format.DType]uint32{format.F32: 0, format.F16: 1, format.BF16: 32}
-	if ft, ok := ftypes[dt]; ok {
+	if ft, ok := fileTypes[dt]; ok {
 		if _, has := md.Get("general.architecture"); has {
 			md.Set("general.file_type", ft)
 		}
@@ -185,12 +190,12 @@ func withFileType(src format.Source, dt format.DType) format.Metadata {
 // when its architecture is known (see sortGGUF).
 func llamaCppOrder(src format.Source) format.Source {
 	name, _ := src.Metadata().String("general.architecture")
-	a, err := LookupArch(name)
+	f, err := arch.Lookup(name)
 	if err != nil {
 		return src
 	}
 	infos := append([]format.TensorInfo(nil), src.Tensors()...)
-	sortGGUF(a, infos)
+	sortGGUF(f, infos, f.Hyperparameters(src.Metadata()).Experts)
 	return orderedSource{Source: src, infos: infos}
 }
 

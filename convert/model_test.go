@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/tokenizer"
 )
@@ -90,7 +91,7 @@ func TestGPT2HFRoundTrip(t *testing.T) {
 		defer src.Close()
 		var out []string
 		for _, ti := range src.Tensors() {
-			if l, ok := layerOf(ti.Name); ok && l >= layers {
+			if l, ok := arch.LayerOf(ti.Name); ok && l >= layers {
 				continue
 			}
 			out = append(out, ti.Name)

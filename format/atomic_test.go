@@ -69,3 +69,78 @@ func assertOnlyFiles(t *testing.T, dir string, names ...string) {
 		}
 	}
 }
+
+// TestAtomicFileRace: a target that appears while a run without force
+// writes it is kept, and the run fails with ErrExists leaving nothing.
+func TestAtomicFileRace(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.bin")
+	f, err := CreateAtomic(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("second")
+	if err := os.WriteFile(out, []byte("first"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); !errors.Is(err, ErrExists) {
+		t.Errorf("Commit over a target that appeared meanwhile: %v, want ErrExists", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "first" {
+		t.Errorf("the first run's output became %q", b)
+	}
+	assertOnlyFiles(t, dir, "out.bin")
+}
+
+// TestStaleTemporaries: a temporary output of a process that no longer
+// exists is removed by the next run; RemoveTemporaries removes this
+// process's own.
+func TestStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.bin")
+	stale := filepath.Join(dir, ".out.bin.tmp-999999999-42") // beyond any pid_max
+	os.WriteFile(stale, []byte("left by a killed run"), 0o644)
+	f, err := CreateAtomic(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file kept: %v", err)
+	}
+	RemoveTemporaries()
+	assertOnlyFiles(t, dir)
+	f.Abort()
+}
+
+// TestWriteDirAtomicReplaceAndRace: with force a directory is replaced as a
+// whole; without force one that appears meanwhile is kept.
+func TestWriteDirAtomicReplaceAndRace(t *testing.T) {
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	write := func(force bool, content string, during func()) error {
+		return WriteDirAtomic(out, force, func(n string) bool { return n == "a.txt" }, func(d string) error {
+			if during != nil {
+				during()
+			}
+			return os.WriteFile(filepath.Join(d, "a.txt"), []byte(content), 0o644)
+		})
+	}
+	if err := write(false, "one", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(true, "two", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "a.txt")); string(b) != "two" {
+		t.Errorf("after --force the file holds %q, want two", b)
+	}
+	assertOnlyFiles(t, parent, "out")
+	other := filepath.Join(parent, "other")
+	err := WriteDirAtomic(other, false, nil, func(d string) error {
+		return os.Mkdir(other, 0o755) // another run got there first
+	})
+	if !errors.Is(err, ErrExists) {
+		t.Errorf("directory that appeared meanwhile: %v, want ErrExists", err)
+	}
+	assertOnlyFiles(t, parent, "other", "out")
+}

@@ -1,17 +1,20 @@
 package format
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 )
 
 // WriteDirAtomic builds a directory with fill inside a temporary directory
-// beside target and renames it into place, so that target is either absent,
-// its old self, or complete. An existing target is refused without force;
-// with force it is replaced only if every entry in it is a plain file that
-// replaceable accepts by name and none is an input of this process (so a
-// mistyped -o never deletes a folder of other things).
+// beside target, syncs every file in it to disk and renames it into place,
+// so that target is either absent, its old self, or complete. An existing
+// target is refused without force (also one that appears while fill runs);
+// with force it is replaced, in one atomic exchange where the system has
+// one, only if every entry in it is a plain file that replaceable accepts
+// by name and none is an input of this process (so a mistyped -o never
+// deletes a folder of other things).
 func WriteDirAtomic(target string, force bool, replaceable func(name string) bool, fill func(dir string) error) error {
 	if err := checkDirOutput(target, force, replaceable); err != nil {
 		return err
@@ -20,14 +23,16 @@ func WriteDirAtomic(target string, force bool, replaceable func(name string) boo
 	if parent == "" {
 		parent = "."
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	removeStaleTemps(parent, base)
+	tmp, err := os.MkdirTemp(parent, tempPattern(base))
 	if err != nil {
 		return fmt.Errorf("%s: %w", target, err)
 	}
+	trackTemp(tmp)
 	committed := false
 	defer func() {
 		if !committed {
-			os.RemoveAll(tmp)
+			removeTemp(tmp)
 		}
 	}()
 	if err := fill(tmp); err != nil {
@@ -36,28 +41,67 @@ func WriteDirAtomic(target string, force bool, replaceable func(name string) boo
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("%s: %w", target, err)
 	}
-	var old string
-	if _, err := os.Lstat(target); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(target, old); err != nil {
-			return fmt.Errorf("%s: %w", target, err)
-		}
+	if err := syncTree(tmp); err != nil {
+		return fmt.Errorf("%s: %w", target, err)
 	}
-	if err := os.Rename(tmp, target); err != nil {
-		if old != "" {
-			os.Rename(old, target) // put the old one back
+	if _, err := os.Lstat(target); err != nil || !force {
+		if err := commitRename(tmp, target, false, true); err != nil {
+			return err
 		}
+		committed = true
+		untrackTemp(tmp)
+		return syncDir(parent)
+	}
+	// Replace: check again, then swap the two directories in one step.
+	if err := checkDirOutput(target, force, replaceable); err != nil {
+		return err
+	}
+	err = renameExchange(tmp, target)
+	if errors.Is(err, errExchangeUnsupported) {
+		err = replaceDirTwoSteps(tmp, target)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %w", target, err)
 	}
 	committed = true
-	if old != "" {
-		os.RemoveAll(old)
+	removeTemp(tmp) // after the exchange, tmp holds the old directory
+	return syncDir(parent)
+}
+
+// replaceDirTwoSteps replaces target by tmp where no atomic exchange
+// exists: the old directory moves aside, the new one takes its name, and
+// the old one is put back if that fails. On success tmp names the old one.
+func replaceDirTwoSteps(tmp, target string) error {
+	old := tmp + ".old"
+	if err := os.Rename(target, old); err != nil {
+		return err
 	}
-	if d, err := os.Open(parent); err == nil {
-		d.Sync() // best effort: persist the rename
-		d.Close()
+	if err := os.Rename(tmp, target); err != nil {
+		os.Rename(old, target) // put the old one back
+		return err
 	}
-	return nil
+	return os.Rename(old, tmp)
+}
+
+// syncTree flushes every file and directory under dir to disk.
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() && !e.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := f.Sync(); err != nil && !(e.IsDir() && isSyncUnsupported(err)) {
+			return err
+		}
+		return nil
+	})
 }
 
 // checkDirOutput applies the output rules to a directory target.
@@ -65,6 +109,9 @@ func checkDirOutput(target string, force bool, replaceable func(string) bool) er
 	st, err := os.Lstat(target)
 	if err != nil {
 		return nil // absent
+	}
+	if isInput(target, st) {
+		return fmt.Errorf("%s: refusing to overwrite an input: %w", target, ErrExists)
 	}
 	if !force {
 		return fmt.Errorf("%s: already exists (use --force to replace it): %w", target, ErrExists)

@@ -41,7 +41,9 @@ func MapFile(path string) (*Mapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Mapping{data: data, unmap: unmap}, nil
+	m := &Mapping{data: data, unmap: unmap}
+	trackMapping(m, path)
+	return m, nil
 }
 
 // Bytes returns the file's contents. The slice is invalid after Close and
@@ -71,6 +73,7 @@ func (m *Mapping) Close() error {
 		return nil
 	}
 	m.closed = true
+	untrackMapping(m)
 	data := m.data
 	m.data = nil
 	if m.unmap != nil {

@@ -23,5 +23,7 @@
 //     PEFT, and lora_parameters in adapter_config.json.
 //
 // Open detects the layout from content. Names stay as the file has them;
-// mapping PEFT names to GGUF names is package convert's job.
+// mapping PEFT names to GGUF names is package convert's job. Adapter.Family
+// names the base model's family (package arch) from the file, or from the
+// module names and base model name, refusing to guess.
 package lora

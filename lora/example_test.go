@@ -60,3 +60,21 @@ func ExampleWriteGGUF() {
 	fmt.Println(b.Arch, b.Modules[0].Name, b.Modules[0].Scale())
 	// Output: llama blk.0.attn_q 8
 }
+
+// An adapter's base family comes from its module names and base model
+// name; without a name that settles it, it is refused, never guessed.
+func ExampleAdapter_Family() {
+	q := func() []*lora.Module {
+		return []*lora.Module{{Name: "model.layers.0.self_attn.q_proj", Rank: 1, In: 2, Out: 2, Alpha: 1,
+			A: []float32{1, 0}, B: []float32{1, 1}}}
+	}
+	named := &lora.Adapter{Kind: lora.KindPEFT, Config: &lora.Config{BaseModel: "Qwen/Qwen2.5-0.5B-Instruct"}, Modules: q()}
+	f, err := named.Family()
+	fmt.Println(f.Name, err)
+	anonymous := &lora.Adapter{Kind: lora.KindPEFT, Config: &lora.Config{}, Modules: q()}
+	_, err = anonymous.Family()
+	fmt.Println(err != nil)
+	// Output:
+	// qwen2 <nil>
+	// true
+}

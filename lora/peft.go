@@ -199,9 +199,8 @@ func readConfigFile(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// readSmallFile reads a JSON file of at most maxConfigBytes. It is read
-// whole and closed, so it is not recorded as an input: rewriting an adapter
-// directory in place with force is safe once it has been read.
+// readSmallFile reads a JSON file of at most maxConfigBytes and records it
+// as an input: no output of this run may replace it.
 func readSmallFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -210,6 +209,7 @@ func readSmallFile(path string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("lora: %w", err)
 	}
+	format.MarkInput(path)
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
 	if err != nil {

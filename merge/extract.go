@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/lorakit/lorakit/convert"
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/resolve"
@@ -189,7 +189,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.Module {
 	f = f.truncate(k)
 	m := &lora.Module{Name: strings.TrimSuffix(name, ".weight"), Rank: k, Alpha: float64(k)}
-	arch, conv1D := hfArch(b, name)
+	fam, conv1D := hfArch(b, name)
 	if b.Kind != resolve.KindGGUF && conv1D {
 		// Stored (in, out) = U·S·Vᵀ, so ΔW = V·S·Uᵀ: B from V, A from U.
 		m.FanInFanOut, m.In, m.Out = true, rows, cols
@@ -198,8 +198,8 @@ func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.
 		m.In, m.Out = cols, rows
 	}
 	m.B, m.A = toModuleFactors(f, k, m.Out, m.In, 0.5)
-	if b.Kind != resolve.KindGGUF && arch != nil && len(arch.HFPrefixes) > 0 && !strings.HasPrefix(m.Name, arch.HFPrefixes[0]) {
-		m.Name = arch.HFPrefixes[0] + m.Name // PEFT sees GPT2LMHeadModel's "transformer."
+	if b.Kind != resolve.KindGGUF && fam != nil && fam.PEFTPrefix != "" && !strings.HasPrefix(m.Name, fam.PEFTPrefix) {
+		m.Name = fam.PEFTPrefix + m.Name // PEFT sees GPT2LMHeadModel's "transformer."
 	}
 	return m
 }
@@ -207,19 +207,19 @@ func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.
 // hfArch returns the architecture table an HF tensor name belongs to (the
 // base's, from config.json's model_type, or else any table whose names
 // match) and whether the tensor is stored (in, out), as GPT-2's Conv1D.
-func hfArch(b *base, name string) (*convert.Arch, bool) {
-	archs := []*convert.Arch{b.Arch}
+func hfArch(b *base, name string) (*arch.Family, bool) {
+	fams := []*arch.Family{b.Arch}
 	if b.Arch == nil {
-		archs = nil
-		for _, n := range convert.ArchNames() {
-			if a, err := convert.LookupArch(n); err == nil {
-				archs = append(archs, a)
+		fams = nil
+		for _, n := range arch.Names() {
+			if f, err := arch.Lookup(n); err == nil {
+				fams = append(fams, f)
 			}
 		}
 	}
-	for _, a := range archs {
-		if _, tn, ok := a.GGUFName(name); ok {
-			return a, tn.Transform == convert.Transpose
+	for _, f := range fams {
+		if _, tn, ok := f.GGUFName(name); ok {
+			return f, tn.Transform == arch.Transpose
 		}
 	}
 	return b.Arch, false

@@ -24,6 +24,14 @@ func TestMergeMatchesLlamaExportLora(t *testing.T) {
 	for _, tc := range []struct{ base, adapter, ref string }{
 		{"gpt2-f32", "gpt2-lora-r4", "gpt2-merged-f32"},
 		{"llama-f32", "llama-lora-r8", "llama-merged-f32"},
+		// Today's families (fixtures/arch): qwen2/qwen3/gemma names,
+		// Phi-3's fused attn_qkv, Llama 3.1 with rope_freqs.
+		{"arch/qwen2-f32", "arch/qwen2-lora-r4", "arch/qwen2-merged-f32"},
+		{"arch/qwen3-f32", "arch/qwen3-lora-r4", "arch/qwen3-merged-f32"},
+		{"arch/gemma2-f32", "arch/gemma2-lora-r4", "arch/gemma2-merged-f32"},
+		{"arch/gemma3-f32", "arch/gemma3-lora-r4", "arch/gemma3-merged-f32"},
+		{"arch/phi3-f32", "arch/phi3-lora-r4", "arch/phi3-merged-f32"},
+		{"arch/llama31-f32", "arch/llama31-lora-r4", "arch/llama31-merged-f32"},
 	} {
 		t.Run(tc.base, func(t *testing.T) {
 			basePath := filepath.Join(dir, tc.base+".gguf")

@@ -8,12 +8,42 @@ import (
 )
 
 func TestLoadBadInput(t *testing.T) {
+	family := func(arch string) tinyConfig {
+		for _, c := range tinyFamilies {
+			if c.arch == arch {
+				return c
+			}
+		}
+		panic(arch)
+	}
+	extra := func(name string, n int64) func(s *memSource) {
+		return func(s *memSource) { s.add(name, make([]float32, n), n) }
+	}
 	cases := []struct {
 		name   string
+		base   tinyConfig // tinyLlama when zero
 		edit   func(s *memSource)
 		target error
 	}{
-		{"missing tensor", func(s *memSource) {
+		// a tensor the recipe has no place for is never ignored
+		{"rope_freqs in qwen2", family("qwen2"), extra("rope_freqs.weight", 2), format.ErrUnsupported},
+		{"ffn_gate bias in qwen3", family("qwen3"), extra("blk.0.ffn_gate.bias", 24), format.ErrUnsupported},
+		{"output.weight in gemma2", family("gemma2"), extra("output.weight", 16), format.ErrUnsupported},
+		{"post norm in llama", tinyConfig{}, extra("blk.1.post_ffw_norm.weight", 16), format.ErrUnsupported},
+		{"attn_q beside attn_qkv", family("phi3"), extra("blk.0.attn_q.weight", 16), format.ErrUnsupported},
+		{"unknown tensor", tinyConfig{}, extra("blk.0.attn_sinks", 4), format.ErrUnsupported},
+		{"bad rope factor", family("llama"), func(s *memSource) { s.add("rope_freqs.weight", []float32{1, 0}, 2) }, format.ErrFormat},
+		{"experts in qwen2", family("qwen2"), func(s *memSource) { s.md.Set("qwen2.expert_count", uint32(4)) }, format.ErrUnsupported},
+		{"experts without a used count", tinyConfig{}, func(s *memSource) { s.md.Set("llama.expert_count", uint32(4)) }, format.ErrNotFound},
+		{"expert weight scale", family("qwen3moe"), func(s *memSource) { s.md.Set("qwen3moe.expert_weights_scale", float32(2)) }, format.ErrUnsupported},
+		{"more experts used than there are", family("qwen3moe"), func(s *memSource) { s.md.Set("qwen3moe.expert_used_count", uint32(9)) }, format.ErrFormat},
+		{"dense ffn in a MoE model", family("qwen3moe"), extra("blk.0.ffn_up.weight", 16), format.ErrUnsupported},
+		{"yarn rope scaling", family("qwen2"), func(s *memSource) { s.md.Set("qwen2.rope.scaling.type", "yarn") }, format.ErrUnsupported},
+		{"per-layer head counts", tinyConfig{}, func(s *memSource) { s.md.Set("llama.attention.head_count_kv", []uint32{2, 2}) }, format.ErrUnsupported},
+		{"per-layer swa pattern", family("gemma3"), func(s *memSource) { s.md.Set("gemma3.attention.sliding_window_pattern", []bool{true, false}) }, format.ErrUnsupported},
+		{"missing norm epsilon", family("qwen3"), func(s *memSource) { s.md.Delete("qwen3.attention.layer_norm_rms_epsilon") }, format.ErrNotFound},
+		{"value_length differs", family("gemma3"), func(s *memSource) { s.md.Set("gemma3.attention.value_length", uint32(4)) }, format.ErrUnsupported},
+		{"missing tensor", tinyConfig{}, func(s *memSource) {
 			for i, info := range s.infos {
 				if info.Name == "blk.1.attn_v.weight" {
 					s.infos = append(s.infos[:i], s.infos[i+1:]...)
@@ -21,21 +51,25 @@ func TestLoadBadInput(t *testing.T) {
 				}
 			}
 		}, format.ErrNotFound},
-		{"mismatched shape", func(s *memSource) {
+		{"mismatched shape", tinyConfig{}, func(s *memSource) {
 			for i := range s.infos {
 				if s.infos[i].Name == "blk.0.ffn_up.weight" {
 					s.infos[i].Shape = []int64{s.infos[i].Shape[1], s.infos[i].Shape[0]}
 				}
 			}
 		}, format.ErrShape},
-		{"unsupported architecture", func(s *memSource) { s.md[0].Value = "mamba" }, format.ErrUnsupported},
-		{"missing hyperparameter", func(s *memSource) { s.md.Delete("llama.block_count") }, format.ErrNotFound},
-		{"bad head count", func(s *memSource) { s.md.Set("llama.attention.head_count_kv", uint32(3)) }, format.ErrFormat},
-		{"integer tensor", func(s *memSource) { s.infos[0].DType = format.I32 }, format.ErrUnsupported},
+		{"unsupported architecture", tinyConfig{}, func(s *memSource) { s.md[0].Value = "mamba" }, format.ErrUnsupported},
+		{"missing hyperparameter", tinyConfig{}, func(s *memSource) { s.md.Delete("llama.block_count") }, format.ErrNotFound},
+		{"bad head count", tinyConfig{}, func(s *memSource) { s.md.Set("llama.attention.head_count_kv", uint32(3)) }, format.ErrFormat},
+		{"integer tensor", tinyConfig{}, func(s *memSource) { s.infos[0].DType = format.I32 }, format.ErrUnsupported},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := tinySource(tinyLlama)
+			base := c.base
+			if base.arch == "" {
+				base = tinyLlama
+			}
+			s := tinySource(base)
 			c.edit(s)
 			if _, err := Load(s, Options{}); !errors.Is(err, c.target) {
 				t.Errorf("Load() error = %v, want %v", err, c.target)

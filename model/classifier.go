@@ -17,6 +17,7 @@ const classifierChunk = 1 << 25
 // the vocabulary-sized logits are not allocated again each time.
 type headScratch struct {
 	x, z, dx []float32
+	th       []float32 // tanh(z/cap) of soft-capped logits, for their gradient
 	rows     []int
 	losses   []float64
 }
@@ -27,11 +28,12 @@ type headScratch struct {
 // probabilities, the loss taken, and (when dx is not nil) the probabilities
 // overwritten by d loss/d logits, which flow straight back through the
 // head. With label smoothing ε the target distribution is
-// (1−ε)·onehot + ε/V. It returns Σ weight·loss. sc, when not nil, is
-// reused working memory.
+// (1−ε)·onehot + ε/V. With capZ > 0 the logits are soft-capped first,
+// capZ·tanh(z/capZ) (Gemma 2's final_logit_softcapping). It returns
+// Σ weight·loss. sc, when not nil, is reused working memory.
 //
 //	x (N,C), w (V,C), targets (N), weight (N) -> loss; dx (N,C) = ∂loss/∂x, dw (V,C) += ∂loss/∂w
-func classifier(sc *headScratch, x []float32, N, C int, w *Matrix, targets []int, weight []float32, smoothing float32, dx, dw []float32) float64 {
+func classifier(sc *headScratch, x []float32, N, C int, w *Matrix, capZ float32, targets []int, weight []float32, smoothing float32, dx, dw []float32) float64 {
 	if sc == nil {
 		sc = new(headScratch)
 	}
@@ -51,6 +53,9 @@ func classifier(sc *headScratch, x []float32, N, C int, w *Matrix, targets []int
 	}
 	sc.rows = rows
 	sc.x, sc.z, sc.dx = grow(sc.x, chunk*C), grow(sc.z, chunk*V), grow(sc.dx, chunk*C)
+	if capZ > 0 && dx != nil {
+		sc.th = grow(sc.th, chunk*V)
+	}
 	if cap(sc.losses) < chunk {
 		sc.losses = make([]float64, chunk)
 	}
@@ -68,7 +73,23 @@ func classifier(sc *headScratch, x []float32, N, C int, w *Matrix, targets []int
 		parallelFor(n, 30*V, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				i := idx[r]
-				losses[r] = softmaxXent(z[r*V:(r+1)*V], targets[i], smoothing, weight[i], dx != nil)
+				zr := z[r*V : (r+1)*V]
+				if capZ > 0 {
+					softcap(zr, capZ)
+				}
+				if capZ > 0 && dx != nil {
+					th := sc.th[r*V : (r+1)*V]
+					for j, v := range zr {
+						th[j] = v / capZ
+					}
+				}
+				losses[r] = softmaxXent(zr, targets[i], smoothing, weight[i], dx != nil)
+				if capZ > 0 && dx != nil {
+					// through the cap: ∂/∂z = ∂/∂(capped) · (1 − tanh²)
+					for j, t := range sc.th[r*V : (r+1)*V] {
+						zr[j] *= 1 - t*t
+					}
+				}
 			}
 		})
 		for r := range n {

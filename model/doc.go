@@ -1,10 +1,24 @@
-// Package model is lorakit's CPU transformer: GPT-2 and Llama, forward and
-// backward, with LoRA layers, in the explicit style of karpathy/llm.c — each
-// layer's forward and backward side by side in one file per concept
+// Package model is lorakit's CPU transformer, forward and backward, with
+// LoRA layers, in the explicit style of karpathy/llm.c — each layer's
+// forward and backward side by side in one file per concept
 // (embedding.go, layernorm.go, rmsnorm.go, rope.go, attention.go, gelu.go,
-// swiglu.go, linear.go, classifier.go), one float32 parameter buffer,
+// glu.go, linear.go, classifier.go), one float32 parameter buffer,
 // activation buffers per batch shape, no general autograd. Products go
 // through package gemm; attention runs in parallel over (sequence, head).
+//
+// Families. A model is assembled from its architecture's recipe (package
+// arch, by GGUF general.architecture), block.go putting the pieces
+// together: GPT-2; Llama (Llama 1-3, Mistral; Llama 3.1's rope_freqs
+// factors); Qwen2 (q/k/v biases, NEOX RoPE); Qwen3 (per-head q/k
+// RMSNorm, explicit head dim); Gemma 2 (post-attention and post-FFN norms,
+// attention and final soft-caps, sliding window on alternate layers,
+// GeGLU, embeddings ×√n_embd); Gemma 3 (q/k norm, window pattern, local and
+// global RoPE bases); Phi-3 (fused attn_qkv and gate|up ffn_up); mixtures
+// of experts (Mixtral on llama, Qwen3-MoE: softmax top-k routing with
+// renormalised weights, moe.go). They compute what llama.cpp computes
+// (src/models/*.cpp), to about 5e-7 on the llama.cpp-made fixtures. A
+// tensor the recipe has no place for, an unknown architecture or a RoPE
+// scaling other than linear is refused, never ignored.
 //
 // Loading. [Load] reads any format.Source with llama.cpp's GGUF tensor
 // names and metadata: GGUF files, llama2.c checkpoints (format/llama2c),

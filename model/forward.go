@@ -2,7 +2,7 @@ package model
 
 import (
 	"fmt"
-	"slices"
+	"math"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -100,74 +100,27 @@ func (m *Model) forward(b Batch, grad bool) (float32, error) {
 	if m.wpe != nil {
 		wpe = m.wpe.F32
 	}
-	embeddingForward(a.resid[0], b.Tokens, T, 0, m.wte, wpe)
+	embeddingForward(a.resid[0], b.Tokens, T, 0, m.wte, wpe, m.embedScale())
 	for l := range m.blocks {
 		m.blockForward(l, a, grad)
 	}
-	m.finalNorm(a.nf, a.nfmean, a.nfrstd, a.resid[c.Layers], N)
+	m.normForward(a.nf, a.nfmean, a.nfrstd, a.resid[c.Layers], m.normF, m.normFb, N)
 	var dx, dw []float32
 	if grad {
 		dx, dw = a.dnf, m.dhead
 	}
-	loss := classifier(&a.head, a.nf, N, C, m.head, b.Targets, a.weight, b.LabelSmoothing, dx, dw)
+	loss := classifier(&a.head, a.nf, N, C, m.head, float32(c.FinalSoftcap), b.Targets, a.weight, b.LabelSmoothing, dx, dw)
 	a.ready = grad
 	return float32(loss), nil
 }
 
-func (m *Model) finalNorm(out, mean, rstd, x []float32, N int) {
-	if m.Config.Arch == ArchGPT2 {
-		layerNormForward(out, mean, rstd, x, m.normF, m.normFb, N, m.Config.Embd, m.Config.NormEps)
-	} else {
-		rmsNormForward(out, rstd, x, m.normF, N, m.Config.Embd, m.Config.NormEps)
+// embedScale is the factor on the token embedding: √n_embd (float32
+// sqrtf, as llama.cpp's ggml_scale) for Gemma, else 1.
+func (m *Model) embedScale() float32 {
+	if m.Config.Recipe.EmbedScale {
+		return float32(math.Sqrt(float64(m.Config.Embd)))
 	}
-}
-
-// attn returns the attention shape of a (B,T) batch.
-func (m *Model) attn(B, T int) attnShape {
-	c := m.Config
-	return attnShape{B: B, T: T, H: c.Heads, KV: c.KVHeads, hd: c.HeadDim, ld: c.QKVDim()}
-}
-
-// blockForward runs block l on a.resid[l] into a.resid[l+1]; with grad the
-// LoRA layers keep their dropout masks and low-rank activations.
-func (m *Model) blockForward(l int, a *acts, grad bool) {
-	c := m.Config
-	blk, la := &m.blocks[l], &a.layers[l]
-	B, T, C, N, FF, W := a.B, a.T, c.Embd, a.B*a.T, c.FF, c.QKVDim()
-	x, out := a.resid[l], a.resid[l+1]
-	lins := blk.linears()
-	act := func(p *linear) *linAct {
-		if !grad {
-			return nil
-		}
-		return &la.lin[slices.Index(lins, p)]
-	}
-	if c.Arch == ArchGPT2 {
-		layerNormForward(la.n1, la.n1mean, la.n1rstd, x, blk.norm1, blk.norm1b, N, C, c.NormEps)
-		blk.qkv.forward(la.qkv, W, la.n1, N, act(blk.qkv))
-	} else {
-		rmsNormForward(la.n1, la.n1rstd, x, blk.norm1, N, C, c.NormEps)
-		blk.q.forward(la.qkv, W, la.n1, N, act(blk.q))
-		blk.k.forward(la.qkv[c.QDim():], W, la.n1, N, act(blk.k))
-		blk.v.forward(la.qkv[c.QDim()+c.KVDim():], W, la.n1, N, act(blk.v))
-		m.rope.rotate(la.qkv, W, N, T, 0, c.Heads, c.HeadDim, false)
-		m.rope.rotate(la.qkv[c.QDim():], W, N, T, 0, c.KVHeads, c.HeadDim, false)
-	}
-	attentionForward(la.ao, la.att, la.qkv, m.attn(B, T))
-	blk.o.forward(la.mid, C, la.ao, N, act(blk.o))
-	addInto(la.mid, x)
-	if c.Arch == ArchGPT2 {
-		layerNormForward(la.n2, la.n2mean, la.n2rstd, la.mid, blk.norm2, blk.norm2b, N, C, c.NormEps)
-		blk.up.forward(la.h, FF, la.n2, N, act(blk.up))
-		geluForward(la.a, la.h, m.opts.GELUF16Table)
-	} else {
-		rmsNormForward(la.n2, la.n2rstd, la.mid, blk.norm2, N, C, c.NormEps)
-		blk.gate.forward(la.g, FF, la.n2, N, act(blk.gate))
-		blk.up.forward(la.h, FF, la.n2, N, act(blk.up))
-		swigluForward(la.a, la.g, la.h)
-	}
-	blk.down.forward(out, C, la.a, N, act(blk.down))
-	addInto(out, la.mid)
+	return 1
 }
 
 // addInto sets dst += src elementwise.

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/arch"
 )
 
 // How the gradient checks work: each layer's float32 backward receives a
@@ -32,16 +35,19 @@ func relErr(a []float32, n []float64) float64 {
 }
 
 // numGrad returns dL/dx by central differences, perturbing x in place.
-func numGrad(x []float64, L func() float64) []float64 {
-	g := make([]float64, len(x))
-	for i := range x {
+func numGrad(x []float64, L func() float64) []float64 { return numGradEvery(x, 1, L) }
+
+// numGradEvery returns dL/dx[i] for i = 0, step, 2·step, ...
+func numGradEvery(x []float64, step int, L func() float64) []float64 {
+	var g []float64
+	for i := 0; i < len(x); i += step {
 		v := x[i]
 		x[i] = v + fdStep
 		p := L()
 		x[i] = v - fdStep
 		q := L()
 		x[i] = v
-		g[i] = (p - q) / (2 * fdStep)
+		g = append(g, (p-q)/(2*fdStep))
 	}
 	return g
 }
@@ -122,49 +128,101 @@ func TestLayerGradients(t *testing.T) {
 		}
 		checkGrads(t, L, gradCase{"x", dx, x6})
 	})
-	t.Run("swiglu", func(t *testing.T) {
-		g, u, r := randVec(rng, 50, 0, 2), randVec(rng, 50, 0, 1), randVec(rng, 50, 0, 1)
-		dg, du := make([]float32, 50), make([]float32, 50)
-		swigluBackward(dg, du, r, g, u)
-		g6, u6 := to64(g), to64(u)
+	for _, act := range []arch.Activation{arch.SiLU, arch.GELUTanh} {
+		// gate|up side by side (N, 2·FF), as Phi-3's fused ffn_up writes them
+		t.Run(fmt.Sprintf("gated/act=%d", act), func(t *testing.T) {
+			const n, ff = 5, 7
+			gu, r := randVec(rng, n*2*ff, 0, 2), randVec(rng, n*ff, 0, 1)
+			dgu := make([]float32, len(gu))
+			gatedBackward(dgu, r, gu, n, ff, act)
+			gu6 := to64(gu)
+			L := func() float64 {
+				s := 0.0
+				for i := range n {
+					for j := range ff {
+						g, u := gu6[2*i*ff+j], gu6[(2*i+1)*ff+j]
+						a := silu64(g)
+						if act == arch.GELUTanh {
+							a = gelu64(g)
+						}
+						s += float64(r[i*ff+j]) * a * u
+					}
+				}
+				return s
+			}
+			checkGrads(t, L, gradCase{"gate|up", dgu, gu6})
+		})
+	}
+	for _, neox := range []bool{false, true} {
+		for _, factors := range [][]float32{nil, {1, 2.05, 8}} {
+			t.Run(fmt.Sprintf("rope/neox=%v/freqs=%v", neox, factors != nil), func(t *testing.T) {
+				const T, heads, hd, dims, base, scale = 3, 2, 8, 6, 10000, 0.5
+				ld := heads * hd
+				x, r := randVec(rng, N*ld, 0, 1), randVec(rng, N*ld, 0, 1)
+				rt := newRopeTable(T, dims, base, scale, factors, neox)
+				y := append([]float32(nil), x...)
+				rt.rotate(y, ld, N, T, 0, heads, hd, false)
+				x6 := to64(x)
+				ref := func() []float64 {
+					y := append([]float64(nil), x6...)
+					rope64(y, ld, N, T, heads, hd, dims, base, scale, factors, neox)
+					return y
+				}
+				if e := relErr(y, ref()); e > 1e-6 {
+					t.Errorf("rotate differs from the reference by %.3g", e)
+				}
+				dx := append([]float32(nil), r...)
+				rt.rotate(dx, ld, N, T, 0, heads, hd, true)
+				checkGrads(t, func() float64 { return dot64(r, ref()) }, gradCase{"x", dx, x6})
+			})
+		}
+	}
+	t.Run("qknorm", func(t *testing.T) {
+		// q|k|v rows of 3 q heads and 2 k heads (hd 4) and 8 v values
+		const heads, hd, ld = 3, 4, 28
+		x, w, r := randVec(rng, N*ld, 0.3, 1), randVec(rng, hd, 1, 0.2), randVec(rng, N*ld, 0, 1)
+		pre, rstd := make([]float32, N*heads*hd), make([]float32, N*heads)
+		y := append([]float32(nil), x...)
+		headNormForward(y, ld, N, heads, hd, w, 1e-6, pre, rstd)
+		d, dw := append([]float32(nil), r...), make([]float32, hd)
+		headNormBackward(d, ld, N, heads, hd, w, pre, rstd, dw)
+		for i := range N {
+			clear(d[i*ld+heads*hd : (i+1)*ld]) // columns the norm does not touch
+		}
+		x6, w6 := to64(x), to64(w)
 		L := func() float64 {
+			y := append([]float64(nil), x6...)
+			headNorm64(y, ld, N, heads, hd, w6, 1e-6)
 			s := 0.0
-			for i := range g6 {
-				s += float64(r[i]) * silu64(g6[i]) * u6[i]
+			for i := range N {
+				for j := range heads * hd {
+					s += float64(r[i*ld+j]) * y[i*ld+j]
+				}
 			}
 			return s
 		}
-		checkGrads(t, L, gradCase{"g", dg, g6}, gradCase{"u", du, u6})
+		checkGrads(t, L, gradCase{"x", d, x6}, gradCase{"w", dw, w6})
 	})
-	t.Run("rope", func(t *testing.T) {
-		const T, heads, hd, dims = 3, 2, 6, 4
-		ld := heads * hd
-		x, r := randVec(rng, N*ld, 0, 1), randVec(rng, N*ld, 0, 1)
-		rt := newRopeTable(T, dims, 10000)
-		dx := append([]float32(nil), r...)
-		rt.rotate(dx, ld, N, T, 0, heads, hd, true)
-		x6 := to64(x)
-		L := func() float64 {
-			y := append([]float64(nil), x6...)
-			rope64(y, ld, N, T, heads, hd, dims, 10000)
-			return dot64(r, y)
-		}
-		checkGrads(t, L, gradCase{"x", dx, x6})
-	})
-	t.Run("attention", func(t *testing.T) {
-		s := attnShape{B: 2, T: 5, H: 4, KV: 2, hd: 3}
-		s.ld = (s.H + 2*s.KV) * s.hd
-		qkv, r := randVec(rng, s.B*s.T*s.ld, 0, 1), randVec(rng, s.B*s.T*s.H*s.hd, 0, 1)
-		out, att := make([]float32, s.B*s.T*s.H*s.hd), make([]float32, s.B*s.H*s.T*s.T)
-		attentionForward(out, att, qkv, s)
-		dqkv := make([]float32, len(qkv))
-		attentionBackward(dqkv, r, att, qkv, s)
-		q6 := to64(qkv)
-		if e := relErr(out, attention64(q6, s)); e > 1e-6 {
-			t.Errorf("attentionForward differs from the reference by %.3g", e)
-		}
-		checkGrads(t, func() float64 { return dot64(r, attention64(q6, s)) }, gradCase{"qkv", dqkv, q6})
-	})
+	for _, c := range []struct {
+		name   string
+		cap    float32
+		window int
+	}{{"causal", 0, 0}, {"softcap", 0.3, 0}, {"window", 0, 2}, {"softcap+window", 0.3, 3}} {
+		t.Run("attention/"+c.name, func(t *testing.T) {
+			s := attnShape{B: 2, T: 5, H: 4, KV: 2, hd: 3, scale: 0.7, cap: c.cap, window: c.window}
+			s.ld = (s.H + 2*s.KV) * s.hd
+			qkv, r := randVec(rng, s.B*s.T*s.ld, 0, 1), randVec(rng, s.B*s.T*s.H*s.hd, 0, 1)
+			out, att := make([]float32, s.B*s.T*s.H*s.hd), make([]float32, s.B*s.H*s.T*s.T)
+			attentionForward(out, att, qkv, s)
+			dqkv := make([]float32, len(qkv))
+			attentionBackward(dqkv, r, att, qkv, s)
+			q6 := to64(qkv)
+			if e := relErr(out, attention64(q6, s)); e > 1e-6 {
+				t.Errorf("attentionForward differs from the reference by %.3g", e)
+			}
+			checkGrads(t, func() float64 { return dot64(r, attention64(q6, s)) }, gradCase{"qkv", dqkv, q6})
+		})
+	}
 	t.Run("linear+lora", func(t *testing.T) {
 		const in, out, rank = 7, 9, 3
 		w := &Matrix{Rows: out, Cols: in, F32: randVec(rng, out*in, 0, 0.5)}
@@ -189,34 +247,39 @@ func TestLayerGradients(t *testing.T) {
 			gradCase{"A0", l.parts[0].da, p6[0].a}, gradCase{"B0", l.parts[0].db, p6[0].b},
 			gradCase{"A1", l.parts[1].da, p6[1].a}, gradCase{"B1", l.parts[1].db, p6[1].b})
 	})
-	t.Run("classifier", func(t *testing.T) {
-		const V = 13
-		x := randVec(rng, N*C, 0, 1)
-		w := &Matrix{Rows: V, Cols: C, F32: randVec(rng, V*C, 0, 0.5)}
-		targets := []int{3, 0, 12, -1, 7, 7}
-		weight := []float32{0.25, 0.25, 0, 0, 0.25, 0.25}
-		const eps = 0.1
-		dx, dw := make([]float32, N*C), make([]float32, V*C)
-		classifier(nil, x, N, C, w, targets, weight, eps, dx, dw)
-		x6, w6 := to64(x), to64(w.F32)
-		L := func() float64 {
-			s := 0.0
-			for i := range N {
-				if weight[i] == 0 {
-					continue
-				}
-				z := make([]float64, V)
-				for v := range V {
-					for k := range C {
-						z[v] += x6[i*C+k] * w6[v*C+k]
+	for _, capZ := range []float32{0, 0.8} {
+		t.Run(fmt.Sprintf("classifier/softcap=%v", capZ), func(t *testing.T) {
+			const V = 13
+			x := randVec(rng, N*C, 0, 1)
+			w := &Matrix{Rows: V, Cols: C, F32: randVec(rng, V*C, 0, 0.5)}
+			targets := []int{3, 0, 12, -1, 7, 7}
+			weight := []float32{0.25, 0.25, 0, 0, 0.25, 0.25}
+			const eps = 0.1
+			dx, dw := make([]float32, N*C), make([]float32, V*C)
+			classifier(nil, x, N, C, w, capZ, targets, weight, eps, dx, dw)
+			x6, w6 := to64(x), to64(w.F32)
+			L := func() float64 {
+				s := 0.0
+				for i := range N {
+					if weight[i] == 0 {
+						continue
 					}
+					z := make([]float64, V)
+					for v := range V {
+						for k := range C {
+							z[v] += x6[i*C+k] * w6[v*C+k]
+						}
+						if capZ > 0 {
+							z[v] = float64(capZ) * math.Tanh(z[v]/float64(capZ))
+						}
+					}
+					s += float64(weight[i]) * xent64(z, targets[i], eps)
 				}
-				s += float64(weight[i]) * xent64(z, targets[i], eps)
+				return s
 			}
-			return s
-		}
-		checkGrads(t, L, gradCase{"x", dx, x6}, gradCase{"w", dw, w6})
-	})
+			checkGrads(t, L, gradCase{"x", dx, x6}, gradCase{"w", dw, w6})
+		})
+	}
 	t.Run("embedding", func(t *testing.T) {
 		const V, T = 5, 3
 		wte := &Matrix{Rows: V, Cols: C, F32: randVec(rng, V*C, 0, 1)}
@@ -224,13 +287,24 @@ func TestLayerGradients(t *testing.T) {
 		tokens := []int{1, 4, 1, 0, 2, 4}
 		r := randVec(rng, N*C, 0, 1)
 		dwte, dwpe := make([]float32, V*C), make([]float32, T*C)
-		embeddingBackward(dwte, dwpe, r, tokens, T, C)
+		const scale = 3.5 // Gemma's √n_embd
+		out := make([]float32, N*C)
+		embeddingForward(out, tokens, T, 0, wte, wpe, scale)
+		embeddingBackward(dwte, dwpe, r, tokens, T, C, scale)
 		e6, p6 := to64(wte.F32), to64(wpe)
+		emb := func(i, id, c int) float64 { return e6[id*C+c]*scale + p6[(i%T)*C+c] }
+		for i, id := range tokens {
+			for c := range C {
+				if math.Abs(float64(out[i*C+c])-emb(i, id, c)) > 1e-6 {
+					t.Fatalf("embeddingForward[%d,%d] = %v, want %v", i, c, out[i*C+c], emb(i, id, c))
+				}
+			}
+		}
 		L := func() float64 {
 			s := 0.0
 			for i, id := range tokens {
 				for c := range C {
-					s += float64(r[i*C+c]) * (e6[id*C+c] + p6[(i%T)*C+c])
+					s += float64(r[i*C+c]) * emb(i, id, c)
 				}
 			}
 			return s
@@ -240,24 +314,33 @@ func TestLayerGradients(t *testing.T) {
 }
 
 // TestModelGradients checks whole-model gradients (LoRA dA, dB and full
-// fine-tuning) of tiny random GPT-2 and Llama models against central
+// fine-tuning) of a tiny random model of every recipe against central
 // differences of the float64 reference model (refLoss), perturbing every
-// trainable parameter in turn.
+// trainable parameter in turn: post norms, q/k norms, soft-caps, sliding
+// windows, NEOX RoPE with rope_freqs, embedding scale, fused q|k|v and
+// gate|up with LoRA parts on their row blocks.
 func TestModelGradients(t *testing.T) {
-	for _, tc := range []tinyConfig{tinyGPT2, tinyLlama} {
+	for _, tc := range tinyFamilies {
 		for _, full := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/full=%v", tc.arch, full), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/full=%v", tc.name(), full), func(t *testing.T) {
 				m, err := Load(tinySource(tc), Options{FullFineTune: full})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !full {
-					targets := []string{"q", "v", "o", "up", "down"}
-					if tc.arch == ArchLlama {
-						targets = []string{"q", "k", "v", "o", "gate", "up", "down"}
+					targets := []string{"q", "k", "v", "o", "gate", "up", "down"}
+					switch {
+					case m.Config.Experts > 0:
+						targets = []string{"q", "k", "v", "o", "router"}
+					case m.Config.Recipe.MLP == arch.MLPPlain:
+						targets = []string{"q", "v", "o", "up", "down"}
 					}
 					if err := m.AddLoRA(LoRAConfig{Targets: targets, Rank: 2, Alpha: 4, Seed: 3}); err != nil {
 						t.Fatal(err)
+					}
+					if m.Config.Experts > 0 {
+						applyExpertLoRA(t, m, "blk.0.ffn_up_exps", 2)
+						applyExpertLoRA(t, m, "blk.1.ffn_down_exps", 2)
 					}
 					// B starts at zero, where dA vanishes: move it off zero.
 					rng := rand.New(rand.NewPCG(4, 4))
@@ -272,12 +355,39 @@ func TestModelGradients(t *testing.T) {
 				if ref := refLoss(m, b, theta); math.Abs(ref-float64(loss)) > 1e-5*math.Max(1, math.Abs(ref)) {
 					t.Errorf("Forward = %v, float64 reference %v", loss, ref)
 				}
-				num := numGrad(theta, func() float64 { return refLoss(m, b, theta) })
-				if e := relErr(m.Grads(), num); e > tolGrad {
-					t.Errorf("gradient of %d parameters: relative error %.3g, want < %g", len(theta), e, tolGrad)
+				// With -short, full fine-tuning checks every third parameter.
+				step := 1
+				if full && testing.Short() {
+					step = 3
+				}
+				num := numGradEvery(theta, step, func() float64 { return refLoss(m, b, theta) })
+				var got []float32
+				for i := 0; i < len(theta); i += step {
+					got = append(got, m.Grads()[i])
+				}
+				if e := relErr(got, num); e > tolGrad {
+					t.Errorf("gradient of %d parameters: relative error %.3g, want < %g", len(num), e, tolGrad)
 				}
 			})
 		}
+	}
+}
+
+// applyExpertLoRA gives every expert of a stacked tensor a random rank-r
+// LoRA pair (moved off zero below, like the others).
+func applyExpertLoRA(t *testing.T, m *Model, module string, r int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(6, 6))
+	var a, b [][]float32
+	for _, l := range m.blocks[0].experts {
+		w := l.up.w
+		if strings.Contains(module, "down") {
+			w = l.down.w
+		}
+		a, b = append(a, randVec(rng, r*w.Cols, 0, 0.3)), append(b, randVec(rng, w.Rows*r, 0, 0.3))
+	}
+	if err := m.ApplyExpertLoRA(module, a, b, r, 1.5); err != nil {
+		t.Fatal(err)
 	}
 }
 

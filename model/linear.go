@@ -13,17 +13,22 @@ import (
 //
 // W is frozen (dw nil) unless the model is fully fine-tuned.
 type linear struct {
-	name   string
-	w      *Matrix
-	b      []float32 // (Rows) or nil
-	dw, db []float32 // full fine-tuning gradients, or nil
-	parts  []*loraPart
+	name string
+	// stacked: one expert (index expert) of the stacked expert tensor name.
+	stacked bool
+	expert  int
+	w       *Matrix
+	b       []float32 // (Rows) or nil
+	dw, db  []float32 // full fine-tuning gradients, or nil
+	parts   []*loraPart
 	// dropout is the probability of zeroing an input of the LoRA path
 	// (training only), drawn from rng, whose state is src (saved and
 	// restored by Model.DropoutState and SetDropoutState).
 	dropout float32
 	src     *rand.PCG
 	rng     *rand.Rand
+	// observer, if set, sees every forward input (observe.go).
+	observer InputObserver
 }
 
 // loraPart is one low-rank update of a linear, covering its output columns
@@ -58,6 +63,7 @@ func grow(s []float32, n int) []float32 {
 //	x (n,in) -> y (n, ldy), columns [0, out)
 func (l *linear) forward(y []float32, ldy int, x []float32, n int, act *linAct) {
 	out, in := l.w.Rows, l.w.Cols
+	l.observe(x, n)
 	l.w.MulNT(y, ldy, x, n, false)
 	if l.b != nil {
 		parallelFor(n, 2*out, func(lo, hi int) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
@@ -21,9 +22,11 @@ type loraState struct {
 // LoRAConfig describes adapters to add with AddLoRA.
 type LoRAConfig struct {
 	// Targets name the projections to adapt, in every layer: q, k, v, o,
-	// gate, up, down (or their GGUF names attn_q, ..., ffn_down). On GPT-2,
-	// q, k and v are parts of the fused attn_qkv, each with its own A and
-	// B as in loralib's MergedLinear; "qkv" (attn_qkv) adapts it whole.
+	// gate, up, down (or their GGUF names attn_q, ..., ffn_down). On a fused
+	// attn_qkv (GPT-2, Phi-3), q, k and v are its row blocks, each with its
+	// own A and B as in loralib's MergedLinear; "qkv" (attn_qkv) adapts it
+	// whole. On Phi-3's fused ffn_up, gate and up are its halves and
+	// "gate_up" the whole.
 	Targets []string
 	Rank    int
 	Alpha   float64
@@ -39,22 +42,43 @@ type LoRAConfig struct {
 // targetNames maps the short target names to GGUF module suffixes.
 var targetNames = map[string]string{
 	"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "qkv": "attn_qkv",
-	"gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down",
+	"gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down", "router": "ffn_gate_inp",
 }
 
 // target resolves a target name to the linear of block l and the output
-// columns it covers.
+// rows it covers. On a fused attn_qkv, q, k and v are its row blocks; on
+// a fused gate|up (Phi-3's ffn_up), "gate" and "up" are its halves and
+// "gate_up" or "ffn_up" the whole.
 func (m *Model) target(l int, name string) (lin *linear, off, out int, err error) {
+	c := m.Config
+	blk := &m.blocks[l]
 	suffix := name
 	if s, ok := targetNames[name]; ok {
 		suffix = s
 	}
-	c := m.Config
-	if c.Arch == ArchGPT2 {
-		part := map[string]int{"attn_q": 0, "attn_k": 1, "attn_v": 2}
-		if p, ok := part[suffix]; ok {
-			return m.blocks[l].qkv, p * c.Embd, c.Embd, nil
+	if blk.qkv != nil {
+		switch suffix {
+		case "attn_q":
+			return blk.qkv, 0, c.QDim(), nil
+		case "attn_k":
+			return blk.qkv, c.QDim(), c.KVDim(), nil
+		case "attn_v":
+			return blk.qkv, c.QDim() + c.KVDim(), c.KVDim(), nil
 		}
+	}
+	if c.Recipe.FusedGateUp {
+		switch name {
+		case "gate", "ffn_gate":
+			return blk.up, 0, c.FF, nil
+		case "up":
+			return blk.up, c.FF, c.FF, nil
+		case "gate_up":
+			return blk.up, 0, 2 * c.FF, nil
+		}
+	}
+	if blk.router != nil && (suffix == "ffn_gate" || suffix == "ffn_up" || suffix == "ffn_down" || strings.HasSuffix(suffix, "_exps")) {
+		return nil, 0, 0, fmt.Errorf("model: LoRA target %q: the experts of a %s model take LoRA at run time only (ApplyExpertLoRA; adapters have no stacked expert modules): %w",
+			name, c.Arch, format.ErrUnsupported)
 	}
 	lin = m.linear(fmt.Sprintf("blk.%d.%s", l, suffix))
 	if lin == nil {
@@ -212,7 +236,15 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 // dequantized to float32 first.
 func (m *Model) MergeLoRA() {
 	for i := range m.blocks {
-		for _, l := range m.blocks[i].linears() {
+		b := &m.blocks[i]
+		// a kept-quantized stack is dequantized whole: the experts are views of it
+		for which, st := range b.stacks {
+			adapted := func(e expert) bool { return len(e.linear(which).parts) > 0 }
+			if st != nil && st.F32 == nil && slices.ContainsFunc(b.experts, adapted) {
+				b.dequantizeStack(which)
+			}
+		}
+		for _, l := range b.linears() {
 			if len(l.parts) == 0 {
 				continue
 			}
@@ -235,13 +267,14 @@ func (m *Model) MergeLoRA() {
 // parts' A and whose B is block-diagonal, zero in the rows of parts that
 // were not adapted: the update loralib's MergedLinear merges. Its alpha is
 // chosen so the module's scale is the first part's; other parts' scales
-// are folded into their rows of B.
+// are folded into their rows of B. Expert parts (ApplyExpertLoRA) are not
+// exported.
 func (m *Model) Adapter() *lora.Adapter {
 	ad := &lora.Adapter{Kind: lora.KindGGUF, Arch: m.Config.Arch, DType: format.F32}
 	dropout := 0.0
 	for i := range m.blocks {
 		for _, l := range m.blocks[i].linears() {
-			if len(l.parts) == 0 {
+			if len(l.parts) == 0 || l.stacked {
 				continue
 			}
 			dropout = max(dropout, float64(l.dropout))

@@ -117,3 +117,15 @@ func (w *Matrix) Dequantize() {
 	w.RowsTo(f, 0, w.Rows)
 	w.F32, w.raw, w.DType, w.rowBytes = f, nil, format.F32, 0
 }
+
+// rowBlock returns rows [r0, r1) as a matrix sharing w's storage (an
+// expert of a stacked expert tensor).
+func (w *Matrix) rowBlock(r0, r1 int) *Matrix {
+	v := &Matrix{Rows: r1 - r0, Cols: w.Cols, DType: w.DType, rowBytes: w.rowBytes}
+	if w.F32 != nil {
+		v.F32 = w.F32[r0*w.Cols : r1*w.Cols : r1*w.Cols]
+	} else {
+		v.raw = w.raw[r0*w.rowBytes : r1*w.rowBytes : r1*w.rowBytes]
+	}
+	return v
+}

@@ -2,7 +2,9 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 )
 
@@ -21,12 +23,19 @@ type Options struct {
 	// fixtures README quirk 11) in the forward pass, to reproduce its
 	// GPT-2 logits more closely. Gradients use the exact derivative.
 	GELUF16Table bool
+	// LlamaAttention computes the attention of Loss (not Forward, not
+	// Session steps) as llama.cpp's CPU flash attention does with an F16
+	// KV cache (attention_f16.go), to reproduce llama-imatrix's
+	// activations closely.
+	LlamaAttention bool
 }
 
-// Model is a GPT-2 or Llama transformer on the CPU. Its float32 weights
-// live in one parameter buffer; activations are kept per batch shape for
-// the backward pass. A Model is not safe for concurrent use, except that
-// Sessions of a model whose weights are not changing may run in parallel.
+// Model is a transformer on the CPU, assembled from its architecture's
+// recipe (package arch): GPT-2, Llama (Llama 3.1 RoPE factors, Mixtral
+// experts included), Qwen2, Qwen3, Qwen3-MoE, Gemma 2, Gemma 3, Phi-3. Its float32 weights live in one
+// parameter buffer; activations are kept per batch shape for the backward
+// pass. A Model is not safe for concurrent use, except that Sessions of a
+// model whose weights are not changing may run in parallel.
 type Model struct {
 	Config Config
 	opts   Options
@@ -37,11 +46,11 @@ type Model struct {
 	wte, wpe, head *Matrix // token and (gpt2) position embeddings, lm head (wte when tied)
 	dwte, dwpe     []float32
 	dhead          []float32
-	normF, normFb  []float32 // final norm gain and (gpt2) bias
+	normF, normFb  []float32 // final norm gain and (LayerNorm) bias
 	dnormF         []float32
 	dnormFb        []float32
+	ropeFreqs      []float32 // rope_freqs.weight (frozen), or nil
 	blocks         []block
-	rope           *ropeTable
 
 	lora loraState
 	acts *acts
@@ -50,31 +59,70 @@ type Model struct {
 	tensors []weight        // every loaded tensor, in load order (Weights)
 }
 
-// block is one transformer layer's weights.
+// block is one transformer layer's weights and its per-layer options.
 type block struct {
-	norm1, norm1b, norm2, norm2b     []float32 // norm gains and (gpt2) biases
+	norm1, norm1b, norm2, norm2b     []float32 // norm gains and (LayerNorm) biases
 	dnorm1, dnorm1b, dnorm2, dnorm2b []float32
-	qkv                              *linear // gpt2: fused q|k|v
-	q, k, v                          *linear // llama
-	o, up, gate, down                *linear // gate: llama only
+	qkv                              *linear   // fused q|k|v, or nil
+	q, k, v                          *linear   // separate projections, or nil
+	qNorm, kNorm, dqNorm, dkNorm     []float32 // per-head q/k RMSNorm gains (HeadDim)
+	postAttn, postFFN                []float32 // post-attention and post-FFN norm gains
+	dpostAttn, dpostFFN              []float32
+	o, up, gate, down                *linear // gate nil for a plain or fused gate|up MLP
+	swa                              bool    // sliding-window layer
+	rope                             *ropeTable
+
+	// mixture of experts (instead of gate, up, down)
+	router  *linear    // ffn_gate_inp (Experts, C)
+	experts []expert   // views of the stacked expert tensors
+	stacks  [3]*Matrix // ffn_gate_exps, ffn_up_exps, ffn_down_exps as loaded
 }
+
+// expert is one expert's gated MLP: rows of the stacked tensors.
+type expert struct{ gate, up, down *linear }
 
 // linears lists the block's projections in a fixed order.
 func (b *block) linears() []*linear {
 	var ls []*linear
-	for _, l := range []*linear{b.qkv, b.q, b.k, b.v, b.o, b.gate, b.up, b.down} {
+	for _, l := range []*linear{b.qkv, b.q, b.k, b.v, b.o, b.gate, b.up, b.down, b.router} {
 		if l != nil {
 			ls = append(ls, l)
 		}
 	}
+	for _, e := range b.experts {
+		ls = append(ls, e.gate, e.up, e.down)
+	}
 	return ls
 }
 
-// linear returns the projection with the given GGUF module name, or nil.
+// setExperts makes the experts' projections views of the stacked tensors
+// (and of their gradients when fully fine-tuning).
+func (b *block) setExperts(name string, which int, w *Matrix, g []float32) {
+	b.stacks[which] = w
+	n := len(b.experts)
+	rows := w.Rows / n
+	for e := range b.experts {
+		l := &linear{name: name, stacked: true, expert: e, w: w.rowBlock(e*rows, (e+1)*rows)}
+		if g != nil {
+			l.dw = g[e*rows*w.Cols : (e+1)*rows*w.Cols]
+		}
+		switch which {
+		case 0:
+			b.experts[e].gate = l
+		case 1:
+			b.experts[e].up = l
+		default:
+			b.experts[e].down = l
+		}
+	}
+}
+
+// linear returns the projection with the given GGUF module name, or nil
+// (experts of a stacked tensor are not single projections).
 func (m *Model) linear(name string) *linear {
 	for i := range m.blocks {
 		for _, l := range m.blocks[i].linears() {
-			if l.name == name {
+			if l.name == name && !l.stacked {
 				return l
 			}
 		}
@@ -88,12 +136,15 @@ type tensorSpec struct {
 	shape    []int64
 	optional bool
 	matrix   bool // a 2-D weight that may stay quantized
+	frozen   bool // a constant (rope_freqs): kept out of the parameters
 	set      func(w *Matrix, grad []float32)
 }
 
-// specs lists the tensors of c's architecture, by llama.cpp's GGUF names.
-func (m *Model) specs() []tensorSpec {
+// specs lists the tensors of the model's recipe, by llama.cpp's GGUF names;
+// has tells which tensors the file holds (for layouts the file chooses).
+func (m *Model) specs(has func(string) bool) []tensorSpec {
 	c := m.Config
+	r := c.Recipe
 	C, V := int64(c.Embd), int64(c.Vocab)
 	var s []tensorSpec
 	vec := func(name string, n int64, optional bool, dst, grad *[]float32) {
@@ -102,47 +153,103 @@ func (m *Model) specs() []tensorSpec {
 	mat := func(name string, rows, cols int64, optional bool, set func(*Matrix, []float32)) {
 		s = append(s, tensorSpec{name: name, shape: []int64{rows, cols}, optional: optional, matrix: true, set: set})
 	}
-	lin := func(dst **linear, name string, rows, cols int64) {
+	lin := func(dst **linear, name string, rows, cols int64, bias arch.Tensors) {
 		l := &linear{name: name}
 		*dst = l
 		mat(name+".weight", rows, cols, false, func(w *Matrix, g []float32) { l.w, l.dw = w, g })
-		vec(name+".bias", rows, c.Arch == ArchLlama, &l.b, &l.db)
+		if bias != arch.Absent {
+			vec(name+".bias", rows, bias == arch.Optional, &l.b, &l.db)
+		}
+	}
+	norm := func(name string, w, b, dw, db *[]float32) {
+		vec(name+".weight", C, false, w, dw)
+		if r.Norm == arch.LayerNorm {
+			vec(name+".bias", C, false, b, db)
+		}
+	}
+	if r.RopeFreqs != arch.Absent {
+		s = append(s, tensorSpec{name: "rope_freqs.weight", shape: []int64{int64(c.RopeDims / 2)}, optional: r.RopeFreqs == arch.Optional,
+			frozen: true, set: func(w *Matrix, _ []float32) { m.ropeFreqs = w.F32 }})
 	}
 	mat("token_embd.weight", V, C, false, func(w *Matrix, g []float32) { m.wte, m.dwte = w, g })
-	if c.Arch == ArchGPT2 {
+	if r.PosEmbd {
 		// a lookup table added in float32: never kept quantized
 		s = append(s, tensorSpec{name: "position_embd.weight", shape: []int64{int64(c.Context), C},
 			set: func(w *Matrix, g []float32) { m.wpe, m.dwpe = w, g }})
 	}
+	FF, ffw := int64(c.FF), int64(c.ffWidth())
 	m.blocks = make([]block, c.Layers)
 	for i := range m.blocks {
 		b := &m.blocks[i]
+		b.swa = c.SWALayers[i]
 		p := fmt.Sprintf("blk.%d.", i)
-		vec(p+"attn_norm.weight", C, false, &b.norm1, &b.dnorm1)
-		if c.Arch == ArchGPT2 {
-			vec(p+"attn_norm.bias", C, false, &b.norm1b, &b.dnorm1b)
-			lin(&b.qkv, p+"attn_qkv", int64(c.QKVDim()), C)
+		norm(p+"attn_norm", &b.norm1, &b.norm1b, &b.dnorm1, &b.dnorm1b)
+		if r.FusedQKV == arch.Required || (r.FusedQKV == arch.Optional && has(p+"attn_qkv.weight")) {
+			lin(&b.qkv, p+"attn_qkv", int64(c.QKVDim()), C, r.QKVBias)
 		} else {
-			lin(&b.q, p+"attn_q", int64(c.QDim()), C)
-			lin(&b.k, p+"attn_k", int64(c.KVDim()), C)
-			lin(&b.v, p+"attn_v", int64(c.KVDim()), C)
+			lin(&b.q, p+"attn_q", int64(c.QDim()), C, r.QKVBias)
+			lin(&b.k, p+"attn_k", int64(c.KVDim()), C, r.QKVBias)
+			lin(&b.v, p+"attn_v", int64(c.KVDim()), C, r.QKVBias)
 		}
-		lin(&b.o, p+"attn_output", C, int64(c.QDim()))
-		vec(p+"ffn_norm.weight", C, false, &b.norm2, &b.dnorm2)
-		if c.Arch == ArchGPT2 {
-			vec(p+"ffn_norm.bias", C, false, &b.norm2b, &b.dnorm2b)
-		} else {
-			lin(&b.gate, p+"ffn_gate", int64(c.FF), C)
+		if r.QKNorm {
+			hd := int64(c.HeadDim)
+			vec(p+"attn_q_norm.weight", hd, false, &b.qNorm, &b.dqNorm)
+			vec(p+"attn_k_norm.weight", hd, false, &b.kNorm, &b.dkNorm)
 		}
-		lin(&b.up, p+"ffn_up", int64(c.FF), C)
-		lin(&b.down, p+"ffn_down", C, int64(c.FF))
+		lin(&b.o, p+"attn_output", C, int64(c.QDim()), r.OutBias)
+		if r.PostNorms {
+			vec(p+"post_attention_norm.weight", C, false, &b.postAttn, &b.dpostAttn)
+		}
+		norm(p+"ffn_norm", &b.norm2, &b.norm2b, &b.dnorm2, &b.dnorm2b)
+		switch {
+		case c.Experts > 0:
+			E, EF := int64(c.Experts), int64(c.ExpertFF)
+			lin(&b.router, p+"ffn_gate_inp", E, C, arch.Absent)
+			b.experts = make([]expert, c.Experts)
+			for which, t := range []struct {
+				name       string
+				rows, cols int64
+			}{{"ffn_gate_exps", EF, C}, {"ffn_up_exps", EF, C}, {"ffn_down_exps", C, EF}} {
+				s = append(s, tensorSpec{name: p + t.name + ".weight", shape: []int64{E, t.rows, t.cols}, matrix: true,
+					set: func(w *Matrix, g []float32) { b.setExperts(p+t.name, which, w, g) }})
+			}
+		default:
+			if r.MLP == arch.MLPGated && !r.FusedGateUp {
+				lin(&b.gate, p+"ffn_gate", FF, C, r.FFNBias)
+			}
+			lin(&b.up, p+"ffn_up", ffw, C, r.FFNBias)
+			lin(&b.down, p+"ffn_down", C, FF, r.FFNBias)
+		}
+		if r.PostNorms {
+			vec(p+"post_ffw_norm.weight", C, false, &b.postFFN, &b.dpostFFN)
+		}
 	}
-	vec("output_norm.weight", C, false, &m.normF, &m.dnormF)
-	if c.Arch == ArchGPT2 {
-		vec("output_norm.bias", C, false, &m.normFb, &m.dnormFb)
+	norm("output_norm", &m.normF, &m.normFb, &m.dnormF, &m.dnormFb)
+	if r.OutputTied != arch.Absent {
+		mat("output.weight", V, C, true, func(w *Matrix, g []float32) { m.head, m.dhead = w, g })
 	}
-	mat("output.weight", V, C, true, func(w *Matrix, g []float32) { m.head, m.dhead = w, g })
 	return s
+}
+
+// unknownTensor refuses a tensor of the file that the recipe has no place
+// for, listing the names it knows (per layer as blk.N.).
+func (m *Model) unknownTensor(name string, specs []tensorSpec) error {
+	var known []string
+	seen := map[string]bool{}
+	for _, sp := range specs {
+		n := sp.name
+		if rest, ok := strings.CutPrefix(n, "blk."); ok {
+			if _, after, ok := strings.Cut(rest, "."); ok {
+				n = "blk.N." + after
+			}
+		}
+		if !seen[n] {
+			seen[n] = true
+			known = append(known, n)
+		}
+	}
+	return fmt.Errorf("model: tensor %q has no place in a %s model (it has %s): %w",
+		name, m.Config.Arch, strings.Join(known, ", "), format.ErrUnsupported)
 }
 
 // Load builds a model from any Source with llama.cpp's GGUF tensor names
@@ -161,7 +268,17 @@ func Load(src format.Source, opts Options) (*Model, error) {
 		opts.KeepQuantized = false
 	}
 	m := &Model{Config: cfg, opts: opts, md: src.Metadata().Clone()}
-	specs := m.specs()
+	has := func(name string) bool { _, ok := format.TensorIndex(src.Tensors(), name); return ok }
+	specs := m.specs(has)
+	wanted := make(map[string]bool, len(specs))
+	for _, sp := range specs {
+		wanted[sp.name] = true
+	}
+	for _, t := range src.Tensors() {
+		if !wanted[t.Name] {
+			return nil, m.unknownTensor(t.Name, specs)
+		}
+	}
 	type planned struct {
 		spec  tensorSpec
 		info  format.TensorInfo
@@ -186,7 +303,7 @@ func Load(src format.Source, opts Options) (*Model, error) {
 		}
 		p := planned{spec: sp, info: info, off: total}
 		p.quant = sp.matrix && opts.KeepQuantized && info.DType != format.F32
-		if !p.quant {
+		if !p.quant && !sp.frozen {
 			n, _ := info.NumElements()
 			total += int(n)
 		}
@@ -212,11 +329,15 @@ func Load(src format.Source, opts Options) (*Model, error) {
 			w.DType, w.raw, w.rowBytes = p.info.DType, append([]byte(nil), data...), int(rb)
 		} else {
 			n := int(rows * cols)
-			w.F32 = m.params[p.off : p.off+n : p.off+n]
+			if p.spec.frozen {
+				w.F32 = make([]float32, n)
+			} else {
+				w.F32 = m.params[p.off : p.off+n : p.off+n]
+			}
 			if err := format.ToFloat32(w.F32, data, p.info.DType); err != nil {
 				return nil, fmt.Errorf("model: tensor %q: %w", p.info.Name, err)
 			}
-			if m.grads != nil {
+			if m.grads != nil && !p.spec.frozen {
 				g = m.grads[p.off : p.off+n : p.off+n]
 			}
 		}
@@ -226,8 +347,8 @@ func Load(src format.Source, opts Options) (*Model, error) {
 	if m.head == nil { // tied lm head
 		m.head, m.dhead = m.wte, m.dwte
 	}
-	if cfg.Arch == ArchLlama {
-		m.rope = newRopeTable(cfg.Context, cfg.RopeDims, cfg.RopeBase)
+	if err := m.buildRope(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

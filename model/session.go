@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/lorakit/lorakit/model/gemm"
 )
@@ -15,7 +14,9 @@ type Session struct {
 	m    *Model
 	pos  int
 	k, v [][]float32 // per layer: (pos, KVDim) keys (after RoPE) and values
-	buf  []float32   // Step's activations, reused from call to call
+	n    int         // rows of la and x
+	la   layerActs   // Step's activations, reused from call to call
+	x    []float32   // (n, C) residual stream
 }
 
 // NewSession starts an empty sequence.
@@ -70,82 +71,49 @@ func (s *Session) Step(tokens []int) ([]float32, error) {
 	if err := m.checkTokens(tokens, "token"); err != nil {
 		return nil, err
 	}
-	C, FF, W, kvd, pos0 := c.Embd, c.FF, c.QKVDim(), c.KVDim(), s.pos
-	// Every kernel below writes its output before reading it, so the
-	// buffers are carved out of s.buf without clearing.
-	ffs := 2
-	if c.Arch == ArchLlama {
-		ffs = 3
+	C, W, qd, kvd, pos0 := c.Embd, c.QKVDim(), c.QDim(), c.KVDim(), s.pos
+	// The buffers are kept from call to call: every kernel below writes
+	// its output before reading it.
+	if s.n != n {
+		s.la, s.x, s.n = newLayerActs(c, n, 0), make([]float32, n*C), n
 	}
-	s.buf = grow(s.buf, n*(3*C+2+W+c.QDim()+ffs*FF))
-	buf := s.buf
-	f := func(k int) []float32 {
-		p := buf[:k:k]
-		buf = buf[k:]
-		return p
-	}
-	x, n1, mid, stat, stat2 := f(n*C), f(n*C), f(n*C), f(n), f(n)
-	qkv, ao, h, a := f(n*W), f(n*c.QDim()), f(n*FF), f(n*FF)
-	var g []float32
-	if c.Arch == ArchLlama {
-		g = f(n * FF)
-	}
+	la, x := &s.la, s.x
 	var wpe []float32
 	if m.wpe != nil {
 		wpe = m.wpe.F32
 	}
-	embeddingForward(x, tokens, n, pos0, m.wte, wpe)
+	embeddingForward(x, tokens, n, pos0, m.wte, wpe, m.embedScale())
 	for l := range m.blocks {
 		blk := &m.blocks[l]
-		if c.Arch == ArchGPT2 {
-			layerNormForward(n1, stat, stat2, x, blk.norm1, blk.norm1b, n, C, c.NormEps)
-			blk.qkv.forward(qkv, W, n1, n, nil)
-		} else {
-			rmsNormForward(n1, stat, x, blk.norm1, n, C, c.NormEps)
-			blk.q.forward(qkv, W, n1, n, nil)
-			blk.k.forward(qkv[c.QDim():], W, n1, n, nil)
-			blk.v.forward(qkv[c.QDim()+kvd:], W, n1, n, nil)
-			m.rope.rotate(qkv, W, n, n, pos0, c.Heads, c.HeadDim, false)
-			m.rope.rotate(qkv[c.QDim():], W, n, n, pos0, c.KVHeads, c.HeadDim, false)
-		}
+		m.attnInput(blk, la, x, n, n, pos0, false)
 		for i := range n {
-			row := qkv[i*W:]
-			s.k[l] = append(s.k[l], row[c.QDim():c.QDim()+kvd]...)
-			s.v[l] = append(s.v[l], row[c.QDim()+kvd:c.QDim()+2*kvd]...)
+			row := la.qkv[i*W:]
+			s.k[l] = append(s.k[l], row[qd:qd+kvd]...)
+			s.v[l] = append(s.v[l], row[qd+kvd:qd+2*kvd]...)
 		}
-		s.attend(ao, qkv, l, n, pos0)
-		blk.o.forward(mid, C, ao, n, nil)
-		addInto(mid, x)
-		if c.Arch == ArchGPT2 {
-			layerNormForward(n1, stat, stat2, mid, blk.norm2, blk.norm2b, n, C, c.NormEps)
-			blk.up.forward(h, FF, n1, n, nil)
-			geluForward(a, h, m.opts.GELUF16Table)
-		} else {
-			rmsNormForward(n1, stat, mid, blk.norm2, n, C, c.NormEps)
-			blk.gate.forward(g, FF, n1, n, nil)
-			blk.up.forward(h, FF, n1, n, nil)
-			swigluForward(a, g, h)
-		}
-		blk.down.forward(x, C, a, n, nil)
-		addInto(x, mid)
+		s.attend(la.ao, la.qkv, l, n, pos0)
+		m.blockOutput(blk, la, x, x, n, false)
 	}
 	s.pos += n
 	last := x[(n-1)*C:]
-	m.finalNorm(n1[:C], stat, stat2, last, 1)
+	m.normForward(la.n1[:C], la.n1mean, la.n1rstd, last, m.normF, m.normFb, 1)
 	logits := make([]float32, c.Vocab)
-	m.head.MulNT(logits, c.Vocab, n1[:C], 1, false)
+	m.head.MulNT(logits, c.Vocab, la.n1[:C], 1, false)
+	if c.FinalSoftcap > 0 {
+		softcap(logits, float32(c.FinalSoftcap))
+	}
 	return logits, nil
 }
 
 // attend computes causal attention of the n new queries in qkv (rows at
 // positions pos0..pos0+n-1) over the cached keys and values of layer l,
-// in parallel over heads.
+// in parallel over heads, with the layer's scale, soft-cap and window.
 //
 //	qkv (n, QKVDim), cache k, v (pos0+n, KVDim) -> out (n, H*hd)
 func (s *Session) attend(out, qkv []float32, l, n, pos0 int) {
 	c := s.m.Config
 	hd, W, kvd, qd, P := c.HeadDim, c.QKVDim(), c.KVDim(), c.QDim(), pos0+n
-	scale := float32(1 / math.Sqrt(float64(hd)))
+	sh := s.m.attn(&s.m.blocks[l], 1, P)
 	group := c.Heads / c.KVHeads
 	parallelFor(c.Heads, 4*n*P*hd, func(lo, hi int) {
 		sp := getScratch(n * P)
@@ -155,13 +123,17 @@ func (s *Session) attend(out, qkv []float32, l, n, pos0 int) {
 			g := h / group
 			k, v := s.k[l][g*hd:], s.v[l][g*hd:]
 			if n <= gemvRows {
-				attendRows(out[h*hd:], qd, qkv[h*hd:], W, k, v, kvd, sc, n, P, pos0, hd, scale)
+				attendRows(out[h*hd:], qd, qkv[h*hd:], W, k, v, kvd, sc, n, P, pos0, hd, sh)
 				continue
 			}
 			// scores (n,P) = q (n,hd) · kᵀ · scale
-			gemm.Sgemm(false, true, n, P, hd, scale, qkv[h*hd:], W, k, kvd, 0, sc, P)
+			gemm.Sgemm(false, true, n, P, hd, sh.scale, qkv[h*hd:], W, k, kvd, 0, sc, P)
 			for i := range n {
-				causalSoftmax(sc[i*P:(i+1)*P], pos0+i+1)
+				row := sc[i*P : (i+1)*P]
+				if sh.cap > 0 {
+					softcap(row[:pos0+i+1], sh.cap)
+				}
+				maskedSoftmax(row, sh.visible(pos0+i), pos0+i+1)
 			}
 			// out (n,hd) = p (n,P) · v (P,hd)
 			gemm.Sgemm(false, false, n, hd, P, 1, sc, P, v, kvd, 0, out[h*hd:], qd)
@@ -171,19 +143,24 @@ func (s *Session) attend(out, qkv []float32, l, n, pos0 int) {
 
 // attendRows is one head's attention for a few new queries (decoding), by
 // dot products instead of packed products: query i at position pos0+i
-// attends to cached positions [0, pos0+i].
+// attends to the cached positions sh lets it see, up to pos0+i.
 //
 //	q (n,hd) stride ldq, k, v (P,hd) stride kvd, sc (n,P) scratch -> out (n,hd) stride ldo
-func attendRows(out []float32, ldo int, q []float32, ldq int, k, v []float32, kvd int, sc []float32, n, P, pos0, hd int, scale float32) {
+func attendRows(out []float32, ldo int, q []float32, ldq int, k, v []float32, kvd int, sc []float32, n, P, pos0, hd int, sh attnShape) {
 	for i := range n {
 		qi, row := q[i*ldq:i*ldq+hd], sc[i*P:(i+1)*P]
-		for p := range pos0 + i + 1 {
-			row[p] = scale * dot(qi, k[p*kvd:])
+		lo, hi := sh.visible(pos0+i), pos0+i+1
+		for p := lo; p < hi; p++ {
+			row[p] = sh.scale * dot(qi, k[p*kvd:])
 		}
-		causalSoftmax(row, pos0+i+1)
+		if sh.cap > 0 {
+			softcap(row[lo:hi], sh.cap)
+		}
+		maskedSoftmax(row, lo, hi)
 		o := out[i*ldo : i*ldo+hd]
 		clear(o)
-		for p, pr := range row[:pos0+i+1] {
+		for p := lo; p < hi; p++ {
+			pr := row[p]
 			for j, vv := range v[p*kvd : p*kvd+hd] {
 				o[j] += pr * vv
 			}

@@ -52,8 +52,8 @@ func sameLogits(t *testing.T, a, b *Model, ids []int) {
 // TestWeightsReload: a fully fine-tuned model's Weights, written as GGUF
 // and loaded again, computes the trained model's logits bit for bit.
 func TestWeightsReload(t *testing.T) {
-	for _, tc := range []tinyConfig{tinyGPT2, tinyLlama} {
-		t.Run(tc.arch, func(t *testing.T) {
+	for _, tc := range tinyFamilies {
+		t.Run(tc.name(), func(t *testing.T) {
 			m, err := Load(tinySource(tc), Options{FullFineTune: true})
 			if err != nil {
 				t.Fatal(err)

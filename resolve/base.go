@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
@@ -35,7 +36,7 @@ type Base struct {
 	Src format.Source
 	// Arch is the architecture table when known (GGUF
 	// general.architecture, config.json model_type), nil otherwise.
-	Arch *convert.Arch
+	Arch *arch.Family
 	// Shard names the file holding a tensor (sharded HF directories only).
 	Shard func(name string) (string, bool)
 
@@ -58,7 +59,7 @@ func OpenGGUFView(path string) (*Base, error) {
 	}
 	b := &Base{Path: path, Kind: KindHFDir, Src: src, view: true}
 	name, _ := src.Metadata().String("general.architecture")
-	b.Arch, _ = convert.LookupArch(name)
+	b.Arch, _ = arch.Lookup(name)
 	b.index()
 	return b, nil
 }
@@ -87,7 +88,7 @@ func Open(path string) (*Base, error) {
 				ModelType string `json:"model_type"`
 			}
 			if json.Unmarshal(raw, &cfg) == nil {
-				b.Arch, _ = convert.ArchForModelType(cfg.ModelType)
+				b.Arch, _ = arch.ForModelType(cfg.ModelType)
 			}
 		}
 		b.index()
@@ -103,7 +104,7 @@ func Open(path string) (*Base, error) {
 			return nil, fmt.Errorf("base %s is a LoRA adapter, not a model: %w", path, format.ErrFormat)
 		}
 		name, _ := b.Src.Metadata().String("general.architecture")
-		b.Arch, _ = convert.LookupArch(name)
+		b.Arch, _ = arch.Lookup(name)
 	case KindSafetensors:
 	default:
 		b.Src.Close()

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/transpose"
@@ -81,7 +82,7 @@ func (b *Base) Saved(name string) (format.TensorInfo, bool) {
 			return format.TensorInfo{}, false
 		}
 		g, tn, ok := b.Arch.GGUFName(name)
-		if !ok || tn.Transform != convert.None {
+		if !ok || tn.Transform != arch.None {
 			return format.TensorInfo{}, false
 		}
 		name = g

@@ -138,27 +138,75 @@ func TestParseLlama2CBad(t *testing.T) {
 }
 
 func TestParseTokenizerJSONBad(t *testing.T) {
+	const bl = `"pre_tokenizer": {"type": "ByteLevel"}, `
 	for _, tc := range []struct {
 		name, json string
 		want       error
+		place      string // the error names this place in the file
 	}{
-		{"not json", `{"model": `, format.ErrFormat},
-		{"unigram", `{"model": {"type": "Unigram", "vocab": [["a", 0]]}}`, format.ErrUnsupported},
-		{"wordpiece", `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, format.ErrUnsupported},
-		{"no pipeline", `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported},
-		{"negative id", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}`, format.ErrFormat},
-		{"huge id", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 1000000000}, "merges": []}}`, format.ErrFormat},
-		{"one id twice", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}}`, format.ErrFormat},
-		{"added token clash", `{"added_tokens": [{"id": 0, "content": "<s>"}], "pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrFormat},
-		{"merge without space", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["ab"]}}`, format.ErrFormat},
-		{"merge of three", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b", "c"]]}}`, format.ErrFormat},
-		{"empty vocab", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`, format.ErrFormat},
-		{"llama-3 split", `{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}}, {"type": "ByteLevel"}]}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported},
+		{"not json", `{"model": `, format.ErrFormat, "line 1 column 10"},
+		{"syntax error on line 3", "{\n\"model\": {\n\"type\": BPE}}", format.ErrFormat, "line 3 column 9"},
+		{"unigram", `{"model": {"type": "Unigram", "vocab": [["a", 0]]}}`, format.ErrUnsupported, `model.type "Unigram"`},
+		{"wordpiece", `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, format.ErrUnsupported, `model.type "WordPiece"`},
+		{"subword prefix", `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "continuing_subword_prefix": "##"}}`, format.ErrUnsupported, "continuing_subword_prefix"},
+		{"no pipeline", `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, "ByteLevel"},
+		{"negative id", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}`, format.ErrFormat, `"a"`},
+		{"huge id", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": 1000000000}, "merges": []}}`, format.ErrFormat, "1000000000"},
+		{"one id twice", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}}`, format.ErrFormat, "id 0"},
+		{"added token clash", `{"added_tokens": [{"id": 0, "content": "<s>"}], ` + bl + `"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrFormat, "id 0"},
+		{"merge without space", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["ab"]}}`, format.ErrFormat, "model.merges: [0]"},
+		{"merge of three", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b", "c"]]}}`, format.ErrFormat, "model.merges: [0]"},
+		{"merge of unknown token", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b", "a c"]}}`, format.ErrFormat, `model.merges[1] "a c": "c" is not in the vocab`},
+		{"merge to unknown token", `{` + bl + `"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [["a", "b"]]}}`, format.ErrFormat, `model.merges[0] "a b": "ab"`},
+		{"empty vocab", `{` + bl + `"model": {"type": "BPE", "vocab": {}, "merges": []}}`, format.ErrFormat, "empty vocabulary"},
+		{"unknown regex", `{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{L}+|\\p{N}{1,4}"}, "behavior": "Isolated"}, {"type": "ByteLevel", "use_regex": false}]}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, `pre_tokenizer step 0: Split regex "\\p{L}+|\\p{N}{1,4}"`},
+		{"split removed", `{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}, "behavior": "Removed"}, {"type": "ByteLevel"}]}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, "pre_tokenizer[0]"},
+		{"unknown pre-tokenizer", `{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "UnicodeScripts"}, {"type": "ByteLevel"}]}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, `pre_tokenizer[0]: "UnicodeScripts"`},
+		{"add_prefix_space", `{"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": true}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, "add_prefix_space"},
+		{"unknown normalizer", `{"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "BertNormalizer"}]}, ` + bl + `"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, `normalizer[1]: normalizer "BertNormalizer"`},
+		{"replace regex", `{"normalizer": {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}, ` + bl + `"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, `Replace regex " {2,}"`},
+		{"metaspace scheme", `{"pre_tokenizer": {"type": "Metaspace", "prepend_scheme": "sometimes"}, "model": {"type": "BPE", "byte_fallback": true, "vocab": {"a": 0}, "merges": []}}`, format.ErrUnsupported, `prepend_scheme "sometimes"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseTokenizerJSON([]byte(tc.json), "bad.json")
-			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "bad.json") {
-				t.Errorf("ParseTokenizerJSON(%s) = %v, want %v naming bad.json", tc.json, err, tc.want)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "bad.json") || !strings.Contains(err.Error(), tc.place) {
+				t.Errorf("ParseTokenizerJSON(%s) = %v, want %v naming bad.json and %s", tc.json, err, tc.want, tc.place)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q is not one line", err)
+			}
+		})
+	}
+}
+
+// TestLoadDirBad checks the other files of a tokenizer directory.
+func TestLoadDirBad(t *testing.T) {
+	model, err := os.ReadFile("testdata/tok512.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, content string
+		place               string
+	}{
+		{"generation_config syntax", "generation_config.json", `{"eos_token_id": [2,}`, "generation_config.json: line 1 column 21"},
+		{"generation_config id", "generation_config.json", `{"eos_token_id": [2, 9999]}`, "eos_token_id 9999 out of range"},
+		{"generation_config type", "generation_config.json", `{"eos_token_id": "x"}`, `eos_token_id "x"`},
+		{"chat_template type", "tokenizer_config.json", `{"chat_template": 3}`, "chat_template"},
+		{"added_tokens.json", "added_tokens.json", `{"<x>": -5}`, "added_tokens.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file == "added_tokens.json" {
+				os.WriteFile(dir+"/vocab.json", []byte(`{"a": 0, "b": 1}`), 0o644)
+				os.WriteFile(dir+"/merges.txt", []byte("#version: 0.2\n"), 0o644)
+			} else {
+				os.WriteFile(dir+"/tokenizer.model", model, 0o644)
+			}
+			os.WriteFile(dir+"/"+tc.file, []byte(tc.content), 0o644)
+			_, err := LoadDir(dir)
+			if !errors.Is(err, format.ErrFormat) || !strings.Contains(err.Error(), tc.file) || !strings.Contains(err.Error(), tc.place) {
+				t.Errorf("LoadDir(%s = %s) = %v, want ErrFormat naming %s and %s", tc.file, tc.content, err, tc.file, tc.place)
 			}
 		})
 	}

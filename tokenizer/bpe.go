@@ -7,15 +7,20 @@ import (
 	"github.com/lorakit/lorakit/format"
 )
 
-// bpe is GPT-2's byte-level BPE encoder. It works on token ids: a word
-// starts as one token per byte, and a merge rule (left, right) -> merged
-// is looked up by the pair of ids.
+// bpe is byte-level BPE (GPT-2 and every model since that splits text with
+// a pre-tokenizer and merges bytes by rank). It works on token ids: a
+// pre-token starts as one token per byte, and a merge rule (left, right) ->
+// merged is looked up by the pair of ids.
 type bpe struct {
-	v *Vocab
+	v   *Vocab
+	pre *pipeline
 	// byteID[b] is the token of byte b's character (-1 when missing).
 	byteID [256]int32
 	// merges maps a pair of ids to the rule's rank and the merged id.
 	merges map[[2]int32]mergeRule
+	// whole maps the bytes of each normal token to its id, for
+	// ignore_merges (nil without).
+	whole map[string]int32
 	// cache memoises the encoding of common words.
 	cache *wordCache
 	// bytes holds each token's decoded bytes.
@@ -24,9 +29,9 @@ type bpe struct {
 
 type mergeRule struct{ rank, id int32 }
 
-func newBPE(v *Vocab) (*bpe, error) {
+func newBPE(v *Vocab, pre *pipeline, ignoreMerges bool) (*bpe, error) {
 	idx := v.index()
-	e := &bpe{v: v, merges: make(map[[2]int32]mergeRule, len(v.Merges)), cache: newWordCache()}
+	e := &bpe{v: v, pre: pre, merges: make(map[[2]int32]mergeRule, len(v.Merges)), cache: newWordCache()}
 	for b := range e.byteID {
 		e.byteID[b] = -1
 		if id, ok := idx[byteToUTF8[b]]; ok {
@@ -38,6 +43,14 @@ func newBPE(v *Vocab) (*bpe, error) {
 	for id, t := range v.Tokens {
 		buf = byteLevelDecode(buf[:0], t)
 		e.bytes[id] = string(buf)
+	}
+	if ignoreMerges {
+		e.whole = make(map[string]int32, len(v.Tokens))
+		for id, b := range e.bytes {
+			if typ := v.Type(id); typ == Normal || typ == Undefined {
+				e.whole[b] = int32(id)
+			}
+		}
 	}
 	for rank, m := range v.Merges {
 		l, r, ok := splitMerge(m)
@@ -73,65 +86,146 @@ func splitMerge(m string) (string, string, bool) {
 	return m[:i+1], m[i+2:], true
 }
 
+// bpeScratch holds the buffers of one encode call.
+type bpeScratch struct {
+	spans, tmp []span
+	sym        []bpeSym
+	q          mergeQueue
+}
+
 // encode appends the tokens of text (no special-token handling) to ids.
 func (e *bpe) encode(ids []int, text string) []int {
-	var scratch []int32
-	splitGPT2(text, func(word string) {
+	var sc bpeScratch
+	sc.spans, sc.tmp = e.pre.split(text, sc.spans, sc.tmp)
+	for _, sp := range sc.spans {
+		word := text[sp.a:sp.b]
+		if e.whole != nil {
+			if id, ok := e.whole[word]; ok {
+				ids = append(ids, int(id))
+				continue
+			}
+		}
 		if cached, ok := e.cache.get(word); ok {
 			ids = append(ids, cached...)
-			return
+			continue
 		}
 		n := len(ids)
-		ids, scratch = e.encodeWord(ids, scratch, word)
+		ids = e.encodeWord(ids, &sc, word)
 		e.cache.put(word, ids[n:])
-	})
+	}
 	return ids
 }
 
+// bpeSym is one symbol of a word being merged, in a doubly linked list;
+// id < 0 marks a symbol merged into its left neighbour.
+type bpeSym struct {
+	id         int32
+	prev, next int32
+}
+
+// candidate is a possible merge of the symbols at left and its right
+// neighbour, made when they were the tokens l and r.
+type candidate struct {
+	rank, left int32
+	l, r, id   int32
+}
+
 // encodeWord merges the bytes of one pre-token: repeatedly the adjacent
-// pair whose rule has the lowest rank (leftmost on ties), as llama.cpp's
-// llm_tokenizer_bpe_session does. Words are short, so a linear scan for the
-// best pair beats a heap.
-func (e *bpe) encodeWord(ids []int, sym []int32, word string) ([]int, []int32) {
-	sym = sym[:0]
+// pair whose rule has the lowest rank, leftmost on ties, as Hugging Face's
+// BPE and llama.cpp's llm_tokenizer_bpe_session do, with a priority queue
+// (O(n log n) in the word's length).
+func (e *bpe) encodeWord(ids []int, sc *bpeScratch, word string) []int {
+	sym := sc.sym[:0]
 	for i := 0; i < len(word); i++ {
 		id := e.byteID[word[i]]
 		if id < 0 {
 			id = int32(e.v.UNK) // a vocabulary without this byte
 		}
-		sym = append(sym, id)
+		sym = append(sym, bpeSym{id: id, prev: int32(i) - 1, next: int32(i) + 1})
 	}
-	for len(sym) > 1 {
-		best, at := mergeRule{rank: -1}, -1
-		for i := 0; i+1 < len(sym); i++ {
-			r, ok := e.merges[[2]int32{sym[i], sym[i+1]}]
-			if ok && (at < 0 || r.rank < best.rank) {
-				best, at = r, i
-			}
+	sym[len(sym)-1].next = -1
+	sc.sym = sym
+	q := &sc.q
+	q.h = q.h[:0]
+	try := func(left int32) {
+		if left < 0 {
+			return
 		}
-		if at < 0 {
-			break
+		right := sym[left].next
+		if right < 0 {
+			return
 		}
-		// Merge every occurrence of this pair, left to right, as
-		// successive pops of equal-rank bigrams would.
-		left, right := sym[at], sym[at+1]
-		out := sym[:at]
-		for i := at; i < len(sym); i++ {
-			if i+1 < len(sym) && sym[i] == left && sym[i+1] == right {
-				out = append(out, best.id)
-				i++
-			} else {
-				out = append(out, sym[i])
-			}
+		l, r := sym[left].id, sym[right].id
+		if rule, ok := e.merges[[2]int32{l, r}]; ok {
+			q.push(candidate{rank: rule.rank, left: left, l: l, r: r, id: rule.id})
 		}
-		sym = out
 	}
-	for _, id := range sym {
-		if id >= 0 {
+	for i := range sym {
+		try(int32(i))
+	}
+	for len(q.h) > 0 {
+		c := q.pop()
+		s := &sym[c.left]
+		if s.id != c.l || s.next < 0 || sym[s.next].id != c.r {
+			continue // stale: one side was merged since
+		}
+		right := s.next
+		s.id = c.id
+		s.next = sym[right].next
+		sym[right].id = -1
+		if s.next >= 0 {
+			sym[s.next].prev = c.left
+		}
+		try(s.prev)
+		try(c.left)
+	}
+	for i := int32(0); i >= 0; i = sym[i].next {
+		if id := sym[i].id; id >= 0 {
 			ids = append(ids, int(id))
 		}
 	}
-	return ids, sym
+	return ids
+}
+
+// mergeQueue is a binary min-heap of candidates by (rank, left).
+type mergeQueue struct{ h []candidate }
+
+func candBefore(a, b candidate) bool {
+	return a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
+}
+
+func (q *mergeQueue) push(c candidate) {
+	q.h = append(q.h, c)
+	for i := len(q.h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !candBefore(q.h[i], q.h[p]) {
+			break
+		}
+		q.h[i], q.h[p] = q.h[p], q.h[i]
+		i = p
+	}
+}
+
+func (q *mergeQueue) pop() candidate {
+	top := q.h[0]
+	last := len(q.h) - 1
+	q.h[0] = q.h[last]
+	q.h = q.h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && candBefore(q.h[l], q.h[m]) {
+			m = l
+		}
+		if r < last && candBefore(q.h[r], q.h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q.h[i], q.h[m] = q.h[m], q.h[i]
+		i = m
+	}
+	return top
 }
 
 // decode appends the bytes of token id to dst.

@@ -82,8 +82,8 @@ func TestResize(t *testing.T) {
 
 func TestNewUnsupportedPre(t *testing.T) {
 	v := byteVocab()
-	v.Pre = "llama-bpe"
+	v.Pre = "no-such-pre"
 	if _, err := New(v); !errors.Is(err, format.ErrUnsupported) {
-		t.Errorf("New(pre llama-bpe) = %v, want ErrUnsupported", err)
+		t.Errorf("New(pre no-such-pre) = %v, want ErrUnsupported", err)
 	}
 }

@@ -25,6 +25,7 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	defer f.Close()
+	format.MarkInput(path)
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenizerFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)

@@ -140,9 +140,15 @@ func looksSpecial(t string) bool {
 }
 
 // guessSpecialIDs sets BOS/EOS/UNK/PAD that are still -1 from well-known
-// token texts.
+// texts of special tokens (never from normal tokens: Qwen's vocabulary
+// holds "<s>" as plain text).
 func (v *Vocab) guessSpecialIDs() {
-	idx := v.index()
+	idx := map[string]int{}
+	for id, t := range v.Tokens {
+		if typ := v.Type(id); typ != Normal && typ != Byte && typ != Unused {
+			idx[t] = id
+		}
+	}
 	find := func(dst *int, names ...string) {
 		if *dst >= 0 {
 			return

@@ -21,11 +21,7 @@ func sharedDir(t testing.TB) string {
 // test when it is absent.
 func sharedFile(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(sharedDir(t), "data", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s absent: %v", p, err)
-	}
-	return p
+	return testshared.Path(t, filepath.Join("data", rel))
 }
 
 // vocabTest is one llama.cpp tokenizer test vector.

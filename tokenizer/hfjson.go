@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/lorakit/lorakit/format"
 )
 
-// Hugging Face tokenizer.json, the parts lorakit reads: a BPE model (vocab,
-// merges, byte_fallback, unk_token), added tokens, and the normalizer,
-// pre-tokenizer, post-processor and decoder, which tell byte-level BPE
-// (GPT-2) from SentencePiece-style BPE (Llama) and give the BOS framing.
+// Hugging Face tokenizer.json: a BPE model (vocab, merges as "a b" strings
+// or ["a", "b"] pairs, byte_fallback, ignore_merges, unk_token), added
+// tokens with their flags, and the normalizer, pre-tokenizer and
+// post-processor. Byte-level BPE becomes model "gpt2" with the
+// pre-tokenizer's steps (named as llama.cpp's pre-tokenizer type when it is
+// one); BPE with byte_fallback or a "▁" normalizer/Metaspace becomes model
+// "llama".
 
 type hfTokenizer struct {
 	AddedTokens   []addedToken    `json:"added_tokens"`
@@ -20,36 +24,48 @@ type hfTokenizer struct {
 	PostProcessor json.RawMessage `json:"post_processor"`
 	Decoder       json.RawMessage `json:"decoder"`
 	Model         struct {
-		Type         string          `json:"type"`
-		Vocab        json.RawMessage `json:"vocab"`
-		Merges       json.RawMessage `json:"merges"`
-		ByteFallback bool            `json:"byte_fallback"`
-		UnkToken     *string         `json:"unk_token"`
+		Type                    string          `json:"type"`
+		Vocab                   json.RawMessage `json:"vocab"`
+		Merges                  json.RawMessage `json:"merges"`
+		ByteFallback            bool            `json:"byte_fallback"`
+		IgnoreMerges            bool            `json:"ignore_merges"`
+		UnkToken                *string         `json:"unk_token"`
+		ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
+		EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
 	} `json:"model"`
 }
 
 type addedToken struct {
-	ID      int    `json:"id"`
-	Content string `json:"content"`
-	Special bool   `json:"special"`
+	ID         int    `json:"id"`
+	Content    string `json:"content"`
+	Special    bool   `json:"special"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	SingleWord bool   `json:"single_word"`
+	Normalized bool   `json:"normalized"`
 }
 
 // hfComponent is any normalizer / pre-tokenizer / decoder / post-processor
 // node; Sequence nodes nest.
 type hfComponent struct {
-	Type            string          `json:"type"`
-	Pattern         json.RawMessage `json:"pattern"`
-	Content         string          `json:"content"`
-	Prepend         string          `json:"prepend"`
-	PrependScheme   string          `json:"prepend_scheme"`
-	AddPrefixSpace  *bool           `json:"add_prefix_space"`
-	UseRegex        *bool           `json:"use_regex"`
-	Normalizers     []hfComponent   `json:"normalizers"`
-	PreTokenizers   []hfComponent   `json:"pretokenizers"`
-	Decoders        []hfComponent   `json:"decoders"`
-	Processors      []hfComponent   `json:"processors"`
-	Single          []hfTemplate    `json:"single"`
-	SpecialTokensIn json.RawMessage `json:"special_tokens"`
+	Type             string          `json:"type"`
+	Pattern          json.RawMessage `json:"pattern"`
+	Content          string          `json:"content"`
+	Prepend          string          `json:"prepend"`
+	Replacement      string          `json:"replacement"`
+	PrependScheme    string          `json:"prepend_scheme"`
+	AddPrefixSpace   *bool           `json:"add_prefix_space"`
+	UseRegex         *bool           `json:"use_regex"`
+	Behavior         string          `json:"behavior"`
+	Invert           bool            `json:"invert"`
+	IndividualDigits bool            `json:"individual_digits"`
+	Left             *bool           `json:"left"`
+	Right            *bool           `json:"right"`
+	Normalizers      []hfComponent   `json:"normalizers"`
+	PreTokenizers    []hfComponent   `json:"pretokenizers"`
+	Decoders         []hfComponent   `json:"decoders"`
+	Processors       []hfComponent   `json:"processors"`
+	Single           []hfTemplate    `json:"single"`
 }
 
 type hfTemplate struct {
@@ -61,17 +77,21 @@ type hfTemplate struct {
 	} `json:"Sequence"`
 }
 
-// walk calls f on c and every node nested in it.
-func (c *hfComponent) walk(f func(*hfComponent)) {
+// flatten returns the leaves of c's Sequence tree, in order.
+func (c *hfComponent) flatten() []hfComponent {
 	if c == nil {
-		return
+		return nil
 	}
-	f(c)
+	if c.Type != "Sequence" {
+		return []hfComponent{*c}
+	}
+	var out []hfComponent
 	for _, list := range [][]hfComponent{c.Normalizers, c.PreTokenizers, c.Decoders, c.Processors} {
 		for i := range list {
-			list[i].walk(f)
+			out = append(out, list[i].flatten()...)
 		}
 	}
+	return out
 }
 
 func parseComponent(raw json.RawMessage) (*hfComponent, error) {
@@ -95,13 +115,16 @@ func LoadTokenizerJSON(path string) (*Vocab, error) {
 }
 
 // ParseTokenizerJSON reads a Hugging Face tokenizer.json with a BPE model;
-// name is used in errors. Byte-level BPE becomes model "gpt2" (pre "gpt-2"
-// for GPT-2's own pre-tokenizer; other split patterns are refused with
-// format.ErrUnsupported). BPE with byte_fallback or a "▁" normalizer
-// becomes model "llama"; as tokenizer.json has no scores, each token made
-// by a merge gets the score -rank of its first merge, which orders
-// SentencePiece-style merging as the merge list does. Other models
-// (Unigram, WordPiece) wrap format.ErrUnsupported.
+// name is used in errors, with the place in the file (model.merges[3],
+// pre_tokenizer). Byte-level BPE becomes model "gpt2" with the file's
+// pre-tokenizer steps and Pre naming llama.cpp's type for them. A Split regex that lorakit does not implement wraps
+// format.ErrUnsupported and is named, and so does a pipeline of known steps
+// that matches none of llama.cpp's pre-tokenizer types. BPE with byte_fallback or a "▁"
+// normalizer/Metaspace becomes model "llama"; as tokenizer.json has no
+// scores, each token made by a merge gets the score -rank of its first
+// merge, which orders SentencePiece-style merging as the merge list does.
+// Other models (Unigram, WordPiece) wrap format.ErrUnsupported; a merge
+// naming a token that is not in the vocab wraps format.ErrFormat.
 func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 	fail := func(err error) (*Vocab, error) {
 		return nil, fmt.Errorf("tokenizer: %s: %w", name, err)
@@ -111,10 +134,15 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 	}
 	var hf hfTokenizer
 	if err := json.Unmarshal(data, &hf); err != nil {
-		return bad("%v", err)
+		return bad("%v", jsonErr(data, err))
 	}
 	if hf.Model.Type != "BPE" && !(hf.Model.Type == "" && hf.Model.Merges != nil) {
-		return fail(fmt.Errorf("tokenizer model %q: %w (BPE only)", hf.Model.Type, format.ErrUnsupported))
+		return fail(fmt.Errorf("model.type %q: %w (BPE only)", hf.Model.Type, format.ErrUnsupported))
+	}
+	for key, s := range map[string]*string{"continuing_subword_prefix": hf.Model.ContinuingSubwordPrefix, "end_of_word_suffix": hf.Model.EndOfWordSuffix} {
+		if s != nil && *s != "" {
+			return fail(fmt.Errorf("model.%s %q: %w", key, *s, format.ErrUnsupported))
+		}
 	}
 	var vocab map[string]int
 	if err := json.Unmarshal(hf.Model.Vocab, &vocab); err != nil {
@@ -130,45 +158,37 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 			return bad("%s: %v", [4]string{"normalizer", "pre_tokenizer", "post_processor", "decoder"}[i], err)
 		}
 	}
-	norm, pre, post, dec := comps[0], comps[1], comps[2], comps[3]
-	var byteLevel, metaspace, prependSpace bool
-	var splits []string
-	for _, c := range []*hfComponent{norm, pre, dec} {
-		c.walk(func(n *hfComponent) {
-			switch n.Type {
-			case "ByteLevel":
-				byteLevel = true
-			case "Metaspace":
-				metaspace = true
-				prependSpace = prependSpace || (n.PrependScheme != "never" && (n.AddPrefixSpace == nil || *n.AddPrefixSpace))
-			case "Prepend":
-				prependSpace = prependSpace || n.Prepend == spaceMark
-			case "Replace":
-				metaspace = metaspace || n.Content == spaceMark
-			case "Split":
-				splits = append(splits, patternString(n.Pattern))
-			}
-		})
-	}
+	norms, pres := comps[0].flatten(), comps[1].flatten()
 	var v *Vocab
-	switch {
-	case hf.Model.ByteFallback || (metaspace && !byteLevel):
-		v = newVocab(ModelLlama)
-		v.AddBOS = false // set below from the post-processor
-		v.AddSpacePrefix = prependSpace
-	case byteLevel:
-		v = newVocab(ModelGPT2)
-		if v.Pre, err = preFromSplits(splits); err != nil {
-			return fail(err)
-		}
-	default:
-		return fail(fmt.Errorf("BPE without a ByteLevel or Metaspace/byte-fallback pipeline: %w", format.ErrUnsupported))
+	if hf.Model.ByteFallback || hasMetaspace(norms, pres) {
+		v, err = llamaFromJSON(norms, pres)
+	} else {
+		v, err = byteLevelFromJSON(norms, pres, hf.Model.IgnoreMerges)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	if err := v.setTokens(vocab, hf.AddedTokens); err != nil {
 		return fail(err)
 	}
+	for _, a := range hf.AddedTokens {
+		if f := (AddedFlags{a.LStrip, a.RStrip, a.SingleWord, a.Normalized}); f != (AddedFlags{}) {
+			if v.Added == nil {
+				v.Added = map[int]AddedFlags{}
+			}
+			v.Added[a.ID] = f
+		}
+	}
 	v.Merges = merges
 	idx := v.index()
+	for i, m := range merges {
+		l, r, _ := splitMerge(m)
+		for _, part := range []string{l, r, l + r} {
+			if _, ok := idx[part]; !ok {
+				return bad("model.merges[%d] %q: %q is not in the vocab", i, m, part)
+			}
+		}
+	}
 	if hf.Model.UnkToken != nil {
 		if id, ok := idx[*hf.Model.UnkToken]; ok {
 			v.UNK = id
@@ -193,7 +213,7 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 			v.Types[v.UNK] = Unknown
 		}
 	}
-	v.applyTemplate(post, idx)
+	v.applyTemplate(comps[2], idx)
 	v.guessSpecialIDs()
 	if err := v.Validate(); err != nil {
 		return fail(err)
@@ -201,12 +221,157 @@ func ParseTokenizerJSON(data []byte, name string) (*Vocab, error) {
 	return v, nil
 }
 
+// jsonErr adds the line and column of a syntax error.
+func jsonErr(data []byte, err error) error {
+	if se, ok := err.(*json.SyntaxError); ok {
+		off := min(max(int(se.Offset)-1, 0), len(data)) // the offending byte
+		line := 1 + bytes.Count(data[:off], []byte("\n"))
+		col := off - bytes.LastIndexByte(data[:off], '\n')
+		return fmt.Errorf("line %d column %d: %v", line, col, err)
+	}
+	return err
+}
+
+func hasMetaspace(norms, pres []hfComponent) bool {
+	for _, c := range pres {
+		if c.Type == "Metaspace" {
+			return true
+		}
+	}
+	for _, c := range norms {
+		if c.Type == "Replace" && c.Content == spaceMark {
+			return true
+		}
+	}
+	return false
+}
+
+// readNormalizer converts one normalizer node.
+func readNormalizer(c hfComponent, k int) (Normalizer, error) {
+	n := Normalizer{Type: c.Type}
+	switch c.Type {
+	case "Replace":
+		pat, isRegex := patternString(c.Pattern)
+		if isRegex {
+			return n, fmt.Errorf("normalizer[%d]: Replace regex %q: %w (literal patterns only)", k, pat, format.ErrUnsupported)
+		}
+		n.Pattern, n.Content = pat, c.Content
+	case "Prepend":
+		n.Content = c.Prepend
+	case "Strip":
+		n.Left, n.Right = c.Left == nil || *c.Left, c.Right == nil || *c.Right
+	}
+	if err := checkNormalizer(n); err != nil {
+		return n, fmt.Errorf("normalizer[%d]: %w", k, err)
+	}
+	return n, nil
+}
+
+// llamaFromJSON reads the pipeline of a SentencePiece-style BPE: Prepend
+// "▁" + Replace " " -> "▁" normalizers (Llama 2) or a Metaspace
+// pre-tokenizer (Mistral), other normalizers kept as they are.
+func llamaFromJSON(norms, pres []hfComponent) (*Vocab, error) {
+	v := newVocab(ModelLlama)
+	v.AddBOS, v.AddSpacePrefix = false, false // set below
+	for k, c := range norms {
+		switch {
+		case c.Type == "Prepend" && c.Prepend == spaceMark:
+			v.AddSpacePrefix = true
+		case c.Type == "Replace" && c.Content == spaceMark:
+		default:
+			n, err := readNormalizer(c, k)
+			if err != nil {
+				return nil, err
+			}
+			v.Normalizers = append(v.Normalizers, n)
+		}
+	}
+	for k, c := range pres {
+		if c.Type != "Metaspace" {
+			return nil, fmt.Errorf("pre_tokenizer[%d] %s with byte-fallback BPE: %w", k, c.Type, format.ErrUnsupported)
+		}
+		if c.Replacement != "" && c.Replacement != spaceMark {
+			return nil, fmt.Errorf("pre_tokenizer[%d]: Metaspace replacement %q: %w", k, c.Replacement, format.ErrUnsupported)
+		}
+		switch c.PrependScheme {
+		case "always":
+			v.AddSpacePrefix = true
+		case "first":
+			v.AddSpacePrefix, v.SpacePrefixFirstOnly = true, true
+		case "never":
+		case "":
+			v.AddSpacePrefix = c.AddPrefixSpace == nil || *c.AddPrefixSpace
+		default:
+			return nil, fmt.Errorf("pre_tokenizer[%d]: Metaspace prepend_scheme %q: %w", k, c.PrependScheme, format.ErrUnsupported)
+		}
+	}
+	return v, nil
+}
+
+// byteLevelFromJSON reads the pipeline of a byte-level BPE.
+func byteLevelFromJSON(norms, pres []hfComponent, ignoreMerges bool) (*Vocab, error) {
+	v := newVocab(ModelGPT2)
+	for k, c := range norms {
+		n, err := readNormalizer(c, k)
+		if err != nil {
+			return nil, err
+		}
+		v.Normalizers = append(v.Normalizers, n)
+	}
+	var steps []PreStep
+	for k, c := range pres {
+		var s PreStep
+		switch c.Type {
+		case "ByteLevel":
+			if c.AddPrefixSpace != nil && *c.AddPrefixSpace {
+				return nil, fmt.Errorf("pre_tokenizer[%d]: ByteLevel add_prefix_space: %w", k, format.ErrUnsupported)
+			}
+			s = PreStep{Type: "ByteLevel", UseRegex: c.UseRegex == nil || *c.UseRegex}
+		case "Split":
+			pat, _ := patternString(c.Pattern)
+			if c.Behavior != "Isolated" || c.Invert {
+				return nil, fmt.Errorf("pre_tokenizer[%d]: Split %q with behavior %q invert %t: %w (Isolated only)", k, pat, c.Behavior, c.Invert, format.ErrUnsupported)
+			}
+			s = PreStep{Type: "Split", Pattern: pat}
+		case "Digits":
+			s = PreStep{Type: "Digits", Individual: c.IndividualDigits}
+		case "Punctuation":
+			if c.Behavior != "Contiguous" && c.Behavior != "Isolated" && c.Behavior != "" {
+				return nil, fmt.Errorf("pre_tokenizer[%d]: Punctuation behavior %q: %w", k, c.Behavior, format.ErrUnsupported)
+			}
+			s = PreStep{Type: "Punctuation", Contiguous: c.Behavior == "Contiguous"}
+		case "Whitespace":
+			s = PreStep{Type: "Whitespace"}
+		default:
+			return nil, fmt.Errorf("pre_tokenizer[%d]: %q: %w", k, c.Type, format.ErrUnsupported)
+		}
+		steps = append(steps, s)
+	}
+	if len(steps) == 0 {
+		return nil, fmt.Errorf("BPE without a ByteLevel or Metaspace/byte-fallback pipeline: %w", format.ErrUnsupported)
+	}
+	if _, err := compilePre(steps); err != nil {
+		return nil, fmt.Errorf("pre_tokenizer %w", err)
+	}
+	v.PreSteps, v.IgnoreMerges = steps, ignoreMerges
+	if v.Pre = namePre(steps, ignoreMerges); v.Pre == "" {
+		// Never guess: a GGUF of it would tokenize otherwise in llama.cpp.
+		return nil, fmt.Errorf("pre_tokenizer %s is none of llama.cpp's pre-tokenizer types: %w", preStepsString(steps), format.ErrUnsupported)
+	}
+	return v, nil
+}
+
 // applyTemplate reads BOS/EOS framing from a TemplateProcessing
 // post-processor: special tokens before $A are BOS, after it EOS.
 func (v *Vocab) applyTemplate(post *hfComponent, idx map[string]int) {
-	post.walk(func(n *hfComponent) {
-		if n.Type != "TemplateProcessing" {
-			return
+	for _, n := range post.flatten() {
+		switch n.Type {
+		case "TemplateProcessing":
+		case "RobertaProcessing", "BertProcessing":
+			v.AddBOS, v.AddEOS = true, true
+			continue
+		default:
+			continue
 		}
 		seenSeq := false
 		for _, t := range n.Single {
@@ -225,11 +390,12 @@ func (v *Vocab) applyTemplate(post *hfComponent, idx map[string]int) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // parseJSONMerges accepts both merge layouts: ["a b", ...] and (tokenizers
-// 0.20+) [["a", "b"], ...].
+// 0.20+) [["a", "b"], ...]; in pairs a space inside a token is written as
+// "Ġ" (U+0120), as llama.cpp's converter does.
 func parseJSONMerges(raw json.RawMessage) ([]string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
@@ -238,7 +404,7 @@ func parseJSONMerges(raw json.RawMessage) ([]string, error) {
 	if err := json.Unmarshal(raw, &flat); err == nil {
 		for i, m := range flat {
 			if _, _, ok := splitMerge(m); !ok {
-				return nil, fmt.Errorf("merge %d %q is not two tokens separated by a space", i, m)
+				return nil, fmt.Errorf("[%d] %q is not two tokens separated by a space", i, m)
 			}
 		}
 		return flat, nil
@@ -250,38 +416,29 @@ func parseJSONMerges(raw json.RawMessage) ([]string, error) {
 	out := make([]string, len(pairs))
 	for i, p := range pairs {
 		if len(p) != 2 || p[0] == "" || p[1] == "" {
-			return nil, fmt.Errorf("merge %d is not a pair of tokens", i)
+			return nil, fmt.Errorf("[%d] is not a pair of tokens", i)
 		}
-		out[i] = p[0] + " " + p[1]
+		out[i] = strings.ReplaceAll(p[0], " ", "Ġ") + " " + strings.ReplaceAll(p[1], " ", "Ġ")
 	}
 	return out, nil
 }
 
-// patternString reads a Split pattern {"Regex": "..."} or {"String": "..."}.
-func patternString(raw json.RawMessage) string {
-	var p map[string]string
+// patternString reads a pattern {"Regex": "..."} or {"String": "..."}.
+func patternString(raw json.RawMessage) (string, bool) {
+	var p struct {
+		Regex  *string
+		String *string
+	}
 	if json.Unmarshal(raw, &p) != nil {
-		return ""
+		return "", false
 	}
-	for _, s := range p {
-		return s
+	if p.Regex != nil {
+		return *p.Regex, true
 	}
-	return ""
-}
-
-// gpt2Pattern is GPT-2's pre-tokenizer regex, which ByteLevel applies when
-// use_regex is on and which some tokenizer.json files spell out in a Split.
-const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
-
-// preFromSplits names the pre-tokenizer of a byte-level tokenizer.json. Only
-// GPT-2's pattern is known; others would tokenize differently.
-func preFromSplits(splits []string) (string, error) {
-	for _, s := range splits {
-		if s != gpt2Pattern {
-			return "", fmt.Errorf("pre-tokenizer pattern %q: %w (only GPT-2's)", s, format.ErrUnsupported)
-		}
+	if p.String != nil {
+		return *p.String, false
 	}
-	return "gpt-2", nil
+	return "", false
 }
 
 // jsonString is json.Marshal for a string, without HTML escaping.

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/lorakit/lorakit/format"
@@ -68,9 +70,13 @@ func WriteTokenizerJSON(w io.Writer, v *Vocab) error {
 		}
 		n++
 		special := typ != UserDefined
+		fl, ok := v.Added[id]
+		if !ok {
+			fl.Normalized = !special
+		}
 		fmt.Fprintf(bw, "\n    {\"id\": %d, \"content\": ", id)
 		q(t)
-		fmt.Fprintf(bw, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": %t, \"special\": %t}", !special, special)
+		fmt.Fprintf(bw, ", \"single_word\": %t, \"lstrip\": %t, \"rstrip\": %t, \"normalized\": %t, \"special\": %t}", fl.SingleWord, fl.LStrip, fl.RStrip, fl.Normalized, special)
 	}
 	p("\n  ],\n")
 
@@ -81,29 +87,39 @@ func WriteTokenizerJSON(w io.Writer, v *Vocab) error {
 	}
 	switch v.Model {
 	case ModelGPT2:
-		p(`  "normalizer": null,
-  "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
-  "post_processor": `)
+		steps, ignore := v.PreSteps, v.IgnoreMerges
+		if len(steps) == 0 {
+			pt, ok := lookupPre(v.Pre)
+			if !ok {
+				return fmt.Errorf("pre-tokenizer type %q: %w", v.Pre, format.ErrUnsupported)
+			}
+			steps, ignore = pt.steps, ignore || pt.ignoreMerges
+		}
+		p("  \"normalizer\": " + normalizersJSON(v.Normalizers) + ",\n  \"pre_tokenizer\": " + preStepsJSON(steps) + ",\n  \"post_processor\": ")
 		if !writeTemplate(bw, v) {
 			p(`{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true}`)
 		}
 		p(`,
   "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
-  "model": {"type": "BPE", "dropout": null, "unk_token": ` + unk + `, "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+  "model": {"type": "BPE", "dropout": null, "unk_token": ` + unk + `, "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false, "ignore_merges": ` + fmt.Sprint(ignore) + `,
     "vocab": {`)
 	case ModelLlama:
-		if v.AddSpacePrefix {
-			p(`  "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]},`)
-		} else {
-			p(`  "normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": "▁"},`)
+		norms, pre := v.Normalizers, "null"
+		switch {
+		case v.SpacePrefixFirstOnly:
+			pre = `{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}`
+		case v.AddSpacePrefix:
+			norms = append(slices.Clip(norms), Normalizer{Type: "Prepend", Content: spaceMark}, Normalizer{Type: "Replace", Pattern: " ", Content: spaceMark})
+		default:
+			norms = append(slices.Clip(norms), Normalizer{Type: "Replace", Pattern: " ", Content: spaceMark})
 		}
-		p("\n  \"pre_tokenizer\": null,\n  \"post_processor\": ")
+		p("  \"normalizer\": " + normalizersJSON(norms) + ",\n  \"pre_tokenizer\": " + pre + ",\n  \"post_processor\": ")
 		if !writeTemplate(bw, v) {
 			p("null")
 		}
 		p(`,
   "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "▁"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}`)
-		if v.AddSpacePrefix {
+		if v.AddSpacePrefix && !v.SpacePrefixFirstOnly {
 			p(`, {"type": "Strip", "content": " ", "start": 1, "stop": 0}`)
 		}
 		p(`]},
@@ -232,4 +248,57 @@ func mergesFromScores(v *Vocab) []string {
 func isMergeable(v *Vocab, id int) bool {
 	t := v.Type(id)
 	return t == Normal || t == UserDefined
+}
+
+// normalizersJSON writes normalizers as tokenizer.json does ("null" for
+// none, a Sequence for several).
+func normalizersJSON(ns []Normalizer) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		switch n.Type {
+		case "Replace":
+			parts[i] = `{"type": "Replace", "pattern": {"String": ` + string(jsonString(n.Pattern)) + `}, "content": ` + string(jsonString(n.Content)) + `}`
+		case "Prepend":
+			parts[i] = `{"type": "Prepend", "prepend": ` + string(jsonString(n.Content)) + `}`
+		case "Strip":
+			parts[i] = fmt.Sprintf(`{"type": "Strip", "left": %t, "right": %t}`, n.Left, n.Right)
+		default:
+			parts[i] = `{"type": ` + string(jsonString(n.Type)) + `}`
+		}
+	}
+	return sequenceJSON("normalizers", parts)
+}
+
+// preStepsJSON writes a byte-level pre-tokenizer.
+func preStepsJSON(steps []PreStep) string {
+	parts := make([]string, len(steps))
+	for i, s := range steps {
+		switch s.Type {
+		case "ByteLevel":
+			parts[i] = fmt.Sprintf(`{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": %t}`, s.UseRegex)
+		case "Split":
+			parts[i] = `{"type": "Split", "pattern": {"Regex": ` + string(jsonString(s.Pattern)) + `}, "behavior": "Isolated", "invert": false}`
+		case "Digits":
+			parts[i] = fmt.Sprintf(`{"type": "Digits", "individual_digits": %t}`, s.Individual)
+		case "Punctuation":
+			b := "Isolated"
+			if s.Contiguous {
+				b = "Contiguous"
+			}
+			parts[i] = `{"type": "Punctuation", "behavior": "` + b + `"}`
+		default:
+			parts[i] = `{"type": ` + string(jsonString(s.Type)) + `}`
+		}
+	}
+	return sequenceJSON("pretokenizers", parts)
+}
+
+func sequenceJSON(field string, parts []string) string {
+	switch len(parts) {
+	case 0:
+		return "null"
+	case 1:
+		return parts[0]
+	}
+	return `{"type": "Sequence", "` + field + `": [` + strings.Join(parts, ", ") + `]}`
 }

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -21,7 +22,14 @@ const (
 	KeyAddBOS         = "tokenizer.ggml.add_bos_token"
 	KeyAddEOS         = "tokenizer.ggml.add_eos_token"
 	KeyAddSpacePrefix = "tokenizer.ggml.add_space_prefix"
+	KeyEOT            = "tokenizer.ggml.eot_token_id"
+	KeyEOM            = "tokenizer.ggml.eom_token_id"
+	KeyChatTemplate   = "tokenizer.chat_template"
 )
+
+// noToken is the id GGUF writers use for "no such token" (LLAMA_TOKEN_NULL
+// as uint32); llama.cpp warns and keeps its default.
+const noToken = 0xFFFFFFFF
 
 // FromMetadata reads a vocabulary from GGUF metadata (the tokenizer.ggml.*
 // keys). A missing tokenizer wraps format.ErrNotFound, a model other than
@@ -69,13 +77,17 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 	for _, s := range []struct {
 		key string
 		dst *int
-	}{{KeyBOS, &v.BOS}, {KeyEOS, &v.EOS}, {KeyUNK, &v.UNK}, {KeyPAD, &v.PAD}} {
+	}{{KeyBOS, &v.BOS}, {KeyEOS, &v.EOS}, {KeyUNK, &v.UNK}, {KeyPAD, &v.PAD}, {KeyEOT, &v.EOT}, {KeyEOM, &v.EOM}} {
 		if _, present := md.Get(s.key); !present {
 			continue
 		}
 		id, ok := md.Int(s.key)
 		if !ok {
 			return nil, keyErr(s.key, "is not an integer")
+		}
+		if id == noToken || id == -1 {
+			*s.dst = -1 // "none", as llama.cpp reads it
+			continue
 		}
 		if id < 0 || id >= int64(len(v.Tokens)) {
 			return nil, keyErr(s.key, fmt.Sprintf("= %d, out of range for %d tokens", id, len(v.Tokens)))
@@ -96,17 +108,59 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 		}
 		*f.dst = b
 	}
+	if x, present := md.Get(KeyChatTemplate); present {
+		s, ok := x.(string)
+		if !ok {
+			return nil, keyErr(KeyChatTemplate, "is not a string")
+		}
+		v.ChatTemplate = s
+	}
+	if name, _ := md.String("general.name"); strings.Contains(strings.ToLower(name), "phi-3") || strings.Contains(strings.ToLower(name), "phi3") {
+		v.phi3RStrip()
+	}
+	if model == ModelGPT2 {
+		// llama.cpp decides ignore_merges by the pre-tokenizer type.
+		if pt, ok := lookupPre(v.Pre); ok {
+			v.IgnoreMerges = pt.ignoreMerges
+		}
+	}
 	if err := v.Validate(); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
+// phi3RStrip gives Phi-3's special tokens the rstrip flag its
+// tokenizer.json has, as llama.cpp does for a model named phi-3 (GGUF
+// cannot carry the flags): every control, user-defined and unknown token
+// and "</s>", except "<unk>", "<s>" and "<|endoftext|>".
+func (v *Vocab) phi3RStrip() {
+	for id, t := range v.Tokens {
+		switch v.Type(id) {
+		case Control, UserDefined, Unknown:
+		default:
+			if t != "</s>" {
+				continue
+			}
+		}
+		if t == "<unk>" || t == "<s>" || t == "<|endoftext|>" {
+			continue
+		}
+		if v.Added == nil {
+			v.Added = map[int]AddedFlags{}
+		}
+		f := v.Added[id]
+		f.RStrip = true
+		v.Added[id] = f
+	}
+}
+
 // Metadata returns the tokenizer.ggml.* keys in the order and with the value
 // types llama.cpp's converters (gguf-py) write them: model, pre, tokens,
 // scores (when the vocab has any), token_type, merges (when any), the
-// special ids present (uint32), and the add_bos/add_eos flags (for llama
-// vocabularies, or when set). add_space_prefix is written only when it
+// special ids present (uint32: bos, eos, unk, pad, eot, eom), the
+// add_bos/add_eos flags (for llama vocabularies, or when set) and the chat
+// template. add_space_prefix is written only when it
 // differs from llama.cpp's default (true for llama).
 func (v *Vocab) Metadata() format.Metadata {
 	md := format.Metadata{
@@ -128,7 +182,7 @@ func (v *Vocab) Metadata() format.Metadata {
 	for _, s := range []struct {
 		key string
 		id  int
-	}{{KeyBOS, v.BOS}, {KeyEOS, v.EOS}, {KeyUNK, v.UNK}, {KeyPAD, v.PAD}} {
+	}{{KeyBOS, v.BOS}, {KeyEOS, v.EOS}, {KeyUNK, v.UNK}, {KeyPAD, v.PAD}, {KeyEOT, v.EOT}, {KeyEOM, v.EOM}} {
 		if s.id >= 0 {
 			md = append(md, format.KV{Key: s.key, Value: uint32(s.id)})
 		}
@@ -138,6 +192,9 @@ func (v *Vocab) Metadata() format.Metadata {
 	}
 	if v.Model == ModelLlama && !v.AddSpacePrefix {
 		md = append(md, format.KV{Key: KeyAddSpacePrefix, Value: false})
+	}
+	if v.ChatTemplate != "" {
+		md = append(md, format.KV{Key: KeyChatTemplate, Value: v.ChatTemplate})
 	}
 	return md
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -27,26 +29,38 @@ type Tokenizer struct {
 	bpe     *bpe // model gpt2
 	spm     *spm // model llama
 	special []int
+	// first marks the first bytes of the special tokens.
+	first [256]bool
 }
 
 // New returns a Tokenizer for v. It fails (wrapping format.ErrFormat or
-// format.ErrUnsupported) when v does not validate or is a byte-level BPE
-// vocabulary with a pre-tokenizer other than GPT-2's.
+// format.ErrUnsupported) when v does not validate, or is a byte-level BPE
+// vocabulary whose pre-tokenizer lorakit does not know.
 func New(v *Vocab) (*Tokenizer, error) {
 	if err := v.Validate(); err != nil {
 		return nil, err
 	}
+	for _, n := range v.Normalizers {
+		if err := checkNormalizer(n); err != nil {
+			return nil, fmt.Errorf("tokenizer: %w", err)
+		}
+	}
 	t := &Tokenizer{AddBOS: v.AddBOS, AddEOS: v.AddEOS, v: v}
 	switch v.Model {
 	case ModelGPT2:
-		switch v.Pre {
-		case "gpt-2", "default", "":
-		default:
-			// Other pre-tokenizers (llama-bpe, qwen2, ...) split text with
-			// other patterns; tokenizing with GPT-2's would be silently wrong.
-			return nil, fmt.Errorf("tokenizer: pre-tokenizer %q: %w (gpt-2 only)", v.Pre, format.ErrUnsupported)
+		steps, ignore := v.PreSteps, v.IgnoreMerges
+		if len(steps) == 0 {
+			pt, ok := lookupPre(v.Pre)
+			if !ok {
+				return nil, fmt.Errorf("tokenizer: pre-tokenizer type %q: %w (not one of llama.cpp's)", v.Pre, format.ErrUnsupported)
+			}
+			steps, ignore = pt.steps, ignore || pt.ignoreMerges
 		}
-		e, err := newBPE(v)
+		pre, err := compilePre(steps)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer: pre-tokenizer %w", err)
+		}
+		e, err := newBPE(v, pre, ignore)
 		if err != nil {
 			return nil, err
 		}
@@ -66,6 +80,9 @@ func New(v *Vocab) (*Tokenizer, error) {
 	}
 	// Longest first, so that "<|im_start|>" wins over "<|im".
 	sort.SliceStable(t.special, func(i, j int) bool { return len(v.Tokens[t.special[i]]) > len(v.Tokens[t.special[j]]) })
+	for _, id := range t.special {
+		t.first[v.Tokens[id][0]] = true
+	}
 	return t, nil
 }
 
@@ -75,7 +92,8 @@ func (t *Tokenizer) Vocab() *Vocab { return t.v }
 // Encode returns the token ids of text, framed by BOS/EOS per AddBOS and
 // AddEOS. Text that no piece covers falls back to byte tokens, so every
 // string encodes; byte-level BPE and byte-fallback vocabularies decode back
-// to exactly the input.
+// to exactly the input (less what a normalizer or an added token's
+// lstrip/rstrip removes).
 func (t *Tokenizer) Encode(text string) []int {
 	var ids []int
 	if t.AddBOS && t.v.BOS >= 0 {
@@ -88,10 +106,17 @@ func (t *Tokenizer) Encode(text string) []int {
 			prevSpecial = true
 			continue
 		}
+		s := normalize(t.v.Normalizers, f.text)
 		if t.bpe != nil {
-			ids = t.bpe.encode(ids, f.text)
+			ids = t.bpe.encode(ids, s)
 		} else {
-			ids = t.spm.encode(ids, escapeSpaces(f.text, t.v.AddSpacePrefix && prevSpecial))
+			prefix := t.v.AddSpacePrefix && prevSpecial
+			if t.v.SpacePrefixFirstOnly {
+				// Metaspace "first": at the start of the text only, and
+				// not before a space (which already becomes "▁").
+				prefix = t.v.AddSpacePrefix && f.start == 0 && !strings.HasPrefix(s, " ")
+			}
+			ids = t.spm.encode(ids, escapeSpaces(s, prefix))
 		}
 		prevSpecial = false
 	}
@@ -101,48 +126,85 @@ func (t *Tokenizer) Encode(text string) []int {
 	return ids
 }
 
-// fragment is a run of plain text (id < 0) or one special token.
+// fragment is a run of plain text (id < 0) starting at byte start of the
+// input, or one special token.
 type fragment struct {
-	text string
-	id   int
+	text  string
+	start int
+	id    int
 }
 
-// partition splits text at occurrences of special tokens, longest token
-// first, as llama.cpp's tokenizer_st_partition does. Control and unknown
-// tokens count only with ParseSpecial.
+// partition splits text at added tokens as Hugging Face's AddedVocabulary
+// does: scanning left to right, the longest token that starts at a
+// position wins; lstrip/rstrip tokens swallow the white space beside them
+// and single_word tokens match only between non-word characters. Control
+// and unknown tokens count only with ParseSpecial; user-defined tokens
+// always (as in llama.cpp).
 func (t *Tokenizer) partition(text string) []fragment {
 	if text == "" {
 		return nil
 	}
-	frags := []fragment{{text: text, id: -1}}
+	var frags []fragment
+	start := 0 // start of the pending plain text
+	for i := 0; i < len(text); i++ {
+		if !t.first[text[i]] {
+			continue
+		}
+		id := t.matchAdded(text, i)
+		if id < 0 {
+			continue
+		}
+		fl := t.v.Added[id]
+		end := i + len(t.v.Tokens[id])
+		left := i
+		if fl.LStrip {
+			left = start + len(strings.TrimRightFunc(text[start:i], unicode.IsSpace))
+		}
+		if left > start {
+			frags = append(frags, fragment{text: text[start:left], start: start, id: -1})
+		}
+		frags = append(frags, fragment{start: i, id: id})
+		if fl.RStrip {
+			end = len(text) - len(strings.TrimLeftFunc(text[end:], unicode.IsSpace))
+		}
+		start = end
+		i = end - 1
+	}
+	if start < len(text) {
+		frags = append(frags, fragment{text: text[start:], start: start, id: -1})
+	}
+	return frags
+}
+
+// matchAdded returns the longest eligible added token at text[i], -1 when
+// none.
+func (t *Tokenizer) matchAdded(text string, i int) int {
 	for _, id := range t.special {
+		tok := t.v.Tokens[id]
+		if !strings.HasPrefix(text[i:], tok) {
+			continue
+		}
 		if !t.ParseSpecial && t.v.Type(id) != UserDefined {
 			continue
 		}
-		tok := t.v.Tokens[id]
-		var out []fragment
-		for _, f := range frags {
-			for f.id < 0 {
-				i := strings.Index(f.text, tok)
-				if i < 0 {
-					break
-				}
-				if i > 0 {
-					out = append(out, fragment{text: f.text[:i], id: -1})
-				}
-				out = append(out, fragment{id: id})
-				f.text = f.text[i+len(tok):]
-				if f.text == "" {
-					break
-				}
-			}
-			if f.id >= 0 || f.text != "" {
-				out = append(out, f)
-			}
+		if t.v.Added[id].SingleWord && (isWordBefore(text, i) || isWordAfter(text, i+len(tok))) {
+			continue
 		}
-		frags = out
+		return id
 	}
-	return frags
+	return -1
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func isWordBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return i > 0 && isWordRune(r)
+}
+
+func isWordAfter(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return i < len(s) && isWordRune(r)
 }
 
 // Decode returns the text of ids. Control tokens (BOS, EOS) are dropped

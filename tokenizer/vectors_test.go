@@ -9,36 +9,56 @@ import (
 	"github.com/lorakit/lorakit/format/gguf"
 )
 
-// vocabSources lists, per llama.cpp vocab test file, every way lorakit can
-// load that vocabulary; each must reproduce llama.cpp's vectors.
-func vocabSources(t *testing.T, name string) map[string]func() (*Vocab, error) {
+// vectorVocabs lists every llama.cpp vocab test (ggml-vocab-NAME.gguf.inp
+// and .out in ../shared/data/llama.cpp-vocab) lorakit can run: NAME and
+// the tokenizer files that stand for it. Every GGUF there with vectors is
+// here; llama-bpe and qwen2 have vectors only and are paired with the
+// Llama 3 and Qwen2.5 tokenizer directories (PROVENANCE.md).
+var vectorVocabs = []struct{ name, gguf, dir string }{
+	{"gpt-2", "llama.cpp-vocab/ggml-vocab-gpt-2.gguf", ""},
+	{"llama-spm", "llama.cpp-vocab/ggml-vocab-llama-spm.gguf", ""},
+	{"phi-3", "llama.cpp-vocab/ggml-vocab-phi-3.gguf", ""},
+	{"deepseek-coder", "llama.cpp-vocab/ggml-vocab-deepseek-coder.gguf", ""},
+	{"deepseek-llm", "llama.cpp-vocab/ggml-vocab-deepseek-llm.gguf", ""},
+	{"falcon", "llama.cpp-vocab/ggml-vocab-falcon.gguf", ""},
+	{"mpt", "llama.cpp-vocab/ggml-vocab-mpt.gguf", ""},
+	{"refact", "llama.cpp-vocab/ggml-vocab-refact.gguf", ""},
+	{"starcoder", "llama.cpp-vocab/ggml-vocab-starcoder.gguf", ""},
+	{"llama-bpe", "", "tokenizers/llama3"},
+	{"qwen2", "", "tokenizers/qwen2.5"},
+}
+
+// vocabSources lists every way lorakit can load a vector vocabulary; each
+// must reproduce llama.cpp's vectors.
+func vocabSources(t *testing.T, name, ggufPath, dir string) map[string]func() (*Vocab, error) {
+	src := map[string]func() (*Vocab, error){}
+	if ggufPath != "" {
+		src["gguf"] = func() (*Vocab, error) { return loadGGUFVocab(t, ggufPath) }
+		src["gguf->tokenizer.json"] = func() (*Vocab, error) { return viaTokenizerJSON(loadGGUFVocab(t, ggufPath)) }
+	}
+	if dir != "" {
+		src["dir"] = func() (*Vocab, error) { return LoadDir(sharedFile(t, dir)) }
+		src["dir->gguf"] = func() (*Vocab, error) { return viaGGUF(LoadDir(sharedFile(t, dir))) }
+		src["dir->gguf->tokenizer.json"] = func() (*Vocab, error) { return viaTokenizerJSON(viaGGUF(LoadDir(sharedFile(t, dir)))) }
+	}
 	switch name {
 	case "gpt-2":
-		return map[string]func() (*Vocab, error){
-			"gguf": func() (*Vocab, error) { return loadGGUFVocab(t, "llama.cpp-vocab/ggml-vocab-gpt-2.gguf") },
-			"encoder.json+vocab.bpe": func() (*Vocab, error) {
-				return LoadGPT2(sharedFile(t, "gpt2-tokenizer/encoder.json"), sharedFile(t, "gpt2-tokenizer/vocab.bpe"))
-			},
-			"tokenizer.json": func() (*Vocab, error) {
-				return LoadTokenizerJSON(sharedFile(t, "gpt2-tokenizer/tokenizer.json"))
-			},
-			"gguf->tokenizer.json": func() (*Vocab, error) {
-				return viaTokenizerJSON(loadGGUFVocab(t, "llama.cpp-vocab/ggml-vocab-gpt-2.gguf"))
-			},
+		src["encoder.json+vocab.bpe"] = func() (*Vocab, error) {
+			return LoadGPT2(sharedFile(t, "gpt2-tokenizer/encoder.json"), sharedFile(t, "gpt2-tokenizer/vocab.bpe"))
 		}
+		src["tokenizer.json"] = func() (*Vocab, error) { return LoadTokenizerJSON(sharedFile(t, "gpt2-tokenizer/tokenizer.json")) }
 	case "llama-spm":
-		return map[string]func() (*Vocab, error){
-			"gguf": func() (*Vocab, error) { return loadGGUFVocab(t, "llama.cpp-vocab/ggml-vocab-llama-spm.gguf") },
-			"tokenizer.model": func() (*Vocab, error) {
-				return LoadSentencePiece(sharedFile(t, "llama2-tokenizer/tokenizer.model"))
-			},
-			"gguf->tokenizer.json": func() (*Vocab, error) {
-				return viaTokenizerJSON(loadGGUFVocab(t, "llama.cpp-vocab/ggml-vocab-llama-spm.gguf"))
-			},
+		src["tokenizer.model"] = func() (*Vocab, error) { return LoadSentencePiece(sharedFile(t, "llama2-tokenizer/tokenizer.model")) }
+	case "phi-3":
+		src["tokenizer.json"] = func() (*Vocab, error) {
+			return LoadTokenizerJSON(sharedFile(t, "tokenizers/phi-3-mini/tokenizer.json"))
+		}
+	case "deepseek-coder":
+		src["tokenizer.json"] = func() (*Vocab, error) {
+			return LoadTokenizerJSON(sharedFile(t, "tokenizers/deepseek-coder-1.3b-instruct/tokenizer.json"))
 		}
 	}
-	t.Fatalf("no sources for %s", name)
-	return nil
+	return src
 }
 
 // loadGGUFVocab reads the tokenizer.ggml.* metadata of a shared GGUF file.
@@ -63,16 +83,24 @@ func viaTokenizerJSON(v *Vocab, err error) (*Vocab, error) {
 	return ParseTokenizerJSON(buf.Bytes(), "written tokenizer.json")
 }
 
+// viaGGUF passes v through its GGUF metadata.
+func viaGGUF(v *Vocab, err error) (*Vocab, error) {
+	if err != nil {
+		return nil, err
+	}
+	return FromMetadata(v.Metadata())
+}
+
 // TestLlamaCppVectors reproduces llama.cpp's test-tokenizer-0 vectors
-// (tokenize with add_special=false, parse_special=false) for the GPT-2 and
-// the Llama SentencePiece vocabularies, from every source of each, and
-// checks that decoding gives the text back.
+// (tokenize with add_special=false, parse_special=false) for every vocab of
+// ../shared/data/llama.cpp-vocab that has them, from every source of each,
+// and checks that decoding gives the text back.
 func TestLlamaCppVectors(t *testing.T) {
-	for _, name := range []string{"gpt-2", "llama-spm"} {
-		base := "llama.cpp-vocab/ggml-vocab-" + name + ".gguf"
+	for _, vv := range vectorVocabs {
+		base := "llama.cpp-vocab/ggml-vocab-" + vv.name + ".gguf"
 		tests := readVocabTests(t, sharedFile(t, base+".inp"), sharedFile(t, base+".out"))
-		for src, load := range vocabSources(t, name) {
-			t.Run(name+"/"+src, func(t *testing.T) {
+		for src, load := range vocabSources(t, vv.name, vv.gguf, vv.dir) {
+			t.Run(vv.name+"/"+src, func(t *testing.T) {
 				v, err := load()
 				if err != nil {
 					t.Fatal(err)

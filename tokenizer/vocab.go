@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -53,6 +54,57 @@ type Vocab struct {
 	// AddSpacePrefix (SentencePiece add_dummy_prefix) puts a space before
 	// the text; true for Llama. Ignored by byte-level BPE.
 	AddSpacePrefix bool
+	// SpacePrefixFirstOnly puts that space only at the start of the text,
+	// not after every special token, and not when the text starts with a
+	// space (Hugging Face's Metaspace, prepend_scheme "first"; GGUF cannot
+	// say this, llama.cpp prefixes after every special token).
+	SpacePrefixFirstOnly bool
+
+	// PreSteps is the pre-tokenizer of a byte-level BPE vocabulary. Empty
+	// means the steps of llama.cpp's pre-tokenizer type named by Pre.
+	PreSteps []PreStep
+	// IgnoreMerges makes a pre-token that is itself a token one token,
+	// unmerged (BPE ignore_merges: Llama 3, Tekken).
+	IgnoreMerges bool
+	// Normalizers rewrite text before it is split (Hugging Face's
+	// normalizer; GGUF has none). For SentencePiece-style vocabularies
+	// the space prefix and "▁" escaping are AddSpacePrefix, not here.
+	Normalizers []Normalizer
+	// Added holds the Hugging Face flags of added tokens, by id.
+	Added map[int]AddedFlags
+
+	// EOT and EOM are the end-of-turn and end-of-message ids, -1 when
+	// absent (tokenizer.ggml.eot_token_id, eom_token_id).
+	EOT, EOM int
+	// EOG lists further ids that end generation (a list-valued
+	// eos_token_id in generation_config.json), beyond EOS, EOT and EOM.
+	EOG []int
+	// ChatTemplate is the model's Jinja chat template
+	// (tokenizer.chat_template), "" when it has none.
+	ChatTemplate string
+}
+
+// AddedFlags are a Hugging Face added token's matching rules.
+type AddedFlags struct {
+	// LStrip and RStrip make a match swallow the white space before or
+	// after the token.
+	LStrip, RStrip bool
+	// SingleWord matches the token only where no word character touches it.
+	SingleWord bool
+	// Normalized matches the token in normalized text (not raw text).
+	Normalized bool
+}
+
+// EOGIDs returns every id that ends generation: EOS, EOT, EOM and EOG,
+// without repeats, as llama.cpp's EOG set from the converter's keys.
+func (v *Vocab) EOGIDs() []int {
+	var out []int
+	for _, id := range append([]int{v.EOS, v.EOT, v.EOM}, v.EOG...) {
+		if id >= 0 && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Len is the number of tokens.
@@ -77,7 +129,7 @@ func (v *Vocab) Score(id int) float32 {
 // newVocab returns an empty vocab of the given model with no special ids
 // and llama.cpp's default flags for that model.
 func newVocab(model string) *Vocab {
-	v := &Vocab{Model: model, BOS: -1, EOS: -1, UNK: -1, PAD: -1}
+	v := &Vocab{Model: model, BOS: -1, EOS: -1, UNK: -1, PAD: -1, EOT: -1, EOM: -1}
 	switch model {
 	case ModelLlama:
 		v.Pre, v.AddBOS, v.AddSpacePrefix = "default", true, true
@@ -117,9 +169,19 @@ func (v *Vocab) Validate() error {
 	for _, s := range []struct {
 		name string
 		id   int
-	}{{"bos", v.BOS}, {"eos", v.EOS}, {"unk", v.UNK}, {"pad", v.PAD}} {
+	}{{"bos", v.BOS}, {"eos", v.EOS}, {"unk", v.UNK}, {"pad", v.PAD}, {"eot", v.EOT}, {"eom", v.EOM}} {
 		if s.id < -1 || s.id >= n {
 			return bad("%s id %d out of range [0,%d)", s.name, s.id, n)
+		}
+	}
+	for _, id := range v.EOG {
+		if id < 0 || id >= n {
+			return bad("end-of-generation id %d out of range [0,%d)", id, n)
+		}
+	}
+	for id := range v.Added {
+		if id < 0 || id >= n {
+			return bad("added token id %d out of range [0,%d)", id, n)
 		}
 	}
 	return nil
@@ -155,6 +217,23 @@ func (v *Vocab) Resize(n int) error {
 		if len(v.Types) > 0 {
 			v.Types = append(v.Types, Unused)
 		}
+	}
+	return nil
+}
+
+// CheckGGUF reports whether llama.cpp can tokenize with v as GGUF carries
+// it: a byte-level BPE vocabulary needs a pre-tokenizer type llama.cpp
+// knows whose splitting is v's (format.ErrUnsupported otherwise).
+func (v *Vocab) CheckGGUF() error {
+	if v.Model != ModelGPT2 {
+		return nil
+	}
+	pt, ok := lookupPre(v.Pre)
+	if !ok || v.Pre == "" {
+		return fmt.Errorf("tokenizer: pre-tokenizer %s is none of llama.cpp's pre-tokenizer types: %w", preStepsString(v.PreSteps), format.ErrUnsupported)
+	}
+	if len(v.PreSteps) > 0 && !slices.Equal(v.PreSteps, pt.steps) {
+		return fmt.Errorf("tokenizer: pre-tokenizer %s is not llama.cpp's %q: %w", preStepsString(v.PreSteps), v.Pre, format.ErrUnsupported)
 	}
 	return nil
 }

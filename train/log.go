@@ -35,7 +35,11 @@ func OpenLog(dir string, history []Record) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	f, err := os.Create(filepath.Join(dir, LogFile))
+	path := filepath.Join(dir, LogFile)
+	if err := format.CheckOutput(path, true); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

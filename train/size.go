@@ -41,7 +41,7 @@ func ReadShape(path string) (Shape, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "config.json")
 	}
-	data, err := os.ReadFile(path)
+	data, err := format.ReadInput(path, format.ConfigLimit)
 	if err != nil {
 		return Shape{}, fmt.Errorf("train: %w", err)
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
@@ -16,9 +18,11 @@ type convertOptions struct {
 	dtype     string
 	tokenizer string
 	base      string
+	arch      string
 	maxShard  int64
 	force     bool
 	split     splitFlags
+	vocabOnly bool
 }
 
 func newConvertCmd() *cobra.Command {
@@ -41,9 +45,12 @@ Without --to, the kind follows DST: .gguf, .safetensors, otherwise a directory.
 
 Adapters (a PEFT directory, an mlx-lm adapter directory, a llama.cpp LoRA
 GGUF) convert to --to gguf (llama.cpp LoRA) or --to peft. The architecture
-comes from --base (a GGUF or an HF directory; its config.json suffices) or
-from the adapter's module names; llama q/k adapters need --base for the head
-counts of the RoPE row permutation. rsLoRA, rank_pattern and alpha_pattern
+comes from --base (a GGUF or an HF directory; its config.json suffices),
+--arch, or the adapter itself (a GGUF adapter says it; a PEFT or mlx-lm
+adapter's module names and base model name must single out one family, or
+lorakit asks for --base or --arch); llama q/k adapters need --base for the
+head counts of the RoPE row permutation. Multimodal Gemma 3 and Mistral 3
+checkpoints convert as their text tower only. rsLoRA, rank_pattern and alpha_pattern
 scales are folded into B, since llama.cpp applies one alpha / rank. DoRA,
 lora_B biases and modules_to_save cannot be expressed in a llama.cpp adapter:
 merge those with lorakit merge.
@@ -55,6 +62,8 @@ quantizes GGUF output exactly as lorakit quantize (and llama-quantize) does.
 Quantized GGUF tensors are dequantized when written to safetensors.
 The tokenizer comes from the files beside SRC (tokenizer.json, vocab.json +
 merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokenizer.
+--vocab-only writes a GGUF with the vocabulary alone (tokenizer.*, chat template,
+config.json's hyperparameters), as llama.cpp's converter does.
 
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
@@ -68,10 +77,12 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.to, "to", "", "output kind: gguf, hf or safetensors (default: from DST)")
 	f.StringVar(&o.dtype, "dtype", "", "cast floating-point tensors to f32, f16 or bf16")
 	f.StringVar(&o.base, "base", "", "base model of an adapter (GGUF, or HF directory; config.json suffices)")
+	f.StringVar(&o.arch, "arch", "", "architecture of an adapter's base when there is no --base ("+strings.Join(arch.Names(), ", ")+")")
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
 	o.split.register(f)
+	f.BoolVar(&o.vocabOnly, "vocab-only", false, "write only the vocabulary of a Hugging Face directory as GGUF (no tensors)")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -100,11 +111,20 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.vocabOnly {
+		if o.to != "" && o.to != "gguf" {
+			return usageError{fmt.Errorf("--vocab-only writes GGUF, not --to %s", o.to)}
+		}
+		if split.Enabled() {
+			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not --vocab-only")}
+		}
+		return convert.VocabOnly(in, o.tokenizer, o.output, o.force)
+	}
 	if convert.IsAdapter(in) {
 		if split.Enabled() {
 			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not adapters")}
 		}
-		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, DType: dt, Force: o.force})
+		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
 		To:            o.to,

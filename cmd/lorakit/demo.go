@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -50,10 +49,6 @@ amplification) and prints a summary with the paths.`,
 func runDemo(cmd *cobra.Command, o demoOptions) error {
 	errw := cmd.ErrOrStderr()
 	sum, err := train.Demo(cmd.Context(), train.DemoOptions{Dir: o.out, Force: o.force, Log: errw, Epochs: o.epochs, Beams: o.beams})
-	if errors.Is(err, train.ErrInterrupted) {
-		fmt.Fprintln(errw, "interrupted")
-		return exitError(130)
-	}
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ type generateOptions struct {
 	seed          uint64
 	stop          []int
 	json          bool
+	chat          chatOptions
 }
 
 func newGenerateCmd() *cobra.Command {
@@ -45,6 +46,15 @@ Decoding is greedy unless --temp > 0 (sampling, seeded by --seed, narrowed by
 LoRA paper uses --beam 10 --length-penalty 0.9 --no-repeat-ngram 4). It stops
 at the vocabulary's EOS or BOS token (a llama2.c model starts each story with
 BOS), at any --stop id, after -n tokens, or when the context is full.
+
+--chat wraps the prompt in the model's chat template (GGUF
+tokenizer.chat_template, or the HF directory's; --chat-template SRC gives
+another: a directory, tokenizer_config.json, .jinja or GGUF) as a user
+message after an optional --system message, with the generation prompt, and
+tokenizes it as transformers does (special-token text becomes those tokens,
+no BOS beyond the template's own). Generation also stops at the token that
+ends an assistant turn in that template (<|eot_id|>, <|im_end|>, ...), and
+only the reply is printed.
 
 --adapter PATH[:SCALE] applies a LoRA adapter (PEFT directory, llama.cpp LoRA
 GGUF) at run time, its update multiplied by SCALE (default 1).
@@ -74,6 +84,7 @@ The text goes to stdout as it is generated; --json prints one object instead:
 	f.Uint64Var(&o.seed, "seed", 0, "sampling seed")
 	f.IntSliceVar(&o.stop, "stop", nil, "extra stop token ids (comma-separated)")
 	f.BoolVar(&o.json, "json", false, "print one JSON object")
+	addChatFlags(cmd, &o.chat)
 	return cmd
 }
 
@@ -102,7 +113,10 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 		return err
 	}
 	v := tok.Vocab()
-	prompt := tok.Encode(o.prompt)
+	prompt, chatStops, err := o.chat.encode(path, o.prompt, tok)
+	if err != nil {
+		return err
+	}
 	if len(prompt) == 0 {
 		if v.BOS < 0 {
 			return usageError{fmt.Errorf("%s: the vocabulary has no BOS token to start from: give a --prompt", l.name)}
@@ -119,7 +133,7 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 		Beams:         o.beams,
 		LengthPenalty: o.lengthPenalty,
 		NoRepeatNGram: o.noRepeat,
-		Stop:          append(specialStops(v.EOS, v.BOS), o.stop...),
+		Stop:          slices.Concat(specialStops(v.EOS, v.BOS), chatStops, o.stop),
 	}
 	if err := opts.Validate(); err != nil {
 		return usageError{err}
@@ -135,7 +149,10 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	if !o.json {
 		// The prompt is written with the first token (or at the end), after
 		// Generate has checked it.
-		stream = &textStream{w: out, tok: tok, pending: slices.Clone(prompt)}
+		stream = &textStream{w: out, tok: tok}
+		if !o.chat.on {
+			stream.pending = slices.Clone(prompt)
+		}
 		opts.Emit = stream.add
 	}
 	start := time.Now()

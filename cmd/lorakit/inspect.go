@@ -61,6 +61,7 @@ type inspectReport struct {
 	Version      int             `json:"version"`
 	Alignment    int             `json:"alignment,omitempty"`
 	Architecture string          `json:"architecture,omitempty"`
+	ArchNote     string          `json:"architecture_note,omitempty"`
 	Adapter      *inspectAdapter `json:"adapter,omitempty"`
 	Metadata     map[string]any  `json:"metadata"`
 	Shards       []string        `json:"shards,omitempty"` // a split GGUF set's files
@@ -71,6 +72,9 @@ type inspectReport struct {
 type inspectAdapter struct {
 	Kind    string          `json:"kind"`
 	Modules []inspectModule `json:"modules"`
+	// Note says why the modules are not listed (a valid adapter lorakit
+	// cannot load, such as a LoRA of stacked experts).
+	Note string `json:"note,omitempty"`
 }
 
 // inspectModule is one adapted module.
@@ -85,7 +89,7 @@ type inspectModule struct {
 
 func runInspect(w io.Writer, path string, o inspectOptions) error {
 	var adapter *inspectAdapter
-	arch := ""
+	arch, archNote := "", ""
 	weights := path
 	kind, file, err := lora.Detect(path)
 	if errors.Is(err, format.ErrFormat) {
@@ -93,26 +97,40 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	}
 	if err == nil {
 		a, err := lora.Open(path)
+		if errors.Is(err, format.ErrUnsupported) && kind == lora.KindGGUF {
+			// Valid but beyond lorakit's adapters (experts): show the file.
+			return inspectFile(w, path, file, &inspectAdapter{Kind: string(kind), Note: err.Error(), Modules: []inspectModule{}}, "", "", o)
+		}
 		if err != nil {
 			return err
 		}
 		adapter = &inspectAdapter{Kind: string(kind)}
-		arch = convert.AdapterArch(a)
+		if arch, err = convert.AdapterArch(a); err != nil {
+			archNote = err.Error()
+		}
 		for _, m := range a.Modules {
 			adapter.Modules = append(adapter.Modules, inspectModule{Name: m.Name, Rank: m.Rank, Alpha: m.Alpha,
 				Scale: m.Scale(), Shape: []int{m.Out, m.In}, DoRA: m.Magnitude != nil})
 		}
 		weights = file
 	}
+	return inspectFile(w, path, weights, adapter, arch, archNote, o)
+}
+
+// inspectFile reports the container at weights (path as given by the
+// user); arch and archNote, when empty, are worked out from its content.
+func inspectFile(w io.Writer, path, weights string, adapter *inspectAdapter, arch, archNote string, o inspectOptions) error {
 	src, err := format.Open(weights)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	rep := inspectReport{Path: path, Format: src.Format(), Metadata: map[string]any{},
-		Architecture: arch, Adapter: adapter}
-	if arch == "" {
-		rep.Architecture = convert.DetectArch(src)
+		Architecture: arch, ArchNote: archNote, Adapter: adapter}
+	if arch == "" && archNote == "" {
+		if rep.Architecture, err = convert.ModelArch(path, src); err != nil {
+			rep.ArchNote = err.Error()
+		}
 	}
 	hdr, _ := src.(format.Header)
 	if hdr != nil {
@@ -173,11 +191,19 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 	if len(rep.Shards) > 0 {
 		fmt.Fprintf(w, "split set of %d shards: %s\n", len(rep.Shards), strings.Join(rep.Shards, ", "))
 	}
-	if rep.Architecture != "" {
+	switch {
+	case rep.Architecture != "" && rep.ArchNote != "":
+		fmt.Fprintf(w, "architecture: %s (%s)\n", rep.Architecture, rep.ArchNote)
+	case rep.Architecture != "":
 		fmt.Fprintf(w, "architecture: %s\n", rep.Architecture)
+	case rep.ArchNote != "":
+		fmt.Fprintf(w, "architecture: not identified: %s\n", rep.ArchNote)
 	}
 	if a := rep.Adapter; a != nil {
 		fmt.Fprintf(w, "adapter: %s, %d modules\n", a.Kind, len(a.Modules))
+		if a.Note != "" {
+			fmt.Fprintf(w, "  modules not read: %s\n", a.Note)
+		}
 		for _, m := range a.Modules {
 			dora := ""
 			if m.DoRA {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lorakit/lorakit/model"
 )
 
 type logitsOptions struct {
@@ -41,6 +43,11 @@ llama_get_logits_ith(ctx, -1) returns, for comparing the two.
 	return cmd
 }
 
+// logitsOptionsFor load the model for logits, which are compared with
+// llama.cpp's: as runOptions, with llama.cpp's CPU GELU (an F16 lookup
+// table; GPT-2 and the Gemma families), which moves logits by up to 2e-4.
+var logitsOptionsFor = model.Options{KeepQuantized: true, GELUF16Table: true}
+
 // logitsReport is logits' --json output.
 type logitsReport struct {
 	Tokens []int     `json:"tokens"`
@@ -51,7 +58,7 @@ func runLogits(cmd *cobra.Command, path string, o logitsOptions) error {
 	if len(o.tokens) == 0 {
 		return usageError{fmt.Errorf("--tokens ID,ID,... is required")}
 	}
-	l, err := openLM(path, o.lmOptions, runOptions)
+	l, err := openLM(path, o.lmOptions, logitsOptionsFor)
 	if err != nil {
 		return err
 	}

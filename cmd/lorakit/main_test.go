@@ -26,10 +26,7 @@ func lorakit(t *testing.T, args ...string) (string, string, int) {
 
 func TestInspectHashesMatchLlamaCpp(t *testing.T) {
 	dir := sharedPath(t, "fixtures")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
-	if len(files) == 0 {
-		t.Skip("no fixtures")
-	}
+	files := testshared.Glob(t, "fixtures/*.gguf")
 	for _, f := range files {
 		stem := strings.TrimSuffix(filepath.Base(f), ".gguf")
 		t.Run(stem, func(t *testing.T) {

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lorakit/lorakit/format"
 
 	// Container formats register themselves with format.Open / format.Create.
 	_ "github.com/lorakit/lorakit/format/gguf"
@@ -19,9 +20,11 @@ import (
 
 // Exit statuses.
 const (
-	exitOK    = 0
-	exitFail  = 1 // the command failed, or (diff) found differences
-	exitUsage = 2 // bad command line
+	exitOK          = 0
+	exitFail        = 1   // the command failed, or (diff) found differences
+	exitUsage       = 2   // bad command line
+	exitInternal    = 3   // a bug in lorakit (a Go panic), reported in one line
+	exitInterrupted = 130 // SIGINT, SIGTERM or SIGHUP (the shell's 128+SIGINT)
 )
 
 // usageError marks an error in the command line itself.
@@ -50,6 +53,7 @@ func newRootCmd() *cobra.Command {
 		newGenerateCmd(),
 		newLogitsCmd(),
 		newScoreCmd(),
+		newImatrixCmd(),
 		newSizeCmd(),
 		newAnalyzeCmd(),
 		newTrainCmd(),
@@ -58,15 +62,93 @@ func newRootCmd() *cobra.Command {
 		newCheckCmd(),
 		newVerifyCmd(),
 		newReleaseCmd(),
+		newTokenizeCmd(),
+		newTemplateCmd(),
 	)
+	root.SetHelpCommand(newHelpCmd(root))
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command that only groups subcommands
+// (lorakit itself, analyze) refuse to run without one, or with one that
+// does not exist, as a usage error instead of printing help and exiting 0.
+func requireSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		requireSubcommands(sub)
+	}
+	if c.Runnable() || !c.HasSubCommands() {
+		return
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return argsError{fmt.Errorf("unknown command %q for %q", clipArg(args[0]), cmd.CommandPath())}
+		}
+		return nil
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		return argsError{fmt.Errorf("%s needs a command (%s)", cmd.CommandPath(), strings.Join(subcommandNames(cmd), ", "))}
+	}
+}
+
+func subcommandNames(c *cobra.Command) []string {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return names
+}
+
+// newHelpCmd is cobra's help command, except that a topic that is no
+// command is a usage error.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 || target == nil {
+				return argsError{fmt.Errorf("unknown help topic %q", clipArg(strings.Join(args, " ")))}
+			}
+			target.SetOut(cmd.OutOrStdout())
+			return target.Help()
+		},
+	}
+}
+
+// clipArg shortens a command-line word echoed in an error.
+func clipArg(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 // run executes the command line and returns the process exit status. Errors
 // are printed as one line on stderr.
-func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+//
+// SIGINT, SIGTERM and SIGHUP cancel the command's context: the command
+// stops at its next check, removes its temporary outputs and exits with
+// exitInterrupted; an output whose final rename had begun is complete and
+// kept. A second signal removes the temporary outputs and exits at once.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stopSignals := onSignals(cancel, stderr)
+	defer stopSignals()
+
+	// A memory fault on a mapped input (truncated while being read) and a
+	// bug end the command here, not in a Go stack dump.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			format.RemoveTemporaries()
+			code = reportPanic(stderr, r)
+		}
+	}()
+
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -75,16 +157,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	var ee exitError
 	switch {
+	case ctx.Err() != nil && err == nil:
+		fmt.Fprintf(stderr, "lorakit: %v arrived after the outputs were complete; they are kept\n", context.Cause(ctx))
+		return exitInterrupted
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		format.RemoveTemporaries()
+		fmt.Fprintf(stderr, "lorakit: %s\n", clipMessage(interruptMessage(ctx, err)))
+		return exitInterrupted
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ee):
 		return int(ee)
 	case errors.As(err, &ue) || isArgsError(err):
-		fmt.Fprintf(stderr, "lorakit: %v\n", err)
+		fmt.Fprintf(stderr, "lorakit: %s\n", clipMessage(err.Error()))
 		fmt.Fprintln(stderr, "Run 'lorakit help' for usage.")
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "lorakit: %v\n", err)
+	fmt.Fprintf(stderr, "lorakit: %s\n", clipMessage(err.Error()))
 	return exitFail
 }
 

@@ -29,6 +29,8 @@ type trainOptions struct {
 	force     bool
 	refuse    bool // error on examples longer than --seq instead of truncating
 	json      bool
+
+	chatTemplate string // template of chat data (default: the base model's)
 }
 
 func newTrainCmd() *cobra.Command {
@@ -46,7 +48,12 @@ stories260K is trained.
 Data (--data, --eval-data): E2E files ("meaning representation||reference"
 per line), JSONL ({"prompt": ..., "completion": ...} per line) or plain text
 (--format text; blank lines separate documents); the format is guessed from
-the file unless --format says. The loss covers the completion only. Examples
+the file unless --format says. The loss covers the completion only. Chat
+data (--format chat, or .jsonl whose first line has "messages"): one
+{"messages": [{"role", "content"}, ...]} per line, rendered with the base
+model's chat template (or --chat-template) as transformers renders it, the
+loss on the assistant turns only (each reply and the text closing its turn,
+such as <|im_end|>). Examples
 longer than --seq tokens are cut to their first --seq+1 tokens with a warning
 (--no-truncate: an error naming the line); an example whose prompt alone
 fills --seq is skipped.
@@ -76,7 +83,8 @@ with the configuration saved there, bit-identically to an uninterrupted run.`,
 	c := &o.cfg
 	f.StringVar(&o.data, "data", "", "training data file (required)")
 	f.StringVar(&o.evalData, "eval-data", "", "held-out data file: its loss is logged every --eval-every steps")
-	f.StringVar(&o.format, "format", "", "data format: e2e, jsonl or text (default: guess)")
+	f.StringVar(&o.format, "format", "", "data format: e2e, jsonl, chat or text (default: guess)")
+	f.StringVar(&o.chatTemplate, "chat-template", "", "chat data: the template to render it with (HF dir, tokenizer_config.json, .jinja, GGUF; default: the base model's)")
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (default: the model's own)")
 	f.StringVarP(&o.out, "output", "o", "", "output directory (required)")
 	f.BoolVar(&o.resume, "resume", false, "continue the run in OUT_DIR from its checkpoint")
@@ -155,13 +163,14 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	if o.refuse {
 		b.Policy = data.Refuse
 	}
-	trainEx, err := loadExamples(errw, b, o.data, o.format)
+	chats := &chatData{base: basePath, template: o.chatTemplate, tok: tok}
+	trainEx, err := loadExamples(errw, b, o.data, o.format, chats)
 	if err != nil {
 		return err
 	}
 	var evalEx []data.Example
 	if o.evalData != "" {
-		if evalEx, err = loadExamples(errw, b, o.evalData, o.format); err != nil {
+		if evalEx, err = loadExamples(errw, b, o.evalData, o.format, chats); err != nil {
 			return err
 		}
 	}
@@ -202,8 +211,7 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		runErr = err
 	}
 	if errors.Is(runErr, train.ErrInterrupted) {
-		fmt.Fprintf(errw, "interrupted at step %d; checkpoint saved in %s; continue with --resume\n", t.State().Step, filepath.Join(o.out, train.CheckpointDir))
-		return exitError(130)
+		return fmt.Errorf("%s: checkpoint saved, continue with --resume: %w", filepath.Join(o.out, train.CheckpointDir), runErr)
 	}
 	if runErr != nil {
 		return runErr
@@ -256,26 +264,20 @@ func printTrainSummary(w io.Writer, s trainSummary, asJSON bool) error {
 
 // loadExamples reads and tokenizes a data file, warning on stderr about
 // truncated and skipped examples.
-func loadExamples(errw io.Writer, b data.Builder, path, formatName string) ([]data.Example, error) {
+func loadExamples(errw io.Writer, b data.Builder, path, formatName string, chats *chatData) ([]data.Example, error) {
 	if formatName == "" {
 		var err error
 		if formatName, err = data.Detect(path); err != nil {
 			return nil, err
 		}
 	}
-	pairs, err := data.Load(path, formatName)
-	if err != nil {
-		return nil, err
-	}
-	if len(pairs) == 0 {
-		return nil, fmt.Errorf("%s: no examples: %w", path, format.ErrNotFound)
-	}
 	var ex []data.Example
 	var st data.Stats
-	if formatName == data.FormatText {
-		ex, st, err = b.BuildText(pairs, path)
+	var err error
+	if formatName == data.FormatChat {
+		ex, st, err = chats.build(b, path)
 	} else {
-		ex, st, err = b.Build(pairs, path)
+		ex, st, err = buildPairs(b, path, formatName)
 	}
 	if err != nil {
 		return nil, err
@@ -284,4 +286,19 @@ func loadExamples(errw io.Writer, b data.Builder, path, formatName string) ([]da
 		fmt.Fprintf(errw, "warning: %s: %d examples truncated to %d tokens, %d skipped (prompt fills the context)\n", path, st.Truncated, b.Seq+1, st.Skipped)
 	}
 	return ex, nil
+}
+
+// buildPairs reads and tokenizes an e2e, jsonl or text file.
+func buildPairs(b data.Builder, path, formatName string) ([]data.Example, data.Stats, error) {
+	pairs, err := data.Load(path, formatName)
+	if err != nil {
+		return nil, data.Stats{}, err
+	}
+	if len(pairs) == 0 {
+		return nil, data.Stats{}, fmt.Errorf("%s: no examples: %w", path, format.ErrNotFound)
+	}
+	if formatName == data.FormatText {
+		return b.BuildText(pairs, path)
+	}
+	return b.Build(pairs, path)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/imatrix"
 )
 
 // childEnv makes the test binary quantize "IN|OUT|TYPE" and exit, so
@@ -37,8 +38,12 @@ func TestMain(m *testing.M) {
 func runChild(spec string) int {
 	args := strings.Split(spec, "|")
 	p, err := ParsePreset(args[2])
+	opt := Options{Preset: p, Force: true}
+	if err == nil && len(args) > 3 {
+		opt.Imatrix, err = imatrix.Read(args[3])
+	}
 	if err == nil {
-		_, err = File(context.Background(), args[0], args[1], Options{Preset: p, Force: true})
+		_, err = File(context.Background(), args[0], args[1], opt)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -152,6 +157,85 @@ func writeGPT2Small(path string) (int64, error) {
 	return total, w.Close()
 }
 
+// gpt2SmallImatrix writes (once per process) an importance matrix for the
+// GPT-2-small-shaped file beside it: every block weight, per-column sums
+// of squares drawn at random over 100 chunks of 512 tokens.
+func gpt2SmallImatrix(b *testing.B) string {
+	in, _ := gpt2SmallFile(b)
+	path := filepath.Join(filepath.Dir(in), "gpt2-small.imatrix.gguf")
+	imatrixOnce.Do(func() {
+		const embd, ff, layers, tokens = 768, 3072, 12, 51200
+		r := rand.New(rand.NewPCG(3, 4))
+		m := &imatrix.Matrix{Datasets: []string{"random"}, Chunks: 100, ChunkSize: 512}
+		for i := range layers {
+			for _, e := range []struct {
+				name string
+				cols int
+			}{{"attn_qkv", embd}, {"attn_output", embd}, {"ffn_up", embd}, {"ffn_down", ff}} {
+				sums := make([]float32, e.cols)
+				for j := range sums {
+					sums[j] = float32(tokens * math.Exp(r.NormFloat64()))
+				}
+				m.Entries = append(m.Entries, imatrix.Entry{Name: fmt.Sprintf("blk.%d.%s.weight", i, e.name), Cols: e.cols, Sums: sums, Counts: []float32{tokens}})
+			}
+		}
+		imatrixErr = imatrix.Write(path, m, true)
+	})
+	if imatrixErr != nil {
+		b.Fatal(imatrixErr)
+	}
+	return path
+}
+
+var (
+	imatrixOnce sync.Once
+	imatrixErr  error
+)
+
+// BenchmarkFileGPT2SmallImatrix quantizes the GPT-2-small-shaped F32 file
+// with an importance matrix to the IQ types, as BenchmarkFileGPT2Small
+// does (child process, peak RSS); types without a codec yet are skipped.
+func BenchmarkFileGPT2SmallImatrix(b *testing.B) {
+	for _, preset := range []string{"IQ4_XS", "IQ3_S", "IQ2_XS"} {
+		b.Run(preset, func(b *testing.B) {
+			p, err := ParsePreset(preset)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !format.CanEncode(p.Base) {
+				b.Skipf("no %v codec yet", p.Base)
+			}
+			in, n := gpt2SmallFile(b)
+			im := gpt2SmallImatrix(b)
+			out := filepath.Join(filepath.Dir(in), "out-"+preset+".gguf")
+			defer os.Remove(out)
+			b.SetBytes(n)
+			var peak int64
+			for b.Loop() {
+				peak = max(peak, runChildBench(b, in+"|"+out+"|"+preset+"|"+im))
+			}
+			b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+		})
+	}
+}
+
+// runChildBench runs one quantization in a child process and returns its
+// peak RSS in KiB.
+func runChildBench(b *testing.B, spec string) int64 {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+spec)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var kib int64
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(stdout)), "VmHWM: %d kB", &kib); err != nil {
+		b.Fatalf("child reported %q: %v", stdout, err)
+	}
+	return kib
+}
+
 // BenchmarkFileGPT2Small quantizes the GPT-2-small-shaped F32 file, file
 // to file (both on /dev/shm where it exists), in a child process per run:
 // MB/s are of F32 input, peak-RSS-MiB is the child's maximum resident set
@@ -165,18 +249,7 @@ func BenchmarkFileGPT2Small(b *testing.B) {
 			b.SetBytes(n)
 			var peak int64
 			for b.Loop() {
-				cmd := exec.Command(os.Args[0], "-test.run=^$")
-				cmd.Env = append(os.Environ(), childEnv+"="+in+"|"+out+"|"+preset)
-				cmd.Stderr = os.Stderr
-				stdout, err := cmd.Output()
-				if err != nil {
-					b.Fatal(err)
-				}
-				var kib int64
-				if _, err := fmt.Sscanf(strings.TrimSpace(string(stdout)), "VmHWM: %d kB", &kib); err != nil {
-					b.Fatalf("child reported %q: %v", stdout, err)
-				}
-				peak = max(peak, kib)
+				peak = max(peak, runChildBench(b, in+"|"+out+"|"+preset))
 			}
 			b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
 		})

@@ -44,16 +44,27 @@ func (c *converter) convert(ctx context.Context, t Tensor, data []byte, release 
 	if err != nil {
 		return nil, err
 	}
+	// Rows of one expert share its slice of the importance data, so a row
+	// block never spans two experts.
+	perExpert := rows
+	if t.Importance != nil && len(t.In.Shape) >= 3 {
+		perExpert = int(t.In.Shape[len(t.In.Shape)-2])
+	}
 	step := max(1, chunkValues/cols)
-	for r0 := 0; r0 < rows; r0 += step {
+	for r0 := 0; r0 < rows; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r1 := min(rows, r0+step)
+		r1 := min(rows, r0+step, (r0/perExpert+1)*perExpert)
+		var imp []float32
+		if t.Importance != nil {
+			e := r0 / perExpert
+			imp = t.Importance[e*cols : (e+1)*cols]
+		}
 		in := data[int64(r0)*inRow : int64(r1)*inRow]
 		x, err := c.decode(in, t.In.DType, cols, (r1-r0)*cols)
 		if err == nil {
-			err = encode(out[int64(r0)*outRow:int64(r1)*outRow], x, cols, t.Out)
+			err = encode(out[int64(r0)*outRow:int64(r1)*outRow], x, cols, t.Out, imp)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("rows %d..%d: %w", r0, r1-1, err)
@@ -61,6 +72,7 @@ func (c *converter) convert(ctx context.Context, t Tensor, data []byte, release 
 		if release != nil {
 			release(in)
 		}
+		r0 = r1
 	}
 	return out, nil
 }
@@ -86,10 +98,11 @@ func (c *converter) decode(src []byte, dt format.DType, cols, n int) ([]float32,
 }
 
 // encode writes the rows of cols values of x to dst as type dt, on all
-// cores.
-func encode(dst []byte, x []float32, cols int, dt format.DType) error {
+// cores, weighting the quantizer with the per-column importance imp when
+// it is not nil.
+func encode(dst []byte, x []float32, cols int, dt format.DType, imp []float32) error {
 	if dt.IsBlock() {
-		return quant.QuantizeRows(dst, x, cols, dt)
+		return quant.QuantizeRowsWeighted(dst, x, cols, dt, imp)
 	}
 	size := dt.BlockBytes()
 	return parallelRows(len(x)/cols, cols, func(r0, r1 int) error {

@@ -91,6 +91,9 @@ func checkKVs(t *testing.T, md format.Metadata, want []dumpKV) {
 		if n, ok := kv.Value.(uint32); ok && fmt.Sprint(n) != w.value {
 			t.Errorf("%s = %d, want %s", kv.Key, n, w.value)
 		}
+		if s, ok := kv.Value.(string); ok && "'"+s+"'" != w.value {
+			t.Errorf("%s = %q, want %s", kv.Key, s, w.value)
+		}
 	}
 }
 

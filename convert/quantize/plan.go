@@ -5,29 +5,17 @@ import (
 	"regexp"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/gguf/quant"
 )
-
-// Options control NewPlan, Write and File.
-type Options struct {
-	// Preset is the target (see ParsePreset). Required.
-	Preset Preset
-	// Keep, if set, keeps the tensors whose name it matches in their
-	// input type. The other tensors get the types they would get without
-	// it: the mixture counters still see the kept tensors.
-	Keep *regexp.Regexp
-	// Force replaces an existing output (never an input).
-	Force bool
-	// Split, when enabled, writes a llama-gguf-split set of shards.
-	Split format.SplitLimits
-	// Progress, if set, is called after each tensor is written.
-	Progress func(done, total int, name string)
-}
 
 // Tensor is one tensor of a Plan: what it is in the input and what it
 // becomes.
 type Tensor struct {
 	// In is the tensor as stored in the input.
 	In format.TensorInfo
+	// Name is its name in the output: In.Name, or with its block
+	// renumbered after --prune-layers.
+	Name string
 	// Out is its type in the output (In.DType when it is copied).
 	Out format.DType
 	// Wanted is the type the mixture rules asked for, when a fallback
@@ -36,6 +24,9 @@ type Tensor struct {
 	Wanted format.DType
 	// Kept reports a tensor that --keep left in its input type.
 	Kept bool
+	// Importance is the per-column importance (Cols x experts values)
+	// that weights its quantizer, or nil.
+	Importance []float32
 	// InBytes and OutBytes are the sizes of its data in the input and in
 	// the output.
 	InBytes, OutBytes int64
@@ -43,7 +34,7 @@ type Tensor struct {
 
 // Info is the tensor as the output declares it.
 func (t Tensor) Info() format.TensorInfo {
-	return format.TensorInfo{Name: t.In.Name, DType: t.Out, Shape: t.In.Shape}
+	return format.TensorInfo{Name: t.Name, DType: t.Out, Shape: t.In.Shape}
 }
 
 // Plan is what quantizing a checkpoint writes: every tensor with its type,
@@ -86,33 +77,122 @@ const (
 var splitKeys = []string{"split.no", "split.count", "split.tensors.count"}
 
 // NewPlan decides what quantizing src with opt writes, as llama-quantize
-// would: the tensors in its processing order, each with its type, and the
-// metadata. It reads no tensor data. A tensor whose type cannot be written
-// (no codec, or rows that no fallback fits) gives an error naming it.
+// would: the tensors in its processing order (without pruned blocks), each
+// with its type and importance data, and the metadata. It reads no tensor
+// data. Whatever llama-quantize refuses is refused here, before anything
+// is written: a type that needs importance data without it
+// (ErrImatrixRequired), an importance entry of the wrong size (ErrShape),
+// non-finite importance values. Whether each type can be encoded is
+// checked by Write (see CheckCodecs).
 func NewPlan(src format.Source, opt Options) (*Plan, error) {
 	if !opt.Preset.Base.Valid() {
 		return nil, fmt.Errorf("quantize: no quantization type given: %w", format.ErrUnsupported)
 	}
+	if opt.KeepSplit {
+		return nil, fmt.Errorf("quantize: --keep-split: split GGUF inputs are not read yet: %w", format.ErrUnsupported)
+	}
+	imp, impMD, err := prepareImportance(&opt)
+	if err != nil {
+		return nil, err
+	}
 	infos := append([]format.TensorInfo(nil), src.Tensors()...)
 	sortLlamaQuantize(infos)
-	names := make([]string, len(infos))
-	for i, t := range infos {
-		names[i] = t.Name
+	kept, newNames, blocks := pruneLayers(infos, opt.PruneLayers)
+	sel := newSelector(&opt, readHParams(src.Metadata(), infosNames(infos)), newNames, imp != nil)
+	md := outputMetadata(src.Metadata(), opt.Preset, append(append(format.Metadata(nil), opt.OverrideKV...), impMD...))
+	if len(opt.PruneLayers) > 0 {
+		if arch, ok := src.Metadata().String("general.architecture"); ok {
+			md.Delete(arch + ".block_count")
+			md = append(md, format.KV{Key: arch + ".block_count", Value: uint32(blocks)})
+		}
 	}
-	sel := newSelector(opt.Preset, readHParams(src.Metadata(), names), names)
-	plan := &Plan{Preset: opt.Preset, Tensors: make([]Tensor, len(infos)), Metadata: outputMetadata(src.Metadata(), opt.Preset)}
-	for i, t := range infos {
-		pt, err := planTensor(sel, t, opt.Keep)
+	plan := &Plan{Preset: opt.Preset, Tensors: make([]Tensor, len(kept)), Metadata: md}
+	for i, t := range kept {
+		renamed := t
+		renamed.Name = newNames[i]
+		pt, err := planTensor(sel, renamed, opt.Keep)
 		if err != nil {
+			return nil, err
+		}
+		pt.In, pt.Name = t, newNames[i]
+		if err := attachImportance(&pt, imp, &opt); err != nil {
 			return nil, err
 		}
 		plan.Tensors[i] = pt
 	}
+	for i, used := range sel.used {
+		if !used {
+			opt.warn("--tensor-type %s=%v matched no tensor", opt.TensorTypes[i].Pattern, opt.TensorTypes[i].Type)
+		}
+	}
 	return plan, nil
 }
 
-// planTensor chooses the output type of t and checks that it can be
-// written.
+// attachImportance finds the importance data of a tensor that is
+// converted (llama-quantize looks it up, and checks its size, for every
+// tensor whose type changes), and refuses a type that needs it when there
+// is none.
+func attachImportance(pt *Tensor, imp importance, opt *Options) error {
+	if pt.Out == pt.In.DType {
+		return nil // copied: llama-quantize looks nothing up
+	}
+	needs := requiresImatrix(pt.Name, pt.Out, opt.Preset.FileType)
+	if imp == nil {
+		switch {
+		case needs && opt.dryRun:
+			opt.warn("tensor %s: type %v will require an importance matrix", pt.Name, pt.Out)
+		case needs:
+			return fmt.Errorf("tensor %q: type %v: %w", pt.Name, pt.Out, ErrImatrixRequired)
+		}
+		return nil
+	}
+	w, found, err := imp.lookup(format.TensorInfo{Name: pt.Name, Shape: pt.In.Shape}, pt.In.Name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		opt.warn("did not find importance data for %s", pt.Name)
+	}
+	if w == nil && needs {
+		return fmt.Errorf("missing importance matrix for tensor %q in a very low-bit quantization (%v): %w", pt.Name, pt.Out, ErrImatrixRequired)
+	}
+	pt.Importance = w
+	return nil
+}
+
+// infosNames lists the names of infos.
+func infosNames(infos []format.TensorInfo) []string {
+	names := make([]string, len(infos))
+	for i, t := range infos {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// CheckCodecs returns an error naming the first tensor whose conversion
+// has no codec (a type whose quantizer or dequantizer lorakit lacks), or
+// whose type can only be made with importance data it does not have.
+func (p *Plan) CheckCodecs() error {
+	for _, t := range p.Tensors {
+		if t.Out == t.In.DType {
+			continue
+		}
+		if !format.CanDecode(t.In.DType) {
+			return fmt.Errorf("tensor %q: cannot convert %v to %v: %w", t.Name, t.In.DType, t.Out, format.ErrUnsupported)
+		}
+		if !format.CanEncode(t.Out) && !quant.CanQuantizeWeighted(t.Out) {
+			return fmt.Errorf("tensor %q: no encoder for %v: %w", t.Name, t.Out, format.ErrUnsupported)
+		}
+		if t.Out.IsBlock() && t.Importance == nil && !quant.CanQuantize(t.Out) {
+			// ggml asserts here (IQ1_S, IQ2_XXS, IQ2_XS given to the token
+			// embedding or output, which llama-quantize does not check).
+			return fmt.Errorf("tensor %q: %v cannot be made without importance data: %w", t.Name, t.Out, ErrImatrixRequired)
+		}
+	}
+	return nil
+}
+
+// planTensor chooses the output type of t.
 func planTensor(sel *selector, t format.TensorInfo, keep *regexp.Regexp) (Tensor, error) {
 	in, err := t.NumBytes()
 	if err != nil {
@@ -122,7 +202,7 @@ func planTensor(sel *selector, t format.TensorInfo, keep *regexp.Regexp) (Tensor
 	if err != nil {
 		return Tensor{}, err
 	}
-	pt := Tensor{In: t, Out: c.got, InBytes: in}
+	pt := Tensor{In: t, Name: t.Name, Out: c.got, InBytes: in}
 	if c.want != c.got {
 		pt.Wanted = c.want
 	}
@@ -132,14 +212,6 @@ func planTensor(sel *selector, t format.TensorInfo, keep *regexp.Regexp) (Tensor
 	case t.DType.IsInt():
 		pt.Out, pt.Wanted = t.DType, format.Invalid // integer tables are never quantized
 	}
-	if pt.Out != t.DType {
-		if !format.CanDecode(t.DType) {
-			return Tensor{}, fmt.Errorf("tensor %q: cannot convert %v to %v: %w", t.Name, t.DType, pt.Out, format.ErrUnsupported)
-		}
-		if !format.CanEncode(pt.Out) {
-			return Tensor{}, fmt.Errorf("tensor %q: no encoder for %v: %w", t.Name, pt.Out, format.ErrUnsupported)
-		}
-	}
 	if pt.OutBytes, err = pt.Info().NumBytes(); err != nil {
 		return Tensor{}, err
 	}
@@ -148,13 +220,19 @@ func planTensor(sel *selector, t format.TensorInfo, keep *regexp.Regexp) (Tensor
 
 // outputMetadata is llama-quantize's KV list: the input's, without the
 // split keys, with general.quantization_version and general.file_type
-// removed from their places and appended, in that order.
-func outputMetadata(md format.Metadata, p Preset) format.Metadata {
+// removed from their places and appended, in that order, then each
+// override (a key that exists moves to the end, as gguf_set_val does).
+func outputMetadata(md format.Metadata, p Preset, overrides format.Metadata) format.Metadata {
 	out := md.Clone()
 	for _, k := range append(splitKeys, keyQuantVersion, keyFileType) {
 		out.Delete(k)
 	}
-	return append(out,
+	out = append(out,
 		format.KV{Key: keyQuantVersion, Value: uint32(quantVersion)},
 		format.KV{Key: keyFileType, Value: uint32(p.FileType)})
+	for _, kv := range overrides {
+		out.Delete(kv.Key)
+		out = append(out, kv)
+	}
+	return out
 }

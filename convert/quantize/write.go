@@ -30,8 +30,10 @@ func File(ctx context.Context, in, out string, opt Options) (*Plan, error) {
 }
 
 // PlanFile opens the checkpoint at in and returns what File would write,
-// reading no tensor data (llama-quantize's --dry-run).
+// reading no tensor data (llama-quantize's --dry-run: a type that will need
+// an importance matrix when none is given is only a warning).
 func PlanFile(in string, opt Options) (*Plan, error) {
+	opt.dryRun = true
 	src, err := format.Open(in)
 	if err != nil {
 		return nil, err
@@ -57,6 +59,9 @@ func Write(ctx context.Context, src format.Source, out string, opt Options) (*Pl
 // errors.
 func write(ctx context.Context, name string, r *input, out string, opt Options) (*Plan, error) {
 	plan, err := NewPlan(r.src, opt)
+	if err == nil {
+		err = plan.CheckCodecs()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("quantize: %s: %w", name, err)
 	}
@@ -75,10 +80,10 @@ func write(ctx context.Context, name string, r *input, out string, opt Options) 
 			if ctx.Err() != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("quantize: %s: tensor %q: %w", name, t.In.Name, err)
+			return nil, fmt.Errorf("quantize: %s: tensor %q: %w", name, t.Name, err)
 		}
 		if opt.Progress != nil {
-			opt.Progress(i+1, len(plan.Tensors), t.In.Name)
+			opt.Progress(i+1, len(plan.Tensors), t.Name)
 		}
 	}
 	if err := sink.Close(); err != nil {
@@ -94,11 +99,11 @@ func writeTensor(ctx context.Context, c *converter, r *input, sink format.Sink, 
 		return err
 	}
 	if t.Out == t.In.DType {
-		err = sink.WriteTensor(t.In.Name, data)
+		err = sink.WriteTensor(t.Name, data)
 	} else {
 		var b []byte
 		if b, err = c.convert(ctx, t, data, release); err == nil {
-			err = sink.WriteTensor(t.In.Name, b)
+			err = sink.WriteTensor(t.Name, b)
 		}
 	}
 	if release != nil {

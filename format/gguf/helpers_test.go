@@ -22,11 +22,7 @@ func sharedDir(t testing.TB) string {
 // fixtures returns the .gguf files of ../shared/fixtures.
 func fixtures(t testing.TB) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(sharedDir(t), "fixtures", "*.gguf"))
-	if len(files) == 0 {
-		t.Skip("no fixtures in ../shared/fixtures")
-	}
-	return files
+	return testshared.Glob(t, "fixtures/*.gguf")
 }
 
 // sharedGGUFs returns every GGUF file of ../shared the package reads:

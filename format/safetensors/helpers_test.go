@@ -18,11 +18,7 @@ func sharedDir(t testing.TB) string {
 // sampleFiles lists the reference sample files.
 func sampleFiles(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedDir(t), "data", "safetensors-samples", "*.safetensors"))
-	if err != nil || len(files) == 0 {
-		t.Skip("no safetensors samples under ../shared/data/safetensors-samples")
-	}
-	return files
+	return testshared.Glob(t, "data/safetensors-samples/*.safetensors")
 }
 
 // rawFile assembles a file by hand: the 8-byte length, header, data.

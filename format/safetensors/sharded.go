@@ -99,11 +99,10 @@ func openIndex(dir, index string) (*Sharded, error) {
 	if st.Size() > MaxHeaderBytes {
 		return nil, fail("index of %d bytes is over the %d-byte limit: %w", st.Size(), MaxHeaderBytes, format.ErrFormat)
 	}
-	raw, err := os.ReadFile(index)
+	raw, err := format.ReadInput(index, MaxHeaderBytes)
 	if err != nil {
-		return nil, fail("%w", err)
+		return nil, err
 	}
-	format.MarkInput(index)
 	var ix indexJSON
 	if err := json.Unmarshal(raw, &ix); err != nil {
 		return nil, fail("invalid index JSON: %v: %w", err, format.ErrFormat)

@@ -6,13 +6,49 @@
 // [RangeErr] is the same for pieces that can fail. [ForEach] hands out
 // single indices one at a time, for a few items of uneven cost (one SVD per
 // module), and stops early when its context is cancelled.
+//
+// A panic in a worker, including a memory fault on a mapped file (which
+// workers turn into a panic with debug.SetPanicOnFault), is handed to the
+// calling goroutine once every worker has stopped, so the caller's deferred
+// cleanups run and its recover sees it.
 package parallel
 
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
+
+// panics collects the first panic of a loop's workers.
+type panics struct {
+	mu    sync.Mutex
+	value any
+	set   bool
+}
+
+// run calls fn on a worker goroutine: memory faults panic instead of
+// crashing, and a panic is recorded instead of ending the process.
+func (p *panics) run(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.mu.Lock()
+			if !p.set {
+				p.value, p.set = r, true
+			}
+			p.mu.Unlock()
+		}
+	}()
+	debug.SetPanicOnFault(true)
+	fn()
+}
+
+// rethrow re-raises the recorded panic in the calling goroutine.
+func (p *panics) rethrow() {
+	if p.set {
+		panic(p.value)
+	}
+}
 
 // Range calls fn(lo, hi) over contiguous pieces covering [0, n), one piece
 // per worker, on up to GOMAXPROCS goroutines. Pieces are never smaller than
@@ -32,11 +68,13 @@ func Range(n, grain, step int, fn func(lo, hi int)) {
 	piece := (n + workers - 1) / workers
 	piece = (piece + step - 1) / step * step
 	var wg sync.WaitGroup
+	var p panics
 	for lo := 0; lo < n; lo += piece {
 		hi := min(lo+piece, n)
-		wg.Go(func() { fn(lo, hi) })
+		wg.Go(func() { p.run(func() { fn(lo, hi) }) })
 	}
 	wg.Wait()
+	p.rethrow()
 }
 
 // RangeErr is [Range] for a fn that can fail. Every piece runs; the error
@@ -72,10 +110,15 @@ func ForEach(ctx context.Context, n int, fn func(i int)) error {
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
+	var p panics
 	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
-			for i := range next {
-				fn(i)
+			p.run(func() {
+				for i := range next {
+					fn(i)
+				}
+			})
+			for range next { // after a panic, drain so the loop below ends
 			}
 		})
 	}
@@ -91,5 +134,6 @@ loop:
 	}
 	close(next)
 	wg.Wait()
+	p.rethrow()
 	return err
 }

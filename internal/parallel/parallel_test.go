@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 )
@@ -98,5 +99,42 @@ func TestForEachCancel(t *testing.T) {
 	// After cancel at most one index per worker can already be on its way.
 	if c := calls.Load(); c >= n {
 		t.Errorf("ForEach(cancelled) made %d calls, want fewer than %d", c, n)
+	}
+}
+
+// TestWorkerPanicReachesCaller: a worker's panic is raised again in the
+// calling goroutine (where it can be recovered), not in the worker, where
+// it would end the process.
+func TestWorkerPanicReachesCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, c := range []struct {
+		name string
+		loop func()
+	}{
+		{"Range", func() {
+			Range(100, 1, 1, func(lo, hi int) {
+				if lo > 0 {
+					panic("boom")
+				}
+			})
+		}},
+		{"ForEach", func() {
+			ForEach(context.Background(), 100, func(i int) {
+				if i == 7 {
+					panic("boom")
+				}
+			})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := func() (r any) {
+				defer func() { r = recover() }()
+				c.loop()
+				return nil
+			}()
+			if got != "boom" {
+				t.Errorf("recovered %v in the caller, want the worker's panic", got)
+			}
+		})
 	}
 }

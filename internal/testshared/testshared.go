@@ -1,10 +1,14 @@
 // Package testshared locates the reference material tests compare against:
 // the ../shared folder beside the module's checkout (real files written by
-// other tools, llama.cpp fixtures). Tests that need it skip, with a message,
-// when it is absent.
+// other tools, llama.cpp fixtures). A test that needs it skips, with a
+// message, only when the folder itself is absent; when the folder is there
+// (as in CI) a missing or unreadable file fails the test, so a reference
+// that went astray can never turn a check into a silent skip.
 package testshared
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,18 +16,57 @@ import (
 )
 
 // Path returns ../shared/rel beside the module root (rel "" for the folder
-// itself), skipping the test when it does not exist.
+// itself). It skips the test when ../shared is absent and fails it when
+// ../shared exists but rel is missing or cannot be read.
 func Path(t testing.TB, rel string) string {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Skipf("module root not found (%v); skipping test that needs ../shared", err)
+	dir := Find()
+	if dir == "" {
+		t.Skipf("reference folder ../shared is absent; skipping test that needs %s", rel)
 	}
-	p := filepath.Join(filepath.Dir(root), "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference material %s is absent; skipping", p)
+	p := filepath.Join(dir, rel)
+	if err := readable(p); err != nil {
+		t.Fatalf("reference material missing from ../shared: %v", err)
 	}
 	return p
+}
+
+// Glob returns the files of ../shared matching pattern (relative to it). It
+// skips when ../shared is absent and fails when nothing matches.
+func Glob(t testing.TB, pattern string) []string {
+	t.Helper()
+	dir := Path(t, "")
+	files, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no reference files match ../shared/%s (err %v)", pattern, err)
+	}
+	return files
+}
+
+// readable reports why p cannot be read: absent, or a file that does not
+// open, or a directory that does not list.
+func readable(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		_, err = f.Readdirnames(1)
+		if errors.Is(err, io.EOF) {
+			return nil // an empty folder reads fine
+		}
+		return err
+	}
+	var b [1]byte
+	if _, err := f.Read(b[:]); err != nil && st.Size() > 0 {
+		return err
+	}
+	return nil
 }
 
 // Find returns the ../shared folder beside the module root, or "" when it
@@ -34,7 +77,7 @@ func Find() string {
 		return ""
 	}
 	p := filepath.Join(filepath.Dir(root), "shared")
-	if _, err := os.Stat(p); err != nil {
+	if st, err := os.Stat(p); err != nil || !st.IsDir() {
 		return ""
 	}
 	return p

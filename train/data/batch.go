@@ -13,7 +13,7 @@ import (
 //
 //	Inputs  (B, T)  token at t (Pad beyond the length)
 //	Targets (B, T)  token at t+1, the one predicted from position t (Pad beyond)
-//	Mask    (B, T)  1 where the target is a completion token (the loss), else 0
+//	Mask    (B, T)  1 where the target is a completion token (the loss; see Example.Loss), else 0
 type Batch struct {
 	B, T    int
 	Inputs  []int
@@ -58,7 +58,7 @@ func MakeBatch(examples []Example, idx []int, pad int) Batch {
 				continue
 			}
 			b.Inputs[row+t], b.Targets[row+t] = e.Tokens[t], e.Tokens[t+1]
-			if t+1 >= e.Prompt {
+			if t+1 >= e.Prompt && (e.Loss == nil || t+1 < len(e.Loss) && e.Loss[t+1]) {
 				b.Mask[row+t] = 1
 			}
 		}

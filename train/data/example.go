@@ -12,6 +12,10 @@ type Example struct {
 	Tokens []int
 	Prompt int
 	Line   int
+	// Loss, when not nil, has one entry per token and marks those in the
+	// loss (a chat's assistant turns, BuildChat); Prompt is then the first
+	// marked token.
+	Loss []bool
 }
 
 // Policy says what Build does with an example longer than the context.

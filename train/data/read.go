@@ -37,7 +37,7 @@ type Pair struct {
 // Load reads the data file at path in the named format ("" picks it with
 // Detect).
 func Load(path, formatName string) ([]Pair, error) {
-	f, err := os.Open(path)
+	f, err := format.OpenInput(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
@@ -52,8 +52,8 @@ func Load(path, formatName string) ([]Pair, error) {
 }
 
 // Detect guesses the format of the data file at path, as Load does when
-// given none: .jsonl or .json → jsonl; else "||" on the first line → e2e;
-// else text.
+// given none: .jsonl or .json → chat when its first line has "messages",
+// else jsonl; else "||" on the first line → e2e; else text.
 func Detect(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -65,11 +65,14 @@ func Detect(path string) (string, error) {
 
 // detect guesses the format of r, the contents of the file at path.
 func detect(r io.Reader, path string) string {
+	first, _ := bufio.NewReader(io.LimitReader(r, maxLine)).ReadString('\n')
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".jsonl", ".json":
+		if strings.Contains(first, `"messages"`) {
+			return FormatChat
+		}
 		return FormatJSONL
 	}
-	first, _ := bufio.NewReader(io.LimitReader(r, maxLine)).ReadString('\n')
 	if strings.Contains(first, "||") {
 		return FormatE2E
 	}
@@ -89,7 +92,7 @@ func Read(r io.Reader, name, formatName string) ([]Pair, error) {
 	case FormatText:
 		pairs, err = readText(r, name)
 	default:
-		return nil, fmt.Errorf("data: %s: format %q (want e2e, jsonl or text): %w", name, formatName, format.ErrUnsupported)
+		return nil, fmt.Errorf("data: %s: format %q (want e2e, jsonl or text; chat data is read with ReadChat): %w", name, formatName, format.ErrUnsupported)
 	}
 	if err != nil {
 		return nil, err

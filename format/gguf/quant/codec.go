@@ -26,12 +26,25 @@ type codec struct {
 	// quantize encodes src into dst and returns the index of the first
 	// non-finite value of src, or -1 (dst is then unspecified).
 	quantize func(dst []byte, src []float32) int
+	// weighted encodes one row src (whole blocks) into dst with the
+	// per-column importance values qw (len(src) of them, or nil), as
+	// ggml's quantize_<type> does; nil where this package has no weighted
+	// quantizer for the type. Input is finite (checked by the caller).
+	weighted func(dst []byte, src, qw []float32)
 	// dequantize decodes src into dst.
 	dequantize func(dst []float32, src []byte)
 	// scales are the byte offsets of the block's f16 scales and mins;
 	// f32Scale marks Q8_K's float32 scale at offset 0.
 	scales   []int
 	f32Scale bool
+	// spreadScale marks IQ1_M's f16 scale, spread over the top nibbles of
+	// the four u16 at offset 48.
+	spreadScale bool
+	// needsWeights marks types ggml only quantizes with importance weights
+	// (IQ2_XXS, IQ2_XS, IQ1_S): quantize is unset.
+	needsWeights bool
+	// blockSize and blockBytes are the type's (set by perBlock).
+	blockSize, blockBytes int
 	// bounded marks types whose float32 scale searches overflow (x² and
 	// weighted sums) for |x| >= hugeValue and can then produce finite but
 	// meaningless blocks; such values are far beyond what their f16 scales
@@ -46,19 +59,72 @@ const hugeValue = 1e12
 
 // codecs holds every block type this package knows.
 var codecs = map[format.DType]codec{
-	format.Q4_0:   legacy(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0),
-	format.Q4_1:   legacy(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2),
-	format.Q5_0:   legacy(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0),
-	format.Q5_1:   legacy(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2),
-	format.Q8_0:   {quantize: quantizeQ8_0, dequantize: dequantizeQ8_0, scales: []int{0}},
-	format.Q8_1:   perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1, 0, 2),
-	format.Q2_K:   bounded(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82)),
-	format.Q3_K:   bounded(perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K, 108)),
-	format.Q4_K:   bounded(perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K, 0, 2)),
-	format.Q5_K:   bounded(perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K, 0, 2)),
-	format.Q6_K:   bounded(perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K, 208)),
-	format.Q8_K:   f32Scaled(perBlock(format.Q8_K, quantizeQ8_K, dequantizeQ8_K)),
-	format.IQ4_NL: bounded(perBlock(format.IQ4_NL, quantizeIQ4_NL, dequantizeIQ4_NL, 0)),
+	format.Q4_0:    withWeights(legacy(format.Q4_0, quantizeQ4_0, dequantizeQ4_0, 0), nil, legacyRowW(q40W)),
+	format.Q4_1:    withWeights(legacy(format.Q4_1, quantizeQ4_1, dequantizeQ4_1, 0, 2), nil, legacyRowW(q41W)),
+	format.Q5_0:    withWeights(legacy(format.Q5_0, quantizeQ5_0, dequantizeQ5_0, 0), nil, legacyRowW(q50W)),
+	format.Q5_1:    withWeights(legacy(format.Q5_1, quantizeQ5_1, dequantizeQ5_1, 0, 2), nil, legacyRowW(q51W)),
+	format.Q8_0:    ignoresWeights(codec{quantize: quantizeQ8_0, dequantize: dequantizeQ8_0, scales: []int{0}}),
+	format.Q8_1:    perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1, 0, 2),
+	format.Q2_K:    bounded(withWeights(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82), quantizeQ2_KW, nil)),
+	format.Q3_K:    bounded(withWeights(perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K, 108), quantizeQ3_KW, nil)),
+	format.Q4_K:    bounded(withWeights(perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K, 0, 2), quantizeQ4_KW, nil)),
+	format.Q5_K:    bounded(withWeights(perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K, 0, 2), quantizeQ5_KW, nil)),
+	format.Q6_K:    bounded(withWeights(perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K, 208), quantizeQ6_KW, nil)),
+	format.Q8_K:    f32Scaled(perBlock(format.Q8_K, quantizeQ8_K, dequantizeQ8_K)),
+	format.IQ4_NL:  bounded(weightedOnly(format.IQ4_NL, quantizeIQ4_NLW, dequantizeIQ4_NL, 0)),
+	format.IQ4_XS:  bounded(weightedOnly(format.IQ4_XS, quantizeIQ4_XSW, dequantizeIQ4_XS, 0)),
+	format.IQ3_XXS: bounded(weightedOnly(format.IQ3_XXS, quantizeIQ3_XXSW, dequantizeIQ3_XXS, 0)),
+	format.IQ3_S:   bounded(weightedOnly(format.IQ3_S, quantizeIQ3_SW, dequantizeIQ3_S, 0)),
+	format.IQ2_XXS: weightsRequired(format.IQ2_XXS, quantizeIQ2_XXSW, dequantizeIQ2_XXS, 0),
+	format.IQ2_XS:  weightsRequired(format.IQ2_XS, quantizeIQ2_XSW, dequantizeIQ2_XS, 0),
+	format.IQ2_S:   bounded(weightedOnly(format.IQ2_S, quantizeIQ2_SW, dequantizeIQ2_S, 0)),
+	format.IQ1_S:   weightsRequired(format.IQ1_S, quantizeIQ1_SW, dequantizeIQ1_S, 0),
+	format.IQ1_M:   bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M)),
+	format.TQ1_0:   ignoresWeights(perBlock(format.TQ1_0, quantizeTQ1_0, dequantizeTQ1_0, 52)),
+	format.TQ2_0:   ignoresWeights(perBlock(format.TQ2_0, quantizeTQ2_0, dequantizeTQ2_0, 64)),
+}
+
+// withWeights sets c.weighted, ggml's quantize_<type> with importance
+// weights, from either a one-block quantizer enc (x and qw one block's
+// values and importance) or a row quantizer row.
+func withWeights(c codec, enc func(b []byte, x, qw []float32), row func(dst []byte, src, qw []float32)) codec {
+	if row == nil {
+		bs, bb := c.blockSize, c.blockBytes
+		row = func(dst []byte, src, qw []float32) {
+			for i := range len(src) / bs {
+				var w []float32
+				if qw != nil {
+					w = qw[bs*i : bs*i+bs]
+				}
+				enc(dst[bb*i:bb*i+bb], src[bs*i:bs*i+bs], w)
+			}
+		}
+	}
+	c.weighted = row
+	return c
+}
+
+// weightedOnly is the codec of a type whose only quantizer is a weighted
+// search that also runs without weights (qw nil), as the IQ types': enc
+// quantizes one block.
+func weightedOnly(dt format.DType, enc func(b []byte, x, qw []float32), dec func(y []float32, b []byte), scales ...int) codec {
+	c := perBlock(dt, func(b []byte, x []float32) { enc(b, x, nil) }, dec, scales...)
+	return withWeights(c, enc, nil)
+}
+
+// weightsRequired is the codec of a type that ggml only quantizes with
+// importance weights: enc quantizes one block with them.
+func weightsRequired(dt format.DType, enc func(b []byte, x, qw []float32), dec func(y []float32, b []byte), scales ...int) codec {
+	c := bounded(withWeights(perBlock(dt, nil, dec, scales...), enc, nil))
+	c.quantize, c.needsWeights = nil, true
+	return c
+}
+
+// ignoresWeights marks c as a type whose ggml quantizer ignores importance
+// weights: the weighted quantizer is c's own.
+func ignoresWeights(c codec) codec {
+	c.weighted = func(dst []byte, src, _ []float32) { c.quantize(dst, src) }
+	return c
 }
 
 // perBlock lifts one-block kernels of type dt to whole-slice kernels that
@@ -81,7 +147,8 @@ func perBlock(dt format.DType, enc func(b []byte, x []float32), dec func(y []flo
 				dec(dst[bs*i:bs*i+bs], src[bb*i:bb*i+bb])
 			}
 		},
-		scales: scales,
+		scales:    scales,
+		blockSize: bs, blockBytes: bb,
 	}
 }
 
@@ -112,6 +179,12 @@ func f32Scaled(c codec) codec {
 	return c
 }
 
+// spread marks c as having IQ1_M's spread f16 scale.
+func spread(c codec) codec {
+	c.spreadScale = true
+	return c
+}
+
 // bounded marks c as refusing values of magnitude hugeValue or more.
 func bounded(c codec) codec {
 	c.bounded = true
@@ -127,6 +200,15 @@ func (c codec) overflowBlock(dst []byte, bb int) int {
 				return i / bb
 			}
 			continue
+		}
+		if c.spreadScale {
+			var h uint16
+			for k := range 4 {
+				h |= binary.LittleEndian.Uint16(dst[i+48+2*k:]) >> 12 << (4 * k)
+			}
+			if h&0x7c00 == 0x7c00 {
+				return i / bb
+			}
 		}
 		for _, off := range c.scales {
 			if binary.LittleEndian.Uint16(dst[i+off:])&0x7c00 == 0x7c00 {
@@ -177,8 +259,13 @@ func firstNonFinite(x []float32) int {
 	return -1
 }
 
-// CanQuantize reports whether Quantize can encode dt.
-func CanQuantize(dt format.DType) bool { _, ok := codecs[dt]; return ok }
+// CanQuantize reports whether Quantize can encode dt (without importance
+// weights; CanQuantizeWeighted tells whether QuantizeRowsWeighted can).
+func CanQuantize(dt format.DType) bool { c, ok := codecs[dt]; return ok && !c.needsWeights }
+
+// CanQuantizeWeighted reports whether QuantizeRowsWeighted can encode dt
+// with importance weights.
+func CanQuantizeWeighted(dt format.DType) bool { c, ok := codecs[dt]; return ok && c.weighted != nil }
 
 // CanDequantize reports whether Dequantize can decode dt.
 func CanDequantize(dt format.DType) bool { _, ok := codecs[dt]; return ok }
@@ -190,6 +277,16 @@ func lookup(dt format.DType, what string) (codec, error) {
 		return codec{}, fmt.Errorf("quant: no %s for %v: %w", what, dt, format.ErrUnsupported)
 	}
 	return c, nil
+}
+
+// quantizer returns dt's codec for quantizing without importance weights,
+// or an ErrUnsupported error naming it.
+func quantizer(dt format.DType) (codec, error) {
+	c, err := lookup(dt, "quantizer")
+	if err == nil && c.needsWeights {
+		err = fmt.Errorf("quant: %v is only made with importance weights (an imatrix), as in ggml: %w", dt, format.ErrUnsupported)
+	}
+	return c, err
 }
 
 // checkLengths verifies that n values and nb bytes are the same whole number
@@ -214,7 +311,7 @@ func checkLengths(n, nb int, dt format.DType) error {
 // format.ErrUnsupported); dst is then unspecified. A type without a
 // quantizer gives format.ErrUnsupported.
 func Quantize(dst []byte, src []float32, dt format.DType) error {
-	c, err := lookup(dt, "quantizer")
+	c, err := quantizer(dt)
 	if err != nil {
 		return err
 	}

@@ -56,53 +56,20 @@ func bestIndexIQ4(x float32) int {
 	return int(iq4Count[int32(float64(x2)+232)]) // x2 in (-232, 202]
 }
 
-// quantizeIQ4_NL is quantize_iq4_nl's per-block quantize_row_iq4_nl_impl
-// (super-block 32, one block, ntry 7, no importance weights): x (32) -> b (18).
-func quantizeIQ4_NL(b []byte, x []float32) {
-	const ntry = 7
-	var (
-		L      [32]uint8
-		weight [32]float32
-	)
-	var amax, mx float32
-	for j, v := range x[:32] {
-		weight[j] = float32(v * v)
-		if a := abs(v); a > amax {
-			amax, mx = a, v
-		}
-	}
-	var scale float32
-	if amax >= groupMaxEps {
-		// ids[0] is the initial -kvalues[0]/max inverse, ids[1+t] that of
-		// itry = t-ntry; all sums are independent of the choice among them,
-		// which is sequential, so they run two at a time.
-		var c iq4Lanes
-		c.id[0] = 1 / (-mx / float32(kvaluesIQ4NL[0]))
-		if useLanes {
-			c.mx = mx // the kernel computes id[1:]
-			iq4Kernel((*[32]float32)(x), &weight, &c)
-		} else {
-			for t := range 2*ntry + 1 {
-				c.id[1+t] = float32(int32(t-ntry)+int32(kvaluesIQ4NL[0])) / mx
-			}
-			iq4Sums(x, &weight, &c.id, &c.qx, &c.q2)
-		}
-		sumqx, sumq2 := &c.qx, &c.q2
-		var d float32
-		if sumq2[0] > 0 {
-			d = sumqx[0] / sumq2[0]
-		}
-		best := float32(d * sumqx[0])
-		for c := 1; c < len(sumqx); c++ {
-			if sumq2[c] > 0 && float32(sumqx[c]*sumqx[c]) > float32(best*sumq2[c]) {
-				d = sumqx[c] / sumq2[c]
-				best = float32(d * sumqx[c])
-			}
-		}
-		scale = d
-	}
+// quantizeIQ4_NL is quantize_iq4_nl without importance weights for one
+// block: x (32) -> b (18).
+func quantizeIQ4_NL(b []byte, x []float32) { quantizeIQ4_NLW(b, x, nil) }
+
+// quantizeIQ4_NLW is quantize_iq4_nl's per-block quantize_row_iq4_nl_impl
+// (super-block 32, one block, ntry 7): x (32) with importance qw (32, or
+// nil: weights x²) -> b (18).
+func quantizeIQ4_NLW(b []byte, x, qw []float32) {
+	var weight [32]float32
+	iq4Weights(&weight, x[:32], qw, float32(sumSquares(x[:32])*(2.0/32)))
+	scale := iq4Scale(x[:32], &weight)
 	putF16(b, scale)
 	id := inverse(scale)
+	var L [32]uint8
 	for j, v := range x[:32] {
 		L[j] = uint8(bestIndexIQ4(float32(id * v)))
 	}
@@ -111,14 +78,65 @@ func quantizeIQ4_NL(b []byte, x []float32) {
 	}
 }
 
+// iq4Weights sets the weights of the 32 values x of an IQ4 block:
+// qw·sqrt(sigma2 + x²), or x² where qw is nil.
+func iq4Weights(w *[32]float32, x, qw []float32, sigma2 float32) {
+	if qw != nil {
+		imatrixWeights(w[:], x, qw[:32], sigma2)
+		return
+	}
+	for j, v := range x {
+		w[j] = float32(v * v)
+	}
+}
+
+// iq4Scale is quantize_row_iq4_nl_impl's search for one block of 32 values
+// x with weights w (ntry 7): the scale d of the levels kvalues_iq4nl, or 0
+// for a block whose largest |x| is below GROUP_MAX_EPS.
+func iq4Scale(x []float32, weight *[32]float32) float32 {
+	const ntry = 7
+	amax, mx := signedAbsMax(x[:32])
+	if amax < groupMaxEps {
+		return 0
+	}
+	// ids[0] is the initial -kvalues[0]/max inverse, ids[1+t] that of
+	// itry = t-ntry; all sums are independent of the choice among them,
+	// which is sequential, so they run side by side.
+	var c iq4Lanes
+	c.id[0] = 1 / (-mx / float32(kvaluesIQ4NL[0]))
+	if useLanes {
+		c.mx = mx // the kernel computes id[1:]
+		iq4Kernel((*[32]float32)(x), weight, &c)
+	} else {
+		for t := range 2*ntry + 1 {
+			c.id[1+t] = float32(int32(t-ntry)+int32(kvaluesIQ4NL[0])) / mx
+		}
+		iq4Sums(x, weight, &c.id, &c.qx, &c.q2)
+	}
+	sumqx, sumq2 := &c.qx, &c.q2
+	var d float32
+	if sumq2[0] > 0 {
+		d = sumqx[0] / sumq2[0]
+	}
+	best := float32(d * sumqx[0])
+	for c := 1; c < len(sumqx); c++ {
+		if sumq2[c] > 0 && float32(sumqx[c]*sumqx[c]) > float32(best*sumq2[c]) {
+			d = sumqx[c] / sumq2[c]
+			best = float32(d * sumqx[c])
+		}
+	}
+	return d
+}
+
 // iq4Sums is the trial loop of quantizeIQ4_NL in Go: for each inverse
 // scale ids[c], sumqx[c] = Σ (w·q)·x and sumq2[c] = Σ (w·q)·q over the
 // block's levels q. Two trials run interleaved.
 func iq4Sums(x []float32, weight *[32]float32, ids, sumqx, sumq2 *[16]float32) {
+	x = x[:32]
 	for c := 0; c < 16; c += 2 {
 		ia, ib := ids[c], ids[c+1]
 		var qxa, q2a, qxb, q2b float32
-		for j, v := range x[:32] {
+		for j, v := range x {
 			w := weight[j]
 			qa := iq4Level[bestIndexIQ4(float32(ia*v))]
 			qb := iq4Level[bestIndexIQ4(float32(ib*v))]

@@ -127,12 +127,14 @@ func TestLanesMatchGo(t *testing.T) {
 			randomGroup(r, x[:])
 			for _, nmax := range []int32{4, 32} {
 				var got, want [16]int8
-				useLanes = true
-				gs := makeQXQuants(x[:], nmax, got[:])
-				useLanes = false
-				ws := makeQXQuants(x[:], nmax, want[:])
-				if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
-					t.Fatalf("makeQXQuants(%v, %d) = %v %v, want %v %v", x, nmax, gs, got, ws, want)
+				for _, qw := range [][]float32{nil, importance(x[:])} {
+					useLanes = true
+					gs := makeQXQuants(x[:], qw, nmax, got[:])
+					useLanes = false
+					ws := makeQXQuants(x[:], qw, nmax, want[:])
+					if math.Float32bits(gs) != math.Float32bits(ws) || got != want {
+						t.Fatalf("makeQXQuants(%v, %v, %d) = %v %v, want %v %v", x, qw, nmax, gs, got, ws, want)
+					}
 				}
 			}
 		}

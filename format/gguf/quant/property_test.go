@@ -271,7 +271,7 @@ func TestLengthAndTypeErrors(t *testing.T) {
 		{"short dst", 32, 33, format.Q8_0, format.ErrShape},
 		{"long dst", 256, 145, format.Q4_K, format.ErrShape},
 		{"scalar type", 4, 16, format.F32, format.ErrUnsupported},
-		{"no codec", 256, 66, format.IQ2_XXS, format.ErrUnsupported},
+		{"no codec", 32, 17, format.MXFP4, format.ErrUnsupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,9 +290,15 @@ func TestLengthAndTypeErrors(t *testing.T) {
 	if err := DequantizeRows(make([]float32, 64), make([]byte, 68), 0, format.Q8_0); !errors.Is(err, format.ErrShape) {
 		t.Errorf("DequantizeRows(rowLen 0, Q8_0) = %v, want ErrShape", err)
 	}
-	for _, dt := range []format.DType{format.IQ2_XXS, format.F16, format.MXFP4} {
-		if CanQuantize(dt) || CanDequantize(dt) {
-			t.Errorf("CanQuantize/CanDequantize(%v) = true, want false", dt)
+	for _, dt := range []format.DType{format.F16, format.MXFP4} {
+		if CanQuantize(dt) || CanDequantize(dt) || CanQuantizeWeighted(dt) {
+			t.Errorf("CanQuantize/CanDequantize/CanQuantizeWeighted(%v) = true, want false", dt)
+		}
+	}
+	for _, dt := range []format.DType{format.IQ2_XXS, format.IQ2_XS, format.IQ1_S} {
+		if CanQuantize(dt) || !CanDequantize(dt) || !CanQuantizeWeighted(dt) {
+			t.Errorf("%v: CanQuantize %v, CanDequantize %v, CanQuantizeWeighted %v; want false, true, true",
+				dt, CanQuantize(dt), CanDequantize(dt), CanQuantizeWeighted(dt))
 		}
 	}
 }

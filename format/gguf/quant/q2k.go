@@ -45,6 +45,15 @@ func quantizeQ2_K(b []byte, x []float32) {
 	} else {
 		putF16(b[82:], 0)
 	}
+	q2Levels(b, x, &L)
+}
+
+// q2Levels sets the levels of x (256) from the scales already stored in b
+// (the requantization both of ggml's Q2_K quantizers end with) and packs
+// them into b's qs; L holds the search's levels, kept where a sub-block's
+// scale is zero.
+func q2Levels(b []byte, x []float32, L *[256]uint8) {
+	sc := b[:16]
 	dAll, mAll := f32(b[80:]), f32(b[82:])
 	for j := range 16 {
 		d := dAll * float32(sc[j]&0xF)
@@ -57,6 +66,33 @@ func quantizeQ2_K(b []byte, x []float32) {
 		}
 	}
 	pack2(b[16:80], L[:])
+}
+
+// quantizeQ2_KW is quantize_row_q2_K_impl for one block: x (256) with
+// importance qw (256) -> b (84).
+func quantizeQ2_KW(b []byte, x, qw []float32) {
+	var (
+		L            [256]uint8
+		weight       [16]float32
+		scales, mins [16]float32
+		sw           [16]float32
+		Ls, Lm       [16]uint8
+	)
+	sigma2 := sumSquares(x[:256]) / 256
+	for j := range 16 {
+		xs := x[16*j : 16*j+16]
+		imatrixWeights(weight[:], xs, qw[16*j:16*j+16], sigma2)
+		sw[j] = sum(weight[:])
+		scales[j], mins[j] = makeQKX2Quants(xs, weight[:], 3, L[16*j:16*j+16], -0.9, 0.05, 36, false)
+	}
+	dm := makeQPQuants(scales[:], 15, Ls[:], sw[:])
+	mm := makeQPQuants(mins[:], 15, Lm[:], sw[:])
+	putF16(b[80:], dm)
+	putF16(b[82:], mm)
+	for j := range 16 {
+		b[j] = Ls[j] | Lm[j]<<4
+	}
+	q2Levels(b, x, &L)
 }
 
 // pack2 stores 2-bit levels L (256) into qs (64): per 128-value half h,

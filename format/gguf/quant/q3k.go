@@ -40,18 +40,58 @@ func quantizeQ3_K(b []byte, x []float32) {
 		iscale := -32 / maxScale
 		for j := range 16 {
 			l := int32(int8(nearestInt(float32(iscale * scales[j]))))
-			l = max(-32, min(31, l)) + 32
-			if j < 8 {
-				sc[j] = uint8(l & 0xF)
-			} else {
-				sc[j-8] |= uint8(l&0xF) << 4
-			}
-			sc[8+j%4] |= uint8(l>>4) << (2 * (j / 4))
+			putQ3Scale(sc, j, max(-32, min(31, l))+32)
 		}
 		putF16(b[108:], 1/iscale)
 	} else {
 		putF16(b[108:], 0)
 	}
+	q3Levels(b, x, &L)
+}
+
+// putQ3Scale ors the 6-bit scale code l (0..63) of group j into the
+// cleared scales sc (12).
+func putQ3Scale(sc []byte, j int, l int32) {
+	if j < 8 {
+		sc[j] = uint8(l & 0xF)
+	} else {
+		sc[j-8] |= uint8(l&0xF) << 4
+	}
+	sc[8+j%4] |= uint8(l>>4) << (2 * (j / 4))
+}
+
+// quantizeQ3_KW is quantize_row_q3_K_impl for one block: x (256) with
+// importance qw (256) -> b (110).
+func quantizeQ3_KW(b []byte, x, qw []float32) {
+	var (
+		L          [256]int8
+		scales, sw [16]float32
+		weight     [16]float32
+		Ls         [16]int8
+	)
+	sigma2 := float32(2*sumSquares(x[:256])) / 256
+	for j := range 16 {
+		xs := x[16*j : 16*j+16]
+		imatrixWeights(weight[:], xs, qw[16*j:16*j+16], sigma2)
+		sw[j] = sum(weight[:])
+		scales[j] = makeQXQuants(xs, weight[:], 4, L[16*j:16*j+16])
+	}
+	sc := b[96:108]
+	clear(sc)
+	dBlock := makeQXQuants(scales[:], sw[:], 32, Ls[:])
+	for j, l := range Ls {
+		putQ3Scale(sc, j, int32(l))
+	}
+	putF16(b[108:], dBlock)
+	q3Levels(b, x, &L)
+}
+
+// q3Levels sets the levels of x (256) from the scales already stored in b
+// (the requantization both of ggml's Q3_K quantizers end with) and packs
+// them into b's hmask and qs; L holds the search's levels + 4, kept where a
+// group's scale is zero.
+func q3Levels(b []byte, x []float32, L *[256]int8) {
+	sc := b[96:108]
 	dAll := f32(b[108:])
 	for j := range 16 {
 		d := dAll * float32(q3Scale(sc, j))

@@ -62,20 +62,68 @@ func quantizeK45(b []byte, x []float32, p kParams, L *[256]uint8) {
 	if maxMin > 0 {
 		invMin = 63 / maxMin
 	}
-	sc := b[p.scales : p.scales+12]
+	var ls, lm [8]uint8
 	for j := range 8 {
-		ls := min(63, uint8(nearestInt(float32(invScale*scales[j]))))
-		lm := min(63, uint8(nearestInt(float32(invMin*mins[j]))))
-		if j < 4 {
-			sc[j], sc[j+4] = ls, lm
-		} else {
-			sc[j+4] = ls&0xF | (lm&0xF)<<4
-			sc[j-4] |= (ls >> 4) << 6
-			sc[j] |= (lm >> 4) << 6
-		}
+		ls[j] = min(63, uint8(nearestInt(float32(invScale*scales[j]))))
+		lm[j] = min(63, uint8(nearestInt(float32(invMin*mins[j]))))
 	}
+	putScaleMinK4(b[p.scales:p.scales+12], &ls, &lm)
 	putF16(b, maxScale/63)
 	putF16(b[2:], maxMin/63)
+	k45Levels(b, x, p, L)
+}
+
+// putScaleMinK4 packs the 6-bit scale and min codes ls, lm (8 each) into
+// sc (12), as scaleMinK4 reads them (bits above the sixth of codes 0..3 are
+// kept, as ggml's plain byte stores keep them).
+func putScaleMinK4(sc []byte, ls, lm *[8]uint8) {
+	for j := range 8 {
+		if j < 4 {
+			sc[j], sc[j+4] = ls[j], lm[j]
+		} else {
+			sc[j+4] = ls[j]&0xF | (lm[j]&0xF)<<4
+			sc[j-4] |= (ls[j] >> 4) << 6
+			sc[j] |= (lm[j] >> 4) << 6
+		}
+	}
+}
+
+// quantizeK45W is quantize_row_q4_K_impl and quantize_row_q5_K_impl for
+// one block with importance qw (256): the levels of x (256) in L, d, dmin
+// and the scales in b, as quantizeK45. clamp63 is Q5_K's MIN(63, ·) on the
+// codes, which Q4_K lacks.
+func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]uint8) {
+	var (
+		weights      [32]float32
+		scales, mins [8]float32
+		sw           [8]float32
+		ls, lm       [8]uint8
+	)
+	sigma2 := float32(2*sumSquares(x[:256])) / 256
+	for j := range 8 {
+		xs := x[32*j : 32*j+32]
+		imatrixWeights(weights[:], xs, qw[32*j:32*j+32], sigma2)
+		sw[j] = sum(weights[:])
+		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], p.nmax, L[32*j:32*j+32], -0.9, 0.05, 36, false)
+	}
+	dBlock := makeQPQuants(scales[:], 63, ls[:], sw[:])
+	mBlock := makeQPQuants(mins[:], 63, lm[:], sw[:])
+	if clamp63 {
+		for j := range 8 {
+			ls[j], lm[j] = min(63, ls[j]), min(63, lm[j])
+		}
+	}
+	putScaleMinK4(b[p.scales:p.scales+12], &ls, &lm)
+	putF16(b, dBlock)
+	putF16(b[2:], mBlock)
+	k45Levels(b, x, p, L)
+}
+
+// k45Levels sets the levels L of x (256) from the scales already stored in
+// b (the requantization all of ggml's Q4_K and Q5_K quantizers end with);
+// L holds the search's levels, kept where a sub-block's scale is zero.
+func k45Levels(b []byte, x []float32, p kParams, L *[256]uint8) {
+	sc := b[p.scales : p.scales+12]
 	dAll, mAll := f32(b), f32(b[2:])
 	for j := range 8 {
 		s, m := scaleMinK4(j, sc)
@@ -94,6 +142,20 @@ func quantizeK45(b []byte, x []float32, p kParams, L *[256]uint8) {
 func quantizeQ4_K(b []byte, x []float32) {
 	var L [256]uint8
 	quantizeK45(b, x, q4kParams, &L)
+	packQ4K(b, &L)
+}
+
+// quantizeQ4_KW is quantize_row_q4_K_impl for one block: x (256) with
+// importance qw (256) -> b (144).
+func quantizeQ4_KW(b []byte, x, qw []float32) {
+	var L [256]uint8
+	quantizeK45W(b, x, qw, q4kParams, false, &L)
+	packQ4K(b, &L)
+}
+
+// packQ4K stores Q4_K levels L into b's qs: 4 runs of 64 values, value l
+// of a run in the low and value 32+l in the high nibble of byte l.
+func packQ4K(b []byte, L *[256]uint8) {
 	q := b[16:144]
 	for c := range 4 {
 		for l := range 32 {
@@ -106,6 +168,21 @@ func quantizeQ4_K(b []byte, x []float32) {
 func quantizeQ5_K(b []byte, x []float32) {
 	var L [256]uint8
 	quantizeK45(b, x, q5kParams, &L)
+	packQ5K(b, &L)
+}
+
+// quantizeQ5_KW is quantize_row_q5_K_impl for one block: x (256) with
+// importance qw (256) -> b (176).
+func quantizeQ5_KW(b []byte, x, qw []float32) {
+	var L [256]uint8
+	quantizeK45W(b, x, qw, q5kParams, true, &L)
+	packQ5K(b, &L)
+}
+
+// packQ5K stores Q5_K levels L into b's qh and qs: the low four bits as
+// Q4_K's, the fifth bit of values l and 32+l of run c at bits 2c and 2c+1
+// of qh[l].
+func packQ5K(b []byte, L *[256]uint8) {
 	qh, q := b[16:48], b[48:176]
 	clear(qh)
 	for c := range 4 {

@@ -10,14 +10,22 @@ package quant
 // l+96, and qh[l] the top two bits of l, l+32, l+64, l+96 at bits 0, 2, 4, 6.
 
 // quantizeQ6_K is quantize_row_q6_K_ref for one block: x (256) -> b (210).
-func quantizeQ6_K(b []byte, x []float32) {
+func quantizeQ6_K(b []byte, x []float32) { quantizeQ6_KW(b, x, nil) }
+
+// quantizeQ6_KW is quantize_row_q6_K_impl for one block: x (256) with
+// importance qw (256; nil gives quantize_row_q6_K_ref) -> b (210).
+func quantizeQ6_KW(b []byte, x, qw []float32) {
 	var (
 		L                  [256]int8
 		scales             [16]float32
 		maxScale, maxAbsSc float32
 	)
 	for ib := range 16 {
-		s := makeQXQuants(x[16*ib:16*ib+16], 32, L[16*ib:16*ib+16])
+		var w []float32
+		if qw != nil {
+			w = qw[16*ib : 16*ib+16]
+		}
+		s := makeQXQuants(x[16*ib:16*ib+16], w, 32, L[16*ib:16*ib+16])
 		scales[ib] = s
 		if a := abs(s); a > maxAbsSc {
 			maxAbsSc, maxScale = a, s

@@ -16,7 +16,7 @@ const minParallel = 1 << 15
 // multiple of dt's block size, so no block straddles two rows. The bytes and errors are Quantize's; when several parts of src fail,
 // the error is that of the earliest.
 func QuantizeRows(dst []byte, src []float32, rowLen int, dt format.DType) error {
-	c, err := lookup(dt, "quantizer")
+	c, err := quantizer(dt)
 	if err != nil {
 		return err
 	}

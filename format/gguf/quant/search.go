@@ -64,16 +64,16 @@ func signedAbsMax(x []float32) (amax, mx float32) {
 // initial -nmax/max and -(nmax + 0.1·is)/max for is in ±1..±9.
 const qxCandidates = 19
 
-// makeQXQuants is make_qx_quants(n, nmax, x, L, rmse_type=1, qw=NULL): a
+// makeQXQuants is make_qx_quants(n, nmax, x, L, rmse_type=1, qw): a
 // signed scale for levels in [-nmax, nmax-1], chosen among 19 candidate
-// inverse scales by weighted least squares with weights x². L receives the
-// levels + nmax. x has at most maxGroup values.
+// inverse scales by least squares weighted by qw, or by x² where qw is nil.
+// L receives the levels + nmax. x has at most maxGroup values.
 //
 // The candidates' sums do not depend on one another (only the choice among
 // them is sequential), so all 19 are accumulated in one pass over x, each
 // in ggml's element order, on the lane kernel where useLanes is set; the
 // levels are then computed once, for the winner.
-func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
+func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 	amax, mx := signedAbsMax(x)
 	if amax < groupMaxEps {
 		clear(L[:len(x)])
@@ -94,9 +94,13 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 		c.num[k] = c.num[qxCandidates-1]
 	}
 	c.mx = mx
-	var w, wv [maxGroup]float32 // x², x²·x
+	var w, wv [maxGroup]float32 // the weights (x² by default) and w·x
 	for i, v := range x {
-		w[i] = float32(v * v)
+		if qw != nil {
+			w[i] = qw[i]
+		} else {
+			w[i] = float32(v * v)
+		}
 		wv[i] = float32(w[i] * v)
 	}
 	if useLanes {
@@ -130,7 +134,8 @@ func makeQXQuants(x []float32, nmax int32, L []int8) float32 {
 
 // qxSumsGo is the candidate loop of makeQXQuants in Go: for each candidate
 // c, lx[c] = Σ wv·l and l2[c] = Σ (w·l)·l, l the levels of iscale[c]·x in
-// [-nmax, nmax-1]. Three candidates run interleaved.
+// [-nmax, nmax-1], w the weights and wv = w·x. Three candidates run
+// interleaved.
 func qxSumsGo(x []float32, w, wv *[maxGroup]float32, nmax int32, q *qxLanes) {
 	iscales, sumlx, suml2 := &q.iscale, &q.lx, &q.l2
 	for c := 0; c < qxCandidates; c += 3 {
@@ -151,7 +156,7 @@ func qxSumsGo(x []float32, w, wv *[maxGroup]float32, nmax int32, q *qxLanes) {
 // qxSums are one make_qx_quants candidate's running sums.
 type qxSums struct{ lx, l2 float32 }
 
-// add accumulates level l of a value with weight w = x² and wv = x²·x.
+// add accumulates level l of a value x with weight w and wv = w·x.
 func (s *qxSums) add(w, wv, l float32) {
 	s.lx += float32(wv * l)
 	s.l2 += float32(float32(w*l) * l)

@@ -6,15 +6,18 @@ package quant
 // versions against them on many more groups than the fixtures hold.
 
 // refWeightedSums returns Σw·x·l and Σw·l² for the levels l = clamp(nearest(
-// iscale·x), -nmax, nmax-1), with w = x² (rmse_type 1). If L is not nil the
-// levels, offset by nmax, are stored in it.
-func refWeightedSums(x []float32, nmax int32, iscale float32, L []int8) (sumlx, suml2 float32) {
+// iscale·x), -nmax, nmax-1), with w = qw, or x² (rmse_type 1) for nil qw.
+// If L is not nil the levels, offset by nmax, are stored in it.
+func refWeightedSums(x, qw []float32, nmax int32, iscale float32, L []int8) (sumlx, suml2 float32) {
 	for i, v := range x {
 		l := max(-nmax, min(nmax-1, nearestInt(float32(iscale*v))))
 		if L != nil {
 			L[i] = int8(l + nmax)
 		}
 		w := float32(v * v)
+		if qw != nil {
+			w = qw[i]
+		}
 		fl := float32(l)
 		sumlx += float32(float32(w*v) * fl)
 		suml2 += float32(float32(w*fl) * fl)
@@ -22,10 +25,11 @@ func refWeightedSums(x []float32, nmax int32, iscale float32, L []int8) (sumlx, 
 	return sumlx, suml2
 }
 
-// refMakeQXQuants is make_qx_quants(n, nmax, x, L, rmse_type=1, qw=NULL): a
+// refMakeQXQuants is make_qx_quants(n, nmax, x, L, rmse_type=1, qw): a
 // signed scale for levels in [-nmax, nmax-1], chosen among 19 candidate
-// inverse scales by weighted least squares. L receives the levels + nmax.
-func refMakeQXQuants(x []float32, nmax int32, L []int8) float32 {
+// inverse scales by least squares weighted by qw (x² for nil). L receives
+// the levels + nmax.
+func refMakeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 	var mx, amax float32
 	for _, v := range x {
 		if a := abs(v); a > amax {
@@ -37,7 +41,7 @@ func refMakeQXQuants(x []float32, nmax int32, L []int8) float32 {
 		return 0
 	}
 	iscale := float32(-nmax) / mx
-	sumlx, suml2 := refWeightedSums(x, nmax, iscale, L)
+	sumlx, suml2 := refWeightedSums(x, qw, nmax, iscale, L)
 	var scale float32
 	if suml2 != 0 {
 		scale = sumlx / suml2
@@ -48,9 +52,9 @@ func refMakeQXQuants(x []float32, nmax int32, L []int8) float32 {
 			continue
 		}
 		iscale = -(float32(nmax) + float32(0.1*float32(is))) / mx
-		sumlx, suml2 = refWeightedSums(x, nmax, iscale, nil)
+		sumlx, suml2 = refWeightedSums(x, qw, nmax, iscale, nil)
 		if suml2 > 0 && float32(sumlx*sumlx) > float32(best*suml2) {
-			refWeightedSums(x, nmax, iscale, L)
+			refWeightedSums(x, qw, nmax, iscale, L)
 			scale = sumlx / suml2
 			best = float32(scale * sumlx)
 		}

@@ -1,33 +1,32 @@
-package convert
+package arch
 
 import "regexp"
 
-// gpt2 is OpenAI's GPT-2 as Hugging Face's GPT2Model/GPT2LMHeadModel stores
-// it and llama.cpp's "gpt2" architecture loads it. Conv1D weights are
-// stored [in, out] by HF and transposed for GGUF; the LM head is tied to
-// the token embedding.
-var gpt2 = register(&Arch{
+// GPT2 is OpenAI's GPT-2 as Hugging Face's GPT2Model/GPT2LMHeadModel
+// stores it and llama.cpp's "gpt2" loads it. Conv1D weights are stored
+// [in, out] by HF and transposed for GGUF; the LM head is tied to the token
+// embedding.
+var GPT2 = register(&Family{
 	Name:        "gpt2",
 	ModelTypes:  []string{"gpt2"},
 	HFClass:     "GPT2LMHeadModel",
 	HFModelType: "gpt2",
 	Params: []Param{
-		{JSON: "n_positions", Key: "context_length", Type: "u32"},
-		{JSON: "n_embd", Key: "embedding_length", Type: "u32"},
-		{JSON: "n_inner", Key: "feed_forward_length", Type: "u32",
-			Default: func(c map[string]float64) (float64, bool) { e, ok := c["n_embd"]; return 4 * e, ok }},
-		{JSON: "n_layer", Key: "block_count", Type: "u32"},
-		{JSON: "n_head", Key: "attention.head_count", Type: "u32"},
-		{JSON: "layer_norm_epsilon", Key: "attention.layer_norm_epsilon", Type: "f32",
-			Default: func(map[string]float64) (float64, bool) { return 1e-5, true }},
+		{JSON: "n_positions", Key: "context_length"},
+		{JSON: "n_embd", Key: "embedding_length"},
+		{JSON: "n_inner", Key: "feed_forward_length",
+			Default: func(c Config) (float64, bool) { e, ok := c.Number("n_embd"); return 4 * e, ok }},
+		{JSON: "n_layer", Key: "block_count"},
+		{JSON: "n_head", Key: "attention.head_count"},
+		{JSON: "layer_norm_epsilon", Key: "attention.layer_norm_epsilon", Type: F32, Default: constant(1e-5)},
 	},
-	Tensors: []TensorName{
+	Tensors: []Tensor{
 		{HF: "wte.weight", GGUF: "token_embd.weight"},
 		{HF: "wpe.weight", GGUF: "position_embd.weight"},
 		{HF: "h.{L}.ln_1.weight", GGUF: "blk.{L}.attn_norm.weight"},
 		{HF: "h.{L}.ln_1.bias", GGUF: "blk.{L}.attn_norm.bias"},
-		{HF: "h.{L}.attn.c_attn.weight", GGUF: "blk.{L}.attn_qkv.weight", Transform: Transpose},
-		{HF: "h.{L}.attn.c_attn.bias", GGUF: "blk.{L}.attn_qkv.bias"},
+		{HF: "h.{L}.attn.c_attn.weight", GGUF: "blk.{L}.attn_qkv.weight", Transform: Transpose, Parts: []string{"q", "k", "v"}},
+		{HF: "h.{L}.attn.c_attn.bias", GGUF: "blk.{L}.attn_qkv.bias", Parts: []string{"q", "k", "v"}},
 		{HF: "h.{L}.attn.c_proj.weight", GGUF: "blk.{L}.attn_output.weight", Transform: Transpose},
 		{HF: "h.{L}.attn.c_proj.bias", GGUF: "blk.{L}.attn_output.bias"},
 		{HF: "h.{L}.ln_2.weight", GGUF: "blk.{L}.ffn_norm.weight"},
@@ -40,9 +39,11 @@ var gpt2 = register(&Arch{
 		{HF: "ln_f.bias", GGUF: "output_norm.bias"},
 		{HF: "lm_head.weight", GGUF: "output.weight"},
 	},
-	HFPrefixes: []string{"transformer."},
-	HFSkip:     regexp.MustCompile(`(^|\.)attn\.(masked_)?bias$`),
-	Extra: map[string]any{
+	HFPrefixes:    []Prefix{{From: "transformer.", To: ""}},
+	PEFTPrefix:    "transformer.",
+	TiedByDefault: true,
+	HFSkip:        regexp.MustCompile(`(^|\.)attn\.(masked_)?bias$`),
+	HFExtra: map[string]any{
 		"activation_function": "gelu_new",
 		"tie_word_embeddings": true,
 	},

@@ -1,0 +1,210 @@
+package main
+
+// The audit's file-placement and process cases: inputs named as outputs,
+// special files, command lines that are not commands, and what signals and
+// a truncated input do to a running command.
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// copyFile copies a file of ../shared into dir.
+func copyFile(t *testing.T, dir, rel string) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.Base(rel))
+	if err := os.WriteFile(p, readShared(t, rel), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestAuditInputsAreNeverOutputs: every file a command reads is an input,
+// never an output, --force or not; devices and FIFOs are never replaced.
+func TestAuditInputsAreNeverOutputs(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs on windows")
+	}
+	d := t.TempDir()
+	f32 := copyFile(t, d, "fixtures/gpt2-f32.gguf")
+	bin := copyFile(t, d, "data/models/stories260K/stories260K.bin")
+	tok := copyFile(t, d, "data/models/stories260K/tok512.model")
+	hf := filepath.Join(d, "hf")
+	os.Mkdir(hf, 0o755)
+	for _, f := range []string{"config.json", "model.safetensors", "vocab.json", "merges.txt"} {
+		copyFile(t, hf, "data/models/lm-buddy-tiny-gpt2-random/"+f)
+	}
+	run := filepath.Join(d, "run")
+	os.Mkdir(run, 0o755)
+	jsonl := filepath.Join(run, "train.jsonl") // the name of train's log
+	os.WriteFile(jsonl, []byte(`{"prompt":"name : The Eagle ||","completion":" The Eagle is a pub ."}`+"\n"), 0o644)
+	evalData := filepath.Join(d, "e.txt")
+	os.WriteFile(evalData, []byte("name : The Eagle||The Eagle is a pub .\n"), 0o644)
+	fifo := filepath.Join(d, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		args    []string
+		mention string
+	}{
+		{"train data is the log", []string{"train", "--data", jsonl, "-o", run, "--steps", "1"}, "train.jsonl"},
+		{"convert tokenizer", []string{"convert", bin, "-o", tok, "--tokenizer", tok, "--force"}, "tok512.model"},
+		{"convert config.json", []string{"convert", hf, "-o", filepath.Join(hf, "config.json"), "--force"}, "config.json"},
+		{"eval data", []string{"eval", "--data", evalData, "-o", evalData, "--force", "-n", "2"}, "e.txt"},
+		{"quantize to a device", []string{"quantize", f32, os.DevNull, "q8_0", "--force"}, os.DevNull},
+		{"quantize to a FIFO", []string{"quantize", f32, fifo, "q8_0", "--force"}, "fifo"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := snapshot(t, d)
+			_, errs, code := lorakit(t, c.args...)
+			checkFailure(t, c.args, errs, code, exitFail, c.mention)
+			checkUnchanged(t, d, before)
+		})
+	}
+	if st, err := os.Stat(os.DevNull); err != nil || st.Mode().IsRegular() {
+		t.Errorf("%s is no longer a device: %v", os.DevNull, err)
+	}
+}
+
+// TestAuditCommandLine: a command line that names no command, or a command
+// that does not exist, is a usage error (exit 2), not a success.
+func TestAuditCommandLine(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"bogus"},
+		{"help", "bogus"},
+		{"analyze"},
+		{"analyze", "bogus"},
+	} {
+		_, errs, code := lorakit(t, args...)
+		if code != exitUsage {
+			t.Errorf("lorakit %q = exit %d, want %d (stderr %q)", args, code, exitUsage, errs)
+		}
+	}
+	for _, args := range [][]string{{"help"}, {"help", "convert"}, {"--help"}, {"analyze", "--help"}} {
+		if _, errs, code := lorakit(t, args...); code != exitOK {
+			t.Errorf("lorakit %q = exit %d, want 0 (stderr %q)", args, code, errs)
+		}
+	}
+}
+
+// TestAuditSignals sends SIGINT, SIGTERM and SIGHUP to commands writing a
+// 64 MiB model once their temporary output exists: each exits
+// exitInterrupted with one line naming the output and the signal, leaving
+// no output, no temporary file and its inputs intact. A second signal ends
+// the process at once, as cleanly.
+func TestAuditSignals(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no signals on windows")
+	}
+	d := t.TempDir()
+	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
+	writeBigModel(t, big, adapter)
+	for _, c := range []struct {
+		name, output string
+		sigs         []syscall.Signal
+		args         []string
+	}{
+		{"quantize SIGINT", "q.gguf", []syscall.Signal{syscall.SIGINT}, []string{"quantize", big, filepath.Join(d, "q.gguf"), "q4_k_m"}},
+		{"convert SIGTERM", "c.gguf", []syscall.Signal{syscall.SIGTERM}, []string{"convert", big, "-o", filepath.Join(d, "c.gguf"), "--dtype", "q4_k_m"}},
+		{"merge SIGHUP", "m.gguf", []syscall.Signal{syscall.SIGHUP}, []string{"merge", big, "-a", adapter, "-o", filepath.Join(d, "m.gguf"), "--dtype", "q4_k"}},
+		{"quantize twice", "q.gguf", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, []string{"quantize", big, filepath.Join(d, "q.gguf"), "q4_k_m"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := snapshot(t, d)
+			cmd, stderr, done := startHelper(t, c.args)
+			if !waitForTemp(d, done) {
+				t.Fatalf("lorakit %v finished before its temporary output appeared: %s", c.args, stderr.String())
+			}
+			for _, s := range c.sigs {
+				if err := cmd.Process.Signal(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			<-done
+			code := cmd.ProcessState.ExitCode()
+			mention := c.output
+			if len(c.sigs) == 1 {
+				mention = c.output + ": interrupted"
+			}
+			if len(c.sigs) > 1 && code == exitInterrupted && !strings.Contains(stderr.String(), c.output) {
+				mention = "again" // the second signal may win: it names no output
+			}
+			checkFailure(t, c.args, stderr.String(), code, exitInterrupted, mention)
+			checkUnchanged(t, d, before)
+		})
+	}
+}
+
+// TestAuditTruncatedDuringRun truncates a 64 MiB input while quantize reads
+// it (a SIGBUS on its mapping): one error line naming the input, exit 1,
+// no output and no temporary file.
+func TestAuditTruncatedDuringRun(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGBUS on windows")
+	}
+	d := t.TempDir()
+	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
+	writeBigModel(t, big, adapter)
+	args := []string{"quantize", big, filepath.Join(d, "q.gguf"), "q4_k_m"}
+	cmd, stderr, done := startHelper(t, args)
+	if !waitForTemp(d, done) {
+		t.Fatalf("lorakit %v finished before its temporary output appeared: %s", args, stderr.String())
+	}
+	if err := os.Truncate(big, 4096); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	checkFailure(t, args, stderr.String(), cmd.ProcessState.ExitCode(), exitFail, "big.gguf")
+	if m, _ := filepath.Glob(filepath.Join(d, ".*.tmp-*")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+	if _, err := os.Stat(filepath.Join(d, "q.gguf")); err == nil {
+		t.Error("an output was written from a truncated input")
+	}
+}
+
+// startHelper runs lorakit args in a child process (TestAuditHelperProcess)
+// and returns it, its stderr and a channel that receives when it ends.
+func startHelper(t *testing.T, args []string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestAuditHelperProcess$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "LORAKIT_AUDIT_HELPER=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() }) // a test that failed early
+
+	return cmd, &stderr, done
+}
+
+// TestAuditCrashReport: a panic in lorakit (a bug) is one error line and
+// exit status exitInternal, distinct from a usage error's.
+func TestAuditCrashReport(t *testing.T) {
+	var b bytes.Buffer
+	if code := reportPanic(&b, "boom"); code != exitInternal || code == exitUsage {
+		t.Errorf("reportPanic = %d, want %d", code, exitInternal)
+	}
+	checkFailure(t, []string{"(panic)"}, b.String(), exitInternal, exitInternal, "internal error: boom")
+}
+
+// TestAuditLongErrorClipped: an error echoing a huge input is cut.
+func TestAuditLongErrorClipped(t *testing.T) {
+	long := strings.Repeat("x", 100_000)
+	_, errs, code := lorakit(t, "inspect", filepath.Join(t.TempDir(), long[:200]), "--json", "--"+long)
+	if code != exitUsage || len(errs) > 2*maxMessage {
+		t.Errorf("exit %d, %d bytes of stderr; want %d and at most %d", code, len(errs), exitUsage, 2*maxMessage)
+	}
+}

@@ -1,0 +1,200 @@
+package quant
+
+// The block search shared by ggml's IQ2 and IQ3 quantizers
+// (quantize_row_iq2_xxs_impl, _iq2_xs_impl, _iq2_s_impl, _iq3_xxs_impl,
+// _iq3_s_impl): the magnitudes of a block are fitted by scale·(2l+1), l a
+// point of the type's lattice grid per group of dim values, the signs kept
+// apart. Inverse scales around (2·kMaxQ-1)/max are tried; each rounds the
+// groups to levels and replaces an off-grid group by its best grid
+// neighbour, and the least-squares scale of the best trial is refined once
+// more on the grid.
+
+// iqParams are the differences between the types' searches.
+type iqParams struct {
+	grid       func() *iqGrid
+	dim        int     // values per group: 4 (IQ3) or 8 (IQ2)
+	kMaxQ      int32   // levels l in [0, kMaxQ-1]
+	step       float32 // inverse scales (2·kMaxQ-1 + step·is)/max, |is| <= steps
+	steps      int
+	parity     bool    // an even number of minus signs per 8 (the smallest w·x² flips)
+	zeroBelow  float32 // a block whose max|x| is below this is zero (0: max == 0)
+	onGridInit bool    // ggml's initial is_on_grid
+	skipOnGrid bool    // the final pass leaves groups on the grid as they are
+	qpInit     bool    // IQ2_XXS: the trials are around make_qp_quants's scale, and every group is refined
+}
+
+// iqBlock is one block's search: x and its weights w (16 or 32 each) ->
+// the block's scale, the grid point of each group and the sign byte of
+// each 8 values; zero reports a block quantized to nothing (ggml's early
+// continue).
+func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, signs [4]uint8, zero bool) {
+	n, dim := len(x), p.dim
+	ng := n / dim
+	g := p.grid()
+	var xval, waux [32]float32
+	for i, w := range weight[:n] {
+		waux[i] = sqrtf(w)
+	}
+	for k := range n / 8 {
+		var s uint8
+		nflip := 0
+		for i := range 8 {
+			if v := x[8*k+i]; v >= 0 {
+				xval[8*k+i] = v
+			} else {
+				xval[8*k+i] = -v
+				nflip++
+				s |= 1 << i
+			}
+		}
+		if p.parity {
+			if nflip%2 != 0 {
+				imin := 0
+				mn := float32(float32(weight[8*k]*x[8*k]) * x[8*k])
+				for i := 1; i < 8; i++ {
+					if ax := float32(float32(weight[8*k+i]*x[8*k+i]) * x[8*k+i]); ax < mn {
+						mn, imin = ax, i
+					}
+				}
+				xval[8*k+imin] = -xval[8*k+imin]
+				s ^= 1 << imin
+			}
+			s &= 127
+		}
+		signs[k] = s
+	}
+	mx := xval[0]
+	for _, v := range xval[1:n] {
+		if !(mx > v) {
+			mx = v
+		}
+	}
+	if mx == 0 || mx < p.zeroBelow {
+		return 0, points, signs, true
+	}
+	var L, Laux [32]int8
+	var onGrid, onAux [8]bool
+	for k := range onGrid {
+		onGrid[k] = p.onGridInit
+	}
+	top := float32(2*p.kMaxQ - 1)
+	scale = mx / top
+	den := mx
+	if p.qpInit {
+		var qpL [32]uint8
+		scale = makeQPQuants(xval[:n], p.kMaxQ+1, qpL[:n], weight[:n])
+		den = float32(scale * float32(p.kMaxQ))
+		if den <= 0 {
+			return 0, points, signs, true
+		}
+	}
+	var best float32
+	for is := -p.steps; is <= p.steps; is++ {
+		id := float32(top+float32(float32(is)*p.step)) / den
+		thisScale := 1 / id
+		for k := range ng {
+			xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
+			u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
+			onAux[k] = g.index[u] >= 0
+			if !onAux[k] {
+				g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
+			}
+		}
+		sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n])
+		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
+			scale = sumqx / sumq2
+			best = float32(scale * sumqx)
+			L, onGrid = Laux, onAux
+		}
+	}
+	off := p.qpInit
+	for _, on := range onGrid[:ng] {
+		off = off || !on
+	}
+	if off && scale > 0 {
+		id := 1 / scale
+		for k := range ng {
+			if p.skipOnGrid && onGrid[k] {
+				continue
+			}
+			xg, lg := xval[dim*k:dim*k+dim], L[dim*k:dim*k+dim]
+			if u := iqLevels(xg, id, lg, p.kMaxQ, g.shift); g.index[u] < 0 {
+				g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], scale, lg)
+			}
+		}
+		if sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], L[:n]); sumq2 > 0 {
+			scale = sumqx / sumq2
+		}
+	}
+	if scale < 0 {
+		scale = -scale
+		for k := range signs {
+			signs[k] = ^signs[k]
+			if p.parity {
+				signs[k] &= 127
+			}
+		}
+	}
+	for k := range ng {
+		u := 0
+		for i, l := range L[dim*k : dim*k+dim] {
+			u |= int(l) << (g.shift * i)
+		}
+		points[k] = int(g.index[u]) // on the grid by construction
+	}
+	return scale, points, signs, false
+}
+
+// iqLevels sets the levels clamp(nearest(0.5·(id·x - 1)), 0, kMaxQ-1) of
+// the group x and returns their packed index (shift bits per level).
+func iqLevels(x []float32, id float32, L []int8, kMaxQ int32, shift int) int {
+	u := 0
+	for i, v := range x {
+		l := max(0, min(kMaxQ-1, nearestInt(float32(0.5*float32(float32(id*v)-1)))))
+		L[i] = int8(l)
+		u |= int(l) << (shift * i)
+	}
+	return u
+}
+
+// oddLevelSums returns Σ w·x·q and Σ w·q² for the odd grid values
+// q = 2L+1 of levels L.
+func oddLevelSums(x, w []float32, L []int8) (sumqx, sumq2 float32) {
+	for i, v := range x {
+		q := float32(2*int32(L[i]) + 1)
+		sumqx += float32(float32(w[i]*v) * q)
+		sumq2 += float32(float32(w[i]*q) * q)
+	}
+	return sumqx, sumq2
+}
+
+// iqWeights sets the weights of a super-block's 32-value block x: qw·sqrt(
+// sigma2 + x²) with importance qw, or x² where qw is nil.
+func iqWeights(w, x, qw []float32, sigma2 float32) {
+	if qw != nil {
+		imatrixWeights(w, x, qw, sigma2)
+		return
+	}
+	for i, v := range x {
+		w[i] = float32(v * v)
+	}
+}
+
+// iqSigma2 is 2·Σx²/256 over a super-block (ggml's sigma2).
+func iqSigma2(x []float32) float32 { return float32(2*sumSquares(x[:256])) / 256 }
+
+// blockImportance returns qw[lo:hi], or nil for a nil qw.
+func blockImportance(qw []float32, lo, hi int) []float32 {
+	if qw == nil {
+		return nil
+	}
+	return qw[lo:hi]
+}
+
+// maxScale is ggml's MAX(max_scale, scale).
+func maxScale(m, s float32) float32 {
+	if m > s {
+		return m
+	}
+	return s
+}
