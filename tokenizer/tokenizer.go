@@ -95,7 +95,7 @@ func (t *Tokenizer) Vocab() *Vocab { return t.v }
 // to exactly the input (less what a normalizer or an added token's
 // lstrip/rstrip removes).
 func (t *Tokenizer) Encode(text string) []int {
-	var ids []int
+	ids := make([]int, 0, len(text)/4+2) // about 4 bytes a token
 	if t.AddBOS && t.v.BOS >= 0 {
 		ids = append(ids, t.v.BOS)
 	}
