@@ -340,8 +340,6 @@ func byteLevelFromJSON(norms, pres []hfComponent, ignoreMerges bool) (*Vocab, er
 				return nil, fmt.Errorf("pre_tokenizer[%d]: Punctuation behavior %q: %w", k, c.Behavior, format.ErrUnsupported)
 			}
 			s = PreStep{Type: "Punctuation", Contiguous: c.Behavior == "Contiguous"}
-		case "Whitespace":
-			s = PreStep{Type: "Whitespace"}
 		default:
 			return nil, fmt.Errorf("pre_tokenizer[%d]: %q: %w", k, c.Type, format.ErrUnsupported)
 		}

@@ -391,20 +391,3 @@ func isPunctuation(r rune, c charCat) bool {
 	}
 	return c&catP != 0
 }
-
-// matchWhitespace is the Whitespace pre-tokenizer, \w+|[^\w\s]+, with \w
-// as letters, marks, numbers and connector punctuation.
-func matchWhitespace(s string, i int) (int, int) {
-	isWord := func(r rune, c charCat) bool {
-		return c&(catL|catM|catN) != 0 || r == '_' || r == '\u203f' || r == '\u2040'
-	}
-	r, w := runeAt(s, i)
-	c, _ := catAt(s, i)
-	switch {
-	case isWord(r, c):
-		return runMatcher(isWord, false, 0)(s, i)
-	case !isSpace(c):
-		return runMatcher(func(r rune, c charCat) bool { return !isWord(r, c) && !isSpace(c) }, false, 0)(s, i)
-	}
-	return -1, i + w
-}

@@ -23,7 +23,7 @@ const occupied = 1 << 63
 func pairKey(l, r int32) uint64 { return occupied | uint64(uint32(l))<<32 | uint64(uint32(r)) }
 
 func newPairTable(n int) *pairTable {
-	size := 1 << bits.Len(uint(2*n+1)) // load factor at most 1/2
+	size := 1 << bits.Len(uint(n+n/3)) // load factor at most 3/4
 	return &pairTable{entries: make([]pairEntry, size), shift: uint(64 - bits.Len(uint(size-1)))}
 }
 

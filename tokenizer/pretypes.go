@@ -11,7 +11,7 @@ import (
 // PreStep is one step of a byte-level BPE pre-tokenizer, as a Hugging Face
 // tokenizer.json describes it (a member of a pre_tokenizers.Sequence).
 type PreStep struct {
-	// Type is "Split", "ByteLevel", "Digits", "Punctuation" or "Whitespace".
+	// Type is "Split", "ByteLevel", "Digits" or "Punctuation".
 	Type string
 	// Pattern is a Split's regex (behavior Isolated, invert false).
 	Pattern string
@@ -98,7 +98,6 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 	mapped := false
 	for k, s := range steps {
 		var m matcher
-		drop := false
 		switch {
 		case s.Type == "ByteLevel":
 			if mapped {
@@ -130,13 +129,10 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 				max = 0
 			}
 			m = runMatcher(isPunctuation, false, max)
-		case s.Type == "Whitespace" && !mapped:
-			m, drop = matchWhitespace, true
 		default:
 			return nil, fmt.Errorf("step %d: %v: %w", k, s, format.ErrUnsupported)
 		}
 		p.steps = append(p.steps, m)
-		p.drop = append(p.drop, drop)
 	}
 	if !mapped {
 		return nil, fmt.Errorf("pre-tokenizer %v has no ByteLevel step: %w (byte-level BPE needs one)", steps, format.ErrUnsupported)
