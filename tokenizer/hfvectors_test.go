@@ -44,16 +44,16 @@ func TestHFVectors(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		dir := sharedFile(t, "tokenizers/"+hv.Dir)
-		orig, err := LoadDir(dir)
+		orig, err := loadDirOnce(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		toGGUF := func(v *Vocab, err error) (*Vocab, error) { return viaGGUFNamed(v, err, hv.Dir) }
 		sources := map[string]func() (*Vocab, error){
-			"dir":                  func() (*Vocab, error) { return LoadDir(dir) },
+			"dir":                  func() (*Vocab, error) { return loadDirOnce(dir) },
 			"tokenizer.json":       func() (*Vocab, error) { return loadJSONWithConfig(dir) },
-			"dir->gguf":            func() (*Vocab, error) { return toGGUF(LoadDir(dir)) },
-			"dir->gguf->hf":        func() (*Vocab, error) { return viaHFDir(t)(toGGUF(LoadDir(dir))) },
+			"dir->gguf":            func() (*Vocab, error) { return toGGUF(loadDirOnce(dir)) },
+			"dir->gguf->hf":        func() (*Vocab, error) { return viaHFDir(t)(toGGUF(loadDirOnce(dir))) },
 			"tokenizer.json->gguf": func() (*Vocab, error) { return toGGUF(loadJSONWithConfig(dir)) },
 		}
 		for src, load := range sources {
