@@ -313,8 +313,7 @@ func TestSplitGPT2(t *testing.T) {
 		{"\t\tx", []string{"\t", "\t", "x"}},
 		{"", nil},
 	} {
-		var got []string
-		splitGPT2(tc.in, func(p string) { got = append(got, p) })
+		got := splitWith(t, "gpt-2", tc.in)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("splitGPT2(%q) = %q, want %q", tc.in, got, tc.want)
 		}
@@ -353,4 +352,24 @@ func TestSPMWordSplit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// splitWith returns the pieces of text under llama.cpp's pre-tokenizer
+// type pre.
+func splitWith(t *testing.T, pre, text string) []string {
+	t.Helper()
+	pt, ok := lookupPre(pre)
+	if !ok {
+		t.Fatalf("lookupPre(%q) failed", pre)
+	}
+	p, err := compilePre(pt.steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans, _ := p.split(text, nil, nil)
+	var out []string
+	for _, sp := range spans {
+		out = append(out, text[sp.a:sp.b])
+	}
+	return out
 }

@@ -62,13 +62,3 @@ func findAll(s string, off int, m matcher, out []span) []span {
 	}
 	return out
 }
-
-// splitGPT2 calls emit with each piece of s under GPT-2's pattern; the
-// pieces concatenate to s.
-func splitGPT2(s string, emit func(piece string)) {
-	for i := 0; i < len(s); {
-		end, _ := matchGPT2(s, i)
-		emit(s[i:end])
-		i = end
-	}
-}
