@@ -113,6 +113,9 @@ func TestModelTokenizerRoundTrip(t *testing.T) {
 	if err := Model(context.Background(), ggufPath, back, ModelOptions{To: "hf"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(filepath.Join(back, "tokenizer_config.json")); err != nil {
+		t.Errorf("GGUF -> HF wrote no tokenizer_config.json: %v", err)
+	}
 	orig, err := tokenizer.LoadTokenizerJSON(tok)
 	if err != nil {
 		t.Fatal(err)
