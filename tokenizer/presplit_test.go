@@ -104,3 +104,34 @@ func TestWritePreTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteHFFromGGUF writes each llama.cpp vocab GGUF of
+// ../shared/data/llama.cpp-vocab as a Hugging Face tokenizer directory
+// under LORAKIT_HF_OUT, for testdata/check_hf_from_gguf.mjs, which checks
+// with tokenizers.js that the files lorakit writes reproduce llama.cpp's
+// vectors (testdata/README.md).
+func TestWriteHFFromGGUF(t *testing.T) {
+	out := os.Getenv("LORAKIT_HF_OUT")
+	if out == "" {
+		t.Skip("LORAKIT_HF_OUT not set")
+	}
+	for _, vv := range vectorVocabs {
+		var v *Vocab
+		var err error
+		if vv.gguf != "" {
+			v, err = loadGGUFVocab(t, vv.gguf)
+		} else {
+			v, err = viaGGUF(loadDirOnce(sharedFile(t, vv.dir)))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := out + "/" + vv.name
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveHF(dir, v, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
