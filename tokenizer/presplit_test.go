@@ -135,3 +135,25 @@ func TestWriteHFFromGGUF(t *testing.T) {
 		}
 	}
 }
+
+// TestPreTokenizerHandCases checks splits worked out by hand from the
+// patterns, for the types tokenizers.js cannot check: llama.cpp's default
+// (its regexes applied to raw text) and falcon (whose Digits and
+// three-digit steps run on byte-level characters, so "м" = D0 BC splits at
+// "¼", the character of byte BC, which is numeric).
+func TestPreTokenizerHandCases(t *testing.T) {
+	for _, tc := range []struct {
+		pre, in string
+		want    []string
+	}{
+		{"default", "a$$b 1234567 x`y", []string{"a", "$$", "b", " ", "123", "456", "7", " x", "`", "y"}},
+		{"falcon", "a$$b 1234567 x`y", []string{"a", "$$", "b", " ", "123", "456", "7", " x", "`", "y"}},
+		{"falcon", "м 999", []string{"\xd0", "\xbc", " ", "999"}},
+		{"default", "м 999", []string{"м", " ", "999"}},
+		{"falcon", "hello, world!! ...ok", []string{"hello", ",", " world", "!!", " ", "...", "ok"}},
+	} {
+		if got := splitWith(t, tc.pre, tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: split(%q) = %q, want %q", tc.pre, tc.in, got, tc.want)
+		}
+	}
+}
