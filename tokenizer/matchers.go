@@ -93,7 +93,7 @@ func matchGPT2(s string, i int) (int, int) {
 	if n := contraction(s, i, false); n > 0 {
 		return i + n, 0
 	}
-	c, w := catAt(s, i)
+	c, _ := catAt(s, i)
 	p := i
 	if s[i] == ' ' && i+1 < len(s) {
 		if c1, _ := catAt(s, i+1); !isSpace(c1) {
@@ -108,7 +108,6 @@ func matchGPT2(s string, i int) (int, int) {
 	case !isSpace(c):
 		return runWhile(s, p, isOther), 0
 	}
-	_ = w
 	return matchSpaces(s, i, false), 0
 }
 
