@@ -87,3 +87,32 @@ func TestNewUnsupportedPre(t *testing.T) {
 		t.Errorf("New(pre no-such-pre) = %v, want ErrUnsupported", err)
 	}
 }
+
+// TestAddBOSDefaults: llama.cpp adds BOS for the llama-bpe type when a GGUF
+// does not say; a Llama 3 vocabulary without BOS must therefore say so.
+func TestAddBOSDefaults(t *testing.T) {
+	md := format.Metadata{
+		{Key: KeyModel, Value: "gpt2"}, {Key: KeyPre, Value: "llama-bpe"},
+		{Key: KeyTokens, Value: []string{"a", "b", "<|begin_of_text|>"}},
+		{Key: KeyBOS, Value: uint32(2)},
+	}
+	v, err := FromMetadata(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.AddBOS {
+		t.Errorf("llama-bpe GGUF without add_bos_token: AddBOS false, want true (llama.cpp's default)")
+	}
+	v.AddBOS = false
+	back, err := FromMetadata(v.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.AddBOS {
+		t.Errorf("AddBOS false lost through GGUF metadata")
+	}
+	md[1].Value = "qwen2"
+	if v, err = FromMetadata(md); err != nil || v.AddBOS {
+		t.Errorf("qwen2 GGUF without add_bos_token: AddBOS %t (%v), want false", v.AddBOS, err)
+	}
+}

@@ -148,11 +148,13 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 
 // preType is one of llama.cpp's pre-tokenizer types (tokenizer.ggml.pre):
 // its names, the Hugging Face pre-tokenizer that means the same splitting,
-// and whether llama.cpp skips merging for a piece that is a token.
+// whether llama.cpp skips merging for a piece that is a token, and whether
+// it adds BOS when the GGUF does not say (tokenizer.ggml.add_bos_token).
 type preType struct {
 	names        []string
 	steps        []PreStep
 	ignoreMerges bool
+	addBOS       bool
 }
 
 func split(pattern string) PreStep { return PreStep{Type: "Split", Pattern: pattern} }
@@ -169,12 +171,12 @@ var preTypes = []preType{
 	{names: []string{"gpt-2", "mpt", "olmo", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum", "modern-bert", "exaone4", "jais", "trillion", "granite-docling", "jina-v1-en", "jina-v2-code", "roberta-bpe"},
 		steps: []PreStep{byteLevel}},
 	{names: []string{"llama-bpe", "llama3", "llama-v3", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"},
-		steps: []PreStep{split(llama3Pattern), byteLevelNoRegex}, ignoreMerges: true},
+		steps: []PreStep{split(llama3Pattern), byteLevelNoRegex}, ignoreMerges: true, addBOS: true},
 	{names: []string{"dbrx", "smaug-bpe", "chatglm-bpe", "glm4"},
 		steps: []PreStep{split(llama3Pattern), byteLevelNoRegex}},
 	{names: []string{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "hunyuan", "solar-open", "grok-2", "megrez"},
 		steps: []PreStep{split(qwen2Pattern), byteLevelNoRegex}},
-	{names: []string{"tekken"}, steps: []PreStep{split(tekkenPattern), byteLevelNoRegex}, ignoreMerges: true},
+	{names: []string{"tekken"}, steps: []PreStep{split(tekkenPattern), byteLevelNoRegex}, ignoreMerges: true, addBOS: true},
 	{names: []string{"gpt-4o", "llama4", "kanana2", "minimax-m2"}, steps: []PreStep{split(gpt4oPattern), byteLevelNoRegex}},
 	{names: []string{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"},
 		steps: []PreStep{{Type: "Digits", Individual: true}, byteLevel}},
