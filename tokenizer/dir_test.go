@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
@@ -114,5 +115,42 @@ func TestAddBOSDefaults(t *testing.T) {
 	md[1].Value = "qwen2"
 	if v, err = FromMetadata(md); err != nil || v.AddBOS {
 		t.Errorf("qwen2 GGUF without add_bos_token: AddBOS %t (%v), want false", v.AddBOS, err)
+	}
+}
+
+// TestVocabMergesClass: a vocab.json + merges.txt directory takes its
+// pre-tokenizer from tokenizer_config.json's class, as transformers' slow
+// tokenizers do; an unknown class is refused, not guessed.
+func TestVocabMergesClass(t *testing.T) {
+	for _, tc := range []struct {
+		cfg, pre string
+		err      error
+	}{
+		{``, "gpt-2", nil},
+		{`{"tokenizer_class": "GPT2Tokenizer"}`, "gpt-2", nil},
+		{`{"tokenizer_class": "Qwen2Tokenizer"}`, "qwen2", nil},
+		{`{"tokenizer_class": "BloomTokenizerFast"}`, "", format.ErrUnsupported},
+		{`{"tokenizer_class": "GPT2Tokenizer", "add_prefix_space": true}`, "", format.ErrUnsupported},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "vocab.json"), []byte(`{"a": 0, "b": 1, "ab": 2}`), 0o644)
+		os.WriteFile(filepath.Join(dir, "merges.txt"), []byte("#version: 0.2\na b\n"), 0o644)
+		if tc.cfg != "" {
+			os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(tc.cfg), 0o644)
+		}
+		os.WriteFile(filepath.Join(dir, "added_tokens.json"), []byte(`{"<|im_end|>": 3}`), 0o644)
+		v, err := LoadDir(dir)
+		if tc.err != nil {
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), "tokenizer_config.json") {
+				t.Errorf("LoadDir(%s) = %v, want %v naming tokenizer_config.json", tc.cfg, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Pre != tc.pre || v.Len() != 4 || v.Tokens[3] != "<|im_end|>" || v.Type(3) != Control {
+			t.Errorf("LoadDir(%s): pre %q, %d tokens, token 3 %q type %d; want %q, 4, <|im_end|> control", tc.cfg, v.Pre, v.Len(), v.Tokens[3], v.Type(3), tc.pre)
+		}
 	}
 }
