@@ -68,6 +68,14 @@ func TestVocabOnly(t *testing.T) {
 				t.Errorf("VocabOnly over an existing output = %v, want an error", err)
 			}
 			v := ggufVocab(t, out)
+			// The GGUF itself as the source: the same vocabulary again.
+			again := filepath.Join(t.TempDir(), "again.gguf")
+			if err := VocabOnly(out, "", again, false); err != nil {
+				t.Fatal(err)
+			}
+			if w := ggufVocab(t, again); !slices.Equal(w.Tokens, v.Tokens) || w.Pre != v.Pre || w.BOS != v.BOS || w.EOS != v.EOS {
+				t.Errorf("VocabOnly(GGUF) changed the vocabulary")
+			}
 			hf, err := tokenizer.LoadDir(dir)
 			if err != nil {
 				t.Fatal(err)

@@ -77,9 +77,19 @@ func TestHFVectors(t *testing.T) {
 						t.Errorf("Encode(%q) = %v, want %v", tc.Text, got, tc.IDsWithSpecial)
 					}
 					tok.AddBOS, tok.AddEOS = false, false
-					if got := tok.Encode(tc.Text); !slices.Equal(got, tc.IDs) {
+					got := tok.Encode(tc.Text)
+					if !slices.Equal(got, tc.IDs) {
 						t.Errorf("Encode(%q) without BOS/EOS = %v, want %v", tc.Text, got, tc.IDs)
 					}
+					// Byte-level BPE decodes back to the text (special
+					// tokens written out) unless a normalizer changed it.
+					tok.DecodeSpecial = true
+					if v.Model == ModelGPT2 && normalize(v.Normalizers, tc.Text) == tc.Text {
+						if back := tok.Decode(got); back != tc.Text {
+							t.Errorf("Decode(Encode(%q)) = %q", tc.Text, back)
+						}
+					}
+					tok.DecodeSpecial = false
 					tok.AddBOS, tok.AddEOS = v.AddBOS, v.AddEOS
 				}
 				if checked < len(hv.Cases)*3/4 {
