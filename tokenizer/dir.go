@@ -243,14 +243,15 @@ func (v *Vocab) ApplyGenerationConfig(data []byte, name string) error {
 	for _, id := range ids {
 		text := v.Tokens[id]
 		switch {
-		case id == v.EOS || id == v.EOT || id == v.EOM:
+		case id == v.EOT || id == v.EOM:
+		case slices.Contains(eotTexts, text):
+			if v.EOT < 0 { // also when it is EOS: llama.cpp then needs no guess
+				v.EOT = id
+			}
+		case id == v.EOS:
 		case text == "<|eom_id|>":
 			if v.EOM < 0 {
 				v.EOM = id
-			}
-		case slices.Contains(eotTexts, text):
-			if v.EOT < 0 {
-				v.EOT = id
 			}
 		case slices.Contains(eogTexts, text):
 			// llama.cpp adds it to its end-of-generation set by its text.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,5 +153,34 @@ func TestVocabMergesClass(t *testing.T) {
 		if v.Pre != tc.pre || v.Len() != 4 || v.Tokens[3] != "<|im_end|>" || v.Type(3) != Control {
 			t.Errorf("LoadDir(%s): pre %q, %d tokens, token 3 %q type %d; want %q, 4, <|im_end|> control", tc.cfg, v.Pre, v.Len(), v.Tokens[3], v.Type(3), tc.pre)
 		}
+	}
+}
+
+// TestLlama31EndOfGeneration: Llama 3.1's generation_config.json lists
+// <|end_of_text|>, <|eom_id|> and <|eot_id|>; with tokenizer_config's EOS
+// <|eot_id|> the GGUF names <|eot_id|> as EOT and <|eom_id|> as EOM, and
+// every id ends generation.
+func TestLlama31EndOfGeneration(t *testing.T) {
+	src := sharedFile(t, "tokenizers/llama3")
+	dir := t.TempDir()
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009]}`), 0o644)
+	v, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromMetadata(v.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.EOS != 128009 || back.EOT != 128009 || back.EOM != 128008 {
+		t.Errorf("eos %d eot %d eom %d, want 128009 128009 128008", back.EOS, back.EOT, back.EOM)
+	}
+	if got := v.EOGIDs(); !slices.Equal(got, []int{128009, 128008, 128001}) {
+		t.Errorf("EOGIDs() = %v, want [128009 128008 128001]", got)
 	}
 }
