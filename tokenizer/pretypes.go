@@ -47,6 +47,7 @@ const (
 	gpt2Pattern    = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 	llama3Pattern  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	qwen2Pattern   = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	qwen35Pattern  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	tekkenPattern  = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	gpt4oPattern   = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	dsv3Pattern    = `[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_` + "`" + `{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
@@ -71,6 +72,7 @@ var rawMatchers = map[string]matcher{
 	gpt2Pattern:    matchGPT2,
 	llama3Pattern:  wordPattern{contractions: true, digits: 3}.match,
 	qwen2Pattern:   wordPattern{contractions: true, digits: 1}.match,
+	qwen35Pattern:  wordPattern{contractions: true, marks: true, digits: 1}.match,
 	tekkenPattern:  wordPattern{caseWords: true, digits: 1, slash: true}.match,
 	gpt4oPattern:   wordPattern{caseWords: true, suffixContractions: true, digits: 3, slash: true}.match,
 	dsv3Pattern:    matchDeepSeekV3,
@@ -83,7 +85,7 @@ var rawMatchers = map[string]matcher{
 	dsLLMLetters:   classMatcher(dsLLMLetterClass, true),
 	dsLLMPunct:     classMatcher("!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002", true),
 	dsTrailSpace:   matchTrailingSpace,
-	threeDigits:    runMatcher(func(r rune, _ charCat) bool { return r >= '0' && r <= '9' }, false, 3),
+	threeDigits:    matchThreeDigits,
 	defaultPunct: runMatcher(func(r rune, c charCat) bool {
 		return c&catP != 0 || strings.ContainsRune("$+<=>^~|", r)
 	}, false, 0),
@@ -123,7 +125,7 @@ func compilePre(steps []PreStep) (*pipeline, error) {
 			}
 			m = runMatcher(func(_ rune, c charCat) bool { return isNumber(c) }, false, max)
 		case s.Type == "Split" && mapped && s.Pattern == threeDigits:
-			m = mappedThreeDigits
+			m = matchThreeDigits
 		case s.Type == "Split" && !mapped:
 			var ok bool
 			if m, ok = rawMatchers[s.Pattern]; !ok {
@@ -176,6 +178,7 @@ var preTypes = []preType{
 		steps: []PreStep{split(llama3Pattern), byteLevelNoRegex}},
 	{names: []string{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "hunyuan", "solar-open", "grok-2", "megrez"},
 		steps: []PreStep{split(qwen2Pattern), byteLevelNoRegex}},
+	{names: []string{"qwen35"}, steps: []PreStep{split(qwen35Pattern), byteLevelNoRegex}},
 	{names: []string{"tekken"}, steps: []PreStep{split(tekkenPattern), byteLevelNoRegex}, ignoreMerges: true, addBOS: true},
 	{names: []string{"gpt-4o", "llama4", "kanana2", "minimax-m2"}, steps: []PreStep{split(gpt4oPattern), byteLevelNoRegex}},
 	{names: []string{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"},
