@@ -70,6 +70,7 @@ func llamaFromJSON(norms, pres []hfComponent) (*Vocab, error) {
 		if c.Replacement != "" && c.Replacement != spaceMark {
 			return nil, fmt.Errorf("pre_tokenizer[%d]: Metaspace replacement %q: %w", k, c.Replacement, format.ErrUnsupported)
 		}
+		v.SpacePrefixMetaspace = true
 		switch c.PrependScheme {
 		case "always":
 			v.AddSpacePrefix = true

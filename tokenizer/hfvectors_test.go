@@ -102,13 +102,14 @@ func TestHFVectors(t *testing.T) {
 
 // ggufDiverges reports whether llama.cpp, reading the vocabulary from GGUF,
 // tokenizes text otherwise than Hugging Face by design: GGUF carries no
-// normalizer (llama.cpp does not normalize), and no Metaspace "first" rule
-// (llama.cpp puts the space prefix after every special token).
+// normalizer (llama.cpp does not normalize), and no Metaspace rules
+// (llama.cpp puts the space prefix after every special token, and before a
+// leading space too).
 func ggufDiverges(orig *Vocab, tok *Tokenizer, text string) bool {
 	if normalize(orig.Normalizers, text) != text {
 		return true
 	}
-	if orig.SpacePrefixFirstOnly {
+	if orig.SpacePrefixMetaspace {
 		frags := tok.partition(text)
 		for i, f := range frags {
 			if f.id < 0 && (i > 0 || strings.HasPrefix(f.text, " ")) {

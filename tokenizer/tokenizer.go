@@ -112,9 +112,10 @@ func (t *Tokenizer) Encode(text string) []int {
 		} else {
 			prefix := t.v.AddSpacePrefix && prevSpecial
 			if t.v.SpacePrefixFirstOnly {
-				// Metaspace "first": at the start of the text only, and
-				// not before a space (which already becomes "▁").
-				prefix = t.v.AddSpacePrefix && f.start == 0 && !strings.HasPrefix(s, " ")
+				prefix = t.v.AddSpacePrefix && f.start == 0
+			}
+			if t.v.SpacePrefixMetaspace && strings.HasPrefix(s, " ") {
+				prefix = false
 			}
 			ids = t.spm.encode(ids, escapeSpaces(s, prefix))
 		}
