@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -116,12 +117,16 @@ func chunkEnd(text string) int {
 	return len(text)
 }
 
+// scratchPool recycles encode buffers across calls (many short texts).
+var scratchPool = sync.Pool{New: func() any { return new(bpeScratch) }}
+
 // encode appends the tokens of text (no special-token handling) to ids.
 func (e *bpe) encode(ids []int, text string) []int {
-	var sc bpeScratch
+	sc := scratchPool.Get().(*bpeScratch)
+	defer scratchPool.Put(sc)
 	for len(text) > 0 {
 		end := chunkEnd(text)
-		ids = e.encodeChunk(ids, &sc, text[:end])
+		ids = e.encodeChunk(ids, sc, text[:end])
 		text = text[end:]
 	}
 	return ids
