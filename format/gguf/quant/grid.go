@@ -22,6 +22,7 @@ type iqGrid struct {
 	dim, shift int
 	q          []int8     // the points' coordinates, dim per point
 	lv         []uint8    // the points' levels (q-1)/2, dim per point
+	eoff       []uint8    // 2^shift·i + level of each coordinate i, dim per point
 	index      []int32    // point of each packed index, or -1
 	near       [][]uint16 // neighbours of each reachable packed index off the grid
 }
@@ -32,12 +33,12 @@ type iqGrid struct {
 // only these are ever looked up).
 func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid {
 	g := &iqGrid{dim: dim, shift: shift, q: make([]int8, dim*len(kgrid)), lv: make([]uint8, dim*len(kgrid)),
-		index: make([]int32, mapSize), near: make([][]uint16, mapSize)}
+		eoff: make([]uint8, dim*len(kgrid)), index: make([]int32, mapSize), near: make([][]uint16, mapSize)}
 	mask := 1<<shift - 1
 	for k, p := range kgrid {
 		for i := range dim {
 			l := int(p) >> (shift * i) & mask
-			g.q[dim*k+i], g.lv[dim*k+i] = int8(2*l+1), uint8(l)
+			g.q[dim*k+i], g.lv[dim*k+i], g.eoff[dim*k+i] = int8(2*l+1), uint8(l), uint8(i<<shift+l)
 		}
 	}
 	for i := range g.index {
@@ -99,13 +100,18 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 // the neighbours of the off-grid packed index u, the point of least
 // Σ w·(scale·q - x)² (the first on ties); L receives its levels.
 //
-// Each term w·(scale·q - x)² depends only on the coordinate and its level,
-// so the terms of all levels are computed once (as ggml computes each:
-// float32 products, never fused) and each neighbour's distance adds its
-// dim terms in ggml's order: the same sums from fewer products.
+// Each term w·(scale·q - x)² depends only on the coordinate and its level:
+// for neighbour lists longer than the number of levels the terms of all
+// levels are computed once (as ggml computes each: float32 products, never
+// fused) and each neighbour's distance adds its dim terms in ggml's order;
+// shorter lists compute their terms directly. Both give ggml's sums.
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
 	dim, nl := g.dim, 1<<g.shift
-	var e [8 * 8]float32 // e[nl·i + l]
+	near := g.near[u]
+	if len(near) <= nl {
+		return g.bestNeighbourDirect(near, x, w, scale, L)
+	}
+	var e [256]float32 // e[nl·i + l]; 256 entries so that a byte index needs no bounds check
 	for i := range dim {
 		xi, wi := x[i], w[i]
 		for l := range nl {
@@ -114,11 +120,54 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 		}
 	}
 	best, k := float32(math.MaxFloat32), -1
-	for _, j := range g.near[u] {
-		lv := g.lv[dim*int(j) : dim*int(j)+dim]
+	consider := func(d2 float32, j uint16) {
+		if d2 < best {
+			best, k = d2, int(j)
+		}
+	}
+	// Four neighbours at a time: their sums are independent chains.
+	n := len(near)
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		a := g.eoff[dim*int(near[j]):][:dim]
+		b := g.eoff[dim*int(near[j+1]):][:dim]
+		c := g.eoff[dim*int(near[j+2]):][:dim]
+		d := g.eoff[dim*int(near[j+3]):][:dim]
+		var s0, s1, s2, s3 float32
+		for i := range dim {
+			s0 += e[a[i]]
+			s1 += e[b[i]]
+			s2 += e[c[i]]
+			s3 += e[d[i]]
+		}
+		consider(s0, near[j])
+		consider(s1, near[j+1])
+		consider(s2, near[j+2])
+		consider(s3, near[j+3])
+	}
+	for ; j < n; j++ {
+		var s0 float32
+		for _, o := range g.eoff[dim*int(near[j]):][:dim] {
+			s0 += e[o]
+		}
+		consider(s0, near[j])
+	}
+	for i, l := range g.lv[dim*k : dim*k+dim] {
+		L[i] = int8(l)
+	}
+	return k
+}
+
+// bestNeighbourDirect is bestNeighbour computing each neighbour's terms.
+func (g *iqGrid) bestNeighbourDirect(near []uint16, x, w []float32, scale float32, L []int8) int {
+	dim := g.dim
+	x, w = x[:dim], w[:dim]
+	best, k := float32(math.MaxFloat32), -1
+	for _, j := range near {
 		var d2 float32
-		for i, l := range lv {
-			d2 += e[nl*i+int(l)]
+		for i, q := range g.q[dim*int(j) : dim*int(j)+dim] {
+			diff := float32(scale*float32(q)) - x[i]
+			d2 += float32(float32(w[i]*diff) * diff)
 		}
 		if d2 < best {
 			best, k = d2, int(j)
