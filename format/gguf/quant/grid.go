@@ -3,7 +3,6 @@ package quant
 import (
 	"math"
 	"math/bits"
-	"slices"
 	"sync"
 )
 
@@ -47,8 +46,7 @@ func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid
 	for k, p := range kgrid {
 		g.index[p] = int32(k)
 	}
-	type cand struct{ d2, j int32 }
-	dist := make([]cand, len(kgrid))
+	d2s := make([]int32, len(kgrid))
 	pos := make([]int32, dim)
 	for u := range mapSize {
 		if g.index[u] >= 0 {
@@ -69,28 +67,40 @@ func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid
 				d := int32(g.q[dim*j+i]) - p
 				d2 += d * d
 			}
-			dist[j] = cand{d2, int32(j)}
+			d2s[j] = d2
 		}
-		slices.SortFunc(dist, func(a, b cand) int {
-			if a.d2 != b.d2 {
-				return int(a.d2 - b.d2)
-			}
-			return int(a.j - b.j)
-		})
-		var nb []uint16
-		d2, have := dist[0].d2, 1
-		for _, c := range dist {
-			if c.d2 > d2 {
-				if have == nwant {
-					break
-				}
-				d2, have = c.d2, have+1
-			}
-			nb = append(nb, uint16(c.j))
-		}
-		g.near[u] = nb
+		g.near[u] = nearest(d2s, nwant)
 	}
 	return g
+}
+
+// nearest returns the points of the nwant smallest distinct values of d2
+// ordered by (d2, point), as ggml's sort of (d2, point) pairs and cut
+// after the nwant-th distinct distance gives them.
+func nearest(d2 []int32, nwant int) []uint16 {
+	var lv [3]int32 // the nwant smallest distinct distances, ascending
+	n := 0
+	for _, d := range d2 {
+		k := 0
+		for k < n && lv[k] < d {
+			k++
+		}
+		if k < n && lv[k] == d || k == nwant {
+			continue
+		}
+		copy(lv[k+1:min(n+1, nwant)], lv[k:])
+		lv[k] = d
+		n = min(n+1, nwant)
+	}
+	var out []uint16
+	for _, d := range lv[:n] {
+		for j, v := range d2 {
+			if v == d {
+				out = append(out, uint16(j))
+			}
+		}
+	}
+	return out
 }
 
 // point returns grid point k's coordinates.
