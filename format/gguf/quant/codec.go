@@ -79,7 +79,7 @@ var codecs = map[format.DType]codec{
 	format.IQ2_XS:  weightsRequired(format.IQ2_XS, quantizeIQ2_XSW, dequantizeIQ2_XS, 0),
 	format.IQ2_S:   bounded(weightedOnly(format.IQ2_S, quantizeIQ2_SW, dequantizeIQ2_S, 0)),
 	format.IQ1_S:   weightsRequired(format.IQ1_S, quantizeIQ1_SW, dequantizeIQ1_S, 0),
-	format.IQ1_M:   bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M)),
+	format.IQ1_M:   spread(bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M))),
 	format.TQ1_0:   ignoresWeights(perBlock(format.TQ1_0, quantizeTQ1_0, dequantizeTQ1_0, 52)),
 	format.TQ2_0:   ignoresWeights(perBlock(format.TQ2_0, quantizeTQ2_0, dequantizeTQ2_0, 64)),
 }

@@ -110,6 +110,11 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 // the neighbours of the off-grid packed index u, the point of least
 // Σ w·(scale·q - x)² (the first on ties); L receives its levels.
 //
+// noNeighbour: where every distance overflows float32 (huge values times
+// huge importance), ggml finds no neighbour and aborts (GGML_ASSERT); the
+// first neighbour is taken instead, and the block's scale then usually
+// overflows too, which Quantize reports.
+//
 // Each term w·(scale·q - x)² depends only on the coordinate and its level:
 // for neighbour lists longer than the number of levels the terms of all
 // levels are computed once (as ggml computes each: float32 products, never
@@ -129,7 +134,7 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 			e[nl*i+l] = float32(float32(wi*diff) * diff)
 		}
 	}
-	best, k := float32(math.MaxFloat32), -1
+	best, k := float32(math.MaxFloat32), int(near[0]) // see noNeighbour
 	consider := func(d2 float32, j uint16) {
 		if d2 < best {
 			best, k = d2, int(j)
@@ -172,7 +177,7 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 func (g *iqGrid) bestNeighbourDirect(near []uint16, x, w []float32, scale float32, L []int8) int {
 	dim := g.dim
 	x, w = x[:dim], w[:dim]
-	best, k := float32(math.MaxFloat32), -1
+	best, k := float32(math.MaxFloat32), int(near[0]) // see noNeighbour
 	for _, j := range near {
 		var d2 float32
 		for i, q := range g.q[dim*int(j) : dim*int(j)+dim] {
