@@ -126,7 +126,7 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 	if len(near) <= nl {
 		return g.bestNeighbourDirect(near, x, w, scale, L)
 	}
-	var e [256]float32 // e[nl·i + l]; 256 entries so that a byte index needs no bounds check
+	var e [64]float32 // e[nl·i + l], indexed by eoff & 63 (no bounds check)
 	for i := range dim {
 		xi, wi := x[i], w[i]
 		for l := range nl {
@@ -150,10 +150,10 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 		d := g.eoff[dim*int(near[j+3]):][:dim]
 		var s0, s1, s2, s3 float32
 		for i := range dim {
-			s0 += e[a[i]]
-			s1 += e[b[i]]
-			s2 += e[c[i]]
-			s3 += e[d[i]]
+			s0 += e[a[i]&63]
+			s1 += e[b[i]&63]
+			s2 += e[c[i]&63]
+			s3 += e[d[i]&63]
 		}
 		consider(s0, near[j])
 		consider(s1, near[j+1])
@@ -163,7 +163,7 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 	for ; j < n; j++ {
 		var s0 float32
 		for _, o := range g.eoff[dim*int(near[j]):][:dim] {
-			s0 += e[o]
+			s0 += e[o&63]
 		}
 		consider(s0, near[j])
 	}

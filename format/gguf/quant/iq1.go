@@ -69,7 +69,7 @@ func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float3
 	// computes it (e[4i + l], the grid's eoff layout); each neighbour adds
 	// its eight in ggml's order, four neighbours' independent sums at a
 	// time.
-	var e [256]float32
+	var e [32]float32 // indexed by eoff & 31 (no bounds check)
 	for i := range 8 {
 		for l, v := range xx {
 			diff := float32(scale*v) - x[i]
@@ -91,10 +91,10 @@ func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float3
 		d := (*[8]uint8)(g.eoff[8*int(near[j+3]):])
 		var s0, s1, s2, s3 float32
 		for i := range 8 {
-			s0 += e[a[i]]
-			s1 += e[b[i]]
-			s2 += e[c[i]]
-			s3 += e[d[i]]
+			s0 += e[a[i]&31]
+			s1 += e[b[i]&31]
+			s2 += e[c[i]&31]
+			s3 += e[d[i]&31]
 		}
 		consider(s0, near[j])
 		consider(s1, near[j+1])
@@ -104,7 +104,7 @@ func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float3
 	for ; j < n; j++ {
 		var s0 float32
 		for _, o := range (*[8]uint8)(g.eoff[8*int(near[j]):]) {
-			s0 += e[o]
+			s0 += e[o&31]
 		}
 		consider(s0, near[j])
 	}
