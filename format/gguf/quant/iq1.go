@@ -230,7 +230,7 @@ func quantizeIQ1_SW(b []byte, x, qw []float32) {
 	var scales [8]float32
 	var shifts [8]int
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	qs, qh := b[2:34], b[34:50]
 	for ib := range 8 {
 		xb := x[32*ib : 32*ib+32]
@@ -358,7 +358,7 @@ func quantizeIQ1_MW(b []byte, x, qw []float32) {
 	var scales [16]float32
 	var shifts [16]int
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	qs, qh, sc := b[0:32], b[32:48], b[48:56]
 	for ib := range 16 {
 		xb := x[16*ib : 16*ib+16]
