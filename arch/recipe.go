@@ -103,9 +103,6 @@ type Recipe struct {
 
 	Rope      RopeLayout
 	RopeFreqs Tensors // rope_freqs.weight: per-pair frequency divisors (Llama 3.1 scaling)
-	// RopeDimsKey says whether rope.dimension_count is read; without it
-	// n_rot is the head dim.
-	RopeDimsKey bool
 
 	// Attention scale on q·kᵀ is 1/√head_dim, except for models with a
 	// layer count in HeadScaleLayers, which use 1/√(n_embd/n_head) (Gemma's
@@ -142,7 +139,7 @@ var recipes = []*Recipe{
 	{
 		Arch: "llama", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon", EpsDflt: 1e-5,
 		FusedQKV: Optional, QKVBias: Optional, OutBias: Optional, FFNBias: Optional,
-		OutputTied: Optional, MLP: MLPGated, Act: SiLU, Rope: RopeNorm, RopeFreqs: Optional, RopeDimsKey: true,
+		OutputTied: Optional, MLP: MLPGated, Act: SiLU, Rope: RopeNorm, RopeFreqs: Optional,
 		MoE: Optional, // Mixtral
 	},
 	{
@@ -184,7 +181,7 @@ var recipes = []*Recipe{
 		// SWA for Phi (every layer global); so does this recipe.
 		Arch: "phi3", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
 		FusedQKV: Optional, QKVBias: Optional, OutputTied: Optional,
-		MLP: MLPGated, Act: SiLU, FusedGateUp: true, Rope: RopeNeox, RopeDimsKey: true,
+		MLP: MLPGated, Act: SiLU, FusedGateUp: true, Rope: RopeNeox,
 	},
 }
 
@@ -221,7 +218,7 @@ type Hyperparams struct {
 	KVHeads  int // attention.head_count_kv, else Heads
 	HeadDim  int // attention.key_length, else Embd/Heads
 	FF       int // feed_forward_length
-	RopeDims int // rope.dimension_count, else HeadDim (0 without RoPE)
+	RopeDims int // rope.dimension_count, else HeadDim (0 without RoPE): leading dims of a head that rotate
 
 	RopeBase    float64 // rope.freq_base (default 10000)
 	RopeBaseSWA float64 // of sliding-window layers
@@ -270,10 +267,8 @@ func (r *Recipe) Hyperparams(md format.Metadata) (Hyperparams, error) {
 	vd := h.HeadDim
 	m.int("attention.value_length", &vd, false)
 	if r.Rope != RopeNone {
-		h.RopeDims = h.HeadDim
-		if r.RopeDimsKey {
-			m.int("rope.dimension_count", &h.RopeDims, false)
-		}
+		h.RopeDims = h.HeadDim // llama.cpp's n_rot: rope.dimension_count, else the head dim
+		m.int("rope.dimension_count", &h.RopeDims, false)
 	}
 	m.float("rope.freq_base", &h.RopeBase)
 	h.RopeBaseSWA = h.RopeBase

@@ -37,6 +37,11 @@ func TestHyperparamsFixtures(t *testing.T) {
 			RopeBase: 1e4, RopeBaseSWA: 1e4, NormEps: 1e-5, SWALayers: noSWA}},
 		{"llama31", arch.Hyperparams{Arch: "llama", Embd: 128, Heads: 4, KVHeads: 1, HeadDim: 32, FF: 64, RopeDims: 32,
 			RopeBase: 5e5, RopeBaseSWA: 5e5, NormEps: 1e-5, SWALayers: noSWA}},
+		{"mixtral", arch.Hyperparams{Arch: "llama", Embd: 128, Heads: 4, KVHeads: 2, HeadDim: 16, FF: 32, RopeDims: 16,
+			RopeBase: 1e6, RopeBaseSWA: 1e6, NormEps: 1e-5, SWALayers: noSWA, Experts: 4, ExpertsUsed: 2, ExpertFF: 32}},
+		// expert width from expert_feed_forward_length, not 96/2
+		{"qwen3moe", arch.Hyperparams{Arch: "qwen3moe", Embd: 128, Heads: 4, KVHeads: 2, HeadDim: 24, FF: 96, RopeDims: 24,
+			RopeBase: 1e6, RopeBaseSWA: 1e6, NormEps: 1e-6, SWALayers: noSWA, Experts: 4, ExpertsUsed: 2, ExpertFF: 32}},
 	}
 	for _, c := range cases {
 		t.Run(c.stem, func(t *testing.T) {
@@ -111,6 +116,12 @@ func TestHyperparamsDefaults(t *testing.T) {
 			func(h arch.Hyperparams) bool { return h.RopeScale == 0.25 && h.RopeBase == 10000 }},
 		{"llama: rope.dimension_count", "llama", base("llama", 1, format.KV{Key: "llama.rope.dimension_count", Value: uint32(8)}),
 			func(h arch.Hyperparams) bool { return h.RopeDims == 8 && h.HeadDim == 16 }},
+		{"qwen3moe without expert_feed_forward_length: n_ff/used", "qwen3moe", base("qwen3moe", 1,
+			format.KV{Key: "qwen3moe.expert_count", Value: uint32(8)}, format.KV{Key: "qwen3moe.expert_used_count", Value: uint32(2)}),
+			func(h arch.Hyperparams) bool { return h.Experts == 8 && h.ExpertsUsed == 2 && h.ExpertFF == 16 }},
+		{"llama experts: n_ff each", "llama", base("llama", 1,
+			format.KV{Key: "llama.expert_count", Value: uint32(8)}, format.KV{Key: "llama.expert_used_count", Value: uint32(2)}),
+			func(h arch.Hyperparams) bool { return h.Experts == 8 && h.ExpertFF == 32 }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

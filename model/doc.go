@@ -13,11 +13,12 @@
 // RMSNorm, explicit head dim); Gemma 2 (post-attention and post-FFN norms,
 // attention and final soft-caps, sliding window on alternate layers,
 // GeGLU, embeddings ×√n_embd); Gemma 3 (q/k norm, window pattern, local and
-// global RoPE bases); Phi-3 (fused attn_qkv and gate|up ffn_up). They
-// compute what llama.cpp computes (src/models/*.cpp), to about 5e-7 on the
-// llama.cpp-made fixtures. A tensor the recipe has no place for, an
-// unknown architecture, a mixture-of-experts model or a RoPE scaling other
-// than linear is refused, never ignored.
+// global RoPE bases); Phi-3 (fused attn_qkv and gate|up ffn_up); mixtures
+// of experts (Mixtral on llama, Qwen3-MoE: softmax top-k routing with
+// renormalised weights, moe.go). They compute what llama.cpp computes
+// (src/models/*.cpp), to about 5e-7 on the llama.cpp-made fixtures. A
+// tensor the recipe has no place for, an unknown architecture or a RoPE
+// scaling other than linear is refused, never ignored.
 //
 // Loading. [Load] reads any format.Source with llama.cpp's GGUF tensor
 // names and metadata: GGUF files, llama2.c checkpoints (format/llama2c),

@@ -82,7 +82,7 @@ func tinySource(c tinyConfig) *memSource {
 		set(r.EpsKey, float32(1e-5))
 		set("rope.freq_base", float32(10000))
 	}
-	if r.RopeDimsKey {
+	if c.ropeDims > 0 {
 		set("rope.dimension_count", uint32(c.ropeDims))
 	}
 	if c.window > 0 {
