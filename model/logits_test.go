@@ -31,7 +31,7 @@ func TestLogitsFixtures(t *testing.T) {
 		stem    string
 		adapter string
 		tol     float64
-		q8      bool // Options.Q8Activations: llama.cpp's Q8_0 activations
+		round   bool // Options.RoundActivations
 	}
 	cases := []tc{
 		{"llama-f32", "", tolLlamaF32, false},
@@ -50,12 +50,20 @@ func TestLogitsFixtures(t *testing.T) {
 	for _, q := range []string{"q8_0", "q2_k", "q3_k_m", "q4_k_m", "q5_k_m", "q6_k"} {
 		cases = append(cases, tc{"llama-" + q, "", tolQuant, false})
 	}
-	// With the activations quantized as llama.cpp does, Q8_0 files meet the
-	// F32 bounds (measured 6.0e-8 for gpt2-q8_0, 1.2e-7 for llama-q8_0).
-	cases = append(cases, tc{"gpt2-q8_0", "", tolGPT2F32, true}, tc{"llama-q8_0", "", tolLlamaF32, true})
+	// With RoundActivations (the activations rounded as llama.cpp's products
+	// round them) most files agree to 1e-7 (F16: 6.8e-5..1.6e-4), but a
+	// value that lands on another side of a rounding step (an F16 GELU
+	// table entry, a Q8 quantum) moves the logits by up to 5.9e-3
+	// (gpt2-q4_1, ids 1-5): the same bounds hold.
+	for _, c := range cases[:] {
+		if c.tol != tolLlamaF32 && c.tol != tolGPT2F32 {
+			c.round = true
+			cases = append(cases, c)
+		}
+	}
 	for _, c := range cases {
 		for _, keep := range []bool{false, true} {
-			if c.q8 && !keep {
+			if c.round && !keep {
 				continue
 			}
 			prompts := map[string][]int{"ids1-5": {1, 2, 3, 4, 5}}
@@ -63,9 +71,9 @@ func TestLogitsFixtures(t *testing.T) {
 				prompts["ids10-70"] = []int{10, 20, 30, 40, 50, 60, 70}
 			}
 			for pname, ids := range prompts {
-				name := fmt.Sprintf("%s+%s/%s/keep=%v/q8act=%v", c.stem, c.adapter, pname, keep, c.q8)
+				name := fmt.Sprintf("%s+%s/%s/keep=%v/round=%v", c.stem, c.adapter, pname, keep, c.round)
 				t.Run(name, func(t *testing.T) {
-					m := loadModel(t, filepath.Join(dir, c.stem+".gguf"), Options{KeepQuantized: keep, GELUF16Table: true, Q8Activations: c.q8})
+					m := loadModel(t, filepath.Join(dir, c.stem+".gguf"), Options{KeepQuantized: keep, GELUF16Table: true, RoundActivations: c.round})
 					ref := c.stem + "__" + pname + ".txt"
 					if c.adapter != "" {
 						a, err := lora.Open(filepath.Join(dir, c.adapter+".gguf"))

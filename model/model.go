@@ -19,12 +19,12 @@ type Options struct {
 	// whole parameter buffer. It implies dequantizing on load and excludes
 	// LoRA.
 	FullFineTune bool
-	// Q8Activations emulates llama.cpp's CPU products with Q8_0 weights
-	// kept quantized (KeepQuantized): the activations are quantized to
-	// Q8_0 blocks first and multiplied block by block in integers
-	// (q8act.go), forward only. Without it such products are float32 and
-	// differ from llama.cpp's by up to ~1e-2 in the logits.
-	Q8Activations bool
+	// RoundActivations emulates llama.cpp's CPU products with weights kept
+	// in a non-F32 type (KeepQuantized): the activations are first rounded
+	// through the type's dot-product type (F16, BF16, Q8_0/Q8_1 or Q8_K
+	// blocks; actround.go), forward only. Without it such products differ
+	// from llama.cpp's by up to ~1e-2 in the logits (Q8_0).
+	RoundActivations bool
 	// GELUF16Table emulates llama.cpp's CPU GELU (an F16 lookup table,
 	// fixtures README quirk 11) in the forward pass, to reproduce its
 	// GPT-2 logits more closely. Gradients use the exact derivative.
@@ -328,7 +328,9 @@ func Load(src format.Source, opts Options) (*Model, error) {
 				return nil, fmt.Errorf("model: tensor %q: %d bytes for %v rows of %d: %w", p.info.Name, len(data), p.info.DType, cols, format.ErrFormat)
 			}
 			w.DType, w.raw, w.rowBytes = p.info.DType, append([]byte(nil), data...), int(rb)
-			w.q8act = opts.Q8Activations
+			if opts.RoundActivations {
+				w.actRound = actRoundingFor(p.info.DType)
+			}
 		} else {
 			n := int(rows * cols)
 			if p.spec.frozen {

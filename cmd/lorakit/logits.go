@@ -47,7 +47,7 @@ llama_get_logits_ith(ctx, -1) returns, for comparing the two.
 // llama.cpp's: as runOptions, with llama.cpp's CPU GELU (an F16 lookup
 // table; GPT-2 and the Gemma families, up to 2e-4 in the logits) and its
 // Q8_0 activations in products with Q8_0 weights (up to 1.3e-2).
-var logitsOptionsFor = model.Options{KeepQuantized: true, GELUF16Table: true, Q8Activations: true}
+var logitsOptionsFor = model.Options{KeepQuantized: true, GELUF16Table: true, RoundActivations: true}
 
 // logitsReport is logits' --json output.
 type logitsReport struct {
