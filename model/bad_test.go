@@ -42,6 +42,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"per-layer head counts", tinyConfig{}, func(s *memSource) { s.md.Set("llama.attention.head_count_kv", []uint32{2, 2}) }, format.ErrUnsupported},
 		{"per-layer swa pattern", family("gemma3"), func(s *memSource) { s.md.Set("gemma3.attention.sliding_window_pattern", []bool{true, false}) }, format.ErrUnsupported},
 		{"missing norm epsilon", family("qwen3"), func(s *memSource) { s.md.Delete("qwen3.attention.layer_norm_rms_epsilon") }, format.ErrNotFound},
+		{"block count above the tensors", tinyConfig{}, func(s *memSource) { s.md.Set("llama.block_count", uint32(1<<20)) }, format.ErrFormat},
 		{"value_length differs", family("gemma3"), func(s *memSource) { s.md.Set("gemma3.attention.value_length", uint32(4)) }, format.ErrUnsupported},
 		{"missing tensor", tinyConfig{}, func(s *memSource) {
 			for i, info := range s.infos {

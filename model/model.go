@@ -268,6 +268,9 @@ func Load(src format.Source, opts Options) (*Model, error) {
 	if opts.FullFineTune {
 		opts.KeepQuantized = false
 	}
+	if cfg.Layers > len(src.Tensors()) { // before anything is sized by the count
+		return nil, fmt.Errorf("model: block_count %d, but the file has %d tensors: %w", cfg.Layers, len(src.Tensors()), format.ErrFormat)
+	}
 	m := &Model{Config: cfg, opts: opts, md: src.Metadata().Clone()}
 	has := func(name string) bool { _, ok := format.TensorIndex(src.Tensors(), name); return ok }
 	specs := m.specs(has)
