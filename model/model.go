@@ -103,7 +103,7 @@ func (b *block) setExperts(name string, which int, w *Matrix, g []float32) {
 	n := len(b.experts)
 	rows := w.Rows / n
 	for e := range b.experts {
-		l := &linear{name: name, stacked: true, expert: e, w: w.rowBlock(e*rows, (e+1)*rows)}
+		l := &linear{name: name, stacked: true, w: w.rowBlock(e*rows, (e+1)*rows)}
 		if g != nil {
 			l.dw = g[e*rows*w.Cols : (e+1)*rows*w.Cols]
 		}
