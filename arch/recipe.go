@@ -68,9 +68,12 @@ const (
 type Recipe struct {
 	Arch string // GGUF general.architecture
 
-	Norm    NormKind
-	EpsKey  string  // the norm epsilon's key, after "<arch>."
-	EpsDflt float32 // used when EpsKey is absent; 0: the key is required
+	Norm   NormKind
+	EpsKey string // the norm epsilon's key, after "<arch>."
+	// EpsDflt is used when EpsKey is absent (0: the key is required, as
+	// llama.cpp requires it; gpt2 and llama keep lorakit's earlier 1e-5 for
+	// files without it, such as llama2.c conversions).
+	EpsDflt float32
 
 	PosEmbd    bool // learned position_embd.weight added to the token embedding
 	EmbedScale bool // the token embedding is multiplied by √n_embd (float32 sqrtf)
@@ -194,12 +197,14 @@ func RecipeArchs() []string {
 	return names
 }
 
-// RecipeFor returns the recipe of a GGUF architecture name; an unknown name
-// wraps format.ErrUnsupported and lists the known ones.
+// RecipeFor returns (a copy of) the recipe of a GGUF architecture name; an
+// unknown name wraps format.ErrUnsupported and lists the known ones.
 func RecipeFor(name string) (*Recipe, error) {
 	for _, r := range recipes {
 		if r.Arch == name {
-			return r, nil
+			c := *r
+			c.HeadScaleLayers = slices.Clone(r.HeadScaleLayers)
+			return &c, nil
 		}
 	}
 	return nil, fmt.Errorf("arch: architecture %q has no transformer recipe (known: %s): %w",
