@@ -363,7 +363,7 @@ func (r *Recipe) attention(m *hpReader, h *Hyperparams) error {
 				if _, isInt := m.md.Int(r.Arch + "." + r.SWAPatternKey); !isInt {
 					return fmt.Errorf("arch: metadata %s.%s = %T: a per-layer pattern: %w", r.Arch, r.SWAPatternKey, v, format.ErrUnsupported)
 				}
-				m.intAny(r.SWAPatternKey, &period)
+				m.num(r.SWAPatternKey, &period, false, true)
 			}
 			for il := range h.SWALayers {
 				h.SWALayers[il] = period == 0 || il%period < period-1
@@ -389,13 +389,19 @@ func (r *Recipe) experts(m *hpReader, h *Hyperparams) error {
 		}
 		return nil
 	}
-	m.int("expert_count", &h.Experts, r.MoE == MustHave)
-	m.int("expert_used_count", &h.ExpertsUsed, h.Experts > 0)
-	if m.err != nil {
+	m.num("expert_count", &h.Experts, r.MoE == MustHave, true)
+	m.num("expert_used_count", &h.ExpertsUsed, h.Experts > 0, true) // llama.cpp asserts 0 without experts
+	switch {
+	case m.err != nil:
 		return m.err
-	}
-	if h.Experts == 0 {
+	case h.Experts == 0 && r.MoE == MustHave:
+		return fmt.Errorf("arch: %s.expert_count is 0: %s needs experts: %w", r.Arch, r.Arch, format.ErrFormat)
+	case h.Experts == 0 && h.ExpertsUsed > 0:
+		return fmt.Errorf("arch: %s: %d experts used of none: %w", r.Arch, h.ExpertsUsed, format.ErrFormat)
+	case h.Experts == 0:
 		return nil
+	case h.ExpertsUsed == 0:
+		return fmt.Errorf("arch: %s: %d experts, none used: %w", r.Arch, h.Experts, format.ErrFormat)
 	}
 	for _, k := range []string{"expert_group_count", "expert_shared_count", "expert_weights_scale", "expert_gating_func"} {
 		if _, ok := m.md.Get(r.Arch + "." + k); ok {
@@ -455,6 +461,12 @@ type hpReader struct {
 // int reads a positive integer into dst; it reports whether the key was
 // there. A value that is not one integer in (0, maxHyper] is an error.
 func (m *hpReader) int(key string, dst *int, required bool) bool {
+	return m.num(key, dst, required, false)
+}
+
+// num reads an integer in [0 or 1, maxHyper] into dst (zeroOK: 0 allowed);
+// it reports whether the key was there.
+func (m *hpReader) num(key string, dst *int, required, zeroOK bool) bool {
 	if m.err != nil {
 		return false
 	}
@@ -470,23 +482,12 @@ func (m *hpReader) int(key string, dst *int, required bool) bool {
 	switch {
 	case !isInt:
 		m.err = fmt.Errorf("arch: metadata %s = %v (%T), want one integer: %w", k, v, v, format.ErrUnsupported)
-	case n <= 0 || n > maxHyper:
+	case n < 0 || (n == 0 && !zeroOK) || n > maxHyper:
 		m.err = fmt.Errorf("arch: metadata %s = %d: %w", k, n, format.ErrFormat)
 	default:
 		*dst = int(n)
 	}
 	return true
-}
-
-// intAny reads a non-negative integer (a pattern period may be 0).
-func (m *hpReader) intAny(key string, dst *int) {
-	if n, ok := m.md.Int(m.arch + "." + key); ok {
-		if n < 0 || n > maxHyper {
-			m.err = fmt.Errorf("arch: metadata %s.%s = %d: %w", m.arch, key, n, format.ErrFormat)
-			return
-		}
-		*dst = int(n)
-	}
 }
 
 // float reads a number into dst; it reports whether the key was there.
