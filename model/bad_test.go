@@ -126,3 +126,33 @@ func TestRunBadInput(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoad: a tiny model of any recipe with one hyperparameter or one
+// tensor dimension changed loads and runs, or is refused with an error;
+// never a panic.
+func FuzzLoad(f *testing.F) {
+	f.Add(uint8(5), uint8(3), uint32(7), false)
+	f.Add(uint8(7), uint8(40), uint32(2), true)
+	keys := []string{"embedding_length", "block_count", "attention.head_count", "attention.head_count_kv",
+		"attention.key_length", "feed_forward_length", "rope.dimension_count", "attention.sliding_window",
+		"attention.sliding_window_pattern", "expert_count", "expert_used_count", "expert_feed_forward_length"}
+	f.Fuzz(func(t *testing.T, family, which uint8, v uint32, tensor bool) {
+		tc := tinyFamilies[int(family)%len(tinyFamilies)]
+		s := tinySource(tc)
+		v %= 1 << 12
+		if tensor {
+			info := &s.infos[int(which)%len(s.infos)]
+			info.Shape = append([]int64(nil), info.Shape...)
+			info.Shape[int(v)%len(info.Shape)] = int64(v % 64)
+		} else {
+			s.md.Set(tc.arch+"."+keys[int(which)%len(keys)], v)
+		}
+		m, err := Load(s, Options{})
+		if err != nil {
+			return
+		}
+		if _, err := m.Logits([]int{1, 2, 3}); err != nil {
+			t.Fatalf("a model that loads fails to run: %v", err)
+		}
+	})
+}
