@@ -15,8 +15,8 @@ import (
 // adapter and the merged files).
 const (
 	// measured 1.3e-7..3.9e-7 (qwen2, qwen3, phi3, llama31, mixtral, qwen3moe):
-	// other summation orders
-	tolArchF32 = 2e-6
+	// other summation orders; about ten times the largest, for the hold-out set
+	tolArchF32 = 5e-6
 	// measured 2.3e-7..4.6e-7 (gemma2, gemma3, F16-table GELU); looser because the
 	// table is a step function of the F16-rounded gate, and a last-bit difference
 	// upstream moved held-out logits by up to 6e-6 (fixtures README, quirk 1)
