@@ -184,6 +184,9 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		v.infos = append(v.infos, e.info(name))
 	}
 	sortGGUF(a, v.infos)
+	if err := validateHF(a, m.Config, params, v.infos, cfgName, m.Dir); err != nil {
+		return nil, err
+	}
 	if emb, ok := format.TensorIndex(v.infos, "token_embd.weight"); ok {
 		// config.json's width must be the embedding's, or the GGUF written
 		// would declare hyperparameters its tensors contradict.
