@@ -134,6 +134,9 @@ func (s *Session) Step(tokens []int) ([]float32, error) {
 	m.finalNorm(n1[:C], stat, stat2, last, 1)
 	logits := make([]float32, c.Vocab)
 	m.head.MulNT(logits, c.Vocab, n1[:C], 1, false)
+	if err := checkLogits(logits); err != nil {
+		return nil, err
+	}
 	return logits, nil
 }
 

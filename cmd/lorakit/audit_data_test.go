@@ -4,11 +4,15 @@ package main
 // converted model cannot be, which must fail rather than succeed silently.
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/format"
 )
 
 // TestAuditHFConfigValidated: HF → GGUF checks config.json as model.Load
@@ -88,4 +92,91 @@ func TestAuditHFConfigValidated(t *testing.T) {
 			t.Errorf("error %q does not point at a missing shard", errs)
 		}
 	})
+}
+
+// TestAuditNonFinite: NaN weights make generate, logits, score and eval
+// fail with one line (generate used to emit token 0 forever, exit 0), and
+// --json reports with NaN or Inf in them are valid JSON that names them.
+func TestAuditNonFinite(t *testing.T) {
+	d := t.TempDir()
+	nanModel := filepath.Join(d, "nan.gguf")
+	writeNaNModel(t, nanModel)
+	data := filepath.Join(d, "e.txt")
+	os.WriteFile(data, []byte("name : The Eagle||The Eagle is a pub .\n"), 0o644)
+	for _, args := range [][]string{
+		{"generate", nanModel, "-n", "5", "--prompt", "Once"},
+		{"logits", nanModel, "--tokens", "1,2"},
+		{"score", nanModel, "--text", data},
+		{"eval", nanModel, "--data", data, "-n", "3"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			_, errs, code := lorakit(t, args...)
+			checkFailure(t, args, errs, code, exitFail, "NaN")
+		})
+	}
+
+	t.Run("diff --json", func(t *testing.T) {
+		a, b := filepath.Join(d, "a.safetensors"), filepath.Join(d, "b.safetensors")
+		os.WriteFile(a, safetensorsF32(map[string]tensorF32{"w": {[]int{2}, []float32{float32(math.NaN()), 1}}}), 0o644)
+		os.WriteFile(b, safetensorsF32(map[string]tensorF32{"w": {[]int{2}, []float32{0, float32(math.Inf(1))}}}), 0o644)
+		out, errs, code := lorakit(t, "diff", "--json", a, b)
+		if code != exitFail || !json.Valid([]byte(out)) {
+			t.Fatalf("diff --json: exit %d, stdout %q (valid JSON: %v), stderr %q", code, out, json.Valid([]byte(out)), errs)
+		}
+	})
+}
+
+// TestJSONNonFinite: writeJSON spells NaN and ±Inf as strings, keeping the
+// field names, omitempty and embedded fields of encoding/json.
+func TestJSONNonFinite(t *testing.T) {
+	type inner struct {
+		X float32 `json:"x"`
+	}
+	v := struct {
+		inner
+		A float64            `json:"a"`
+		B []float32          `json:"b"`
+		C map[string]float64 `json:"c,omitempty"`
+		D string             `json:"d,omitempty"`
+	}{inner{float32(math.Inf(-1))}, math.NaN(), []float32{1, float32(math.Inf(1))}, nil, ""}
+	var buf strings.Builder
+	if err := writeJSON(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":"NaN","b":[1,"Infinity"],"x":"-Infinity"}` + "\n"
+	if buf.String() != want {
+		t.Errorf("writeJSON = %s, want %s", buf.String(), want)
+	}
+}
+
+// writeNaNModel writes the embedded stories260K with a NaN in its final
+// norm as GGUF.
+func writeNaNModel(t *testing.T, path string) {
+	t.Helper()
+	src := storiesGGUF(t)
+	s, err := format.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sink, err := format.Create("gguf", path, s.Tensors(), s.Metadata(), format.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range s.Tensors() {
+		b, err := s.TensorData(ti.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ti.Name == "output_norm.weight" && ti.DType == format.F32 {
+			b = append([]byte(nil), b...)
+			binary.LittleEndian.PutUint32(b, math.Float32bits(float32(math.NaN())))
+		}
+		if err := sink.WriteTensor(ti.Name, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
