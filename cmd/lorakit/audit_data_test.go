@@ -180,3 +180,17 @@ func writeNaNModel(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuditSizeUnits: --max-shard-size takes units as transformers ("5GB")
+// and llama-gguf-split ("1M") write them.
+func TestAuditSizeUnits(t *testing.T) {
+	f32 := sharedPath(t, "fixtures/llama-f32.gguf")
+	for _, size := range []string{"5GB", "1M", "2GiB", "100000"} {
+		out := filepath.Join(t.TempDir(), "hf")
+		if _, errs, code := lorakit(t, "convert", f32, "-o", out, "--to", "hf", "--max-shard-size", size); code != exitOK {
+			t.Errorf("--max-shard-size %s: exit %d, %s", size, code, errs)
+		}
+	}
+	_, errs, code := lorakit(t, "convert", f32, "-o", filepath.Join(t.TempDir(), "hf"), "--to", "hf", "--max-shard-size", "5XB")
+	checkFailure(t, []string{"--max-shard-size", "5XB"}, errs, code, exitUsage, "--max-shard-size")
+}
