@@ -194,3 +194,21 @@ func TestAuditSizeUnits(t *testing.T) {
 	_, errs, code := lorakit(t, "convert", f32, "-o", filepath.Join(t.TempDir(), "hf"), "--to", "hf", "--max-shard-size", "5XB")
 	checkFailure(t, []string{"--max-shard-size", "5XB"}, errs, code, exitUsage, "--max-shard-size")
 }
+
+// TestAuditInspectEscapes: names and keys holding control characters (a
+// terminal escape, a carriage return) are printed escaped, not raw.
+func TestAuditInspectEscapes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ctl.gguf")
+	infos := []format.TensorInfo{{Name: "w\x1b[2J\rforged", DType: format.F32, Shape: []int64{1}}}
+	writeGGUFFile(t, p, infos, format.Metadata{{Key: "general.architecture", Value: "llama"}, {Key: "key\x07\r", Value: "v\x1b"}}, func(n int, _ float32) []byte { return make([]byte, 4*n) })
+	out, errs, code := lorakit(t, "inspect", p)
+	if code != exitOK {
+		t.Fatalf("inspect: exit %d, %s", code, errs)
+	}
+	if strings.ContainsAny(out, "\x1b\r\x07") {
+		t.Errorf("inspect printed control characters raw: %q", out)
+	}
+	if !strings.Contains(out, `\x1b[2J\rforged`) {
+		t.Errorf("inspect output %q does not show the escaped name", out)
+	}
+}

@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -150,7 +153,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 const maxTextArray = 64
 
 func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
-	fmt.Fprintf(w, "%s: %s", rep.Path, rep.Format)
+	fmt.Fprintf(w, "%s: %s", safeText(rep.Path), rep.Format)
 	if rep.Version != 0 {
 		fmt.Fprintf(w, " v%d", rep.Version)
 	}
@@ -159,7 +162,7 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 	}
 	fmt.Fprintln(w)
 	if rep.Architecture != "" {
-		fmt.Fprintf(w, "architecture: %s\n", rep.Architecture)
+		fmt.Fprintf(w, "architecture: %s\n", safeText(rep.Architecture))
 	}
 	if a := rep.Adapter; a != nil {
 		fmt.Fprintf(w, "adapter: %s, %d modules\n", a.Kind, len(a.Modules))
@@ -168,12 +171,12 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 			if m.DoRA {
 				dora = " DoRA"
 			}
-			fmt.Fprintf(w, "  %-48s r=%d alpha=%g scale=%g [%d, %d]%s\n", m.Name, m.Rank, m.Alpha, m.Scale, m.Shape[0], m.Shape[1], dora)
+			fmt.Fprintf(w, "  %-48s r=%d alpha=%g scale=%g [%d, %d]%s\n", safeText(m.Name), m.Rank, m.Alpha, m.Scale, m.Shape[0], m.Shape[1], dora)
 		}
 	}
 	fmt.Fprintf(w, "metadata: %d keys\n", len(md))
 	for _, kv := range md {
-		fmt.Fprintf(w, "  %s = %s\n", kv.Key, textValue(kv.Value))
+		fmt.Fprintf(w, "  %s = %s\n", safeText(kv.Key), textValue(kv.Value))
 	}
 	var total int64
 	for _, t := range rep.Tensors {
@@ -185,13 +188,29 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 		for i, d := range t.Shape {
 			dims[i] = fmt.Sprint(d)
 		}
-		fmt.Fprintf(w, "  %-48s %-7s [%s] offset %d, %d bytes", t.Name, t.DType, strings.Join(dims, ", "), t.Offset, t.NBytes)
+		fmt.Fprintf(w, "  %-48s %-7s [%s] offset %d, %d bytes", safeText(t.Name), t.DType, strings.Join(dims, ", "), t.Offset, t.NBytes)
 		if t.SHA256 != "" {
 			fmt.Fprintf(w, " sha256 %s", t.SHA256)
 		}
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// safeText is s as the terminal should show it: unchanged when it is
+// printable UTF-8, else quoted with Go escapes, so that a name holding
+// control characters (an escape sequence, a carriage return) cannot
+// rewrite the screen or forge lines.
+func safeText(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' || unicode.Is(unicode.Bidi_Control, r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // textValue formats a metadata value for the terminal, summarising long
