@@ -212,3 +212,27 @@ func TestAuditInspectEscapes(t *testing.T) {
 		t.Errorf("inspect output %q does not show the escaped name", out)
 	}
 }
+
+// TestAuditZeroAlpha: PEFT accepts lora_alpha 0 (scale 0: the adapter
+// changes nothing); merging it into a GGUF base gives the base exactly
+// (it was refused: a GGUF alpha of 0 means "none" to llama.cpp).
+func TestAuditZeroAlpha(t *testing.T) {
+	d := t.TempDir()
+	ad := filepath.Join(d, "ad")
+	os.Mkdir(ad, 0o755)
+	os.WriteFile(filepath.Join(ad, "adapter_config.json"), []byte(`{"peft_type":"LORA","r":1,"lora_alpha":0,"target_modules":["c_attn"],"fan_in_fan_out":true}`), 0o644)
+	os.WriteFile(filepath.Join(ad, "adapter_model.safetensors"), safetensorsF32(map[string]tensorF32{
+		"base_model.model.transformer.h.0.attn.c_attn.lora_A.weight": {[]int{1, 2}, []float32{1, 2}},
+		"base_model.model.transformer.h.0.attn.c_attn.lora_B.weight": {[]int{6, 1}, []float32{1, 2, 3, 4, 5, 6}},
+	}), 0o644)
+	base, merged := filepath.Join(d, "base.gguf"), filepath.Join(d, "m.gguf")
+	if _, errs, code := lorakit(t, "convert", sharedPath(t, "data/models/lm-buddy-tiny-gpt2-random"), "-o", base); code != exitOK {
+		t.Fatal(errs)
+	}
+	if _, errs, code := lorakit(t, "merge", base, "-a", ad, "-o", merged); code != exitOK {
+		t.Fatalf("merge of a lora_alpha 0 adapter: exit %d, %s", code, errs)
+	}
+	if out, errs, code := lorakit(t, "diff", base, merged); code != exitOK {
+		t.Errorf("merged model differs from the base (scale 0): %s %s", out, errs)
+	}
+}
