@@ -44,6 +44,9 @@ type State struct {
 	Dropout []byte   `json:"dropout_state,omitempty"`
 	Tokens  int64    `json:"tokens"`
 	History []Record `json:"history"`
+	// Inputs are the Digest of each input of the run by role ("training
+	// data", "base model", ...), as Trainer.Inputs gave them.
+	Inputs map[string]string `json:"inputs,omitempty"`
 }
 
 // Trainer trains one model on one data set. Create it with New, optionally
@@ -62,6 +65,10 @@ type Trainer struct {
 
 	orderEpoch int
 	order      [][]int
+
+	// Inputs fingerprints the run's inputs (role -> Digest): saved in each
+	// checkpoint, and compared by Resume, which refuses a mismatch.
+	Inputs map[string]string
 
 	// Dir is the output directory of checkpoints and the final adapter;
 	// empty: Run saves nothing.

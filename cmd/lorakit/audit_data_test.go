@@ -236,3 +236,31 @@ func TestAuditZeroAlpha(t *testing.T) {
 		t.Errorf("merged model differs from the base (scale 0): %s %s", out, errs)
 	}
 }
+
+// TestAuditResume: --resume refuses flags that would change the saved
+// configuration (they were ignored) and data that is not the data the run
+// started with; --steps may extend the run.
+func TestAuditResume(t *testing.T) {
+	data := e2eFile(t, "train", 16)
+	out := filepath.Join(t.TempDir(), "run")
+	base := []string{"train", "--data", data, "-o", out, "--batch", "2", "--seq", "64"}
+	if _, errs, code := lorakit(t, append(base, "--steps", "2")...); code != exitOK {
+		t.Fatalf("first run: exit %d, %s", code, errs)
+	}
+	args := append(base, "--resume", "--rank", "8", "--lr", "0.5")
+	_, errs, code := lorakit(t, args...)
+	checkFailure(t, args, errs, code, exitUsage, "--lr, --rank")
+
+	args = append(base, "--resume", "--rank", "4", "--steps", "3") // --rank as saved: fine
+	if _, errs, code := lorakit(t, args...); code != exitOK {
+		t.Fatalf("resume extending --steps: exit %d, %s", code, errs)
+	}
+	if recs := readLog(t, out); len(recs) == 0 || recs[len(recs)-1].Step != 3 {
+		t.Errorf("after extending to 3 steps the log ends at %+v", recs[len(recs)-1:])
+	}
+
+	os.WriteFile(data, []byte("name : Other||Changed data .\n"), 0o644)
+	args = append(base, "--resume", "--steps", "4")
+	_, errs, code = lorakit(t, args...)
+	checkFailure(t, args, errs, code, exitFail, "training data differs")
+}
