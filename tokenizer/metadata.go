@@ -23,6 +23,11 @@ const (
 	KeyAddSpacePrefix = "tokenizer.ggml.add_space_prefix"
 )
 
+// noTokenID is how llama.cpp's tools write "no such token" in a UINT32
+// special-token key (llama-convert-llama2c-to-ggml's padding_token_id):
+// read as none, as llama.cpp reads it.
+const noTokenID = 0xFFFFFFFF
+
 // FromMetadata reads a vocabulary from GGUF metadata (the tokenizer.ggml.*
 // keys). A missing tokenizer wraps format.ErrNotFound, a model other than
 // "gpt2" or "llama" format.ErrUnsupported, and keys of the wrong type or
@@ -76,6 +81,9 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 		id, ok := md.Int(s.key)
 		if !ok {
 			return nil, keyErr(s.key, "is not an integer")
+		}
+		if id == noTokenID || id == -1 {
+			continue // llama.cpp's LLAMA_TOKEN_NULL written as UINT32 (or INT32): none
 		}
 		if id < 0 || id >= int64(len(v.Tokens)) {
 			return nil, keyErr(s.key, fmt.Sprintf("= %d, out of range for %d tokens", id, len(v.Tokens)))
