@@ -35,7 +35,7 @@ feed-forward width 172 is not a multiple of 32, so those tensors stay F16),
 writes the Section 7 analysis (spectra, r=4 vs r=16 subspace similarity,
 amplification) and prints a summary with the paths.`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(cmd, o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return interrupted("", runDemo(cmd, o)) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", o.out, "output directory")

@@ -75,12 +75,18 @@ func interruptMessage(ctx context.Context, err error) string {
 	if cause == nil || errors.Is(cause, context.Canceled) {
 		cause = errors.New("interrupted")
 	}
-	if err == nil {
-		return cause.Error()
-	}
-	msg := err.Error()
 	// The library's wrapping ends in "context canceled": say which signal.
-	msg = strings.TrimSuffix(msg, ": "+context.Canceled.Error())
+	msg := ""
+	if err != nil {
+		msg = strings.TrimSuffix(err.Error(), context.Canceled.Error())
+		msg = strings.TrimSuffix(msg, ": ")
+	}
+	switch {
+	case msg == "":
+		return "interrupted by " + cause.Error()
+	case !strings.Contains(msg, "interrupted"):
+		return msg + ": interrupted by " + cause.Error()
+	}
 	return msg + " (" + cause.Error() + ")"
 }
 
