@@ -165,12 +165,30 @@ func (t *Trainer) microBatch(k int64) (model.Batch, int, error) {
 
 // Step takes one optimizer step (Accum micro-batches) and returns its
 // record.
-func (t *Trainer) Step() (Record, error) {
+func (t *Trainer) Step() (Record, error) { return t.StepContext(context.Background()) }
+
+// StepContext is Step checking ctx between micro-batches, so that a long
+// accumulated step stops promptly. A step stopped midway is undone (data
+// position, dropout generators, gradients) and ctx's error returned: the
+// trainer stays at the last whole step, and a checkpoint saved then
+// resumes bit-identically.
+func (t *Trainer) StepContext(ctx context.Context) (Record, error) {
 	m, cfg := t.m, t.cfg
 	m.ZeroGrad()
 	var loss float64
 	var tokens int64
-	for range cfg.Accum {
+	micro0, dropout0 := t.state.Micro, m.DropoutState()
+	for i := range cfg.Accum {
+		if i > 0 {
+			if err := ctx.Err(); err != nil {
+				t.state.Micro = micro0
+				m.ZeroGrad()
+				if derr := m.SetDropoutState(dropout0); derr != nil {
+					return Record{}, errors.Join(err, derr)
+				}
+				return Record{}, err
+			}
+		}
 		b, n, err := t.microBatch(t.state.Micro)
 		if err != nil {
 			return Record{}, err
@@ -262,7 +280,10 @@ func (t *Trainer) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("%w at step %d (checkpoint saved): %w", ErrInterrupted, t.state.Step, err)
 		}
-		rec, err := t.Step()
+		rec, err := t.StepContext(ctx)
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			continue // undone midway: the check above saves the checkpoint
+		}
 		if err != nil {
 			return err
 		}
