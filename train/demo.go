@@ -338,7 +338,12 @@ func writeAnalysis(ctx context.Context, dir string, ma, mb *model.Model, basePat
 		return err
 	}
 	defer src.Close()
-	rep, err := analyze.BuildReport(ctx, AnalyzeModules(ma.Adapter()), AnalyzeModules(mb.Adapter()), SourceBase(src), analyze.ReportOptions{})
+	a, b := analyze.FromAdapter(ma.Adapter()), analyze.FromAdapter(mb.Adapter())
+	var names []string // GGUF names: each module's weight is <name>.weight
+	for _, m := range append(a, b...) {
+		names = append(names, m.Name)
+	}
+	rep, err := analyze.BuildReport(ctx, a, b, analyze.SourceBase(src, names, names), analyze.ReportOptions{})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,11 @@ import (
 // which Resume continues.
 var ErrInterrupted = errors.New("train: interrupted")
 
+// ErrDiverged is returned by Step and Run when the loss became NaN or
+// infinite: the run diverged (the learning rate is too high, or the base
+// holds non-finite weights), not a malformed file.
+var ErrDiverged = errors.New("training diverged")
+
 // Record is one line of the training log: a training step (Loss set) or a
 // held-out evaluation (EvalLoss set).
 type Record struct {
@@ -201,7 +206,7 @@ func (t *Trainer) StepContext(ctx context.Context) (Record, error) {
 			return Record{}, fmt.Errorf("train: step %d: %w", t.state.Step+1, err)
 		}
 		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
-			return Record{}, fmt.Errorf("train: step %d: loss is %v (lower the learning rate): %w", t.state.Step+1, l, format.ErrFormat)
+			return Record{}, fmt.Errorf("train: step %d: loss is %v (lower the learning rate): %w", t.state.Step+1, l, ErrDiverged)
 		}
 		loss += float64(l)
 		tokens += int64(n)
