@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lorakit/lorakit/train"
+	"github.com/lorakit/lorakit/demo"
 )
 
 type demoOptions struct {
@@ -48,7 +48,7 @@ amplification) and prints a summary with the paths.`,
 
 func runDemo(cmd *cobra.Command, o demoOptions) error {
 	errw := cmd.ErrOrStderr()
-	sum, err := train.Demo(cmd.Context(), train.DemoOptions{Dir: o.out, Force: o.force, Log: errw, Epochs: o.epochs, Beams: o.beams})
+	sum, err := demo.Run(cmd.Context(), demo.Options{Dir: o.out, Force: o.force, Log: errw, Epochs: o.epochs, Beams: o.beams})
 	if err != nil {
 		return err
 	}
