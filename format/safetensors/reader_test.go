@@ -191,7 +191,6 @@ func TestAgreesWithNlpodyssey(t *testing.T) {
 	}
 }
 
-
 // TestEveryDType reads a hand-made file holding every dtype safetensors and
 // lorakit share (F8 and U16/U32/U64 included), a scalar and an empty tensor,
 // entries in non-offset order with keys in any order, and metadata whose
