@@ -247,10 +247,3 @@ func sortGGUF(a *Arch, infos []format.TensorInfo) {
 		return ii < ij
 	})
 }
-
-func notFound(err error) error {
-	if os.IsNotExist(err) {
-		return fmt.Errorf("%w: %w", format.ErrNotFound, err)
-	}
-	return err
-}
