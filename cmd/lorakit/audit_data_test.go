@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -263,4 +264,45 @@ func TestAuditResume(t *testing.T) {
 	args = append(base, "--resume", "--steps", "4")
 	_, errs, code = lorakit(t, args...)
 	checkFailure(t, args, errs, code, exitFail, "training data differs")
+}
+
+// TestAuditTypedMetadataRoundTrip: GGUF → safetensors → GGUF keeps NaN and
+// Inf float keys (bit for bit) and arrays of arrays; they were dropped
+// without a word.
+func TestAuditTypedMetadataRoundTrip(t *testing.T) {
+	d := t.TempDir()
+	src, st, back := filepath.Join(d, "a.gguf"), filepath.Join(d, "a.safetensors"), filepath.Join(d, "b.gguf")
+	nan := math.Float32frombits(0x7fc00123)
+	md := format.Metadata{
+		{Key: "general.architecture", Value: "llama"},
+		{Key: "x.nan", Value: nan},
+		{Key: "x.inf", Value: math.Inf(-1)},
+		{Key: "x.floats", Value: []float32{1, float32(math.Inf(1)), nan}},
+		{Key: "x.nested", Value: []any{[]uint8{1, 2}, []string{"a", "b"}}},
+	}
+	writeGGUFFile(t, src, []format.TensorInfo{{Name: "w", DType: format.F32, Shape: []int64{2}}}, md, func(n int, _ float32) []byte { return make([]byte, 4*n) })
+	for _, args := range [][]string{{"convert", src, "-o", st}, {"convert", st, "-o", back}} {
+		if _, errs, code := lorakit(t, args...); code != exitOK {
+			t.Fatalf("lorakit %v: exit %d, %s", args, code, errs)
+		}
+	}
+	s, err := format.Open(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := s.Metadata()
+	for _, kv := range md[1:] {
+		v, ok := got.Get(kv.Key)
+		if !ok {
+			t.Errorf("key %s lost in the round trip", kv.Key)
+			continue
+		}
+		if a, b := fmt.Sprintf("%#v", v), fmt.Sprintf("%#v", kv.Value); a != b {
+			t.Errorf("key %s = %s, want %s", kv.Key, a, b)
+		}
+	}
+	if v, _ := got.Get("x.nan"); math.Float32bits(v.(float32)) != 0x7fc00123 {
+		t.Errorf("x.nan bits %#x, want 0x7fc00123", math.Float32bits(v.(float32)))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -269,5 +270,32 @@ func waitFor(path string, done chan error) bool {
 			return true
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestAuditConcurrentOutputs: two runs writing the same output without
+// --force: one wins, the other fails (it used to replace the first
+// silently), and no temporary file is left.
+func TestAuditConcurrentOutputs(t *testing.T) {
+	d := t.TempDir()
+	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
+	writeBigModel(t, big, adapter)
+	out := filepath.Join(d, "q.gguf")
+	args := []string{"quantize", big, out, "q4_k_m"}
+	cmd1, stderr1, done1 := startHelper(t, args)
+	cmd2, stderr2, done2 := startHelper(t, args)
+	<-done1
+	<-done2
+	codes := []int{cmd1.ProcessState.ExitCode(), cmd2.ProcessState.ExitCode()}
+	slices.Sort(codes)
+	if codes[0] != exitOK || codes[1] != exitFail {
+		t.Fatalf("exit statuses %v, want one success and one failure (stderr %q, %q)", codes, stderr1, stderr2)
+	}
+	errs := stderr1.String() + stderr2.String()
+	if !strings.Contains(errs, "q.gguf") || !strings.Contains(errs, "exists") {
+		t.Errorf("the losing run says %q, want the output named as existing", errs)
+	}
+	if m, _ := filepath.Glob(filepath.Join(d, ".*.tmp-*")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
 	}
 }
