@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -297,5 +298,32 @@ func TestAuditConcurrentOutputs(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(d, ".*.tmp-*")); len(m) > 0 {
 		t.Errorf("temporary files left: %v", m)
+	}
+}
+
+// TestAuditNohup: a signal ignored when lorakit started (SIGHUP under
+// nohup) stays ignored: the command completes.
+func TestAuditNohup(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP on windows")
+	}
+	d := t.TempDir()
+	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
+	writeBigModel(t, big, adapter)
+	out := filepath.Join(d, "q.gguf")
+	args := []string{"quantize", big, out, "q4_k_m"}
+	signal.Ignore(syscall.SIGHUP) // inherited by the child, as nohup does
+	cmd, stderr, done := startHelper(t, args)
+	signal.Reset(syscall.SIGHUP)
+	if !waitForTemp(d, done) {
+		t.Fatalf("lorakit %v finished before its temporary output appeared: %s", args, stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	<-done
+	if code := cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Errorf("under nohup, SIGHUP ended lorakit with exit %d (%s)", code, stderr.String())
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("output missing: %v", err)
 	}
 }

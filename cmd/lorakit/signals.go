@@ -37,12 +37,20 @@ func (e errSignal) Error() string {
 // stopSignals are the signals that interrupt a command.
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
-// onSignals cancels the command on the first stop signal; on the second it
-// removes the temporary outputs and exits at once. It returns the function
+// onSignals cancels the command on the first stop signal (of those not
+// ignored when lorakit started); on the second it removes the temporary
+// outputs and exits at once. It returns the function
 // that stops listening.
 func onSignals(cancel context.CancelCauseFunc, stderr io.Writer) func() {
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, stopSignals...)
+	for _, sig := range stopSignals {
+		// A signal the parent ignored stays ignored: under nohup (SIGHUP)
+		// or as a background job of a script (SIGINT) lorakit must not
+		// start stopping on it.
+		if !signal.Ignored(sig) {
+			signal.Notify(ch, sig)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		seen := 0
