@@ -303,6 +303,11 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 	if alpha == 0 && len(a.Modules) > 0 {
 		alpha = a.Modules[0].Alpha
 	}
+	if alpha == 0 && len(a.Modules) > 0 {
+		// PEFT's lora_alpha 0 is scale 0, but a GGUF alpha of 0 means "none"
+		// (scale 1) to llama.cpp: fold into alpha = rank, B carrying the 0.
+		alpha = float64(a.Modules[0].Rank)
+	}
 	return a.FoldScale(alpha)
 }
 

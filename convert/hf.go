@@ -48,7 +48,7 @@ func readHFConfig(dir string) (arch.Config, *arch.Family, bool, error) {
 	cfgPath := filepath.Join(dir, "config.json")
 	raw, err := format.ReadInput(cfgPath, format.ConfigLimit)
 	if err != nil {
-		return nil, nil, false, notFound(err)
+		return nil, nil, false, err
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(raw, &cfg); err != nil {
@@ -204,6 +204,9 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		return nil, err
 	}
 	sortGGUF(f, v.infos, hp.Experts)
+	if err := validateHF(f, m.Config, params, v.infos, cfgName, m.Dir); err != nil {
+		return nil, err
+	}
 	md = append(md, format.KV{Key: "general.file_type", Value: fileType(v.infos)})
 	if m.Vocab != nil {
 		md = append(md, m.Vocab.Metadata()...)
@@ -328,11 +331,4 @@ func sortGGUF(f *arch.Family, infos []format.TensorInfo, nExperts int) {
 		}
 		return ii < ij
 	})
-}
-
-func notFound(err error) error {
-	if os.IsNotExist(err) {
-		return fmt.Errorf("%w: %w", format.ErrNotFound, err)
-	}
-	return err
 }

@@ -77,12 +77,26 @@ func CheckOutput(path string, force bool) error {
 		return fmt.Errorf("%s: is a directory: %w", path, ErrExists)
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: is not a regular file (%v); refusing to replace it: %w", path, st.Mode().Type(), ErrExists)
+		return fmt.Errorf("%s: is %s, not a regular file; refusing to replace it: %w", path, specialKind(st.Mode()), ErrExists)
 	}
 	if !force {
 		return fmt.Errorf("%s: already exists (use --force to replace it): %w", path, ErrExists)
 	}
 	return nil
+}
+
+// specialKind names a file type that is neither a regular file nor a
+// directory.
+func specialKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // AtomicFile is an output file written under a temporary name beside its

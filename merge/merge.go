@@ -12,7 +12,8 @@ import (
 // Options control Merge.
 type Options struct {
 	// DType, when valid, overrides each tensor's stored type as convert
-	// does (floating-point tensors only; in GGUF, 1-D tensors stay F32).
+	// does: every tensor but integer ones, merged or not, quantized ones
+	// included (in GGUF, 1-D tensors stay F32).
 	// Invalid keeps every tensor's type: quantized tensors that are merged
 	// are requantized to their own type.
 	DType format.DType

@@ -102,6 +102,9 @@ func (s *Session) Step(tokens []int) ([]float32, error) {
 	if c.FinalSoftcap > 0 {
 		softcap(logits, float32(c.FinalSoftcap))
 	}
+	if err := checkLogits(logits); err != nil {
+		return nil, err
+	}
 	return logits, nil
 }
 

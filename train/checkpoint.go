@@ -43,6 +43,9 @@ func (t *Trainer) SaveCheckpoint() error {
 	}
 	target := filepath.Join(t.Dir, CheckpointDir)
 	t.state.Dropout = t.m.DropoutState()
+	if t.Inputs != nil {
+		t.state.Inputs = t.Inputs
+	}
 	state, err := json.MarshalIndent(t.state, "", " ")
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", target, err)
@@ -181,8 +184,14 @@ func (t *Trainer) Resume(dir string) error {
 	if t.state.Step != 0 {
 		return fmt.Errorf("train: resume into a trainer that has run %d steps: %w", t.state.Step, format.ErrExists)
 	}
-	if !sameConfig(s.Config, t.cfg) {
+	if !sameConfig(withoutSteps(s.Config), withoutSteps(t.cfg)) {
 		return fmt.Errorf("train: %s: the checkpoint was made with another configuration: %w", dir, format.ErrFormat)
+	}
+	if s.Step > t.total {
+		return fmt.Errorf("train: %s: the checkpoint is at step %d, beyond the %d steps asked for: %w", dir, s.Step, t.total, format.ErrFormat)
+	}
+	if err := checkInputs(s.Inputs, t.Inputs, dir); err != nil {
+		return err
 	}
 	ck := filepath.Join(dir, CheckpointDir)
 	vals, err := readVector(filepath.Join(ck, trainableFile), t.params[0].Name, len(t.m.Params()))
@@ -209,8 +218,18 @@ func (t *Trainer) Resume(dir string) error {
 	}
 	copy(t.m.Params(), vals)
 	t.m.ZeroGrad()
+	s.Config = t.cfg // the same, but for a --steps extension
+	if t.Inputs != nil {
+		s.Inputs = t.Inputs
+	}
 	t.state = s
 	return nil
+}
+
+// withoutSteps is c with Steps cleared: a resumed run may be extended.
+func withoutSteps(c Config) Config {
+	c.Steps = 0
+	return c
 }
 
 // sameConfig compares the fields that shape a run's numbers.

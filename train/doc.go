@@ -17,8 +17,9 @@
 //   - Evaluate: decode each distinct prompt (greedy or loralib's beam
 //     search) and score the outputs against all their references with the
 //     E2E challenge's metrics (package metrics);
-//   - Demo: the whole life of an adapter on the embedded stories260K and an
-//     embedded slice of the E2E data, in about two minutes on two cores.
+//   - DemoConfig: the recipe package demo (the whole life of an adapter on
+//     the embedded stories260K and an embedded slice of the E2E data) trains
+//     with.
 //
 // A run lives in one output directory:
 //

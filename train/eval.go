@@ -3,10 +3,10 @@ package train
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 
+	"github.com/lorakit/lorakit/internal/parallel"
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/generate"
 	"github.com/lorakit/lorakit/tokenizer"
@@ -51,33 +51,17 @@ func Decode(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, b dat
 	errs := make([]error, len(prompts))
 	var mu sync.Mutex
 	done := 0
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(prompts)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				res, err := generate.Generate(ctx, generate.FromModel(m), PromptTokens(b, prompts[i]), o)
-				outs[i], errs[i] = strings.TrimSpace(tok.Decode(res.Tokens)), err
-				if progress != nil {
-					mu.Lock()
-					done++
-					progress(done, len(prompts))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := range prompts {
-		if ctx.Err() != nil {
-			break
+	err := parallel.ForEach(ctx, len(prompts), func(i int) {
+		res, err := generate.Generate(ctx, generate.FromModel(m), PromptTokens(b, prompts[i]), o)
+		outs[i], errs[i] = strings.TrimSpace(tok.Decode(res.Tokens)), err
+		if progress != nil {
+			mu.Lock()
+			done++
+			progress(done, len(prompts))
+			mu.Unlock()
 		}
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	for i, err := range errs {

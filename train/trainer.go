@@ -18,6 +18,11 @@ import (
 // which Resume continues.
 var ErrInterrupted = errors.New("train: interrupted")
 
+// ErrDiverged is returned by Step and Run when the loss became NaN or
+// infinite: the run diverged (the learning rate is too high, or the base
+// holds non-finite weights), not a malformed file.
+var ErrDiverged = errors.New("training diverged")
+
 // Record is one line of the training log: a training step (Loss set) or a
 // held-out evaluation (EvalLoss set).
 type Record struct {
@@ -44,6 +49,9 @@ type State struct {
 	Dropout []byte   `json:"dropout_state,omitempty"`
 	Tokens  int64    `json:"tokens"`
 	History []Record `json:"history"`
+	// Inputs are the Digest of each input of the run by role ("training
+	// data", "base model", ...), as Trainer.Inputs gave them.
+	Inputs map[string]string `json:"inputs,omitempty"`
 }
 
 // Trainer trains one model on one data set. Create it with New, optionally
@@ -62,6 +70,10 @@ type Trainer struct {
 
 	orderEpoch int
 	order      [][]int
+
+	// Inputs fingerprints the run's inputs (role -> Digest): saved in each
+	// checkpoint, and compared by Resume, which refuses a mismatch.
+	Inputs map[string]string
 
 	// Dir is the output directory of checkpoints and the final adapter;
 	// empty: Run saves nothing.
@@ -158,12 +170,30 @@ func (t *Trainer) microBatch(k int64) (model.Batch, int, error) {
 
 // Step takes one optimizer step (Accum micro-batches) and returns its
 // record.
-func (t *Trainer) Step() (Record, error) {
+func (t *Trainer) Step() (Record, error) { return t.StepContext(context.Background()) }
+
+// StepContext is Step checking ctx between micro-batches, so that a long
+// accumulated step stops promptly. A step stopped midway is undone (data
+// position, dropout generators, gradients) and ctx's error returned: the
+// trainer stays at the last whole step, and a checkpoint saved then
+// resumes bit-identically.
+func (t *Trainer) StepContext(ctx context.Context) (Record, error) {
 	m, cfg := t.m, t.cfg
 	m.ZeroGrad()
 	var loss float64
 	var tokens int64
-	for range cfg.Accum {
+	micro0, dropout0 := t.state.Micro, m.DropoutState()
+	for i := range cfg.Accum {
+		if i > 0 {
+			if err := ctx.Err(); err != nil {
+				t.state.Micro = micro0
+				m.ZeroGrad()
+				if derr := m.SetDropoutState(dropout0); derr != nil {
+					return Record{}, errors.Join(err, derr)
+				}
+				return Record{}, err
+			}
+		}
 		b, n, err := t.microBatch(t.state.Micro)
 		if err != nil {
 			return Record{}, err
@@ -176,7 +206,7 @@ func (t *Trainer) Step() (Record, error) {
 			return Record{}, fmt.Errorf("train: step %d: %w", t.state.Step+1, err)
 		}
 		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
-			return Record{}, fmt.Errorf("train: step %d: loss is %v (lower the learning rate): %w", t.state.Step+1, l, format.ErrFormat)
+			return Record{}, fmt.Errorf("train: step %d: loss is %v (lower the learning rate): %w", t.state.Step+1, l, ErrDiverged)
 		}
 		loss += float64(l)
 		tokens += int64(n)
@@ -255,7 +285,10 @@ func (t *Trainer) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("%w at step %d (checkpoint saved): %w", ErrInterrupted, t.state.Step, err)
 		}
-		rec, err := t.Step()
+		rec, err := t.StepContext(ctx)
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			continue // undone midway: the check above saves the checkpoint
+		}
 		if err != nil {
 			return err
 		}

@@ -8,11 +8,14 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // copyFile copies a file of ../shared into dir.
@@ -206,5 +209,121 @@ func TestAuditLongErrorClipped(t *testing.T) {
 	_, errs, code := lorakit(t, "inspect", filepath.Join(t.TempDir(), long[:200]), "--json", "--"+long)
 	if code != exitUsage || len(errs) > 2*maxMessage {
 		t.Errorf("exit %d, %d bytes of stderr; want %d and at most %d", code, len(errs), exitUsage, 2*maxMessage)
+	}
+}
+
+// TestAuditSignalsLongCommands: train, eval and demo stop on a signal
+// with the same status and one line as every other command; train saves
+// its checkpoint first.
+func TestAuditSignalsLongCommands(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no signals on windows")
+	}
+	trainData, testData := e2eFile(t, "train", 584), e2eFile(t, "test", 200)
+	for _, c := range []struct {
+		name    string
+		args    func(dir string) []string
+		ready   string // glob under dir that appears once the command is busy ("" : wait a moment)
+		sig     syscall.Signal
+		mention string
+	}{
+		{"train", func(dir string) []string {
+			return []string{"train", "--data", trainData, "-o", filepath.Join(dir, "run"), "--steps", "100000", "--batch", "2", "--seq", "64"}
+		}, "run/train.jsonl", syscall.SIGTERM, "checkpoint saved"},
+		{"eval", func(dir string) []string {
+			return []string{"eval", "--data", testData, "--beam", "4", "-n", "64", "-o", filepath.Join(dir, "pred.txt")}
+		}, "", syscall.SIGINT, "interrupted"},
+		{"demo", func(dir string) []string {
+			return []string{"demo", "-o", filepath.Join(dir, "demo")}
+		}, "demo/base.gguf", syscall.SIGHUP, "interrupted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := c.args(dir)
+			cmd, stderr, done := startHelper(t, args)
+			if c.ready == "" {
+				time.Sleep(500 * time.Millisecond)
+			} else if !waitFor(filepath.Join(dir, c.ready), done) {
+				t.Fatalf("lorakit %v ended before %s appeared: %s", args, c.ready, stderr.String())
+			}
+			cmd.Process.Signal(c.sig)
+			<-done
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			last := lines[len(lines)-1] // train and demo log progress on stderr first
+			checkFailure(t, args, last+"\n", cmd.ProcessState.ExitCode(), exitInterrupted, c.mention)
+			if m, _ := filepath.Glob(filepath.Join(dir, "*", ".*.tmp-*")); len(m) > 0 {
+				t.Errorf("temporary files left: %v", m)
+			}
+		})
+	}
+}
+
+// waitFor polls until path exists (true) or the process ends (false).
+func waitFor(path string, done chan error) bool {
+	for {
+		select {
+		case err := <-done:
+			done <- err
+			return false
+		default:
+		}
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestAuditConcurrentOutputs: two runs writing the same output without
+// --force: one wins, the other fails (it used to replace the first
+// silently), and no temporary file is left.
+func TestAuditConcurrentOutputs(t *testing.T) {
+	d := t.TempDir()
+	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
+	writeBigModel(t, big, adapter)
+	out := filepath.Join(d, "q.gguf")
+	args := []string{"quantize", big, out, "q4_k_m"}
+	cmd1, stderr1, done1 := startHelper(t, args)
+	cmd2, stderr2, done2 := startHelper(t, args)
+	<-done1
+	<-done2
+	codes := []int{cmd1.ProcessState.ExitCode(), cmd2.ProcessState.ExitCode()}
+	slices.Sort(codes)
+	if codes[0] != exitOK || codes[1] != exitFail {
+		t.Fatalf("exit statuses %v, want one success and one failure (stderr %q, %q)", codes, stderr1, stderr2)
+	}
+	errs := stderr1.String() + stderr2.String()
+	if !strings.Contains(errs, "q.gguf") || !strings.Contains(errs, "exists") {
+		t.Errorf("the losing run says %q, want the output named as existing", errs)
+	}
+	if m, _ := filepath.Glob(filepath.Join(d, ".*.tmp-*")); len(m) > 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+}
+
+// TestAuditNohup: a signal ignored when lorakit started (SIGHUP under
+// nohup) stays ignored: the command completes.
+func TestAuditNohup(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGHUP on windows")
+	}
+	d := t.TempDir()
+	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
+	writeBigModel(t, big, adapter)
+	out := filepath.Join(d, "q.gguf")
+	args := []string{"quantize", big, out, "q4_k_m"}
+	signal.Ignore(syscall.SIGHUP) // inherited by the child, as nohup does
+	cmd, stderr, done := startHelper(t, args)
+	signal.Reset(syscall.SIGHUP)
+	if !waitForTemp(d, done) {
+		t.Fatalf("lorakit %v finished before its temporary output appeared: %s", args, stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	<-done
+	if code := cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Errorf("under nohup, SIGHUP ended lorakit with exit %d (%s)", code, stderr.String())
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("output missing: %v", err)
 	}
 }

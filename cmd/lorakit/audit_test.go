@@ -64,6 +64,12 @@ func hostileDir(t *testing.T) string {
 	write("hugearr.gguf", append(ggufHeader(0, 1), ggufKV("abc", 9, append(u32(4), u64(1<<60)...))...))
 	write("hugehdr.safetensors", append(u64(1<<60), "{}"...))
 	write("hugeshape.safetensors", safetensorsFile(`{"w":{"dtype":"F32","shape":[2147483648,2147483648],"data_offsets":[0,16]}}`, 16))
+	// A 28-byte llama2.c header whose size arithmetic overflows int64, and
+	// one claiming 2^20 layers (costly to lay out before the size check).
+	write("overflow.bin", u32s(1<<20, 1<<20, 1<<20, 1, 1, 1<<20, 1<<20))
+	write("layers.bin", u32s(64, 172, 1<<20, 8, 4, 512, 512))
+	// safetensors metadata asking GGUF for a 2^31 alignment.
+	write("align.safetensors", safetensorsFile(`{"__metadata__":{"gguf:general.alignment":"u32:2147483648"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, 8))
 	// A PEFT directory whose config does not parse: an adapter, not a model.
 	write("brokencfg/adapter_config.json", peftConfig[:len(peftConfig)/2])
 	write("brokencfg/adapter_model.safetensors", readShared(t, "data/adapters/gpt2-tigrinya-peft-lora/adapter_model.safetensors"))
@@ -105,6 +111,8 @@ func TestAuditBadInput(t *testing.T) {
 		{"inspect huge safetensors header", []string{"inspect", in("hugehdr.safetensors")}, exitFail, "hugehdr.safetensors"},
 		{"inspect huge shape", []string{"inspect", in("hugeshape.safetensors")}, exitFail, `"w"`},
 		{"inspect broken adapter config", []string{"inspect", in("brokencfg")}, exitFail, "adapter_config.json"},
+		{"inspect llama2c size overflow", []string{"inspect", "--hash", in("overflow.bin")}, exitFail, "overflow.bin"},
+		{"inspect llama2c 2^20 layers", []string{"inspect", "--hash", in("layers.bin")}, exitFail, "layers.bin"},
 
 		// diff
 		{"diff truncated", []string{"diff", f32, trunc}, exitFail, "trunc.gguf"},
@@ -122,6 +130,7 @@ func TestAuditBadInput(t *testing.T) {
 		{"convert negative shard size", []string{"convert", f32, "-o", in("outhf"), "--to", "hf", "--max-shard-size", "-5"}, exitUsage, "--max-shard-size"},
 		{"convert truncated", []string{"convert", trunc, "-o", in("out.gguf")}, exitFail, "trunc.gguf"},
 		{"convert png", []string{"convert", in("x.png"), "-o", in("out.safetensors")}, exitFail, "x.png"},
+		{"convert alignment 2^31", []string{"convert", in("align.safetensors"), "-o", in("out.gguf")}, exitFail, "alignment"},
 		{"convert broken adapter", []string{"convert", in("brokencfg"), "-o", in("out.gguf")}, exitFail, "adapter_config.json"},
 		{"convert adapter for another base", []string{"convert", peft, "-o", in("out.gguf"), "--base", f32}, exitFail, "blk.0.attn_qkv"},
 		{"convert adapter, truncated base", []string{"convert", lora, "-o", in("out"), "--base", trunc}, exitFail, "trunc.gguf"},
@@ -197,12 +206,14 @@ func TestAuditBadInput(t *testing.T) {
 		{"score missing text", []string{"score", "--text", in("nope.txt")}, exitFail, "nope.txt"},
 		{"score directory text", []string{"score", "--text", in("text/dir")}, exitFail, "text/dir"},
 		{"score empty text", []string{"score", "--text", in("empty")}, exitFail, "empty"},
+		{"score /dev/zero", []string{"score", "--text", "/dev/zero"}, exitFail, "/dev/zero"},
 
 		// size
 		{"size zero rank", []string{"size", gpt2Config, "--rank", "0"}, exitUsage, "--rank"},
 		{"size negative rank", []string{"size", gpt2Config, "--rank", "-4"}, exitUsage, "--rank"},
 		{"size no targets", []string{"size", gpt2Config, "--targets", ""}, exitUsage, "--targets"},
 		{"size png config", []string{"size", in("x.png")}, exitFail, "x.png"},
+		{"size /dev/zero", []string{"size", "/dev/zero"}, exitFail, "/dev/zero"},
 		{"size rank above the layer", []string{"size", gpt2Config, "--rank", "99"}, exitFail, "rank 99"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -413,6 +424,15 @@ func readShared(t *testing.T, rel string) []byte {
 }
 
 func u32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
+
+// u32s is little-endian int32 fields, as llama2.c headers are.
+func u32s(v ...int32) []byte {
+	var b []byte
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, uint32(x))
+	}
+	return b
+}
 func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 // ggufHeader is a GGUF v3 header claiming tensors tensors and kvs metadata

@@ -10,6 +10,7 @@ import (
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/units"
 )
 
 type convertOptions struct {
@@ -80,7 +81,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.base, "base", "", "base model of an adapter (GGUF, or HF directory; config.json suffices)")
 	f.StringVar(&o.arch, "arch", "", "architecture of an adapter's base when there is no --base ("+strings.Join(arch.Names(), ", ")+")")
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
-	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
+	f.Var((*units.Bytes)(&o.maxShard), "max-shard-size", "split Hugging Face output into shards of at most this size (bytes, or 5GB, 500MB, 2GiB, 1M as transformers and llama-gguf-split read them)")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
 	o.split.register(f)
 	f.BoolVar(&o.vocabOnly, "vocab-only", false, "write only the vocabulary of a Hugging Face directory as GGUF (no tensors)")

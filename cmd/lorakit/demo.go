@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lorakit/lorakit/train"
+	"github.com/lorakit/lorakit/demo"
 )
 
 type demoOptions struct {
@@ -35,7 +35,7 @@ feed-forward width 172 is not a multiple of 32, so those tensors stay F16),
 writes the Section 7 analysis (spectra, r=4 vs r=16 subspace similarity,
 amplification) and prints a summary with the paths.`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(cmd, o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return interrupted("", runDemo(cmd, o)) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", o.out, "output directory")
@@ -48,7 +48,7 @@ amplification) and prints a summary with the paths.`,
 
 func runDemo(cmd *cobra.Command, o demoOptions) error {
 	errw := cmd.ErrOrStderr()
-	sum, err := train.Demo(cmd.Context(), train.DemoOptions{Dir: o.out, Force: o.force, Log: errw, Epochs: o.epochs, Beams: o.beams})
+	sum, err := demo.Run(cmd.Context(), demo.Options{Dir: o.out, Force: o.force, Log: errw, Epochs: o.epochs, Beams: o.beams})
 	if err != nil {
 		return err
 	}

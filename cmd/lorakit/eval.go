@@ -49,7 +49,7 @@ test file's order (the format e2e-metrics reads).`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			return runEval(cmd, path, o)
+			return interrupted(o.out, runEval(cmd, path, o))
 		},
 	}
 	f := cmd.Flags()

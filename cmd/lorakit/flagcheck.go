@@ -52,7 +52,7 @@ func interrupted(output string, err error) error {
 		return err
 	}
 	if output == "" {
-		return fmt.Errorf("interrupted: %w", err)
+		return err
 	}
 	return fmt.Errorf("%s: interrupted, nothing written: %w", output, err)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lorakit/lorakit/chat"
 	"github.com/lorakit/lorakit/format"
+	lmpkg "github.com/lorakit/lorakit/lm"
 	"github.com/lorakit/lorakit/tokenizer"
 )
 
@@ -40,7 +41,7 @@ func (o chatOptions) encode(modelPath, prompt string, tok *tokenizer.Tokenizer) 
 	if src == "" {
 		src = modelPath
 		if !hasChatTemplate(src) {
-			return nil, nil, fmt.Errorf("%s: no chat template with the model: give --chat-template: %w", displayName(modelPath), format.ErrNotFound)
+			return nil, nil, fmt.Errorf("%s: no chat template with the model: give --chat-template: %w", lmpkg.DisplayName(modelPath), format.ErrNotFound)
 		}
 	}
 	t, err := chat.Load(src, "")

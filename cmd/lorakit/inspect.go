@@ -9,7 +9,10 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -180,7 +183,7 @@ func inspectFile(w io.Writer, path, weights string, adapter *inspectAdapter, arc
 const maxTextArray = 64
 
 func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
-	fmt.Fprintf(w, "%s: %s", rep.Path, rep.Format)
+	fmt.Fprintf(w, "%s: %s", safeText(rep.Path), rep.Format)
 	if rep.Version != 0 {
 		fmt.Fprintf(w, " v%d", rep.Version)
 	}
@@ -193,11 +196,11 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 	}
 	switch {
 	case rep.Architecture != "" && rep.ArchNote != "":
-		fmt.Fprintf(w, "architecture: %s (%s)\n", rep.Architecture, rep.ArchNote)
+		fmt.Fprintf(w, "architecture: %s (%s)\n", safeText(rep.Architecture), safeText(rep.ArchNote))
 	case rep.Architecture != "":
-		fmt.Fprintf(w, "architecture: %s\n", rep.Architecture)
+		fmt.Fprintf(w, "architecture: %s\n", safeText(rep.Architecture))
 	case rep.ArchNote != "":
-		fmt.Fprintf(w, "architecture: not identified: %s\n", rep.ArchNote)
+		fmt.Fprintf(w, "architecture: not identified: %s\n", safeText(rep.ArchNote))
 	}
 	if a := rep.Adapter; a != nil {
 		fmt.Fprintf(w, "adapter: %s, %d modules\n", a.Kind, len(a.Modules))
@@ -209,12 +212,12 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 			if m.DoRA {
 				dora = " DoRA"
 			}
-			fmt.Fprintf(w, "  %-48s r=%d alpha=%g scale=%g [%d, %d]%s\n", m.Name, m.Rank, m.Alpha, m.Scale, m.Shape[0], m.Shape[1], dora)
+			fmt.Fprintf(w, "  %-48s r=%d alpha=%g scale=%g [%d, %d]%s\n", safeText(m.Name), m.Rank, m.Alpha, m.Scale, m.Shape[0], m.Shape[1], dora)
 		}
 	}
 	fmt.Fprintf(w, "metadata: %d keys\n", len(md))
 	for _, kv := range md {
-		fmt.Fprintf(w, "  %s = %s\n", kv.Key, textValue(kv.Value))
+		fmt.Fprintf(w, "  %s = %s\n", safeText(kv.Key), textValue(kv.Value))
 	}
 	var total int64
 	for _, t := range rep.Tensors {
@@ -226,7 +229,7 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 		for i, d := range t.Shape {
 			dims[i] = fmt.Sprint(d)
 		}
-		fmt.Fprintf(w, "  %-48s %-7s [%s] offset %d, %d bytes", t.Name, t.DType, strings.Join(dims, ", "), t.Offset, t.NBytes)
+		fmt.Fprintf(w, "  %-48s %-7s [%s] offset %d, %d bytes", safeText(t.Name), t.DType, strings.Join(dims, ", "), t.Offset, t.NBytes)
 		if t.Shard != "" {
 			fmt.Fprintf(w, " in %s", t.Shard)
 		}
@@ -236,6 +239,22 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// safeText is s as the terminal should show it: unchanged when it is
+// printable UTF-8, else quoted with Go escapes, so that a name holding
+// control characters (an escape sequence, a carriage return) cannot
+// rewrite the screen or forge lines.
+func safeText(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' || unicode.Is(unicode.Bidi_Control, r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // textValue formats a metadata value for the terminal, summarising long

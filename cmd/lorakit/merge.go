@@ -43,8 +43,10 @@ SCALE (default 1) multiplies an adapter; a negative SCALE subtracts it, so
 The output keeps the base's container, tensor names, order, metadata and
 each tensor's dtype: a quantized tensor is dequantized, merged in float32
 and requantized to its own type (llama-export-lora writes F16 instead).
---dtype casts floating-point tensors (in GGUF, 1-D tensors stay F32) and
-sets general.file_type. Untouched tensors are copied byte for byte. A
+--dtype casts every tensor that is not an integer, merged or not, quantized
+ones included (a Q8_0 base with --dtype f16 comes out all F16; in GGUF,
+1-D tensors stay F32), and sets general.file_type; without --dtype,
+untouched quantized tensors are kept as they are. Untouched tensors are copied byte for byte. A
 Hugging Face directory comes out with its other files copied and its shards
 as they were.
 
@@ -81,7 +83,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVarP(&o.output, "output", "o", "", "output path (required)")
 	f.StringArrayVarP(&o.adapters, "adapter", "a", nil, "adapter PATH[:SCALE] (repeatable)")
 	f.StringVar(&o.method, "method", "", "combination method without BASE: linear, cat, svd, ties, dare_linear, dare_ties, magnitude_prune, sum (default svd)")
-	f.StringVar(&o.dtype, "dtype", "", "cast floating-point tensors of the merged model (f32, f16, bf16, q8_0, ...)")
+	f.StringVar(&o.dtype, "dtype", "", "cast every non-integer tensor of the merged model, quantized ones included (f32, f16, bf16, q8_0, ...)")
 	f.Float64Var(&o.density, "density", 0, "share of entries kept by ties, dare_* and magnitude_prune")
 	f.StringVar(&o.majoritySign, "majority-sign", "total", "TIES sign election: total or frequency")
 	f.IntVar(&o.svdRank, "svd-rank", 0, "rank of svd and sum combinations")

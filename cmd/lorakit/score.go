@@ -170,6 +170,9 @@ func scoreTokens(cmd *cobra.Command, m *model.Model, ids []int) (scoreReport, er
 		if err != nil {
 			return scoreReport{}, err
 		}
+		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+			return scoreReport{}, fmt.Errorf("tokens %d-%d: loss is %v: %w", lo, hi, loss, model.ErrNonFinite)
+		}
 		sum += float64(loss) * float64(T)
 		if progress != nil {
 			progress(c+1, chunks, "")

@@ -37,12 +37,20 @@ func (e errSignal) Error() string {
 // stopSignals are the signals that interrupt a command.
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
-// onSignals cancels the command on the first stop signal; on the second it
-// removes the temporary outputs and exits at once. It returns the function
+// onSignals cancels the command on the first stop signal (of those not
+// ignored when lorakit started); on the second it removes the temporary
+// outputs and exits at once. It returns the function
 // that stops listening.
 func onSignals(cancel context.CancelCauseFunc, stderr io.Writer) func() {
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, stopSignals...)
+	for _, sig := range stopSignals {
+		// A signal the parent ignored stays ignored: under nohup (SIGHUP)
+		// or as a background job of a script (SIGINT) lorakit must not
+		// start stopping on it.
+		if !signal.Ignored(sig) {
+			signal.Notify(ch, sig)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		seen := 0
@@ -75,12 +83,18 @@ func interruptMessage(ctx context.Context, err error) string {
 	if cause == nil || errors.Is(cause, context.Canceled) {
 		cause = errors.New("interrupted")
 	}
-	if err == nil {
-		return cause.Error()
-	}
-	msg := err.Error()
 	// The library's wrapping ends in "context canceled": say which signal.
-	msg = strings.TrimSuffix(msg, ": "+context.Canceled.Error())
+	msg := ""
+	if err != nil {
+		msg = strings.TrimSuffix(err.Error(), context.Canceled.Error())
+		msg = strings.TrimSuffix(msg, ": ")
+	}
+	switch {
+	case msg == "":
+		return "interrupted by " + cause.Error()
+	case !strings.Contains(msg, "interrupted"):
+		return msg + ": interrupted by " + cause.Error()
+	}
 	return msg + " (" + cause.Error() + ")"
 }
 

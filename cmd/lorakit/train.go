@@ -6,13 +6,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/model"
+	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/train"
 	"github.com/lorakit/lorakit/train/data"
 	"github.com/lorakit/lorakit/train/optim"
@@ -91,6 +94,13 @@ with the configuration saved there, bit-identically to an uninterrupted run.`,
 	f.BoolVar(&o.force, "force", false, "start over in an OUT_DIR that holds a run")
 	f.BoolVar(&o.refuse, "no-truncate", false, "fail on examples longer than --seq instead of truncating them")
 	f.BoolVar(&o.json, "json", false, "print a JSON summary on stdout")
+	bindConfigFlags(f, c)
+	return cmd
+}
+
+// bindConfigFlags defines the flags that set a run's configuration on f,
+// bound to c (defaults from c).
+func bindConfigFlags(f *pflag.FlagSet, c *train.Config) {
 	f.BoolVar(&c.Full, "full", false, "full fine-tuning: train every weight (for comparison)")
 	f.StringSliceVar(&c.Targets, "targets", c.Targets, "projections to adapt: q,k,v,o,gate,up,down (qkv: GPT-2's fused one whole)")
 	f.IntVar(&c.Rank, "rank", c.Rank, "LoRA rank r")
@@ -105,13 +115,73 @@ with the configuration saved there, bit-identically to an uninterrupted run.`,
 	f.IntVar(&c.Batch, "batch", c.Batch, "sequences per micro-batch")
 	f.IntVar(&c.Accum, "accum", c.Accum, "micro-batches per optimizer step (gradient accumulation)")
 	f.IntVar(&c.Epochs, "epochs", c.Epochs, "passes over the data")
-	f.IntVar(&c.Steps, "steps", 0, "optimizer steps (overrides --epochs)")
+	f.IntVar(&c.Steps, "steps", c.Steps, "optimizer steps (overrides --epochs)")
 	f.IntVar(&c.Seq, "seq", c.Seq, "longest sequence in tokens (at most the model's context)")
 	f.Float64Var(&c.LabelSmoothing, "label-smoothing", c.LabelSmoothing, "label smoothing epsilon")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the LoRA initialisation, dropout and data order")
 	f.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "held-out loss every N steps (0: at the end only)")
 	f.IntVar(&c.CheckpointEvery, "save-every", c.CheckpointEvery, "checkpoint every N steps (0: at the end only)")
-	return cmd
+}
+
+// resumeConfig is the configuration of a resumed run: the checkpoint's,
+// where flags given now must agree with it, except --steps, which may
+// extend the run. A flag that would change it is refused, naming it,
+// instead of being ignored.
+func resumeConfig(flags *pflag.FlagSet, saved train.Config, dir string) (train.Config, error) {
+	now := saved
+	scratch := pflag.NewFlagSet("resume", pflag.ContinueOnError)
+	bindConfigFlags(scratch, &now)
+	now = saved // binding wrote the defaults: start again from the checkpoint's
+	var changed []string
+	var err error
+	flags.Visit(func(fl *pflag.Flag) {
+		if scratch.Lookup(fl.Name) == nil || err != nil {
+			return
+		}
+		before := now
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			err = scratch.Lookup(fl.Name).Value.(pflag.SliceValue).Replace(sv.GetSlice())
+		} else {
+			err = scratch.Set(fl.Name, fl.Value.String())
+		}
+		if fl.Name == "steps" {
+			return
+		}
+		cmp := now
+		cmp.Steps = saved.Steps
+		if !reflect.DeepEqual(cmp, saved) {
+			changed = append(changed, "--"+fl.Name)
+			now = before
+		}
+	})
+	if err != nil {
+		return saved, usageError{err}
+	}
+	if len(changed) > 0 {
+		return saved, usageError{fmt.Errorf("%s: --resume continues the run with the configuration in its checkpoint; %s would change it (only --steps may, to extend the run): start over with --force instead",
+			dir, strings.Join(changed, ", "))}
+	}
+	return now, nil
+}
+
+// runInputs fingerprints what a run reads (train.Digest by role), for the
+// checkpoint: --resume refuses data or a base that changed.
+func runInputs(basePath string, o trainOptions) (map[string]string, error) {
+	in := map[string]string{}
+	for role, path := range map[string]string{"training data": o.data, "eval data": o.evalData, "base model": basePath, "tokenizer": o.tokenizer} {
+		if path == "" {
+			continue
+		}
+		d, err := train.Digest(path)
+		if err != nil {
+			return nil, err
+		}
+		in[role] = d
+	}
+	if basePath == "" {
+		in["base model"] = "embedded " + embedded.Name
+	}
+	return in, nil
 }
 
 // trainSummary is train's --json output.
@@ -140,8 +210,9 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		if err != nil {
 			return err
 		}
-		cfg = st.Config
-		fmt.Fprintf(errw, "resuming %s at step %d with its saved configuration\n", o.out, st.Step)
+		if cfg, err = resumeConfig(cmd.Flags(), st.Config, o.out); err != nil {
+			return err
+		}
 	} else if _, err := os.Stat(filepath.Join(o.out, train.CheckpointDir)); err == nil && !o.force {
 		return fmt.Errorf("%s holds a run: continue it with --resume, or start over with --force: %w", o.out, format.ErrExists)
 	}
@@ -179,10 +250,14 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		return err
 	}
 	t.Dir, t.Base, t.Metadata = o.out, l.name, tok.Vocab().Metadata()
+	if t.Inputs, err = runInputs(basePath, o); err != nil {
+		return err
+	}
 	if o.resume {
 		if err := t.Resume(o.out); err != nil {
 			return err
 		}
+		fmt.Fprintf(errw, "resuming %s at step %d with its saved configuration\n", o.out, t.State().Step)
 	}
 	log, err := train.OpenLog(o.out, t.State().History)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/lorakit/lorakit/chat"
 	"github.com/lorakit/lorakit/format"
+	lmpkg "github.com/lorakit/lorakit/lm"
 	"github.com/lorakit/lorakit/tokenizer"
 	"github.com/lorakit/lorakit/train/data"
 )
@@ -24,7 +25,7 @@ func (c *chatData) build(b data.Builder, path string) ([]data.Example, data.Stat
 		if src == "" {
 			src = c.base
 			if !hasChatTemplate(src) {
-				return nil, data.Stats{}, fmt.Errorf("%s: chat data needs a chat template and %s has none: give --chat-template: %w", path, displayName(c.base), format.ErrNotFound)
+				return nil, data.Stats{}, fmt.Errorf("%s: chat data needs a chat template and %s has none: give --chat-template: %w", path, lmpkg.DisplayName(c.base), format.ErrNotFound)
 			}
 		}
 		t, err := chat.Load(src, "")

@@ -147,8 +147,9 @@ func TestTrainCLIAdapterRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// float32 rounding of W + s·B·A against the low-rank path, 5 layers
-	const mergeTol = 1e-3
+	// float32 rounding of W + s·B·A against the low-rank path, 5 layers:
+	// about 3 x the 6.7e-6 measured.
+	const mergeTol = 2e-5
 	for i := range la {
 		if d := math.Abs(float64(la[i] - lm[i])); d > mergeTol {
 			t.Fatalf("logit %d: merged %v, applied %v (diff %g > %g)", i, lm[i], la[i], d, mergeTol)

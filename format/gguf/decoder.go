@@ -25,6 +25,7 @@ type decoder struct {
 	pos    int64  // absolute offset of the next byte
 	win    []byte // window contents
 	winOff int64  // absolute offset of win[0]
+	nested int64  // arrays read inside arrays so far (maxNestedArrays)
 }
 
 func newDecoder(r io.ReaderAt, size int64) *decoder {

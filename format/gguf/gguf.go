@@ -33,6 +33,22 @@ var ErrNameTooLong = fmt.Errorf("tensor name longer than %d bytes: %w", MaxNameL
 // hostile files from recursing without bound.
 const maxNesting = 8
 
+// maxNestedArrays bounds the arrays inside arrays one file may hold in
+// all. An empty array costs 12 bytes of file and several times that in
+// memory, so a sparse file of empty nested arrays would otherwise take
+// gigabytes; ggml reads none at all.
+const maxNestedArrays = 1 << 16
+
+// maxKVs bounds the metadata entries of a file (real files have tens to
+// hundreds): each costs a map entry and a boxed value beyond its bytes.
+const maxKVs = 1 << 20
+
+// MaxWriteAlignment is the largest general.alignment the writer accepts:
+// ggml reads any power of two, but each tensor is padded to it, so a
+// hostile 2^31 would turn a small model into gigabytes of zeros. 64 KiB
+// covers every page size in use.
+const MaxWriteAlignment = 1 << 16
+
 // valueType is a GGUF metadata value type (gguf_type).
 type valueType uint32
 

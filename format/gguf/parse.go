@@ -76,6 +76,9 @@ func (r *Reader) readPreamble(d *decoder) (nTensors, nKV int64, err error) {
 	if nKV, err = d.count(minKVBytes); err != nil {
 		return 0, 0, r.fail("metadata count", err)
 	}
+	if nKV > maxKVs {
+		return 0, 0, r.fail("metadata count", fmt.Errorf("%d entries, more than the %d lorakit reads: %w", nKV, maxKVs, format.ErrUnsupported))
+	}
 	return nTensors, nKV, nil
 }
 

@@ -82,6 +82,9 @@ func checkMetadata(md format.Metadata, align *int64) error {
 		if !validAlignment(a) {
 			return fmt.Errorf("key %q: alignment %d is not a power of two: %w", kv.Key, a, format.ErrFormat)
 		}
+		if a > MaxWriteAlignment {
+			return fmt.Errorf("key %q: alignment %d is above the %d lorakit writes: %w", kv.Key, a, MaxWriteAlignment, format.ErrUnsupported)
+		}
 		*align = int64(a)
 	}
 	return nil

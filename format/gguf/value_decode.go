@@ -100,6 +100,9 @@ func (d *decoder) array(depth int) (any, error) {
 	case typeString:
 		return growArray(n, d.str)
 	default: // typeArray
+		if d.nested += n; d.nested > maxNestedArrays {
+			return nil, fmt.Errorf("more than %d arrays inside arrays: %w", maxNestedArrays, format.ErrUnsupported)
+		}
 		return growArray(n, func() (any, error) { return d.array(depth + 1) })
 	}
 }

@@ -11,6 +11,7 @@ package llama2c
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,23 +82,40 @@ func NewReader(data []byte, name string) (*Reader, error) {
 // bytes) and lays out the tensors; the file size must match the header
 // exactly.
 func parse(path string, data []byte, size int64) (*Reader, error) {
+	cfg, hdr, err := parseHeader(path, data, size)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{path: path, cfg: cfg, offsets: map[string]int64{}}
+	if end := r.layout(hdr); end != size {
+		return nil, fmt.Errorf("llama2c: %s: header %+v lays out %d bytes, file has %d: %w", path, cfg, end, size, format.ErrFormat)
+	}
+	r.md = r.metadata()
+	return r, nil
+}
+
+// parseHeader reads and checks the header at the start of data: every
+// field in range, and the bytes it implies (computed without overflow and
+// without laying out a tensor) equal to size. Only then may layout run: its
+// work is bounded by the file's size.
+func parseHeader(path string, data []byte, size int64) (Config, int64, error) {
 	bad := func(msg string, args ...any) error {
 		return fmt.Errorf("llama2c: %s: %s: %w", path, fmt.Sprintf(msg, args...), format.ErrFormat)
 	}
+	var cfg Config
 	if len(data) < legacyHeader {
-		return nil, bad("file of %d bytes is too short for a header", size)
+		return cfg, 0, bad("file of %d bytes is too short for a header", size)
 	}
 	le := binary.LittleEndian
-	var cfg Config
 	var hdr int64
 	var ints []int32
 	switch le.Uint32(data) {
 	case magicV1:
 		if len(data) < 40 || size < v1Header {
-			return nil, bad("truncated version header")
+			return cfg, 0, bad("truncated version header")
 		}
 		if v := int32(le.Uint32(data[4:])); v != 1 {
-			return nil, fmt.Errorf("llama2c: %s: version %d (only the legacy format and version 1 are supported): %w", path, v, format.ErrUnsupported)
+			return cfg, 0, fmt.Errorf("llama2c: %s: version %d (only the legacy format and version 1 are supported): %w", path, v, format.ErrUnsupported)
 		}
 		for i := range 7 {
 			ints = append(ints, int32(le.Uint32(data[8+4*i:])))
@@ -117,19 +135,45 @@ func parse(path string, data []byte, size int64) (*Reader, error) {
 	cfg.KVHeads, cfg.Vocab, cfg.SeqLen = int(ints[4]), int(ints[5]), int(ints[6])
 	for i, v := range ints {
 		if v <= 0 || v > maxDim {
-			return nil, bad("header field %d is %d", i, v)
+			return cfg, 0, bad("header field %d is %d", i, v)
 		}
 	}
 	if cfg.Dim%cfg.Heads != 0 || cfg.Heads%cfg.KVHeads != 0 || (cfg.Dim/cfg.Heads)%2 != 0 {
-		return nil, bad("dim %d, %d heads, %d kv heads do not divide evenly", cfg.Dim, cfg.Heads, cfg.KVHeads)
+		return cfg, 0, bad("dim %d, %d heads, %d kv heads do not divide evenly", cfg.Dim, cfg.Heads, cfg.KVHeads)
 	}
-	r := &Reader{path: path, cfg: cfg, offsets: map[string]int64{}}
-	end := r.layout(hdr)
-	if end != size {
-		return nil, bad("header %+v needs %d bytes, file has %d", cfg, end, size)
+	if need, ok := dataBytes(cfg); !ok || need != size-hdr {
+		return cfg, 0, bad("header %+v needs %s bytes of weights, file has %d", cfg, fmtNeed(need, ok), size-hdr)
 	}
-	r.md = r.metadata()
-	return r, nil
+	return cfg, hdr, nil
+}
+
+// dataBytes is the size of the weights (and llama2.c's RoPE tables) a
+// header describes, the sum layout makes, or false when it exceeds int64.
+// Every field is at most maxDim (2^20), so a per-layer or per-model term
+// (at most 12 products of two fields, times 4 bytes) fits easily; only the
+// product with the layer count needs a check.
+func dataBytes(c Config) (int64, bool) {
+	d, h, v, L := int64(c.Dim), int64(c.HiddenDim), int64(c.Vocab), int64(c.Layers)
+	kv := d / int64(c.Heads) * int64(c.KVHeads)
+	perLayer := 4 * (2*d + 2*d*d + 2*kv*d + 3*h*d) // norms, q and output, k and v, feed-forward
+	fixed := 4 * (v*d + d)                         // token_embd, output_norm
+	if c.Version == 0 {
+		fixed += 2 * int64(c.SeqLen) * (d / int64(c.Heads) / 2) * 4 // freq_cis_real, freq_cis_imag
+	}
+	if !c.SharedClassifier {
+		fixed += 4 * v * d
+	}
+	if L > (math.MaxInt64-fixed)/perLayer {
+		return 0, false
+	}
+	return fixed + L*perLayer, true
+}
+
+func fmtNeed(n int64, ok bool) string {
+	if !ok {
+		return "more than 2^63"
+	}
+	return fmt.Sprint(n)
 }
 
 // layout fills infos/offsets in file order from offset off and returns the
@@ -256,8 +300,9 @@ func probe(path string, head []byte, isDir bool) bool {
 	if err != nil || st.Size() > 1<<40 {
 		return false
 	}
-	// Only the header is needed: parse checks it against the file size.
-	_, err = parse(path, head, st.Size())
+	// Only the header is needed, checked against the file size: nothing
+	// is laid out, so a header claiming 2^20 layers costs nothing here.
+	_, _, err = parseHeader(path, head, st.Size())
 	return err == nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
@@ -120,4 +121,91 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHugeHeaderCostsNothing: a 28-byte file claiming 2^20 layers of
+// width 2^20 is refused by detection and by Open without laying out a
+// tensor (the old layout made 9 million tensor names first: 20 s, 2 GB).
+func TestHugeHeaderCostsNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		hdr  []byte
+	}{
+		{"2^20 layers", header(64, 172, 1<<20, 8, 4, 512, 512)},
+		{"2^20 everything", header(1<<20, 1<<20, 1<<20, 1, 1, 1<<20, 1<<20)},               // overflows int64
+		{"2^20 everything unshared", header(1<<20, 1<<20, 1<<20, 1, 1, -(1 << 20), 1<<20)}, // overflows int64
+		{"most negative vocab", header(4, 4, 1, 2, 1, math.MinInt32, 2)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, "x.bin")
+			os.WriteFile(p, c.hdr, 0o644)
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := ms.TotalAlloc
+			if name, err := format.Detect(p); err == nil && name == "llama2c" {
+				t.Errorf("Detect took a %d-byte file for llama2c", len(c.hdr))
+			}
+			if _, err := Open(p); !errors.Is(err, format.ErrFormat) {
+				t.Errorf("Open = %v, want ErrFormat", err)
+			}
+			runtime.ReadMemStats(&ms)
+			if got := ms.TotalAlloc - before; got > 1<<20 {
+				t.Errorf("refusing the header allocated %d KiB, want under 1 MiB", got>>10)
+			}
+		})
+	}
+}
+
+// TestDataBytesIsLayout: the closed-form size parseHeader checks is what
+// layout lays out, for both versions, shared or not.
+func TestDataBytesIsLayout(t *testing.T) {
+	for _, c := range []Config{
+		{64, 172, 5, 8, 4, 512, 512, true, 0},
+		{64, 172, 4, 4, 4, 512, 128, false, 0},
+		{288, 768, 6, 6, 6, 32000, 256, true, 1},
+		{4, 4, 1, 2, 1, 3, 2, false, 1},
+	} {
+		r := &Reader{cfg: c, offsets: map[string]int64{}}
+		hdr := int64(legacyHeader)
+		if c.Version == 1 {
+			hdr = v1Header
+		}
+		need, ok := dataBytes(c)
+		if end := r.layout(hdr); !ok || end-hdr != need {
+			t.Errorf("%+v: dataBytes %d (%v), layout %d", c, need, ok, end-hdr)
+		}
+	}
+}
+
+// FuzzOpen: any bytes either fail with ErrFormat/ErrUnsupported or give a
+// reader whose tensors all lie inside the data, end to end.
+func FuzzOpen(f *testing.F) {
+	tiny := append(header(4, 4, 1, 2, 1, 3, 2), make([]byte, 4*(12+4+16+8+8+16+4+16+16+16+4+4))...)
+	f.Add(tiny)
+	f.Add(header(64, 172, 1<<20, 8, 4, 512, 512))
+	f.Add(append(header(magicV1, 1, 4, 4, 1, 2, 1, 3, 2), make([]byte, 300)...))
+	if dir := testshared.Find(); dir != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, "data/models/stories260K/stories260K.bin")); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader(data, "fuzz.bin")
+		if err != nil {
+			if !errors.Is(err, format.ErrFormat) && !errors.Is(err, format.ErrUnsupported) {
+				t.Fatalf("error %v is neither ErrFormat nor ErrUnsupported", err)
+			}
+			return
+		}
+		for _, ti := range r.Tensors() {
+			d, err := r.TensorData(ti.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := ti.NumBytes(); int64(len(d)) != n {
+				t.Fatalf("tensor %s: %d bytes, want %d", ti.Name, len(d), n)
+			}
+		}
+	})
 }

@@ -9,12 +9,6 @@ import (
 	"github.com/lorakit/lorakit/internal/testshared"
 )
 
-// sharedDir returns ../shared or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	return testshared.Path(t, "")
-}
-
 // sampleFiles lists the reference sample files.
 func sampleFiles(t testing.TB) []string {
 	t.Helper()

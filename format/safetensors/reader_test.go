@@ -16,6 +16,7 @@ import (
 	nst "github.com/nlpodyssey/safetensors"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // sampleDTypes maps the sample files' tensor names (numpy type letters) to
@@ -122,9 +123,7 @@ func TestAgreesWithNlpodyssey(t *testing.T) {
 		"adapters/gpt2-tigrinya-peft-lora/adapter_model.safetensors",
 		"adapters/ollama-discollama-mlx-lora/adapters.safetensors",
 	} {
-		if p := filepath.Join(sharedDir(t), "data", rel); fileExists(p) {
-			files = append(files, p)
-		}
+		files = append(files, testshared.Path(t, filepath.Join("data", rel)))
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
@@ -191,8 +190,6 @@ func TestAgreesWithNlpodyssey(t *testing.T) {
 		})
 	}
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestEveryDType reads a hand-made file holding every dtype safetensors and
 // lorakit share (F8 and U16/U32/U64 included), a scalar and an empty tensor,

@@ -104,17 +104,15 @@ func TestRewriteIsByteIdentical(t *testing.T) {
 	}
 	files := []file{{"testdata/overall.safetensors", 1, false}}
 	if shared := testshared.Find(); shared != "" {
-		samples, _ := filepath.Glob(filepath.Join(shared, "data", "safetensors-samples", "*.safetensors"))
-		for _, p := range samples {
+		// With ../shared present, a missing reference fails (testshared).
+		for _, p := range testshared.Glob(t, "data/safetensors-samples/*.safetensors") {
 			files = append(files, file{p, 1, false})
 		}
 		for _, rel := range []string{
 			"models/lm-buddy-tiny-gpt2-random/model.safetensors",
 			"adapters/gpt2-tigrinya-peft-lora/adapter_model.safetensors",
 		} {
-			if p := filepath.Join(shared, "data", rel); fileExists(p) {
-				files = append(files, file{p, 8, true})
-			}
+			files = append(files, file{testshared.Path(t, filepath.Join("data", rel)), 8, true})
 		}
 	} else {
 		t.Log("../shared is absent: checking testdata/overall.safetensors only")

@@ -8,22 +8,14 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
-// sharedE2E returns ../shared/data/e2e/<name> beside the module, or skips.
+// sharedE2E returns ../shared/data/e2e/<name> (testshared.Path: skips only
+// when ../shared is absent).
 func sharedE2E(tb testing.TB, name string) string {
 	tb.Helper()
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "e2e", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared E2E data absent (%v): skipping", err)
-	}
-	return p
+	return testshared.Path(tb, filepath.Join("data", "e2e", name))
 }
 
 // TestLoadE2EShared checks the counts PROVENANCE.md gives: valid 4,672

@@ -4,24 +4,20 @@ import (
 	"bufio"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // e2eTest reads ../shared/data/e2e/test.txt grouped by meaning
-// representation (first-appearance order), or skips.
+// representation (first-appearance order); testshared.Path skips only when
+// ../shared is absent.
 func e2eTest(tb testing.TB) (firsts []string, refs [][]string) {
 	tb.Helper()
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-	}
-	f, err := os.Open(filepath.Join(dir, "..", "shared", "data", "e2e", "test.txt"))
+	f, err := os.Open(testshared.Path(tb, "data/e2e/test.txt"))
 	if err != nil {
-		tb.Skipf("shared E2E data absent (%v): skipping", err)
+		tb.Fatal(err)
 	}
 	defer f.Close()
 	index := map[string]int{}

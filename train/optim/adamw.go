@@ -3,10 +3,9 @@ package optim
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // AdamWConfig holds AdamW's hyperparameters (the learning rate comes with
@@ -122,25 +121,6 @@ func (c adamCoeffs) update(p, g, m, v []float32) {
 const parallelMin = 1 << 15
 
 // parallelRange calls f on disjoint runs covering [0, n), on all cores when
-// n is large. Elementwise work gives the same bits however it is split.
-func parallelRange(n int, f func(lo, hi int)) {
-	if n == 0 {
-		return
-	}
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
+// n is large (internal/parallel.Range). Elementwise work gives the same
+// bits however it is split.
+func parallelRange(n int, f func(lo, hi int)) { parallel.Range(n, parallelMin, 1, f) }

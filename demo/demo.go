@@ -1,4 +1,8 @@
-package train
+// Package demo runs the whole life of a LoRA adapter with nothing but
+// lorakit: on the embedded stories260K and E2E slice it trains two
+// adapters, decodes and scores before and after, merges and exports, checks
+// the merge and writes the Section 7 analysis (`lorakit demo`).
+package demo
 
 import (
 	"context"
@@ -10,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/lorakit/lorakit/analyze"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/convert/quantize"
@@ -18,20 +24,22 @@ import (
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/model/generate"
+	"github.com/lorakit/lorakit/resolve"
 	"github.com/lorakit/lorakit/tokenizer"
+	"github.com/lorakit/lorakit/train"
 	"github.com/lorakit/lorakit/train/data"
 	"github.com/lorakit/lorakit/train/metrics"
 )
 
-// DemoMergeTol bounds the demo's merge check, the largest logit difference
+// MergeTol bounds the demo's merge check, the largest logit difference
 // between the merged F32 model and the base with the adapter applied at run
 // time: float32 rounding of W + s·B·A against x·Wᵀ + s·(x·Aᵀ)·Bᵀ over
 // stories260K's five layers; about 3 x the 6.2e-6 measured on the full demo
 // (3.8e-6 on the reduced one).
-const DemoMergeTol = 2e-5
+const MergeTol = 2e-5
 
-// DemoOptions control Demo.
-type DemoOptions struct {
+// Options control Run.
+type Options struct {
 	// Dir receives everything; it must not exist (or be empty) unless Force,
 	// which replaces the files a previous demo wrote there.
 	Dir   string
@@ -49,8 +57,8 @@ type DemoOptions struct {
 	MaxPrompts int
 }
 
-// DemoRun is one adapter the demo trained.
-type DemoRun struct {
+// RunSummary is one adapter the demo trained.
+type RunSummary struct {
 	Name         string         `json:"name"`
 	Rank         int            `json:"rank"`
 	Targets      []string       `json:"targets"`
@@ -64,8 +72,8 @@ type DemoRun struct {
 	Dir          string         `json:"dir"`
 }
 
-// DemoSample is one test prompt decoded before and after training.
-type DemoSample struct {
+// Sample is one test prompt decoded before and after training.
+type Sample struct {
 	Prompt    string `json:"prompt"`
 	Before    string `json:"before"`
 	After     string `json:"after"`     // rank 4
@@ -73,12 +81,12 @@ type DemoSample struct {
 	Reference string `json:"reference"`
 }
 
-// DemoSummary is what Demo made and measured.
-type DemoSummary struct {
+// Summary is what Run made and measured.
+type Summary struct {
 	Dir        string         `json:"dir"`
 	Base       string         `json:"base_gguf"`
-	Runs       []DemoRun      `json:"runs"`
-	Samples    []DemoSample   `json:"samples"`
+	Runs       []RunSummary   `json:"runs"`
+	Samples    []Sample       `json:"samples"`
 	BaseScores metrics.Scores `json:"base_scores"`
 	Merged     string         `json:"merged_gguf"`
 	MergedQ8   string         `json:"merged_q8_0_gguf"`
@@ -89,17 +97,14 @@ type DemoSummary struct {
 	Seconds      float64 `json:"seconds"`
 }
 
-// demoSeq bounds the demo's sequences (E2E examples are shorter).
-const demoSeq = 256
-
-// Demo runs the whole life of an adapter on the embedded stories260K and
+// Run runs the whole life of an adapter on the embedded stories260K and
 // the embedded E2E slice: export the base as GGUF, train a rank-4 q,v
 // adapter and a rank-16 one, decode test prompts before and after, merge
 // the rank-4 adapter into the base and export the merged model as GGUF
 // (F32 and Q8_0), and write the Section 7 analysis (spectra, r=4 vs r=16
 // subspace similarity, amplification). Cancelling ctx stops it; the
 // directory is left with what was finished.
-func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
+func Run(ctx context.Context, o Options) (*Summary, error) {
 	start := time.Now()
 	logw := o.Log
 	if logw == nil {
@@ -109,7 +114,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	if err := prepareDir(o.Dir, o.Force); err != nil {
 		return nil, err
 	}
-	sum := &DemoSummary{Dir: o.Dir}
+	sum := &Summary{Dir: o.Dir}
 
 	// The base: the embedded model, also exported as GGUF with its tokenizer.
 	vocab, err := embedded.Vocab()
@@ -135,11 +140,11 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	}
 
 	// Data.
-	trainPairs, testPairs, err := EmbeddedE2E()
+	trainPairs, testPairs, err := train.EmbeddedE2E()
 	if err != nil {
 		return nil, err
 	}
-	b := BuilderFor(tok, demoSeq)
+	b := train.BuilderFor(tok, train.DemoSeq)
 	trainEx, _, err := b.Build(trainPairs, "embedded e2e/train.txt")
 	if err != nil {
 		return nil, err
@@ -163,7 +168,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		return nil, err
 	}
 	say("2. before training: decoding %d test prompts", len(groups))
-	before, err := Evaluate(ctx, base, tok, b, groups, dec, nil)
+	before, err := train.Evaluate(ctx, base, tok, b, groups, dec, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -176,14 +181,14 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg := DemoConfig(r)
+		cfg := train.DemoConfig(r)
 		if o.Epochs > 0 {
 			cfg.Epochs = o.Epochs
 		}
 		cfg.Steps = o.Steps
 		name := fmt.Sprintf("lora-r%d", r)
 		dir := filepath.Join(o.Dir, name)
-		t, err := New(m, cfg, trainEx, testEx)
+		t, err := train.New(m, cfg, trainEx, testEx)
 		if err != nil {
 			return nil, err
 		}
@@ -193,11 +198,11 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		if err != nil {
 			return nil, err
 		}
-		log, err := OpenLog(dir, nil)
+		log, err := train.OpenLog(dir, nil)
 		if err != nil {
 			return nil, err
 		}
-		t.OnRecord = func(r Record) { log.Write(r) }
+		t.OnRecord = func(r train.Record) { log.Write(r) }
 		ts := time.Now()
 		err = t.Run(ctx)
 		log.Close()
@@ -205,18 +210,18 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 			return nil, err
 		}
 		secs := time.Since(ts).Seconds()
-		if err := WriteLossPlot(filepath.Join(dir, PlotFile), t.State().History, name+" on "+embedded.Name+", E2E slice"); err != nil {
+		if err := train.WriteLossPlot(filepath.Join(dir, train.PlotFile), t.State().History, name+" on "+embedded.Name+", E2E slice"); err != nil {
 			return nil, err
 		}
 		lossAfter, err := t.EvalLoss()
 		if err != nil {
 			return nil, err
 		}
-		ev, err := Evaluate(ctx, m, tok, b, groups, dec, nil)
+		ev, err := train.Evaluate(ctx, m, tok, b, groups, dec, nil)
 		if err != nil {
 			return nil, err
 		}
-		run := DemoRun{Name: name, Rank: r, Targets: cfg.Targets, Trainable: t.Trainable(), Steps: t.TotalSteps(),
+		run := RunSummary{Name: name, Rank: r, Targets: cfg.Targets, Trainable: t.Trainable(), Steps: t.TotalSteps(),
 			Seconds: secs, TokensPerSec: float64(t.State().Tokens) / secs, LossBefore: lossBefore, LossAfter: lossAfter,
 			Scores: ev.Scores, Dir: dir}
 		say("   test loss %.3f -> %.3f in %.1fs (%.0f tokens/s); BLEU %.3f ROUGE-L %.3f", lossBefore, lossAfter, secs, run.TokensPerSec, ev.Scores.BLEU, ev.Scores.ROUGEL)
@@ -224,7 +229,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		trained = append(trained, m)
 		for j := range min(3, len(groups)) {
 			if i == 0 {
-				sum.Samples = append(sum.Samples, DemoSample{Prompt: groups[j].Prompt, Before: before.Predictions[j].Output,
+				sum.Samples = append(sum.Samples, Sample{Prompt: groups[j].Prompt, Before: before.Predictions[j].Output,
 					After: ev.Predictions[j].Output, Reference: groups[j].Refs[0]})
 			} else {
 				sum.Samples[j].After16 = ev.Predictions[j].Output
@@ -235,7 +240,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	// Merge the rank-4 adapter and export it.
 	sum.Merged = filepath.Join(o.Dir, "merged-f32.gguf")
 	sum.MergedQ8 = filepath.Join(o.Dir, "merged-q8_0.gguf")
-	adapterPath := filepath.Join(sum.Runs[0].Dir, FinalAdapterGGUF)
+	adapterPath := filepath.Join(sum.Runs[0].Dir, train.FinalAdapterGGUF)
 	say("5. merging %s into the base -> %s, %s", adapterPath, sum.Merged, sum.MergedQ8)
 	if _, err := merge.Merge(ctx, sum.Base, []merge.Input{{Path: adapterPath, Scale: 1}}, sum.Merged, merge.Options{Force: true}); err != nil {
 		return nil, err
@@ -251,8 +256,8 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 		return nil, err
 	}
 	say("   merged model vs adapter applied at run time: max logit difference %.2g", sum.MergeMaxDiff)
-	if !(sum.MergeMaxDiff <= DemoMergeTol) {
-		return nil, fmt.Errorf("%s: merged model's logits differ from the base with the adapter applied by %g, beyond the tolerance %g", sum.Merged, sum.MergeMaxDiff, DemoMergeTol)
+	if !(sum.MergeMaxDiff <= MergeTol) {
+		return nil, fmt.Errorf("%s: merged model's logits differ from the base with the adapter applied by %g, beyond the tolerance %g", sum.Merged, sum.MergeMaxDiff, MergeTol)
 	}
 
 	// Section 7 on the two adapters.
@@ -263,17 +268,6 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoSummary, error) {
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	return sum, nil
-}
-
-// DemoConfig is the demo's LoRA recipe for a tiny model: the paper's
-// (q,v, alpha 32 scaled to the rank, dropout 0.1, label smoothing 0.1,
-// linear schedule) with a learning rate and warmup for a few hundred steps.
-func DemoConfig(rank int) Config {
-	c := DefaultConfig()
-	c.Rank, c.Alpha = rank, 2*float64(rank)
-	c.LR, c.Warmup, c.Epochs, c.Seq = 2e-2, 20, 3, demoSeq
-	c.EvalEvery = 50
-	return c
 }
 
 // prepareDir makes dir, refusing an existing non-empty one unless force.
@@ -299,7 +293,7 @@ func writeEmbeddedGGUF(ctx context.Context, path string, vocab *tokenizer.Vocab)
 	if err != nil {
 		return err
 	}
-	return WriteModel(ctx, m, vocab.Metadata(), path)
+	return train.WriteModel(ctx, m, vocab.Metadata(), path)
 }
 
 // mergedLogitDiff loads the merged checkpoint and returns the largest
@@ -333,12 +327,26 @@ func mergedLogitDiff(mergedPath string, applied *model.Model, tokens []int) (flo
 // writeAnalysis writes the Section 7 report comparing two trained models'
 // adapters (GGUF names) against the base at basePath.
 func writeAnalysis(ctx context.Context, dir string, ma, mb *model.Model, basePath, nameA, nameB string) error {
-	src, err := format.Open(basePath)
+	base, err := resolve.Open(basePath)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	rep, err := analyze.BuildReport(ctx, AnalyzeModules(ma.Adapter()), AnalyzeModules(mb.Adapter()), SourceBase(src), analyze.ReportOptions{})
+	defer base.Close()
+	a, baseA, err := analyze.ResolvedBase(base, ma.Adapter(), nameA)
+	if err != nil {
+		return err
+	}
+	b, baseB, err := analyze.ResolvedBase(base, mb.Adapter(), nameB)
+	if err != nil {
+		return err
+	}
+	both := func(name string) (*mat.Dense, error) {
+		if w, err := baseA(name); err == nil {
+			return w, nil
+		}
+		return baseB(name)
+	}
+	rep, err := analyze.BuildReport(ctx, a, b, both, analyze.ReportOptions{})
 	if err != nil {
 		return err
 	}
