@@ -80,6 +80,8 @@ func FuzzParseTokenizerJSON(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "ByteLevel"}}`))
+	f.Add([]byte(`{"normalizer": {"type": "NFC"}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "` + strings.ReplaceAll(qwen2Pattern, `\`, `\\`) + `"}, "behavior": "Isolated"}, {"type": "ByteLevel", "use_regex": false}]}, "added_tokens": [{"id": 3, "content": "<|x|>", "special": true, "rstrip": true}], "model": {"type": "BPE", "ignore_merges": true, "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}}`))
+	f.Add([]byte(`{"pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first"}, "model": {"type": "BPE", "byte_fallback": true, "vocab": {"▁": 0, "a": 1, "▁a": 2}, "merges": ["▁ a"]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := ParseTokenizerJSON(data, "fuzz.json")
 		if err != nil {
@@ -101,8 +103,21 @@ func FuzzParseTokenizerJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-reading the written tokenizer.json: %v\n%s", err, buf.Bytes())
 		}
-		if !slices.Equal(back.Tokens, v.Tokens) || back.Model != v.Model {
-			t.Fatalf("tokens or model changed through tokenizer.json")
+		if !slices.Equal(back.Tokens, v.Tokens) || back.Model != v.Model || back.Pre != v.Pre {
+			t.Fatalf("tokens, model or pre-tokenizer changed through tokenizer.json")
+		}
+		t1, err1 := New(v)
+		t2, err2 := New(back)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("New: %v before, %v after tokenizer.json", err1, err2)
+		}
+		if err1 == nil {
+			t1.ParseSpecial, t2.ParseSpecial = true, true
+			for _, text := range []string{"ab a b  ba\n", " <|x|> aab"} {
+				if a, b := t1.Encode(text), t2.Encode(text); !slices.Equal(a, b) {
+					t.Fatalf("Encode(%q) = %v, after tokenizer.json %v", text, a, b)
+				}
+			}
 		}
 	})
 }

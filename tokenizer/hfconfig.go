@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -18,7 +20,12 @@ import (
 func (v *Vocab) ApplyTokenizerConfig(data []byte, name string) error {
 	var cfg map[string]json.RawMessage
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return fmt.Errorf("tokenizer: %s: %v: %w", name, err, format.ErrFormat)
+		return fmt.Errorf("tokenizer: %s: %v: %w", name, jsonErr(data, err), format.ErrFormat)
+	}
+	if raw, ok := cfg["added_tokens_decoder"]; ok {
+		if err := v.applyAddedTokensDecoder(raw); err != nil {
+			return fmt.Errorf("tokenizer: %s: added_tokens_decoder: %w", name, err)
+		}
 	}
 	idx := v.index()
 	for _, s := range []struct {
@@ -99,6 +106,63 @@ func tokenContent(raw json.RawMessage) (string, bool) {
 		return *obj.Content, true
 	}
 	return "", false
+}
+
+// applyAddedTokensDecoder reads tokenizer_config.json's
+// added_tokens_decoder ({"id": {"content": ..., "special": ..., "lstrip":
+// ...}}) as transformers does: a token the vocabulary lacks is added at its
+// id (gaps become unused "[PAD<id>]" tokens), one it has at that id gets
+// the entry's type and flags. An entry whose text differs from the
+// vocabulary's token at its id (byte-level spelling, say) is left to the
+// vocabulary. Ids beyond the vocabulary plus the entries are malformed.
+func (v *Vocab) applyAddedTokensDecoder(raw json.RawMessage) error {
+	var dec map[string]addedToken
+	if err := json.Unmarshal(raw, &dec); err != nil {
+		return fmt.Errorf("%v: %w", err, format.ErrFormat)
+	}
+	ids := make([]int, 0, len(dec))
+	byID := map[int]addedToken{}
+	for k, a := range dec {
+		id, err := strconv.Atoi(k)
+		if err != nil || id < 0 || id >= len(v.Tokens)+len(dec) {
+			return fmt.Errorf("id %q out of range for %d tokens and %d entries: %w", k, len(v.Tokens), len(dec), format.ErrFormat)
+		}
+		a.ID = id
+		byID[id] = a
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for len(v.Types) < len(v.Tokens) { // materialise "all Normal"
+		v.Types = append(v.Types, Normal)
+	}
+	for _, id := range ids {
+		a := byID[id]
+		for n := len(v.Tokens); n <= id; n++ {
+			v.Tokens = append(v.Tokens, fmt.Sprintf("[PAD%d]", n))
+			v.Types = append(v.Types, Unused)
+			if len(v.Scores) > 0 {
+				v.Scores = append(v.Scores, 0)
+			}
+		}
+		if v.Tokens[id] != a.Content && v.Types[id] != Unused {
+			continue
+		}
+		v.Tokens[id] = a.Content
+		switch {
+		case v.Types[id] == Unknown || v.Types[id] == Byte:
+		case a.Special:
+			v.Types[id] = Control
+		default:
+			v.Types[id] = UserDefined
+		}
+		if f := (AddedFlags{a.LStrip, a.RStrip, a.SingleWord, a.Normalized}); f != (AddedFlags{}) {
+			if v.Added == nil {
+				v.Added = map[int]AddedFlags{}
+			}
+			v.Added[id] = f
+		}
+	}
+	return nil
 }
 
 // applyConfigIDs takes bos/eos/unk/pad_token_id from a model's

@@ -158,3 +158,56 @@ func viaHFDir(t *testing.T) func(*Vocab, error) (*Vocab, error) {
 		return LoadDir(dir)
 	}
 }
+
+// TestVocabMergesQwen: Qwen2.5 in the older directory form, vocab.json +
+// merges.txt + tokenizer_config.json (whose added_tokens_decoder holds the
+// special tokens and whose tokenizer_class names the pre-tokenizer),
+// written from the shared tokenizer.json, tokenizes as tokenizers.js does
+// with the tokenizer.json.
+func TestVocabMergesQwen(t *testing.T) {
+	src := sharedFile(t, "tokenizers/qwen2.5")
+	full, err := loadDirOnce(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	vocab := map[string]int{}
+	for id, tok := range full.Tokens {
+		if full.Type(id) == Normal {
+			vocab[tok] = id
+		}
+	}
+	vj, _ := json.Marshal(vocab)
+	os.WriteFile(filepath.Join(dir, "vocab.json"), vj, 0o644)
+	os.WriteFile(filepath.Join(dir, "merges.txt"), []byte("#version: 0.2\n"+strings.Join(full.Merges, "\n")+"\n"), 0o644)
+	cfg, err := os.ReadFile(filepath.Join(src, "tokenizer_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), cfg, 0o644)
+	v, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() != full.Len() || v.Pre != "qwen2" {
+		t.Fatalf("vocab.json + merges.txt: %d tokens, pre %q; tokenizer.json %d, qwen2", v.Len(), v.Pre, full.Len())
+	}
+	data, err := os.ReadFile("testdata/hfvectors/qwen2.5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hv hfVectors
+	if err := json.Unmarshal(data, &hv); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := New(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.ParseSpecial = true
+	for _, tc := range hv.Cases {
+		if got := tok.Encode(tc.Text); !slices.Equal(got, tc.IDsWithSpecial) {
+			t.Errorf("Encode(%q) = %v, want %v", tc.Text, got, tc.IDsWithSpecial)
+		}
+	}
+}

@@ -21,7 +21,9 @@ var slowTokenizerPre = map[string]struct {
 }
 
 // preFromTokenizerClass sets the pre-tokenizer of a vocab.json +
-// merges.txt directory from tokenizer_config.json's tokenizer_class: GPT-2's
+// merges.txt directory from tokenizer_config.json's tokenizer_class (and,
+// when the config lists added_tokens_decoder, drops the special tokens
+// guessed from vocab.json, which the list then declares): GPT-2's
 // when the directory says nothing (the files' original form), refused
 // (format.ErrUnsupported) for a class whose splitting lorakit does not know,
 // or with add_prefix_space set, rather than guessed.
@@ -34,11 +36,22 @@ func (v *Vocab) preFromTokenizerClass(path string) error {
 		return err
 	}
 	var cfg struct {
-		Class          *string `json:"tokenizer_class"`
-		AddPrefixSpace *bool   `json:"add_prefix_space"`
+		Class          *string         `json:"tokenizer_class"`
+		AddPrefixSpace *bool           `json:"add_prefix_space"`
+		AddedDecoder   json.RawMessage `json:"added_tokens_decoder"`
 	}
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return fmt.Errorf("tokenizer: %s: %v: %w", path, jsonErr(data, err), format.ErrFormat)
+	}
+	if len(cfg.AddedDecoder) > 0 {
+		// The config lists the special tokens: no guessing from the
+		// shape of a token's text (Qwen's vocab.json holds "<s>" as text).
+		for id, t := range v.Types {
+			if t == Control {
+				v.Types[id] = Normal
+			}
+		}
+		v.BOS, v.EOS, v.UNK, v.PAD = -1, -1, -1, -1
 	}
 	if cfg.AddPrefixSpace != nil && *cfg.AddPrefixSpace {
 		return fmt.Errorf("tokenizer: %s: add_prefix_space: %w", path, format.ErrUnsupported)
