@@ -100,7 +100,7 @@ func TestConversionErrors(t *testing.T) {
 	if err := ToFloat32(make([]float32, 31), make([]byte, 18), Q4_0); !errors.Is(err, ErrShape) {
 		t.Errorf("partial block: %v, want ErrShape", err)
 	}
-	if err := ToFloat32(make([]float32, 256), make([]byte, 66), IQ2_XXS); !errors.Is(err, ErrUnsupported) {
+	if err := ToFloat32(make([]float32, 32), make([]byte, 17), MXFP4); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("no codec: %v, want ErrUnsupported", err)
 	}
 	if err := FromFloat32(make([]byte, 4), []float32{1}, Invalid); !errors.Is(err, ErrUnsupported) {
