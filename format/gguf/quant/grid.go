@@ -178,6 +178,28 @@ func (g *iqGrid) bestNeighbourDirect(near []uint16, x, w []float32, scale float3
 	dim := g.dim
 	x, w = x[:dim], w[:dim]
 	best, k := float32(math.MaxFloat32), int(near[0]) // see noNeighbour
+	if dim == 4 {                                     // the IQ3 grids, unrolled
+		x4, w4 := (*[4]float32)(x), (*[4]float32)(w)
+		for _, j := range near {
+			q := (*[4]int8)(g.q[4*int(j):])
+			e0 := float32(scale*float32(q[0])) - x4[0]
+			e1 := float32(scale*float32(q[1])) - x4[1]
+			e2 := float32(scale*float32(q[2])) - x4[2]
+			e3 := float32(scale*float32(q[3])) - x4[3]
+			var d2 float32
+			d2 += float32(float32(w4[0]*e0) * e0)
+			d2 += float32(float32(w4[1]*e1) * e1)
+			d2 += float32(float32(w4[2]*e2) * e2)
+			d2 += float32(float32(w4[3]*e3) * e3)
+			if d2 < best {
+				best, k = d2, int(j)
+			}
+		}
+		for i, l := range g.lv[4*k : 4*k+4] {
+			L[i] = int8(l)
+		}
+		return k
+	}
 	for _, j := range near {
 		var d2 float32
 		for i, q := range g.q[dim*int(j) : dim*int(j)+dim] {

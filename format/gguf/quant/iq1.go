@@ -184,21 +184,32 @@ func iq1sBlock(x, w []float32) (scale float32, shift int, points [4]int, zero bo
 	best := float32(-math.MaxFloat32)
 	scale = mx
 	b1, b2 := -1, -1
+	// The products of the runs below i1 (level 0) and from i2 (level 2)
+	// depend on one bound only: they are formed once per bound, as ggml
+	// forms them for every pair.
+	shifted := [2]*[3]float32{&iq1Plus, &iq1Minus}
+	var cx, cq [2][bs + 1]float32
+	for i2 := range bs + 1 {
+		c, cw := sumx[bs]-sumx[i2], sumw[bs]-sumw[i2]
+		for h, xx := range shifted {
+			cx[h][i2], cq[h][i2] = float32(c*xx[2]), float32(float32(cw*xx[2])*xx[2])
+		}
+	}
 	for i1 := 0; i1 <= bs; i1++ {
+		a, aw := sumx[i1]-sumx[0], sumw[i1]-sumw[0]
+		var ax, aq [2]float32
+		for h, xx := range shifted {
+			ax[h], aq[h] = float32(a*xx[0]), float32(float32(aw*xx[0])*xx[0])
+		}
 		for i2 := i1; i2 <= bs; i2++ {
-			a, b, c := sumx[i1]-sumx[0], sumx[i2]-sumx[i1], sumx[bs]-sumx[i2]
-			aw, bw, cw := sumw[i1]-sumw[0], sumw[i2]-sumw[i1], sumw[bs]-sumw[i2]
-			for _, s := range [2]int{1, -1} {
-				xx := &iq1Plus
-				if s < 0 {
-					xx = &iq1Minus
-				}
-				sumqx := float32(float32(a*xx[0])+float32(b*xx[1])) + float32(c*xx[2])
-				sumq2 := float32(float32(float32(aw*xx[0])*xx[0])+float32(float32(bw*xx[1])*xx[1])) + float32(float32(cw*xx[2])*xx[2])
+			b, bw := sumx[i2]-sumx[i1], sumw[i2]-sumw[i1]
+			for h, xx := range shifted {
+				sumqx := float32(ax[h]+float32(b*xx[1])) + cx[h][i2]
+				sumq2 := float32(aq[h]+float32(float32(bw*xx[1])*xx[1])) + cq[h][i2]
 				if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
 					scale = sumqx / sumq2
 					best = float32(scale * sumqx)
-					b1, b2, shift = i1, i2, s
+					b1, b2, shift = i1, i2, 1-2*h
 				}
 			}
 		}

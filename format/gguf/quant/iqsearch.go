@@ -148,6 +148,7 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 // iqLevels sets the levels clamp(nearest(0.5·(id·x - 1)), 0, kMaxQ-1) of
 // the group x and returns their packed index (shift bits per level).
 func iqLevels(x []float32, id float32, L []int8, kMaxQ int32, shift int) int {
+	L = L[:len(x)]
 	u := 0
 	for i, v := range x {
 		l := max(0, min(kMaxQ-1, nearestInt(float32(0.5*float32(float32(id*v)-1)))))
@@ -160,6 +161,7 @@ func iqLevels(x []float32, id float32, L []int8, kMaxQ int32, shift int) int {
 // oddLevelSums returns Σ w·x·q and Σ w·q² for the odd grid values
 // q = 2L+1 of levels L.
 func oddLevelSums(x, w []float32, L []int8) (sumqx, sumq2 float32) {
+	w, L = w[:len(x)], L[:len(x)]
 	for i, v := range x {
 		q := float32(2*int32(L[i]) + 1)
 		sumqx += float32(float32(w[i]*v) * q)
