@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lorakit/lorakit/resolve"
 	"io"
 	"math"
 	"os"
@@ -333,12 +334,21 @@ func mergedLogitDiff(mergedPath string, applied *model.Model, tokens []int) (flo
 // writeAnalysis writes the Section 7 report comparing two trained models'
 // adapters (GGUF names) against the base at basePath.
 func writeAnalysis(ctx context.Context, dir string, ma, mb *model.Model, basePath, nameA, nameB string) error {
-	src, err := format.Open(basePath)
+	b, err := resolve.Open(basePath)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	rep, err := analyze.BuildReport(ctx, AnalyzeModules(ma.Adapter()), AnalyzeModules(mb.Adapter()), SourceBase(src), analyze.ReportOptions{})
+	defer b.Close()
+	base := analyze.NewBase(b)
+	modsA, err := base.Modules(ma.Adapter(), nameA)
+	if err != nil {
+		return err
+	}
+	modsB, err := base.Modules(mb.Adapter(), nameB)
+	if err != nil {
+		return err
+	}
+	rep, err := analyze.BuildReport(ctx, modsA, modsB, base.Weight, analyze.ReportOptions{})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"regexp"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/lorakit/lorakit/analyze"
 	"github.com/lorakit/lorakit/convert"
@@ -214,53 +213,20 @@ func baseFor(adapterPath, basePath, pattern string) ([]analyze.Module, analyze.B
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	names := make([]string, len(a.Modules))
-	for i, m := range a.Modules {
-		names[i] = m.Name
-	}
 	b, err := resolve.Open(basePath)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := b.Adapt(a, adapterPath); err != nil {
+	base := analyze.NewBase(b)
+	mods, err := base.Modules(a, adapterPath)
+	if err == nil {
+		mods, err = selectModules(mods, pattern)
+	}
+	if err != nil {
 		b.Close()
 		return nil, nil, nil, err
 	}
-	mods := analyze.FromAdapter(a)
-	targets := map[string]resolve.Target{}
-	misses := map[string]error{}
-	for i, m := range a.Modules {
-		mods[i].Name = names[i]
-		if t, err := b.Module(m); err == nil {
-			targets[names[i]] = t
-		} else {
-			misses[names[i]] = err
-		}
-	}
-	if mods, err = selectModules(mods, pattern); err != nil {
-		b.Close()
-		return nil, nil, nil, err
-	}
-	base := func(name string) (*mat.Dense, error) {
-		t, ok := targets[name]
-		if !ok {
-			return nil, misses[name]
-		}
-		w, err := b.Weight(t)
-		if err != nil {
-			return nil, err
-		}
-		out, in := t.Tensor.Shape[0], t.Tensor.Shape[1]
-		if t.Transposed {
-			out, in = in, out
-		}
-		wide := make([]float64, len(w))
-		for i, v := range w {
-			wide[i] = float64(v)
-		}
-		return mat.NewDense(int(out), int(in), wide), nil
-	}
-	return mods, base, func() { b.Close() }, nil
+	return mods, base.Weight, func() { b.Close() }, nil
 }
 
 func runAmplification(cmd *cobra.Command, path string, o analyzeOptions) error {

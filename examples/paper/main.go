@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/lorakit/lorakit/resolve"
 	"io"
 	"log"
 	"os"
@@ -245,7 +246,7 @@ func (e *experiment) run(ctx context.Context, ranks []int) ([]Result, Section7, 
 // section7 compares the kept q,v adapters.
 func (e *experiment) section7(ctx context.Context, rmax int) (Section7, error) {
 	s := Section7{Base: e.name, R8vsR32: map[string][3]float64{}, SeedsAtR32: map[string][3]float64{}, Amplification: map[string][4]float64{}}
-	mods := func(key string) []analyze.Module { return train.AnalyzeModules(e.loraModels[key].Adapter()) }
+	mods := func(key string) []analyze.Module { return analyze.FromAdapter(e.loraModels[key].Adapter()) }
 	compare := func(a, b string, dst map[string][3]float64) error {
 		sim, err := analyze.Compare(ctx, mods(a), mods(b), analyze.CompareOptions{})
 		if err != nil {
@@ -280,7 +281,12 @@ func (e *experiment) section7(ctx context.Context, rmax int) (Section7, error) {
 		if e.loraModels[key] == nil {
 			continue
 		}
-		amp, err := analyze.Amplify(ctx, mods(key), train.SourceBase(e.baseSrc), analyze.AmplifyOptions{})
+		base := analyze.NewBase(resolve.View(e.name, e.baseSrc))
+		ms, err := base.Modules(e.loraModels[key].Adapter(), key)
+		if err != nil {
+			return s, err
+		}
+		amp, err := analyze.Amplify(ctx, ms, base.Weight, analyze.AmplifyOptions{})
 		if err != nil {
 			return s, err
 		}
