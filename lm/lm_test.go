@@ -30,8 +30,9 @@ const (
 )
 
 // TestSameTensorEverywhere: a PEFT adapter (Hugging Face names) lands on
-// the same base tensors when attached at run time and when merged, so the
-// logits agree with the merged model lorakit writes and with llama.cpp's
+// the same base tensors when attached at run time and when merged, into a
+// GGUF base or into the same base as a Hugging Face directory, so the
+// logits agree with the merged models lorakit writes and with llama.cpp's
 // llama-export-lora merge of the same update. The PEFT adapters are made
 // from the llama.cpp fixtures: GPT-2's as Conv1D modules (fan_in_fan_out,
 // stored (in, out)) and llama's with q/k rows in Hugging Face's order, so
@@ -81,6 +82,16 @@ func TestSameTensorEverywhere(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameTargets(t, g(c.base), peft, merged)
+			// The same base as a Hugging Face directory: Hugging Face names,
+			// GPT-2's Conv1D stored (in, out), llama's q/k rows unpermuted.
+			hf, mergedHF := filepath.Join(dir, "hf"), filepath.Join(dir, "merged-hf")
+			if err := convert.Model(context.Background(), g(c.base), hf, convert.ModelOptions{To: "hf"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := merge.Merge(context.Background(), hf, []merge.Input{{Path: peft, Scale: 1}}, mergedHF, merge.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			sameTargets(t, hf, peft, mergedHF)
 			logits := func(path string, adapters ...merge.Input) []float32 {
 				t.Helper()
 				l, err := Open(path, Options{Adapters: adapters, Model: opts})
@@ -101,6 +112,8 @@ func TestSameTensorEverywhere(t *testing.T) {
 				{"lorakit merge of the PEFT adapter", logits(merged)},
 				{"llama-export-lora merge (" + c.merged + ")", logits(g(c.merged))},
 				{"the llama.cpp adapter at run time", logits(g(c.base), merge.Input{Path: g(c.adapter), Scale: 1})},
+				{"lorakit merge into the Hugging Face directory", logits(mergedHF)},
+				{"the PEFT adapter at run time on the Hugging Face directory", logits(hf, merge.Input{Path: peft, Scale: 1})},
 			} {
 				d := maxDiff(runtime, ref.logits)
 				t.Logf("%s: max |diff| %.2g", ref.name, d)
