@@ -63,7 +63,8 @@ Quantized GGUF tensors are dequantized when written to safetensors.
 The tokenizer comes from the files beside SRC (tokenizer.json, vocab.json +
 merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokenizer.
 --vocab-only writes a GGUF with the vocabulary alone (tokenizer.*, chat template,
-config.json's hyperparameters), as llama.cpp's converter does.
+config.json's hyperparameters), as llama.cpp's converter does; SRC may also be a
+file holding a vocabulary (GGUF, tokenizer.json, tokenizer.model).
 
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
