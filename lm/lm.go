@@ -21,7 +21,9 @@ type Options struct {
 	// the checkpoint.
 	Tokenizer string
 	// Adapters are attached at run time, each update multiplied by its
-	// Scale (1 for llama.cpp's --lora).
+	// Scale (1 for llama.cpp's --lora). Two adapters on the same
+	// projection are refused (format.ErrExists): merge them first
+	// (merge.Combine).
 	Adapters []merge.Input
 	// Model are the options model.Load gets (see Run for inference).
 	Model model.Options

@@ -186,8 +186,9 @@ func sameTargets(t *testing.T, basePath, adapterPath, mergedPath string) {
 	}
 }
 
-// TestOpenBad: an adapter as the model and an adapter for another model
-// are refused with the sentinel that says why.
+// TestOpenBad: an adapter as the model, an adapter for another model, a
+// missing one and two on the same projection are refused with the sentinel
+// that says why.
 func TestOpenBad(t *testing.T) {
 	fx := testshared.Path(t, "fixtures")
 	g := func(s string) string { return filepath.Join(fx, s+".gguf") }
@@ -199,6 +200,7 @@ func TestOpenBad(t *testing.T) {
 		{"adapter as model", g("llama-lora-r8"), nil, format.ErrUnsupported},
 		{"llama adapter on gpt2", g("gpt2-f32"), []merge.Input{{Path: g("llama-lora-r8"), Scale: 1}}, format.ErrShape},
 		{"missing adapter", g("gpt2-f32"), []merge.Input{{Path: filepath.Join(t.TempDir(), "none"), Scale: 1}}, format.ErrNotFound},
+		{"two adapters on one projection", g("gpt2-f32"), []merge.Input{{Path: g("gpt2-lora-r4"), Scale: 1}, {Path: g("gpt2-lora-r4"), Scale: 1}}, format.ErrExists},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
