@@ -134,7 +134,8 @@ func (b *Base) index() {
 // View returns a Base over src, a checkpoint already open with llama.cpp
 // names and metadata (convert.OpenModel's view of any checkpoint, the
 // embedded stories260K), so that adapters run on a loaded model resolve as
-// they do in merge. path names it in errors; closing the Base closes src.
+// they do in merge. path names it in errors; Kind is src.Format(); closing
+// the Base closes src.
 func View(path string, src format.Source) *Base {
 	b := &Base{Path: path, Kind: src.Format(), Src: src, view: true}
 	name, _ := src.Metadata().String("general.architecture")
