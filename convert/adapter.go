@@ -64,12 +64,9 @@ func Adapter(in, out string, opt AdapterOptions) error {
 	if err != nil {
 		return err
 	}
-	to := opt.To
+	to := lora.Kind(opt.To)
 	if to == "" {
-		to = "peft"
-		if strings.EqualFold(filepath.Ext(out), ".gguf") {
-			to = "gguf"
-		}
+		to = lora.KindFor(out)
 	}
 	base, err := adapterBase(a, opt.Base, opt.Arch)
 	if err != nil {
@@ -80,16 +77,16 @@ func Adapter(in, out string, opt AdapterOptions) error {
 		wopt.DType = a.DType
 	}
 	switch to {
-	case "gguf":
+	case lora.KindGGUF:
 		if err := toGGUFNames(a, base); err != nil {
 			return err
 		}
-		return lora.WriteGGUF(a, out, wopt)
-	case "peft":
+		return lora.Write(a, out, to, wopt)
+	case lora.KindPEFT:
 		if err := toHFNames(a, base); err != nil {
 			return err
 		}
-		return lora.WritePEFT(a, out, wopt)
+		return lora.Write(a, out, to, wopt)
 	}
 	return fmt.Errorf("%s: adapter output kind %q: %w (use gguf or peft)", out, to, format.ErrUnsupported)
 }

@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/lorakit/lorakit/analyze"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/convert/quantize"
@@ -327,26 +325,21 @@ func mergedLogitDiff(mergedPath string, applied *model.Model, tokens []int) (flo
 // writeAnalysis writes the Section 7 report comparing two trained models'
 // adapters (GGUF names) against the base at basePath.
 func writeAnalysis(ctx context.Context, dir string, ma, mb *model.Model, basePath, nameA, nameB string) error {
-	base, err := resolve.Open(basePath)
+	b, err := resolve.Open(basePath)
 	if err != nil {
 		return err
 	}
-	defer base.Close()
-	a, baseA, err := analyze.ResolvedBase(base, ma.Adapter(), nameA)
+	defer b.Close()
+	base := analyze.NewBase(b)
+	modsA, err := base.Modules(ma.Adapter(), nameA)
 	if err != nil {
 		return err
 	}
-	b, baseB, err := analyze.ResolvedBase(base, mb.Adapter(), nameB)
+	modsB, err := base.Modules(mb.Adapter(), nameB)
 	if err != nil {
 		return err
 	}
-	both := func(name string) (*mat.Dense, error) {
-		if w, err := baseA(name); err == nil {
-			return w, nil
-		}
-		return baseB(name)
-	}
-	rep, err := analyze.BuildReport(ctx, a, b, both, analyze.ReportOptions{})
+	rep, err := analyze.BuildReport(ctx, modsA, modsB, base.Weight, analyze.ReportOptions{})
 	if err != nil {
 		return err
 	}

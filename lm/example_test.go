@@ -2,24 +2,28 @@ package lm_test
 
 import (
 	"fmt"
+	"log"
 
 	"github.com/lorakit/lorakit/lm"
 )
 
-// ExampleLoad loads the embedded stories260K with its tokenizer and
-// predicts the token after "Once upon a time" greedily.
-func ExampleLoad() {
-	l, err := lm.Load("", lm.Options{Model: lm.RunOptions})
+// Open the embedded stories260K with its tokenizer and pick the most
+// likely next token greedily. A checkpoint path and Options.Adapters
+// (merge.Input{Path: "adapter-dir", Scale: 1}) load a model with LoRA
+// adapters attached at run time.
+func ExampleOpen() {
+	l, err := lm.Open("", lm.Options{Model: lm.Run})
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
-	tok, _ := l.NeedTokenizer()
+	tok, err := l.NeedTokenizer()
+	if err != nil {
+		log.Fatal(err)
+	}
 	ids := tok.Encode("Once upon a time")
 	logits, err := l.Model.Logits(ids)
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
 	best := 0
 	for i, v := range logits {
@@ -27,6 +31,6 @@ func ExampleLoad() {
 			best = i
 		}
 	}
-	fmt.Printf("%s, %d tokens: %q\n", l.Name, l.Model.Config.Vocab, tok.Decode([]int{best}))
-	// Output: stories260K (embedded), 512 tokens: ","
+	fmt.Printf("%s: %q\n", l.Name, tok.Decode([]int{best}))
+	// Output: stories260K (embedded): ","
 }

@@ -1,83 +1,82 @@
-// Package lm loads a language model ready to run: a checkpoint lorakit
-// reads (GGUF, llama2.c, a Hugging Face directory, or the embedded
-// stories260K), the tokenizer that comes with it or one given, and
-// optionally a LoRA adapter applied at run time, as llama.cpp's
-// --lora-scaled applies it. It is what `lorakit generate`, `logits`,
-// `score`, `eval` and `train` load.
 package lm
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/model/embedded"
+	"github.com/lorakit/lorakit/resolve"
 	"github.com/lorakit/lorakit/tokenizer"
 )
 
-// Options control Load.
+// Options say how Open loads a model.
 type Options struct {
-	// Tokenizer is a tokenizer file replacing the checkpoint's own (a
-	// tokenizer.json, a SentencePiece .model or a llama2.c tokenizer .bin).
+	// Tokenizer is a tokenizer file (tokenizer.model, tokenizer.bin,
+	// tokenizer.json, a GGUF) to use instead of the one that comes with
+	// the checkpoint.
 	Tokenizer string
-	// Adapter is a LoRA adapter (any kind lora.Open reads) applied at run
-	// time with AdapterScale; "" for none.
-	Adapter      string
-	AdapterScale float64
-	// Model are the options model.Load gets (RunOptions for inference).
+	// Adapters are attached at run time, each update multiplied by its
+	// Scale (1 for llama.cpp's --lora). Two adapters on the same
+	// projection are refused (format.ErrExists): merge them first
+	// (merge.Combine).
+	Adapters []merge.Input
+	// Model are the options model.Load gets (see Run for inference).
 	Model model.Options
 }
 
-// RunOptions load a model for inference: frozen quantized or
+// Run are the model options for inference: frozen quantized or
 // half-precision weights stay in their type.
-var RunOptions = model.Options{KeepQuantized: true}
+var Run = model.Options{KeepQuantized: true}
 
-// LM is a loaded language model.
+// LM is a loaded language model and its tokenizer.
 type LM struct {
-	// Name is the path it was loaded from, or the embedded model's name.
-	Name  string
+	// Name names the model in messages: its path, or the embedded
+	// checkpoint's name.
+	Name string
+	// Model is the transformer, adapters attached.
 	Model *model.Model
-	// Tokenizer is nil when none was found (see NeedTokenizer).
+	// Tokenizer is the model's tokenizer, nil when none was found.
 	Tokenizer *tokenizer.Tokenizer
 }
 
-// Load loads the model at path ("" for the embedded stories260K): a GGUF
-// file, a llama2.c checkpoint (its tokenizer found beside it:
+// Open loads the model at path ("" for the embedded stories260K) with o: a
+// GGUF file or split set, a llama2.c checkpoint (tokenizer beside it:
 // tokenizer.model, tok*.model, tokenizer.bin, tok*.bin) or a Hugging Face
-// directory, with o's tokenizer and adapter. A LoRA adapter given as the
-// model is refused (ErrUnsupported), as is a tokenizer larger than the
-// model's vocabulary (ErrShape).
-func Load(path string, o Options) (*LM, error) {
-	src, vocab, err := OpenSource(path, o.Tokenizer)
+// directory, with o's tokenizer and adapters. A vocabulary larger than the
+// model's embedding is refused (format.ErrShape).
+func Open(path string, o Options) (*LM, error) {
+	src, vocab, err := openSource(path, o.Tokenizer)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	name := DisplayName(path)
-	m, err := model.Load(src, o.Model)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	l := &LM{Name: DisplayName(path)}
+	if l.Model, err = model.Load(src, o.Model); err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Name, err)
 	}
-	l := &LM{Name: name, Model: m}
 	if vocab != nil {
-		if vocab.Len() > m.Config.Vocab {
-			return nil, fmt.Errorf("%s: tokenizer has %d tokens, the model %d: %w", name, vocab.Len(), m.Config.Vocab, format.ErrShape)
+		if vocab.Len() > l.Model.Config.Vocab {
+			return nil, fmt.Errorf("%s: tokenizer has %d tokens, the model %d: %w", l.Name, vocab.Len(), l.Model.Config.Vocab, format.ErrShape)
 		}
 		if l.Tokenizer, err = tokenizer.New(vocab); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", l.Name, err)
 		}
 	}
-	if o.Adapter != "" {
-		if err := ApplyAdapter(m, src, o.Adapter, o.AdapterScale); err != nil {
+	base := resolve.View(l.Name, src)
+	for _, in := range o.Adapters {
+		if err := attach(l.Model, base, in); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
 }
 
-// DisplayName is how errors and logs name the model at path.
+// DisplayName is how Open names the model at path in messages.
 func DisplayName(path string) string {
 	if path == "" {
 		return embedded.Name + " (embedded)"
@@ -85,11 +84,18 @@ func DisplayName(path string) string {
 	return path
 }
 
-// OpenSource opens a checkpoint with llama.cpp names and finds its
+// NeedTokenizer returns l's tokenizer or an error saying how to give one.
+func (l *LM) NeedTokenizer() (*tokenizer.Tokenizer, error) {
+	if l.Tokenizer == nil {
+		return nil, fmt.Errorf("%s: no tokenizer found: give --tokenizer: %w", l.Name, format.ErrNotFound)
+	}
+	return l.Tokenizer, nil
+}
+
+// openSource opens a checkpoint with llama.cpp names and finds its
 // vocabulary (nil if none): tokPath when given, else the one that comes
-// with the checkpoint (see convert.OpenModel). path "" is the embedded
-// stories260K.
-func OpenSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
+// with the checkpoint (see convert.OpenModel).
+func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 	if path != "" {
 		if kind, _, err := lora.Detect(path); err == nil {
 			return nil, nil, fmt.Errorf("%s: a LoRA adapter (%s), not a model: give it with --adapter: %w", path, kind, format.ErrUnsupported)
@@ -111,28 +117,26 @@ func OpenSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 	return src, v, nil
 }
 
-// ApplyAdapter reads the adapter at path and attaches it to m at run time
-// with the given scale; base is the checkpoint m was loaded from, whose
-// names and heads the adapter is mapped to.
-func ApplyAdapter(m *model.Model, base format.Source, path string, scale float64) error {
-	a, err := lora.Open(path)
+// attach reads an adapter, names it for base through resolve (llama.cpp
+// names, q/k RoPE permutation, scales folded), finds each module's base
+// tensor there, and attaches it to m under that tensor's name.
+func attach(m *model.Model, base *resolve.Base, in merge.Input) error {
+	a, err := in.Load()
 	if err != nil {
 		return err
 	}
-	if err := convert.ToGGUFNamesFor(a, base); err != nil {
+	if err := base.Adapt(a, in.Path); err != nil {
 		return err
 	}
-	if err := m.ApplyAdapter(a, scale); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	for _, mod := range a.Modules {
+		t, err := base.Module(mod)
+		if err != nil {
+			return fmt.Errorf("adapter %s: %w", in.Path, err)
+		}
+		mod.Name = strings.TrimSuffix(t.Tensor.Name, ".weight")
+	}
+	if err := m.ApplyAdapter(a, in.Scale); err != nil {
+		return fmt.Errorf("%s: %w", in.Path, err)
 	}
 	return nil
-}
-
-// NeedTokenizer returns l's tokenizer, or an error wrapping ErrNotFound
-// that says how to give one.
-func (l *LM) NeedTokenizer() (*tokenizer.Tokenizer, error) {
-	if l.Tokenizer == nil {
-		return nil, fmt.Errorf("%s: no tokenizer found: give --tokenizer: %w", l.Name, format.ErrNotFound)
-	}
-	return l.Tokenizer, nil
 }

@@ -78,3 +78,30 @@ func ExampleAdapter_Family() {
 	// qwen2 <nil>
 	// true
 }
+
+// Write picks the layout from the path when no kind is given: a ".gguf"
+// file is a llama.cpp LoRA GGUF, anything else a PEFT directory. Open reads
+// either back.
+func ExampleWrite() {
+	tmp, err := os.MkdirTemp("", "lora-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	a := &lora.Adapter{Arch: "llama", Modules: []*lora.Module{{Name: "blk.0.attn_q", Rank: 1, In: 2, Out: 2,
+		Alpha: 1, A: []float32{1, 2}, B: []float32{3, 4}}}}
+	for _, name := range []string{"adapter.gguf", "adapter-dir"} {
+		path := filepath.Join(tmp, name)
+		if err := lora.Write(a, path, "", lora.WriteOptions{}); err != nil {
+			log.Fatal(err)
+		}
+		b, err := lora.Open(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(name, b.Kind, b.Modules[0].Name, b.Modules[0].Delta())
+	}
+	// Output:
+	// adapter.gguf gguf blk.0.attn_q [3 6 4 8]
+	// adapter-dir peft blk.0.attn_q [3 6 4 8]
+}

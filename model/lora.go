@@ -191,9 +191,10 @@ func (m *Model) Grads() []float32 {
 func (m *Model) ZeroGrad() { clear(m.Grads()) }
 
 // ApplyAdapter attaches a LoRA adapter with llama.cpp's GGUF module names
-// ("blk.0.attn_q"; read with lora.Open, then convert.ToGGUFNames for PEFT
-// files) at run time, its update multiplied by scale, as llama.cpp's
-// runtime LoRA does. Its parts become trainable like AddLoRA's.
+// ("blk.0.attn_q"; lm.Open names adapters of any layout for the model
+// through package resolve, as merge does) at run time, its update
+// multiplied by scale, as llama.cpp's runtime LoRA does. Its parts become
+// trainable like AddLoRA's.
 func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 	if m.opts.FullFineTune {
 		return fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)

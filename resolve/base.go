@@ -57,10 +57,8 @@ func OpenGGUFView(path string) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Base{Path: path, Kind: KindHFDir, Src: src, view: true}
-	name, _ := src.Metadata().String("general.architecture")
-	b.Arch, _ = arch.Lookup(name)
-	b.index()
+	b := View(path, src)
+	b.Kind = KindHFDir
 	return b, nil
 }
 
@@ -131,4 +129,17 @@ func (b *Base) index() {
 	for _, t := range b.Src.Tensors() {
 		b.infos[t.Name] = t
 	}
+}
+
+// View returns a Base over src, a checkpoint already open with llama.cpp
+// names and metadata (convert.OpenModel's view of any checkpoint, the
+// embedded stories260K), so that adapters run on a loaded model resolve as
+// they do in merge. path names it in errors; Kind is src.Format(); closing
+// the Base closes src.
+func View(path string, src format.Source) *Base {
+	b := &Base{Path: path, Kind: src.Format(), Src: src, view: true}
+	name, _ := src.Metadata().String("general.architecture")
+	b.Arch, _ = arch.Lookup(name)
+	b.index()
+	return b
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/resolve"
 )
 
@@ -33,4 +34,25 @@ func ExampleBase_Module() {
 	}
 	fmt.Println(t.Tensor.Name, t.Tensor.Shape, "transposed:", t.Transposed)
 	// Output: h.0.attn.c_attn.weight [4 12] transposed: true
+}
+
+// View resolves modules on a checkpoint already open with llama.cpp names,
+// here the embedded stories260K, as lm.Open does for the runtime LoRA.
+func ExampleView() {
+	src, err := embedded.Source()
+	if err != nil {
+		panic(err)
+	}
+	b := resolve.View("stories260K", src)
+	defer b.Close()
+	a := &lora.Adapter{Kind: lora.KindGGUF, Arch: "llama", Modules: []*lora.Module{{Name: "blk.0.attn_q", Rank: 2, Out: 64, In: 64}}}
+	if err := b.Adapt(a, "adapter"); err != nil {
+		panic(err)
+	}
+	t, err := b.Module(a.Modules[0])
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(t.Tensor.Name, t.Tensor.Shape, "transposed:", t.Transposed)
+	// Output: blk.0.attn_q.weight [64 64] transposed: false
 }

@@ -2,10 +2,10 @@ package verify
 
 import (
 	"fmt"
+	"github.com/lorakit/lorakit/lm"
 	"math"
 	"math/rand/v2"
 
-	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/model"
@@ -75,30 +75,13 @@ func Logits(release, base string, adapters []merge.Input, n int) (*LogitsReport,
 }
 
 // loadModel loads the checkpoint at path (quantized weights kept as they
-// are) with adapters applied at run time.
+// are) with adapters applied at run time (see lm.Open).
 func loadModel(path string, adapters []merge.Input) (*model.Model, error) {
-	src, _, err := convert.OpenModel(path, "")
+	l, err := lm.Open(path, lm.Options{Adapters: adapters, Model: lm.Run})
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	m, err := model.Load(src, model.Options{KeepQuantized: true})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	for _, in := range adapters {
-		a, err := in.Load()
-		if err != nil {
-			return nil, err
-		}
-		if err := convert.ToGGUFNamesFor(a, src); err != nil {
-			return nil, err
-		}
-		if err := m.ApplyAdapter(a, in.Scale); err != nil {
-			return nil, fmt.Errorf("%s: %w", in.Path, err)
-		}
-	}
-	return m, nil
+	return l.Model, nil
 }
 
 func argmax(v []float32) int {

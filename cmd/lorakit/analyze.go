@@ -217,16 +217,16 @@ func baseFor(adapterPath, basePath, pattern string) ([]analyze.Module, analyze.B
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	mods, base, err := analyze.ResolvedBase(b, a, adapterPath)
+	base := analyze.NewBase(b)
+	mods, err := base.Modules(a, adapterPath)
+	if err == nil {
+		mods, err = selectModules(mods, pattern)
+	}
 	if err != nil {
 		b.Close()
 		return nil, nil, nil, err
 	}
-	if mods, err = selectModules(mods, pattern); err != nil {
-		b.Close()
-		return nil, nil, nil, err
-	}
-	return mods, base, func() { b.Close() }, nil
+	return mods, base.Weight, func() { b.Close() }, nil
 }
 
 func runAmplification(cmd *cobra.Command, path string, o analyzeOptions) error {

@@ -158,15 +158,15 @@ func TestAuditBadInput(t *testing.T) {
 		{"merge under a regular file", []string{"merge", f32, "-a", lora, "-o", in("regfile/m.gguf")}, exitFail, "m.gguf"},
 		{"merge bad dtype", []string{"merge", f32, "-a", lora, "-o", in("m.gguf"), "--dtype", "nonsense"}, exitUsage, "nonsense"},
 
-		// merge without a base: combine adapters
-		{"combine bad method", []string{"merge", "-a", lora, "-a", lora, "-o", in("c"), "--method", "nonsense"}, exitUsage, "--method"},
-		{"combine negative svd rank", []string{"merge", "-a", lora, "-a", lora, "-o", in("c"), "--svd-rank", "-3"}, exitUsage, "--svd-rank"},
-		{"combine density above 1", []string{"merge", "-a", lora, "-a", lora, "-o", in("c"), "--method", "ties", "--density", "5"}, exitUsage, "--density"},
-		{"combine NaN density", []string{"merge", "-a", lora, "-a", lora, "-o", in("c"), "--method", "ties", "--density", "nan"}, exitUsage, "--density"},
-		{"combine bad majority sign", []string{"merge", "-a", lora, "-a", lora, "-o", in("c"), "--majority-sign", "x"}, exitUsage, "--majority-sign"},
-		{"combine two architectures", []string{"merge", "-a", lora, "-a", fx("llama-lora-r8.gguf"), "-o", in("c")}, exitFail, "llama-lora-r8.gguf"},
-		{"combine GGUF and PEFT names", []string{"merge", "-a", peft, "-a", lora, "-o", in("c")}, exitFail, "lora.gguf uses llama.cpp names"},
-		{"combine onto an input", []string{"merge", "-a", lora, "-o", lora, "--force"}, exitFail, "lora.gguf"},
+		// combine adapters (merge without a base does the same, deprecated)
+		{"combine bad method", []string{"combine", "-a", lora, "-a", lora, "-o", in("c"), "--method", "nonsense"}, exitUsage, "--method"},
+		{"combine negative svd rank", []string{"combine", "-a", lora, "-a", lora, "-o", in("c"), "--svd-rank", "-3"}, exitUsage, "--svd-rank"},
+		{"combine density above 1", []string{"combine", "-a", lora, "-a", lora, "-o", in("c"), "--method", "ties", "--density", "5"}, exitUsage, "--density"},
+		{"combine NaN density", []string{"combine", "-a", lora, "-a", lora, "-o", in("c"), "--method", "ties", "--density", "nan"}, exitUsage, "--density"},
+		{"combine bad majority sign", []string{"combine", "-a", lora, "-a", lora, "-o", in("c"), "--majority-sign", "x"}, exitUsage, "--majority-sign"},
+		{"combine two architectures", []string{"combine", "-a", lora, "-a", fx("llama-lora-r8.gguf"), "-o", in("c")}, exitFail, "llama-lora-r8.gguf"},
+		{"combine GGUF and PEFT names", []string{"combine", "-a", peft, "-a", lora, "-o", in("c")}, exitFail, "lora.gguf uses llama.cpp names"},
+		{"combine onto an input", []string{"combine", "-a", lora, "-o", lora, "--force"}, exitFail, "lora.gguf"},
 
 		// extract
 		{"extract negative rank", []string{"extract", "--base", f32, "--tuned", fx("gpt2-merged-f32.gguf"), "--rank", "-4", "-o", in("e")}, exitUsage, "--rank"},

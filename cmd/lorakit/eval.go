@@ -112,18 +112,18 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := l.needTokenizer()
+	tok, err := l.NeedTokenizer()
 	if err != nil {
 		return err
 	}
-	b := train.BuilderFor(tok, l.m.Config.Context)
+	b := train.BuilderFor(tok, l.Model.Config.Context)
 	errw := cmd.ErrOrStderr()
 	prog := newProgress(errw, "decoding")
 	var progress func(done, total int)
 	if prog != nil {
 		progress = func(done, total int) { prog(done, total, "") }
 	}
-	ev, err := train.Evaluate(cmd.Context(), l.m, tok, b, groups, dec, progress)
+	ev, err := train.Evaluate(cmd.Context(), l.Model, tok, b, groups, dec, progress)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 	s := ev.Scores
 	out := cmd.OutOrStdout()
 	if o.json {
-		rep := evalReport{Model: l.name, Adapter: o.adapter, Data: o.data, Prompts: len(groups), Refs: refs, Scores: map[string]any{
+		rep := evalReport{Model: l.Name, Adapter: o.adapter, Data: o.data, Prompts: len(groups), Refs: refs, Scores: map[string]any{
 			"bleu": s.BLEU, "nist": s.NIST, "rouge_l": s.ROUGEL, "cider": s.CIDEr, "meteor_exact_match_only": s.METEORExact}}
 		return writeJSON(out, rep)
 	}

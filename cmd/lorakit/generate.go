@@ -108,7 +108,7 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := l.needTokenizer()
+	tok, err := l.NeedTokenizer()
 	if err != nil {
 		return err
 	}
@@ -119,13 +119,13 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	}
 	if len(prompt) == 0 {
 		if v.BOS < 0 {
-			return usageError{fmt.Errorf("%s: the vocabulary has no BOS token to start from: give a --prompt", l.name)}
+			return usageError{fmt.Errorf("%s: the vocabulary has no BOS token to start from: give a --prompt", l.Name)}
 		}
 		prompt = []int{v.BOS}
 	}
 	opts := generate.Options{
 		MaxNew:        o.maxNew,
-		Context:       l.m.Config.Context,
+		Context:       l.Model.Config.Context,
 		Temperature:   o.temp,
 		TopK:          o.topK,
 		TopP:          o.topP,
@@ -138,10 +138,10 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 	if err := opts.Validate(); err != nil {
 		return usageError{err}
 	}
-	if err := checkStops(o.stop, l.m.Config.Vocab); err != nil {
+	if err := checkStops(o.stop, l.Model.Config.Vocab); err != nil {
 		return err
 	}
-	if err := checkBeams(o.beams, l.m.Config, min(len(prompt)+o.maxNew, l.m.Config.Context)); err != nil {
+	if err := checkBeams(o.beams, l.Model.Config, min(len(prompt)+o.maxNew, l.Model.Config.Context)); err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
@@ -156,7 +156,7 @@ func runGenerate(cmd *cobra.Command, path string, o generateOptions) error {
 		opts.Emit = stream.add
 	}
 	start := time.Now()
-	res, err := generate.Generate(cmd.Context(), generate.FromModel(l.m), prompt, opts)
+	res, err := generate.Generate(cmd.Context(), generate.FromModel(l.Model), prompt, opts)
 	if err != nil {
 		return err
 	}

@@ -326,11 +326,11 @@ func TestScoreChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(text)
-	ids := l.tok.Encode(string(raw))
-	C := l.m.Config.Context
+	ids := l.Tokenizer.Encode(string(raw))
+	C := l.Model.Config.Context
 	var sum float64
 	for lo := 0; lo < len(ids)-1; lo += C {
-		s := l.m.NewSession()
+		s := l.Model.NewSession()
 		for i := lo; i < min(lo+C, len(ids)-1); i++ {
 			logits, err := s.Step(ids[i : i+1])
 			if err != nil {

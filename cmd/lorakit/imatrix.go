@@ -83,12 +83,12 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := l.needTokenizer()
+	tok, err := l.NeedTokenizer()
 	if err != nil {
 		return err
 	}
-	if o.ctx > l.m.Config.Context {
-		return fmt.Errorf("%s: --ctx %d exceeds the model's context %d: %w", l.name, o.ctx, l.m.Config.Context, format.ErrShape)
+	if o.ctx > l.Model.Config.Context {
+		return fmt.Errorf("%s: --ctx %d exceeds the model's context %d: %w", l.Name, o.ctx, l.Model.Config.Context, format.ErrShape)
 	}
 	tok.ParseSpecial = o.parseSpecial
 	bos := -1
@@ -96,8 +96,8 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 		bos = tok.Vocab().BOS
 	}
 	col := imatrix.NewCollector()
-	l.m.SetInputObserver(observeInto(col))
-	defer l.m.SetInputObserver(nil)
+	l.Model.SetInputObserver(observeInto(col))
+	defer l.Model.SetInputObserver(nil)
 	errw := cmd.ErrOrStderr()
 	opt := imatrix.Options{Ctx: o.ctx, Chunks: o.chunks, Batch: o.batch, UBatch: o.ubatch, BOS: bos, Datasets: []string{o.data},
 		Progress: func(done, total int) { fmt.Fprintf(errw, "imatrix: chunk %d/%d\n", done, total) }}
@@ -105,11 +105,11 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	m, err := imatrix.Compute(cmd.Context(), tok.Encode(text), opt, col, func(chunk []int) error {
 		copy(targets, chunk[1:])
 		targets[len(targets)-1] = -1
-		_, err := l.m.Loss(model.Batch{B: 1, T: len(chunk), Tokens: chunk, Targets: targets})
+		_, err := l.Model.Loss(model.Batch{B: 1, T: len(chunk), Tokens: chunk, Targets: targets})
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", l.name, err)
+		return fmt.Errorf("%s: %w", l.Name, err)
 	}
 	if err := imatrix.Write(o.output, m, o.force); err != nil {
 		return err

@@ -64,9 +64,9 @@ func runLogits(cmd *cobra.Command, path string, o logitsOptions) error {
 	if err != nil {
 		return err
 	}
-	logits, err := l.m.Logits(o.tokens)
+	logits, err := l.Model.Logits(o.tokens)
 	if err != nil {
-		return fmt.Errorf("%s: %w", l.name, err)
+		return fmt.Errorf("%s: %w", l.Name, err)
 	}
 	out := cmd.OutOrStdout()
 	if o.json {

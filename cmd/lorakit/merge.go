@@ -10,24 +10,16 @@ import (
 )
 
 type mergeOptions struct {
-	output       string
-	adapters     []string
-	method       string
-	dtype        string
-	density      float64
-	majoritySign string
-	svdRank      int
-	seed         uint64
-	force        bool
-	json         bool
-	split        splitFlags
+	combineOptions // without BASE (deprecated: lorakit combine)
+	dtype          string
+	split          splitFlags
 }
 
 func newMergeCmd() *cobra.Command {
 	var o mergeOptions
 	cmd := &cobra.Command{
-		Use:   "merge [BASE] --adapter PATH[:SCALE] ... -o OUT",
-		Short: "Merge LoRA adapters into a base model, or combine adapters into one",
+		Use:   "merge BASE --adapter PATH[:SCALE] ... -o OUT",
+		Short: "Merge LoRA adapters into a base model",
 		Long: `With BASE, merge adapters into it: W' = W + Σ scale·s·B·A, tensor by tensor.
 
 BASE is a GGUF file (any dtype, quantized included), a safetensors file or a
@@ -50,27 +42,8 @@ untouched quantized tensors are kept as they are. Untouched tensors are copied b
 Hugging Face directory comes out with its other files copied and its shards
 as they were.
 
-Without BASE, combine the adapters into a new adapter (PEFT's
-add_weighted_adapter; OUT is a PEFT directory, or a llama.cpp GGUF when it
-ends in .gguf). Each SCALE is the adapter's weight w, first multiplied by
-its own scale s; the result has r = lora_alpha = its rank.
-  --method linear           A = Σ sign(ws)·√|ws|·A_i and B = Σ √|ws|·B_i,
-                            combined SEPARATELY: this is not Σ ΔW_i (cross
-                            terms B_i·A_j appear), as in PEFT. Equal ranks.
-  --method cat              A and B stacked: exactly Σ ws·B_i·A_i, rank Σ r_i.
-  --method svd (default)    Σ ws·B_i·A_i truncated by SVD to --svd-rank
-                            (default max r_i): B = U·S, A = Vᵀ.
-  --method ties|dare_linear|dare_ties|magnitude_prune
-                            PEFT's task-vector methods applied to the A's
-                            and B's separately (like linear), with
-                            --density (share kept) and, for TIES,
-                            --majority-sign total|frequency.
-  --method sum              lorakit's: exactly Σ ws·B_i·A_i, truncated by
-                            SVD to --svd-rank (default Σ r_i: no loss).
-PEFT quirks kept: with one adapter every method is linear. DARE's random
-pruning is seeded with --seed but lorakit's generator is not torch's: results
-match PEFT in distribution only. DoRA, lora_B biases and modules_to_save
-cannot be combined (PEFT silently gets them wrong).
+Without BASE, merge combines the adapters as "lorakit combine" does and
+says on stderr that this form is deprecated: use "lorakit combine".
 
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
@@ -80,16 +53,9 @@ existing output is replaced only with --force, an input never.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "", "output path (required)")
-	f.StringArrayVarP(&o.adapters, "adapter", "a", nil, "adapter PATH[:SCALE] (repeatable)")
-	f.StringVar(&o.method, "method", "", "combination method without BASE: linear, cat, svd, ties, dare_linear, dare_ties, magnitude_prune, sum (default svd)")
+	o.register(f)
+	o.registerMethod(f, "without BASE (deprecated; see lorakit combine): ")
 	f.StringVar(&o.dtype, "dtype", "", "cast every non-integer tensor of the merged model, quantized ones included (f32, f16, bf16, q8_0, ...)")
-	f.Float64Var(&o.density, "density", 0, "share of entries kept by ties, dare_* and magnitude_prune")
-	f.StringVar(&o.majoritySign, "majority-sign", "total", "TIES sign election: total or frequency")
-	f.IntVar(&o.svdRank, "svd-rank", 0, "rank of svd and sum combinations")
-	f.Uint64Var(&o.seed, "seed", 0, "seed of DARE's random pruning")
-	f.BoolVar(&o.force, "force", false, "replace an existing output")
-	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	o.split.register(f)
 	cmd.MarkFlagRequired("output")
 	cmd.MarkFlagRequired("adapter")
@@ -97,23 +63,25 @@ existing output is replaced only with --force, an input never.`,
 }
 
 func runMerge(cmd *cobra.Command, args []string, o mergeOptions) error {
-	var inputs []merge.Input
-	for _, spec := range o.adapters {
-		in, err := merge.ParseInput(spec)
-		if err != nil {
-			return usageError{err}
-		}
-		inputs = append(inputs, in)
+	inputs, err := parseInputs(o.adapters)
+	if err != nil {
+		return err
 	}
 	if len(args) == 0 {
-		return runCombine(cmd, inputs, o)
+		if o.dtype != "" {
+			return usageError{fmt.Errorf("--dtype applies to merging into a base, not to combining adapters")}
+		}
+		if o.split.size != "" || o.split.tensors != 0 {
+			return usageError{fmt.Errorf("--split-max-size and --split-max-tensors apply to merging into a base, not to combining adapters")}
+		}
+		fmt.Fprintln(cmd.ErrOrStderr(), `lorakit: "merge" without BASE is deprecated: use "lorakit combine" (same flags)`)
+		return runCombine(cmd, inputs, o.combineOptions)
 	}
 	if o.method != "" && o.method != merge.MethodLinear && o.method != merge.MethodSum {
 		fmt.Fprintf(cmd.ErrOrStderr(), "lorakit: --method %s is ignored when merging into a base (updates are summed)\n", o.method)
 	}
 	var dt format.DType
 	if o.dtype != "" {
-		var err error
 		if dt, err = format.ParseDType(o.dtype); err != nil {
 			return usageError{err}
 		}
@@ -132,41 +100,5 @@ func runMerge(cmd *cobra.Command, args []string, o mergeOptions) error {
 		return writeJSON(cmd.OutOrStdout(), rep)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d tensors, %d merged, %d bytes\n", rep.Output, rep.Tensors, len(rep.Merged), rep.Bytes)
-	return nil
-}
-
-func runCombine(cmd *cobra.Command, inputs []merge.Input, o mergeOptions) error {
-	if o.dtype != "" {
-		return usageError{fmt.Errorf("--dtype applies to merging into a base, not to combining adapters")}
-	}
-	if o.method != "" {
-		if err := oneOf("--method", o.method, merge.Methods...); err != nil {
-			return err
-		}
-	}
-	if err := oneOf("--majority-sign", o.majoritySign, merge.SignTotal, merge.SignFrequency); err != nil {
-		return err
-	}
-	if o.svdRank < 0 {
-		return usageError{fmt.Errorf("--svd-rank %d: want >= 1 (0: the method's default)", o.svdRank)}
-	}
-	if cmd.Flags().Changed("density") {
-		if err := checkShare("--density", o.density); err != nil {
-			return err
-		}
-	}
-	a, err := merge.Combine(inputs, merge.CombineOptions{
-		Method: o.method, Density: o.density, MajoritySign: o.majoritySign, SVDRank: o.svdRank, Seed: o.seed,
-	})
-	if err != nil {
-		return err
-	}
-	if err := merge.WriteAdapter(a, o.output, o.force); err != nil {
-		return err
-	}
-	if o.json {
-		return writeJSON(cmd.OutOrStdout(), map[string]any{"output": o.output, "modules": len(a.Modules), "rank": a.Config.R})
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d modules, rank %d\n", o.output, len(a.Modules), a.Config.R)
 	return nil
 }

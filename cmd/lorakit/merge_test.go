@@ -41,13 +41,42 @@ func TestMergeCmd(t *testing.T) {
 	if _, err := execCmd(t, newMergeCmd(), filepath.Join(dir, "gpt2-q8_0.gguf"), "--adapter", filepath.Join(dir, "gpt2-lora-r4.gguf"), "-o", out); !errors.Is(err, format.ErrExists) {
 		t.Errorf("merge over an existing output = %v, want ErrExists", err)
 	}
-	// Combine without a base: cat of the adapter with itself.
-	comb := filepath.Join(tmp, "comb")
-	if _, err := execCmd(t, newMergeCmd(), "--adapter", filepath.Join(dir, "gpt2-lora-r4.gguf"), "--adapter", filepath.Join(dir, "gpt2-lora-r4.gguf")+":0.5", "--method", "cat", "-o", comb); err != nil {
+}
+
+// TestCombineCmd: combine writes the combined adapter; merge without BASE
+// writes the same bytes and says on stderr that the form is deprecated;
+// combine takes no base and refuses merge's --dtype.
+func TestCombineCmd(t *testing.T) {
+	dir := sharedPath(t, "fixtures")
+	tmp := t.TempDir()
+	lora := filepath.Join(dir, "gpt2-lora-r4.gguf")
+	comb, old := filepath.Join(tmp, "comb.gguf"), filepath.Join(tmp, "old.gguf")
+	if _, stderr, code := lorakit(t, "combine", "-a", lora, "-a", lora+":0.5", "--method", "cat", "-o", comb); code != 0 || stderr != "" {
+		t.Fatalf("combine: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code := lorakit(t, "merge", "-a", lora, "-a", lora+":0.5", "--method", "cat", "-o", old)
+	if code != 0 || !strings.Contains(stderr, "deprecated") || !strings.Contains(stderr, "lorakit combine") {
+		t.Fatalf("merge without BASE: exit %d, stderr %q; want 0 and a deprecation note naming combine", code, stderr)
+	}
+	a, err := os.ReadFile(comb)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(comb, "adapter_config.json")); err != nil {
-		t.Errorf("combined adapter: %v", err)
+	b, err := os.ReadFile(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("combine and merge without BASE wrote different adapters")
+	}
+	for _, args := range [][]string{
+		{"combine", filepath.Join(dir, "gpt2-f32.gguf"), "-a", lora, "-o", filepath.Join(tmp, "x.gguf")},
+		{"combine", "-a", lora, "-o", filepath.Join(tmp, "y.gguf"), "--dtype", "f16"},
+		{"merge", "-a", lora, "-o", filepath.Join(tmp, "z.gguf"), "--split-max-tensors", "2"},
+	} {
+		if _, _, code := lorakit(t, args...); code != exitUsage {
+			t.Errorf("lorakit %v: exit %d, want %d", args, code, exitUsage)
+		}
 	}
 }
 

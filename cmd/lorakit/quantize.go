@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/lorakit/lorakit/format/gguf"
 	"regexp"
 	"strings"
 
@@ -64,7 +65,10 @@ llama-quantize's options, with its semantics:
 --leave-output-tensor     keep output.weight as it is
 --override-kv K=TYPE:V    set a metadata key (int: uint32, float, bool, str)
 --prune-layers L0,L1,...  drop these blocks and renumber the rest
---keep-split              (split inputs are not read yet: refused)
+--keep-split              given the first shard of a split GGUF set, write one
+                          output shard per input shard, named OUT-0000k-of-0000n.gguf
+                          for OUT.gguf (also for an unsplit input: -00001-of-00001),
+                          tensors in the input's order (not with --split-max-*)
 
 lorakit's own:
 --keep REGEX              keep tensors whose name matches in their input type
@@ -102,7 +106,7 @@ with --force, an input never.`,
 	f.BoolVar(&o.leaveOutput, "leave-output-tensor", false, "keep output.weight as it is")
 	f.StringArrayVar(&o.overrideKV, "override-kv", nil, "KEY=TYPE:VALUE metadata override (repeatable)")
 	f.StringVar(&o.pruneLayers, "prune-layers", "", "comma-separated block numbers to drop")
-	f.BoolVar(&o.keepSplit, "keep-split", false, "keep the input's splits (not supported yet)")
+	f.BoolVar(&o.keepSplit, "keep-split", false, "write one output shard per input shard, as llama-quantize does")
 	return cmd
 }
 
@@ -183,6 +187,9 @@ func runQuantize(cmd *cobra.Command, args []string, o quantizeOptions) error {
 	if opt.Split, err = o.split.limits(); err != nil {
 		return err
 	}
+	if o.keepSplit && opt.Split.Enabled() {
+		return usageError{fmt.Errorf("--keep-split keeps the input's shards: it cannot be combined with --split-max-size or --split-max-tensors")}
+	}
 	if o.dryRun {
 		plan, err := quantize.PlanFile(in, opt)
 		if err != nil {
@@ -199,6 +206,9 @@ func runQuantize(cmd *cobra.Command, args []string, o quantizeOptions) error {
 		float64(before)/(1<<20), float64(after)/(1<<20), p)
 	if n := plan.Fallbacks(); n > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), ", %d fallbacks", n)
+	}
+	if o.keepSplit {
+		fmt.Fprintf(cmd.ErrOrStderr(), ", written as %s ... (%d shards)", gguf.SplitPath(gguf.OutputPrefix(args[1]), 0, plan.Shards), plan.Shards)
 	}
 	fmt.Fprintln(cmd.ErrOrStderr())
 	return nil

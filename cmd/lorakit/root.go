@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newConvertCmd(),
 		newQuantizeCmd(),
 		newMergeCmd(),
+		newCombineCmd(),
 		newExtractCmd(),
 		newGenerateCmd(),
 		newLogitsCmd(),

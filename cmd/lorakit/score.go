@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/lorakit/lorakit/lm"
 	"io"
 	"math"
 	"strings"
@@ -88,7 +89,7 @@ func runScore(cmd *cobra.Command, path string, o scoreOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := l.needTokenizer()
+	tok, err := l.NeedTokenizer()
 	if err != nil {
 		return err
 	}
@@ -99,9 +100,9 @@ func runScore(cmd *cobra.Command, path string, o scoreOptions) error {
 	if len(ids) < 2 {
 		return fmt.Errorf("%s: %d token(s): nothing to predict: %w", o.text, len(ids), format.ErrShape)
 	}
-	rep, err := scoreTokens(cmd, l.m, ids)
+	rep, err := scoreTokens(cmd, l.Model, ids)
 	if err != nil {
-		return fmt.Errorf("%s: %w", l.name, err)
+		return fmt.Errorf("%s: %w", l.Name, err)
 	}
 	out := cmd.OutOrStdout()
 	if o.json {
@@ -119,7 +120,7 @@ type klReport struct {
 }
 
 // runKL scores l against the reference model of --kl-divergence.
-func runKL(cmd *cobra.Command, l *lm, tok *tokenizer.Tokenizer, text string, o scoreOptions) error {
+func runKL(cmd *cobra.Command, l *lm.LM, tok *tokenizer.Tokenizer, text string, o scoreOptions) error {
 	ref, err := openLM(o.kl, lmOptions{tokenizer: o.tokenizer}, runOptions)
 	if err != nil {
 		return err
@@ -134,20 +135,20 @@ func runKL(cmd *cobra.Command, l *lm, tok *tokenizer.Tokenizer, text string, o s
 			progress(done, total, "")
 		}
 	}}
-	r, err := kldiv.Run(cmd.Context(), ref.m, l.m, tok.Encode(text), opt)
+	r, err := kldiv.Run(cmd.Context(), ref.Model, l.Model, tok.Encode(text), opt)
 	if err != nil {
-		return fmt.Errorf("%s against %s: %w", l.name, ref.name, err)
+		return fmt.Errorf("%s against %s: %w", l.Name, ref.Name, err)
 	}
 	out := cmd.OutOrStdout()
 	if o.json {
-		return writeJSON(out, klReport{Model: l.name, Reference: ref.name, Result: r})
+		return writeJSON(out, klReport{Model: l.Name, Reference: ref.Name, Result: r})
 	}
 	_, err = fmt.Fprintf(out, `%s against %s, %d tokens
 KL divergence    mean %.6f  median %.6f  p90 %.6f  p99 %.6f  max %.6f nats
 top-1 agreement  %.2f%%
 perplexity       %.4f (reference %.4f)  delta %+.4f  ln ratio %+.6f
 delta p          mean %+.3f%%  RMS %.3f%%
-`, l.name, ref.name, r.Tokens, r.MeanKL, r.MedianKL, r.P90KL, r.P99KL, r.MaxKL, 100*r.Top1,
+`, l.Name, ref.Name, r.Tokens, r.MeanKL, r.MedianKL, r.P90KL, r.P99KL, r.MaxKL, 100*r.Top1,
 		r.PPL, r.RefPPL, r.DeltaPPL, r.LnPPLRatio, 100*r.MeanDeltaP, 100*r.RMSDeltaP)
 	return err
 }

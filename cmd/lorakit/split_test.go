@@ -63,10 +63,18 @@ func TestSplitCommands(t *testing.T) {
 	run("merge", filepath.Join(fx, "gpt2-f32.gguf"), "--adapter", filepath.Join(fx, "gpt2-lora-r4.gguf"), "-o", filepath.Join(dir, "m.gguf"))
 	run("merge", filepath.Join(fx, "gpt2-f32.gguf"), "--adapter", filepath.Join(fx, "gpt2-lora-r4.gguf"), "-o", filepath.Join(dir, "ms.gguf"), "--split-max-tensors", "16")
 	sameModel(t, firstShard(t, filepath.Join(dir, "ms")), filepath.Join(dir, "m.gguf"))
+	// --keep-split: one output shard per input shard, named as
+	// llama-quantize names them (their content: convert/quantize's
+	// TestKeepSplit).
+	run("quantize", "--keep-split", filepath.Join(fx, "split", "llama-f32-00001-of-00004.gguf"), filepath.Join(dir, "q8k.gguf"), "Q8_0")
+	if m, _ := filepath.Glob(filepath.Join(dir, "q8k*")); len(m) != 4 || filepath.Base(m[3]) != "q8k-00004-of-00004.gguf" {
+		t.Errorf("quantize --keep-split wrote %v, want q8k-0000k-of-00004.gguf, k = 1..4", m)
+	}
 
 	for _, bad := range [][]string{
 		{"quantize", filepath.Join(fx, "llama-f32.gguf"), filepath.Join(dir, "x.gguf"), "Q8_0", "--split-max-size", "1T"},
 		{"quantize", filepath.Join(fx, "llama-f32.gguf"), filepath.Join(dir, "x.gguf"), "Q8_0", "--split-max-size", "1M", "--split-max-tensors", "3"},
+		{"quantize", filepath.Join(fx, "llama-f32.gguf"), filepath.Join(dir, "x.gguf"), "Q8_0", "--keep-split", "--split-max-tensors", "3"},
 	} {
 		if _, _, code := lorakit(t, bad...); code != exitUsage {
 			t.Errorf("lorakit %v = exit %d, want %d", bad, code, exitUsage)

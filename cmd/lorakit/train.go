@@ -224,11 +224,11 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := l.needTokenizer()
+	tok, err := l.NeedTokenizer()
 	if err != nil {
 		return err
 	}
-	m := l.m
+	m := l.Model
 	seq := min(cfg.Seq, m.Config.Context)
 	b := train.BuilderFor(tok, seq)
 	if o.refuse {
@@ -249,7 +249,7 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	if err != nil {
 		return err
 	}
-	t.Dir, t.Base, t.Metadata = o.out, l.name, tok.Vocab().Metadata()
+	t.Dir, t.Base, t.Metadata = o.out, l.Name, tok.Vocab().Metadata()
 	if t.Inputs, err = runInputs(basePath, o); err != nil {
 		return err
 	}
@@ -277,12 +277,12 @@ func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 		what = "full fine-tuning"
 	}
 	fmt.Fprintf(errw, "training %s: %s, %d trainable parameters, %d examples (%d tokens), %d steps\n",
-		l.name, what, t.Trainable(), len(trainEx), t.TrainData().Tokens, t.TotalSteps())
+		l.Name, what, t.Trainable(), len(trainEx), t.TrainData().Tokens, t.TotalSteps())
 	start := time.Now()
 	runErr := t.Run(cmd.Context())
 	bar.done()
 	hist := t.State().History
-	if err := train.WriteLossPlot(filepath.Join(o.out, train.PlotFile), hist, l.name+": "+what); err != nil && runErr == nil {
+	if err := train.WriteLossPlot(filepath.Join(o.out, train.PlotFile), hist, l.Name+": "+what); err != nil && runErr == nil {
 		runErr = err
 	}
 	if errors.Is(runErr, train.ErrInterrupted) {

@@ -50,8 +50,9 @@ type Options struct {
 	// PruneLayers (--prune-layers) drops the listed blocks and renumbers
 	// the others.
 	PruneLayers []int
-	// KeepSplit (--keep-split) writes one output per input split; split
-	// inputs are not read yet, so it is refused.
+	// KeepSplit (--keep-split) writes one output shard per input shard of
+	// a GGUF input, as llama-quantize does (see Plan.Shards): OUT.gguf
+	// becomes OUT-0000k-of-0000n.gguf. Not with Split.
 	KeepSplit bool
 
 	// Force replaces an existing output (never an input).

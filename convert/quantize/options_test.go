@@ -158,7 +158,7 @@ func TestImatrixBadInput(t *testing.T) {
 			}
 		})}, format.ErrFormat, "ffn_down"},
 		{"include and exclude", "Q4_K_M", Options{Imatrix: m, IncludeWeights: []string{"a"}, ExcludeWeights: []string{"b"}}, format.ErrFormat, ""},
-		{"keep-split", "Q4_K_M", Options{KeepSplit: true}, format.ErrUnsupported, ""},
+		{"keep-split and a split limit", "Q4_K_M", Options{KeepSplit: true, Split: format.SplitLimits{MaxTensors: 2}}, format.ErrUnsupported, ""},
 		{"IQ2_XXS embedding without imatrix", "Q4_K_M", Options{TokenEmbeddingType: format.IQ2_XXS}, ErrImatrixRequired, "token_embd.weight"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

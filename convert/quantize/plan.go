@@ -30,6 +30,8 @@ type Tensor struct {
 	// InBytes and OutBytes are the sizes of its data in the input and in
 	// the output.
 	InBytes, OutBytes int64
+	// Shard is the output shard it goes to (0-based; KeepSplit only).
+	Shard int
 }
 
 // Info is the tensor as the output declares it.
@@ -40,9 +42,13 @@ func (t Tensor) Info() format.TensorInfo {
 // Plan is what quantizing a checkpoint writes: every tensor with its type,
 // in output order, and the output metadata.
 type Plan struct {
-	Preset   Preset
-	Tensors  []Tensor
+	Preset  Preset
+	Tensors []Tensor
+	// Metadata is the output's (the first shard's with KeepSplit).
 	Metadata format.Metadata
+	// Shards is the number of output files: 1, or with KeepSplit the
+	// input's shards (see ShardMetadata).
+	Shards int
 }
 
 // Totals returns the sizes of all tensor data in the input and the output.
@@ -88,15 +94,22 @@ func NewPlan(src format.Source, opt Options) (*Plan, error) {
 	if !opt.Preset.Base.Valid() {
 		return nil, fmt.Errorf("quantize: no quantization type given: %w", format.ErrUnsupported)
 	}
-	if opt.KeepSplit {
-		return nil, fmt.Errorf("quantize: --keep-split: split GGUF inputs are not read yet: %w", format.ErrUnsupported)
+	if opt.KeepSplit && opt.Split.Enabled() {
+		return nil, fmt.Errorf("quantize: --keep-split with a split limit: keep the input's splits or set new ones, not both: %w", format.ErrUnsupported)
 	}
 	imp, impMD, err := prepareImportance(&opt)
 	if err != nil {
 		return nil, err
 	}
 	infos := append([]format.TensorInfo(nil), src.Tensors()...)
-	sortLlamaQuantize(infos)
+	var shard map[string]int
+	if opt.KeepSplit {
+		if shard, err = keepSplitOrder(src, infos); err != nil {
+			return nil, err
+		}
+	} else {
+		sortLlamaQuantize(infos)
+	}
 	kept, newNames, blocks := pruneLayers(infos, opt.PruneLayers)
 	sel := newSelector(&opt, readHParams(src.Metadata(), infosNames(infos)), newNames, imp != nil)
 	md := outputMetadata(src.Metadata(), opt.Preset, append(append(format.Metadata(nil), opt.OverrideKV...), impMD...))
@@ -106,7 +119,7 @@ func NewPlan(src format.Source, opt Options) (*Plan, error) {
 			md = append(md, format.KV{Key: arch + ".block_count", Value: uint32(blocks)})
 		}
 	}
-	plan := &Plan{Preset: opt.Preset, Tensors: make([]Tensor, len(kept)), Metadata: md}
+	plan := &Plan{Preset: opt.Preset, Tensors: make([]Tensor, len(kept)), Metadata: md, Shards: 1}
 	for i, t := range kept {
 		renamed := t
 		renamed.Name = newNames[i]
@@ -123,6 +136,11 @@ func NewPlan(src format.Source, opt Options) (*Plan, error) {
 	for i, used := range sel.used {
 		if !used {
 			opt.warn("--tensor-type %s=%v matched no tensor", opt.TensorTypes[i].Pattern, opt.TensorTypes[i].Type)
+		}
+	}
+	if shard != nil {
+		if err := plan.assignShards(shard); err != nil {
+			return nil, err
 		}
 	}
 	return plan, nil

@@ -28,6 +28,9 @@ func (p *Plan) WriteTable(w io.Writer) error {
 		if t.Importance != nil && t.Out.IsBlock() {
 			notes = append(notes, "imatrix")
 		}
+		if p.Shards > 1 {
+			notes = append(notes, fmt.Sprintf("shard %d of %d", t.Shard+1, p.Shards))
+		}
 		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, strings.Join(notes, ", "))
 	}
 	in, out := p.Totals()

@@ -65,11 +65,16 @@ func write(ctx context.Context, name string, r *input, out string, opt Options) 
 	if err != nil {
 		return nil, fmt.Errorf("quantize: %s: %w", name, err)
 	}
-	infos := make([]format.TensorInfo, len(plan.Tensors))
-	for i, t := range plan.Tensors {
-		infos[i] = t.Info()
+	var sink format.Sink
+	if opt.KeepSplit {
+		sink, err = createKeepSplit(plan, out, opt.Force)
+	} else {
+		infos := make([]format.TensorInfo, len(plan.Tensors))
+		for i, t := range plan.Tensors {
+			infos[i] = t.Info()
+		}
+		sink, err = format.Create("gguf", out, infos, plan.Metadata, format.CreateOptions{Force: opt.Force, Split: opt.Split})
 	}
-	sink, err := format.Create("gguf", out, infos, plan.Metadata, format.CreateOptions{Force: opt.Force, Split: opt.Split})
 	if err != nil {
 		return nil, err
 	}

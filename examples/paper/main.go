@@ -281,17 +281,12 @@ func (e *experiment) section7(ctx context.Context, rmax int) (Section7, error) {
 		if e.loraModels[key] == nil {
 			continue
 		}
-		base, err := resolve.Open(e.path)
+		base := analyze.NewBase(resolve.View(e.name, e.baseSrc))
+		ms, err := base.Modules(e.loraModels[key].Adapter(), key)
 		if err != nil {
 			return s, err
 		}
-		ms, baseW, err := analyze.ResolvedBase(base, e.loraModels[key].Adapter(), key)
-		if err != nil {
-			base.Close()
-			return s, err
-		}
-		amp, err := analyze.Amplify(ctx, ms, baseW, analyze.AmplifyOptions{})
-		base.Close()
+		amp, err := analyze.Amplify(ctx, ms, base.Weight, analyze.AmplifyOptions{})
 		if err != nil {
 			return s, err
 		}

@@ -116,3 +116,45 @@ func ExampleCreateSplit() {
 	// model-00002-of-00002.gguf
 	// 2 tensors, 1 key
 }
+
+// CreateShards writes a set whose tensors are placed by the caller (here
+// as llama-quantize --keep-split keeps an input's shards), each file with
+// the metadata given for it; the first shard reads back as the whole set.
+func ExampleCreateShards() {
+	dir, err := os.MkdirTemp("", "gguf-shards")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	infos := []format.TensorInfo{
+		{Name: "a.weight", DType: format.F32, Shape: []int64{4}},
+		{Name: "b.weight", DType: format.F32, Shape: []int64{4}},
+		{Name: "c.weight", DType: format.F32, Shape: []int64{4}},
+	}
+	keys := func(no int) format.Metadata {
+		return format.Metadata{{Key: gguf.KeySplitNo, Value: uint16(no)}, {Key: gguf.KeySplitCount, Value: uint16(2)},
+			{Key: gguf.KeySplitTensors, Value: int32(len(infos))}}
+	}
+	first := append(format.Metadata{{Key: "general.architecture", Value: "llama"}}, keys(0)...)
+	paths := []string{gguf.SplitPath(filepath.Join(dir, "m"), 0, 2), gguf.SplitPath(filepath.Join(dir, "m"), 1, 2)}
+	w, err := gguf.CreateShards(paths, []int{0, 2}, infos, []format.Metadata{first, keys(1)}, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range infos {
+		if err := w.WriteTensor(t.Name, make([]byte, 16)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+	src, err := format.Open(paths[0])
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	arch, _ := src.Metadata().String("general.architecture")
+	fmt.Println(filepath.Base(paths[1]), len(src.Tensors()), arch)
+	// Output: m-00002-of-00002.gguf 3 llama
+}

@@ -38,23 +38,46 @@ func CreateSplit(path string, infos []format.TensorInfo, md format.Metadata, opt
 		return nil, fmt.Errorf("gguf: %s: %w", path, err)
 	}
 	prefix := OutputPrefix(path)
-	w := &SplitWriter{starts: starts, infos: append([]format.TensorInfo(nil), infos...)}
+	paths := make([]string, len(starts))
+	mds := make([]format.Metadata, len(starts))
 	for i := range starts {
-		p := SplitPath(prefix, i, len(starts))
-		if err := format.CheckOutput(p, opts.Force); err != nil {
+		paths[i] = SplitPath(prefix, i, len(starts))
+		mds[i] = shardMetadata(md, i, len(starts), len(infos))
+	}
+	return CreateShards(paths, starts, infos, mds, opts.Force)
+}
+
+// CreateShards starts writing infos as a set of GGUF files: file i holds
+// the tensors from starts[i] up to the next start, in order, with metadata
+// mds[i] as given (split keys included; see CreateSplit for
+// llama-gguf-split's). starts[0] is 0 and starts increase. An existing
+// file is replaced only with force, never an input; all files appear at
+// Close or none.
+func CreateShards(paths []string, starts []int, infos []format.TensorInfo, mds []format.Metadata, force bool) (*SplitWriter, error) {
+	if len(paths) == 0 || len(starts) != len(paths) || len(mds) != len(paths) || starts[0] != 0 {
+		return nil, fmt.Errorf("gguf: %d shard paths, %d starts, %d metadata lists: %w", len(paths), len(starts), len(mds), format.ErrShape)
+	}
+	for i := 1; i < len(starts); i++ {
+		if starts[i] <= starts[i-1] || starts[i] >= len(infos) {
+			return nil, fmt.Errorf("gguf: %s: shard %d starts at tensor %d of %d: %w", paths[i], i, starts[i], len(infos), format.ErrShape)
+		}
+	}
+	w := &SplitWriter{starts: starts, infos: append([]format.TensorInfo(nil), infos...)}
+	for _, p := range paths {
+		if err := format.CheckOutput(p, force); err != nil {
 			return nil, fmt.Errorf("gguf: %w", err)
 		}
 		w.paths = append(w.paths, p)
 	}
 	for i, p := range w.paths {
-		f, err := format.CreateAtomic(p, opts.Force)
+		f, err := format.CreateAtomic(p, force)
 		if err != nil {
 			w.Abort()
 			return nil, fmt.Errorf("gguf: %w", err)
 		}
 		w.files = append(w.files, f)
 		lo, hi := w.shardRange(i)
-		sw, err := newStreamWriter(p, f, infos[lo:hi], shardMetadata(md, i, len(starts), len(infos)))
+		sw, err := newStreamWriter(p, f, infos[lo:hi], mds[i])
 		if err != nil {
 			w.Abort()
 			return nil, err

@@ -1,0 +1,67 @@
+package analyze_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lorakit/lorakit/analyze"
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/resolve"
+)
+
+// NewBase finds each module's base weight as merge does: here a PEFT
+// module path with a prefix the bare safetensors base lacks, and GPT-2's
+// Conv1D weight stored (in, out), handed back as (out, in) like ΔW.
+func ExampleNewBase() {
+	dir, err := os.MkdirTemp("", "analyze-base")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	info := format.TensorInfo{Name: "h.0.attn.c_attn.weight", DType: format.F32, Shape: []int64{2, 3}} // (in, out)
+	raw := make([]byte, 4*6)
+	for i := range 6 {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(i+1)))
+	}
+	sink, err := format.Create("safetensors", filepath.Join(dir, "model.safetensors"), []format.TensorInfo{info}, nil, format.CreateOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := sink.WriteTensor(info.Name, raw); err != nil {
+		log.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	b, err := resolve.Open(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	a := &lora.Adapter{Kind: lora.KindPEFT, Modules: []*lora.Module{{Name: "base_model.model.transformer.h.0.attn.c_attn",
+		Rank: 1, In: 2, Out: 3, Alpha: 1, FanInFanOut: true, A: []float32{1, 0}, B: []float32{1, 1, 1}}}}
+	base := analyze.NewBase(b)
+	mods, err := base.Modules(a, "adapter")
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := base.Weight(mods[0].Name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(mods[0].Name)
+	fmt.Printf("%v\n", mat.Formatted(w))
+	// Output:
+	// base_model.model.transformer.h.0.attn.c_attn
+	// ⎡1  4⎤
+	// ⎢2  5⎥
+	// ⎣3  6⎦
+}
