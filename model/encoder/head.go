@@ -4,9 +4,9 @@ import "math"
 
 // headCache keeps the head's activations.
 type headCache struct {
-	first    linCache // pooler (BERT) or dense (RoBERTa)
-	t        []float64
-	out      linCache
+	first linCache // pooler (BERT) or dense (RoBERTa)
+	t     []float64
+	out   linCache
 }
 
 // headForward computes the logits from the first token's hidden state.

@@ -156,3 +156,31 @@ func TestAdapterAtRunTime(t *testing.T) {
 		})
 	}
 }
+
+// TestPaddingIsMasked: a sequence padded at the end with the padding
+// token and masked gives the unpadded reference on its real tokens (the
+// logits, and every hidden row but the padding's).
+func TestPaddingIsMasked(t *testing.T) {
+	root := testshared.Path(t, "fixtures/encoder")
+	for _, f := range fixtures {
+		t.Run(f.fam, func(t *testing.T) {
+			m := load(t, filepath.Join(root, "hf", f.fam+"-seqcls"))
+			ids := append(append([]int(nil), f.ids...), m.Config.PadID, m.Config.PadID, m.Config.PadID)
+			mask := make([]bool, len(ids))
+			for i := range f.ids {
+				mask[i] = true
+			}
+			out, err := m.Forward(Sequence{IDs: ids, Mask: mask})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := filepath.Join(root, "numpy", f.fam+"-seqcls__")
+			if d := maxDiff(t, "hidden", out.Hidden[:len(f.ids)*m.Config.Hidden], readNumbers(t, ref+"hidden-2.txt")); d > tolRef {
+				t.Errorf("hidden of the real tokens: max |diff| %.3g > %g", d, tolRef)
+			}
+			if d := maxDiff(t, "logits", out.Logits, readNumbers(t, ref+"logits.txt")); d > tolRef {
+				t.Errorf("logits: max |diff| %.3g > %g", d, tolRef)
+			}
+		})
+	}
+}
