@@ -36,7 +36,13 @@ type block struct {
 // (cls.output without the pooler it dropped) loads without a head, since
 // its logits cannot be computed.
 func Load(path string) (*Model, error) {
-	src, _, err := convert.OpenModel(path, "")
+	var src format.Source
+	var err error
+	if convert.IsHFDir(path) {
+		src, _, err = convert.OpenModel(path, "")
+	} else {
+		src, err = format.Open(path) // the tokenizer is not needed (and WordPiece GGUF vocabularies are not read)
+	}
 	if err != nil {
 		return nil, err
 	}
