@@ -38,6 +38,9 @@ type Config struct {
 	// positions count non-padding tokens only (RoBERTa from an HF directory).
 	PadID            int
 	RoBERTaPositions bool
+	// ModelType is config.json's model_type ("bert", "roberta"); "" for a
+	// GGUF, which does not say. It gives PEFT module names on export.
+	ModelType string
 	// Head is the classification head; Labels its label names (len = the
 	// number of outputs; one output is regression).
 	Head   HeadKind
@@ -107,6 +110,7 @@ func configFrom(path string, md format.Metadata) (Config, error) {
 	} else if ok {
 		mt, _ := cfg.String("model_type")
 		c.RoBERTaPositions = mt == "roberta"
+		c.ModelType = mt
 		if p, ok := cfg.Number("pad_token_id"); ok {
 			c.PadID = int(p)
 		}
