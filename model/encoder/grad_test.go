@@ -73,7 +73,7 @@ func TestGradients(t *testing.T) {
 		return m
 	}
 	regression, err := NewRandom(Config{Layers: 2, Hidden: 16, Heads: 2, FF: 24, Vocab: 20, Positions: 16, Types: 2, Eps: 1e-5,
-		Head: RoBERTaHead, Labels: []string{"score"}}, 7)
+		Head: RoBERTaHead, Labels: []string{"score"}}, 0.02, 7)
 	if err != nil {
 		t.Fatal(err)
 	}

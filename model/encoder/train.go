@@ -142,12 +142,17 @@ func (m *Model) AddLoRA(targets []string, r int, alpha float64, rng *rand.Rand) 
 	return nil
 }
 
-// NewRandom builds an encoder with random weights (N(0, 0.02), LayerNorms
-// 1 and 0), as transformers initialises one, for tests and demonstrations.
-// cfg gives the sizes (Vocab, Positions, Types included) and the head.
-func NewRandom(cfg Config, seed uint64) (*Model, error) {
+// NewRandom builds an encoder with random weights, N(0, std²) (transformers
+// initialises with std 0.02; a model that was never pre-trained learns
+// through frozen projections only when they pass signal on, std ≈ 1/√hidden),
+// LayerNorms 1 and 0, for tests and demonstrations. cfg gives the sizes
+// (Vocab, Positions, Types included) and the head.
+func NewRandom(cfg Config, std float64, seed uint64) (*Model, error) {
 	if cfg.Layers <= 0 || cfg.Hidden <= 0 || cfg.Heads <= 0 || cfg.Hidden%cfg.Heads != 0 || cfg.FF <= 0 || cfg.Vocab <= 0 || cfg.Positions <= 0 || cfg.Types <= 0 {
 		return nil, fmt.Errorf("encoder: config %+v: sizes must be positive and hidden a multiple of heads: %w", cfg, format.ErrFormat)
+	}
+	if !(std > 0) {
+		return nil, fmt.Errorf("encoder: weight std %v: want a positive std: %w", std, format.ErrFormat)
 	}
 	if cfg.Head != NoHead && len(cfg.Labels) == 0 {
 		return nil, fmt.Errorf("encoder: a %v head needs labels: %w", cfg.Head, format.ErrFormat)
@@ -156,7 +161,7 @@ func NewRandom(cfg Config, seed uint64) (*Model, error) {
 	normal := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {
-			v[i] = float32(0.02 * rng.NormFloat64())
+			v[i] = float32(std * rng.NormFloat64())
 		}
 		return v
 	}
