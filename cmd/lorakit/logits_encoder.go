@@ -61,29 +61,31 @@ func openEncoder(path, adapter string) (*encoder.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m, applyEncoderAdapter(m, adapter)
+}
+
+// applyEncoderAdapter applies --adapter PATH[:SCALE] ("" none) to m.
+func applyEncoderAdapter(m *encoder.Model, adapter string) error {
 	if adapter == "" {
-		return m, nil
+		return nil
 	}
 	in, err := merge.ParseInput(adapter)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--adapter: %w", err)}
+		return usageError{fmt.Errorf("--adapter: %w", err)}
 	}
 	a, err := lora.Open(in.Path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if in.Scale != 1 {
 		if len(a.Saved) > 0 {
-			return nil, fmt.Errorf("%s: modules_to_save replace the head and cannot be applied at scale %g: %w", in.Path, in.Scale, format.ErrUnsupported)
+			return fmt.Errorf("%s: modules_to_save replace the head and cannot be applied at scale %g: %w", in.Path, in.Scale, format.ErrUnsupported)
 		}
 		for _, mod := range a.Modules {
 			mod.Alpha *= in.Scale
 		}
 	}
-	if err := m.ApplyAdapter(a); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m.ApplyAdapter(a)
 }
 
 // refuseEncoderAdapter stops an encoder adapter (BERT/RoBERTa module
