@@ -82,6 +82,15 @@ func TestEncoderConvert(t *testing.T) {
 	}
 }
 
+// TestEncoderDropPooler: with DropPooler the GGUF holds exactly the
+// tensors llama.cpp's converter writes, byte for byte.
+func TestEncoderDropPooler(t *testing.T) {
+	root := testshared.Path(t, "fixtures/encoder")
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	mustModel(t, filepath.Join(root, "hf", "bert-seqcls"), out, ModelOptions{DropPooler: true})
+	sameHashes(t, "bert-seqcls --drop-pooler", hashes(t, out), testshared.TensorHashes(t, filepath.Join(root, "tensor-sha256", "bert-seqcls-f32.txt")))
+}
+
 func sameValue(md format.Metadata, key string, v any) bool {
 	w, ok := md.Get(key)
 	return ok && w == v

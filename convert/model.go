@@ -33,6 +33,9 @@ type ModelOptions struct {
 	Force bool
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
+	// DropPooler leaves BERT's pooler out of GGUF output (lorakit keeps
+	// it as cls.pooler.*; llama.cpp's converter drops it).
+	DropPooler bool
 }
 
 // OutputKind resolves ModelOptions.To for an output path.
@@ -72,6 +75,9 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 	case "gguf", "safetensors":
 		if kind == "gguf" {
 			src = llamaCppOrder(withMetadata(src, withFileType(src, opt.DType)))
+			if opt.DropPooler {
+				src = dropPooler(src)
+			}
 		}
 		return Checkpoint(ctx, src, out, Options{Format: kind, DType: opt.DType, Force: opt.Force, Progress: opt.Progress})
 	}

@@ -35,3 +35,16 @@ func skipRows(data []byte, t format.TensorInfo, n int64) ([]byte, format.TensorI
 	t.Shape = []int64{t.Shape[0] - n, t.Shape[1]}
 	return data[n*rowBytes:], t, nil
 }
+
+// dropPooler leaves BERT's pooler (arch.PoolerWeight, arch.PoolerBias) out
+// of a GGUF view, giving exactly the tensors llama.cpp's converter writes
+// (llama.cpp refuses a model file with tensors it does not create).
+func dropPooler(src format.Source) format.Source {
+	var infos []format.TensorInfo
+	for _, t := range src.Tensors() {
+		if t.Name != arch.PoolerWeight && t.Name != arch.PoolerBias {
+			infos = append(infos, t)
+		}
+	}
+	return orderedSource{Source: src, infos: infos}
+}

@@ -22,6 +22,7 @@ type convertOptions struct {
 	maxShard  int64
 	force     bool
 	vocabOnly bool
+	noPooler  bool
 }
 
 func newConvertCmd() *cobra.Command {
@@ -64,6 +65,11 @@ merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokeni
 --vocab-only writes a GGUF with the vocabulary alone (tokenizer.*, chat template,
 config.json's hyperparameters), as llama.cpp's converter does.
 
+BERT and RoBERTa (HF directories) convert to llama.cpp's "bert" GGUF as its
+converter writes them (RoBERTa's unused position rows cut, the head as cls /
+cls.output); BERT's pooler, which llama.cpp drops, is kept as
+cls.pooler.weight / cls.pooler.bias unless --drop-pooler.
+
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
 		Args: exactArgs(1),
@@ -81,6 +87,7 @@ existing output is replaced only with --force, an input never.`,
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
 	f.BoolVar(&o.vocabOnly, "vocab-only", false, "write only the vocabulary of a Hugging Face directory as GGUF (no tensors)")
+	f.BoolVar(&o.noPooler, "drop-pooler", false, "BERT to GGUF: leave the pooler out (cls.pooler.*), as llama.cpp's converter does, so that llama.cpp loads the file (BertForSequenceClassification's logits then need the HF checkpoint)")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -121,6 +128,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		Tokenizer:     o.tokenizer,
 		MaxShardBytes: o.maxShard,
 		Force:         o.force,
+		DropPooler:    o.noPooler,
 		Progress:      newProgress(cmd.ErrOrStderr(), "convert"),
 	})
 }
