@@ -119,6 +119,9 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		return convert.VocabOnly(in, o.tokenizer, o.output, o.force)
 	}
 	if convert.IsAdapter(in) {
+		if done, err := convertEncoderAdapter(in, o); done {
+			return err
+		}
 		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
