@@ -23,10 +23,13 @@ const (
 	// RoBERTaHead is RobertaClassificationHead: dense (cls) and out_proj
 	// (cls.output).
 	RoBERTaHead
+	// DeBERTaHead is DebertaV2ForSequenceClassification's ContextPooler
+	// (dense, GELU; cls.pooler) and classifier (cls.output).
+	DeBERTaHead
 )
 
 func (k HeadKind) String() string {
-	return [...]string{"none", "bert", "roberta"}[k]
+	return [...]string{"none", "bert", "roberta", "deberta"}[k]
 }
 
 // Config are an encoder's hyperparameters.
@@ -45,6 +48,10 @@ type Config struct {
 	// number of outputs; one output is regression).
 	Head   HeadKind
 	Labels []string
+	// DeBERTa, when set, makes the encoder DeBERTa-v2/v3: disentangled
+	// attention with relative positions instead of (or besides) absolute
+	// ones.
+	DeBERTa *DeBERTaConfig
 }
 
 // NumLabels is the number of head outputs (0 without a head).

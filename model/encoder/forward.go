@@ -34,6 +34,7 @@ type pass struct {
 
 type layerCache struct {
 	q, k, v, o, up, down linCache
+	pq, pk               linCache // DeBERTa: query/key projections of the relative embeddings
 	attn                 attnCache
 	ln1, ln2             normCache
 	upOut                []float64 // (n,FF) before GELU
@@ -54,7 +55,7 @@ func (m *Model) check(s Sequence) error {
 		}
 	}
 	for i, t := range s.Types {
-		if t < 0 || t >= m.Config.Types {
+		if t < 0 || (t >= m.Config.Types && !(m.typ == nil && t == 0)) {
 			return fmt.Errorf("encoder: token %d has type %d, but the model has %d token types: %w", i, t, m.Config.Types, format.ErrFormat)
 		}
 	}
@@ -81,7 +82,7 @@ func (m *Model) positions(s Sequence) ([]int, error) {
 			p[i] = k
 			k++
 		}
-		if p[i] >= m.Config.Positions {
+		if m.pos != nil && p[i] >= m.Config.Positions {
 			return nil, fmt.Errorf("encoder: %d tokens, more than the %d positions of the model: %w", len(s.IDs), m.Config.Positions, format.ErrUnsupported)
 		}
 	}
@@ -112,7 +113,13 @@ func (m *Model) forward(s Sequence, c *pass) Output {
 			t = s.Types[i]
 		}
 		for d := range H {
-			x[i*H+d] = float64(m.tok[id*H+d]) + float64(m.typ[t*H+d]) + float64(m.pos[pos[i]*H+d])
+			x[i*H+d] = float64(m.tok[id*H+d])
+			if m.typ != nil {
+				x[i*H+d] += float64(m.typ[t*H+d])
+			}
+			if m.pos != nil {
+				x[i*H+d] += float64(m.pos[pos[i]*H+d])
+			}
 		}
 	}
 	if c != nil {
@@ -129,8 +136,17 @@ func (m *Model) forward(s Sequence, c *pass) Output {
 		ec = &c.emb
 	}
 	x = m.embNorm.forward(x, n, ec)
+	var rel *relInput
+	if m.deb != nil {
+		rel = m.deb.input(n)
+		for i := range n {
+			if !keep[i] { // DeBERTa multiplies the embeddings by the mask
+				clear(x[i*H : (i+1)*H])
+			}
+		}
+	}
 	for i := range m.layers {
-		x = m.layers[i].forward(x, n, cfg, keep, pick(i))
+		x = m.layers[i].forward(x, n, cfg, keep, rel, pick(i))
 	}
 	out := Output{Hidden: x}
 	if cfg.Head != NoHead {
@@ -146,14 +162,24 @@ func (m *Model) forward(s Sequence, c *pass) Output {
 // forward runs one layer.
 //
 //	x (n,H) -> (n,H)
-func (b *block) forward(x []float64, n int, cfg Config, keep []bool, c *layerCache) []float64 {
+func (b *block) forward(x []float64, n int, cfg Config, keep []bool, rel *relInput, c *layerCache) []float64 {
 	if c == nil {
 		c = &layerCache{}
 	}
 	q := b.q.forward(x, n, &c.q)
 	k := b.k.forward(x, n, &c.k)
 	v := b.v.forward(x, n, &c.v)
-	ctx := attention(q, k, v, n, cfg.Heads, cfg.HeadDim(), keep, &c.attn)
+	var terms *relTerms
+	if rel != nil {
+		terms = &relTerms{idx: rel.idx, c2p: rel.c2p, p2c: rel.p2c}
+		if rel.p2c {
+			terms.pq = b.q.forward(rel.emb, rel.rows, &c.pq)
+		}
+		if rel.c2p {
+			terms.pk = b.k.forward(rel.emb, rel.rows, &c.pk)
+		}
+	}
+	ctx := attention(q, k, v, n, cfg.Heads, cfg.HeadDim(), keep, terms, &c.attn)
 	a := b.o.forward(ctx, n, &c.o)
 	for i := range a {
 		a[i] += x[i]
@@ -185,7 +211,13 @@ func (b *block) backward(dy []float64, cfg Config, c *layerCache) []float64 {
 	}
 	da := b.ln1.backward(dh, &c.ln1)
 	dctx := b.o.backward(da, &c.o)
-	dq, dk, dv := attentionBackward(dctx, c.q.n, cfg.Heads, cfg.HeadDim(), &c.attn)
+	dq, dk, dv, dpq, dpk := attentionBackward(dctx, c.q.n, cfg.Heads, cfg.HeadDim(), &c.attn)
+	if dpq != nil && c.attn.rel.p2c { // the relative embeddings are frozen: only the projections learn
+		b.q.backward(dpq, &c.pq)
+	}
+	if dpk != nil && c.attn.rel.c2p {
+		b.k.backward(dpk, &c.pk)
+	}
 	dx := b.q.backward(dq, &c.q)
 	for i, v := range b.k.backward(dk, &c.k) {
 		dx[i] += v + da[i]

@@ -99,37 +99,44 @@ func TestGradients(t *testing.T) {
 				p := m.linears["cls.pooler"] // frozen in PEFT's recipe; checked here as a full linear too
 				p.DW, p.DB = make([]float32, len(p.W)), make([]float32, len(p.B))
 			}
-			r := make([]float64, len(c.ex.Seq.IDs)*m.Config.Hidden)
-			for i := range r {
-				r[i] = rng.NormFloat64()
-			}
-			gradLoss(m, c.ex, r, true)
-			worst := 0.0
-			for _, p := range m.Params() {
-				step := max(1, len(p.Data)/8)
-				var d, na, nn float64
-				for i := 0; i < len(p.Data); i += step {
-					v := p.Data[i]
-					p.Data[i] = v + fdStep
-					hi := p.Data[i]
-					lp := gradLoss(m, c.ex, r, false)
-					p.Data[i] = v - fdStep
-					lo := p.Data[i]
-					lm := gradLoss(m, c.ex, r, false)
-					p.Data[i] = v
-					num := (lp - lm) / (float64(hi) - float64(lo))
-					a := float64(p.Grad[i])
-					d += (a - num) * (a - num)
-					na += a * a
-					nn += num * num
-				}
-				rel := math.Sqrt(d) / math.Max(math.Sqrt(max(na, nn)), 1e-30)
-				worst = max(worst, rel)
-				if rel > tolGrad {
-					t.Errorf("%s: relative error %.3g > %g", p.Name, rel, tolGrad)
-				}
-			}
-			t.Logf("%d parameter tensors, worst relative error %.3g", len(m.Params()), worst)
+			checkGradients(t, m, c.ex, rng)
 		})
 	}
+}
+
+// checkGradients compares every trainable parameter's gradient of L with
+// central differences (about 8 elements per tensor).
+func checkGradients(t *testing.T, m *Model, ex Example, rng *rand.Rand) {
+	t.Helper()
+	r := make([]float64, len(ex.Seq.IDs)*m.Config.Hidden)
+	for i := range r {
+		r[i] = rng.NormFloat64()
+	}
+	gradLoss(m, ex, r, true)
+	worst := 0.0
+	for _, p := range m.Params() {
+		step := max(1, len(p.Data)/8)
+		var d, na, nn float64
+		for i := 0; i < len(p.Data); i += step {
+			v := p.Data[i]
+			p.Data[i] = v + fdStep
+			hi := p.Data[i]
+			lp := gradLoss(m, ex, r, false)
+			p.Data[i] = v - fdStep
+			lo := p.Data[i]
+			lm := gradLoss(m, ex, r, false)
+			p.Data[i] = v
+			num := (lp - lm) / (float64(hi) - float64(lo))
+			a := float64(p.Grad[i])
+			d += (a - num) * (a - num)
+			na += a * a
+			nn += num * num
+		}
+		rel := math.Sqrt(d) / math.Max(math.Sqrt(max(na, nn)), 1e-30)
+		worst = max(worst, rel)
+		if rel > tolGrad {
+			t.Errorf("%s: relative error %.3g > %g", p.Name, rel, tolGrad)
+		}
+	}
+	t.Logf("%d parameter tensors, worst relative error %.3g", len(m.Params()), worst)
 }

@@ -21,6 +21,8 @@ type Model struct {
 	// absent.
 	pooler, dense, out *Linear
 	linears            map[string]*Linear
+	// deb holds DeBERTa's relative-position embeddings (nil for BERT).
+	deb *debParts
 }
 
 // block is one post-LN encoder layer.
@@ -30,12 +32,17 @@ type block struct {
 }
 
 // Load reads an encoder from a Hugging Face directory (config.json +
-// safetensors, through convert's GGUF view) or a GGUF file of
-// architecture "bert". The head is BERT's when the file has cls.pooler,
+// safetensors, through convert's GGUF view; DeBERTa-v2/v3, which has no
+// GGUF form, directly) or a GGUF file of architecture "bert". The head is BERT's when the file has cls.pooler,
 // RoBERTa's when it has cls; a BERT GGUF written by llama.cpp's converter
 // (cls.output without the pooler it dropped) loads without a head, since
 // its logits cannot be computed.
 func Load(path string) (*Model, error) {
+	if cfg, ok, err := readHFConfig(path); err != nil {
+		return nil, err
+	} else if mt, _ := cfg.String("model_type"); ok && mt == "deberta-v2" {
+		return loadDeBERTa(path, cfg)
+	}
 	var src format.Source
 	var err error
 	if convert.IsHFDir(path) {
@@ -86,16 +93,6 @@ func fromSource(path string, src format.Source, cfg Config) (*Model, error) {
 	}
 	m := &Model{Config: cfg, linears: map[string]*Linear{}}
 	var err error
-	if m.tok, err = read("token_embd.weight", -1, H); err != nil {
-		return nil, err
-	}
-	if m.pos, err = read("position_embd.weight", -1, H); err != nil {
-		return nil, err
-	}
-	if m.typ, err = read("token_types.weight", -1, H); err != nil {
-		return nil, err
-	}
-	m.Config.Vocab, m.Config.Positions, m.Config.Types = len(m.tok)/H, len(m.pos)/H, len(m.typ)/H
 	norm := func(prefix string) (layerNorm, error) {
 		w, err := read(prefix+".weight", H)
 		if err != nil {
@@ -103,6 +100,39 @@ func fromSource(path string, src format.Source, cfg Config) (*Model, error) {
 		}
 		b, err := read(prefix+".bias", H)
 		return layerNorm{W: w, B: b, eps: cfg.Eps}, err
+	}
+	if m.tok, err = read("token_embd.weight", -1, H); err != nil {
+		return nil, err
+	}
+	// DeBERTa may have neither absolute positions (position_biased_input
+	// false) nor token types (type_vocab_size 0).
+	optional := func(name string) bool { _, ok := ts[name]; return cfg.DeBERTa != nil && !ok }
+	if !optional("position_embd.weight") {
+		if m.pos, err = read("position_embd.weight", -1, H); err != nil {
+			return nil, err
+		}
+	}
+	if !optional("token_types.weight") {
+		if m.typ, err = read("token_types.weight", -1, H); err != nil {
+			return nil, err
+		}
+	}
+	m.Config.Vocab, m.Config.Positions, m.Config.Types = len(m.tok)/H, len(m.pos)/H, len(m.typ)/H
+	if d := cfg.DeBERTa; d != nil {
+		m.deb = &debParts{cfg: *d, hidden: H}
+		if m.deb.rel, err = read("rel_embd.weight", -1, H); err != nil {
+			return nil, err
+		}
+		if len(m.deb.rel)/H < 2*d.Span {
+			return nil, fmt.Errorf("encoder: %s: rel_embeddings has %d rows, the attention span %d needs %d: %w", path, len(m.deb.rel)/H, d.Span, 2*d.Span, format.ErrShape)
+		}
+		if d.NormRel {
+			n, err := norm("rel_embd_norm")
+			if err != nil {
+				return nil, err
+			}
+			m.deb.relNorm = &n
+		}
 	}
 	lin := func(name string, out, in int) (*Linear, error) {
 		w, err := read(name+".weight", out, in)
@@ -152,6 +182,9 @@ func fromSource(path string, src format.Source, cfg Config) (*Model, error) {
 		}
 	case hasOut && hasPooler:
 		m.Config.Head = BERTHead
+		if cfg.DeBERTa != nil {
+			m.Config.Head = DeBERTaHead
+		}
 		if m.pooler, err = lin("cls.pooler", H, H); err != nil {
 			return nil, err
 		}

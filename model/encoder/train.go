@@ -146,9 +146,12 @@ func (m *Model) AddLoRA(targets []string, r int, alpha float64, rng *rand.Rand) 
 // initialises with std 0.02; a model that was never pre-trained learns
 // through frozen projections only when they pass signal on, std ≈ 1/√hidden),
 // LayerNorms 1 and 0, for tests and demonstrations. cfg gives the sizes
-// (Vocab, Positions, Types included) and the head.
+// (Vocab, Positions, Types included; a DeBERTa config may have no
+// absolute positions or token types) and the head.
 func NewRandom(cfg Config, std float64, seed uint64) (*Model, error) {
-	if cfg.Layers <= 0 || cfg.Hidden <= 0 || cfg.Heads <= 0 || cfg.Hidden%cfg.Heads != 0 || cfg.FF <= 0 || cfg.Vocab <= 0 || cfg.Positions <= 0 || cfg.Types <= 0 {
+	deb := cfg.DeBERTa != nil
+	if cfg.Layers <= 0 || cfg.Hidden <= 0 || cfg.Heads <= 0 || cfg.Hidden%cfg.Heads != 0 || cfg.FF <= 0 || cfg.Vocab <= 0 ||
+		(cfg.Positions <= 0 || cfg.Types <= 0) && !deb || deb && cfg.DeBERTa.Span <= 0 {
 		return nil, fmt.Errorf("encoder: config %+v: sizes must be positive and hidden a multiple of heads: %w", cfg, format.ErrFormat)
 	}
 	if !(std > 0) {
@@ -179,15 +182,28 @@ func NewRandom(cfg Config, std float64, seed uint64) (*Model, error) {
 		m.linears[name] = l
 		return l
 	}
-	m.tok, m.pos, m.typ = normal(cfg.Vocab*H), normal(cfg.Positions*H), normal(cfg.Types*H)
+	m.tok = normal(cfg.Vocab * H)
+	if cfg.Positions > 0 {
+		m.pos = normal(cfg.Positions * H)
+	}
+	if cfg.Types > 0 {
+		m.typ = normal(cfg.Types * H)
+	}
 	m.embNorm = ln()
+	if deb {
+		m.deb = &debParts{cfg: *cfg.DeBERTa, hidden: H, rel: normal(2 * cfg.DeBERTa.Span * H)}
+		if cfg.DeBERTa.NormRel {
+			n := ln()
+			m.deb.relNorm = &n
+		}
+	}
 	for i := range cfg.Layers {
 		p := fmt.Sprintf("blk.%d.", i)
 		m.layers = append(m.layers, block{q: lin(p+"attn_q", H, H), k: lin(p+"attn_k", H, H), v: lin(p+"attn_v", H, H),
 			o: lin(p+"attn_output", H, H), up: lin(p+"ffn_up", cfg.FF, H), down: lin(p+"ffn_down", H, cfg.FF), ln1: ln(), ln2: ln()})
 	}
 	switch cfg.Head {
-	case BERTHead:
+	case BERTHead, DeBERTaHead:
 		m.pooler = lin("cls.pooler", H, H)
 	case RoBERTaHead:
 		m.dense = lin("cls", H, H)
