@@ -9,14 +9,17 @@ import (
 	"github.com/lorakit/lorakit/lora"
 )
 
-// moduleName maps an adapter module (PEFT's HF module path, or a llama.cpp
-// LoRA GGUF's tensor stem) to the encoder's GGUF module name.
-func moduleName(a *lora.Adapter, name string) (string, bool) {
-	if a.Kind == lora.KindGGUF {
+// tensorName maps an adapter's tensor name (PEFT's HF names, or a llama.cpp
+// LoRA GGUF's) to the encoder's GGUF-style name.
+func (m *Model) tensorName(a *lora.Adapter, name string) (string, bool) {
+	switch {
+	case a.Kind == lora.KindGGUF:
 		return name, true
+	case m.deb != nil:
+		return debertaName(name)
 	}
-	g, _, ok := arch.BERT.GGUFName(name + ".weight")
-	return strings.TrimSuffix(g, ".weight"), ok
+	g, _, ok := arch.BERT.GGUFName(name)
+	return g, ok
 }
 
 // ApplyAdapter attaches a LoRA adapter at run time: each A/B pair becomes
@@ -37,7 +40,8 @@ func (m *Model) ApplyAdapter(a *lora.Adapter) error {
 	}
 	var plans []plan
 	for _, mod := range a.Modules {
-		name, ok := moduleName(a, mod.Name)
+		g, ok := m.tensorName(a, mod.Name+".weight")
+		name := strings.TrimSuffix(g, ".weight")
 		l := m.linears[name]
 		if !ok || l == nil {
 			return fmt.Errorf("encoder: %s: module %q is not a linear layer of this encoder (BERT/RoBERTa): %w", where, mod.Name, format.ErrNotFound)
@@ -57,10 +61,7 @@ func (m *Model) ApplyAdapter(a *lora.Adapter) error {
 	}
 	var repls []repl
 	for _, t := range a.Saved {
-		g, _, ok := arch.BERT.GGUFName(t.Name)
-		if a.Kind == lora.KindGGUF {
-			g, ok = t.Name, true
-		}
+		g, ok := m.tensorName(a, t.Name)
 		mod, isWeight := strings.CutSuffix(g, ".weight")
 		mod, isBias := strings.CutSuffix(mod, ".bias")
 		if !ok || !(isWeight || isBias) || !strings.HasPrefix(mod, "cls") {

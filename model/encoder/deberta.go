@@ -182,46 +182,12 @@ func loadDeBERTa(dir string, c arch.Config) (*Model, error) {
 	}
 	defer src.Close()
 	v := &renamed{Source: src, names: map[string]string{}, infos: nil}
-	pre := "deberta."
-	ren := map[string]string{
-		"embeddings.word_embeddings.weight":       "token_embd.weight",
-		"embeddings.position_embeddings.weight":   "position_embd.weight",
-		"embeddings.token_type_embeddings.weight": "token_types.weight",
-		"embeddings.LayerNorm.weight":             "token_embd_norm.weight",
-		"embeddings.LayerNorm.bias":               "token_embd_norm.bias",
-		"encoder.rel_embeddings.weight":           "rel_embd.weight",
-		"encoder.LayerNorm.weight":                "rel_embd_norm.weight",
-		"encoder.LayerNorm.bias":                  "rel_embd_norm.bias",
-	}
-	layer := map[string]string{
-		"attention.self.query_proj": "attn_q", "attention.self.key_proj": "attn_k", "attention.self.value_proj": "attn_v",
-		"attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
-		"intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm",
-	}
 	for _, t := range src.Tensors() {
-		name, ok := strings.CutPrefix(t.Name, pre)
-		g := ""
-		switch {
-		case !ok && strings.HasPrefix(t.Name, "pooler.dense."):
-			g = "cls.pooler." + strings.TrimPrefix(t.Name, "pooler.dense.")
-		case !ok && strings.HasPrefix(t.Name, "classifier."):
-			g = "cls.output." + strings.TrimPrefix(t.Name, "classifier.")
-		case ren[name] != "":
-			g = ren[name]
-		case strings.HasPrefix(name, "encoder.layer."):
-			rest := strings.TrimPrefix(name, "encoder.layer.")
-			num, mod, _ := strings.Cut(rest, ".")
-			if _, err := strconv.Atoi(num); err == nil {
-				for hf, gg := range layer {
-					if suf, ok := strings.CutPrefix(mod, hf+"."); ok {
-						g = "blk." + num + "." + gg + "." + suf
-					}
-				}
-			}
-		case name == "embeddings.position_ids":
+		if t.Name == "deberta.embeddings.position_ids" {
 			continue
 		}
-		if g == "" {
+		g, ok := debertaName(t.Name)
+		if !ok {
 			return nil, fmt.Errorf("encoder: %s: tensor %q is not part of a DeBERTa-v2 sequence classifier lorakit runs: %w", dir, t.Name, format.ErrUnsupported)
 		}
 		v.names[g] = t.Name
@@ -245,4 +211,59 @@ func (r *renamed) TensorData(name string) ([]byte, error) {
 		return nil, fmt.Errorf("tensor %q: %w", name, format.ErrNotFound)
 	}
 	return r.Source.TensorData(old)
+}
+
+// debertaNames map DeBERTa-v2's Hugging Face tensor names (after
+// "deberta.") to the encoder's module names; debertaLayer the modules of
+// encoder.layer.N.
+var (
+	debertaNames = map[string]string{
+		"embeddings.word_embeddings.weight":       "token_embd.weight",
+		"embeddings.position_embeddings.weight":   "position_embd.weight",
+		"embeddings.token_type_embeddings.weight": "token_types.weight",
+		"embeddings.LayerNorm.weight":             "token_embd_norm.weight",
+		"embeddings.LayerNorm.bias":               "token_embd_norm.bias",
+		"encoder.rel_embeddings.weight":           "rel_embd.weight",
+		"encoder.LayerNorm.weight":                "rel_embd_norm.weight",
+		"encoder.LayerNorm.bias":                  "rel_embd_norm.bias",
+	}
+	debertaLayer = map[string]string{
+		"attention.self.query_proj": "attn_q", "attention.self.key_proj": "attn_k", "attention.self.value_proj": "attn_v",
+		"attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
+		"intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm",
+	}
+)
+
+// debertaName maps a DebertaV2ForSequenceClassification tensor name (or
+// a module path + ".weight") to the encoder's name: pooler.dense →
+// cls.pooler, classifier → cls.output, deberta.encoder.layer.N.… →
+// blk.N.….
+func debertaName(hf string) (string, bool) {
+	if rest, ok := strings.CutPrefix(hf, "pooler.dense."); ok {
+		return "cls.pooler." + rest, true
+	}
+	if rest, ok := strings.CutPrefix(hf, "classifier."); ok {
+		return "cls.output." + rest, true
+	}
+	name, ok := strings.CutPrefix(hf, "deberta.")
+	if !ok {
+		return "", false
+	}
+	if g, ok := debertaNames[name]; ok {
+		return g, true
+	}
+	rest, ok := strings.CutPrefix(name, "encoder.layer.")
+	if !ok {
+		return "", false
+	}
+	num, mod, _ := strings.Cut(rest, ".")
+	if _, err := strconv.Atoi(num); err != nil {
+		return "", false
+	}
+	for hfMod, g := range debertaLayer {
+		if suf, ok := strings.CutPrefix(mod, hfMod+"."); ok {
+			return "blk." + num + "." + g + "." + suf, true
+		}
+	}
+	return "", false
 }

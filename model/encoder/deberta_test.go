@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
 )
 
 // The DeBERTa-v2 reference below is written from the paper's equations
@@ -349,5 +350,52 @@ func TestDeBERTaLoad(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "config.json"), raw, 0o644)
 	if _, err := Load(dir); err == nil {
 		t.Error("Load with conv_kernel_size 3: no error, want unsupported")
+	}
+}
+
+// TestDeBERTaAdapter: a PEFT adapter under transformers' DeBERTa module
+// names (query_proj / value_proj, classifier in modules_to_save) lands on
+// the right linears and head, and the result equals the reference.
+func TestDeBERTaAdapter(t *testing.T) {
+	m := tinyDeBERTa(t, 8)
+	rng := rand.New(rand.NewPCG(8, 8))
+	a := &lora.Adapter{Kind: lora.KindPEFT}
+	for l := range 2 {
+		for _, p := range []string{"query_proj", "value_proj"} {
+			mod := &lora.Module{Name: fmt.Sprintf("deberta.encoder.layer.%d.attention.self.%s", l, p), Rank: 2, In: 16, Out: 16, Alpha: 4,
+				A: make([]float32, 32), B: make([]float32, 32)}
+			for i := range mod.A {
+				mod.A[i], mod.B[i] = float32(0.2*rng.NormFloat64()), float32(0.2*rng.NormFloat64())
+			}
+			a.Modules = append(a.Modules, mod)
+		}
+	}
+	w := make([]float32, 3*16)
+	for i := range w {
+		w[i] = float32(0.3 * rng.NormFloat64())
+	}
+	a.Saved = []lora.Tensor{{Name: "classifier.weight", DType: format.F32, Shape: []int64{3, 16}, Data: f32Bytes(w)},
+		{Name: "classifier.bias", DType: format.F32, Shape: []int64{3}, Data: f32Bytes([]float32{0.1, -0.2, 0.3})}}
+	if err := m.ApplyAdapter(a); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"blk.0.attn_q", "blk.0.attn_v", "blk.1.attn_q", "blk.1.attn_v"} {
+		if m.linears[name].LoRA == nil || m.linears[name].LoRA.Scale != 2 {
+			t.Errorf("%s: LoRA %+v, want the adapter's at scale 2", name, m.linears[name].LoRA)
+		}
+	}
+	if m.out.B[1] != -0.2 {
+		t.Errorf("classifier bias %v, want the adapter's", m.out.B)
+	}
+	ids, mask := []int{2, 5, 6, 3}, []bool{true, true, true, true}
+	out, err := m.Forward(Sequence{IDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := refDeBERTa(m, ids, mask)
+	for k := range want {
+		if math.Abs(out.Logits[k]-want[k]) > tolDeBERTa {
+			t.Fatalf("logits %v, reference %v", out.Logits, want)
+		}
 	}
 }
