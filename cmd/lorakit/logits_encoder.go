@@ -15,8 +15,17 @@ import (
 // encoderLogitsReport is logits' --json output for an encoder: the class
 // logits, or with --hidden the last hidden states (tokens x hidden).
 type encoderLogitsReport struct {
-	Logits []float64   `json:"logits,omitempty"`
+	Logits any         `json:"logits,omitempty"` // []float64, or per token [][]float64 (token classification)
 	Hidden [][]float64 `json:"hidden,omitempty"`
+}
+
+// rows splits v into rows of w values.
+func rows(v []float64, w int) [][]float64 {
+	var out [][]float64
+	for i := 0; i+w <= len(v); i += w {
+		out = append(out, v[i:i+w])
+	}
+	return out
 }
 
 // runEncoderLogits runs a BERT/RoBERTa encoder over the tokens as one
@@ -32,13 +41,13 @@ func runEncoderLogits(cmd *cobra.Command, path string, o logitsOptions) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	rep := encoderLogitsReport{Logits: out.Logits}
+	if m.Config.Head == encoder.TokenHead {
+		rep.Logits = rows(out.Logits, m.Config.NumLabels())
+	}
 	vals := out.Logits
 	if o.hidden {
 		rep.Logits, vals = nil, out.Hidden
-		H := m.Config.Hidden
-		for i := range len(out.Hidden) / H {
-			rep.Hidden = append(rep.Hidden, out.Hidden[i*H:(i+1)*H])
-		}
+		rep.Hidden = rows(out.Hidden, m.Config.Hidden)
 	} else if m.Config.Head == encoder.NoHead {
 		return fmt.Errorf("%s: the encoder has no classification head (a BERT GGUF from llama.cpp's converter lacks the pooler): give --hidden for hidden states: %w", path, format.ErrUnsupported)
 	}

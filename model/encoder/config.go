@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
@@ -26,10 +27,13 @@ const (
 	// DeBERTaHead is DebertaV2ForSequenceClassification's ContextPooler
 	// (dense, GELU; cls.pooler) and classifier (cls.output).
 	DeBERTaHead
+	// TokenHead is ...ForTokenClassification's classifier (cls.output) on
+	// every token: logits (tokens, labels).
+	TokenHead
 )
 
 func (k HeadKind) String() string {
-	return [...]string{"none", "bert", "roberta", "deberta"}[k]
+	return [...]string{"none", "bert", "roberta", "deberta", "token"}[k]
 }
 
 // Config are an encoder's hyperparameters.
@@ -52,6 +56,9 @@ type Config struct {
 	// attention with relative positions instead of (or besides) absolute
 	// ones.
 	DeBERTa *DeBERTaConfig
+	// TokenClassification: config.json's architectures name a
+	// ...ForTokenClassification (its classifier is cls.output, per token).
+	TokenClassification bool
 }
 
 // NumLabels is the number of head outputs (0 without a head).
@@ -118,6 +125,10 @@ func configFrom(path string, md format.Metadata) (Config, error) {
 		mt, _ := cfg.String("model_type")
 		c.RoBERTaPositions = mt == "roberta"
 		c.ModelType = mt
+		if as, ok := cfg["architectures"].([]any); ok && len(as) == 1 {
+			a, _ := as[0].(string)
+			c.TokenClassification = strings.HasSuffix(a, "ForTokenClassification")
+		}
 		if p, ok := cfg.Number("pad_token_id"); ok {
 			c.PadID = int(p)
 		}

@@ -13,7 +13,7 @@ import (
 // headHFNames are the Hugging Face modules of a head's trainable linears.
 func (m *Model) headHFName(gguf string) string {
 	switch {
-	case m.Config.Head == BERTHead && gguf == "cls.output":
+	case (m.Config.Head == BERTHead || m.Config.Head == TokenHead) && gguf == "cls.output":
 		return "classifier"
 	case m.Config.Head == RoBERTaHead && gguf == "cls":
 		return "classifier.dense"

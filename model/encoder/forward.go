@@ -19,7 +19,8 @@ type Sequence struct {
 type Output struct {
 	// Hidden is the last layer's output, (tokens, Hidden) row-major.
 	Hidden []float64
-	// Logits are the head's outputs (nil without a head).
+	// Logits are the head's outputs (nil without a head); a token head's
+	// are (tokens, labels) row-major.
 	Logits []float64
 }
 
@@ -154,7 +155,14 @@ func (m *Model) forward(s Sequence, c *pass) Output {
 		if c != nil {
 			hc = &c.head
 		}
-		out.Logits = m.headForward(x[:H], hc)
+		if cfg.Head == TokenHead {
+			if hc == nil {
+				hc = &headCache{}
+			}
+			out.Logits = m.out.forward(x, n, &hc.out)
+		} else {
+			out.Logits = m.headForward(x[:H], hc)
+		}
 	}
 	return out
 }
@@ -235,7 +243,12 @@ func (m *Model) backward(dHidden, dLogits []float64, c *pass) {
 	H := m.Config.Hidden
 	dx := make([]float64, c.n*H)
 	copy(dx, dHidden)
-	if dLogits != nil {
+	switch {
+	case dLogits != nil && m.Config.Head == TokenHead:
+		for i, v := range m.out.backward(dLogits, &c.head.out) {
+			dx[i] += v
+		}
+	case dLogits != nil:
 		for d, v := range m.headBackward(dLogits, &c.head) {
 			dx[d] += v
 		}

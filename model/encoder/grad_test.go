@@ -32,7 +32,7 @@ func gradLoss(m *Model, ex Example, r []float64, grad bool) float64 {
 	for i, v := range out.Hidden {
 		L += r[i] * v
 	}
-	loss, dl := lossGrad(out.Logits, ex, m.Config.Regression())
+	loss, dl := m.lossGrad(out.Logits, ex)
 	if grad {
 		m.backward(r, dl, c)
 	}

@@ -175,6 +175,8 @@ func fromSource(path string, src format.Source, cfg Config) (*Model, error) {
 	_, hasPooler := ts["cls.pooler.weight"]
 	_, hasDense := ts["cls.weight"]
 	switch {
+	case hasOut && cfg.TokenClassification && !hasDense && !hasPooler:
+		m.Config.Head = TokenHead
 	case hasOut && hasDense:
 		m.Config.Head = RoBERTaHead
 		if m.dense, err = lin("cls", H, H); err != nil {

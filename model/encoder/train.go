@@ -16,7 +16,14 @@ type Example struct {
 	Seq    Sequence
 	Label  int
 	Target float64
+	// TokenLabels are a token head's labels, one per token; IgnoreLabel
+	// (transformers' -100) leaves a token out of the loss.
+	TokenLabels []int
 }
+
+// IgnoreLabel marks a token without a label (CrossEntropyLoss's
+// ignore_index).
+const IgnoreLabel = -100
 
 // Loss runs an example forward and returns its loss: cross entropy of the
 // logits for classes, squared error for a regression head (transformers'
@@ -31,7 +38,16 @@ func (m *Model) Loss(ex Example, grad bool, lossScale float64) (float64, Output,
 		return 0, Output{}, err
 	}
 	n := m.Config.NumLabels()
-	if !m.Config.Regression() && (ex.Label < 0 || ex.Label >= n) {
+	if m.Config.Head == TokenHead {
+		if len(ex.TokenLabels) != len(ex.Seq.IDs) {
+			return 0, Output{}, fmt.Errorf("encoder: %d token labels for %d tokens: %w", len(ex.TokenLabels), len(ex.Seq.IDs), format.ErrShape)
+		}
+		for i, l := range ex.TokenLabels {
+			if l != IgnoreLabel && (l < 0 || l >= n) {
+				return 0, Output{}, fmt.Errorf("encoder: token %d: label %d outside the head's %d classes: %w", i, l, n, format.ErrFormat)
+			}
+		}
+	} else if !m.Config.Regression() && (ex.Label < 0 || ex.Label >= n) {
 		return 0, Output{}, fmt.Errorf("encoder: label %d outside the head's %d classes: %w", ex.Label, n, format.ErrFormat)
 	}
 	var c *pass
@@ -39,7 +55,7 @@ func (m *Model) Loss(ex Example, grad bool, lossScale float64) (float64, Output,
 		c = &pass{}
 	}
 	out := m.forward(ex.Seq, c)
-	loss, dl := lossGrad(out.Logits, ex, m.Config.Regression())
+	loss, dl := m.lossGrad(out.Logits, ex)
 	if grad {
 		for i := range dl {
 			dl[i] *= lossScale
@@ -49,7 +65,34 @@ func (m *Model) Loss(ex Example, grad bool, lossScale float64) (float64, Output,
 	return loss, out, nil
 }
 
-// lossGrad returns the loss and d(loss)/d(logits).
+// lossGrad returns the loss and d(loss)/d(logits): a token head's mean
+// cross entropy over its labelled tokens, else the sequence's loss.
+func (m *Model) lossGrad(logits []float64, ex Example) (float64, []float64) {
+	if m.Config.Head != TokenHead {
+		return lossGrad(logits, ex, m.Config.Regression())
+	}
+	n := m.Config.NumLabels()
+	g := make([]float64, len(logits))
+	loss, count := 0.0, 0
+	for i, l := range ex.TokenLabels {
+		if l == IgnoreLabel {
+			continue
+		}
+		li, gi := lossGrad(logits[i*n:(i+1)*n], Example{Label: l}, false)
+		loss += li
+		copy(g[i*n:(i+1)*n], gi)
+		count++
+	}
+	if count == 0 {
+		return 0, g
+	}
+	for i := range g {
+		g[i] /= float64(count)
+	}
+	return loss / float64(count), g
+}
+
+// lossGrad returns one sequence's loss and d(loss)/d(logits).
 func lossGrad(logits []float64, ex Example, regression bool) (float64, []float64) {
 	if regression {
 		d := logits[0] - ex.Target
@@ -92,7 +135,7 @@ func (m *Model) Params() []Param {
 // belongs to BertModel and stays frozen), RoBERTa's dense and out_proj.
 func (m *Model) HeadModules() []string {
 	switch m.Config.Head {
-	case BERTHead:
+	case BERTHead, TokenHead, DeBERTaHead:
 		return []string{"cls.output"}
 	case RoBERTaHead:
 		return []string{"cls", "cls.output"}
