@@ -32,6 +32,7 @@ const (
 	TokenHead
 )
 
+// String names the head ("none", "bert", "roberta", "deberta", "token").
 func (k HeadKind) String() string {
 	return [...]string{"none", "bert", "roberta", "deberta", "token"}[k]
 }

@@ -204,7 +204,10 @@ type renamed struct {
 	infos []format.TensorInfo
 }
 
+// Tensors lists the tensors under their new names.
 func (r *renamed) Tensors() []format.TensorInfo { return r.infos }
+
+// TensorData reads a tensor by its new name.
 func (r *renamed) TensorData(name string) ([]byte, error) {
 	old, ok := r.names[name]
 	if !ok {
