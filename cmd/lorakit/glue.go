@@ -150,6 +150,17 @@ func runGlueTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	if fl.Changed("seed") {
 		cfg.Seed = o.cfg.Seed
 	}
+	if fl.Changed("targets") {
+		names := map[string]string{"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "up": "ffn_up", "down": "ffn_down"}
+		cfg.Targets = nil
+		for _, t := range o.cfg.Targets {
+			g, ok := names[t]
+			if !ok {
+				return usageError{fmt.Errorf("--targets %q: an encoder has q, k, v, o, up, down", t)}
+			}
+			cfg.Targets = append(cfg.Targets, g)
+		}
+	}
 	if want := len(glueLabels(task)); m.Config.NumLabels() != want {
 		if m.Config.Head != encoder.NoHead && !o.glue.newHead {
 			return fmt.Errorf("%s: its head has %d labels (%v), %s has %d: give --new-head to train a new head: %w",
