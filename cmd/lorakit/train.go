@@ -79,8 +79,9 @@ being the task's directory (train.tsv, dev.tsv), with the LoRA paper's
 recipe: LoRA r 8, alpha 8 on query and value, the classification head
 trained in full, AdamW (lr 5e-4, weight decay 0.1), 6% warmup then linear
 decay, batch 16, 3 epochs (--rank, --alpha, --lr, --epochs, --batch,
---weight-decay, --seed override). It prints dev loss and metrics before and
-after and writes OUT_DIR/adapter (PEFT, the head as modules_to_save).
+--weight-decay, --seed, --targets q,k,v,o,up,down override). It prints dev
+loss and metrics before and after and writes OUT_DIR/adapter (PEFT, the
+head as modules_to_save).
 --tokenizer words builds a word vocabulary from train.tsv for encoders
 trained from scratch.`,
 		Args: rangeArgs(0, 1),
