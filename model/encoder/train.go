@@ -157,6 +157,15 @@ func (m *Model) TrainHead() error {
 	return nil
 }
 
+// TrainAll makes every linear layer trainable in full (full fine-tuning
+// for comparison with LoRA; embeddings and LayerNorms stay frozen).
+func (m *Model) TrainAll() {
+	for _, l := range m.linears {
+		l.W, l.B = slices.Clone(l.W), slices.Clone(l.B)
+		l.DW, l.DB = make([]float32, len(l.W)), make([]float32, len(l.B))
+	}
+}
+
 // AddLoRA attaches a fresh LoRA of rank r and scale alpha/r to every
 // linear whose GGUF name ends in one of targets ("attn_q", "attn_v"), PEFT's
 // initialisation: A uniform in ±1/√in (kaiming_uniform with a = √5), B zero.

@@ -24,6 +24,9 @@ type TrainConfig struct {
 	Batch       int
 	WarmupRatio float64
 	Seed        uint64
+	// Full trains every linear layer in full instead of LoRA (the
+	// paper's fine-tuning baseline; embeddings and LayerNorms frozen).
+	Full bool
 }
 
 // DefaultTrainConfig returns the recipe's defaults.
@@ -115,11 +118,15 @@ func Train(m *encoder.Model, t *Task, train []encoder.Example, cfg TrainConfig, 
 		return err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x676c7565))
-	if err := m.AddLoRA(cfg.Targets, cfg.Rank, cfg.Alpha, rng); err != nil {
-		return err
-	}
-	if err := m.TrainHead(); err != nil {
-		return err
+	if cfg.Full {
+		m.TrainAll()
+	} else {
+		if err := m.AddLoRA(cfg.Targets, cfg.Rank, cfg.Alpha, rng); err != nil {
+			return err
+		}
+		if err := m.TrainHead(); err != nil {
+			return err
+		}
 	}
 	var params []optim.Param
 	for _, p := range m.Params() {
