@@ -1,16 +1,20 @@
 package encoder
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/merge"
 )
 
 // The DeBERTa-v2 reference below is written from the paper's equations
@@ -276,9 +280,11 @@ func TestDeBERTaGradients(t *testing.T) {
 // TestDeBERTaLoad: a Hugging Face DebertaV2ForSequenceClassification
 // directory (written here from the random model under transformers'
 // names) loads into the same model.
-func TestDeBERTaLoad(t *testing.T) {
-	m := tinyDeBERTa(t, 7)
-	dir := t.TempDir()
+// writeDeBERTaDir writes m as a Hugging Face DebertaV2ForSequenceClassification
+// directory (config.json, model.safetensors under transformers' names) and
+// returns its config.
+func writeDeBERTaDir(t *testing.T, m *Model, dir string) map[string]any {
+	t.Helper()
 	cfg := map[string]any{"model_type": "deberta-v2", "architectures": []string{"DebertaV2ForSequenceClassification"},
 		"num_hidden_layers": 2, "hidden_size": 16, "num_attention_heads": 2, "intermediate_size": 24, "vocab_size": 30,
 		"layer_norm_eps": 1e-7, "pad_token_id": 0, "relative_attention": true, "share_att_key": true, "position_buckets": 4,
@@ -330,6 +336,13 @@ func TestDeBERTaLoad(t *testing.T) {
 	if err := sink.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+func TestDeBERTaLoad(t *testing.T) {
+	m := tinyDeBERTa(t, 7)
+	dir := t.TempDir()
+	cfg := writeDeBERTaDir(t, m, dir)
 	got := load(t, dir)
 	if got.Config.Head != DeBERTaHead || got.deb == nil || !got.deb.cfg.P2C || got.deb.cfg.Span != 4 {
 		t.Fatalf("loaded %v head, deberta %+v", got.Config.Head, got.deb)
@@ -346,19 +359,22 @@ func TestDeBERTaLoad(t *testing.T) {
 		}
 	}
 	cfg["conv_kernel_size"] = 3
-	raw, _ = json.Marshal(cfg)
-	os.WriteFile(filepath.Join(dir, "config.json"), raw, 0o644)
-	if _, err := Load(dir); err == nil {
-		t.Error("Load with conv_kernel_size 3: no error, want unsupported")
+	raw, _ := json.Marshal(cfg)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); !errors.Is(err, format.ErrUnsupported) || !strings.Contains(err.Error(), "conv_kernel_size") {
+		t.Errorf("Load with conv_kernel_size 3: %v, want unsupported naming conv_kernel_size", err)
 	}
 }
 
 // TestDeBERTaAdapter: a PEFT adapter under transformers' DeBERTa module
 // names (query_proj / value_proj, classifier in modules_to_save) lands on
 // the right linears and head, and the result equals the reference.
-func TestDeBERTaAdapter(t *testing.T) {
-	m := tinyDeBERTa(t, 8)
-	rng := rand.New(rand.NewPCG(8, 8))
+// debertaAdapter is a random PEFT adapter under transformers' DeBERTa
+// names: LoRA r 2 (alpha 4) on query_proj and value_proj of both layers,
+// the classifier in modules_to_save.
+func debertaAdapter(rng *rand.Rand) *lora.Adapter {
 	a := &lora.Adapter{Kind: lora.KindPEFT}
 	for l := range 2 {
 		for _, p := range []string{"query_proj", "value_proj"} {
@@ -376,6 +392,12 @@ func TestDeBERTaAdapter(t *testing.T) {
 	}
 	a.Saved = []lora.Tensor{{Name: "classifier.weight", DType: format.F32, Shape: []int64{3, 16}, Data: f32Bytes(w)},
 		{Name: "classifier.bias", DType: format.F32, Shape: []int64{3}, Data: f32Bytes([]float32{0.1, -0.2, 0.3})}}
+	return a
+}
+
+func TestDeBERTaAdapter(t *testing.T) {
+	m := tinyDeBERTa(t, 8)
+	a := debertaAdapter(rand.New(rand.NewPCG(8, 8)))
 	if err := m.ApplyAdapter(a); err != nil {
 		t.Fatal(err)
 	}
@@ -397,5 +419,51 @@ func TestDeBERTaAdapter(t *testing.T) {
 		if math.Abs(out.Logits[k]-want[k]) > tolDeBERTa {
 			t.Fatalf("logits %v, reference %v", out.Logits, want)
 		}
+	}
+}
+
+// tolDeBERTaMerge: merged weights are rounded to float32 once (values
+// ~0.3), which moved the logits (~0.3) by 8.9e-9 (measured).
+const tolDeBERTaMerge = 5e-8
+
+// TestDeBERTaMerge: lorakit merge of a DeBERTa PEFT adapter into its HF
+// directory (names matched as they are; the classifier replaced) gives the
+// logits of the base with the adapter applied at run time.
+func TestDeBERTaMerge(t *testing.T) {
+	m := tinyDeBERTa(t, 9)
+	base, adapter, merged := t.TempDir(), filepath.Join(t.TempDir(), "adapter"), filepath.Join(t.TempDir(), "merged")
+	writeDeBERTaDir(t, m, base)
+	a := debertaAdapter(rand.New(rand.NewPCG(9, 9)))
+	a.DType = format.F32
+	if err := lora.WritePEFT(a, adapter, lora.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := merge.Merge(context.Background(), base, []merge.Input{{Path: adapter, Scale: 1}}, merged, merge.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rt := load(t, base)
+	back, err := lora.Open(adapter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.ApplyAdapter(back); err != nil {
+		t.Fatal(err)
+	}
+	seq := Sequence{IDs: []int{2, 7, 9, 11, 4, 13, 3}}
+	o1, err := rt.Forward(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o2, err := load(t, merged).Forward(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := 0.0
+	for k := range o1.Logits {
+		d = max(d, math.Abs(o1.Logits[k]-o2.Logits[k]))
+	}
+	t.Logf("logits %v: max |merged − run time| %.3g", o1.Logits, d)
+	if d > tolDeBERTaMerge {
+		t.Errorf("max |merged − run time| %.3g > %g", d, tolDeBERTaMerge)
 	}
 }
