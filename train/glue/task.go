@@ -22,8 +22,11 @@ type Task struct {
 	// A, B are the header names of the text columns (B "" for single
 	// sentences); Label the label column. Headerless files (CoLA) give
 	// column indices instead (AIdx, BIdx, LabelIdx) and NoHeader.
-	A, B, Label          string
-	NoHeader             bool
+	A, B, Label string
+	NoHeader    bool
+	// HFA, HFB are the text columns of Hugging Face datasets' export of
+	// the task (with "label" holding class ids and "idx" last).
+	HFA, HFB             string
 	AIdx, LabelIdx, Cols int
 	// Labels are the class names in id order, as the files spell them
 	// (digits for tasks whose files hold 0/1); nil for regression.
@@ -39,14 +42,14 @@ func (t *Task) Regression() bool { return t.Labels == nil }
 
 // Tasks are the GLUE tasks lorakit reads, by name.
 var Tasks = map[string]*Task{
-	"sst2": {Name: "sst2", Dir: "SST-2", A: "sentence", Label: "label", Labels: []string{"0", "1"}, Metrics: []string{"accuracy"}},
-	"mrpc": {Name: "mrpc", Dir: "MRPC", A: "#1 String", B: "#2 String", Label: "Quality", Labels: []string{"0", "1"}, Metrics: []string{"accuracy", "f1"}},
-	"qqp":  {Name: "qqp", Dir: "QQP", A: "question1", B: "question2", Label: "is_duplicate", Labels: []string{"0", "1"}, Metrics: []string{"accuracy", "f1"}},
-	"rte":  {Name: "rte", Dir: "RTE", A: "sentence1", B: "sentence2", Label: "label", Labels: []string{"entailment", "not_entailment"}, Metrics: []string{"accuracy"}},
-	"qnli": {Name: "qnli", Dir: "QNLI", A: "question", B: "sentence", Label: "label", Labels: []string{"entailment", "not_entailment"}, Metrics: []string{"accuracy"}},
-	"mnli": {Name: "mnli", Dir: "MNLI", A: "sentence1", B: "sentence2", Label: "gold_label", Labels: []string{"entailment", "neutral", "contradiction"}, Metrics: []string{"accuracy"}, Dev: "dev_matched.tsv"},
-	"cola": {Name: "cola", Dir: "CoLA", NoHeader: true, AIdx: 3, LabelIdx: 1, Cols: 4, Labels: []string{"0", "1"}, Metrics: []string{"matthews", "accuracy"}},
-	"stsb": {Name: "stsb", Dir: "STS-B", A: "sentence1", B: "sentence2", Label: "score", Metrics: []string{"pearson", "spearman"}},
+	"sst2": {Name: "sst2", Dir: "SST-2", A: "sentence", HFA: "sentence", Label: "label", Labels: []string{"0", "1"}, Metrics: []string{"accuracy"}},
+	"mrpc": {Name: "mrpc", Dir: "MRPC", A: "#1 String", B: "#2 String", HFA: "sentence1", HFB: "sentence2", Label: "Quality", Labels: []string{"0", "1"}, Metrics: []string{"accuracy", "f1"}},
+	"qqp":  {Name: "qqp", Dir: "QQP", A: "question1", B: "question2", HFA: "question1", HFB: "question2", Label: "is_duplicate", Labels: []string{"0", "1"}, Metrics: []string{"accuracy", "f1"}},
+	"rte":  {Name: "rte", Dir: "RTE", A: "sentence1", B: "sentence2", HFA: "sentence1", HFB: "sentence2", Label: "label", Labels: []string{"entailment", "not_entailment"}, Metrics: []string{"accuracy"}},
+	"qnli": {Name: "qnli", Dir: "QNLI", A: "question", B: "sentence", HFA: "question", HFB: "sentence", Label: "label", Labels: []string{"entailment", "not_entailment"}, Metrics: []string{"accuracy"}},
+	"mnli": {Name: "mnli", Dir: "MNLI", A: "sentence1", B: "sentence2", HFA: "premise", HFB: "hypothesis", Label: "gold_label", Labels: []string{"entailment", "neutral", "contradiction"}, Metrics: []string{"accuracy"}, Dev: "dev_matched.tsv"},
+	"cola": {Name: "cola", Dir: "CoLA", NoHeader: true, HFA: "sentence", AIdx: 3, LabelIdx: 1, Cols: 4, Labels: []string{"0", "1"}, Metrics: []string{"matthews", "accuracy"}},
+	"stsb": {Name: "stsb", Dir: "STS-B", A: "sentence1", B: "sentence2", HFA: "sentence1", HFB: "sentence2", Label: "score", Metrics: []string{"pearson", "spearman"}},
 }
 
 // LookupTask returns a task by name; "glue/" in front is allowed.
@@ -106,8 +109,8 @@ const maxLine = 1 << 20
 
 // Read reads a task's TSV from r (name for errors). GLUE's files are
 // split on tabs without quoting; a file in Hugging Face datasets' export
-// layout (header sentence1, sentence2, label, idx; CSV quoting; 0/1
-// labels) is recognised by its header and read with CSV quoting.
+// layout (its column names, e.g. premise, hypothesis for MNLI; "label" with
+// class ids; "idx" last; CSV quoting) is recognised by its header.
 func (t *Task) Read(r io.Reader, name string) ([]Example, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	first, err := readLine(br)
@@ -115,12 +118,18 @@ func (t *Task) Read(r io.Reader, name string) ([]Example, error) {
 		return nil, fmt.Errorf("glue: %s: empty file: %w", name, format.ErrFormat)
 	}
 	first = bytes.TrimPrefix(first, []byte("\ufeff")) // MRPC's byte-order mark
-	var rows [][]string
-	if t.NoHeader {
-		rows = append(rows, strings.Split(string(first), "\t"))
-	}
 	header := strings.Split(string(first), "\t")
-	hfExport := !t.NoHeader && len(header) > 0 && header[len(header)-1] == "idx" // datasets' export adds idx last
+	// datasets' export: its own column names, "label" (class ids), and idx last
+	hfExport := len(header) > 1 && header[len(header)-1] == "idx" && slices.Contains(header, "label")
+	noHeader := t.NoHeader && !hfExport
+	var rows [][]string
+	if noHeader {
+		rows = append(rows, header)
+	}
+	colA, colB, colLabel := t.A, t.B, t.Label
+	if hfExport {
+		colA, colB, colLabel = t.HFA, t.HFB, "label"
+	}
 	col := func(h string) (int, error) {
 		i := slices.Index(header, h)
 		if i < 0 {
@@ -129,16 +138,16 @@ func (t *Task) Read(r io.Reader, name string) ([]Example, error) {
 		return i, nil
 	}
 	ai, bi, li, ncols := t.AIdx, -1, t.LabelIdx, t.Cols
-	if !t.NoHeader {
-		if ai, err = col(t.A); err != nil {
+	if !noHeader {
+		if ai, err = col(colA); err != nil {
 			return nil, err
 		}
-		if t.B != "" {
-			if bi, err = col(t.B); err != nil {
+		if colB != "" {
+			if bi, err = col(colB); err != nil {
 				return nil, err
 			}
 		}
-		if li, err = col(t.Label); err != nil {
+		if li, err = col(colLabel); err != nil {
 			return nil, err
 		}
 		ncols = len(header)
@@ -177,7 +186,7 @@ func (t *Task) Read(r io.Reader, name string) ([]Example, error) {
 	out := make([]Example, 0, len(rows))
 	for i, row := range rows {
 		line := i + 2
-		if t.NoHeader {
+		if noHeader {
 			line = i + 1
 		}
 		if len(row) != ncols {

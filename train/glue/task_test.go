@@ -83,6 +83,11 @@ func TestReadLayouts(t *testing.T) {
 			[]Example{{A: "A \"b.", B: "C.", Label: 1}}},
 		{"qqp", "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n1\t2\t3\tWhy?\tHow?\t0\n",
 			[]Example{{A: "Why?", B: "How?", Label: 0}}},
+		// datasets' exports of other tasks: their column names, class ids
+		{"mnli", "premise\thypothesis\tlabel\tidx\nA man.\tA person.\t2\t0\n", []Example{{A: "A man.", B: "A person.", Label: 2}}},
+		{"mrpc", "sentence1\tsentence2\tlabel\tidx\nA.\tB.\t1\t0\n", []Example{{A: "A.", B: "B.", Label: 1}}},
+		{"cola", "sentence\tlabel\tidx\nThe sailors rode.\t1\t0\n", []Example{{A: "The sailors rode.", Label: 1}}},
+		{"stsb", "sentence1\tsentence2\tlabel\tidx\nA.\tB.\t3.8\t0\n", []Example{{A: "A.", B: "B.", Target: 3.8}}},
 	} {
 		t.Run(c.task, func(t *testing.T) {
 			task, _ := LookupTask(c.task)
