@@ -28,6 +28,8 @@ type Output struct {
 type pass struct {
 	n      int
 	keep   []bool
+	seq    Sequence
+	pos    []int
 	emb    normCache
 	layers []layerCache
 	head   headCache
@@ -124,7 +126,7 @@ func (m *Model) forward(s Sequence, c *pass) Output {
 		}
 	}
 	if c != nil {
-		*c = pass{n: n, keep: keep, layers: make([]layerCache, len(m.layers))}
+		*c = pass{n: n, keep: keep, seq: s, pos: pos, layers: make([]layerCache, len(m.layers))}
 	}
 	pick := func(i int) *layerCache {
 		if c == nil {
@@ -255,6 +257,35 @@ func (m *Model) backward(dHidden, dLogits []float64, c *pass) {
 	}
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		dx = m.layers[i].backward(dx, m.Config, &c.layers[i])
+	}
+	if m.emb == nil && m.embNorm.DW == nil {
+		return // embeddings and their norm frozen
+	}
+	if m.deb != nil {
+		for i, k := range c.keep {
+			if !k {
+				clear(dx[i*H : (i+1)*H])
+			}
+		}
+	}
+	dx = m.embNorm.backward(dx, &c.emb)
+	if g := m.emb; g != nil {
+		for i, id := range c.seq.IDs {
+			row := dx[i*H : (i+1)*H]
+			for d, v := range row {
+				g.tok[id*H+d] += float32(v)
+				if m.pos != nil {
+					g.pos[c.pos[i]*H+d] += float32(v)
+				}
+				if m.typ != nil {
+					t := 0
+					if c.seq.Types != nil {
+						t = c.seq.Types[i]
+					}
+					g.typ[t*H+d] += float32(v)
+				}
+			}
+		}
 	}
 }
 

@@ -18,7 +18,11 @@ import (
 // max(‖analytic‖, ‖numeric‖) over each parameter tensor.
 const (
 	fdStep  = 1e-3 // float32 parameters: a step far above their ulp; O(h²) truncation ~1e-7 relative
-	tolGrad = 2e-6 // measured ≤ 3.4e-7: float32 rounding of the accumulated gradients, truncation
+	tolGrad = 1e-5 // measured ≤ 3.3e-6 (MLM, every weight trained): float32 accumulation, truncation
+	// gradFloor: gradients whose norm is below this on both sides are zero
+	// in exact arithmetic (a key bias under softmax: the differences see
+	// only ~1e-12 of rounding noise) and are compared absolutely.
+	gradFloor = 1e-6
 )
 
 // gradLoss is L for the check, running backward when grad is set.
@@ -112,7 +116,14 @@ func checkGradients(t *testing.T, m *Model, ex Example, rng *rand.Rand) {
 	for i := range r {
 		r[i] = rng.NormFloat64()
 	}
-	gradLoss(m, ex, r, true)
+	checkGradientsOf(t, m, func(grad bool) float64 { return gradLoss(m, ex, r, grad) })
+}
+
+// checkGradientsOf checks the gradients L(true) accumulates against
+// central differences of L(false).
+func checkGradientsOf(t *testing.T, m *Model, L func(grad bool) float64) {
+	t.Helper()
+	L(true)
 	worst := 0.0
 	for _, p := range m.Params() {
 		step := max(1, len(p.Data)/8)
@@ -121,10 +132,10 @@ func checkGradients(t *testing.T, m *Model, ex Example, rng *rand.Rand) {
 			v := p.Data[i]
 			p.Data[i] = v + fdStep
 			hi := p.Data[i]
-			lp := gradLoss(m, ex, r, false)
+			lp := L(false)
 			p.Data[i] = v - fdStep
 			lo := p.Data[i]
-			lm := gradLoss(m, ex, r, false)
+			lm := L(false)
 			p.Data[i] = v
 			num := (lp - lm) / (float64(hi) - float64(lo))
 			a := float64(p.Grad[i])
@@ -132,7 +143,7 @@ func checkGradients(t *testing.T, m *Model, ex Example, rng *rand.Rand) {
 			na += a * a
 			nn += num * num
 		}
-		rel := math.Sqrt(d) / math.Max(math.Sqrt(max(na, nn)), 1e-30)
+		rel := math.Sqrt(d) / math.Max(math.Sqrt(max(na, nn)), gradFloor)
 		worst = max(worst, rel)
 		if rel > tolGrad {
 			t.Errorf("%s: relative error %.3g > %g", p.Name, rel, tolGrad)

@@ -23,7 +23,14 @@ type Model struct {
 	linears            map[string]*Linear
 	// deb holds DeBERTa's relative-position embeddings (nil for BERT).
 	deb *debParts
+	// emb are the embeddings' gradients when they are trained (TrainEverything).
+	emb *embGrads
+	// mlm is a masked-LM head (pre-training), nil otherwise.
+	mlm *mlmHead
 }
+
+// embGrads are the gradients of the token, position and type embeddings.
+type embGrads struct{ tok, pos, typ []float32 }
 
 // block is one post-LN encoder layer.
 type block struct {
@@ -99,7 +106,7 @@ func fromSource(path string, src format.Source, cfg Config) (*Model, error) {
 			return layerNorm{}, err
 		}
 		b, err := read(prefix+".bias", H)
-		return layerNorm{W: w, B: b, eps: cfg.Eps}, err
+		return layerNorm{Name: prefix, W: w, B: b, eps: cfg.Eps}, err
 	}
 	if m.tok, err = read("token_embd.weight", -1, H); err != nil {
 		return nil, err

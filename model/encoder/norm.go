@@ -5,8 +5,10 @@ import "math"
 // layerNorm is LayerNorm over the hidden dimension (biased variance), with
 // a float32 weight and bias.
 type layerNorm struct {
-	W, B []float32
-	eps  float64
+	Name   string // GGUF name without .weight ("blk.0.attn_output_norm")
+	W, B   []float32
+	DW, DB []float32 // gradients when trained (full pre-training), else nil
+	eps    float64
 }
 
 // normCache keeps the normalised rows and 1/std for the backward pass.
@@ -48,7 +50,7 @@ func (ln *layerNorm) forward(x []float64, n int, c *normCache) []float64 {
 	return y
 }
 
-// backward returns dx (the norm's weights are frozen).
+// backward returns dx and, when the norm is trained, accumulates DW, DB.
 //
 //	dy (n,C) -> dx (n,C)
 func (ln *layerNorm) backward(dy []float64, c *normCache) []float64 {
@@ -67,6 +69,10 @@ func (ln *layerNorm) backward(dy []float64, c *normCache) []float64 {
 		for k := range C {
 			d := dy[i*C+k] * float64(ln.W[k])
 			dx[i*C+k] = c.rstd[i] * (d - sd - c.xhat[i*C+k]*sdh)
+			if ln.DW != nil {
+				ln.DW[k] += float32(dy[i*C+k] * c.xhat[i*C+k])
+				ln.DB[k] += float32(dy[i*C+k])
+			}
 		}
 	}
 	return dx

@@ -114,8 +114,10 @@ type Param struct {
 	Data, Grad []float32
 }
 
-// Params lists the trainable parameters: every LoRA's A and B, and the
-// weights and biases of trainable linears (TrainHead), in a fixed order.
+// Params lists the trainable parameters: every LoRA's A and B, the
+// weights and biases of trainable linears (TrainHead, TrainAll), and
+// with TrainEverything the LayerNorms, embeddings and MLM head, in a fixed
+// order.
 func (m *Model) Params() []Param {
 	var out []Param
 	for _, name := range m.Linears() {
@@ -127,7 +129,7 @@ func (m *Model) Params() []Param {
 			out = append(out, Param{name + ".weight", l.W, l.DW}, Param{name + ".bias", l.B, l.DB})
 		}
 	}
-	return out
+	return append(out, m.extraParams()...)
 }
 
 // HeadModules are the GGUF modules of the head that PEFT's
@@ -221,12 +223,12 @@ func NewRandom(cfg Config, std float64, seed uint64) (*Model, error) {
 		return v
 	}
 	H := cfg.Hidden
-	ln := func() layerNorm {
+	ln := func(name string) layerNorm {
 		w := make([]float32, H)
 		for i := range w {
 			w[i] = 1
 		}
-		return layerNorm{W: w, B: make([]float32, H), eps: cfg.Eps}
+		return layerNorm{Name: name, W: w, B: make([]float32, H), eps: cfg.Eps}
 	}
 	m := &Model{Config: cfg, linears: map[string]*Linear{}}
 	lin := func(name string, out, in int) *Linear {
@@ -241,18 +243,19 @@ func NewRandom(cfg Config, std float64, seed uint64) (*Model, error) {
 	if cfg.Types > 0 {
 		m.typ = normal(cfg.Types * H)
 	}
-	m.embNorm = ln()
+	m.embNorm = ln("token_embd_norm")
 	if deb {
 		m.deb = &debParts{cfg: *cfg.DeBERTa, hidden: H, rel: normal(2 * cfg.DeBERTa.Span * H)}
 		if cfg.DeBERTa.NormRel {
-			n := ln()
+			n := ln("rel_embd_norm")
 			m.deb.relNorm = &n
 		}
 	}
 	for i := range cfg.Layers {
 		p := fmt.Sprintf("blk.%d.", i)
 		m.layers = append(m.layers, block{q: lin(p+"attn_q", H, H), k: lin(p+"attn_k", H, H), v: lin(p+"attn_v", H, H),
-			o: lin(p+"attn_output", H, H), up: lin(p+"ffn_up", cfg.FF, H), down: lin(p+"ffn_down", H, cfg.FF), ln1: ln(), ln2: ln()})
+			o: lin(p+"attn_output", H, H), up: lin(p+"ffn_up", cfg.FF, H), down: lin(p+"ffn_down", H, cfg.FF),
+			ln1: ln(p + "attn_output_norm"), ln2: ln(p + "layer_output_norm")})
 	}
 	switch cfg.Head {
 	case BERTHead, DeBERTaHead:
