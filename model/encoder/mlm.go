@@ -178,3 +178,19 @@ func (m *Model) MLMLoss(s Sequence, targets []int, grad bool, lossScale float64)
 	m.backward(dHidden, nil, c)
 	return loss, nil
 }
+
+// Freeze ends training of every weight: gradients are dropped (the
+// trained values stay) and the MLM head is removed, leaving the encoder
+// ready for a head and LoRA (NewHead, AddLoRA, TrainHead).
+func (m *Model) Freeze() {
+	for _, l := range m.linears {
+		l.DW, l.DB = nil, nil
+	}
+	m.embNorm.DW, m.embNorm.DB = nil, nil
+	for i := range m.layers {
+		for _, ln := range []*layerNorm{&m.layers[i].ln1, &m.layers[i].ln2} {
+			ln.DW, ln.DB = nil, nil
+		}
+	}
+	m.emb, m.mlm = nil, nil
+}
