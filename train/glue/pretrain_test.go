@@ -96,8 +96,8 @@ func TestPretrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("held-out masked-LM loss %.4f -> %.4f (ln %d = %.4f)", before, after, V, 5.5452)
-	if after >= before-0.3 {
-		t.Errorf("held-out masked-LM loss %.4f -> %.4f: want a fall of at least 0.3", before, after)
+	if after >= before-0.2 { // measured 5.0138 -> 4.6304
+		t.Errorf("held-out masked-LM loss %.4f -> %.4f: want a fall of at least 0.2", before, after)
 	}
 	m.Freeze()
 	if n := len(m.Params()); n != 0 {
