@@ -270,3 +270,19 @@ func debertaName(hf string) (string, bool) {
 	}
 	return "", false
 }
+
+// debertaHFName is debertaName's inverse for layer modules (GGUF-style
+// module name without .weight → transformers' module path).
+func debertaHFName(gguf string) (string, bool) {
+	rest, ok := strings.CutPrefix(gguf, "blk.")
+	if !ok {
+		return "", false
+	}
+	num, mod, _ := strings.Cut(rest, ".")
+	for hf, g := range debertaLayer {
+		if g == mod {
+			return "deberta.encoder.layer." + num + "." + hf, true
+		}
+	}
+	return "", false
+}

@@ -467,3 +467,44 @@ func TestDeBERTaMerge(t *testing.T) {
 		t.Errorf("max |merged − run time| %.3g > %g", d, tolDeBERTaMerge)
 	}
 }
+
+// TestDeBERTaExport: LoRAs trained on a DeBERTa model export under
+// transformers' names and apply back to the same linears.
+func TestDeBERTaExport(t *testing.T) {
+	m := tinyDeBERTa(t, 10)
+	a := debertaAdapter(rand.New(rand.NewPCG(10, 10)))
+	if err := m.ApplyAdapter(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.TrainHead(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.ExportAdapter("", "base", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mod := range e.Modules {
+		names[mod.Name] = true
+	}
+	for _, want := range []string{"deberta.encoder.layer.0.attention.self.query_proj", "deberta.encoder.layer.1.attention.self.value_proj"} {
+		if !names[want] {
+			t.Errorf("exported modules %v lack %s", names, want)
+		}
+	}
+	if len(e.Saved) != 2 || e.Saved[0].Name != "classifier.weight" {
+		t.Errorf("saved %v, want classifier.weight and .bias", e.Saved)
+	}
+	fresh := tinyDeBERTa(t, 10)
+	if err := fresh.ApplyAdapter(e); err != nil {
+		t.Fatal(err)
+	}
+	seq := Sequence{IDs: []int{2, 5, 6, 3}}
+	o1, _ := m.Forward(seq)
+	o2, _ := fresh.Forward(seq)
+	for k := range o1.Logits {
+		if o1.Logits[k] != o2.Logits[k] {
+			t.Fatalf("logits %v after export and re-apply, %v before", o2.Logits, o1.Logits)
+		}
+	}
+}

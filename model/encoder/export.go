@@ -10,10 +10,10 @@ import (
 	"github.com/lorakit/lorakit/lora"
 )
 
-// headHFNames are the Hugging Face modules of a head's trainable linears.
+// headHFName is the Hugging Face module of a head's trainable linear ("").
 func (m *Model) headHFName(gguf string) string {
 	switch {
-	case (m.Config.Head == BERTHead || m.Config.Head == TokenHead) && gguf == "cls.output":
+	case (m.Config.Head == BERTHead || m.Config.Head == TokenHead || m.Config.Head == DeBERTaHead) && gguf == "cls.output":
 		return "classifier"
 	case m.Config.Head == RoBERTaHead && gguf == "cls":
 		return "classifier.dense"
@@ -26,14 +26,14 @@ func (m *Model) headHFName(gguf string) string {
 // ExportAdapter returns the model's LoRAs and trained head as a PEFT
 // adapter for sequence classification: lora_A/lora_B under the HF module
 // paths of model type modelType ("bert", "roberta"; the model's own when
-// ""), the head under PEFT's saved names (base_model.model.classifier...)
+// ""; DeBERTa's names for a DeBERTa model), the head under PEFT's saved names (base_model.model.classifier...)
 // with modules_to_save ["classifier"], task_type SEQ_CLS. alpha is the
 // adapter's lora_alpha (each LoRA's scale must be alpha/rank).
 func (m *Model) ExportAdapter(modelType, baseName string, alpha float64) (*lora.Adapter, error) {
 	if modelType == "" {
 		modelType = m.Config.ModelType
 	}
-	if modelType != "bert" && modelType != "roberta" {
+	if modelType != "bert" && modelType != "roberta" && m.deb == nil {
 		return nil, fmt.Errorf("encoder: model type %q: PEFT names need \"bert\" or \"roberta\" (a GGUF does not say which): %w", modelType, format.ErrUnsupported)
 	}
 	a := &lora.Adapter{Kind: lora.KindPEFT, DType: format.F32}
@@ -43,14 +43,18 @@ func (m *Model) ExportAdapter(modelType, baseName string, alpha float64) (*lora.
 		l := m.linears[name]
 		if p := l.LoRA; p != nil {
 			hf, _, ok := arch.BERT.HFName(name + ".weight")
+			if ok && !strings.HasPrefix(hf, "classifier") {
+				hf = modelType + "." + hf
+			}
+			if m.deb != nil {
+				hf, ok = debertaHFName(name)
+				hf += ".weight"
+			}
 			if h := m.headHFName(name); h != "" {
 				hf, ok = h+".weight", true
 			}
 			if !ok {
 				return nil, fmt.Errorf("encoder: linear %q has no Hugging Face name: %w", name, format.ErrUnsupported)
-			}
-			if !strings.HasPrefix(hf, "classifier") {
-				hf = modelType + "." + hf
 			}
 			if d := p.Scale*float64(p.Rank) - alpha; d > 1e-9*alpha || d < -1e-9*alpha {
 				return nil, fmt.Errorf("encoder: LoRA of %s has scale %g, not alpha/rank = %g/%d: %w", name, p.Scale, alpha, p.Rank, format.ErrUnsupported)
