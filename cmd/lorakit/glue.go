@@ -44,8 +44,17 @@ func glueData(task *glue.Task, dir, split, tokPath, modelPath string, m *encoder
 	if err != nil {
 		return nil, err
 	}
-	f.MaxLen = min(maxLen, m.Config.Positions)
-	return task.Examples(rows, tok, f), nil
+	f.MaxLen = maxLen
+	if m.Config.Positions > 0 {
+		f.MaxLen = min(maxLen, m.Config.Positions)
+	}
+	exs := task.Examples(rows, tok, f)
+	if m.Config.Types <= 1 { // RoBERTa, DeBERTa-v3: no second segment type
+		for i := range exs {
+			exs[i].Seq.Types = nil
+		}
+	}
+	return exs, nil
 }
 
 // glueTokenizer is --tokenizer words (a word vocabulary of the training
