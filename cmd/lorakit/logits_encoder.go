@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/merge"
@@ -118,4 +119,7 @@ func refuseEncoderAdapter(modelPath, adapter string) error {
 }
 
 // encoderFamily reports whether a GGUF architecture name is an encoder's.
-func encoderFamily(name string) bool { return name == "bert" }
+func encoderFamily(name string) bool {
+	f, err := arch.Lookup(name)
+	return err == nil && arch.IsEncoder(f)
+}
