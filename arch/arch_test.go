@@ -76,7 +76,7 @@ func TestIdentifyAdapter(t *testing.T) {
 		{"gpt2 by modules alone", []string{"transformer.h.0.attn.c_attn"}, "", "gpt2", nil},
 		{"phi3 by modules alone", []string{"model.layers.0.self_attn.qkv_proj"}, "", "phi3", nil},
 		{"name contradicts modules", []string{"model.layers.0.self_attn.qkv_proj"}, "Qwen/Qwen2.5-7B", "", format.ErrUnsupported},
-		{"modules of no family", []string{"encoder.layer.0.attention.self.query"}, "bert-base", "", format.ErrUnsupported},
+		{"modules of no family", []string{"backbone.layers.0.mixer.in_proj"}, "mamba-130m", "", format.ErrUnsupported},
 		{"multimodal gemma 3 text tower", []string{"language_model.model.layers.0.self_attn.q_proj"}, "google/gemma-3-4b-it", "gemma3", nil},
 		{"multimodal gemma 3 with vision modules", []string{"model.language_model.layers.0.self_attn.q_proj",
 			"model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj"}, "google/gemma-3-4b-it", "gemma3", nil},

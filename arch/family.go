@@ -63,6 +63,9 @@ type Family struct {
 	// Check, if set, refuses configurations llama.cpp would run
 	// differently from transformers.
 	Check func(cfg Config) error
+	// ExtraMetadata, if set, returns GGUF keys llama.cpp writes besides the
+	// numeric Params (BERT's causal flag and classifier labels).
+	ExtraMetadata func(cfg Config) (format.Metadata, error)
 }
 
 // Prefix rewrites the start of an HF tensor name: From is replaced by To.
@@ -107,6 +110,9 @@ const (
 	// an offset from 1, llama.cpp as the factor itself. The addition is
 	// done in float32, as llama.cpp's converter does.
 	NormPlusOne
+	// PositionOffset cuts the leading rows of a position embedding that no
+	// position uses (RoBERTa's pad_token_id + 1, see EncoderPositionOffset).
+	PositionOffset
 )
 
 // Rows is the row count a tensor must have, in terms of hyperparameters.

@@ -236,7 +236,7 @@ func TestHFConfigContradictsTensors(t *testing.T) {
 		{"head_dim", "qwen3", map[string]any{"head_dim": 16}, format.ErrShape, "of size 16"},
 		{"hidden size", "gemma2", map[string]any{"hidden_size": 32, "head_dim": 32}, format.ErrShape, "embed_tokens"},
 		{"layers", "phi3", map[string]any{"num_hidden_layers": 1}, format.ErrShape, "layer 1"},
-		{"unknown family", "qwen2", map[string]any{"model_type": "mamba"}, format.ErrUnsupported, "knows gemma2"},
+		{"unknown family", "qwen2", map[string]any{"model_type": "mamba"}, format.ErrUnsupported, "knows bert, gemma2"},
 		{"rope scaling", "llama32", map[string]any{"rope_scaling": map[string]any{"rope_type": "dynamic", "factor": 2.0}}, format.ErrUnsupported, "dynamic"},
 		{"fewer experts", "mixtral", map[string]any{"num_local_experts": 3}, format.ErrShape, "3 experts"},
 		{"more experts", "qwen3moe", map[string]any{"num_experts": 5}, format.ErrShape, "5 experts"},

@@ -138,6 +138,13 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 		return nil, err
 	}
 	md = append(md, params...)
+	if f.ExtraMetadata != nil {
+		extra, err := f.ExtraMetadata(m.Config)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Dir, err)
+		}
+		md = append(md, extra...)
+	}
 	hp := f.Hyperparameters(params)
 	if hp.Heads > 0 && (hp.KVHeads > hp.Heads || hp.Heads%hp.KVHeads != 0) {
 		return nil, fmt.Errorf("%s: num_attention_heads %d is not a multiple of num_key_value_heads %d: %w", cfgName, hp.Heads, hp.KVHeads, format.ErrFormat)
@@ -188,6 +195,11 @@ func (m *HFModel) GGUFSource() (format.Source, error) {
 			return nil, fmt.Errorf("%s: tensors map twice to %q: %w", m.Dir, match.Name, format.ErrFormat)
 		}
 		e := newEntry(t, match.Tensor.Transform, true, ropeHeads(match.Tensor.Transform, hp))
+		if match.Tensor.Transform == arch.PositionOffset {
+			if e.skip, err = positionSkip(m.Config, t); err != nil {
+				return nil, fmt.Errorf("%s: %w", m.Dir, err)
+			}
+		}
 		if arch.KeepF32(match.Name, t.Shape) && t.DType.IsFloat() {
 			e.dtype = format.F32
 		}

@@ -35,6 +35,9 @@ type ModelOptions struct {
 	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
+	// DropPooler leaves BERT's pooler out of GGUF output (lorakit keeps
+	// it as cls.pooler.*; llama.cpp's converter drops it).
+	DropPooler bool
 }
 
 // OutputKind resolves ModelOptions.To for an output path.
@@ -81,6 +84,9 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 				// A GGUF (or other named) input keeps its order; an HF
 				// directory gets the order llama.cpp's converter writes.
 				src = llamaCppOrder(src)
+			}
+			if opt.DropPooler {
+				src = dropPooler(src)
 			}
 		}
 		return Checkpoint(ctx, src, out, Options{Format: kind, DType: opt.DType, Force: opt.Force, Split: opt.Split, Progress: opt.Progress})

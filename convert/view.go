@@ -27,6 +27,7 @@ type viewEntry struct {
 	heads     int          // heads for RopeQ / RopeK
 	dtype     format.DType // the view's dtype: from.DType, or F32 where a transform or llama.cpp's rule asks
 	rows      int64        // keep only the first rows rows (0: all)
+	skip      int64        // drop the first skip rows (RoBERTa's unused positions)
 	data      []byte       // a generated tensor's bytes
 	// stack, when set, makes the tensor the stack of these base tensors
 	// (one expert each, in expert order; from is stack[0]): GGUF's
@@ -76,6 +77,11 @@ func (v *view) TensorData(name string) ([]byte, error) {
 		n := int64(len(data)) / from.Shape[0]
 		data = data[int64(e.slice)*n : int64(e.slice+1)*n]
 		from.Shape = from.Shape[1:]
+	}
+	if e.skip > 0 {
+		if data, from, err = skipRows(data, from, e.skip); err != nil {
+			return nil, err
+		}
 	}
 	if e.rows > 0 && len(from.Shape) == 2 && e.rows < from.Shape[0] {
 		rowBytes, err := from.DType.RowBytes(from.Shape[1])
@@ -180,6 +186,9 @@ func (e viewEntry) info(name string) format.TensorInfo {
 		out.Shape = append([]int64{int64(len(e.stack))}, out.Shape...)
 	case e.sliced && len(out.Shape) > 1:
 		out.Shape = out.Shape[1:]
+	}
+	if e.skip > 0 && len(out.Shape) == 2 && e.skip < out.Shape[0] {
+		out.Shape[0] -= e.skip
 	}
 	if e.rows > 0 && len(out.Shape) == 2 && e.rows < out.Shape[0] {
 		out.Shape[0] = e.rows

@@ -184,11 +184,19 @@ func (a *Adapter) SyncConfig() error {
 		if i := strings.LastIndexByte(mod, '.'); i > 0 {
 			mod = mod[:i] // lm_head.weight -> lm_head
 		}
-		if !slices.Contains(c.ModulesToSave, mod) {
+		if !slices.ContainsFunc(c.ModulesToSave, func(e string) bool { return savedBy(mod, e) }) {
 			c.ModulesToSave = append(c.ModulesToSave, mod)
 		}
 	}
 	return nil
+}
+
+// savedBy reports whether modules_to_save entry e covers module path mod:
+// the module itself or one inside it ("classifier" saves
+// classifier.out_proj), matched on whole path components as PEFT matches.
+func savedBy(mod, e string) bool {
+	m := "." + mod + "."
+	return strings.Contains(m, "."+e+".")
 }
 
 // prepend puts entries first in p, in their order.

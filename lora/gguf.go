@@ -216,7 +216,10 @@ func WriteGGUF(a *Adapter, path string, opts WriteOptions) error {
 			outTensor{info: format.TensorInfo{Name: m.Name + ggufSufB, DType: dt, Shape: []int64{out, r}}, vals: m.B})
 	}
 	for _, t := range a.Saved {
-		if !strings.HasSuffix(t.Name, "_norm.weight") && !strings.HasSuffix(t.Name, "_norm.bias") {
+		if !strings.HasSuffix(t.Name, "_norm.weight") && !strings.HasSuffix(t.Name, "_norm.bias") && !strings.HasPrefix(t.Name, "cls.") {
+			// cls.*: an encoder's classification head (modules_to_save) under
+			// llama.cpp's model names; lorakit reads it back, llama.cpp's
+			// adapter loader refuses tensors other than lora_a/lora_b.
 			return fail(fmt.Errorf("full tensor %q (modules_to_save) cannot be carried by a llama.cpp LoRA adapter; merge it into the base with lorakit merge: %w", t.Name, format.ErrUnsupported))
 		}
 		ts = append(ts, outTensor{info: format.TensorInfo{Name: t.Name, DType: t.DType, Shape: t.Shape}, raw: t.Data})

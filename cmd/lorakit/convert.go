@@ -24,6 +24,7 @@ type convertOptions struct {
 	force     bool
 	split     splitFlags
 	vocabOnly bool
+	noPooler  bool
 }
 
 func newConvertCmd() *cobra.Command {
@@ -67,6 +68,11 @@ merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokeni
 config.json's hyperparameters), as llama.cpp's converter does; SRC may also be a
 file holding a vocabulary (GGUF, tokenizer.json, tokenizer.model).
 
+BERT and RoBERTa (HF directories) convert to llama.cpp's "bert" GGUF as its
+converter writes them (RoBERTa's unused position rows cut, the head as cls /
+cls.output); BERT's pooler, which llama.cpp drops, is kept as
+cls.pooler.weight / cls.pooler.bias unless --drop-pooler.
+
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
 		Args: exactArgs(1),
@@ -85,6 +91,7 @@ existing output is replaced only with --force, an input never.`,
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
 	o.split.register(f)
 	f.BoolVar(&o.vocabOnly, "vocab-only", false, "write only the vocabulary of a Hugging Face directory as GGUF (no tensors)")
+	f.BoolVar(&o.noPooler, "drop-pooler", false, "BERT to GGUF: leave the pooler out (cls.pooler.*), as llama.cpp's converter does, so that llama.cpp loads the file (BertForSequenceClassification's logits then need the HF checkpoint)")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -126,6 +133,9 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		if split.Enabled() {
 			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not adapters")}
 		}
+		if done, err := convertEncoderAdapter(in, o); done {
+			return err
+		}
 		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
@@ -136,6 +146,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		MaxShardBytes: o.maxShard,
 		Force:         o.force,
 		Split:         split,
+		DropPooler:    o.noPooler,
 		Progress:      newProgress(cmd.ErrOrStderr(), "convert"),
 	})
 }

@@ -24,6 +24,7 @@ type evalOptions struct {
 	out           string
 	force         bool
 	json          bool
+	glue          glueOptions
 }
 
 func newEvalCmd() *cobra.Command {
@@ -42,7 +43,12 @@ PATH[:SCALE] applies a LoRA adapter at run time.
 Prompts are framed as lorakit train frames them. Decoding is greedy unless
 --beam > 1; the paper decodes E2E with --beam 10 --length-penalty 0.9
 --no-repeat-ngram 4. -o writes the outputs, one line per prompt in the
-test file's order (the format e2e-metrics reads).`,
+test file's order (the format e2e-metrics reads).
+
+--task glue/sst2 (mrpc, qqp, rte, qnli, mnli, cola, stsb) scores an encoder
+MODEL (with --adapter) on the task's dev split in --data DIR with GLUE's
+metrics (accuracy; F1 for MRPC/QQP; Matthews for CoLA; Pearson/Spearman for
+STS-B), and the majority-class baseline.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
@@ -64,6 +70,7 @@ test file's order (the format e2e-metrics reads).`,
 	f.StringVarP(&o.out, "output", "o", "", "write the outputs here, one per line")
 	f.BoolVar(&o.force, "force", false, "overwrite -o")
 	f.BoolVar(&o.json, "json", false, "print one JSON object")
+	addGlueFlags(cmd, &o.glue, false)
 	return cmd
 }
 
@@ -78,6 +85,9 @@ type evalReport struct {
 }
 
 func runEval(cmd *cobra.Command, path string, o evalOptions) error {
+	if o.glue.task != "" {
+		return runGlueEval(cmd, path, o)
+	}
 	if o.data == "" {
 		return usageError{fmt.Errorf("eval needs --data FILE")}
 	}

@@ -5,16 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/lorakit/lorakit/arch"
 )
 
 // TestInspectNamesArchitectures: inspect names the architecture of every
 // file of ../shared/fixtures/arch (the README there gives each stem's
 // general.architecture), of the hf-convert directories (their config.json)
 // and of the real adapters (from their base model and module names), with
-// no note; a family lorakit does not know is named with the list of the
-// known ones, and an adapter that fits none says so.
+// no note (BERT/RoBERTa encoders included: the fixtures' GGUF and the real
+// RoBERTa adapter are "bert").
 func TestInspectNamesArchitectures(t *testing.T) {
 	fixtureArch := map[string]string{"qwen2": "qwen2", "qwen3": "qwen3", "gemma2": "gemma2", "gemma3": "gemma3",
 		"phi3": "phi3", "llama31": "llama", "mixtral": "llama", "qwen3moe": "qwen3moe"}
@@ -32,14 +30,13 @@ func TestInspectNamesArchitectures(t *testing.T) {
 		"gemma3": "gemma3", "phi3": "phi3", "mistral": "llama"} {
 		cases = append(cases, want{sharedPath(t, "fixtures/hf-convert/hf/"+dir), a, ""})
 	}
-	known := "known: " + strings.Join(arch.Names(), ", ")
 	cases = append(cases,
 		want{sharedPath(t, "data/adapters/qwen2.5-0.5b-instruct-lora-r8-qv"), "qwen2", ""},
 		want{sharedPath(t, "data/adapters/gemma3-270m-it-lora-r4-qkvo"), "gemma3", ""},
 		want{sharedPath(t, "data/adapters/gpt2-tigrinya-peft-lora"), "gpt2", ""},
 		want{sharedPath(t, "data/adapters/ollama-discollama-mlx-lora"), "llama", ""},
-		want{sharedPath(t, "fixtures/encoder/bert-seqcls-f32.gguf"), "bert", known},
-		want{sharedPath(t, "data/adapters/roberta-seqcls-lora-r8-modules_to_save"), "", "fit no architecture lorakit knows"},
+		want{sharedPath(t, "fixtures/encoder/bert-seqcls-f32.gguf"), "bert", ""},
+		want{sharedPath(t, "data/adapters/roberta-seqcls-lora-r8-modules_to_save"), "bert", ""},
 	)
 	for _, c := range cases {
 		t.Run(filepath.Base(c.path), func(t *testing.T) {

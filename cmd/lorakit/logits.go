@@ -7,11 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/model"
+	"github.com/lorakit/lorakit/model/encoder"
 )
 
 type logitsOptions struct {
 	lmOptions
 	tokens []int
+	types  []int
+	hidden bool
 	json   bool
 }
 
@@ -26,7 +29,14 @@ positions 0..n-1 with no BOS added, and print the last position's logits:
 one per line (as %.9g, which round-trips float32), or with --json
 {"tokens":[...], "logits":[...]}. This is what llama.cpp's
 llama_get_logits_ith(ctx, -1) returns, for comparing the two.
---adapter PATH[:SCALE] applies a LoRA adapter at run time.`,
+--adapter PATH[:SCALE] applies a LoRA adapter at run time.
+
+For an encoder (BERT, RoBERTa: HF directory or GGUF) the tokens are one
+sequence (give [CLS]/<s> and [SEP]/</s> yourself; --types sets token types)
+and the output is its classification head's logits ({"logits": [...]}), or
+with --hidden the last hidden states ({"hidden": [[...], ...]}, tokens x
+hidden), in float64 (%.17g). An adapter's modules_to_save head replaces the
+model's.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
@@ -40,6 +50,8 @@ llama_get_logits_ith(ctx, -1) returns, for comparing the two.
 	f := cmd.Flags()
 	f.IntSliceVar(&o.tokens, "tokens", nil, "token ids, comma-separated (required)")
 	f.BoolVar(&o.json, "json", false, "print one JSON object")
+	f.IntSliceVar(&o.types, "types", nil, "encoders: token type ids, comma-separated (default all 0)")
+	f.BoolVar(&o.hidden, "hidden", false, "encoders: print the last hidden states instead of the logits")
 	return cmd
 }
 
@@ -59,6 +71,12 @@ type logitsReport struct {
 func runLogits(cmd *cobra.Command, path string, o logitsOptions) error {
 	if len(o.tokens) == 0 {
 		return usageError{fmt.Errorf("--tokens ID,ID,... is required")}
+	}
+	if path != "" && encoder.IsEncoder(path) {
+		return runEncoderLogits(cmd, path, o)
+	}
+	if err := refuseEncoderAdapter(path, o.adapter); err != nil {
+		return err
 	}
 	l, err := openLM(path, o.lmOptions, logitsOptionsFor)
 	if err != nil {

@@ -34,6 +34,8 @@ type trainOptions struct {
 	json      bool
 
 	chatTemplate string // template of chat data (default: the base model's)
+
+	glue glueOptions // --task glue/...: encoder fine-tuning (glue.go)
 }
 
 func newTrainCmd() *cobra.Command {
@@ -72,7 +74,19 @@ PEFT layout plus optimizer, data-order and dropout state) and, at the end,
 adapter/ (PEFT) and adapter.gguf (llama.cpp); with --full, model.gguf instead:
 every weight in F32 with the base's metadata and tokenizer, ready for
 "lorakit generate OUT_DIR/model.gguf". --resume continues from checkpoint/
-with the configuration saved there, bit-identically to an uninterrupted run.`,
+with the configuration saved there, bit-identically to an uninterrupted run.
+
+--task glue/sst2 (mrpc, qqp, rte, qnli, mnli, cola, stsb) fine-tunes an
+encoder BASE (BERT/RoBERTa: HF directory or GGUF) on a GLUE task, --data
+being the task's directory (train.tsv, dev.tsv), with the LoRA paper's
+recipe: LoRA r 8, alpha 8 on query and value, the classification head
+trained in full, AdamW (lr 5e-4, weight decay 0.1), 6% warmup then linear
+decay, batch 16, 3 epochs (--rank, --alpha, --lr, --epochs, --batch,
+--weight-decay, --seed, --targets q,k,v,o,up,down override). It prints dev
+loss and metrics before and after and writes OUT_DIR/adapter (PEFT, the
+head as modules_to_save).
+--tokenizer words builds a word vocabulary from train.tsv for encoders
+trained from scratch.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			base := ""
@@ -95,6 +109,7 @@ with the configuration saved there, bit-identically to an uninterrupted run.`,
 	f.BoolVar(&o.refuse, "no-truncate", false, "fail on examples longer than --seq instead of truncating them")
 	f.BoolVar(&o.json, "json", false, "print a JSON summary on stdout")
 	bindConfigFlags(f, c)
+	addGlueFlags(cmd, &o.glue, true)
 	return cmd
 }
 
@@ -200,6 +215,9 @@ type trainSummary struct {
 }
 
 func runTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
+	if o.glue.task != "" {
+		return runGlueTrain(cmd, basePath, o)
+	}
 	errw := cmd.ErrOrStderr()
 	if o.data == "" || o.out == "" {
 		return usageError{errors.New("train needs --data FILE and -o OUT_DIR")}

@@ -1,0 +1,141 @@
+package glue
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/model/encoder"
+	"github.com/lorakit/lorakit/train/optim"
+)
+
+// PretrainConfig is BERT's masked-LM recipe at small scale: MaskProb of
+// the ordinary tokens (at least one per sequence) are predicted; of those
+// 80% are replaced by Mask, 10% by a random ordinary token (ids
+// FirstWord..vocab-1), 10% kept.
+type PretrainConfig struct {
+	Mask, FirstWord int
+	MaskProb        float64
+	LR, WeightDecay float64
+	Epochs, Batch   int
+	WarmupRatio     float64
+	Seed            uint64
+}
+
+// DefaultPretrainConfig returns the recipe for a tiny encoder.
+func DefaultPretrainConfig(mask, firstWord int) PretrainConfig {
+	return PretrainConfig{Mask: mask, FirstWord: firstWord, MaskProb: 0.15, LR: 1e-3, WeightDecay: 0.01,
+		Epochs: 1, Batch: 32, WarmupRatio: 0.06, Seed: 1}
+}
+
+// MaskTokens draws one masked-LM example from a framed sequence: the input
+// with tokens replaced and the targets (encoder.IgnoreLabel where nothing
+// is predicted). Tokens below FirstWord (special tokens) are never masked.
+func MaskTokens(s encoder.Sequence, vocab int, cfg PretrainConfig, rng *rand.Rand) (encoder.Sequence, []int) {
+	ids := append([]int(nil), s.IDs...)
+	targets := make([]int, len(ids))
+	var cand []int
+	for i, id := range ids {
+		targets[i] = encoder.IgnoreLabel
+		if id >= cfg.FirstWord {
+			cand = append(cand, i)
+		}
+	}
+	if len(cand) == 0 {
+		return s, targets
+	}
+	picked := 0
+	for _, i := range cand {
+		if rng.Float64() < cfg.MaskProb {
+			targets[i] = ids[i]
+			picked++
+		}
+	}
+	if picked == 0 {
+		i := cand[rng.IntN(len(cand))]
+		targets[i] = ids[i]
+	}
+	for i, t := range targets {
+		if t == encoder.IgnoreLabel {
+			continue
+		}
+		switch r := rng.Float64(); {
+		case r < 0.8:
+			ids[i] = cfg.Mask
+		case r < 0.9:
+			ids[i] = cfg.FirstWord + rng.IntN(vocab-cfg.FirstWord)
+		}
+	}
+	out := s
+	out.IDs = ids
+	return out, targets
+}
+
+// MLMEval is the mean masked-LM loss over seqs with masks drawn from seed
+// (the same masks for every call with the same seed).
+func MLMEval(m *encoder.Model, seqs []encoder.Sequence, cfg PretrainConfig, seed uint64) (float64, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x6d6c6d))
+	sum := 0.0
+	for _, s := range seqs {
+		in, tg := MaskTokens(s, m.Config.Vocab, cfg, rng)
+		l, err := m.MLMLoss(in, tg, false, 1)
+		if err != nil {
+			return 0, err
+		}
+		sum += l
+	}
+	return sum / float64(len(seqs)), nil
+}
+
+// Pretrain trains every weight of m (which must have an MLM head) on
+// seqs with the masked-LM loss, AdamW and a linear schedule; onStep sees
+// each step's mean loss.
+func Pretrain(m *encoder.Model, seqs []encoder.Sequence, cfg PretrainConfig, onStep func(Step)) error {
+	if len(seqs) == 0 || cfg.Batch <= 0 || cfg.Epochs <= 0 || !(cfg.LR > 0) || cfg.FirstWord >= m.Config.Vocab || cfg.Mask < 0 || cfg.Mask >= m.Config.Vocab {
+		return fmt.Errorf("glue: pretraining %d sequences, batch %d, %d epochs, lr %g, mask %d, words from %d of %d: %w",
+			len(seqs), cfg.Batch, cfg.Epochs, cfg.LR, cfg.Mask, cfg.FirstWord, m.Config.Vocab, format.ErrFormat)
+	}
+	m.TrainEverything()
+	var params []optim.Param
+	for _, p := range m.Params() {
+		params = append(params, optim.Param{Name: p.Name, Data: p.Data, Grad: p.Grad})
+	}
+	ocfg := optim.DefaultAdamW()
+	ocfg.WeightDecay = cfg.WeightDecay
+	opt, err := optim.NewAdamW(params, ocfg)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x707274))
+	steps := cfg.Epochs * ((len(seqs) + cfg.Batch - 1) / cfg.Batch)
+	sched := optim.Linear(cfg.LR, int(math.Round(cfg.WarmupRatio*float64(steps))), steps)
+	order := make([]int, len(seqs))
+	for i := range order {
+		order[i] = i
+	}
+	k := 0
+	for ep := range cfg.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for lo := 0; lo < len(order); lo += cfg.Batch {
+			hi := min(lo+cfg.Batch, len(order))
+			optim.ZeroGrad(params)
+			sum := 0.0
+			for _, i := range order[lo:hi] {
+				in, tg := MaskTokens(seqs[i], m.Config.Vocab, cfg, rng)
+				l, err := m.MLMLoss(in, tg, true, 1/float64(hi-lo))
+				if err != nil {
+					return fmt.Errorf("glue: pretraining sequence %d: %w", i, err)
+				}
+				sum += l
+			}
+			lr := sched(k)
+			opt.Step(lr)
+			if onStep != nil {
+				onStep(Step{Step: k + 1, Epoch: ep + 1, LR: lr, Loss: sum / float64(hi-lo)})
+			}
+			k++
+		}
+	}
+	return nil
+}
