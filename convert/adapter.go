@@ -35,6 +35,7 @@ type AdapterOptions struct {
 type baseInfo struct {
 	arch           *arch.Family
 	heads, kvHeads int
+	experts        int                // expert_count (0: none or unknown)
 	shapes         map[string][]int64 // GGUF name -> row-major shape (nil: unknown)
 	name           string             // for PEFT's base_model_name_or_path
 }
@@ -196,7 +197,7 @@ func sourceBaseInfo(src format.Source, name string) (*baseInfo, error) {
 // src is not nil, its tensor shapes.
 func (b *baseInfo) fill(md format.Metadata, src format.Source) *baseInfo {
 	hp := b.arch.Hyperparameters(md)
-	b.heads, b.kvHeads = hp.Heads, hp.KVHeads
+	b.heads, b.kvHeads, b.experts = hp.Heads, hp.KVHeads, hp.Experts
 	if src != nil {
 		b.shapes = map[string][]int64{}
 		for _, t := range src.Tensors() {
@@ -258,8 +259,13 @@ func (b *baseInfo) ropeHeads(t arch.Transform, module string) (int, error) {
 // for a GGUF adapter), permutes q/k B rows, checks shapes against the base
 // and folds all scales into one alpha.
 func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
+	if a.Kind != lora.KindGGUF {
+		if err := stackExpertModules(a, b); err != nil {
+			return err
+		}
+	}
 	for _, m := range a.Modules {
-		if a.Kind != lora.KindGGUF {
+		if a.Kind != lora.KindGGUF && m.Experts == 0 {
 			name, tn, ok := b.arch.GGUFName(m.Name + ".weight")
 			if !ok && arch.VisionTensor(m.Name+".weight") {
 				return fmt.Errorf("%s: module %q is in the vision tower: lorakit converts the text tower of multimodal models only; "+
@@ -267,10 +273,6 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 			}
 			if !ok {
 				return fmt.Errorf("%s: module %q has no llama.cpp %s name: %w", a.Path, m.Name, b.arch.Name, format.ErrUnsupported)
-			}
-			if tn.Stacked() {
-				return fmt.Errorf("%s: module %q is one expert of llama.cpp's stacked %s: expert LoRA cannot be converted yet; "+
-					"merge it with lorakit merge into the Hugging Face checkpoint: %w", a.Path, m.Name, name, format.ErrUnsupported)
 			}
 			if tn.Transform == arch.NormPlusOne {
 				return fmt.Errorf("%s: module %q is a norm, which a LoRA adapter cannot adapt: %w", a.Path, m.Name, format.ErrUnsupported)
@@ -311,9 +313,30 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 // inverting llama.cpp's q/k permutation.
 func toHFNames(a *lora.Adapter, b *baseInfo) error {
 	if a.Kind != lora.KindGGUF {
-		return nil
+		if !hasExpertModules(a) {
+			return nil
+		}
+		// target_parameters modules: through llama.cpp's stacks to one
+		// module per expert
+		if err := stackExpertModules(a, b); err != nil {
+			return err
+		}
+		if a.Config != nil {
+			a.Config = a.Config.Clone()
+			a.Config.TargetParameters = nil
+		}
+		if err := unstackExpertModules(a, b); err != nil {
+			return err
+		}
+		return a.SyncConfig()
 	}
 	for _, m := range a.Modules {
+		if m.Experts > 0 {
+			if err := b.checkShape(a.Path, m); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := b.checkShape(a.Path, m); err != nil {
 			return err
 		}
@@ -335,6 +358,9 @@ func toHFNames(a *lora.Adapter, b *baseInfo) error {
 		}
 		m.Name = strings.TrimSuffix(b.arch.PEFTPrefix+name, ".weight")
 	}
+	if err := unstackExpertModules(a, b); err != nil {
+		return err
+	}
 	if a.Config != nil && b.name != "" && a.Config.BaseModel == "" {
 		a.Config.BaseModel = b.name
 	}
@@ -352,8 +378,11 @@ func (b *baseInfo) checkShape(where string, m *lora.Module) error {
 		return fmt.Errorf("%s: module %q: the base has no tensor %q: %w", where, m.Name, m.Name+".weight", format.ErrNotFound)
 	}
 	want := []int64{int64(m.Out), int64(m.In)}
-	if m.Embedding {
+	switch {
+	case m.Embedding:
 		want = []int64{int64(m.In), int64(m.Out)}
+	case m.Experts > 0:
+		want = []int64{int64(m.Experts), int64(m.Out), int64(m.In)}
 	}
 	if !format.SameShape(shape, want) {
 		return fmt.Errorf("%s: module %q: update is %v but the base tensor is %v: %w", where, m.Name, want, shape, format.ErrShape)

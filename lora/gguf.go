@@ -106,15 +106,34 @@ func ggufFromSource(src format.Source, path string) (*Adapter, error) {
 	return a, nil
 }
 
-// setGGUFPart decodes lora_a or lora_b into m.
-func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int) error {
-	if len(info.Shape) == 3 {
-		return fmt.Errorf("tensor %q: a LoRA of stacked experts, shape %v: %w", info.Name, info.Shape, format.ErrUnsupported)
+// expertMatrices returns the expert count (0 for a 2-D tensor) and the
+// dimensions of each expert's matrix of a 2-D or 3-D LoRA tensor.
+func expertMatrices(info format.TensorInfo) (experts, rows, cols int, err error) {
+	if len(info.Shape) != 3 {
+		rows, cols, err = matrix2D(info)
+		return 0, rows, cols, err
 	}
-	rows, cols, err := matrix2D(info)
+	if info.Shape[0] <= 0 || info.Shape[1] <= 0 || info.Shape[2] <= 0 {
+		return 0, 0, 0, fmt.Errorf("tensor %q: shape %v, want a non-empty stack of matrices: %w", info.Name, info.Shape, format.ErrShape)
+	}
+	return int(info.Shape[0]), int(info.Shape[1]), int(info.Shape[2]), nil
+}
+
+// setGGUFPart decodes lora_a or lora_b into m: (r, in) and (out, r), or
+// per expert (E, r, in) and (E, out, r) for stacked experts (ne [in, r, E]
+// and [r, out, E]).
+func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int) error {
+	experts, rows, cols, err := expertMatrices(info)
 	if err != nil {
 		return err
 	}
+	if experts > 0 && m.Embedding {
+		return fmt.Errorf("tensor %q: token_embd cannot be stacked over experts, shape %v: %w", info.Name, info.Shape, format.ErrShape)
+	}
+	if (m.A != nil || m.B != nil) && experts != m.Experts {
+		return fmt.Errorf("tensor %q: shape %v: lora_a and lora_b disagree on the expert count (%d and %d): %w", info.Name, info.Shape, m.Experts, experts, format.ErrShape)
+	}
+	m.Experts = experts
 	vals, err := readFloats(src, info)
 	if err != nil {
 		return err
@@ -174,12 +193,16 @@ func WriteGGUF(a *Adapter, path string, opts WriteOptions) error {
 	for _, m := range a.Modules {
 		r, in, out := int64(m.Rank), int64(m.In), int64(m.Out)
 		aInfo := format.TensorInfo{Name: m.Name + ggufSufA, DType: dt, Shape: []int64{r, in}}
+		bInfo := format.TensorInfo{Name: m.Name + ggufSufB, DType: dt, Shape: []int64{out, r}}
 		aVals := m.A
-		if m.Name == ggufTokenEmbd {
+		switch {
+		case m.Experts > 0: // ne [in, r, E] and [r, out, E]
+			e := int64(m.Experts)
+			aInfo.Shape, bInfo.Shape = []int64{e, r, in}, []int64{e, out, r}
+		case m.Name == ggufTokenEmbd:
 			aInfo.Shape, aVals = []int64{in, r}, transpose.Of(m.A, m.Rank, m.In)
 		}
-		ts = append(ts, outTensor{info: aInfo, vals: aVals},
-			outTensor{info: format.TensorInfo{Name: m.Name + ggufSufB, DType: dt, Shape: []int64{out, r}}, vals: m.B})
+		ts = append(ts, outTensor{info: aInfo, vals: aVals}, outTensor{info: bInfo, vals: m.B})
 	}
 	for _, t := range a.Saved {
 		if !strings.HasSuffix(t.Name, "_norm.weight") && !strings.HasSuffix(t.Name, "_norm.bias") {

@@ -29,6 +29,9 @@ type op struct {
 	scale      float32
 	transposed bool
 	magnitude  []float32
+	// expertRows, for stacked experts, is each expert's row count: right
+	// holds one (rank, cols) matrix per expert (see addExperts).
+	expertRows int
 }
 
 // plan maps each base tensor name to the ops that change it.
@@ -152,6 +155,12 @@ func renameForBase(b *base, in Input, a *lora.Adapter) (*lora.Adapter, error) {
 			return nil, fmt.Errorf("adapter %s: %w", in.name(), err)
 		}
 		return a, nil
+	case a.Kind != lora.KindGGUF && hasExperts(a):
+		// target_parameters modules onto a base with one tensor per expert
+		if err := convert.ToHFNames(a, b.path); err != nil {
+			return nil, fmt.Errorf("adapter %s: naming its experts for base %s: %w", in.name(), b.path, err)
+		}
+		return a, nil
 	case a.Kind == lora.KindGGUF:
 		// llama.cpp names onto a Hugging Face base: inverse RoPE
 		// permutation, HF module paths.
@@ -191,6 +200,9 @@ func savedTarget(b *base, res *resolver, name string) (string, bool) {
 func loraOp(who string, m *lora.Module, t format.TensorInfo, userScale float64) (op, error) {
 	want := []int64{int64(m.Out), int64(m.In)}
 	orient := "(out, in)"
+	if m.Experts > 0 {
+		want, orient = []int64{int64(m.Experts), int64(m.Out), int64(m.In)}, "(experts, out, in)"
+	}
 	if m.Transposed() {
 		want = []int64{int64(m.In), int64(m.Out)}
 		orient = "(in, out), transposed"
@@ -213,6 +225,9 @@ func loraOp(who string, m *lora.Module, t format.TensorInfo, userScale float64) 
 	}
 	if !o.transposed {
 		o.left, o.right = m.B, m.A
+		if m.Experts > 0 {
+			o.expertRows = m.Out
+		}
 		return o, nil
 	}
 	// Stored (In, Out): W += s · Aᵀ (In, r) · Bᵀ (r, Out).

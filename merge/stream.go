@@ -143,7 +143,7 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
 		for _, o := range ops {
-			addLowRank(f, hi-lo, cols, o.left[lo*o.rank:hi*o.rank], o.right, o.rank, o.scale)
+			o.add(f, lo, hi, cols)
 			if o.magnitude != nil {
 				m := o.magnitude
 				if !o.transposed {

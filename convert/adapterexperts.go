@@ -1,0 +1,181 @@
+package convert
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
+)
+
+// fusedExpertParam matches the 3-D expert parameters transformers 5 keeps
+// for Mixtral and Qwen3-MoE (experts stored (E, out, in)): gate_up_proj
+// (E, 2·ff, hidden), gate rows first, and down_proj (E, hidden, ff).
+var fusedExpertParam = regexp.MustCompile(`(?:^|\.)layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$`)
+
+// expertCount is the base's expert count for a stacked GGUF tensor: its
+// outermost dimension where the base has weights, else expert_count.
+func (b *baseInfo) expertCount(where, gguf string) (int, error) {
+	if s, ok := b.shapes[gguf+".weight"]; ok && len(s) == 3 {
+		return int(s[0]), nil
+	}
+	if b.shapes != nil {
+		return 0, fmt.Errorf("%s: the base has no stacked expert tensor %q: %w", where, gguf+".weight", format.ErrNotFound)
+	}
+	if b.experts > 0 {
+		return b.experts, nil
+	}
+	return 0, fmt.Errorf("%s: %s: the expert count is unknown: give --base (a GGUF or a Hugging Face directory's config.json): %w", where, gguf, format.ErrUnsupported)
+}
+
+// stackExpertModules replaces the expert modules of an adapter with Hugging
+// Face names by llama.cpp's stacked modules, named as GGUF names them
+// ("blk.0.ffn_gate_exps"), each where its first expert was:
+//   - one module per expert ("...experts.3.w1", "...experts.3.gate_proj")
+//     stack into one module of the base's expert count (experts without an
+//     update are zero; see lora.StackExperts); an expert the base does not
+//     have is an error;
+//   - a target_parameters module on gate_up_proj becomes ffn_gate_exps and
+//     ffn_up_exps (B's rows split, A shared), down_proj ffn_down_exps.
+//
+// Other modules are left as they are.
+func stackExpertModules(a *lora.Adapter, b *baseInfo) error {
+	type group struct {
+		experts []*lora.Module
+		at      int
+	}
+	groups := map[string]*group{}
+	var out []*lora.Module
+	for _, m := range a.Modules {
+		if m.Param {
+			mods, err := splitFusedParam(a.Path, m, b)
+			if err != nil {
+				return err
+			}
+			out = append(out, mods...)
+			continue
+		}
+		match, ok := b.arch.GGUF(m.Name + ".weight")
+		if !ok || !match.Tensor.Stacked() {
+			out = append(out, m)
+			continue
+		}
+		name := strings.TrimSuffix(match.Name, ".weight")
+		g := groups[name]
+		if g == nil {
+			E, err := b.expertCount(a.Path, name)
+			if err != nil {
+				return err
+			}
+			g = &group{experts: make([]*lora.Module, E), at: len(out)}
+			groups[name] = g
+			out = append(out, nil) // the stack's place
+		}
+		if match.Expert >= len(g.experts) {
+			return fmt.Errorf("%s: module %q adapts expert %d, but the base has %d experts in %s: %w", a.Path, m.Name, match.Expert, len(g.experts), name, format.ErrShape)
+		}
+		if g.experts[match.Expert] != nil {
+			return fmt.Errorf("%s: modules %q and %q both adapt expert %d of %s: %w", a.Path, g.experts[match.Expert].Name, m.Name, match.Expert, name, format.ErrFormat)
+		}
+		g.experts[match.Expert] = m
+	}
+	for name, g := range groups {
+		s, err := lora.StackExperts(name, g.experts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.Path, err)
+		}
+		out[g.at] = s
+	}
+	a.Modules = out
+	return nil
+}
+
+// splitFusedParam maps a target_parameters module to llama.cpp's stacked
+// modules.
+func splitFusedParam(where string, m *lora.Module, b *baseInfo) ([]*lora.Module, error) {
+	sub := fusedExpertParam.FindStringSubmatch(m.Name)
+	if sub == nil || m.Experts == 0 {
+		return nil, fmt.Errorf("%s: parameter %q has no llama.cpp %s name (lorakit maps the stacked experts' gate_up_proj and down_proj): %w", where, m.Name, b.arch.Name, format.ErrUnsupported)
+	}
+	layer, _ := strconv.Atoi(sub[1])
+	if _, _, ok := b.arch.HFName(fmt.Sprintf("blk.%d.ffn_down_exps.weight", layer)); !ok {
+		return nil, fmt.Errorf("%s: parameter %q: %s models have no stacked experts: %w", where, m.Name, b.arch.Name, format.ErrUnsupported)
+	}
+	named := func(gguf string, out int, bRows func(e int) []float32) (*lora.Module, error) {
+		name := fmt.Sprintf("blk.%d.%s", layer, gguf)
+		E, err := b.expertCount(where, name)
+		if err != nil {
+			return nil, err
+		}
+		if E != m.Experts {
+			return nil, fmt.Errorf("%s: parameter %q adapts %d experts, but the base has %d in %s: %w", where, m.Name, m.Experts, E, name, format.ErrShape)
+		}
+		s := *m
+		s.Name, s.Param, s.Out = name, false, out
+		s.B = make([]float32, 0, E*out*m.Rank)
+		for e := range E {
+			s.B = append(s.B, bRows(e)...)
+		}
+		return &s, nil
+	}
+	perExpert := m.Out * m.Rank
+	rows := func(e, lo, hi int) []float32 { return m.B[e*perExpert+lo*m.Rank : e*perExpert+hi*m.Rank] }
+	if sub[2] == "down_proj" {
+		d, err := named("ffn_down_exps", m.Out, func(e int) []float32 { return rows(e, 0, m.Out) })
+		if err != nil {
+			return nil, err
+		}
+		return []*lora.Module{d}, nil
+	}
+	if m.Out%2 != 0 {
+		return nil, fmt.Errorf("%s: parameter %q has %d output rows, not gate and up halves: %w", where, m.Name, m.Out, format.ErrShape)
+	}
+	ff := m.Out / 2
+	gate, err := named("ffn_gate_exps", ff, func(e int) []float32 { return rows(e, 0, ff) })
+	if err != nil {
+		return nil, err
+	}
+	up, err := named("ffn_up_exps", ff, func(e int) []float32 { return rows(e, ff, 2*ff) })
+	if err != nil {
+		return nil, err
+	}
+	up.A = append([]float32(nil), m.A...) // the halves are independent modules
+	return []*lora.Module{gate, up}, nil
+}
+
+// unstackExpertModules replaces each stacked module (GGUF names) by one
+// module per expert with the Hugging Face names PEFT uses
+// ("model.layers.0.block_sparse_moe.experts.3.w1").
+func unstackExpertModules(a *lora.Adapter, b *baseInfo) error {
+	var out []*lora.Module
+	for _, m := range a.Modules {
+		if m.Experts == 0 {
+			out = append(out, m)
+			continue
+		}
+		match, ok := b.arch.HF(m.Name + ".weight")
+		if !ok || !match.Tensor.Stacked() {
+			return fmt.Errorf("%s: module %q stacks %d experts, but %s has no such stacked expert tensor: %w", a.Path, m.Name, m.Experts, b.arch.Name, format.ErrUnsupported)
+		}
+		for e := range m.Experts {
+			x := m.Expert(e)
+			x.A, x.B = append([]float32(nil), x.A...), append([]float32(nil), x.B...)
+			x.Name = strings.TrimSuffix(b.arch.PEFTPrefix+match.ExpertName(e), ".weight")
+			out = append(out, x)
+		}
+	}
+	a.Modules = out
+	return nil
+}
+
+// hasExpertModules reports whether a has stacked or parameter modules.
+func hasExpertModules(a *lora.Adapter) bool {
+	for _, m := range a.Modules {
+		if m.Experts > 0 || m.Param {
+			return true
+		}
+	}
+	return false
+}
