@@ -193,7 +193,8 @@ func (m *Model) ZeroGrad() { clear(m.Grads()) }
 // ApplyAdapter attaches a LoRA adapter with llama.cpp's GGUF module names
 // ("blk.0.attn_q"; read with lora.Open, then convert.ToGGUFNames for PEFT
 // files) at run time, its update multiplied by scale, as llama.cpp's
-// runtime LoRA does. Its parts become trainable like AddLoRA's.
+// runtime LoRA does; stacked-expert modules (blk.N.ffn_up_exps) go through
+// ApplyExpertLoRA. Its parts become trainable like AddLoRA's.
 func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 	if m.opts.FullFineTune {
 		return fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)
@@ -206,7 +207,12 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 		mod *lora.Module
 	}
 	var adds []add
+	var experts []*lora.Module
 	for _, mod := range a.Modules {
+		if mod.Experts > 0 {
+			experts = append(experts, mod)
+			continue
+		}
 		lin := m.linear(mod.Name)
 		switch {
 		case lin == nil:
@@ -227,6 +233,16 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 		ad.lin.parts = append(ad.lin.parts, p)
 	}
 	m.layoutLoRA()
+	for _, mod := range experts {
+		as, bs := make([][]float32, mod.Experts), make([][]float32, mod.Experts)
+		for e := range mod.Experts {
+			x := mod.Expert(e)
+			as[e], bs[e] = x.A, x.B
+		}
+		if err := m.ApplyExpertLoRA(mod.Name, as, bs, mod.Rank, mod.Scale()*scale); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

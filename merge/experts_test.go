@@ -1,0 +1,188 @@
+package merge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+)
+
+// expertLoRA is one rank-r update per expert of a MoE layer, for the
+// fused gate|up parameter (E, 2·ff, hidden) and down (E, hidden, ff).
+type expertLoRA struct {
+	E, r, hidden, ff, layer int
+	gA, gB, dA, dB          [][]float32 // per expert: gA (r, hidden), gB (2ff, r), dA (r, ff), dB (hidden, r)
+}
+
+func newExpertLoRA(E, r, hidden, ff, layer int) *expertLoRA {
+	rng := rand.New(rand.NewPCG(16, uint64(E*hidden+ff)))
+	draw := func(n int, s float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(s * rng.NormFloat64())
+		}
+		return v
+	}
+	x := &expertLoRA{E: E, r: r, hidden: hidden, ff: ff, layer: layer}
+	for range E {
+		x.gA, x.gB = append(x.gA, draw(r*hidden, 0.1)), append(x.gB, draw(2*ff*r, 0.05))
+		x.dA, x.dB = append(x.dA, draw(r*ff, 0.1)), append(x.dB, draw(hidden*r, 0.05))
+	}
+	return x
+}
+
+// expertLoRAConfig: alpha/r = 2, a power of two, so that no form of the
+// adapter rounds differently from another.
+const expertLoRAConfig = `{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": %s, "target_parameters": %s}`
+
+// writePerExpert writes the update as PEFT saves LoRA on one module per
+// expert (transformers 4 Mixtral: w1 gate, w3 up, w2 down).
+func (x *expertLoRA) writePerExpert(t *testing.T) string {
+	dir := t.TempDir()
+	var ts []tensorSpec
+	r, ff := int64(x.r), x.ff
+	for e := range x.E {
+		p := fmt.Sprintf("base_model.model.model.layers.%d.block_sparse_moe.experts.%d.", x.layer, e)
+		ts = append(ts,
+			tensorSpec{p + "w1.lora_A.weight", []int64{r, int64(x.hidden)}, x.gA[e]},
+			tensorSpec{p + "w1.lora_B.weight", []int64{int64(ff), r}, x.gB[e][:ff*x.r]},
+			tensorSpec{p + "w3.lora_A.weight", []int64{r, int64(x.hidden)}, x.gA[e]},
+			tensorSpec{p + "w3.lora_B.weight", []int64{int64(ff), r}, x.gB[e][ff*x.r:]},
+			tensorSpec{p + "w2.lora_A.weight", []int64{r, int64(ff)}, x.dA[e]},
+			tensorSpec{p + "w2.lora_B.weight", []int64{int64(x.hidden), r}, x.dB[e]})
+	}
+	writeSafetensors(t, filepath.Join(dir, "adapter_model.safetensors"), ts)
+	cfg := fmt.Sprintf(expertLoRAConfig, `["w1", "w2", "w3"]`, "null")
+	if err := os.WriteFile(filepath.Join(dir, "adapter_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeParams writes the same update as PEFT's target_parameters saves it
+// (ParamWrapper, peft/tuners/lora/layer.py): lora_A (r·E, in) with A_e in
+// rows e·r.., lora_B (out, r·E) with B_e[:, k] in column k·E+e;
+// gate_up_proj, wrapped first, under .base_layer.
+func (x *expertLoRA) writeParams(t *testing.T) string {
+	dir := t.TempDir()
+	stackA := func(as [][]float32) []float32 {
+		var v []float32
+		for _, a := range as {
+			v = append(v, a...)
+		}
+		return v
+	}
+	interleaveB := func(bs [][]float32, out int) []float32 {
+		v := make([]float32, out*x.r*x.E)
+		for e, b := range bs {
+			for o := range out {
+				for k := range x.r {
+					v[o*x.r*x.E+k*x.E+e] = b[o*x.r+k]
+				}
+			}
+		}
+		return v
+	}
+	p := fmt.Sprintf("base_model.model.model.layers.%d.mlp.experts.", x.layer)
+	rE := int64(x.r * x.E)
+	writeSafetensors(t, filepath.Join(dir, "adapter_model.safetensors"), []tensorSpec{
+		{p + "base_layer.lora_A.weight", []int64{rE, int64(x.hidden)}, stackA(x.gA)},
+		{p + "base_layer.lora_B.weight", []int64{int64(2 * x.ff), rE}, interleaveB(x.gB, 2*x.ff)},
+		{p + "lora_A.weight", []int64{rE, int64(x.ff)}, stackA(x.dA)},
+		{p + "lora_B.weight", []int64{int64(x.hidden), rE}, interleaveB(x.dB, x.hidden)},
+	})
+	cfg := fmt.Sprintf(expertLoRAConfig, "[]", `["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]`)
+	if err := os.WriteFile(filepath.Join(dir, "adapter_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// delta is expert e's update of one projection (0 gate, 1 up, 2 down),
+// 2·B·A in float64, row-major (out, in).
+func (x *expertLoRA) delta(which, e int) []float64 {
+	A, B, in, out, off := x.gA[e], x.gB[e], x.hidden, x.ff, 0
+	switch which {
+	case 1:
+		off = x.ff
+	case 2:
+		A, B, in, out = x.dA[e], x.dB[e], x.ff, x.hidden
+	}
+	d := make([]float64, out*in)
+	for o := range out {
+		for i := range in {
+			var s float64
+			for k := range x.r {
+				s += float64(B[(off+o)*x.r+k]) * float64(A[k*in+i])
+			}
+			d[o*in+i] = 2 * s
+		}
+	}
+	return d
+}
+
+// TestExpertAdaptersMergeAlike: a PEFT adapter on one module per expert
+// and the same update as a target_parameters adapter on the fused 3-D
+// parameters merge into the same bytes, on llama.cpp's stacked experts
+// (GGUF) and on a Hugging Face checkpoint with one tensor per expert;
+// every expert's merged weights are W + 2·B_e·A_e computed here.
+func TestExpertAdaptersMergeAlike(t *testing.T) {
+	for _, c := range []struct {
+		name, base string
+		hidden, ff int
+		tensor     func(which, layer, e int) (name string, slice int)
+	}{
+		{"gguf", "fixtures/arch/mixtral-f32.gguf", 128, 32, func(which, l, e int) (string, int) {
+			return fmt.Sprintf("blk.%d.ffn_%s_exps.weight", l, []string{"gate", "up", "down"}[which]), e
+		}},
+		{"hf", "fixtures/hf-convert/hf/mixtral", 64, 48, func(which, l, e int) (string, int) {
+			return fmt.Sprintf("model.layers.%d.block_sparse_moe.experts.%d.%s.weight", l, e, []string{"w1", "w3", "w2"}[which]), 0
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base := sharedDir(t, c.base)
+			x := newExpertLoRA(4, 2, c.hidden, c.ff, 1)
+			outs := make([]string, 2)
+			for i, ad := range []string{x.writePerExpert(t), x.writeParams(t)} {
+				outs[i] = filepath.Join(t.TempDir(), "merged"+filepath.Ext(base))
+				if _, err := Merge(context.Background(), base, []Input{{Path: ad, Scale: 1}}, outs[i], Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.name == "hf" {
+				for i := range outs {
+					outs[i] = filepath.Join(outs[i], "model.safetensors")
+				}
+				base = filepath.Join(base, "model.safetensors")
+			}
+			b, p, w := openSource(t, outs[0]), openSource(t, outs[1]), openSource(t, base)
+			for _, ti := range w.Tensors() {
+				x, _ := b.TensorData(ti.Name)
+				y, _ := p.TensorData(ti.Name)
+				if string(x) != string(y) {
+					t.Errorf("%s: per-expert and target_parameters merges differ", ti.Name)
+				}
+			}
+			for which := range 3 {
+				for e := range x.E {
+					name, slice := c.tensor(which, x.layer, e)
+					d := x.delta(which, e)
+					n := len(d)
+					got, orig := floats(t, b, name)[slice*n:][:n], floats(t, w, name)[slice*n:][:n]
+					var worst float64
+					for i := range d {
+						worst = math.Max(worst, math.Abs(float64(got[i])-(float64(orig[i])+d[i])))
+					}
+					if worst > llamaF32Tol {
+						t.Errorf("%s expert %d: max |merged - (W + 2·B·A)| = %.3g, want <= %g", name, e, worst, llamaF32Tol)
+					}
+				}
+			}
+		})
+	}
+}
+
