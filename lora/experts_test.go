@@ -177,8 +177,6 @@ func TestPEFTTargetParameters(t *testing.T) {
 	}
 }
 
-
-
 // TestPEFTTargetParametersBad: pairs that PEFT's layout cannot explain are
 // refused naming the parameter.
 func TestPEFTTargetParametersBad(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
 )
 
 // expertLoRA is one rank-r update per expert of a MoE layer, for the
@@ -185,4 +184,3 @@ func TestExpertAdaptersMergeAlike(t *testing.T) {
 		})
 	}
 }
-
