@@ -3,9 +3,9 @@ package quantize
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
