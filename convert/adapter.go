@@ -173,7 +173,11 @@ func openBaseInfo(path string) (*baseInfo, error) {
 		return nil, err
 	}
 	defer w.Close()
-	src, err := (&HFModel{Dir: path, Config: cfg, Arch: f, Multimodal: multimodal, Weights: w}).GGUFSource()
+	pw, err := dequantizePrequantized(w, cfg, path)
+	if err != nil {
+		return nil, err
+	}
+	src, err := (&HFModel{Dir: path, Config: cfg, Arch: f, Multimodal: multimodal, Weights: pw}).GGUFSource()
 	if err != nil {
 		return nil, err
 	}
