@@ -1,6 +1,11 @@
 package merge
 
-import "github.com/lorakit/lorakit/lora"
+import (
+	"fmt"
+
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
+)
 
 // add applies the op's low-rank update to rows lo..hi of the tensor, held
 // decoded in f ((hi-lo) × cols):
@@ -34,4 +39,17 @@ func hasExperts(a *lora.Adapter) bool {
 		}
 	}
 	return false
+}
+
+// checkNotPrequantized refuses to merge into a block-scaled FP8 weight (a
+// tensor with a "_scale_inv" companion, DeepSeek / Qwen FP8 releases):
+// its stored values mean nothing without their scales, and writing it back
+// would need the scales recomputed. Converting the base first dequantizes
+// it (lorakit convert).
+func checkNotPrequantized(who string, infos map[string]format.TensorInfo, target string) error {
+	if _, ok := infos[target+"_scale_inv"]; ok {
+		return fmt.Errorf("%s: base tensor %q is FP8 with block scales (%s_scale_inv); convert the base first (lorakit convert, which dequantizes it) and merge into that: %w",
+			who, target, target, format.ErrUnsupported)
+	}
+	return nil
 }

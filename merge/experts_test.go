@@ -2,12 +2,17 @@ package merge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/lora"
 )
 
 // expertLoRA is one rank-r update per expert of a MoE layer, for the
@@ -40,12 +45,17 @@ const expertLoRAConfig = `{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target
 
 // writePerExpert writes the update as PEFT saves LoRA on one module per
 // expert (transformers 4 Mixtral: w1 gate, w3 up, w2 down).
-func (x *expertLoRA) writePerExpert(t *testing.T) string {
+// Expert e is written as expert index(e) (nil: e).
+func (x *expertLoRA) writePerExpert(t *testing.T, index func(e int) int) string {
 	dir := t.TempDir()
 	var ts []tensorSpec
 	r, ff := int64(x.r), x.ff
 	for e := range x.E {
-		p := fmt.Sprintf("base_model.model.model.layers.%d.block_sparse_moe.experts.%d.", x.layer, e)
+		ie := e
+		if index != nil {
+			ie = index(e)
+		}
+		p := fmt.Sprintf("base_model.model.model.layers.%d.block_sparse_moe.experts.%d.", x.layer, ie)
 		ts = append(ts,
 			tensorSpec{p + "w1.lora_A.weight", []int64{r, int64(x.hidden)}, x.gA[e]},
 			tensorSpec{p + "w1.lora_B.weight", []int64{int64(ff), r}, x.gB[e][:ff*x.r]},
@@ -146,7 +156,7 @@ func TestExpertAdaptersMergeAlike(t *testing.T) {
 			base := sharedDir(t, c.base)
 			x := newExpertLoRA(4, 2, c.hidden, c.ff, 1)
 			outs := make([]string, 2)
-			for i, ad := range []string{x.writePerExpert(t), x.writeParams(t)} {
+			for i, ad := range []string{x.writePerExpert(t, nil), x.writeParams(t)} {
 				outs[i] = filepath.Join(t.TempDir(), "merged"+filepath.Ext(base))
 				if _, err := Merge(context.Background(), base, []Input{{Path: ad, Scale: 1}}, outs[i], Options{}); err != nil {
 					t.Fatal(err)
@@ -180,6 +190,48 @@ func TestExpertAdaptersMergeAlike(t *testing.T) {
 						t.Errorf("%s expert %d: max |merged - (W + 2·B·A)| = %.3g, want <= %g", name, e, worst, llamaF32Tol)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestExpertAdaptersBadInput: an adapter for an expert the base does not
+// have, a 3-D adapter with another expert count than the base's stack, and
+// an FP8 block-scaled base are refused naming them, leaving no output.
+func TestExpertAdaptersBadInput(t *testing.T) {
+	base := sharedDir(t, "fixtures/arch/mixtral-f32.gguf")
+	x := newExpertLoRA(4, 2, 128, 32, 1)
+	missing := x.writePerExpert(t, func(e int) int { return e * 7 / 3 }) // experts 0, 2, 4, 7: the base has 0..3
+
+	three := filepath.Join(t.TempDir(), "three.gguf") // 3 experts of rank 2 on a stack of 4
+	a := &lora.Adapter{Arch: "llama", Modules: []*lora.Module{{Name: "blk.0.ffn_up_exps", Experts: 3, Rank: 2, In: 128, Out: 32, Alpha: 2,
+		A: make([]float32, 3*2*128), B: make([]float32, 3*32*2)}}}
+	if err := lora.WriteGGUF(a, three, lora.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	fp8 := t.TempDir()
+	writeSafetensors(t, filepath.Join(fp8, "model.safetensors"), []tensorSpec{
+		{"model.layers.1.block_sparse_moe.experts.0.w1.weight", []int64{32, 128}, make([]float32, 32*128)},
+		{"model.layers.1.block_sparse_moe.experts.0.w1.weight_scale_inv", []int64{1, 1}, []float32{1}},
+	})
+	for _, c := range []struct {
+		name, base, adapter string
+		want                error
+		say                 string
+	}{
+		{"adapter for a missing expert", base, missing, format.ErrShape, "adapts expert 4, but the base has 4 experts"},
+		{"expert count of a 3-D adapter", base, three, format.ErrShape, "blk.0.ffn_up_exps.weight"},
+		{"FP8 block-scaled base", fp8, x.writePerExpert(t, nil), format.ErrUnsupported, "weight_scale_inv"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.gguf")
+			_, err := Merge(context.Background(), c.base, []Input{{Path: c.adapter, Scale: 1}}, out, Options{})
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.say) {
+				t.Errorf("Merge = %v, want %v naming %q", err, c.want, c.say)
+			}
+			if _, serr := os.Stat(out); serr == nil {
+				t.Error("failed merge left an output")
 			}
 		})
 	}

@@ -103,6 +103,9 @@ func planOps(b *base, inputs []Input) (plan, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s: the base has no tensor %q: %w", who, m.Name+".weight", format.ErrNotFound)
 			}
+			if err := checkNotPrequantized(who, infos, target); err != nil {
+				return nil, err
+			}
 			t := infos[target]
 			o, err := loraOp(who, m, t, in.Scale)
 			if err != nil {
