@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/internal/testshared"
+	"github.com/lorakit/lorakit/lora"
 )
 
 // expertTol: φ and cosines of exactly representable rank-1 updates come
