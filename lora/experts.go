@@ -30,9 +30,10 @@ func (m *Module) expertsX() string {
 }
 
 // StackExperts builds a stacked module named name from one 2-D module per
-// expert (nil where an expert has no update: its slices are zero). Every
-// expert's own scale is folded into its B, so the stack, whose rank is the
-// largest expert rank (smaller ranks padded with zero rows of A and
+// expert (nil where an expert has no update: its slices are zero). When
+// the experts share rank, alpha and rsLoRA the stack keeps them; otherwise
+// every expert's own scale is folded into its B, so the stack, whose rank
+// is the largest expert rank (smaller ranks padded with zero rows of A and
 // columns of B), has scale 1 (Alpha = Rank). All experts must share In and
 // Out and be plain LoRA (no DoRA, bias or transposed base).
 func StackExperts(name string, experts []*Module) (*Module, error) {
@@ -55,12 +56,28 @@ func StackExperts(name string, experts []*Module) (*Module, error) {
 	E := len(experts)
 	s := &Module{Name: name, Experts: E, Rank: rank, In: in, Out: out, Alpha: float64(rank),
 		A: make([]float32, E*rank*in), B: make([]float32, E*out*rank)}
+	var first *Module
+	uniform := true // one rank and scale: kept as they are, nothing rounded
+	for _, x := range experts {
+		if x != nil && first == nil {
+			first = x
+		}
+		if x != nil && (x.Rank != first.Rank || x.Alpha != first.Alpha || x.RSLoRA != first.RSLoRA) {
+			uniform = false
+		}
+	}
+	if uniform {
+		s.Alpha, s.RSLoRA = first.Alpha, first.RSLoRA
+	}
 	for e, x := range experts {
 		if x == nil {
 			continue
 		}
 		copy(s.A[e*rank*in:], x.A) // rows k < x.Rank; the rest stay zero
 		sc := x.Scale()
+		if uniform {
+			sc = 1
+		}
 		b := s.B[e*out*rank:]
 		for o := range out {
 			for k := range x.Rank {

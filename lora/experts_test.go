@@ -202,3 +202,28 @@ func TestPEFTTargetParametersBad(t *testing.T) {
 		})
 	}
 }
+
+// TestStackExperts: experts of different ranks and scales stack into one
+// module whose per-expert updates are each expert's own (scales folded
+// into B, smaller ranks padded with zeros), an expert without a module is
+// zero, and experts that disagree on shape are refused.
+func TestStackExperts(t *testing.T) {
+	x0 := &Module{Name: "e0", Rank: 1, In: 3, Out: 2, Alpha: 2, A: []float32{1, 2, 3}, B: []float32{1, -1}}
+	x2 := &Module{Name: "e2", Rank: 2, In: 3, Out: 2, Alpha: 2, A: []float32{1, 0, 0, 0, 1, 0}, B: []float32{1, 2, 3, 4}}
+	s, err := StackExperts("blk.0.ffn_up_exps", []*Module{x0, nil, x2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Experts != 3 || s.Rank != 2 {
+		t.Fatalf("stack: %d experts of rank %d, want 3 of rank 2", s.Experts, s.Rank)
+	}
+	// By hand: expert 0 = 2·[1,-1]ᵀ[1,2,3]; expert 2 = 1·[[1,2],[3,4]]·[[1,0,0],[0,1,0]].
+	want := []float32{2, 4, 6, -2, -4, -6, 0, 0, 0, 0, 0, 0, 1, 2, 0, 3, 4, 0}
+	if got := s.Delta(); !slices.Equal(got, want) {
+		t.Errorf("Delta = %v, want %v", got, want)
+	}
+	bad := &Module{Name: "e1", Rank: 1, In: 4, Out: 2, Alpha: 1, A: make([]float32, 4), B: make([]float32, 2)}
+	if _, err := StackExperts("blk.0.ffn_up_exps", []*Module{x0, bad}); !errors.Is(err, format.ErrShape) {
+		t.Errorf("StackExperts(mismatched shapes) = %v, want ErrShape", err)
+	}
+}

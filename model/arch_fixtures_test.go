@@ -1,12 +1,15 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -135,5 +138,35 @@ func TestArchMergedWeights(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExpertAdapterExport: the MoE fixtures' adapters applied at run time
+// come back from Model.Adapter (stacked modules for the 3-D tensors) and
+// write as llama.cpp LoRA GGUFs whose every tensor has llama-gguf-hash's
+// hash of the original.
+func TestExpertAdapterExport(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "fixtures", "arch")
+	for _, stem := range []string{"mixtral", "qwen3moe"} {
+		t.Run(stem, func(t *testing.T) {
+			m := loadModel(t, filepath.Join(dir, stem+"-f32.gguf"), Options{})
+			applyGGUFAdapter(t, m, filepath.Join(dir, stem+"-lora-r4.gguf"))
+			out := filepath.Join(t.TempDir(), "back.gguf")
+			if err := lora.WriteGGUF(m.Adapter(), out, lora.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			back := openSource(t, out)
+			want := testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", stem+"-lora-r4.txt"))
+			if len(back.Tensors()) != len(want) {
+				t.Fatalf("%d tensors, want %d", len(back.Tensors()), len(want))
+			}
+			for _, ti := range back.Tensors() {
+				data, _ := back.TensorData(ti.Name)
+				sum := sha256.Sum256(data)
+				if got := hex.EncodeToString(sum[:]); got != want[ti.Name] {
+					t.Errorf("%s: sha256 %s, want %s", ti.Name, got, want[ti.Name])
+				}
+			}
+		})
 	}
 }

@@ -283,8 +283,8 @@ func (m *Model) MergeLoRA() {
 // parts' A and whose B is block-diagonal, zero in the rows of parts that
 // were not adapted: the update loralib's MergedLinear merges. Its alpha is
 // chosen so the module's scale is the first part's; other parts' scales
-// are folded into their rows of B. Expert parts (ApplyExpertLoRA) are not
-// exported.
+// are folded into their rows of B. Expert parts (ApplyExpertLoRA) become
+// stacked modules (Experts set) named by their expert tensor.
 func (m *Model) Adapter() *lora.Adapter {
 	ad := &lora.Adapter{Kind: lora.KindGGUF, Arch: m.Config.Arch, DType: format.F32}
 	dropout := 0.0
@@ -325,6 +325,7 @@ func (m *Model) Adapter() *lora.Adapter {
 			}
 			ad.Modules = append(ad.Modules, mod)
 		}
+		ad.Modules = append(ad.Modules, m.blocks[i].expertModules()...)
 	}
 	if err := ad.SyncConfig(); err == nil {
 		ad.Config.LoraDropout = dropout

@@ -202,7 +202,7 @@ func (m *Model) moeBackward(blk *block, mo *moeActs, dx, dout, x []float32, N in
 // gets A_e = a[e] (rank, in) and B_e = b[e] (out, rank), its update
 // scale·B_e·A_e applied only to the rows routed to it (llama.cpp's
 // build_lora_mm_id). The parts become trainable like ApplyAdapter's;
-// Adapter does not export them (lora.Adapter has no stacked modules).
+// Adapter exports them as one stacked module per expert tensor.
 func (m *Model) ApplyExpertLoRA(module string, a, b [][]float32, rank int, scale float64) error {
 	if m.opts.FullFineTune {
 		return fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)
