@@ -210,6 +210,10 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 	var experts []*lora.Module
 	for _, mod := range a.Modules {
 		if mod.Experts > 0 {
+			as, bs := expertPairs(mod)
+			if _, err := m.expertTargets(mod.Name, as, bs, mod.Rank); err != nil {
+				return err
+			}
 			experts = append(experts, mod)
 			continue
 		}
@@ -233,17 +237,23 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 		ad.lin.parts = append(ad.lin.parts, p)
 	}
 	m.layoutLoRA()
-	for _, mod := range experts {
-		as, bs := make([][]float32, mod.Experts), make([][]float32, mod.Experts)
-		for e := range mod.Experts {
-			x := mod.Expert(e)
-			as[e], bs[e] = x.A, x.B
-		}
+	for _, mod := range experts { // checked above: cannot fail
+		as, bs := expertPairs(mod)
 		if err := m.ApplyExpertLoRA(mod.Name, as, bs, mod.Rank, mod.Scale()*scale); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// expertPairs splits a stacked module into its experts' A and B.
+func expertPairs(mod *lora.Module) (as, bs [][]float32) {
+	as, bs = make([][]float32, mod.Experts), make([][]float32, mod.Experts)
+	for e := range mod.Experts {
+		x := mod.Expert(e)
+		as[e], bs[e] = x.A, x.B
+	}
+	return as, bs
 }
 
 // MergeLoRA adds every LoRA update into its base weight, W += s·B·A, and
