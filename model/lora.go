@@ -26,7 +26,9 @@ type LoRAConfig struct {
 	// attn_qkv (GPT-2, Phi-3), q, k and v are its row blocks, each with its
 	// own A and B as in loralib's MergedLinear; "qkv" (attn_qkv) adapts it
 	// whole. On Phi-3's fused ffn_up, gate and up are its halves and
-	// "gate_up" the whole.
+	// "gate_up" the whole. In a mixture of experts, gate_exps, up_exps and
+	// down_exps (ffn_*_exps; "experts": all three) give every expert its
+	// own pair, exported as stacked modules.
 	Targets []string
 	Rank    int
 	Alpha   float64
@@ -77,7 +79,7 @@ func (m *Model) target(l int, name string) (lin *linear, off, out int, err error
 		}
 	}
 	if blk.router != nil && (suffix == "ffn_gate" || suffix == "ffn_up" || suffix == "ffn_down" || strings.HasSuffix(suffix, "_exps")) {
-		return nil, 0, 0, fmt.Errorf("model: LoRA target %q: the experts of a %s model take LoRA at run time only (ApplyExpertLoRA; adapters have no stacked expert modules): %w",
+		return nil, 0, 0, fmt.Errorf("model: LoRA target %q: the experts of a %s model are adapted as gate_exps, up_exps, down_exps (or experts, all three): %w",
 			name, c.Arch, format.ErrUnsupported)
 	}
 	lin = m.linear(fmt.Sprintf("blk.%d.%s", l, suffix))
@@ -111,6 +113,22 @@ func (m *Model) AddLoRA(cfg LoRAConfig) error {
 	var adds []add
 	for l := range m.blocks {
 		for _, t := range cfg.Targets {
+			if lins, ok := m.expertLinearsFor(l, strings.TrimSpace(t)); ok {
+				if len(lins) == 0 {
+					return fmt.Errorf("model: LoRA target %q: layer %d of this %s model has no experts: %w", t, l, m.Config.Arch, format.ErrNotFound)
+				}
+				for _, lin := range lins {
+					if cfg.Rank > min(lin.w.Rows, lin.w.Cols) {
+						return fmt.Errorf("model: LoRA rank %d on %q is larger than an expert (%d x %d): %w", cfg.Rank, t, lin.w.Rows, lin.w.Cols, format.ErrShape)
+					}
+					if len(lin.parts) > 0 {
+						return fmt.Errorf("model: LoRA target %q of layer %d is adapted already: %w", t, l, format.ErrExists)
+					}
+					adds = append(adds, add{lin, &loraPart{out: lin.w.Rows, in: lin.w.Cols, rank: cfg.Rank,
+						scale: float32(scale), alpha: cfg.Alpha, rsLoRA: cfg.RSLoRA}})
+				}
+				continue
+			}
 			lin, off, out, err := m.target(l, strings.TrimSpace(t))
 			if err != nil {
 				return err

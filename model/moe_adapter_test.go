@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -39,5 +40,56 @@ func TestApplyAdapterBadExperts(t *testing.T) {
 				t.Errorf("a refused adapter left %d modules attached", len(got.Modules))
 			}
 		})
+	}
+}
+
+// TestAddLoRAOnExperts: AddLoRA on q and on every expert's up projection
+// of a Qwen3-MoE leaves the logits unchanged (B is zero); once the
+// parameters move, the exported adapter (stacked modules for the experts)
+// written as a llama.cpp LoRA GGUF and applied to a fresh model gives the
+// same logits, and so does merging it.
+func TestAddLoRAOnExperts(t *testing.T) {
+	path := filepath.Join(sharedDir(t), "fixtures", "arch", "qwen3moe-f32.gguf")
+	ids := []int{1, 2, 3, 4, 5}
+	m := loadModel(t, path, Options{})
+	before, _ := m.Logits(ids)
+	if err := m.AddLoRA(LoRAConfig{Targets: []string{"q", "up_exps"}, Rank: 2, Alpha: 4, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := m.Logits(ids)
+	if d := maxAbsDiff(before, after); d != 0 {
+		t.Errorf("fresh LoRA moved the logits by %g", d)
+	}
+	for i, p := 0, m.Params(); i < len(p); i++ {
+		p[i] = float32(0.05 * math.Sin(float64(i)))
+	}
+	trained, _ := m.Logits(ids)
+	ad := m.Adapter()
+	if mod := ad.Module("blk.1.ffn_up_exps"); mod == nil || mod.Experts != 4 || mod.Rank != 2 {
+		t.Fatalf("exported expert module = %+v, want 4 experts of rank 2", mod)
+	}
+	out := filepath.Join(t.TempDir(), "a.gguf")
+	if err := lora.WriteGGUF(ad, out, lora.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := lora.ReadGGUF(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := loadModel(t, path, Options{})
+	if err := fresh.ApplyAdapter(back, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := fresh.Logits(ids)
+	if d := maxAbsDiff(got, trained); d != 0 {
+		t.Errorf("exported adapter gives logits %g away from the trained model's", d)
+	}
+	if d := maxAbsDiff(got, before); d < 1e-3 {
+		t.Errorf("the moved parameters change the logits by only %g", d)
+	}
+	fresh.MergeLoRA()
+	merged, _ := fresh.Logits(ids)
+	if d := maxAbsDiff(merged, trained); d > tolMerge {
+		t.Errorf("merged logits differ by %g, want <= %g", d, tolMerge)
 	}
 }
