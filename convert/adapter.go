@@ -365,6 +365,10 @@ func toHFNames(a *lora.Adapter, b *baseInfo) error {
 	if err := unstackExpertModules(a, b); err != nil {
 		return err
 	}
+	if a.Config != nil { // targets synced to llama.cpp's names name nothing in PEFT
+		a.Config = a.Config.Clone()
+		a.Config.TargetModules = lora.Targets{}
+	}
 	if a.Config != nil && b.name != "" && a.Config.BaseModel == "" {
 		a.Config.BaseModel = b.name
 	}

@@ -92,7 +92,7 @@ with the configuration saved there, bit-identically to an uninterrupted run.`,
 	f.BoolVar(&o.refuse, "no-truncate", false, "fail on examples longer than --seq instead of truncating them")
 	f.BoolVar(&o.json, "json", false, "print a JSON summary on stdout")
 	f.BoolVar(&c.Full, "full", false, "full fine-tuning: train every weight (for comparison)")
-	f.StringSliceVar(&c.Targets, "targets", c.Targets, "projections to adapt: q,k,v,o,gate,up,down (qkv: GPT-2's fused one whole)")
+	f.StringSliceVar(&c.Targets, "targets", c.Targets, "projections to adapt: q,k,v,o,gate,up,down (qkv: GPT-2's fused one whole; MoE experts: gate_exps,up_exps,down_exps or experts)")
 	f.IntVar(&c.Rank, "rank", c.Rank, "LoRA rank r")
 	f.Float64Var(&c.Alpha, "alpha", c.Alpha, "LoRA alpha (scale alpha/r)")
 	f.BoolVar(&c.RSLoRA, "rslora", false, "scale by alpha/sqrt(r) (rsLoRA)")
