@@ -33,10 +33,29 @@ func (c *Collector) SetRows(rows []bool) {
 //
 //	x (rows, cols)
 //
-// It is the observer a model calls from each projection's forward pass.
-// Inputs of a weight whose column count changes are ignored after the
-// first (llama-imatrix stops with an error; a model never does this).
+// It is what a model's projections report in their forward passes. Inputs
+// of a weight whose column count changes are ignored after the first
+// (llama-imatrix stops with an error; a model never does this).
 func (c *Collector) Observe(weight string, x []float32, rows, cols int) {
+	c.add(weight, 0, 1, x, rows, cols, true)
+}
+
+// ObserveExpert adds the rows routed to expert e of a stack of experts
+// (llama.cpp's MUL_MAT_ID): the entry keeps one row of sums and one count
+// per expert, and, as llama-imatrix collects every indirect product, no
+// row is left out.
+//
+//	x (rows, cols)
+func (c *Collector) ObserveExpert(weight string, e, experts int, x []float32, rows, cols int) {
+	if e < 0 || e >= experts {
+		return
+	}
+	c.add(weight, e, experts, x, rows, cols, false)
+}
+
+// add sums x's rows into matrix m of mats of the weight's entry; masked
+// says whether the rows of SetRows apply.
+func (c *Collector) add(weight string, m, mats int, x []float32, rows, cols int, masked bool) {
 	if !strings.HasPrefix(weight, "blk.") {
 		return
 	}
@@ -44,23 +63,24 @@ func (c *Collector) Observe(weight string, x []float32, rows, cols int) {
 	defer c.mu.Unlock()
 	e := c.stats[weight]
 	if e == nil {
-		e = &Entry{Name: weight, Cols: cols, Sums: make([]float32, cols), Counts: []float32{0}}
+		e = &Entry{Name: weight, Cols: cols, Sums: make([]float32, mats*cols), Counts: make([]float32, mats)}
 		c.stats[weight] = e
 	}
-	if e.Cols != cols {
+	if e.Cols != cols || e.Mats() != mats {
 		return
 	}
+	sums := e.Sums[m*cols : (m+1)*cols]
 	n := 0
 	for r := range rows {
-		if c.rows != nil && (r >= len(c.rows) || !c.rows[r]) {
+		if masked && c.rows != nil && (r >= len(c.rows) || !c.rows[r]) {
 			continue
 		}
 		for j, v := range x[r*cols : (r+1)*cols] {
-			e.Sums[j] += float32(v * v) // rounded before the sum, as ggml does
+			sums[j] += float32(v * v) // rounded before the sum, as ggml does
 		}
 		n++
 	}
-	e.Counts[0] += float32(n)
+	e.Counts[m] += float32(n)
 }
 
 // Matrix returns what has been collected, entries in name order. Chunks
@@ -77,8 +97,10 @@ func (c *Collector) Matrix(chunkSize int, datasets []string) *Matrix {
 	for _, n := range names {
 		e := c.stats[n]
 		m.Entries = append(m.Entries, Entry{Name: n, Cols: e.Cols, Sums: append([]float32(nil), e.Sums...), Counts: append([]float32(nil), e.Counts...)})
-		if chunkSize > 0 {
-			m.Chunks = max(m.Chunks, int(e.Counts[0])/chunkSize)
+		for _, n := range e.Counts {
+			if chunkSize > 0 {
+				m.Chunks = max(m.Chunks, int(n)/chunkSize)
+			}
 		}
 	}
 	return m

@@ -34,9 +34,10 @@ type Options struct {
 // as llama-imatrix does: BOS first when the vocabulary adds one) in
 // chunks of opt.Ctx consecutive tokens, the first of each replaced by
 // BOS, and returns what c collected. forward must run the model over one
-// chunk with c.Observe attached to its projections. Every position of a
-// chunk counts (the second half only matters for llama-imatrix's
-// perplexity), except those in physical batches of fewer than 16 tokens.
+// chunk with c.Observe (ObserveExpert for expert stacks) attached to its
+// projections. Every position of a chunk counts (the second half only
+// matters for llama-imatrix's perplexity), except those in physical
+// batches of fewer than 16 tokens.
 // Fewer than 2·Ctx tokens is an error, as in llama-imatrix.
 func Compute(ctx context.Context, tokens []int, opt Options, c *Collector, forward func(chunk []int) error) (*Matrix, error) {
 	if opt.Ctx <= 0 {

@@ -44,7 +44,13 @@ func computeFixture(t *testing.T, dir string) *imatrix.Matrix {
 		t.Fatal(err)
 	}
 	col := imatrix.NewCollector()
-	m.SetInputObserver(col.Observe)
+	m.SetInputObserver(func(in model.Input) {
+		if in.Experts > 0 {
+			col.ObserveExpert(in.Weight, in.Expert, in.Experts, in.X, in.Rows, in.Cols)
+		} else {
+			col.Observe(in.Weight, in.X, in.Rows, in.Cols)
+		}
+	})
 	const ctx = 64
 	targets := make([]int, ctx)
 	for i := range targets {

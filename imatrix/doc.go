@@ -21,7 +21,8 @@
 //     int32 dataset name length and the dataset name.
 //
 // Read detects the format by content; Write writes GGUF. A Collector
-// accumulates the sums as a model runs (Observe is the callback a model
-// calls with each projection's input rows), and Compute drives a model
-// over calibration tokens in chunks as llama-imatrix does.
+// accumulates the sums as a model runs (Observe takes a projection's input
+// rows, ObserveExpert the rows routed to one expert of a stack), and
+// Compute drives a model over calibration tokens in chunks as
+// llama-imatrix does.
 package imatrix

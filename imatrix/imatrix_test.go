@@ -219,3 +219,30 @@ func TestCountedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectorExperts: rows routed to one expert of a stack go to that
+// expert's sums and count (worked by hand), and the row mask for small
+// batches does not apply to them, as llama-imatrix collects every
+// indirect product.
+func TestCollectorExperts(t *testing.T) {
+	c := NewCollector()
+	c.SetRows([]bool{false, false})
+	c.ObserveExpert("blk.0.ffn_up_exps.weight", 1, 3, []float32{1, 2, 3, 4}, 2, 2)
+	c.ObserveExpert("blk.0.ffn_up_exps.weight", 2, 3, []float32{2, 0}, 1, 2)
+	c.Observe("blk.0.ffn_gate_inp.weight", []float32{1, 1, 1, 1}, 2, 2) // masked out
+	c.SetRows(nil)
+	m := c.Matrix(1, nil)
+	e, ok := m.Entry("blk.0.ffn_up_exps.weight")
+	if !ok || e.Mats() != 3 || !slices.Equal(e.Sums, []float32{0, 0, 10, 20, 4, 0}) || !slices.Equal(e.Counts, []float32{0, 2, 1}) {
+		t.Fatalf("expert entry = %+v, want sums [0 0 10 20 4 0], counts [0 2 1]", e)
+	}
+	if got, want := e.Importance(), []float32{1, 1, 5, 10, 4, 0}; !slices.Equal(got, want) {
+		t.Errorf("Importance = %v, want %v", got, want)
+	}
+	if g, ok := m.Entry("blk.0.ffn_gate_inp.weight"); !ok || g.Counts[0] != 0 || !slices.Equal(g.Sums, []float32{0, 0}) {
+		t.Errorf("masked dense entry = %+v, want count 0", g)
+	}
+	if m.Chunks != 2 {
+		t.Errorf("Chunks = %d, want 2 (largest count 2 / chunk size 1)", m.Chunks)
+	}
+}

@@ -79,3 +79,9 @@ func Open(path string) (*Adapter, error) {
 	}
 	return ReadGGUF(p)
 }
+
+// OpenWithExperts is Open: Open reads llama.cpp LoRA GGUF modules on
+// stacked experts (MoE *_exps tensors) as Module.Experts too, and every
+// part of lorakit (convert, merge, model, analyze) takes them. It is kept
+// for callers written when only merging did.
+func OpenWithExperts(path string) (*Adapter, error) { return Open(path) }

@@ -28,8 +28,8 @@ type streamer struct {
 // newStreamer returns a streamer over b's tensors that will write total
 // tensors in all (over one sink or several).
 func newStreamer(ctx context.Context, b *base, ops plan, total int, progress func(done, total int, name string)) *streamer {
-	in := make(map[string]format.TensorInfo, len(b.src.Tensors()))
-	for _, t := range b.src.Tensors() {
+	in := make(map[string]format.TensorInfo, len(b.Src.Tensors()))
+	for _, t := range b.Src.Tensors() {
 		in[t.Name] = t
 	}
 	return &streamer{ctx: ctx, b: b, in: in, ops: ops, progress: progress, total: total}
@@ -44,7 +44,7 @@ func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
 			return err
 		}
 		in := s.in[t.Name]
-		data, err := s.b.src.TensorData(in.Name)
+		data, err := s.b.Src.TensorData(in.Name)
 		if err == nil {
 			data, err = s.p.tensor(in, data, t.DType, s.ops[t.Name])
 		}
@@ -58,7 +58,7 @@ func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
 			}
 			return err
 		}
-		format.Release(s.b.src, in.Name)
+		format.Release(s.b.Src, in.Name)
 		s.done++
 		if s.progress != nil {
 			s.progress(s.done, s.total, t.Name)

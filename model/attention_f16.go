@@ -21,24 +21,28 @@ import (
 func attentionF16(out, qkv []float32, s attnShape) {
 	T, hd, ld, qd := s.T, s.hd, s.ld, s.H*s.hd
 	group := s.H / s.KV
+	// q, k and v as the F16 cache and ggml's F16 vec_dot see them.
+	r16 := make([]float32, len(qkv))
+	parallelFor(len(qkv)/ld, 2*ld, func(lo, hi int) {
+		for i, v := range qkv[lo*ld : hi*ld] {
+			r16[lo*ld+i] = roundF16(v)
+		}
+	})
 	parallelFor(s.B*s.H, 4*T*T*hd, func(lo, hi int) {
-		q16 := make([]float32, hd)
 		acc := make([]float32, hd)
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/s.H, bh%s.H
 			base := b * T * ld
 			for t := range T {
-				for j, v := range qkv[base+t*ld+h*hd:][:hd] {
-					q16[j] = roundF16(v)
-				}
+				q16 := r16[base+t*ld+h*hd:][:hd]
 				clear(acc)
 				sum, m := float32(0), float32(math.Inf(-1))
 				for c := s.visible(t); c <= t; c++ {
-					k := qkv[base+c*ld+s.kOff()+(h/group)*hd:][:hd]
-					v := qkv[base+c*ld+s.vOff()+(h/group)*hd:][:hd]
+					k := r16[base+c*ld+s.kOff()+(h/group)*hd:][:hd]
+					v := r16[base+c*ld+s.vOff()+(h/group)*hd:][:hd]
 					var dot float32
 					for j, x := range q16 {
-						dot += x * roundF16(k[j])
+						dot += x * k[j]
 					}
 					score := dot * s.scale
 					if s.cap > 0 {
@@ -54,7 +58,7 @@ func attentionF16(out, qkv []float32, s attnShape) {
 						vs = expf(score - m)
 					}
 					for j := range acc {
-						acc[j] = roundF16(acc[j] + roundF16(v[j])*vs)
+						acc[j] = roundF16(acc[j] + v[j]*vs)
 					}
 					sum = sum*ms + vs
 				}

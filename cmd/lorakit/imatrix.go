@@ -19,6 +19,7 @@ type imatrixOptions struct {
 	batch, ubatch int
 	output        string
 	force         bool
+	parseSpecial  bool
 }
 
 func newImatrixCmd() *cobra.Command {
@@ -32,7 +33,8 @@ the per-column sums of squared inputs and the token counts in llama.cpp's
 GGUF imatrix format (for lorakit quantize --imatrix or llama-quantize).
 
 As llama-imatrix: the text (one trailing newline dropped) is tokenized with
-BOS when the vocabulary adds one, cut into chunks of --ctx tokens whose
+BOS when the vocabulary adds one (special-token text stays plain text
+unless --parse-special), cut into chunks of --ctx tokens whose
 first token is replaced by BOS, and every position of each chunk counts,
 except those in physical batches (--batch, --ubatch) of fewer than 16
 tokens. At least 2·ctx tokens are needed. Attention is computed as
@@ -53,6 +55,7 @@ given. Progress goes to stderr.`,
 	f.IntVar(&o.ubatch, "ubatch", 512, "physical batch size (llama-imatrix -ub)")
 	f.StringVarP(&o.output, "output", "o", "imatrix.gguf", "output imatrix file (GGUF)")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	f.BoolVar(&o.parseSpecial, "parse-special", false, "match special-token text in TEXT as special tokens (llama-imatrix --parse-special)")
 	return cmd
 }
 
@@ -87,12 +90,13 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	if o.ctx > l.m.Config.Context {
 		return fmt.Errorf("%s: --ctx %d exceeds the model's context %d: %w", l.name, o.ctx, l.m.Config.Context, format.ErrShape)
 	}
+	tok.ParseSpecial = o.parseSpecial
 	bos := -1
 	if tok.AddBOS {
 		bos = tok.Vocab().BOS
 	}
 	col := imatrix.NewCollector()
-	l.m.SetInputObserver(col.Observe)
+	l.m.SetInputObserver(observeInto(col))
 	defer l.m.SetInputObserver(nil)
 	errw := cmd.ErrOrStderr()
 	opt := imatrix.Options{Ctx: o.ctx, Chunks: o.chunks, Batch: o.batch, UBatch: o.ubatch, BOS: bos, Datasets: []string{o.data},
@@ -112,4 +116,16 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	}
 	fmt.Fprintf(errw, "imatrix: %s: %d entries, %d chunks of %d tokens\n", o.output, len(m.Entries), m.Chunks, m.ChunkSize)
 	return nil
+}
+
+// observeInto forwards a model's projection inputs to c: expert stacks
+// per expert, the others whole.
+func observeInto(c *imatrix.Collector) model.InputObserver {
+	return func(in model.Input) {
+		if in.Experts > 0 {
+			c.ObserveExpert(in.Weight, in.Expert, in.Experts, in.X, in.Rows, in.Cols)
+			return
+		}
+		c.Observe(in.Weight, in.X, in.Rows, in.Cols)
+	}
 }

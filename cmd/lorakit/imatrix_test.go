@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/imatrix"
 )
 
 // TestImatrixThenQuantize: lorakit imatrix on the fixture model writes an
@@ -73,5 +76,44 @@ func TestScoreKL(t *testing.T) {
 	}
 	if r.Tokens != 2*(32-1-16) || r.MeanKL != 0 || r.Top1 != 1 {
 		t.Errorf("score --kl-divergence self = %+v, want 30 tokens, KL 0, agreement 1", r)
+	}
+}
+
+// TestImatrixMoE: on the Mixtral-style fixture, the expert stacks get one
+// row of sums and one count per expert, the counts of a stack add up to
+// tokens × experts used, and quantize --imatrix uses the entries.
+func TestImatrixMoE(t *testing.T) {
+	dir := sharedPath(t, "fixtures")
+	tmp := t.TempDir()
+	model := filepath.Join(dir, "arch", "mixtral-f32.gguf")
+	im := filepath.Join(tmp, "mx.gguf")
+	if _, errs, code := lorakit(t, "imatrix", model, "--data", filepath.Join(dir, "imatrix", "calib-dev.txt"), "--ctx", "32", "--chunks", "4", "-o", im); code != 0 {
+		t.Fatalf("imatrix exit %d: %s", code, errs)
+	}
+	m, err := imatrix.Read(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := gguf.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	experts, _ := src.Metadata().Int("llama.expert_count")
+	used, _ := src.Metadata().Int("llama.expert_used_count")
+	e, ok := m.Entry("blk.0.ffn_up_exps.weight")
+	if !ok || int64(e.Mats()) != experts {
+		t.Fatalf("ffn_up_exps entry = %+v, want %d experts", e, experts)
+	}
+	var total float32
+	for _, n := range e.Counts {
+		total += n
+	}
+	if want := float32(4 * 32 * used); total != want {
+		t.Errorf("expert counts %v add up to %v, want 4 chunks × 32 tokens × %d used = %v", e.Counts, total, used, want)
+	}
+	out, errs, code := lorakit(t, "quantize", "--imatrix", im, "--dry-run", model, "IQ4_XS")
+	if code != 0 || !strings.Contains(out, "ffn_up_exps.weight") || !strings.Contains(out, "imatrix") {
+		t.Errorf("quantize --imatrix --dry-run: exit %d, %s\n%s", code, errs, out)
 	}
 }

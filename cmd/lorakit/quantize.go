@@ -16,10 +16,12 @@ type quantizeOptions struct {
 	keep   string
 	dryRun bool
 	force  bool
+	split  splitFlags
 
 	imatrix                   string
 	include, exclude          []string
 	tensorTypes               []string
+	tensorTypeFile            string
 	outputType, tokenEmbdType string
 	pure, leaveOutput         bool
 	overrideKV                []string
@@ -55,6 +57,7 @@ llama-quantize's options, with its semantics:
 --exclude-weights S       drop the importance entries whose name contains S
 --tensor-type RE=TYPE     give tensors whose name RE matches (searched anywhere,
                           lower-cased; first match wins) TYPE instead of the mixture
+--tensor-type-file F      more RE=TYPE rules, separated by spaces or newlines
 --output-tensor-type T    type of output.weight
 --token-embedding-type T  type of token_embd.weight
 --pure                    no mixtures: every quantized tensor gets the base type
@@ -68,11 +71,12 @@ lorakit's own:
 --dry-run                 list each tensor with its chosen type and its size before
                           and after, and write nothing (OUT may then be left out)
 
-Everything llama-quantize refuses (a type that needs an importance matrix
-without one, an imatrix entry of the wrong size, NaN weights) is refused
-before anything is written. The output is written under a temporary name
-and renamed into place; an existing OUT is replaced only with --force, an
-input never.`,
+What llama-quantize refuses (a type that needs an importance matrix
+without one, an imatrix entry of the wrong size) is refused before
+anything is written; NaN or infinite weights stop the run naming the
+tensor. The output is written under a temporary name and renamed into
+place, so a failed run leaves nothing; an existing OUT is replaced only
+with --force, an input never.`,
 		Args: rangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := ""
@@ -86,10 +90,12 @@ input never.`,
 	f.StringVar(&o.keep, "keep", "", "keep tensors whose name matches this regular expression unquantized")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the chosen types and sizes; write nothing")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	o.split.register(f)
 	f.StringVar(&o.imatrix, "imatrix", "", "importance matrix file (GGUF or legacy .dat)")
 	f.StringArrayVar(&o.include, "include-weights", nil, "use importance data only for entries containing this string (repeatable)")
 	f.StringArrayVar(&o.exclude, "exclude-weights", nil, "drop importance entries containing this string (repeatable)")
 	f.StringArrayVar(&o.tensorTypes, "tensor-type", nil, "REGEX=TYPE: type of the tensors the regex matches (repeatable)")
+	f.StringVar(&o.tensorTypeFile, "tensor-type-file", "", "file of REGEX=TYPE rules separated by spaces or newlines (after the --tensor-type ones)")
 	f.StringVar(&o.outputType, "output-tensor-type", "", "ggml type of output.weight")
 	f.StringVar(&o.tokenEmbdType, "token-embedding-type", "", "ggml type of token_embd.weight")
 	f.BoolVar(&o.pure, "pure", false, "no mixtures: every quantized tensor gets the base type")
@@ -121,6 +127,13 @@ func quantizeOpts(cmd *cobra.Command, p quantize.Preset, o quantizeOptions) (qua
 			return opt, usageError{err}
 		}
 		opt.TensorTypes = append(opt.TensorTypes, tt)
+	}
+	if o.tensorTypeFile != "" {
+		tts, err := quantize.ReadTensorTypes(o.tensorTypeFile)
+		if err != nil {
+			return opt, err
+		}
+		opt.TensorTypes = append(opt.TensorTypes, tts...)
 	}
 	for _, f := range []struct {
 		flag, val string
@@ -165,6 +178,9 @@ func runQuantize(cmd *cobra.Command, args []string, o quantizeOptions) error {
 	}
 	opt, err := quantizeOpts(cmd, p, o)
 	if err != nil {
+		return err
+	}
+	if opt.Split, err = o.split.limits(); err != nil {
 		return err
 	}
 	if o.dryRun {

@@ -27,7 +27,8 @@ type importance map[string][]float32
 
 // prepareImportance applies --include-weights / --exclude-weights to the
 // matrix (substring matches, as llama-quantize's prepare_imatrix) and
-// returns the per-column means, checked finite, and the metadata
+// returns the per-column means, checked finite and not negative, and the
+// metadata
 // llama-quantize records. Both are nil without a matrix or when the
 // filters leave no entry.
 func prepareImportance(opt *Options) (importance, format.Metadata, error) {
@@ -59,8 +60,8 @@ func prepareImportance(opt *Options) (importance, format.Metadata, error) {
 	}
 	for _, name := range sortedKeys(imp) {
 		for j, v := range imp[name] {
-			if !finite(v) {
-				return nil, nil, fmt.Errorf("imatrix entry %q: value %d is %v (non-finite): %w", name, j, v, format.ErrFormat)
+			if !finite(v) || v < 0 { // llama-quantize refuses non-finite values; ggml's searches need v ≥ 0
+				return nil, nil, fmt.Errorf("imatrix entry %q: value %d is %v (want finite and ≥ 0): %w", name, j, v, format.ErrFormat)
 			}
 		}
 	}

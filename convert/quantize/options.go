@@ -1,8 +1,10 @@
 package quantize
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -54,6 +56,8 @@ type Options struct {
 
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes a llama-gguf-split set of shards.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 	// Warn, if set, receives warnings (a --tensor-type pattern that
@@ -188,4 +192,25 @@ func ParsePruneLayers(s string) ([]int, error) {
 		}
 	}
 	return uniq, nil
+}
+
+// ReadTensorTypes reads a --tensor-type-file: PATTERN=TYPE arguments
+// separated by spaces or newlines, each parsed as ParseTensorType does.
+func ReadTensorTypes(path string) ([]TensorType, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("--tensor-type-file: %w: %w", err, format.ErrNotFound)
+		}
+		return nil, fmt.Errorf("--tensor-type-file: %w", err)
+	}
+	var out []TensorType
+	for _, f := range strings.Fields(string(b)) {
+		tt, err := ParseTensorType(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, tt)
+	}
+	return out, nil
 }

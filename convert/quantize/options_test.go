@@ -1,7 +1,9 @@
 package quantize
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf/quant"
 	"github.com/lorakit/lorakit/imatrix"
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 func TestParseOverrideKV(t *testing.T) {
@@ -156,6 +159,7 @@ func TestImatrixBadInput(t *testing.T) {
 		})}, format.ErrFormat, "ffn_down"},
 		{"include and exclude", "Q4_K_M", Options{Imatrix: m, IncludeWeights: []string{"a"}, ExcludeWeights: []string{"b"}}, format.ErrFormat, ""},
 		{"keep-split", "Q4_K_M", Options{KeepSplit: true}, format.ErrUnsupported, ""},
+		{"IQ2_XXS embedding without imatrix", "Q4_K_M", Options{TokenEmbeddingType: format.IQ2_XXS}, ErrImatrixRequired, "token_embd.weight"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opt := tc.opt
@@ -265,4 +269,69 @@ func readTensor(t *testing.T, path, name string) []byte {
 		t.Fatal(err)
 	}
 	return slices.Clone(b)
+}
+
+func TestReadTensorTypes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "types.txt")
+	if err := os.WriteFile(path, []byte("attn_v=q8_0  ffn_down=q6_k\n\n output=q5_k\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tts, err := ReadTensorTypes(path)
+	if err != nil || len(tts) != 3 || tts[1].Type != format.Q6_K || tts[2].Pattern.String() != "output" {
+		t.Errorf("ReadTensorTypes = %v, %v, want 3 rules", tts, err)
+	}
+	if err := os.WriteFile(path, []byte("attn_v=q8_0 bad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTensorTypes(path); !errors.Is(err, format.ErrFormat) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadTensorTypes(bad rule) = %v, want ErrFormat naming the file", err)
+	}
+	if _, err := ReadTensorTypes(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, format.ErrNotFound) {
+		t.Errorf("ReadTensorTypes(absent) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestLegacyImatrix: the fixture's importance matrix written in the
+// legacy .dat format (means with ncall 1, the dataset and chunk count at
+// the end) quantizes to llama-quantize's IQ4_XS tensors byte for byte.
+func TestLegacyImatrix(t *testing.T) {
+	m, dir := fixtureImatrix(t)
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	w(int32(len(m.Entries)))
+	for _, e := range m.Entries {
+		w(int32(len(e.Name)))
+		b.WriteString(e.Name)
+		w(int32(1)) // ncall
+		imp := e.Importance()
+		w(int32(len(imp)))
+		w(imp)
+	}
+	w(int32(m.Chunks))
+	w(int32(len(m.Datasets[0])))
+	b.WriteString(m.Datasets[0])
+	path := filepath.Join(t.TempDir(), "imatrix.dat")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := imatrix.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "q.gguf")
+	plan, err := File(context.Background(), filepath.Join(dir, "qdev-llama-f32.gguf"), out, Options{Preset: mustPreset(t, "IQ4_XS"), Imatrix: legacy, ImatrixFile: "imatrix.dat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := testshared.TensorHashes(t, filepath.Join(dir, "sha", "qdev-llama-imat-iq4_xs.txt"))
+	for _, pt := range plan.Tensors {
+		if got := hashOf(readTensor(t, out, pt.Name)); got != want[pt.Name] {
+			t.Errorf("sha256(%s) = %s, want %s", pt.Name, got, want[pt.Name])
+		}
+	}
+	for _, kv := range []format.KV{{Key: KeyImatrixFile, Value: "imatrix.dat"}, {Key: KeyImatrixDataset, Value: "calib-dev.txt"}, {Key: KeyImatrixChunks, Value: uint32(12)}} {
+		if v, _ := plan.Metadata.Get(kv.Key); v != kv.Value {
+			t.Errorf("%s = %v, want %v", kv.Key, v, kv.Value)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/gguf/quant"
 )
 
 // Tensor is one tensor of a Plan: what it is in the input and what it
@@ -128,10 +129,12 @@ func NewPlan(src format.Source, opt Options) (*Plan, error) {
 }
 
 // attachImportance finds the importance data of a tensor that is
-// quantized, and refuses a type that needs it when there is none.
+// converted (llama-quantize looks it up, and checks its size, for every
+// tensor whose type changes), and refuses a type that needs it when there
+// is none.
 func attachImportance(pt *Tensor, imp importance, opt *Options) error {
-	if pt.Out == pt.In.DType || !pt.Out.IsBlock() {
-		return nil
+	if pt.Out == pt.In.DType {
+		return nil // copied: llama-quantize looks nothing up
 	}
 	needs := requiresImatrix(pt.Name, pt.Out, opt.Preset.FileType)
 	if imp == nil {
@@ -167,7 +170,8 @@ func infosNames(infos []format.TensorInfo) []string {
 }
 
 // CheckCodecs returns an error naming the first tensor whose conversion
-// has no codec (a type whose quantizer or dequantizer lorakit lacks).
+// has no codec (a type whose quantizer or dequantizer lorakit lacks), or
+// whose type can only be made with importance data it does not have.
 func (p *Plan) CheckCodecs() error {
 	for _, t := range p.Tensors {
 		if t.Out == t.In.DType {
@@ -176,8 +180,13 @@ func (p *Plan) CheckCodecs() error {
 		if !format.CanDecode(t.In.DType) {
 			return fmt.Errorf("tensor %q: cannot convert %v to %v: %w", t.Name, t.In.DType, t.Out, format.ErrUnsupported)
 		}
-		if !format.CanEncode(t.Out) {
+		if !format.CanEncode(t.Out) && !quant.CanQuantizeWeighted(t.Out) {
 			return fmt.Errorf("tensor %q: no encoder for %v: %w", t.Name, t.Out, format.ErrUnsupported)
+		}
+		if t.Out.IsBlock() && t.Importance == nil && !quant.CanQuantize(t.Out) {
+			// ggml asserts here (IQ1_S, IQ2_XXS, IQ2_XS given to the token
+			// embedding or output, which llama-quantize does not check).
+			return fmt.Errorf("tensor %q: %v cannot be made without importance data: %w", t.Name, t.Out, ErrImatrixRequired)
 		}
 	}
 	return nil

@@ -18,17 +18,17 @@ func (p *Plan) WriteTable(w io.Writer) error {
 		for i, d := range t.In.Shape {
 			dims[i] = fmt.Sprint(d)
 		}
-		note := ""
-		if t.Importance != nil {
-			note = "imatrix"
-		}
+		var notes []string
 		switch {
 		case t.Kept:
-			note = "kept (--keep)"
+			notes = append(notes, "kept (--keep)")
 		case t.Wanted.Valid():
-			note = fmt.Sprintf("fallback from %v", t.Wanted)
+			notes = append(notes, fmt.Sprintf("fallback from %v", t.Wanted))
 		}
-		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, note)
+		if t.Importance != nil && t.Out.IsBlock() {
+			notes = append(notes, "imatrix")
+		}
+		fmt.Fprintf(tw, "%s\t[%s]\t%v -> %v\t%d -> %d\t%s\n", t.Name, strings.Join(dims, " "), t.In.DType, t.Out, t.InBytes, t.OutBytes, strings.Join(notes, ", "))
 	}
 	in, out := p.Totals()
 	fmt.Fprintf(tw, "total (%d tensors)\t\t%s\t%d -> %d\t%d fallbacks\n", len(p.Tensors), p.Preset, in, out, p.Fallbacks())

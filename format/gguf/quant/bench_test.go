@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -73,6 +74,40 @@ func BenchmarkQuantizeRows(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := QuantizeRows(dst, x, 768, dt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// weightedBenchTypes are the types BenchmarkQuantizeWeighted measures.
+var weightedBenchTypes = []format.DType{
+	format.Q4_0, format.Q4_1, format.Q5_0, format.Q5_1, format.Q2_K, format.Q3_K, format.Q4_K, format.Q5_K, format.Q6_K,
+	format.IQ4_NL, format.IQ4_XS, format.TQ1_0, format.TQ2_0, format.IQ3_XXS, format.IQ3_S,
+	format.IQ2_XXS, format.IQ2_XS, format.IQ2_S, format.IQ1_S, format.IQ1_M,
+}
+
+// BenchmarkQuantizeWeighted is QuantizeRowsWeighted on one core (rows of
+// 4096 of benchValues, an importance matrix of exp(N(0,1)) values), in
+// bytes of float32 input.
+func BenchmarkQuantizeWeighted(b *testing.B) {
+	const rowLen = 4096
+	r := rand.New(rand.NewPCG(3, 4))
+	qw := make([]float32, rowLen)
+	for i := range qw {
+		qw[i] = float32(math.Exp(r.NormFloat64()))
+	}
+	x := benchValues[:16*rowLen]
+	for _, dt := range weightedBenchTypes {
+		dst := make([]byte, len(x)/dt.BlockSize()*dt.BlockBytes())
+		b.Run(dt.String(), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			if err := QuantizeRowsWeighted(dst, x, rowLen, dt, qw); err != nil { // builds the grids, untimed
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := QuantizeRowsWeighted(dst, x, rowLen, dt, qw); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -65,14 +65,20 @@ func importance(x []float32) []float32 {
 }
 
 // diffCount is the number of groups per search: enough to cross every
-// branch of the searches many times, small enough for a quick test.
-const diffCount = 20000
+// branch of the searches many times, small enough for a quick test (a
+// quarter of it with -short).
+func diffCount() int {
+	if testing.Short() {
+		return 5000
+	}
+	return 20000
+}
 
 func TestSearchesMatchReference(t *testing.T) { forEachPath(t, testSearchesMatchReference) }
 
 func testSearchesMatchReference(t *testing.T) {
 	for _, size := range []int{16, 32} {
-		for _, x := range diffGroups(diffCount, size) {
+		for _, x := range diffGroups(diffCount(), size) {
 			qw := importance(x)
 			for _, nmax := range []int32{4, 32} {
 				var got, want [32]int8
@@ -125,12 +131,64 @@ func testSearchesMatchReference(t *testing.T) {
 func TestIQ4NLMatchesReference(t *testing.T) { forEachPath(t, testIQ4NLMatchesReference) }
 
 func testIQ4NLMatchesReference(t *testing.T) {
-	for _, x := range diffGroups(diffCount, 32) {
+	for _, x := range diffGroups(diffCount(), 32) {
 		var got, want [18]byte
 		quantizeIQ4_NL(got[:], x)
 		refQuantizeIQ4_NL(want[:], x)
 		if got != want {
 			t.Fatalf("quantizeIQ4_NL(%v) = %x, want %x", x, got, want)
+		}
+	}
+}
+
+func TestIQSearchesMatchReference(t *testing.T) { testIQSearchesMatchReference(t) }
+
+// testIQSearchesMatchReference runs the optimised IQ block searches and
+// their straightforward ports (iqsearch_ref_test.go) on the same groups,
+// with importance-derived and default weights.
+func testIQSearchesMatchReference(t *testing.T) {
+	n := diffCount() / 8 // the IQ searches cost about a hundred K-quant groups each
+	for _, tc := range []struct {
+		name string
+		p    *iqParams
+		size int
+	}{
+		{"IQ3_XXS", &iq3xxsParams, 32}, {"IQ3_S", &iq3sParams, 32}, {"IQ2_XXS", &iq2xxsParams, 32},
+		{"IQ2_XS", &iq2xsParams, 16}, {"IQ2_S", &iq2sParams, 16},
+	} {
+		for _, x := range diffGroups(n, tc.size) {
+			x2 := make([]float32, len(x))
+			for i, v := range x {
+				x2[i] = float32(v * v)
+			}
+			for _, w := range [][]float32{importance(x), x2} {
+				s, p, sg, z := iqBlock(x, w, tc.p)
+				rs, rp, rsg, rz := refIQBlock(x, w, tc.p)
+				if math.Float32bits(s) != math.Float32bits(rs) || p != rp || sg != rsg || z != rz {
+					t.Fatalf("%s: iqBlock(%v, %v) = %v %v %v %v, want %v %v %v %v", tc.name, x, w, s, p, sg, z, rs, rp, rsg, rz)
+				}
+			}
+		}
+	}
+	for _, x := range append(diffGroups(n, 16), diffGroups(n, 32)...) {
+		x2 := make([]float32, len(x))
+		for i, v := range x {
+			x2[i] = float32(v * v)
+		}
+		for _, w := range [][]float32{importance(x), x2} {
+			if len(x) == 32 {
+				s, k, p, z := iq1sBlock(x, w)
+				rs, rk, rp, rz := refIQ1SBlock(x, w)
+				if math.Float32bits(s) != math.Float32bits(rs) || k != rk || p != rp || z != rz {
+					t.Fatalf("IQ1_S: iq1sBlock(%v, %v) = %v %v %v %v, want %v %v %v %v", x, w, s, k, p, z, rs, rk, rp, rz)
+				}
+				continue
+			}
+			s, k, p, z := iq1mBlock(x, w)
+			rs, rk, rp, rz := refIQ1MBlock(x, w)
+			if math.Float32bits(s) != math.Float32bits(rs) || k != rk || p != rp || z != rz {
+				t.Fatalf("IQ1_M: iq1mBlock(%v, %v) = %v %v %v %v, want %v %v %v %v", x, w, s, k, p, z, rs, rk, rp, rz)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,5 +97,63 @@ func TestDequantizeMatchesOracle(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("nothing compared")
+	}
+}
+
+// TestRequantizeMatchesOracle dequantizes each <type>.imatrix.bin and
+// quantizes the result again, as ggml did for <type>.requant.bin: the
+// second round is ggml's bit for bit. (It is not the first round's bytes:
+// ggml's searches, fudge factors and separate decoding grids move the
+// scales of every IQ type, so only TQ1_0 and TQ2_0 reproduce their
+// values; TestTernaryRequantizeStable checks those.)
+func TestRequantizeMatchesOracle(t *testing.T) {
+	qw := readF32(t, "testdata/weighted/imatrix.f32")
+	for stem, dt := range oracleTypes {
+		src, err := os.ReadFile(filepath.Join("testdata/weighted", stem+".imatrix.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata/weighted", stem+".requant.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := make([]float32, len(src)/dt.BlockBytes()*dt.BlockSize())
+		if err := Dequantize(y, src, dt); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(src))
+		if err := QuantizeRowsWeighted(got, y, oracleRowLen, dt, qw); err != nil {
+			t.Fatalf("%v: %v", dt, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s.requant.bin: %s", stem, firstDiff(got, want, dt.BlockBytes()))
+		}
+	}
+}
+
+// TestTernaryRequantizeStable: TQ1_0 and TQ2_0 values survive
+// quantize→dequantize→quantize exactly (a block's values are d·{-1,0,1}
+// with d its max|x|, which requantization finds again).
+func TestTernaryRequantizeStable(t *testing.T) {
+	x := readF32(t, "testdata/weighted/input.f32")
+	for _, dt := range []format.DType{format.TQ1_0, format.TQ2_0} {
+		b1 := make([]byte, len(x)/dt.BlockSize()*dt.BlockBytes())
+		b2 := make([]byte, len(b1))
+		y1, y2 := make([]float32, len(x)), make([]float32, len(x))
+		if err := Quantize(b1, x, dt); err != nil {
+			t.Fatal(err)
+		}
+		if err := Dequantize(y1, b1, dt); err != nil {
+			t.Fatal(err)
+		}
+		if err := Quantize(b2, y1, dt); err != nil {
+			t.Fatal(err)
+		}
+		if err := Dequantize(y2, b2, dt); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(y1, y2) {
+			t.Errorf("%v: requantized values differ", dt)
+		}
 	}
 }
