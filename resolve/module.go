@@ -154,18 +154,24 @@ func isNumber(s string) bool {
 }
 
 // Weight decodes a target's base weight (dequantizing where needed) in the
-// orientation of ΔW, (Out, In): a transposed tensor is transposed back.
+// orientation of ΔW, (Out, In), or (Experts·Out, In) for a stack of
+// experts: a transposed tensor is transposed back.
 // The tensor's pages are released afterwards, so modules can be streamed.
 func (b *Base) Weight(t Target) ([]float32, error) {
-	if len(t.Tensor.Shape) != 2 {
-		return nil, fmt.Errorf("base tensor %q has shape %v, want a matrix: %w", t.Tensor.Name, t.Tensor.Shape, format.ErrShape)
+	s := t.Tensor.Shape
+	stacked := len(s) == 3 && !t.Transposed // experts (E, out, in) as (E·out, in)
+	if len(s) != 2 && !stacked {
+		return nil, fmt.Errorf("base tensor %q has shape %v, want a matrix (or a stack of experts): %w", t.Tensor.Name, s, format.ErrShape)
 	}
 	raw, err := b.Src.TensorData(t.Tensor.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer format.Release(b.Src, t.Tensor.Name)
-	rows, cols := int(t.Tensor.Shape[0]), int(t.Tensor.Shape[1])
+	rows, cols := int(s[len(s)-2]), int(s[len(s)-1])
+	if stacked {
+		rows *= int(s[0])
+	}
 	w := make([]float32, rows*cols)
 	if err := format.ToFloat32(w, raw, t.Tensor.DType); err != nil {
 		return nil, fmt.Errorf("base tensor %q: %w", t.Tensor.Name, err)
