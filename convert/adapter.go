@@ -174,6 +174,9 @@ func openBaseInfo(path string) (*baseInfo, error) {
 	}
 	defer w.Close()
 	pw, err := dequantizePrequantized(w, cfg, path)
+	if err == nil {
+		pw, err = unfuseExperts(pw, f, hiddenSize(cfg), path)
+	}
 	if err != nil {
 		return nil, err
 	}

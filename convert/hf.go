@@ -78,7 +78,10 @@ func OpenHF(dir, tokenizerPath string) (*HFModel, error) {
 		return nil, err
 	}
 	w := m.Weights
-	if m.Weights, err = dequantizePrequantized(w, cfg, dir); err != nil {
+	if m.Weights, err = dequantizePrequantized(w, cfg, dir); err == nil {
+		m.Weights, err = unfuseExperts(m.Weights, f, hiddenSize(cfg), dir)
+	}
+	if err != nil {
 		w.Close()
 		return nil, err
 	}

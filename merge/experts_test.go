@@ -295,3 +295,52 @@ func loadModel(t *testing.T, path string) *model.Model {
 	}
 	return m
 }
+
+// TestParamsMergeIntoFusedBase: a target_parameters adapter merged into a
+// checkpoint in transformers 5's fused layout (mlp.experts.gate_up_proj
+// (E, 2·I, H), down_proj (E, H, I)) updates those tensors in place, each
+// expert's slice equal to what merging into the per-expert checkpoint
+// gives that expert's w1 | w3 and w2.
+func TestParamsMergeIntoFusedBase(t *testing.T) {
+	perExpert := sharedDir(t, "fixtures/hf-convert/hf/mixtral")
+	x := newExpertLoRA(4, 2, 64, 48, 1)
+	ad := x.writeParams(t)
+	src := openSource(t, filepath.Join(perExpert, "model.safetensors"))
+	var gu, dn []float32
+	for e := range 4 {
+		p := fmt.Sprintf("model.layers.1.block_sparse_moe.experts.%d.", e)
+		gu = append(append(gu, floats(t, src, p+"w1.weight")...), floats(t, src, p+"w3.weight")...)
+		dn = append(dn, floats(t, src, p+"w2.weight")...)
+	}
+	fused := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(perExpert, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fused, "config.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeSafetensors(t, filepath.Join(fused, "model.safetensors"), []tensorSpec{
+		{"model.layers.1.mlp.experts.down_proj", []int64{4, 64, 48}, dn},
+		{"model.layers.1.mlp.experts.gate_up_proj", []int64{4, 96, 64}, gu},
+	})
+	outF, outP := filepath.Join(t.TempDir(), "f"), filepath.Join(t.TempDir(), "p")
+	for _, c := range [][2]string{{fused, outF}, {perExpert, outP}} {
+		if _, err := Merge(context.Background(), c[0], []Input{{Path: ad, Scale: 1}}, c[1], Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, p := openSource(t, filepath.Join(outF, "model.safetensors")), openSource(t, filepath.Join(outP, "model.safetensors"))
+	mgu, mdn := floats(t, f, "model.layers.1.mlp.experts.gate_up_proj"), floats(t, f, "model.layers.1.mlp.experts.down_proj")
+	for e := range 4 {
+		q := fmt.Sprintf("model.layers.1.block_sparse_moe.experts.%d.", e)
+		w1, w3, w2 := floats(t, p, q+"w1.weight"), floats(t, p, q+"w3.weight"), floats(t, p, q+"w2.weight")
+		n := len(w1)
+		if maxAbsDiff(mgu[2*e*n:(2*e+1)*n], w1) != 0 || maxAbsDiff(mgu[(2*e+1)*n:(2*e+2)*n], w3) != 0 || maxAbsDiff(mdn[e*len(w2):(e+1)*len(w2)], w2) != 0 {
+			t.Errorf("expert %d: fused merge differs from the per-expert merge", e)
+		}
+	}
+	if maxAbsDiff(mgu, gu) == 0 {
+		t.Error("the fused base was not changed")
+	}
+}

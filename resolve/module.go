@@ -42,7 +42,7 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 		if err := convert.ToGGUFNamesFor(a, b.Src); err != nil {
 			return fmt.Errorf("adapter %s: %w", name, err)
 		}
-	case a.Kind == lora.KindGGUF || hasParams(a):
+	case a.Kind == lora.KindGGUF || (hasParams(a) && !b.hasParams(a)):
 		// llama.cpp names, or PEFT target_parameters on fused experts: one
 		// module per expert with Hugging Face names
 		if err := convert.ToHFNames(a, b.Path); err != nil {
@@ -50,6 +50,17 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 		}
 	}
 	return nil
+}
+
+// hasParams reports whether the base holds a's target_parameters as they
+// are (a checkpoint in transformers 5's fused expert layout).
+func (b *Base) hasParams(a *lora.Adapter) bool {
+	for _, m := range a.Modules {
+		if _, ok := b.lookup(m.Name); m.Param && !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // hasParams reports whether a has PEFT target_parameters modules.
@@ -66,9 +77,13 @@ func hasParams(a *lora.Adapter) bool {
 // updates, checking that its shape is m's update, (Out, In), or (In, Out)
 // when m.Transposed(). Errors wrap format.ErrNotFound or format.ErrShape.
 func (b *Base) Module(m *lora.Module) (Target, error) {
-	name, ok := b.lookup(m.Name + ".weight")
+	tensor := m.Name + ".weight"
+	if m.Param { // PEFT target_parameters: the parameter itself
+		tensor = m.Name
+	}
+	name, ok := b.lookup(tensor)
 	if !ok {
-		return Target{}, fmt.Errorf("module %q: the base has no tensor %q: %w", m.Name, m.Name+".weight", format.ErrNotFound)
+		return Target{}, fmt.Errorf("module %q: the base has no tensor %q: %w", m.Name, tensor, format.ErrNotFound)
 	}
 	t := b.infos[name]
 	want := []int64{int64(m.Out), int64(m.In)}
