@@ -2,18 +2,12 @@ package convert
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
 )
-
-// fusedExpertParam matches the 3-D expert parameters transformers 5 keeps
-// for Mixtral and Qwen3-MoE (experts stored (E, out, in)): gate_up_proj
-// (E, 2·ff, hidden), gate rows first, and down_proj (E, hidden, ff).
-var fusedExpertParam = regexp.MustCompile(`(?:^|\.)layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$`)
 
 // expertCount is the base's expert count for a stacked GGUF tensor: its
 // outermost dimension where the base has weights, else expert_count.
@@ -95,11 +89,11 @@ func stackExpertModules(a *lora.Adapter, b *baseInfo) error {
 // splitFusedParam maps a target_parameters module to llama.cpp's stacked
 // modules.
 func splitFusedParam(where string, m *lora.Module, b *baseInfo) ([]*lora.Module, error) {
-	sub := fusedExpertParam.FindStringSubmatch(m.Name)
+	sub := fusedExperts.FindStringSubmatch(m.Name) // the parameter's own name
 	if sub == nil || m.Experts == 0 {
 		return nil, fmt.Errorf("%s: parameter %q has no llama.cpp %s name (lorakit maps the stacked experts' gate_up_proj and down_proj): %w", where, m.Name, b.arch.Name, format.ErrUnsupported)
 	}
-	layer, _ := strconv.Atoi(sub[1])
+	layer, _ := strconv.Atoi(sub[2])
 	if _, _, ok := b.arch.HFName(fmt.Sprintf("blk.%d.ffn_down_exps.weight", layer)); !ok {
 		return nil, fmt.Errorf("%s: parameter %q: %s models have no stacked experts: %w", where, m.Name, b.arch.Name, format.ErrUnsupported)
 	}
@@ -122,7 +116,7 @@ func splitFusedParam(where string, m *lora.Module, b *baseInfo) ([]*lora.Module,
 	}
 	perExpert := m.Out * m.Rank
 	rows := func(e, lo, hi int) []float32 { return m.B[e*perExpert+lo*m.Rank : e*perExpert+hi*m.Rank] }
-	if sub[2] == "down_proj" {
+	if sub[3] == "down_proj" {
 		d, err := named("ffn_down_exps", m.Out, func(e int) []float32 { return rows(e, 0, m.Out) })
 		if err != nil {
 			return nil, err

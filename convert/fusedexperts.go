@@ -11,7 +11,8 @@ import (
 
 // fusedExperts matches the 3-D expert parameters transformers 5 keeps for
 // Mixtral and Qwen3-MoE, in checkpoints saved in that layout
-// (save_original_format=False, or released that way): gate_up_proj
+// (save_original_format=False, or released that way), and PEFT
+// target_parameters adapters name after them: gate_up_proj
 // (E, 2·I, H), each expert's gate rows first, and down_proj (E, H, I).
 var fusedExperts = regexp.MustCompile(`^(.*\.)?layers\.(\d+)\.mlp\.experts\.(gate_up_proj|down_proj)$`)
 
