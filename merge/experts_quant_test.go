@@ -97,3 +97,35 @@ func TestExpertMergeRequantizes(t *testing.T) {
 		})
 	}
 }
+
+// TestExpertMergeF16Base: a per-expert PEFT adapter merged into llama.cpp's
+// F16 conversion of the hand-written Mixtral keeps the stacks F16, each
+// value within one F16 rounding of W + 2·B_e·A_e computed here (plus the
+// float32 rounding of the sum before it).
+func TestExpertMergeF16Base(t *testing.T) {
+	base := sharedDir(t, "fixtures/hf-convert/mixtral-f16.gguf")
+	x := newExpertLoRA(4, 2, 64, 48, 1)
+	out := filepath.Join(t.TempDir(), "merged.gguf")
+	if _, err := Merge(context.Background(), base, []Input{{Path: x.writePerExpert(t, nil), Scale: 1}}, out, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	b, g := openSource(t, base), openSource(t, out)
+	for which, name := range []string{"blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight", "blk.1.ffn_down_exps.weight"} {
+		if info, _ := format.TensorIndex(g.Tensors(), name); info.DType != format.F16 {
+			t.Fatalf("%s is %v, want F16", name, info.DType)
+		}
+		w, got := floats(t, b, name), floats(t, g, name)
+		for e := range x.E {
+			d := x.delta(which, e)
+			for i, v := range d {
+				ref := float64(w[e*len(d)+i]) + v
+				// one F16 rounding (half a subnormal step 2^-24 near 0) plus
+				// the float32 rounding of W and ΔW before it
+				bound := math.Max(math.Ldexp(math.Abs(ref), -11), 0x1p-25) + math.Ldexp(math.Abs(float64(w[e*len(d)+i]))+math.Abs(v), -22)
+				if diff := math.Abs(float64(got[e*len(d)+i]) - ref); diff > bound {
+					t.Fatalf("%s expert %d [%d] = %v, want %v", name, e, i, got[e*len(d)+i], ref)
+				}
+			}
+		}
+	}
+}
