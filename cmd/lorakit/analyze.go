@@ -228,33 +228,61 @@ func baseFor(adapterPath, basePath, pattern string) ([]analyze.Module, analyze.B
 		b.Close()
 		return nil, nil, nil, err
 	}
-	mods := analyze.FromAdapter(a)
-	targets := map[string]resolve.Target{}
+	// One analysis module per adapter module, or per expert of a stacked
+	// one ("<name>[e]", its weight expert e's slice of the stack).
+	type target struct {
+		t      resolve.Target
+		expert int // -1: not stacked
+	}
+	var mods []analyze.Module
+	targets := map[string]target{}
 	misses := map[string]error{}
 	for i, m := range a.Modules {
-		mods[i].Name = names[i]
-		if t, err := b.Module(m); err == nil {
-			targets[names[i]] = t
-		} else {
-			misses[names[i]] = err
+		t, terr := b.Module(m)
+		for e, x := range analyze.FromAdapter(&lora.Adapter{Modules: []*lora.Module{m}}) {
+			expert := -1
+			x.Name = names[i]
+			if m.Experts > 0 {
+				x.Name, expert = fmt.Sprintf("%s[%d]", names[i], e), e
+			}
+			mods = append(mods, x)
+			if terr == nil {
+				targets[x.Name] = target{t, expert}
+			} else {
+				misses[x.Name] = terr
+			}
 		}
 	}
 	if mods, err = selectModules(mods, pattern); err != nil {
 		b.Close()
 		return nil, nil, nil, err
 	}
+	var cached string // the last stack decoded, reused by its next expert
+	var cachedW []float32
 	base := func(name string) (*mat.Dense, error) {
-		t, ok := targets[name]
+		tg, ok := targets[name]
 		if !ok {
 			return nil, misses[name]
 		}
-		w, err := b.Weight(t)
-		if err != nil {
-			return nil, err
+		t := tg.t
+		var w []float32
+		if tg.expert >= 0 && cached == t.Tensor.Name {
+			w = cachedW
+		} else {
+			var err error
+			if w, err = b.Weight(t); err != nil {
+				return nil, err
+			}
 		}
-		out, in := t.Tensor.Shape[0], t.Tensor.Shape[1]
+		s := t.Tensor.Shape
+		out, in := s[len(s)-2], s[len(s)-1]
 		if t.Transposed {
 			out, in = in, out
+		}
+		if tg.expert >= 0 {
+			cached, cachedW = t.Tensor.Name, w
+			n := int(out * in)
+			w = w[tg.expert*n : (tg.expert+1)*n]
 		}
 		wide := make([]float64, len(w))
 		for i, v := range w {
