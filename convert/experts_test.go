@@ -2,6 +2,7 @@ package convert
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,12 +25,14 @@ func TestExpertCountsDisagree(t *testing.T) {
 	}
 	defer st.Close()
 	var infos []format.TensorInfo
+	var E int64
 	data := map[string][]byte{}
 	for _, ti := range st.Tensors() {
 		raw, _ := st.TensorData(ti.Name)
-		if ti.Name == "model.layers.1.block_sparse_moe.gate.weight" { // (4, 64) -> (3, 64)
-			ti.Shape = []int64{3, ti.Shape[1]}
-			raw = raw[:3*ti.Shape[1]*4]
+		if ti.Name == "model.layers.0.block_sparse_moe.gate.weight" { // (E, H) -> (E-1, H)
+			E = ti.Shape[0]
+			ti.Shape = []int64{E - 1, ti.Shape[1]}
+			raw = raw[:(E-1)*ti.Shape[1]*4]
 		}
 		infos = append(infos, ti)
 		data[ti.Name] = raw
@@ -40,9 +43,9 @@ func TestExpertCountsDisagree(t *testing.T) {
 		want      error
 		say       string
 	}{
-		{"config says fewer experts", copyHFDir(t, src, map[string]any{"num_local_experts": 3}), format.ErrShape, "config.json says 3 experts"},
-		{"config says more experts", copyHFDir(t, src, map[string]any{"num_local_experts": 5}), format.ErrShape, "5 experts"},
-		{"router of the wrong shape", router, format.ErrShape, "model.layers.1.block_sparse_moe.gate.weight"},
+		{"config says fewer experts", copyHFDir(t, src, map[string]any{"num_local_experts": E - 1}), format.ErrShape, fmt.Sprintf("config.json says %d experts", E-1)},
+		{"config says more experts", copyHFDir(t, src, map[string]any{"num_local_experts": E + 1}), format.ErrShape, fmt.Sprintf("%d experts", E+1)},
+		{"router of the wrong shape", router, format.ErrShape, "model.layers.0.block_sparse_moe.gate.weight"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.gguf")

@@ -74,7 +74,7 @@ func TestPrequantizedHFImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	const vName, wName = "model.layers.0.self_attn.v_proj.weight", "model.layers.1.block_sparse_moe.experts.2.w3.weight"
+	const vName, wName = "model.layers.0.self_attn.v_proj.weight", "model.layers.0.block_sparse_moe.experts.0.w3.weight"
 	read := func(name string) (format.TensorInfo, []float32) {
 		info, _ := format.TensorIndex(st.Tensors(), name)
 		raw, err := st.TensorData(name)
@@ -84,12 +84,18 @@ func TestPrequantizedHFImport(t *testing.T) {
 		v, _ := format.Float32s(raw)
 		return info, append([]float32(nil), v...)
 	}
-	vInfo, v := read(vName) // (32, 64): scales (2, 2)
-	scale := []float32{0.5, 0.25, 0.125, 2}
+	vInfo, v := read(vName)
+	rows, cols := int(vInfo.Shape[0]), int(vInfo.Shape[1])
+	sr, sc := (rows+15)/16, (cols+31)/32 // 16×32 blocks
+	scale := make([]float32, sr*sc)
+	for i := range scale {
+		scale[i] = float32(math.Ldexp(1, i%5-2)) // 0.25 .. 4
+	}
+	block := func(i int) int { return (i/cols/16)*sc + (i%cols)/32 }
 	fp8 := make([]byte, len(v))
 	scaled := make([]float32, len(v))
 	for i := range v {
-		scaled[i] = v[i] / scale[(i/64/16)*2+(i%64)/32] * 100 // well inside E4M3's range (448)
+		scaled[i] = v[i] / scale[block(i)] * 100 // well inside E4M3's range (448)
 	}
 	if err := format.FromFloat32(fp8, scaled, format.F8_E4M3); err != nil {
 		t.Fatal(err)
@@ -98,6 +104,9 @@ func TestPrequantizedHFImport(t *testing.T) {
 		scale[i] /= 100
 	}
 	wInfo, w := read(wName)
+	if wInfo.Shape[1]%32 != 0 {
+		t.Fatalf("%s is %v: MXFP4 needs rows of whole 32-value blocks", wName, wInfo.Shape)
+	}
 	blocks, scales := mxEncodeHF(w)
 
 	var infos []format.TensorInfo
@@ -107,7 +116,7 @@ func TestPrequantizedHFImport(t *testing.T) {
 		switch ti.Name {
 		case vName:
 			infos = append(infos, format.TensorInfo{Name: vName, DType: format.F8_E4M3, Shape: vInfo.Shape},
-				format.TensorInfo{Name: vName + "_scale_inv", DType: format.F32, Shape: []int64{2, 2}})
+				format.TensorInfo{Name: vName + "_scale_inv", DType: format.F32, Shape: []int64{int64(sr), int64(sc)}})
 			data[vName], data[vName+"_scale_inv"] = fp8, f32Bytes(scale)
 		case wName:
 			rows := wInfo.Shape[0]
@@ -131,7 +140,7 @@ func TestPrequantizedHFImport(t *testing.T) {
 	}
 	defer g.Close()
 	for name, h := range ref {
-		if name != "blk.0.attn_v.weight" && name != "blk.1.ffn_up_exps.weight" && got[name] != h {
+		if name != "blk.0.attn_v.weight" && name != "blk.0.ffn_up_exps.weight" && got[name] != h {
 			t.Errorf("%s differs from llama.cpp's conversion", name)
 		}
 	}
@@ -148,9 +157,9 @@ func TestPrequantizedHFImport(t *testing.T) {
 		}
 	}
 	check("blk.0.attn_v.weight", 0, len(v), func(i int) float64 {
-		return e4m3(fp8[i]) * float64(scale[(i/64/16)*2+(i%64)/32])
+		return e4m3(fp8[i]) * float64(scale[block(i)])
 	})
-	check("blk.1.ffn_up_exps.weight", 2*len(w), len(w), func(i int) float64 {
+	check("blk.0.ffn_up_exps.weight", 0, len(w), func(i int) float64 {
 		b := blocks[i/2]
 		c := b & 15
 		if i%2 == 1 {

@@ -249,8 +249,8 @@ func TestArchFixtureAdaptersThroughPEFT(t *testing.T) {
 		{"phi3", "model.layers.0.self_attn.qkv_proj"},
 		{"llama31", "model.layers.1.self_attn.q_proj"},
 		// 3-D expert adapters: one PEFT module per expert, stacked back.
-		{"mixtral", "model.layers.1.block_sparse_moe.experts.3.w3"},
-		{"qwen3moe", "model.layers.0.mlp.experts.2.down_proj"},
+		{"mixtral", "model.layers.0.block_sparse_moe.experts.0.w3"},
+		{"qwen3moe", "model.layers.0.mlp.experts.0.down_proj"},
 	} {
 		t.Run(c.stem, func(t *testing.T) {
 			in, base := filepath.Join(root, c.stem+"-lora-r4.gguf"), filepath.Join(root, c.stem+"-f32.gguf")

@@ -18,51 +18,54 @@ import (
 // (lora_a ne [in, r, E], lora_b ne [r, out, E]; fixtures/arch README) read
 // as one pair per expert, and write back with llama-gguf-hash's hashes.
 func TestGGUFExpertAdapterFixtures(t *testing.T) {
-	for _, c := range []struct {
-		stem, module string
-		in, out      int
-	}{
-		{"mixtral", "blk.1.ffn_up_exps", 128, 32},
-		{"qwen3moe", "blk.0.ffn_down_exps", 32, 128},
-	} {
+	for _, c := range []struct{ stem, proj string }{{"mixtral", "ffn_up_exps"}, {"qwen3moe", "ffn_down_exps"}} {
 		t.Run(c.stem, func(t *testing.T) {
 			path := testshared.Path(t, "fixtures/arch/"+c.stem+"-lora-r4.gguf")
 			a, err := ReadGGUF(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := a.Module(c.module)
-			if m == nil || m.Experts != 4 || m.Rank != 4 || m.In != c.in || m.Out != c.out || m.Scale() != 2 {
-				t.Fatalf("module %s = %+v, want 4 experts of rank 4, (%d,%d), scale 2", c.module, m, c.out, c.in)
+			src := openGGUF(t, path)
+			module := "blk.0." + c.proj
+			ia, _ := format.TensorIndex(src.Tensors(), module+".weight.lora_a")
+			ib, _ := format.TensorIndex(src.Tensors(), module+".weight.lora_b")
+			alpha, _ := src.Metadata().Float("adapter.lora.alpha")
+			if len(ia.Shape) != 3 || len(ib.Shape) != 3 {
+				t.Fatalf("fixture %s: lora_a %v, lora_b %v, want 3-D", module, ia.Shape, ib.Shape)
+			}
+			E, r, in, out := int(ia.Shape[0]), int(ia.Shape[1]), int(ia.Shape[2]), int(ib.Shape[1])
+			m := a.Module(module)
+			if m == nil || m.Experts != E || m.Rank != r || m.In != in || m.Out != out || m.Scale() != alpha/float64(r) {
+				t.Fatalf("module %s = %+v, want %d experts of rank %d, (%d,%d), scale %v", module, m, E, r, out, in, alpha/float64(r))
 			}
 			raw, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			src := openGGUF(t, path)
-			aOff := tensorOffset(t, src, c.module+".weight.lora_a", raw)
-			bOff := tensorOffset(t, src, c.module+".weight.lora_b", raw)
+			aOff := tensorOffset(t, src, module+".weight.lora_a", raw)
+			bOff := tensorOffset(t, src, module+".weight.lora_b", raw)
 			// numpy A (E, r, in), B (E, out, r): element [e, k, i] at ((e·r+k)·in+i)·4.
-			for _, e := range []int{0, 3} {
+			k, i, o := r-1, in-1, out/2
+			for _, e := range []int{0, E - 1} {
 				x := m.Expert(e)
-				if got, want := x.A[1*c.in+5], f32At(raw, aOff+((e*4+1)*c.in+5)*4); got != want {
-					t.Errorf("expert %d A[1,5] = %v, want %v", e, got, want)
+				if got, want := x.A[k*in+i], f32At(raw, aOff+((e*r+k)*in+i)*4); got != want {
+					t.Errorf("expert %d A[%d,%d] = %v, want %v", e, k, i, got, want)
 				}
-				if got, want := x.B[7*4+2], f32At(raw, bOff+((e*c.out+7)*4+2)*4); got != want {
-					t.Errorf("expert %d B[7,2] = %v, want %v", e, got, want)
+				if got, want := x.B[o*r+k], f32At(raw, bOff+((e*out+o)*r+k)*4); got != want {
+					t.Errorf("expert %d B[%d,%d] = %v, want %v", e, o, k, got, want)
 				}
 			}
-			out := filepath.Join(t.TempDir(), "back.gguf")
-			if err := WriteGGUF(a, out, WriteOptions{}); err != nil {
+			back := filepath.Join(t.TempDir(), "back.gguf")
+			if err := WriteGGUF(a, back, WriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			back := openGGUF(t, out)
+			b := openGGUF(t, back)
 			hashes := testshared.TensorHashes(t, testshared.Path(t, "fixtures/arch/tensor-sha256/"+c.stem+"-lora-r4.txt"))
-			if len(back.Tensors()) != len(hashes) {
-				t.Fatalf("%d tensors, want %d", len(back.Tensors()), len(hashes))
+			if len(b.Tensors()) != len(hashes) {
+				t.Fatalf("%d tensors, want %d", len(b.Tensors()), len(hashes))
 			}
-			for _, ti := range back.Tensors() {
-				data, _ := back.TensorData(ti.Name)
+			for _, ti := range b.Tensors() {
+				data, _ := b.TensorData(ti.Name)
 				if got, want := sha256Hex(data), hashes[ti.Name]; got != want {
 					t.Errorf("%s: sha256 %s, want llama-gguf-hash's %s", ti.Name, got, want)
 				}

@@ -104,13 +104,13 @@ func TestExpertMergeRequantizes(t *testing.T) {
 // float32 rounding of the sum before it).
 func TestExpertMergeF16Base(t *testing.T) {
 	base := sharedDir(t, "fixtures/hf-convert/mixtral-f16.gguf")
-	x := newExpertLoRA(4, 2, 64, 48, 1)
+	x := fixtureExperts(t, sharedDir(t, "fixtures/hf-convert/hf/mixtral"))
 	out := filepath.Join(t.TempDir(), "merged.gguf")
 	if _, err := Merge(context.Background(), base, []Input{{Path: x.writePerExpert(t, nil), Scale: 1}}, out, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	b, g := openSource(t, base), openSource(t, out)
-	for which, name := range []string{"blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_exps.weight", "blk.1.ffn_down_exps.weight"} {
+	for which, name := range []string{"blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight", "blk.0.ffn_down_exps.weight"} {
 		if info, _ := format.TensorIndex(g.Tensors(), name); info.DType != format.F16 {
 			t.Fatalf("%s is %v, want F16", name, info.DType)
 		}

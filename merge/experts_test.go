@@ -24,6 +24,35 @@ type expertLoRA struct {
 	gA, gB, dA, dB          [][]float32 // per expert: gA (r, hidden), gB (2ff, r), dA (r, ff), dB (hidden, r)
 }
 
+// fixtureExperts returns a rank-2 update for layer 0 of a MoE base, its
+// sizes read from the base: the stacked blk.0.ffn_gate_exps (E, ff,
+// hidden) of a GGUF, or the per-expert w1 (ff, hidden) of a Hugging Face
+// Mixtral directory.
+func fixtureExperts(t *testing.T, base string) *expertLoRA {
+	t.Helper()
+	if filepath.Ext(base) == ".gguf" {
+		info, ok := format.TensorIndex(openSource(t, base).Tensors(), "blk.0.ffn_gate_exps.weight")
+		if !ok || len(info.Shape) != 3 {
+			t.Fatalf("%s: no stacked blk.0.ffn_gate_exps.weight", base)
+		}
+		return newExpertLoRA(int(info.Shape[0]), 2, int(info.Shape[2]), int(info.Shape[1]), 0)
+	}
+	src := openSource(t, filepath.Join(base, "model.safetensors"))
+	E := 0
+	var w1 format.TensorInfo
+	for ; ; E++ {
+		info, ok := format.TensorIndex(src.Tensors(), fmt.Sprintf("model.layers.0.block_sparse_moe.experts.%d.w1.weight", E))
+		if !ok {
+			break
+		}
+		w1 = info
+	}
+	if E == 0 {
+		t.Fatalf("%s: no experts in layer 0", base)
+	}
+	return newExpertLoRA(E, 2, int(w1.Shape[1]), int(w1.Shape[0]), 0)
+}
+
 func newExpertLoRA(E, r, hidden, ff, layer int) *expertLoRA {
 	rng := rand.New(rand.NewPCG(16, uint64(E*hidden+ff)))
 	draw := func(n int, s float64) []float32 {
@@ -144,19 +173,18 @@ func (x *expertLoRA) delta(which, e int) []float64 {
 func TestExpertAdaptersMergeAlike(t *testing.T) {
 	for _, c := range []struct {
 		name, base string
-		hidden, ff int
 		tensor     func(which, layer, e int) (name string, slice int)
 	}{
-		{"gguf", "fixtures/arch/mixtral-f32.gguf", 128, 32, func(which, l, e int) (string, int) {
+		{"gguf", "fixtures/arch/mixtral-f32.gguf", func(which, l, e int) (string, int) {
 			return fmt.Sprintf("blk.%d.ffn_%s_exps.weight", l, []string{"gate", "up", "down"}[which]), e
 		}},
-		{"hf", "fixtures/hf-convert/hf/mixtral", 64, 48, func(which, l, e int) (string, int) {
+		{"hf", "fixtures/hf-convert/hf/mixtral", func(which, l, e int) (string, int) {
 			return fmt.Sprintf("model.layers.%d.block_sparse_moe.experts.%d.%s.weight", l, e, []string{"w1", "w3", "w2"}[which]), 0
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			base := sharedDir(t, c.base)
-			x := newExpertLoRA(4, 2, c.hidden, c.ff, 1)
+			x := fixtureExperts(t, base)
 			outs := make([]string, 2)
 			for i, ad := range []string{x.writePerExpert(t, nil), x.writeParams(t)} {
 				outs[i] = filepath.Join(t.TempDir(), "merged"+filepath.Ext(base))
@@ -202,28 +230,29 @@ func TestExpertAdaptersMergeAlike(t *testing.T) {
 // an FP8 block-scaled base are refused naming them, leaving no output.
 func TestExpertAdaptersBadInput(t *testing.T) {
 	base := sharedDir(t, "fixtures/arch/mixtral-f32.gguf")
-	x := newExpertLoRA(4, 2, 128, 32, 1)
-	missing := x.writePerExpert(t, func(e int) int { return e * 7 / 3 }) // experts 0, 2, 4, 7: the base has 0..3
+	x := fixtureExperts(t, base)
+	E := x.E
+	missing := x.writePerExpert(t, func(e int) int { return e + e/(E-1) }) // the last expert written as expert E
 
-	three := filepath.Join(t.TempDir(), "three.gguf") // 3 experts of rank 2 on a stack of 4
-	a := &lora.Adapter{Arch: "llama", Modules: []*lora.Module{{Name: "blk.0.ffn_up_exps", Experts: 3, Rank: 2, In: 128, Out: 32, Alpha: 2,
-		A: make([]float32, 3*2*128), B: make([]float32, 3*32*2)}}}
-	if err := lora.WriteGGUF(a, three, lora.WriteOptions{}); err != nil {
+	fewer := filepath.Join(t.TempDir(), "fewer.gguf") // E-1 experts of rank 2 on a stack of E
+	a := &lora.Adapter{Arch: "llama", Modules: []*lora.Module{{Name: "blk.0.ffn_up_exps", Experts: E - 1, Rank: 2, In: x.hidden, Out: x.ff, Alpha: 2,
+		A: make([]float32, (E-1)*2*x.hidden), B: make([]float32, (E-1)*x.ff*2)}}}
+	if err := lora.WriteGGUF(a, fewer, lora.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
 	fp8 := t.TempDir()
 	writeSafetensors(t, filepath.Join(fp8, "model.safetensors"), []tensorSpec{
-		{"model.layers.1.block_sparse_moe.experts.0.w1.weight", []int64{32, 128}, make([]float32, 32*128)},
-		{"model.layers.1.block_sparse_moe.experts.0.w1.weight_scale_inv", []int64{1, 1}, []float32{1}},
+		{"model.layers.0.block_sparse_moe.experts.0.w1.weight", []int64{int64(x.ff), int64(x.hidden)}, make([]float32, x.ff*x.hidden)},
+		{"model.layers.0.block_sparse_moe.experts.0.w1.weight_scale_inv", []int64{1, 1}, []float32{1}},
 	})
 	for _, c := range []struct {
 		name, base, adapter string
 		want                error
 		say                 string
 	}{
-		{"adapter for a missing expert", base, missing, format.ErrShape, "adapts expert 4, but the base has 4 experts"},
-		{"expert count of a 3-D adapter", base, three, format.ErrShape, "blk.0.ffn_up_exps.weight"},
+		{"adapter for a missing expert", base, missing, format.ErrShape, fmt.Sprintf("adapts expert %d, but the base has %d experts", E, E)},
+		{"expert count of a 3-D adapter", base, fewer, format.ErrShape, "blk.0.ffn_up_exps.weight"},
 		{"FP8 block-scaled base", fp8, x.writePerExpert(t, nil), format.ErrUnsupported, "weight_scale_inv"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -245,7 +274,7 @@ func TestExpertAdaptersBadInput(t *testing.T) {
 // sides; the merge is per tensor checked against W + 2·B_e·A_e above).
 func TestExpertMergeLogits(t *testing.T) {
 	base := sharedDir(t, "fixtures/arch/mixtral-f32.gguf")
-	x := newExpertLoRA(4, 2, 128, 32, 1)
+	x := fixtureExperts(t, base)
 	for _, ad := range []string{x.writePerExpert(t, nil), x.writeParams(t)} {
 		out := filepath.Join(t.TempDir(), "merged.gguf")
 		if _, err := Merge(context.Background(), base, []Input{{Path: ad, Scale: 1}}, out, Options{}); err != nil {
@@ -303,12 +332,13 @@ func loadModel(t *testing.T, path string) *model.Model {
 // gives that expert's w1 | w3 and w2.
 func TestParamsMergeIntoFusedBase(t *testing.T) {
 	perExpert := sharedDir(t, "fixtures/hf-convert/hf/mixtral")
-	x := newExpertLoRA(4, 2, 64, 48, 1)
+	x := fixtureExperts(t, perExpert)
+	E, I, H := x.E, int64(x.ff), int64(x.hidden)
 	ad := x.writeParams(t)
 	src := openSource(t, filepath.Join(perExpert, "model.safetensors"))
 	var gu, dn []float32
-	for e := range 4 {
-		p := fmt.Sprintf("model.layers.1.block_sparse_moe.experts.%d.", e)
+	for e := range E {
+		p := fmt.Sprintf("model.layers.0.block_sparse_moe.experts.%d.", e)
 		gu = append(append(gu, floats(t, src, p+"w1.weight")...), floats(t, src, p+"w3.weight")...)
 		dn = append(dn, floats(t, src, p+"w2.weight")...)
 	}
@@ -321,8 +351,8 @@ func TestParamsMergeIntoFusedBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeSafetensors(t, filepath.Join(fused, "model.safetensors"), []tensorSpec{
-		{"model.layers.1.mlp.experts.down_proj", []int64{4, 64, 48}, dn},
-		{"model.layers.1.mlp.experts.gate_up_proj", []int64{4, 96, 64}, gu},
+		{"model.layers.0.mlp.experts.down_proj", []int64{int64(E), H, I}, dn},
+		{"model.layers.0.mlp.experts.gate_up_proj", []int64{int64(E), 2 * I, H}, gu},
 	})
 	outF, outP := filepath.Join(t.TempDir(), "f"), filepath.Join(t.TempDir(), "p")
 	for _, c := range [][2]string{{fused, outF}, {perExpert, outP}} {
@@ -331,9 +361,9 @@ func TestParamsMergeIntoFusedBase(t *testing.T) {
 		}
 	}
 	f, p := openSource(t, filepath.Join(outF, "model.safetensors")), openSource(t, filepath.Join(outP, "model.safetensors"))
-	mgu, mdn := floats(t, f, "model.layers.1.mlp.experts.gate_up_proj"), floats(t, f, "model.layers.1.mlp.experts.down_proj")
-	for e := range 4 {
-		q := fmt.Sprintf("model.layers.1.block_sparse_moe.experts.%d.", e)
+	mgu, mdn := floats(t, f, "model.layers.0.mlp.experts.gate_up_proj"), floats(t, f, "model.layers.0.mlp.experts.down_proj")
+	for e := range E {
+		q := fmt.Sprintf("model.layers.0.block_sparse_moe.experts.%d.", e)
 		w1, w3, w2 := floats(t, p, q+"w1.weight"), floats(t, p, q+"w3.weight"), floats(t, p, q+"w2.weight")
 		n := len(w1)
 		if maxAbsDiff(mgu[2*e*n:(2*e+1)*n], w1) != 0 || maxAbsDiff(mgu[(2*e+1)*n:(2*e+2)*n], w3) != 0 || maxAbsDiff(mdn[e*len(w2):(e+1)*len(w2)], w2) != 0 {

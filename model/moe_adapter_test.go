@@ -20,10 +20,10 @@ func TestApplyAdapterBadExperts(t *testing.T) {
 		edit func(m *lora.Module)
 		want error
 	}{
-		{"no such expert tensor", func(m *lora.Module) { m.Name = "blk.5.ffn_up_exps" }, format.ErrNotFound},
-		{"three experts of four", func(m *lora.Module) {
-			m.Experts = 3
-			m.A, m.B = m.A[:3*m.Rank*m.In], m.B[:3*m.Out*m.Rank]
+		{"no such expert tensor", func(m *lora.Module) { m.Name = "blk.999.ffn_up_exps" }, format.ErrNotFound},
+		{"one expert fewer than the model", func(m *lora.Module) {
+			m.Experts--
+			m.A, m.B = m.A[:m.Experts*m.Rank*m.In], m.B[:m.Experts*m.Out*m.Rank]
 		}, format.ErrShape},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -31,7 +31,7 @@ func TestApplyAdapterBadExperts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.edit(a.Module("blk.1.ffn_up_exps"))
+			c.edit(a.Module("blk.0.ffn_up_exps"))
 			m := loadModel(t, filepath.Join(sharedDir(t), "fixtures", "arch", "mixtral-f32.gguf"), Options{})
 			if err := m.ApplyAdapter(a, 1); !errors.Is(err, c.want) {
 				t.Fatalf("ApplyAdapter = %v, want %v", err, c.want)
@@ -65,8 +65,8 @@ func TestAddLoRAOnExperts(t *testing.T) {
 	}
 	trained, _ := m.Logits(ids)
 	ad := m.Adapter()
-	if mod := ad.Module("blk.1.ffn_up_exps"); mod == nil || mod.Experts != 4 || mod.Rank != 2 {
-		t.Fatalf("exported expert module = %+v, want 4 experts of rank 2", mod)
+	if mod := ad.Module("blk.0.ffn_up_exps"); mod == nil || mod.Experts != m.Config.Experts || mod.Rank != 2 {
+		t.Fatalf("exported expert module = %+v, want %d experts of rank 2", mod, m.Config.Experts)
 	}
 	out := filepath.Join(t.TempDir(), "a.gguf")
 	if err := lora.WriteGGUF(ad, out, lora.WriteOptions{}); err != nil {

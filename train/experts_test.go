@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -35,13 +36,15 @@ func TestModelAdapterExperts(t *testing.T) {
 	for _, mod := range a.Modules {
 		names = append(names, mod.Name)
 	}
-	for _, want := range []string{"model.layers.0.self_attn.q_proj", "model.layers.1.mlp.experts.3.up_proj"} {
+	E, L := m.Config.Experts, m.Config.Layers
+	last := fmt.Sprintf("model.layers.%d.mlp.experts.%d.up_proj", L-1, E-1)
+	for _, want := range []string{"model.layers.0.self_attn.q_proj", last} {
 		if !slices.Contains(names, want) {
 			t.Errorf("PEFT modules %v lack %s", names, want)
 		}
 	}
-	if len(names) != 2*(1+4) {
-		t.Errorf("%d PEFT modules, want 10 (q and 4 experts in 2 layers)", len(names))
+	if len(names) != L*(1+E) {
+		t.Errorf("%d PEFT modules, want %d (q and %d experts in %d layers)", len(names), L*(1+E), E, L)
 	}
 	for _, tm := range a.Config.TargetModules.List {
 		if strings.HasPrefix(tm, "blk.") {
@@ -49,7 +52,7 @@ func TestModelAdapterExperts(t *testing.T) {
 		}
 	}
 	g := m.Adapter()
-	if mod := g.Module("blk.0.ffn_up_exps"); mod == nil || mod.Experts != 4 {
-		t.Errorf("llama.cpp adapter: blk.0.ffn_up_exps = %+v, want 4 stacked experts", mod)
+	if mod := g.Module("blk.0.ffn_up_exps"); mod == nil || mod.Experts != E {
+		t.Errorf("llama.cpp adapter: blk.0.ffn_up_exps = %+v, want %d stacked experts", mod, E)
 	}
 }
