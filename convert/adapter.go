@@ -27,6 +27,10 @@ type AdapterOptions struct {
 	Arch string
 	// DType of the written LoRA tensors; Invalid keeps the input's.
 	DType format.DType
+	// TargetParameters writes expert LoRA for PEFT as target_parameters on
+	// transformers 5's fused 3-D expert parameters (mlp.experts.gate_up_proj,
+	// down_proj) instead of one module per expert.
+	TargetParameters bool
 	// Force replaces an existing output (never an input).
 	Force bool
 }
@@ -87,6 +91,17 @@ func Adapter(in, out string, opt AdapterOptions) error {
 		}
 		return lora.WriteGGUF(a, out, wopt)
 	case "peft":
+		if opt.TargetParameters {
+			if a.Kind != lora.KindGGUF {
+				if err := toGGUFNames(a, base); err != nil {
+					return err
+				}
+				a.Kind = lora.KindGGUF
+			}
+			if err := fuseExpertModules(a, base); err != nil {
+				return err
+			}
+		}
 		if err := toHFNames(a, base); err != nil {
 			return err
 		}
@@ -338,6 +353,9 @@ func toHFNames(a *lora.Adapter, b *baseInfo) error {
 		return a.SyncConfig()
 	}
 	for _, m := range a.Modules {
+		if m.Param {
+			continue // named for Hugging Face already (fuseExpertModules)
+		}
 		if m.Experts > 0 {
 			if err := b.checkShape(a.Path, m); err != nil {
 				return err

@@ -145,7 +145,7 @@ func splitFusedParam(where string, m *lora.Module, b *baseInfo) ([]*lora.Module,
 func unstackExpertModules(a *lora.Adapter, b *baseInfo) error {
 	var out []*lora.Module
 	for _, m := range a.Modules {
-		if m.Experts == 0 {
+		if m.Experts == 0 || m.Param {
 			out = append(out, m)
 			continue
 		}
@@ -172,4 +172,105 @@ func hasExpertModules(a *lora.Adapter) bool {
 		}
 	}
 	return false
+}
+
+// fuseExpertModules replaces the stacked modules of a llama.cpp-named
+// adapter by PEFT target_parameters modules on transformers 5's fused
+// expert parameters, per layer: ffn_gate_exps and ffn_up_exps become one
+// module on mlp.experts.gate_up_proj of rank r_gate + r_up, each expert's
+// A the two A stacked and its B block-diagonal (gate rows from the gate
+// pair, up rows from the up pair, each pair's scale folded into its B, so
+// the module's scale is 1), exactly the two updates; ffn_down_exps
+// becomes mlp.experts.down_proj as it is.
+func fuseExpertModules(a *lora.Adapter, b *baseInfo) error {
+	type pair struct{ gate, up *lora.Module }
+	pairs := map[int]*pair{}
+	var out []*lora.Module
+	at := map[int]int{} // layer -> index in out of its gate_up module
+	for _, m := range a.Modules {
+		if m.Experts == 0 {
+			out = append(out, m)
+			continue
+		}
+		var layer int
+		var proj string
+		if n, err := fmt.Sscanf(m.Name, "blk.%d.%s", &layer, &proj); n != 2 || err != nil {
+			return fmt.Errorf("%s: stacked module %q: %w", a.Path, m.Name, format.ErrUnsupported)
+		}
+		prefix := fmt.Sprintf("%smodel.layers.%d.mlp.experts.", b.arch.PEFTPrefix, layer)
+		switch proj {
+		case "ffn_down_exps":
+			d := *m
+			d.Name, d.Param = prefix+"down_proj", true
+			out = append(out, &d)
+			continue
+		case "ffn_gate_exps", "ffn_up_exps":
+		default:
+			return fmt.Errorf("%s: stacked module %q has no transformers 5 expert parameter: %w", a.Path, m.Name, format.ErrUnsupported)
+		}
+		p := pairs[layer]
+		if p == nil {
+			p = &pair{}
+			pairs[layer] = p
+			at[layer] = len(out)
+			out = append(out, nil)
+		}
+		if proj == "ffn_gate_exps" {
+			p.gate = m
+		} else {
+			p.up = m
+		}
+	}
+	for layer, p := range pairs {
+		g, err := fuseGateUp(fmt.Sprintf("%smodel.layers.%d.mlp.experts.gate_up_proj", b.arch.PEFTPrefix, layer), p.gate, p.up)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.Path, err)
+		}
+		out[at[layer]] = g
+	}
+	a.Modules = out
+	return nil
+}
+
+// fuseGateUp builds the gate_up_proj module from the gate and up stacks
+// (either may be nil).
+func fuseGateUp(name string, gate, up *lora.Module) (*lora.Module, error) {
+	parts := []*lora.Module{gate, up}
+	var ref *lora.Module
+	for _, x := range parts {
+		if x != nil {
+			if ref != nil && (x.Experts != ref.Experts || x.In != ref.In || x.Out != ref.Out) {
+				return nil, fmt.Errorf("%s: gate and up stacks disagree: %d×(%d,%d) and %d×(%d,%d): %w", name, ref.Experts, ref.Out, ref.In, x.Experts, x.Out, x.In, format.ErrShape)
+			}
+			ref = x
+		}
+	}
+	E, I, H := ref.Experts, ref.Out, ref.In
+	R := 0
+	for _, x := range parts {
+		if x != nil {
+			R += x.Rank
+		}
+	}
+	m := &lora.Module{Name: name, Param: true, Experts: E, Rank: R, In: H, Out: 2 * I, Alpha: float64(R),
+		A: make([]float32, E*R*H), B: make([]float32, E*2*I*R)}
+	k0 := 0 // first rank column of the part
+	for half, x := range parts {
+		if x == nil {
+			continue
+		}
+		s := x.Scale()
+		for e := range E {
+			xe := x.Expert(e)
+			copy(m.A[(e*R+k0)*H:], xe.A)
+			for o := range I {
+				row := m.B[(e*2*I+half*I+o)*R:]
+				for k := range x.Rank {
+					row[k0+k] = float32(s * float64(xe.B[o*x.Rank+k]))
+				}
+			}
+		}
+		k0 += x.Rank
+	}
+	return m, nil
 }

@@ -374,3 +374,47 @@ func TestParamsMergeIntoFusedBase(t *testing.T) {
 		t.Error("the fused base was not changed")
 	}
 }
+
+// TestTargetParametersOutput: llama.cpp's 3-D fixture adapters converted
+// to PEFT target_parameters (gate and up fused block-diagonally into
+// gate_up_proj) merge into the fixture bases to exactly the bytes the
+// original adapters merge to.
+func TestTargetParametersOutput(t *testing.T) {
+	for _, stem := range []string{"mixtral", "qwen3moe"} {
+		t.Run(stem, func(t *testing.T) {
+			dir := sharedDir(t, "fixtures/arch")
+			base, ad := filepath.Join(dir, stem+"-f32.gguf"), filepath.Join(dir, stem+"-lora-r4.gguf")
+			peft := filepath.Join(t.TempDir(), "peft")
+			if err := convert.Adapter(ad, peft, convert.AdapterOptions{To: "peft", Base: base, TargetParameters: true}); err != nil {
+				t.Fatal(err)
+			}
+			p, err := lora.Open(peft)
+			if err != nil {
+				t.Fatal(err)
+			}
+			params := 0
+			for _, m := range p.Modules {
+				if m.Param {
+					params++
+				}
+			}
+			if params == 0 || len(p.Config.TargetParameters) == 0 {
+				t.Fatalf("no target_parameters module in %v", p.Config.TargetParameters)
+			}
+			outs := []string{filepath.Join(t.TempDir(), "a.gguf"), filepath.Join(t.TempDir(), "b.gguf")}
+			for i, in := range []string{ad, peft} {
+				if _, err := Merge(context.Background(), base, []Input{{Path: in, Scale: 1}}, outs[i], Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			x, y := openSource(t, outs[0]), openSource(t, outs[1])
+			for _, ti := range x.Tensors() {
+				a, _ := x.TensorData(ti.Name)
+				b, _ := y.TensorData(ti.Name)
+				if string(a) != string(b) {
+					t.Errorf("%s: the target_parameters form merges differently", ti.Name)
+				}
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ type convertOptions struct {
 	tokenizer string
 	base      string
 	arch      string
+	params    bool
 	maxShard  int64
 	force     bool
 	split     splitFlags
@@ -79,6 +80,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.dtype, "dtype", "", "cast floating-point tensors to f32, f16 or bf16")
 	f.StringVar(&o.base, "base", "", "base model of an adapter (GGUF, or HF directory; config.json suffices)")
 	f.StringVar(&o.arch, "arch", "", "architecture of an adapter's base when there is no --base ("+strings.Join(arch.Names(), ", ")+")")
+	f.BoolVar(&o.params, "target-parameters", false, "adapter to PEFT: expert LoRA as target_parameters on transformers 5's fused expert parameters (mlp.experts.gate_up_proj, down_proj) instead of one module per expert")
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
@@ -125,7 +127,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		if split.Enabled() {
 			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not adapters")}
 		}
-		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
+		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force, TargetParameters: o.params})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
 		To:            o.to,
