@@ -13,6 +13,7 @@ import (
 	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/model"
 	"github.com/lorakit/lorakit/tokenizer"
+	"github.com/lorakit/lorakit/train/data"
 )
 
 // families are the stems of the llama.cpp-made tiny models in
@@ -26,9 +27,9 @@ var familyIDs = []int{1, 260, 7, 99, 12, 300}
 
 // minFamilyDrop is the part of the way from the held-out loss before
 // training to the least loss the model can reach (lossFloor) that a run of
-// 30 steps must cover: half the weakest measured (mixtral, 10%; gemma2,
-// whose final soft-cap of 0.5 leaves only 0.85 nats to gain, 13%).
-const minFamilyDrop = 0.05
+// 30 steps must cover: half the weakest measured (mixtral, 8%, 0.46 nats;
+// gemma2, whose final soft-cap of 0.5 leaves 1.0 nats to gain, 26%).
+const minFamilyDrop = 0.04
 
 // lossFloor is the least cross-entropy m can reach: 0, or with a final
 // logit soft-cap c, which keeps every logit within ±c, log(1 + (V-1)·e^-2c)
@@ -76,12 +77,35 @@ func familyConfig(steps int) Config {
 	return c
 }
 
-// newFamilyTrainer returns a trainer of cfg on the fixture file with the
-// first E2E examples, writing into dir.
+// textExamples is the embedded E2E slice as text for language modelling
+// (BuildText: prompt and completion, every token in the loss), in windows
+// of seq tokens: the first nTrain of the training part, the first nTest of
+// the test part. The fixtures' vocabulary is mostly bytes, so a prompt
+// alone fills a window of 64: the prompt/completion framing would leave
+// next to no completion tokens to learn from.
+func textExamples(t testing.TB, tok *tokenizer.Tokenizer, seq, nTrain, nTest int) (tr, te []data.Example) {
+	t.Helper()
+	trp, tep, err := EmbeddedE2E()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := BuilderFor(tok, seq)
+	// each E2E line is over 100 tokens here: a line per window is plenty
+	if tr, _, err = b.BuildText(trp[:min(nTrain, len(trp))], "train"); err != nil {
+		t.Fatal(err)
+	}
+	if te, _, err = b.BuildText(tep[:min(nTest, len(tep))], "test"); err != nil {
+		t.Fatal(err)
+	}
+	return tr[:min(nTrain, len(tr))], te[:min(nTest, len(te))]
+}
+
+// newFamilyTrainer returns a trainer of cfg on the fixture file with
+// about one epoch of E2E text, writing into dir.
 func newFamilyTrainer(t *testing.T, file string, opts model.Options, dir string, cfg Config) *Trainer {
 	t.Helper()
 	m, tok := loadFixture(t, file, opts)
-	tr, te := e2eExamples(t, tok, cfg.Seq, 32, 8)
+	tr, te := textExamples(t, tok, cfg.Seq, cfg.Batch*cfg.Accum*cfg.Steps, 8)
 	tn, err := New(m, cfg, tr, te)
 	if err != nil {
 		t.Fatal(err)
