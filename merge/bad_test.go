@@ -97,7 +97,7 @@ func TestExtractBadInput(t *testing.T) {
 	if _, _, _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1}); !errors.Is(err, format.ErrNotFound) {
 		t.Errorf("Extract(identical) = %v, want ErrNotFound", err)
 	}
-	if _, _, _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1, Energy: 0.9}); !errors.Is(err, format.ErrFormat) {
-		t.Errorf("Extract(rank and energy) = %v, want ErrFormat", err)
+	if _, _, _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1, Energy: 0.9}); !errors.Is(err, format.ErrInvalidOption) {
+		t.Errorf("Extract(rank and energy) = %v, want ErrInvalidOption", err)
 	}
 }

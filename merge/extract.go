@@ -60,10 +60,10 @@ var defaultSkip = regexp.MustCompile(`(^|\.)(wte|wpe|embed_tokens|token_embd|pos
 // the caller can warn.
 func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions) (*lora.Adapter, []ModuleReport, []string, error) {
 	if (opt.Rank > 0) == (opt.Energy > 0) {
-		return nil, nil, nil, fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrFormat)
+		return nil, nil, nil, fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrInvalidOption)
 	}
 	if opt.Energy > 1 || math.IsNaN(opt.Energy) || opt.Rank < 0 {
-		return nil, nil, nil, fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrFormat)
+		return nil, nil, nil, fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrInvalidOption)
 	}
 	maxRank := opt.Rank
 	if opt.Energy > 0 {

@@ -23,11 +23,11 @@ func TestNewBadInput(t *testing.T) {
 		want  error
 	}{
 		{"rank larger than the layer", func(c *Config) { c.Rank, c.Targets = 33, []string{"v"} }, tr, format.ErrShape},
-		{"rank 0", func(c *Config) { c.Rank = 0 }, tr, format.ErrFormat},
+		{"rank 0", func(c *Config) { c.Rank = 0 }, tr, format.ErrInvalidOption},
 		{"unknown target", func(c *Config) { c.Targets = []string{"zz"} }, tr, format.ErrNotFound},
-		{"dropout 1", func(c *Config) { c.Dropout = 1 }, tr, format.ErrFormat},
-		{"no steps or epochs", func(c *Config) { c.Steps, c.Epochs = 0, 0 }, tr, format.ErrFormat},
-		{"unknown schedule", func(c *Config) { c.Schedule = "step" }, tr, format.ErrFormat},
+		{"dropout 1", func(c *Config) { c.Dropout = 1 }, tr, format.ErrInvalidOption},
+		{"no steps or epochs", func(c *Config) { c.Steps, c.Epochs = 0, 0 }, tr, format.ErrInvalidOption},
+		{"unknown schedule", func(c *Config) { c.Schedule = "step" }, tr, format.ErrInvalidOption},
 		{"full on a LoRA model", func(c *Config) { c.Full = true }, tr, format.ErrUnsupported},
 		{"empty data", nil, nil, format.ErrNotFound},
 		{"token out of range", nil, []data.Example{{Tokens: []int{1, V}, Prompt: 1, Line: 3}}, format.ErrFormat},
