@@ -117,6 +117,27 @@ func TestResumeBadCheckpoint(t *testing.T) {
 			}
 		}
 	})
+	t.Run("stored configuration out of range", func(t *testing.T) {
+		// A checkpoint is a file: a bad stored setting makes it malformed
+		// (ErrFormat), and the message says which setting (ErrInvalidOption).
+		p := filepath.Join(dir, CheckpointDir, stateFile)
+		orig, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(p, orig, 0o644)
+		var s State
+		if err := json.Unmarshal(orig, &s); err != nil {
+			t.Fatal(err)
+		}
+		s.Config.LR = -1
+		b, _ := json.Marshal(s)
+		os.WriteFile(p, b, 0o644)
+		err = fresh(cfg).Resume(dir)
+		if !errors.Is(err, format.ErrFormat) || !errors.Is(err, format.ErrInvalidOption) {
+			t.Errorf("Resume(learning rate -1 in state.json) = %v, want ErrFormat and ErrInvalidOption", err)
+		}
+	})
 	t.Run("truncated trainable", func(t *testing.T) {
 		p := filepath.Join(dir, CheckpointDir, trainableFile)
 		b, _ := os.ReadFile(p)
