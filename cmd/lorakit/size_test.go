@@ -26,7 +26,7 @@ func runSizeCmd(t *testing.T, args ...string) (string, error) {
 const gpt3Config = "../../sizecalc/testdata/gpt3-175b/config.json"
 
 // TestSizeGPT3JSON checks the JSON against the arithmetic worked out in
-// train/size_test.go: 174,604,259,328 parameters, 96·2·4·24576 = 18,874,368
+// sizecalc/sizecalc_test.go: 174,604,259,328 parameters, 96·2·4·24576 = 18,874,368
 // trainable, fp16 weights and grads + fp32 moments = 12 bytes per trained
 // parameter.
 func TestSizeGPT3JSON(t *testing.T) {
