@@ -260,18 +260,10 @@ func TestAuditSignalsLongCommands(t *testing.T) {
 
 // waitFor polls until path exists (true) or the process ends (false).
 func waitFor(path string, done chan error) bool {
-	for {
-		select {
-		case err := <-done:
-			done <- err
-			return false
-		default:
-		}
-		if _, err := os.Stat(path); err == nil {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return waitUntil(done, func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 }
 
 // TestAuditConcurrentOutputs: two runs writing the same output without

@@ -330,6 +330,15 @@ func checkUnchanged(t *testing.T, dir string, before map[string]string) {
 // waitForTemp polls dir until a temporary output (.NAME.tmp-*) appears
 // (true) or the process ends (false).
 func waitForTemp(dir string, done chan error) bool {
+	return waitUntil(done, func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+		return len(m) > 0
+	})
+}
+
+// waitUntil polls ready every millisecond until it holds (true) or the
+// process, which reports on done, ends (false; its result is put back).
+func waitUntil(done chan error, ready func() bool) bool {
 	for {
 		select {
 		case err := <-done:
@@ -337,7 +346,7 @@ func waitForTemp(dir string, done chan error) bool {
 			return false
 		default:
 		}
-		if m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(m) > 0 {
+		if ready() {
 			return true
 		}
 		time.Sleep(time.Millisecond)
