@@ -51,7 +51,7 @@ func Load(path, name string) (*Template, error) {
 	switch {
 	case st.IsDir():
 		return loadDir(path, name)
-	case isGGUF(path):
+	case gguf.IsFile(path):
 		return loadGGUF(path, name)
 	case strings.HasSuffix(path, ".json"):
 		return loadJSON(path, name)
@@ -234,17 +234,6 @@ func pickTemplate(raw json.RawMessage, name string) (string, error) {
 		names = append(names, *e.Name)
 	}
 	return "", fmt.Errorf("no chat template %q (there are %s): %w", name, strings.Join(names, ", "), format.ErrNotFound)
-}
-
-func isGGUF(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var magic [4]byte
-	_, err = f.Read(magic[:])
-	return err == nil && string(magic[:]) == "GGUF"
 }
 
 // loadGGUF reads tokenizer.chat_template[.NAME] and the bos/eos token texts.
