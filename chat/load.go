@@ -190,16 +190,22 @@ func loadJSON(path, name string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: %s: %w", path, err)
 	}
-	label := path
-	if name != Default {
-		label += ":" + name
-	}
-	t, err := Parse(label, src)
+	t, err := parseNamed(path, name, src)
 	if err != nil {
 		return nil, err
 	}
 	t.BOS, t.EOS = c.tokens(filepath.Dir(path))
 	return t, nil
+}
+
+// parseNamed parses the template called name read from path, labelled
+// PATH or PATH:NAME in its errors.
+func parseNamed(path, name, src string) (*Template, error) {
+	label := path
+	if name != Default {
+		label += ":" + name
+	}
+	return Parse(label, src)
 }
 
 // pickTemplate returns the template called name from a "chat_template"
@@ -256,11 +262,7 @@ func loadGGUF(path, name string) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("chat: %s: %s is not a string: %w", path, key, format.ErrFormat)
 	}
-	label := path
-	if name != Default {
-		label += ":" + name
-	}
-	t, err := Parse(label, src)
+	t, err := parseNamed(path, name, src)
 	if err != nil {
 		return nil, err
 	}
