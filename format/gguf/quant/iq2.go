@@ -40,6 +40,22 @@ func iqScaleCode(id, s float32) uint8 {
 	return uint8(max(0, min(15, nearestInt(float32(0.5*float32(float32(id*s)-1))))))
 }
 
+// signWord packs the four 7-bit sign codes of a 32-value block into bits
+// 0..27 of its IQ2_XXS / IQ3_XXS word.
+func signWord(signs [4]uint8) uint32 {
+	return uint32(signs[0]) | uint32(signs[1])<<7 | uint32(signs[2])<<14 | uint32(signs[3])<<21
+}
+
+// putScaleWords ORs the 4-bit code of each of the eight block scales into
+// bits 28..31 of that block's little-endian u32 in w, the words stride
+// bytes apart (IQ2_XXS: 8, after the grid points; IQ3_XXS: 4).
+func putScaleWords(w []byte, stride int, id float32, scales *[8]float32) {
+	for ib, s := range scales {
+		v := binary.LittleEndian.Uint32(w[stride*ib:])
+		binary.LittleEndian.PutUint32(w[stride*ib:], v|uint32(iqScaleCode(id, s))<<28)
+	}
+}
+
 // quantizeIQ2_XXSW is quantize_row_iq2_xxs_impl for one super-block: x
 // (256) with importance qw (256) -> b (66).
 func quantizeIQ2_XXSW(b []byte, x, qw []float32) {
@@ -59,7 +75,7 @@ func quantizeIQ2_XXSW(b []byte, x, qw []float32) {
 		for k := range 4 {
 			q[8*ib+k] = uint8(points[k])
 		}
-		binary.LittleEndian.PutUint32(q[8*ib+4:], uint32(signs[0])|uint32(signs[1])<<7|uint32(signs[2])<<14|uint32(signs[3])<<21)
+		binary.LittleEndian.PutUint32(q[8*ib+4:], signWord(signs))
 		scales[ib] = scale
 		ms = maxScale(ms, scale)
 	}
@@ -69,11 +85,7 @@ func quantizeIQ2_XXSW(b []byte, x, qw []float32) {
 	}
 	d := ms / 31
 	putF16(b, d)
-	id := 1 / d
-	for ib, s := range scales {
-		v := binary.LittleEndian.Uint32(q[8*ib+4:])
-		binary.LittleEndian.PutUint32(q[8*ib+4:], v|uint32(iqScaleCode(id, s))<<28)
-	}
+	putScaleWords(q[4:], 8, 1/d, &scales)
 }
 
 // quantizeIQ2_XSW is quantize_row_iq2_xs_impl for one super-block: x
@@ -104,12 +116,12 @@ func quantizeIQ2_XSW(b []byte, x, qw []float32) {
 	}
 	d := ms / 31
 	putF16(b, d)
-	putIQScales(b[66:74], 1/d, &scales)
+	putIQScales(b[66:74], 1/d, scales[:])
 }
 
-// putIQScales stores the 4-bit codes of the 16 block scales, two per byte
-// (even block in the low nibble).
-func putIQScales(sc []byte, id float32, scales *[16]float32) {
+// putIQScales stores the 4-bit codes of the block scales, two per byte
+// (even block in the low nibble): IQ2_XS and IQ2_S (16), IQ3_S (8).
+func putIQScales(sc []byte, id float32, scales []float32) {
 	for ib, s := range scales {
 		l := iqScaleCode(id, s)
 		if ib%2 == 0 {
@@ -156,7 +168,7 @@ func quantizeIQ2_SW(b []byte, x, qw []float32) {
 	}
 	d := ms / 31
 	putF16(b, float32(d*0.9875))
-	putIQScales(b[74:82], 1/d, &scales)
+	putIQScales(b[74:82], 1/d, scales[:])
 }
 
 // iq2Scale is d·(0.5 + s)·0.25, the IQ2 types' block scale of code s.

@@ -40,7 +40,7 @@ func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 		for k, p := range points {
 			q3[8*ib+k] = uint8(p)
 		}
-		binary.LittleEndian.PutUint32(sas[4*ib:], uint32(signs[0])|uint32(signs[1])<<7|uint32(signs[2])<<14|uint32(signs[3])<<21)
+		binary.LittleEndian.PutUint32(sas[4*ib:], signWord(signs))
 		scales[ib] = scale
 		ms = maxScale(ms, scale)
 	}
@@ -50,12 +50,7 @@ func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 	}
 	d := ms / 31
 	putF16(b, float32(d*1.0125))
-	id := 1 / d
-	for ib, s := range scales {
-		l := max(0, min(15, nearestInt(float32(0.5*float32(float32(id*s)-1)))))
-		v := binary.LittleEndian.Uint32(sas[4*ib:])
-		binary.LittleEndian.PutUint32(sas[4*ib:], v|uint32(l)<<28)
-	}
+	putScaleWords(sas, 4, 1/d, &scales)
 }
 
 // quantizeIQ3_SW is quantize_row_iq3_s_impl for one super-block: x (256)
@@ -91,12 +86,7 @@ func quantizeIQ3_SW(b []byte, x, qw []float32) {
 	}
 	d := ms / 31
 	putF16(b, float32(d*1.033))
-	id := 1 / d
-	for ib := 0; ib < 8; ib += 2 {
-		l1 := max(0, min(15, nearestInt(float32(0.5*float32(float32(id*scales[ib])-1)))))
-		l2 := max(0, min(15, nearestInt(float32(0.5*float32(float32(id*scales[ib+1])-1)))))
-		b[106+ib/2] = uint8(l1 | l2<<4)
-	}
+	putIQScales(b[106:110], 1/d, scales[:])
 }
 
 // dequantizeIQ3_XXS is dequantize_row_iq3_xxs for one block: b (98) -> y (256).
