@@ -3,9 +3,10 @@ package chat
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,11 +87,7 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 	readJSON(t, "testdata/renders.json", &refs)
 	readJSON(t, "testdata/cases-py.json", &py)
 
-	names := make([]string, 0, len(specs))
-	for n := range specs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(specs))
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			tmpl := loadTestTemplate(t, specs[name])
@@ -104,12 +101,7 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 			if want := deref(ref.EOS); tmpl.EOS != want {
 				t.Errorf("eos_token = %q, want %q", tmpl.EOS, want)
 			}
-			keys := make([]string, 0, len(ref.Renders))
-			for k := range ref.Renders {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, key := range keys {
+			for _, key := range slices.Sorted(maps.Keys(ref.Renders)) {
 				want := ref.Renders[key]
 				if p := py[name].Renders[key]; deref(p.Output) != deref(want.Output) || deref(p.Error) != deref(want.Error) {
 					t.Errorf("%s: transformers' Jinja2 renders %q / %q, @huggingface/jinja %q / %q", key, deref(p.Output), deref(p.Error), deref(want.Output), deref(want.Error))
@@ -140,7 +132,7 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 					t.Errorf("%s: Render =\n%q\nwant (@huggingface/jinja)\n%q", key, got, *want.Output)
 				}
 			}
-			t.Logf("%d renders equal", len(keys))
+			t.Logf("%d renders equal", len(ref.Renders))
 		})
 	}
 }
