@@ -31,7 +31,7 @@ var (
 var (
 	iq2xxsParams = iqParams{grid: iq2xxsGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 6, parity: true, zeroBelow: groupMaxEps, qpInit: true}
 	iq2xsParams  = iqParams{grid: iq2xsGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 9, parity: true, zeroBelow: groupMaxEps, onGridInit: true, skipOnGrid: true}
-	iq2sParams   = iqParams{grid: iq2sGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 9, zeroBelow: 1e-8, onGridInit: true, skipOnGrid: true}
+	iq2sParams   = iqParams{grid: iq2sGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 9, zeroBelow: 1e-8, onGridInit: true, skipOnGrid: true, sigmaW: true}
 )
 
 // iqScaleCode is clamp(nearest(0.5·(id·s - 1)), 0, 15), the 4-bit code of
@@ -60,25 +60,15 @@ func putScaleWords(w []byte, stride int, id float32, scales *[8]float32) {
 // (256) with importance qw (256) -> b (66).
 func quantizeIQ2_XXSW(b []byte, x, qw []float32) {
 	clear(b[:66])
-	var weight [32]float32
 	var scales [8]float32
-	var ms float32
 	sigma2 := sumSquares(x[:256]) / 256
 	q := b[2:66]
-	for ib := range 8 {
-		xb := x[32*ib : 32*ib+32]
-		imatrixWeights(weight[:], xb, qw[32*ib:32*ib+32], sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq2xxsParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq2xxsParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k := range 4 {
 			q[8*ib+k] = uint8(points[k])
 		}
 		binary.LittleEndian.PutUint32(q[8*ib+4:], signWord(signs))
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		clear(b[:66])
 		return
@@ -92,24 +82,14 @@ func quantizeIQ2_XXSW(b []byte, x, qw []float32) {
 // (256) with importance qw (256) -> b (74).
 func quantizeIQ2_XSW(b []byte, x, qw []float32) {
 	clear(b[:74])
-	var weight [16]float32
 	var scales [16]float32
-	var ms float32
 	sigma2 := sumSquares(x[:256]) / 256
 	q := b[2:66]
-	for ib := range 16 {
-		xb := x[16*ib : 16*ib+16]
-		imatrixWeights(weight[:], xb, qw[16*ib:16*ib+16], sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq2xsParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq2xsParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k := range 2 {
 			binary.LittleEndian.PutUint16(q[2*(2*ib+k):], uint16(points[k])|uint16(signs[k])<<9)
 		}
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		clear(b[:74])
 		return
@@ -136,33 +116,17 @@ func putIQScales(sc []byte, id float32, scales []float32) {
 // with importance qw (256, or nil: weights σ²/4 + x²) -> b (82).
 func quantizeIQ2_SW(b []byte, x, qw []float32) {
 	clear(b[:82])
-	var weight [16]float32
 	var scales [16]float32
-	var ms float32
 	sigma2 := superBlockSigma2(x)
 	qs, qh := b[2:66], b[66:74]
-	for ib := range 16 {
-		xb := x[16*ib : 16*ib+16]
-		if qw != nil {
-			imatrixWeights(weight[:], xb, qw[16*ib:16*ib+16], sigma2)
-		} else {
-			for i, v := range xb {
-				weight[i] = float32(0.25*sigma2) + float32(v*v)
-			}
-		}
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq2sParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq2sParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k := range 2 {
 			i8 := 2*ib + k
 			qs[i8] = uint8(points[k])
 			qh[i8/4] |= uint8(points[k]>>8) << (2 * (i8 % 4))
 			qs[32+i8] = signs[k]
 		}
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		return
 	}

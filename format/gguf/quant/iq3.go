@@ -25,25 +25,15 @@ var (
 // (256) with importance qw (256, or nil) -> b (98).
 func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 	clear(b[:98])
-	var weight [32]float32
 	var scales [8]float32
-	var ms float32
 	sigma2 := superBlockSigma2(x)
 	q3, sas := b[2:66], b[66:98]
-	for ib := range 8 {
-		xb := x[32*ib : 32*ib+32]
-		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq3xxsParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq3xxsParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k, p := range points {
 			q3[8*ib+k] = uint8(p)
 		}
 		binary.LittleEndian.PutUint32(sas[4*ib:], signWord(signs))
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		clear(b[:98])
 		return
@@ -59,28 +49,18 @@ func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 // points and signs are stored one block earlier (their 9th bits are not).
 func quantizeIQ3_SW(b []byte, x, qw []float32) {
 	clear(b[:110])
-	var weight [32]float32
 	var scales [8]float32
-	var ms float32
 	sigma2 := superBlockSigma2(x)
 	qs, qh, sg := b[2:66], b[66:74], b[74:106]
 	at := 0 // blocks stored so far
-	for ib := range 8 {
-		xb := x[32*ib : 32*ib+32]
-		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq3sParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq3sParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k, p := range points {
 			qs[8*at+k] = uint8(p)
 			qh[ib] |= uint8(p>>8) << k
 		}
 		copy(sg[4*at:4*at+4], signs[:])
 		at++
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		return
 	}
