@@ -48,6 +48,17 @@ func load(t *testing.T, path string) *Model {
 	return m
 }
 
+// seqclsPath is the fixtures' sequence-classification model of family
+// fam: its HF directory, or (src "gguf") lorakit's GGUF conversion of it.
+func seqclsPath(t *testing.T, root, fam, src string) string {
+	t.Helper()
+	path := filepath.Join(root, "hf", fam+"-seqcls")
+	if src == "gguf" {
+		path = convertToGGUF(t, path)
+	}
+	return path
+}
+
 // forward runs the model at path, with the adapter at adapter applied
 // when it is not "", on ids.
 func forward(t *testing.T, path, adapter string, ids []int) Output {
@@ -88,10 +99,7 @@ func TestForwardMatchesNumpy(t *testing.T) {
 	for _, f := range fixtures {
 		for _, src := range []string{"hf", "gguf"} {
 			t.Run(f.fam+"/"+src, func(t *testing.T) {
-				path := filepath.Join(root, "hf", f.fam+"-seqcls")
-				if src == "gguf" {
-					path = convertToGGUF(t, path)
-				}
+				path := seqclsPath(t, root, f.fam, src)
 				out := forward(t, path, "", f.ids)
 				ref := filepath.Join(root, "numpy", f.fam+"-seqcls__")
 				checkRef(t, "hidden", out.Hidden, ref+"hidden-2.txt")
@@ -110,10 +118,7 @@ func TestAdapterAtRunTime(t *testing.T) {
 	for _, f := range fixtures {
 		for _, src := range []string{"hf", "gguf"} {
 			t.Run(f.fam+"/"+src, func(t *testing.T) {
-				path := filepath.Join(root, "hf", f.fam+"-seqcls")
-				if src == "gguf" {
-					path = convertToGGUF(t, path)
-				}
+				path := seqclsPath(t, root, f.fam, src)
 				out := forward(t, path, filepath.Join(root, "adapters", f.fam+"-seqcls-lora"), f.ids)
 				ref := filepath.Join(root, "numpy", f.fam+"-seqcls+lora__")
 				checkRef(t, "hidden", out.Hidden, ref+"hidden-2.txt")
