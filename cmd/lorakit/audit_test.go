@@ -369,6 +369,16 @@ func TestAuditHelperProcess(t *testing.T) {
 	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
+// bigModelDir makes a temporary directory holding writeBigModel's model
+// (big.gguf) and adapter (lora.gguf).
+func bigModelDir(t *testing.T) (dir, model, adapter string) {
+	t.Helper()
+	dir = t.TempDir()
+	model, adapter = filepath.Join(dir, "big.gguf"), filepath.Join(dir, "lora.gguf")
+	writeBigModel(t, model, adapter)
+	return dir, model, adapter
+}
+
 // writeBigModel writes a GPT-2-named F32 GGUF of 32 ffn_up tensors
 // (1024×512, 64 MiB in all, slow enough to quantize to be interrupted) and
 // a rank-8 llama.cpp LoRA adapter on all of them.
