@@ -46,12 +46,25 @@ func readJSON(t testing.TB, path string, v any) {
 	}
 }
 
-// loadTestTemplate loads a template named in testdata/templates.json.
-func loadTestTemplate(t testing.TB, spec struct {
+// templateSpec is an entry of testdata/templates.json: the template's
+// path (testdata/PATH, or shared:PATH under ../shared) and the bos and eos
+// token texts its tokenizer_config.json gives.
+type templateSpec struct {
 	Path string `json:"path"`
 	BOS  string `json:"bos_token"`
 	EOS  string `json:"eos_token"`
-}) *Template {
+}
+
+// templateSpecs reads testdata/templates.json.
+func templateSpecs(t testing.TB) map[string]templateSpec {
+	t.Helper()
+	var specs map[string]templateSpec
+	readJSON(t, "testdata/templates.json", &specs)
+	return specs
+}
+
+// loadTestTemplate loads a template named in testdata/templates.json.
+func loadTestTemplate(t testing.TB, spec templateSpec) *Template {
 	t.Helper()
 	path := filepath.Join("testdata", spec.Path)
 	if rel, ok := strings.CutPrefix(spec.Path, "shared:"); ok {
@@ -75,14 +88,9 @@ func loadTestTemplate(t testing.TB, spec struct {
 // testdata/renders.json, and with those of Python's Jinja2 set up as
 // transformers sets it up (testdata/cases-py.json), which agree with them.
 func TestRendersMatchHuggingFaceJinja(t *testing.T) {
-	var specs map[string]struct {
-		Path string `json:"path"`
-		BOS  string `json:"bos_token"`
-		EOS  string `json:"eos_token"`
-	}
 	var cases map[string]testCase
 	var refs, py map[string]reference
-	readJSON(t, "testdata/templates.json", &specs)
+	specs := templateSpecs(t)
 	readJSON(t, "testdata/cases.json", &cases)
 	readJSON(t, "testdata/renders.json", &refs)
 	readJSON(t, "testdata/cases-py.json", &py)
