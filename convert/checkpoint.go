@@ -105,6 +105,9 @@ func writeTensors(ctx context.Context, src format.Source, plan []format.TensorIn
 			return err
 		}
 		t := infos[p.Name]
+		if i+1 < len(plan) {
+			format.Prefetch(src, plan[i+1].Name)
+		}
 		data, err := src.TensorData(t.Name)
 		if err == nil {
 			data, err = Cast(data, t, p.DType)
