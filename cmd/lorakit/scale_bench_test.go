@@ -18,15 +18,16 @@ import (
 // disk, as a user would with the lorakit command line: a synthetic
 // Llama-3.1-8B-shaped Hugging Face checkpoint (BF16, 4 shards, 16 GB) and
 // a rank-16 PEFT adapter on all linear modules are generated, then
-// converted to GGUF BF16, quantized to Q8_0, Q4_K_M and IQ4_XS, merged into
-// the HF base and into the Q4_K_M GGUF, each output verified (when this
-// build has lorakit verify), and the adapter analysed with the base. Each
+// converted to GGUF BF16, quantized to Q8_0 and Q4_K_M, merged into the HF
+// base and into the Q4_K_M GGUF, quantized to IQ4_XS (the slowest step,
+// last but one), each output verified (when this build has lorakit
+// verify), and the adapter analysed with the base. Each
 // step's wall time, throughput and peak RSS is printed as it finishes.
 // Run it with
 //
 //	go test ./cmd/lorakit -run '^$' -bench Scale8B -benchtime 1x -timeout 3h
 //
-// It needs about 45 GB free under $LORAKIT_SCALE_DIR (default the system
+// It needs about 55 GB free under $LORAKIT_SCALE_DIR (default the system
 // temporary directory) and ../shared (the Llama 3 tokenizer); it skips
 // when either is missing. Intermediates are deleted as soon as no later
 // step reads them.
@@ -61,9 +62,11 @@ func benchScale(b *testing.B, s llamaShape) {
 		root = os.TempDir()
 	}
 	hfBytes := 2 * s.params()
-	// On disk at once at the peak: the HF base, the GGUF BF16 and the Q8_0
-	// (34 bytes per 32 values), plus the adapter and 1 GiB of slack.
-	need := hfBytes + hfBytes + hfBytes/2*34/32 + 1<<30
+	// On disk at once at the peak: the HF base, the GGUF BF16, the Q4_K_M
+	// (under 5 bits a weight) and the merged HF copy, plus the adapter and
+	// 1 GiB of slack. (IQ4_XS, the slowest step, runs after the merges so
+	// that a run cut short has measured them.)
+	need := 3*hfBytes + hfBytes/2*5/8 + 1<<30
 	free, err := freeBytes(root)
 	if err != nil {
 		b.Skipf("scale: cannot tell the free space of %s: %v", root, err)
@@ -95,12 +98,12 @@ func benchScale(b *testing.B, s llamaShape) {
 		{name: "verify Q8_0", args: []string{"verify", q8, "--base", bf16}, reads: []string{q8, bf16}, streaming: true, remove: []string{q8}},
 		{name: "quantize BF16 -> Q4_K_M", args: []string{"quantize", bf16, q4, "Q4_K_M"}, writes: q4, reads: []string{bf16}, streaming: true},
 		{name: "verify Q4_K_M", args: []string{"verify", q4, "--base", bf16}, reads: []string{q4, bf16}, streaming: true},
-		{name: "quantize BF16 -> IQ4_XS", args: []string{"quantize", bf16, iq4, "IQ4_XS"}, writes: iq4, reads: []string{bf16}, streaming: true},
-		{name: "verify IQ4_XS", args: []string{"verify", iq4, "--base", bf16}, reads: []string{iq4, bf16}, streaming: true, remove: []string{iq4, bf16}},
 		{name: "merge PEFT into HF", args: []string{"merge", hf, "--adapter", peft, "-o", mergedHF}, writes: mergedHF, reads: []string{hf}, streaming: true},
 		{name: "verify merged HF", args: []string{"verify", mergedHF, "--base", hf, "--adapter", peft}, reads: []string{mergedHF, hf}, streaming: true, remove: []string{mergedHF}},
 		{name: "merge PEFT into Q4_K_M", args: []string{"merge", q4, "--adapter", peft, "-o", mergedQ4}, writes: mergedQ4, reads: []string{q4}, streaming: true},
 		{name: "verify merged Q4_K_M", args: []string{"verify", mergedQ4, "--base", q4, "--adapter", peft}, reads: []string{mergedQ4, q4}, streaming: true, remove: []string{mergedQ4, q4}},
+		{name: "quantize BF16 -> IQ4_XS", args: []string{"quantize", bf16, iq4, "IQ4_XS"}, writes: iq4, reads: []string{bf16}, streaming: true},
+		{name: "verify IQ4_XS", args: []string{"verify", iq4, "--base", bf16}, reads: []string{iq4, bf16}, streaming: true, remove: []string{iq4, bf16}},
 		{name: "analyze report (with base)", args: []string{"analyze", "report", peft, "--base", hf, "-o", p("report")}, writes: p("report"), reads: []string{peft}},
 	}
 	verify := hasCommand("verify")
