@@ -50,15 +50,15 @@ const (
 	GELUTanh                   // x/2·(1+tanh(√(2/π)(x+0.044715x³)))
 )
 
-// Tensors says whether an optional part of a layout is absent, optional or
-// required.
-type Tensors int
+// Presence says whether a part of a layout is never, maybe or always in a
+// file.
+type Presence int
 
 // The presence rules.
 const (
-	Absent   Tensors = iota // never in the file (a file that has it is refused)
-	Optional                // used when present
-	Required                // the file must have it
+	Never    Presence = iota // never in the file (a file that has it is refused)
+	MayHave                  // used when present
+	MustHave                 // the file must have it
 )
 
 // Recipe is one architecture's transformer block as llama.cpp builds its
@@ -68,33 +68,36 @@ const (
 type Recipe struct {
 	Arch string // GGUF general.architecture
 
-	Norm    NormKind
-	EpsKey  string  // the norm epsilon's key, after "<arch>."
-	EpsDflt float32 // used when EpsKey is absent; 0: the key is required
+	Norm   NormKind
+	EpsKey string // the norm epsilon's key, after "<arch>."
+	// EpsDflt is used when EpsKey is absent (0: the key is required, as
+	// llama.cpp requires it; gpt2 and llama keep lorakit's earlier 1e-5 for
+	// files without it, such as llama2.c conversions).
+	EpsDflt float32
 
 	PosEmbd    bool // learned position_embd.weight added to the token embedding
 	EmbedScale bool // the token embedding is multiplied by √n_embd (float32 sqrtf)
 
 	// Attention projections: a fused attn_qkv (rows q|k|v) and/or separate
-	// attn_q, attn_k, attn_v. With both Optional the file chooses (llama.cpp's
+	// attn_q, attn_k, attn_v. With MayHave the file chooses (llama.cpp's
 	// create_tensor_qkv); their biases are optional then.
-	FusedQKV    Tensors
-	QKVBias     Tensors // attn_q/k/v.bias or attn_qkv.bias
-	OutBias     Tensors // attn_output.bias
-	FFNBias     Tensors // ffn_up/gate/down.bias
-	QKNorm      bool    // per-head RMSNorm attn_q_norm, attn_k_norm on q and k before RoPE
-	PostNorms   bool    // post_attention_norm and post_ffw_norm on each sub-layer's output
-	OutputTied  Tensors // Absent: the lm head is always token_embd; Optional: output.weight if present
+	FusedQKV    Presence
+	QKVBias     Presence // attn_q/k/v.bias or attn_qkv.bias
+	OutBias     Presence // attn_output.bias
+	FFNBias     Presence // ffn_up/gate/down.bias
+	QKNorm      bool     // per-head RMSNorm attn_q_norm, attn_k_norm on q and k before RoPE
+	PostNorms   bool     // post_attention_norm and post_ffw_norm on each sub-layer's output
+	OutputTied  Presence // Never: the lm head is always token_embd; MayHave: output.weight if present
 	MLP         MLPKind
 	Act         Activation
 	FusedGateUp bool // gate|up stored as one ffn_up of 2·n_ff rows, gate first
 
-	// MoE: a mixture-of-experts feed-forward (Optional: when expert_count >
+	// MoE: a mixture-of-experts feed-forward (MayHave: when expert_count >
 	// 0). The router ffn_gate_inp picks expert_used_count of expert_count
 	// experts by softmax probability, renormalised to sum 1 (llama.cpp's
 	// build_moe_ffn with norm_w, softmax gating); each expert is a gated MLP
 	// stacked in ffn_gate_exps, ffn_up_exps, ffn_down_exps.
-	MoE Tensors
+	MoE Presence
 	// ExpertFFKey is the key of an expert's width; without it (or without
 	// a key name) it is feed_forward_length, divided by expert_used_count
 	// when ExpertFFPerUsed.
@@ -102,7 +105,7 @@ type Recipe struct {
 	ExpertFFPerUsed bool
 
 	Rope      RopeLayout
-	RopeFreqs Tensors // rope_freqs.weight: per-pair frequency divisors (Llama 3.1 scaling)
+	RopeFreqs Presence // rope_freqs.weight: per-pair frequency divisors (Llama 3.1 scaling)
 
 	// Attention scale on q·kᵀ is 1/√head_dim, except for models with a
 	// layer count in HeadScaleLayers, which use 1/√(n_embd/n_head) (Gemma's
@@ -133,34 +136,34 @@ type Recipe struct {
 var recipes = []*Recipe{
 	{
 		Arch: "gpt2", Norm: LayerNorm, EpsKey: "attention.layer_norm_epsilon", EpsDflt: 1e-5,
-		PosEmbd: true, FusedQKV: Required, QKVBias: Required, OutBias: Required, FFNBias: Required,
-		OutputTied: Optional, MLP: MLPPlain, Act: GELUTanh, Rope: RopeNone,
+		PosEmbd: true, FusedQKV: MustHave, QKVBias: MustHave, OutBias: MustHave, FFNBias: MustHave,
+		OutputTied: MayHave, MLP: MLPPlain, Act: GELUTanh, Rope: RopeNone,
 	},
 	{
 		Arch: "llama", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon", EpsDflt: 1e-5,
-		FusedQKV: Optional, QKVBias: Optional, OutBias: Optional, FFNBias: Optional,
-		OutputTied: Optional, MLP: MLPGated, Act: SiLU, Rope: RopeNorm, RopeFreqs: Optional,
-		MoE: Optional, // Mixtral
+		FusedQKV: MayHave, QKVBias: MayHave, OutBias: MayHave, FFNBias: MayHave,
+		OutputTied: MayHave, MLP: MLPGated, Act: SiLU, Rope: RopeNorm, RopeFreqs: MayHave,
+		MoE: MayHave, // Mixtral
 	},
 	{
 		Arch: "qwen2", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
-		FusedQKV: Optional, QKVBias: Optional, OutputTied: Optional,
+		FusedQKV: MayHave, QKVBias: MayHave, OutputTied: MayHave,
 		MLP: MLPGated, Act: SiLU, Rope: RopeNeox,
 	},
 	{
 		Arch: "qwen3", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
-		FusedQKV: Optional, QKVBias: Optional, QKNorm: true, OutputTied: Optional,
+		FusedQKV: MayHave, QKVBias: MayHave, QKNorm: true, OutputTied: MayHave,
 		MLP: MLPGated, Act: SiLU, Rope: RopeNeox,
 	},
 	{
 		Arch: "qwen3moe", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
-		FusedQKV: Optional, QKVBias: Optional, QKNorm: true, OutputTied: Optional,
+		FusedQKV: MayHave, QKVBias: MayHave, QKNorm: true, OutputTied: MayHave,
 		MLP: MLPGated, Act: SiLU, Rope: RopeNeox,
-		MoE: Required, ExpertFFKey: "expert_feed_forward_length", ExpertFFPerUsed: true,
+		MoE: MustHave, ExpertFFKey: "expert_feed_forward_length", ExpertFFPerUsed: true,
 	},
 	{
 		Arch: "gemma2", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
-		EmbedScale: true, FusedQKV: Optional, QKVBias: Optional, PostNorms: true, OutputTied: Absent,
+		EmbedScale: true, FusedQKV: MayHave, QKVBias: MayHave, PostNorms: true, OutputTied: Never,
 		MLP: MLPGated, Act: GELUTanh, Rope: RopeNeox, HeadScaleLayers: []int{46},
 		AttnCapKey: "attn_logit_softcapping", AttnCapDflt: 50,
 		FinalCapKey: "final_logit_softcapping", FinalCapDflt: 30,
@@ -170,7 +173,7 @@ var recipes = []*Recipe{
 	},
 	{
 		Arch: "gemma3", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
-		EmbedScale: true, FusedQKV: Optional, QKVBias: Optional, QKNorm: true, PostNorms: true, OutputTied: Optional,
+		EmbedScale: true, FusedQKV: MayHave, QKVBias: MayHave, QKNorm: true, PostNorms: true, OutputTied: MayHave,
 		MLP: MLPGated, Act: GELUTanh, Rope: RopeNeox, HeadScaleLayers: []int{62},
 		FinalCapKey:  "final_logit_softcapping",
 		SWAWindowKey: "attention.sliding_window", SWAPatternKey: "attention.sliding_window_pattern", SWAPatternDflt: 6,
@@ -180,7 +183,7 @@ var recipes = []*Recipe{
 		// llama.cpp reads phi3's attention.sliding_window and then disables
 		// SWA for Phi (every layer global); so does this recipe.
 		Arch: "phi3", Norm: RMSNorm, EpsKey: "attention.layer_norm_rms_epsilon",
-		FusedQKV: Optional, QKVBias: Optional, OutputTied: Optional,
+		FusedQKV: MayHave, QKVBias: MayHave, OutputTied: MayHave,
 		MLP: MLPGated, Act: SiLU, FusedGateUp: true, Rope: RopeNeox,
 	},
 }
@@ -194,12 +197,14 @@ func RecipeArchs() []string {
 	return names
 }
 
-// RecipeFor returns the recipe of a GGUF architecture name; an unknown name
-// wraps format.ErrUnsupported and lists the known ones.
+// RecipeFor returns (a copy of) the recipe of a GGUF architecture name; an
+// unknown name wraps format.ErrUnsupported and lists the known ones.
 func RecipeFor(name string) (*Recipe, error) {
 	for _, r := range recipes {
 		if r.Arch == name {
-			return r, nil
+			c := *r
+			c.HeadScaleLayers = slices.Clone(r.HeadScaleLayers)
+			return &c, nil
 		}
 	}
 	return nil, fmt.Errorf("arch: architecture %q has no transformer recipe (known: %s): %w",
@@ -236,9 +241,9 @@ type Hyperparams struct {
 	ExpertFF    int // each expert's width
 }
 
-// maxDim bounds every size read from a file, far above any model a CPU
+// maxHyper bounds every size read from a file, far above any model a CPU
 // holds, so that size arithmetic cannot overflow.
-const maxDim = 1 << 24
+const maxHyper = 1 << 24
 
 // Hyperparams reads the recipe's hyperparameters from md, applying
 // llama.cpp's defaults. A required key that is missing wraps
@@ -248,7 +253,7 @@ const maxDim = 1 << 24
 // format.ErrUnsupported.
 func (r *Recipe) Hyperparams(md format.Metadata) (Hyperparams, error) {
 	h := Hyperparams{Arch: r.Arch, RopeBase: 10000, RopeScale: 1}
-	m := meta{md: md, arch: r.Arch}
+	m := hpReader{md: md, arch: r.Arch}
 	m.int("context_length", &h.Context, true)
 	m.int("embedding_length", &h.Embd, true)
 	m.int("block_count", &h.Layers, true)
@@ -303,7 +308,7 @@ func (r *Recipe) Hyperparams(md format.Metadata) (Hyperparams, error) {
 // ropeScaling reads rope.scaling.*: linear scaling (llama.cpp's default type
 // when only a factor is given) divides every frequency by the factor; other
 // types are refused rather than ignored.
-func (r *Recipe) ropeScaling(m *meta, h *Hyperparams) error {
+func (r *Recipe) ropeScaling(m *hpReader, h *Hyperparams) error {
 	typ, hasType := m.md.String(r.Arch + ".rope.scaling.type")
 	if v, ok := m.md.Get(r.Arch + ".rope.scaling.type"); ok && !hasType {
 		return fmt.Errorf("arch: metadata %s.rope.scaling.type = %v: %w", r.Arch, v, format.ErrFormat)
@@ -333,7 +338,7 @@ func (r *Recipe) ropeScaling(m *meta, h *Hyperparams) error {
 }
 
 // attention reads the attention scale, soft-caps and sliding window.
-func (r *Recipe) attention(m *meta, h *Hyperparams) error {
+func (r *Recipe) attention(m *hpReader, h *Hyperparams) error {
 	h.AttnScale = 1 / math.Sqrt(float64(float32(h.HeadDim)))
 	if slices.Contains(r.HeadScaleLayers, h.Layers) {
 		h.AttnScale = 1 / math.Sqrt(float64(float32(h.Embd/h.Heads)))
@@ -358,7 +363,7 @@ func (r *Recipe) attention(m *meta, h *Hyperparams) error {
 				if _, isInt := m.md.Int(r.Arch + "." + r.SWAPatternKey); !isInt {
 					return fmt.Errorf("arch: metadata %s.%s = %T: a per-layer pattern: %w", r.Arch, r.SWAPatternKey, v, format.ErrUnsupported)
 				}
-				m.intAny(r.SWAPatternKey, &period)
+				m.num(r.SWAPatternKey, &period, false, true)
 			}
 			for il := range h.SWALayers {
 				h.SWALayers[il] = period == 0 || il%period < period-1
@@ -374,8 +379,8 @@ func (r *Recipe) attention(m *meta, h *Hyperparams) error {
 }
 
 // experts reads the mixture-of-experts sizes.
-func (r *Recipe) experts(m *meta, h *Hyperparams) error {
-	if r.MoE == Absent {
+func (r *Recipe) experts(m *hpReader, h *Hyperparams) error {
+	if r.MoE == Never {
 		for _, k := range []string{"expert_count", "expert_used_count"} {
 			_, ok := m.md.Get(r.Arch + "." + k)
 			if n, isInt := m.md.Int(r.Arch + "." + k); ok && (!isInt || n != 0) {
@@ -384,13 +389,19 @@ func (r *Recipe) experts(m *meta, h *Hyperparams) error {
 		}
 		return nil
 	}
-	m.int("expert_count", &h.Experts, r.MoE == Required)
-	m.int("expert_used_count", &h.ExpertsUsed, h.Experts > 0)
-	if m.err != nil {
+	m.num("expert_count", &h.Experts, r.MoE == MustHave, true)
+	m.num("expert_used_count", &h.ExpertsUsed, h.Experts > 0, true) // llama.cpp asserts 0 without experts
+	switch {
+	case m.err != nil:
 		return m.err
-	}
-	if h.Experts == 0 {
+	case h.Experts == 0 && r.MoE == MustHave:
+		return fmt.Errorf("arch: %s.expert_count is 0: %s needs experts: %w", r.Arch, r.Arch, format.ErrFormat)
+	case h.Experts == 0 && h.ExpertsUsed > 0:
+		return fmt.Errorf("arch: %s: %d experts used of none: %w", r.Arch, h.ExpertsUsed, format.ErrFormat)
+	case h.Experts == 0:
 		return nil
+	case h.ExpertsUsed == 0:
+		return fmt.Errorf("arch: %s: %d experts, none used: %w", r.Arch, h.Experts, format.ErrFormat)
 	}
 	for _, k := range []string{"expert_group_count", "expert_shared_count", "expert_weights_scale", "expert_gating_func"} {
 		if _, ok := m.md.Get(r.Arch + "." + k); ok {
@@ -422,7 +433,7 @@ func (h Hyperparams) validate(r *Recipe) error {
 	switch {
 	case h.Heads <= 0 || h.KVHeads <= 0 || h.Heads%h.KVHeads != 0:
 		return bad("%d heads, %d kv heads", h.Heads, h.KVHeads)
-	case h.HeadDim <= 0 || h.HeadDim > maxDim || h.Heads*h.HeadDim > maxDim:
+	case h.HeadDim <= 0 || h.HeadDim > maxHyper || h.Heads*h.HeadDim > maxHyper:
 		return bad("head dim %d", h.HeadDim)
 	case r.PosEmbd && (h.Heads*h.HeadDim != h.Embd || h.KVHeads != h.Heads):
 		return bad("%s needs heads*head_dim = n_embd and no GQA", h.Arch)
@@ -440,16 +451,22 @@ func (h Hyperparams) validate(r *Recipe) error {
 	return nil
 }
 
-// meta reads "<arch>.key" values with sticky errors.
-type meta struct {
+// hpReader reads "<arch>.key" values with sticky errors.
+type hpReader struct {
 	md   format.Metadata
 	arch string
 	err  error
 }
 
 // int reads a positive integer into dst; it reports whether the key was
-// there. A value that is not one integer in (0, maxDim] is an error.
-func (m *meta) int(key string, dst *int, required bool) bool {
+// there. A value that is not one integer in (0, maxHyper] is an error.
+func (m *hpReader) int(key string, dst *int, required bool) bool {
+	return m.num(key, dst, required, false)
+}
+
+// num reads an integer in [0 or 1, maxHyper] into dst (zeroOK: 0 allowed);
+// it reports whether the key was there.
+func (m *hpReader) num(key string, dst *int, required, zeroOK bool) bool {
 	if m.err != nil {
 		return false
 	}
@@ -465,7 +482,7 @@ func (m *meta) int(key string, dst *int, required bool) bool {
 	switch {
 	case !isInt:
 		m.err = fmt.Errorf("arch: metadata %s = %v (%T), want one integer: %w", k, v, v, format.ErrUnsupported)
-	case n <= 0 || n > maxDim:
+	case n < 0 || (n == 0 && !zeroOK) || n > maxHyper:
 		m.err = fmt.Errorf("arch: metadata %s = %d: %w", k, n, format.ErrFormat)
 	default:
 		*dst = int(n)
@@ -473,19 +490,8 @@ func (m *meta) int(key string, dst *int, required bool) bool {
 	return true
 }
 
-// intAny reads a non-negative integer (a pattern period may be 0).
-func (m *meta) intAny(key string, dst *int) {
-	if n, ok := m.md.Int(m.arch + "." + key); ok {
-		if n < 0 || n > maxDim {
-			m.err = fmt.Errorf("arch: metadata %s.%s = %d: %w", m.arch, key, n, format.ErrFormat)
-			return
-		}
-		*dst = int(n)
-	}
-}
-
 // float reads a number into dst; it reports whether the key was there.
-func (m *meta) float(key string, dst *float64) bool {
+func (m *hpReader) float(key string, dst *float64) bool {
 	if m.err != nil {
 		return false
 	}

@@ -119,6 +119,9 @@ func TestHyperparamsDefaults(t *testing.T) {
 		{"qwen3moe without expert_feed_forward_length: n_ff/used", "qwen3moe", base("qwen3moe", 1,
 			format.KV{Key: "qwen3moe.expert_count", Value: uint32(8)}, format.KV{Key: "qwen3moe.expert_used_count", Value: uint32(2)}),
 			func(h arch.Hyperparams) bool { return h.Experts == 8 && h.ExpertsUsed == 2 && h.ExpertFF == 16 }},
+		{"llama with expert_count 0: dense", "llama", base("llama", 1,
+			format.KV{Key: "llama.expert_count", Value: uint32(0)}, format.KV{Key: "llama.expert_used_count", Value: uint32(0)}),
+			func(h arch.Hyperparams) bool { return h.Experts == 0 && h.ExpertsUsed == 0 }},
 		{"llama experts: n_ff each", "llama", base("llama", 1,
 			format.KV{Key: "llama.expert_count", Value: uint32(8)}, format.KV{Key: "llama.expert_used_count", Value: uint32(2)}),
 			func(h arch.Hyperparams) bool { return h.Experts == 8 && h.ExpertFF == 32 }},
@@ -190,4 +193,54 @@ func ExampleRecipeFor() {
 	}
 	fmt.Println(r.PostNorms, r.EmbedScale, h.Window, h.AttnSoftcap, h.FinalSoftcap, h.SWALayers[:4])
 	// Output: true true 4096 50 30 [true false true false]
+}
+
+// FuzzHyperparams: any metadata values give hyperparameters that satisfy
+// the relations the transformer relies on, or an error; never a panic.
+func FuzzHyperparams(f *testing.F) {
+	f.Add(uint8(4), uint32(128), uint32(2), uint32(6), uint32(2), uint32(16), uint32(64), uint32(3), uint32(2), float32(0.1), int64(4), int64(2))
+	f.Add(uint8(0), uint32(64), uint32(1), uint32(4), uint32(0), uint32(0), uint32(0), uint32(0), uint32(0), float32(-1), int64(-3), int64(9))
+	f.Fuzz(func(t *testing.T, which uint8, embd, layers, heads, kv, hd, rope, window, pattern uint32, capv float32, experts, used int64) {
+		names := arch.RecipeArchs()
+		name := names[int(which)%len(names)]
+		r, _ := arch.RecipeFor(name)
+		md := format.Metadata{
+			{Key: name + ".context_length", Value: uint32(64)}, {Key: name + ".embedding_length", Value: embd},
+			{Key: name + ".block_count", Value: layers}, {Key: name + ".attention.head_count", Value: heads},
+			{Key: name + ".feed_forward_length", Value: uint32(32)}, {Key: r.EpsKey, Value: float32(1e-6)},
+		}
+		add := func(key string, v any) { md = append(md, format.KV{Key: name + "." + key, Value: v}) }
+		if kv != 0 {
+			add("attention.head_count_kv", kv)
+		}
+		if hd != 0 {
+			add("attention.key_length", hd)
+			add("attention.value_length", hd)
+		}
+		if rope != 0 {
+			add("rope.dimension_count", rope)
+		}
+		add("attention.sliding_window", window)
+		add("attention.sliding_window_pattern", pattern)
+		add("attn_logit_softcapping", capv)
+		add("expert_count", experts)
+		add("expert_used_count", used)
+		if layers > 1<<12 {
+			return // only the allocation of SWALayers grows with it
+		}
+		h, err := r.Hyperparams(md)
+		if err != nil {
+			return
+		}
+		switch {
+		case h.Heads <= 0 || h.KVHeads <= 0 || h.Heads%h.KVHeads != 0 || h.HeadDim <= 0:
+			t.Fatalf("heads %d, kv %d, head dim %d accepted", h.Heads, h.KVHeads, h.HeadDim)
+		case r.Rope != arch.RopeNone && (h.RopeDims <= 0 || h.RopeDims > h.HeadDim || h.RopeDims%2 != 0):
+			t.Fatalf("rope dims %d with head dim %d accepted", h.RopeDims, h.HeadDim)
+		case len(h.SWALayers) != h.Layers || h.Window < 0 || h.AttnSoftcap < 0:
+			t.Fatalf("window %d, %d SWA flags for %d layers, cap %v accepted", h.Window, len(h.SWALayers), h.Layers, h.AttnSoftcap)
+		case h.Experts > 0 && (h.ExpertsUsed <= 0 || h.ExpertsUsed > h.Experts || h.ExpertFF <= 0):
+			t.Fatalf("%d experts, %d used, width %d accepted", h.Experts, h.ExpertsUsed, h.ExpertFF)
+		}
+	})
 }

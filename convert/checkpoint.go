@@ -21,6 +21,8 @@ type Options struct {
 	DType format.DType
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes GGUF output as a llama-gguf-split set.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 }
@@ -84,7 +86,7 @@ func Checkpoint(ctx context.Context, src format.Source, out string, opt Options)
 		}
 	}
 	md := ContainerMetadata(src, outFormat)
-	sink, err := format.Create(outFormat, out, plan, md, format.CreateOptions{Force: opt.Force})
+	sink, err := format.Create(outFormat, out, plan, md, format.CreateOptions{Force: opt.Force, Split: opt.Split})
 	if err != nil {
 		return err
 	}

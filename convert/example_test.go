@@ -127,3 +127,46 @@ func writeTinyGPT2(dir string) {
 		log.Fatal(err)
 	}
 }
+
+// Write only the vocabulary of a Hugging Face directory as GGUF, as
+// llama.cpp's convert_hf_to_gguf.py --vocab-only does.
+func ExampleVocabOnly() {
+	dir, err := os.MkdirTemp("", "vocab")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	tok, err := os.ReadFile("../tokenizer/testdata/tiny-llama-tokenizer.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": "{{ messages[0]['content'] }}"}`), 0o644)
+	out := filepath.Join(dir, "vocab.gguf")
+	if err := convert.VocabOnly(dir, "", out, false); err != nil {
+		log.Fatal(err)
+	}
+	src, err := format.Open(out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	for _, kv := range src.Metadata() {
+		fmt.Println(kv.Key)
+	}
+	fmt.Println(len(src.Tensors()), "tensors")
+	// Output:
+	// general.name
+	// tokenizer.ggml.model
+	// tokenizer.ggml.pre
+	// tokenizer.ggml.tokens
+	// tokenizer.ggml.scores
+	// tokenizer.ggml.token_type
+	// tokenizer.ggml.bos_token_id
+	// tokenizer.ggml.eos_token_id
+	// tokenizer.ggml.unknown_token_id
+	// tokenizer.ggml.add_bos_token
+	// tokenizer.ggml.add_eos_token
+	// tokenizer.chat_template
+	// 0 tensors
+}

@@ -16,7 +16,7 @@ import (
 // hfFiles are the files an exported Hugging Face directory may hold; --force
 // replaces only a directory made of these.
 var hfFiles = map[string]bool{
-	"config.json": true, "generation_config.json": true, "tokenizer.json": true,
+	"config.json": true, "generation_config.json": true, "tokenizer.json": true, "tokenizer_config.json": true,
 	safetensors.SingleFile: true, safetensors.IndexFile: true,
 }
 
@@ -116,8 +116,8 @@ func readFloats(src format.Source, t format.TensorInfo) ([]float32, error) {
 
 // WriteHF writes a checkpoint with llama.cpp names (GGUF, llama2.c) as a
 // Hugging Face model directory: config.json, generation_config.json,
-// model.safetensors (or shards) and tokenizer.json when a tokenizer is
-// known. The directory appears whole or not at all.
+// model.safetensors (or shards) and tokenizer.json + tokenizer_config.json
+// when a tokenizer is known. The directory appears whole or not at all.
 func WriteHF(ctx context.Context, src format.Source, dir string, opt HFOptions) error {
 	hf, cfg, err := HFView(src)
 	if err != nil {
@@ -148,11 +148,14 @@ func WriteHF(ctx context.Context, src format.Source, dir string, opt HFOptions) 
 				gen[k] = v
 			}
 		}
+		if vocab != nil && len(vocab.EOGIDs()) > 1 {
+			gen["eos_token_id"] = vocab.EOGIDs() // every end-of-generation id, EOS first
+		}
 		if err := writeJSON(filepath.Join(tmp, "generation_config.json"), gen); err != nil {
 			return err
 		}
 		if vocab != nil {
-			if err := tokenizer.SaveTokenizerJSON(filepath.Join(tmp, "tokenizer.json"), vocab, false); err != nil {
+			if err := tokenizer.SaveHF(tmp, vocab, false); err != nil {
 				return err
 			}
 		}

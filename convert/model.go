@@ -31,6 +31,8 @@ type ModelOptions struct {
 	MaxShardBytes int64
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes GGUF output as a llama-gguf-split set.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 }
@@ -59,11 +61,14 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 		return err
 	}
 	defer src.Close()
+	if opt.Split.Enabled() && kind != "gguf" {
+		return fmt.Errorf("%s: only GGUF output is split into llama-gguf-split shards (for Hugging Face shards use --max-shard-size): %w", out, format.ErrUnsupported)
+	}
 	if opt.Preset.Base.Valid() {
 		if kind != "gguf" {
 			return fmt.Errorf("%s: quantized types (%s) are written as GGUF only: %w", out, opt.Preset, format.ErrUnsupported)
 		}
-		_, err := quantize.Write(ctx, src, out, quantize.Options{Preset: opt.Preset, Force: opt.Force, Progress: opt.Progress})
+		_, err := quantize.Write(ctx, src, out, quantize.Options{Preset: opt.Preset, Force: opt.Force, Split: opt.Split, Progress: opt.Progress})
 		return err
 	}
 	switch kind {
@@ -71,9 +76,14 @@ func Model(ctx context.Context, in, out string, opt ModelOptions) error {
 		return WriteHF(ctx, src, out, HFOptions{DType: opt.DType, MaxShardBytes: opt.MaxShardBytes, Force: opt.Force, Progress: opt.Progress})
 	case "gguf", "safetensors":
 		if kind == "gguf" {
-			src = llamaCppOrder(withMetadata(src, withFileType(src, opt.DType)))
+			src = withMetadata(src, withFileType(src, opt.DType))
+			if IsHFDir(in) {
+				// A GGUF (or other named) input keeps its order; an HF
+				// directory gets the order llama.cpp's converter writes.
+				src = llamaCppOrder(src)
+			}
 		}
-		return Checkpoint(ctx, src, out, Options{Format: kind, DType: opt.DType, Force: opt.Force, Progress: opt.Progress})
+		return Checkpoint(ctx, src, out, Options{Format: kind, DType: opt.DType, Force: opt.Force, Split: opt.Split, Progress: opt.Progress})
 	}
 	return fmt.Errorf("%s: output kind %q: %w (use gguf, hf or safetensors)", out, kind, format.ErrUnsupported)
 }

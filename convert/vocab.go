@@ -7,6 +7,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/tokenizer"
 )
 
 // VocabOnly writes the vocabulary of a Hugging Face model directory as a
@@ -15,10 +16,22 @@ import (
 // config.json (when the directory has one), general.name (the directory's
 // name), and the tokenizer.* keys, the vocabulary padded with unused
 // "[PAD<id>]" tokens up to config.json's vocab_size. tokPath, if set,
-// overrides the tokenizer files of dir. A directory without a tokenizer
-// wraps format.ErrNotFound.
+// overrides the tokenizer files of dir (any file tokenizer.Load reads); dir
+// may itself be such a file (a GGUF, a tokenizer.json), whose vocabulary is
+// then written alone. A directory without a tokenizer wraps
+// format.ErrNotFound.
 func VocabOnly(dir, tokPath, out string, force bool) error {
-	v, err := loadTokenizer(dir, tokPath, 0)
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() && tokPath == "" {
+		// A file that holds a vocabulary (GGUF, tokenizer.json, ...).
+		tokPath = dir
+	}
+	var v *tokenizer.Vocab
+	var err error
+	if tokPath != "" {
+		v, err = tokenizer.Load(tokPath)
+	} else {
+		v, err = loadTokenizer(dir, "", 0)
+	}
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,14 @@ func TestVocabOnly(t *testing.T) {
 				t.Errorf("VocabOnly over an existing output = %v, want an error", err)
 			}
 			v := ggufVocab(t, out)
+			// The GGUF itself as the source: the same vocabulary again.
+			again := filepath.Join(t.TempDir(), "again.gguf")
+			if err := VocabOnly(out, "", again, false); err != nil {
+				t.Fatal(err)
+			}
+			if w := ggufVocab(t, again); !slices.Equal(w.Tokens, v.Tokens) || w.Pre != v.Pre || w.BOS != v.BOS || w.EOS != v.EOS {
+				t.Errorf("VocabOnly(GGUF) changed the vocabulary")
+			}
 			hf, err := tokenizer.LoadDir(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -112,6 +120,9 @@ func TestModelTokenizerRoundTrip(t *testing.T) {
 	back := filepath.Join(tmp, "hf")
 	if err := Model(context.Background(), ggufPath, back, ModelOptions{To: "hf"}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(back, "tokenizer_config.json")); err != nil {
+		t.Errorf("GGUF -> HF wrote no tokenizer_config.json: %v", err)
 	}
 	orig, err := tokenizer.LoadTokenizerJSON(tok)
 	if err != nil {

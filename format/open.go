@@ -20,13 +20,32 @@ type Driver struct {
 	Open func(path string) (Source, error)
 	// Create starts writing path (nil if the format cannot be written).
 	Create func(path string, infos []TensorInfo, md Metadata, opts CreateOptions) (Sink, error)
+	// Splits reports that Create honours CreateOptions.Split.
+	Splits bool
 }
 
 // CreateOptions are the format-independent options of Driver.Create.
 type CreateOptions struct {
 	// Force replaces an existing output (never an input of this process).
 	Force bool
+	// Split, when enabled, writes the output as a set of shards (GGUF:
+	// llama-gguf-split's NAME-00001-of-0000n.gguf files). Formats that
+	// cannot split refuse it.
+	Split SplitLimits
 }
+
+// SplitLimits bound each shard of a split output. Zero values mean no
+// limit; at least one must be set for a split (see Enabled).
+type SplitLimits struct {
+	// MaxBytes is the most tensor data per shard, each tensor counted
+	// padded to the alignment (llama-gguf-split's --split-max-size).
+	MaxBytes int64
+	// MaxTensors is the most tensors per shard (--split-max-tensors).
+	MaxTensors int
+}
+
+// Enabled reports whether s asks for a split.
+func (s SplitLimits) Enabled() bool { return s.MaxBytes > 0 || s.MaxTensors > 0 }
 
 var (
 	driversMu sync.RWMutex
@@ -98,6 +117,9 @@ func Create(formatName, path string, infos []TensorInfo, md Metadata, opts Creat
 	d := driver(formatName)
 	if d.Create == nil {
 		return nil, fmt.Errorf("%s: writing %q files: %w", path, formatName, ErrUnsupported)
+	}
+	if opts.Split.Enabled() && !d.Splits {
+		return nil, fmt.Errorf("%s: %s output cannot be split into shards (only GGUF): %w", path, formatName, ErrUnsupported)
 	}
 	return d.Create(path, infos, md, opts)
 }

@@ -33,14 +33,25 @@ func ReadGGUF(path string) (*Adapter, error) {
 		return nil, err
 	}
 	defer src.Close()
-	a, err := ggufFromSource(src, path)
+	a, err := ggufFromSource(src, path, false)
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func ggufFromSource(src format.Source, path string) (*Adapter, error) {
+// readGGUFExperts is ReadGGUF taking modules on stacked experts (3-D
+// lora_a ne [in, r, E] and lora_b ne [r, out, E]) as Module.Experts.
+func readGGUFExperts(path string) (*Adapter, error) {
+	src, err := openContainer(path, "gguf")
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	return ggufFromSource(src, path, true)
+}
+
+func ggufFromSource(src format.Source, path string, experts bool) (*Adapter, error) {
 	fail := func(err error) (*Adapter, error) { return nil, fmt.Errorf("lora: %s: %w", path, err) }
 	md := src.Metadata()
 	if t, _ := md.String(keyType); t != "adapter" {
@@ -83,7 +94,7 @@ func ggufFromSource(src format.Source, path string) (*Adapter, error) {
 			m = &Module{Name: mod, Embedding: mod == ggufTokenEmbd}
 			a.Modules = append(a.Modules, m)
 		}
-		if err := setGGUFPart(src, info, m, isA, bRank); err != nil {
+		if err := setGGUFPart(src, info, m, isA, bRank, experts); err != nil {
 			return fail(fmt.Errorf("module %q: %w", mod, err))
 		}
 		if isA && a.DType == format.Invalid {
@@ -106,15 +117,38 @@ func ggufFromSource(src format.Source, path string) (*Adapter, error) {
 	return a, nil
 }
 
-// setGGUFPart decodes lora_a or lora_b into m.
-func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int) error {
-	if len(info.Shape) == 3 {
-		return fmt.Errorf("tensor %q: a LoRA of stacked experts, shape %v: %w", info.Name, info.Shape, format.ErrUnsupported)
+// setGGUFPart decodes lora_a or lora_b into m (with experts, also a stack
+// of them: row-major (E, r, in) and (E, out, r)).
+func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int, experts bool) error {
+	if experts && len(info.Shape) == 3 && !m.Embedding {
+		e := int(info.Shape[0])
+		if e <= 0 || (m.Experts != 0 && m.Experts != e) {
+			return fmt.Errorf("tensor %q: shape %v: %d experts, the other half has %d: %w", info.Name, info.Shape, e, m.Experts, format.ErrShape)
+		}
+		m.Experts = e
+		info2 := format.TensorInfo{Name: info.Name, Shape: info.Shape[1:]}
+		rows, cols, err := matrix2D(info2)
+		if err != nil {
+			return err
+		}
+		return setPart(src, info, m, isA, bRank, rows, cols)
+	}
+	if m.Experts != 0 {
+		return fmt.Errorf("tensor %q: shape %v, but the other half is stacked over %d experts: %w", info.Name, info.Shape, m.Experts, format.ErrShape)
+	}
+	if len(info.Shape) == 3 && !m.Embedding {
+		return fmt.Errorf("tensor %q: shape %v: LoRA on stacked experts is taken by lorakit merge, verify and release only: %w", info.Name, info.Shape, format.ErrUnsupported)
 	}
 	rows, cols, err := matrix2D(info)
 	if err != nil {
 		return err
 	}
+	return setPart(src, info, m, isA, bRank, rows, cols)
+}
+
+// setPart decodes lora_a or lora_b, whose matrices (one per expert) are
+// rows x cols, into m.
+func setPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int, rows, cols int) error {
 	vals, err := readFloats(src, info)
 	if err != nil {
 		return err

@@ -34,6 +34,13 @@ type Module struct {
 	// transposed, as with FanInFanOut.
 	Embedding bool
 
+	// Experts is 0 for an ordinary module. For a module on stacked experts
+	// (llama.cpp's *_exps tensors, base (Experts, Out, In)) it is the expert
+	// count: A holds one (Rank x In) matrix per expert, B one (Out x Rank),
+	// stacked, and expert e's update Scale()*B_e*A_e goes to slice e. Only
+	// OpenWithExperts reads such modules.
+	Experts int
+
 	// Magnitude is DoRA's magnitude vector (len Out), nil for plain LoRA.
 	Magnitude []float32
 	// Bias is lora_B's bias (PEFT lora_bias=True, len Out), nil if none.
@@ -101,15 +108,20 @@ const minParallelWork = 1 << 15
 // dimensions, A and B of the sizes they claim, finite values and a finite
 // scale. Errors name the module and wrap format.ErrShape or ErrFormat.
 func (m *Module) Validate() error {
+	e := max(1, m.Experts)
 	switch {
+	case m.Experts < 0:
+		return fmt.Errorf("module %q: %d experts: %w", m.Name, m.Experts, format.ErrShape)
+	case m.Experts > 0 && (m.Magnitude != nil || m.Bias != nil || m.Transposed()):
+		return fmt.Errorf("module %q: DoRA, lora_B biases and transposed layouts on stacked experts: %w", m.Name, format.ErrUnsupported)
 	case m.Rank <= 0:
 		return fmt.Errorf("module %q: rank %d, want > 0: %w", m.Name, m.Rank, format.ErrShape)
 	case m.In <= 0 || m.Out <= 0:
 		return fmt.Errorf("module %q: in %d, out %d, want > 0: %w", m.Name, m.In, m.Out, format.ErrShape)
-	case len(m.A) != m.Rank*m.In:
-		return fmt.Errorf("module %q: A has %d values, want rank %d x in %d: %w", m.Name, len(m.A), m.Rank, m.In, format.ErrShape)
-	case len(m.B) != m.Out*m.Rank:
-		return fmt.Errorf("module %q: B has %d values, want out %d x rank %d: %w", m.Name, len(m.B), m.Out, m.Rank, format.ErrShape)
+	case len(m.A) != e*m.Rank*m.In:
+		return fmt.Errorf("module %q: A has %d values, want %d x rank %d x in %d: %w", m.Name, len(m.A), e, m.Rank, m.In, format.ErrShape)
+	case len(m.B) != e*m.Out*m.Rank:
+		return fmt.Errorf("module %q: B has %d values, want %d x out %d x rank %d: %w", m.Name, len(m.B), e, m.Out, m.Rank, format.ErrShape)
 	case m.Magnitude != nil && len(m.Magnitude) != m.Out:
 		return fmt.Errorf("module %q: DoRA magnitude has %d values, want out %d: %w", m.Name, len(m.Magnitude), m.Out, format.ErrShape)
 	case m.Bias != nil && len(m.Bias) != m.Out:

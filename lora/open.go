@@ -79,3 +79,18 @@ func Open(path string) (*Adapter, error) {
 	}
 	return ReadGGUF(p)
 }
+
+// OpenWithExperts is Open that also takes llama.cpp LoRA GGUF modules on
+// stacked experts (MoE *_exps tensors) as Module.Experts. Callers that
+// apply such modules expert by expert use it; everything else uses Open,
+// which refuses them with an error rather than dropping them.
+func OpenWithExperts(path string) (*Adapter, error) {
+	kind, p, err := Detect(path)
+	if err != nil {
+		return nil, err
+	}
+	if kind == KindGGUF {
+		return readGGUFExperts(p)
+	}
+	return Open(path)
+}

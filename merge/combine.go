@@ -97,7 +97,7 @@ func Combine(inputs []Input, opt CombineOptions) (*lora.Adapter, error) {
 	adapters := make([]*lora.Adapter, len(inputs))
 	ranks := make([]int, len(inputs))
 	for i, in := range inputs {
-		a, err := in.load()
+		a, err := in.load(lora.Open)
 		if err != nil {
 			return nil, err
 		}
@@ -105,8 +105,8 @@ func Combine(inputs []Input, opt CombineOptions) (*lora.Adapter, error) {
 			return nil, fmt.Errorf("adapter %s: modules_to_save (%q) cannot be combined; merge the adapter into its base instead: %w", in.name(), a.Saved[0].Name, format.ErrUnsupported)
 		}
 		for _, m := range a.Modules {
-			if m.Magnitude != nil || m.Bias != nil {
-				return nil, fmt.Errorf("adapter %s: module %q: DoRA magnitudes and lora_B biases cannot be combined: %w", in.name(), m.Name, format.ErrUnsupported)
+			if m.Magnitude != nil || m.Bias != nil || m.Experts > 0 {
+				return nil, fmt.Errorf("adapter %s: module %q: DoRA magnitudes, lora_B biases and stacked experts cannot be combined: %w", in.name(), m.Name, format.ErrUnsupported)
 			}
 			ranks[i] = max(ranks[i], m.Rank)
 		}

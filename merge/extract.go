@@ -10,6 +10,7 @@ import (
 	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/resolve"
 )
 
 // ExtractOptions control Extract. Exactly one of Rank and Energy is set.
@@ -82,19 +83,19 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer b.src.Close()
+	defer b.Src.Close()
 	t, err := openBase(tunedPath)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer t.src.Close()
+	defer t.Src.Close()
 	tuned := map[string]format.TensorInfo{}
-	for _, ti := range t.src.Tensors() {
+	for _, ti := range t.Src.Tensors() {
 		tuned[ti.Name] = ti
 	}
 	var selected []format.TensorInfo
 	var skipped []string
-	for _, bi := range b.src.Tensors() {
+	for _, bi := range b.Src.Tensors() {
 		ti, ok := tuned[bi.Name]
 		if !ok {
 			return nil, nil, nil, fmt.Errorf("extract: tensor %q of base %s is missing from %s: %w", bi.Name, basePath, tunedPath, format.ErrNotFound)
@@ -110,7 +111,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		}
 		if take {
 			selected = append(selected, bi)
-		} else if differs(b.src, t.src, bi.Name) {
+		} else if differs(b.Src, t.Src, bi.Name) {
 			skipped = append(skipped, bi.Name)
 		}
 	}
@@ -118,10 +119,10 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		return nil, nil, nil, fmt.Errorf("extract: no 2-D weight of %s matches the targets: %w", basePath, format.ErrNotFound)
 	}
 	out := &lora.Adapter{Kind: lora.KindPEFT, DType: format.F32}
-	if b.kind == kindGGUF {
+	if b.Kind == resolve.KindGGUF {
 		out.Kind = lora.KindGGUF
-		if b.arch != nil {
-			out.Arch = b.arch.Name
+		if b.Arch != nil {
+			out.Arch = b.Arch.Name
 		}
 	}
 	var reps []ModuleReport
@@ -131,9 +132,9 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 			return nil, nil, nil, err
 		}
 		rows, cols := int(info.Shape[0]), int(info.Shape[1])
-		bufB, err = decodeInto(bufB, b.src, info)
+		bufB, err = decodeInto(bufB, b.Src, info)
 		if err == nil {
-			bufT, err = decodeInto(bufT, t.src, tuned[info.Name])
+			bufT, err = decodeInto(bufT, t.Src, tuned[info.Name])
 		}
 		if err != nil {
 			return nil, nil, nil, err
@@ -146,8 +147,8 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 			return nil, nil, nil, fmt.Errorf("extract: tensor %q: non-finite difference at %d: %w", info.Name, k, format.ErrFormat)
 		}
 		total := sumSquares(d)
-		format.Release(b.src, info.Name)
-		format.Release(t.src, info.Name)
+		format.Release(b.Src, info.Name)
+		format.Release(t.Src, info.Name)
 		if total == 0 {
 			continue // unchanged
 		}
@@ -189,7 +190,7 @@ func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.
 	f = f.truncate(k)
 	m := &lora.Module{Name: strings.TrimSuffix(name, ".weight"), Rank: k, Alpha: float64(k)}
 	fam, conv1D := hfArch(b, name)
-	if b.kind != kindGGUF && conv1D {
+	if b.Kind != resolve.KindGGUF && conv1D {
 		// Stored (in, out) = U·S·Vᵀ, so ΔW = V·S·Uᵀ: B from V, A from U.
 		m.FanInFanOut, m.In, m.Out = true, rows, cols
 		f = &factors{U: f.V, V: f.U, S: f.S}
@@ -197,7 +198,7 @@ func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.
 		m.In, m.Out = cols, rows
 	}
 	m.B, m.A = toModuleFactors(f, k, m.Out, m.In, 0.5)
-	if b.kind != kindGGUF && fam != nil && fam.PEFTPrefix != "" && !strings.HasPrefix(m.Name, fam.PEFTPrefix) {
+	if b.Kind != resolve.KindGGUF && fam != nil && fam.PEFTPrefix != "" && !strings.HasPrefix(m.Name, fam.PEFTPrefix) {
 		m.Name = fam.PEFTPrefix + m.Name // PEFT sees GPT2LMHeadModel's "transformer."
 	}
 	return m
@@ -207,8 +208,8 @@ func extractedModule(b *base, name string, rows, cols, k int, f *factors) *lora.
 // base's, from config.json's model_type, or else any table whose names
 // match) and whether the tensor is stored (in, out), as GPT-2's Conv1D.
 func hfArch(b *base, name string) (*arch.Family, bool) {
-	fams := []*arch.Family{b.arch}
-	if b.arch == nil {
+	fams := []*arch.Family{b.Arch}
+	if b.Arch == nil {
 		fams = nil
 		for _, n := range arch.Names() {
 			if f, err := arch.Lookup(n); err == nil {
@@ -221,7 +222,7 @@ func hfArch(b *base, name string) (*arch.Family, bool) {
 			return f, tn.Transform == arch.Transpose
 		}
 	}
-	return b.arch, false
+	return b.Arch, false
 }
 
 // decodeInto decodes a tensor into buf (grown as needed).

@@ -19,14 +19,14 @@ import (
 // (total_size changes with --dtype). The directory appears whole or not at
 // all.
 func writeHFDir(s *streamer, out string, infos []format.TensorInfo, md format.Metadata, force bool) error {
-	entries, err := os.ReadDir(s.b.path)
+	entries, err := os.ReadDir(s.b.Path)
 	if err != nil {
 		return err
 	}
 	var shards []string // weight files, in order of their first tensor
 	byShard := map[string][]format.TensorInfo{}
 	single := ""
-	if s.b.shard == nil {
+	if s.b.Shard == nil {
 		for _, e := range entries {
 			if strings.HasSuffix(e.Name(), ".safetensors") {
 				if single != "" {
@@ -39,10 +39,10 @@ func writeHFDir(s *streamer, out string, infos []format.TensorInfo, md format.Me
 	}
 	for _, t := range infos {
 		file := single
-		if s.b.shard != nil {
-			p, ok := s.b.shard(t.Name)
+		if s.b.Shard != nil {
+			p, ok := s.b.Shard(t.Name)
 			if !ok {
-				return fmt.Errorf("%s: tensor %q has no shard: %w", s.b.path, t.Name, format.ErrFormat)
+				return fmt.Errorf("%s: tensor %q has no shard: %w", s.b.Path, t.Name, format.ErrFormat)
 			}
 			file = filepath.Base(p)
 		}
@@ -51,7 +51,7 @@ func writeHFDir(s *streamer, out string, infos []format.TensorInfo, md format.Me
 		}
 		byShard[file] = append(byShard[file], t)
 	}
-	weights := map[string]bool{safetensors.IndexFile: s.b.shard != nil}
+	weights := map[string]bool{safetensors.IndexFile: s.b.Shard != nil}
 	for _, f := range shards {
 		weights[f] = true
 	}
@@ -71,7 +71,7 @@ func writeHFDir(s *streamer, out string, infos []format.TensorInfo, md format.Me
 			if weights[e.Name()] || !e.Type().IsRegular() || strings.HasSuffix(e.Name(), ".safetensors") {
 				continue
 			}
-			if err := copyFile(filepath.Join(s.b.path, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			if err := copyFile(filepath.Join(s.b.Path, e.Name()), filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
 		}
@@ -91,7 +91,7 @@ func writeHFDir(s *streamer, out string, infos []format.TensorInfo, md format.Me
 				total += n
 			}
 		}
-		if s.b.shard == nil {
+		if s.b.Shard == nil {
 			return nil
 		}
 		index := map[string]any{"metadata": map[string]any{"total_size": total}, "weight_map": weightMap}

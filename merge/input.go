@@ -42,10 +42,14 @@ func ParseInput(spec string) (Input, error) {
 	return in, nil
 }
 
-// load returns a private copy of the input's adapter (read from Path, or
-// cloned from Adapter), validated: shapes consistent and every value
-// finite.
-func (in Input) load() (*lora.Adapter, error) {
+// Load returns a private copy of the input's adapter (read from Path, or
+// cloned from Adapter), validated. Stacked-expert modules are refused.
+func (in Input) Load() (*lora.Adapter, error) { return in.load(lora.Open) }
+
+// load returns a private copy of the input's adapter (read from Path with
+// open, or cloned from Adapter), validated: shapes consistent and every
+// value finite.
+func (in Input) load(open func(string) (*lora.Adapter, error)) (*lora.Adapter, error) {
 	var a *lora.Adapter
 	if in.Adapter != nil {
 		a = cloneAdapter(in.Adapter)
@@ -54,7 +58,7 @@ func (in Input) load() (*lora.Adapter, error) {
 		}
 	} else {
 		var err error
-		if a, err = lora.Open(in.Path); err != nil {
+		if a, err = open(in.Path); err != nil {
 			return nil, err
 		}
 	}

@@ -110,3 +110,10 @@ func axpy(y []float32, a float32, x []float32) {
 		y[j] += float32(a * x[j])
 	}
 }
+
+// DoRAMerge applies DoRA's merge to v = W+ΔW (rows, cols), in place: each
+// row o is rescaled to the magnitude m[o], v_o·m[o]/‖v_o‖ (package check
+// measures merged DoRA updates with it).
+func DoRAMerge(v []float32, rows, cols int, m []float32) {
+	doraRescale(v, rows, cols, false, m)
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/resolve"
 )
 
 // Options control Merge.
@@ -17,6 +18,9 @@ type Options struct {
 	DType format.DType
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes a GGUF base's merge as a llama-gguf-split
+	// set of shards.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 }
@@ -57,8 +61,8 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 	if err != nil {
 		return nil, err
 	}
-	defer b.src.Close()
-	if b.kind != kindHFDir { // WriteDirAtomic checks directories
+	defer b.Src.Close()
+	if b.Kind != resolve.KindHFDir { // WriteDirAtomic checks directories
 		if err := format.CheckOutput(out, opt.Force); err != nil {
 			return nil, err
 		}
@@ -71,7 +75,7 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Base: basePath, Output: out, Format: b.kind, Tensors: len(infos)}
+	rep := &Report{Base: basePath, Output: out, Format: b.Kind, Tensors: len(infos)}
 	for _, t := range infos {
 		if o := ops[t.Name]; len(o) > 0 {
 			mt := MergedTensor{Name: t.Name, DType: t.DType.String()}
@@ -84,18 +88,21 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 		rep.Bytes += n
 	}
 	s := newStreamer(ctx, b, ops, len(infos), opt.Progress)
-	md := b.src.Metadata().Clone()
-	switch b.kind {
-	case kindHFDir:
+	md := b.Src.Metadata().Clone()
+	switch b.Kind {
+	case resolve.KindHFDir:
+		if opt.Split.Enabled() {
+			return nil, fmt.Errorf("%s: only GGUF output is split into llama-gguf-split shards: %w", out, format.ErrUnsupported)
+		}
 		err = writeHFDir(s, out, infos, md, opt.Force)
 	default:
-		if b.kind == kindGGUF && opt.DType.Valid() {
+		if b.Kind == resolve.KindGGUF && opt.DType.Valid() {
 			if ft, ok := fileType[opt.DType]; ok {
 				md.Set("general.file_type", ft)
 			}
 		}
 		var sink format.Sink
-		if sink, err = format.Create(b.kind, out, infos, md, format.CreateOptions{Force: opt.Force}); err == nil {
+		if sink, err = format.Create(b.Kind, out, infos, md, format.CreateOptions{Force: opt.Force, Split: opt.Split}); err == nil {
 			err = s.write(sink, infos)
 		}
 	}
@@ -116,10 +123,10 @@ var fileType = map[format.DType]uint32{
 // written.
 func outputInfos(b *base, ops plan, want format.DType) ([]format.TensorInfo, error) {
 	container := "safetensors"
-	if b.kind == kindGGUF {
+	if b.Kind == resolve.KindGGUF {
 		container = "gguf"
 	}
-	src := b.src.Tensors()
+	src := b.Src.Tensors()
 	infos := make([]format.TensorInfo, len(src))
 	for i, t := range src {
 		dt := convert.CastTarget(t, container, want)

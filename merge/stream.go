@@ -28,8 +28,8 @@ type streamer struct {
 // newStreamer returns a streamer over b's tensors that will write total
 // tensors in all (over one sink or several).
 func newStreamer(ctx context.Context, b *base, ops plan, total int, progress func(done, total int, name string)) *streamer {
-	in := make(map[string]format.TensorInfo, len(b.src.Tensors()))
-	for _, t := range b.src.Tensors() {
+	in := make(map[string]format.TensorInfo, len(b.Src.Tensors()))
+	for _, t := range b.Src.Tensors() {
 		in[t.Name] = t
 	}
 	return &streamer{ctx: ctx, b: b, in: in, ops: ops, progress: progress, total: total}
@@ -52,7 +52,7 @@ func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
 			return fail(err)
 		}
 		if i+1 < len(infos) {
-			format.Prefetch(s.b.src, s.in[infos[i+1].Name].Name)
+			format.Prefetch(s.b.Src, s.in[infos[i+1].Name].Name)
 		}
 		in := s.in[t.Name]
 		p := &s.p[i%2]
@@ -63,13 +63,13 @@ func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
 		}
 		var data []byte
 		if err == nil {
-			data, err = s.b.src.TensorData(in.Name)
+			data, err = s.b.Src.TensorData(in.Name)
 		}
 		if err == nil {
 			data, err = p.tensor(in, data, t.DType, s.ops[t.Name])
 		}
 		if err == nil {
-			err = wb.Write(t.Name, data, func() { format.Release(s.b.src, in.Name) })
+			err = wb.Write(t.Name, data, func() { format.Release(s.b.Src, in.Name) })
 		}
 		if err != nil {
 			if ops := s.ops[t.Name]; len(ops) > 0 {
@@ -165,7 +165,7 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
 		for _, o := range ops {
-			addLowRank(f, hi-lo, cols, o.left[lo*o.rank:hi*o.rank], o.right, o.rank, o.scale)
+			o.add(f, lo, hi, cols)
 			if o.magnitude != nil {
 				m := o.magnitude
 				if !o.transposed {

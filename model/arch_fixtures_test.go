@@ -15,15 +15,19 @@ import (
 // adapter and the merged files).
 const (
 	// measured 1.3e-7..3.9e-7 (qwen2, qwen3, phi3, llama31, mixtral, qwen3moe):
-	// other summation orders
-	tolArchF32 = 2e-6
+	// other summation orders; about ten times the largest, for the hold-out set
+	tolArchF32 = 5e-6
 	// measured 2.3e-7..4.6e-7 (gemma2, gemma3, F16-table GELU); looser because the
 	// table is a step function of the F16-rounded gate, and a last-bit difference
 	// upstream moved held-out logits by up to 6e-6 (fixtures README, quirk 1)
 	tolArchGemma = 3e-5
 	// measured 4.6e-3..1.31e-2 (gemma3 highest): llama.cpp quantizes the
 	// activations to Q8_0 inside its Q8_0 products (a float64 pass on the
-	// dequantized weights is 1.3e-2 off llama.cpp too)
+	// dequantized weights is 1.3e-2 off llama.cpp too). With
+	// Options.RoundActivations, which does the same, all eight agree to
+	// 6.0e-8..7.5e-8, but a value that lands on the other side of a Q8
+	// quantum moves the logits by ~5e-3 (gpt2-q4_1 in TestLogitsFixtures), so the
+	// bound stays
 	tolArchQ8 = 3e-2
 )
 
@@ -39,16 +43,21 @@ func TestArchFixtures(t *testing.T) {
 		cases := []struct {
 			file, adapter, ref string
 			tol                float64
+			round              bool // Options.RoundActivations
 		}{
-			{stem + "-f32", "", stem + "-f32", tol},
-			{stem + "-f32", stem + "-lora-r4", stem + "-f32+" + stem + "-lora-r4-runtime-s1.0", tol},
-			{stem + "-merged-f32", "", stem + "-merged-f32", tol},
-			{stem + "-q8_0", "", stem + "-q8_0", tolArchQ8},
+			{stem + "-f32", "", stem + "-f32", tol, false},
+			{stem + "-f32", stem + "-lora-r4", stem + "-f32+" + stem + "-lora-r4-runtime-s1.0", tol, false},
+			{stem + "-merged-f32", "", stem + "-merged-f32", tol, false},
+			{stem + "-q8_0", "", stem + "-q8_0", tolArchQ8, false},
+			{stem + "-q8_0", "", stem + "-q8_0", tolArchQ8, true},
 		}
 		for _, c := range cases {
 			for _, keep := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/keep=%v", c.ref, keep), func(t *testing.T) {
-					m := loadModel(t, filepath.Join(dir, c.file+".gguf"), Options{KeepQuantized: keep, GELUF16Table: true})
+				if c.round && !keep {
+					continue // the emulation acts on matrices kept in Q8_0
+				}
+				t.Run(fmt.Sprintf("%s/keep=%v/round=%v", c.ref, keep, c.round), func(t *testing.T) {
+					m := loadModel(t, filepath.Join(dir, c.file+".gguf"), Options{KeepQuantized: keep, GELUF16Table: true, RoundActivations: c.round})
 					if c.adapter != "" {
 						applyGGUFAdapter(t, m, filepath.Join(dir, c.adapter+".gguf"))
 					}

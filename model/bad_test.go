@@ -42,6 +42,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"per-layer head counts", tinyConfig{}, func(s *memSource) { s.md.Set("llama.attention.head_count_kv", []uint32{2, 2}) }, format.ErrUnsupported},
 		{"per-layer swa pattern", family("gemma3"), func(s *memSource) { s.md.Set("gemma3.attention.sliding_window_pattern", []bool{true, false}) }, format.ErrUnsupported},
 		{"missing norm epsilon", family("qwen3"), func(s *memSource) { s.md.Delete("qwen3.attention.layer_norm_rms_epsilon") }, format.ErrNotFound},
+		{"block count above the tensors", tinyConfig{}, func(s *memSource) { s.md.Set("llama.block_count", uint32(1<<20)) }, format.ErrFormat},
 		{"value_length differs", family("gemma3"), func(s *memSource) { s.md.Set("gemma3.attention.value_length", uint32(4)) }, format.ErrUnsupported},
 		{"missing tensor", tinyConfig{}, func(s *memSource) {
 			for i, info := range s.infos {
@@ -124,4 +125,34 @@ func TestRunBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLoad: a tiny model of any recipe with one hyperparameter or one
+// tensor dimension changed loads and runs, or is refused with an error;
+// never a panic.
+func FuzzLoad(f *testing.F) {
+	f.Add(uint8(5), uint8(3), uint32(7), false)
+	f.Add(uint8(7), uint8(40), uint32(2), true)
+	keys := []string{"embedding_length", "block_count", "attention.head_count", "attention.head_count_kv",
+		"attention.key_length", "feed_forward_length", "rope.dimension_count", "attention.sliding_window",
+		"attention.sliding_window_pattern", "expert_count", "expert_used_count", "expert_feed_forward_length"}
+	f.Fuzz(func(t *testing.T, family, which uint8, v uint32, tensor bool) {
+		tc := tinyFamilies[int(family)%len(tinyFamilies)]
+		s := tinySource(tc)
+		v %= 1 << 12
+		if tensor {
+			info := &s.infos[int(which)%len(s.infos)]
+			info.Shape = append([]int64(nil), info.Shape...)
+			info.Shape[int(v)%len(info.Shape)] = int64(v % 64)
+		} else {
+			s.md.Set(tc.arch+"."+keys[int(which)%len(keys)], v)
+		}
+		m, err := Load(s, Options{})
+		if err != nil {
+			return
+		}
+		if _, err := m.Logits([]int{1, 2, 3}); err != nil {
+			t.Fatalf("a model that loads fails to run: %v", err)
+		}
+	})
 }

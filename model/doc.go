@@ -26,7 +26,10 @@
 // are dequantized on load, or, with Options.KeepQuantized, frozen matrices
 // stay in their stored type (Q8_0, Q4_0, Q4_K, F16, BF16, ...) and are
 // dequantized a block of rows at a time inside each product, forward and
-// backward (dx only).
+// backward (dx only). Options.RoundActivations and Options.GELUF16Table
+// reproduce llama.cpp's CPU arithmetic where it rounds (activations before
+// products with quantized or half weights; GELU through an F16 table), for
+// comparing logits with it.
 //
 // Training. [LoRAConfig] targets (q, k, v, o, gate, up, down; GPT-2's fused
 // attn_qkv takes per-part q/k/v adapters as loralib's MergedLinear) are

@@ -14,9 +14,10 @@ import (
 // W is frozen (dw nil) unless the model is fully fine-tuned.
 type linear struct {
 	name string
-	// stacked: one expert (index expert) of the stacked expert tensor name.
+	// stacked: one expert of the stacked expert tensor name (its rows
+	// e·out..(e+1)·out for the block's e-th expert)
 	stacked bool
-	expert  int
+	expert  int // the expert's index in its stack (stacked only)
 	w       *Matrix
 	b       []float32 // (Rows) or nil
 	dw, db  []float32 // full fine-tuning gradients, or nil

@@ -20,6 +20,7 @@ type Matrix struct {
 	F32        []float32    // Rows*Cols values, or nil
 	raw        []byte       // Rows rows of rowBytes each, when DType != F32
 	rowBytes   int
+	actRound   actRounding // how products round the activations first (actround.go)
 }
 
 // quantRows is how many float32 values one dequantized block of rows
@@ -55,6 +56,16 @@ func (w *Matrix) RowsTo(dst []float32, r0, r1 int) {
 // MulNT computes y (n, Rows) = x (n, Cols) · Wᵀ, written with row stride
 // ldy (the columns [0, Rows) of each row), or added to y with accumulate.
 func (w *Matrix) MulNT(y []float32, ldy int, x []float32, n int, accumulate bool) {
+	if w.actRound != actNone && w.raw != nil {
+		xr, corr := getScratch(n*w.Cols), getScratch(n*w.Cols/32)
+		defer scratchPool.Put(xr)
+		defer scratchPool.Put(corr)
+		w.actRound.round(*xr, x[:n*w.Cols], *corr, w.Cols)
+		x = *xr
+		if w.actRound == actQ81 {
+			defer w.q81Mins(y, ldy, *corr, n)
+		}
+	}
 	beta := float32(0)
 	if accumulate {
 		beta = 1
@@ -121,7 +132,7 @@ func (w *Matrix) Dequantize() {
 // rowBlock returns rows [r0, r1) as a matrix sharing w's storage (an
 // expert of a stacked expert tensor).
 func (w *Matrix) rowBlock(r0, r1 int) *Matrix {
-	v := &Matrix{Rows: r1 - r0, Cols: w.Cols, DType: w.DType, rowBytes: w.rowBytes}
+	v := &Matrix{Rows: r1 - r0, Cols: w.Cols, DType: w.DType, rowBytes: w.rowBytes, actRound: w.actRound}
 	if w.F32 != nil {
 		v.F32 = w.F32[r0*w.Cols : r1*w.Cols : r1*w.Cols]
 	} else {

@@ -19,6 +19,12 @@ type Options struct {
 	// whole parameter buffer. It implies dequantizing on load and excludes
 	// LoRA.
 	FullFineTune bool
+	// RoundActivations emulates llama.cpp's CPU products with weights kept
+	// in a non-F32 type (KeepQuantized): the activations are first rounded
+	// through the type's dot-product type (F16, BF16, Q8_0/Q8_1 or Q8_K
+	// blocks; actround.go), forward only. Without it such products differ
+	// from llama.cpp's by up to ~1e-2 in the logits (Q8_0).
+	RoundActivations bool
 	// GELUF16Table emulates llama.cpp's CPU GELU (an F16 lookup table,
 	// fixtures README quirk 11) in the forward pass, to reproduce its
 	// GPT-2 logits more closely. Gradients use the exact derivative.
@@ -153,12 +159,12 @@ func (m *Model) specs(has func(string) bool) []tensorSpec {
 	mat := func(name string, rows, cols int64, optional bool, set func(*Matrix, []float32)) {
 		s = append(s, tensorSpec{name: name, shape: []int64{rows, cols}, optional: optional, matrix: true, set: set})
 	}
-	lin := func(dst **linear, name string, rows, cols int64, bias arch.Tensors) {
+	lin := func(dst **linear, name string, rows, cols int64, bias arch.Presence) {
 		l := &linear{name: name}
 		*dst = l
 		mat(name+".weight", rows, cols, false, func(w *Matrix, g []float32) { l.w, l.dw = w, g })
-		if bias != arch.Absent {
-			vec(name+".bias", rows, bias == arch.Optional, &l.b, &l.db)
+		if bias != arch.Never {
+			vec(name+".bias", rows, bias == arch.MayHave, &l.b, &l.db)
 		}
 	}
 	norm := func(name string, w, b, dw, db *[]float32) {
@@ -167,8 +173,8 @@ func (m *Model) specs(has func(string) bool) []tensorSpec {
 			vec(name+".bias", C, false, b, db)
 		}
 	}
-	if r.RopeFreqs != arch.Absent {
-		s = append(s, tensorSpec{name: "rope_freqs.weight", shape: []int64{int64(c.RopeDims / 2)}, optional: r.RopeFreqs == arch.Optional,
+	if r.RopeFreqs != arch.Never {
+		s = append(s, tensorSpec{name: "rope_freqs.weight", shape: []int64{int64(c.RopeDims / 2)}, optional: r.RopeFreqs == arch.MayHave,
 			frozen: true, set: func(w *Matrix, _ []float32) { m.ropeFreqs = w.F32 }})
 	}
 	mat("token_embd.weight", V, C, false, func(w *Matrix, g []float32) { m.wte, m.dwte = w, g })
@@ -184,7 +190,7 @@ func (m *Model) specs(has func(string) bool) []tensorSpec {
 		b.swa = c.SWALayers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		norm(p+"attn_norm", &b.norm1, &b.norm1b, &b.dnorm1, &b.dnorm1b)
-		if r.FusedQKV == arch.Required || (r.FusedQKV == arch.Optional && has(p+"attn_qkv.weight")) {
+		if r.FusedQKV == arch.MustHave || (r.FusedQKV == arch.MayHave && has(p+"attn_qkv.weight")) {
 			lin(&b.qkv, p+"attn_qkv", int64(c.QKVDim()), C, r.QKVBias)
 		} else {
 			lin(&b.q, p+"attn_q", int64(c.QDim()), C, r.QKVBias)
@@ -204,7 +210,7 @@ func (m *Model) specs(has func(string) bool) []tensorSpec {
 		switch {
 		case c.Experts > 0:
 			E, EF := int64(c.Experts), int64(c.ExpertFF)
-			lin(&b.router, p+"ffn_gate_inp", E, C, arch.Absent)
+			lin(&b.router, p+"ffn_gate_inp", E, C, arch.Never)
 			b.experts = make([]expert, c.Experts)
 			for which, t := range []struct {
 				name       string
@@ -225,7 +231,7 @@ func (m *Model) specs(has func(string) bool) []tensorSpec {
 		}
 	}
 	norm("output_norm", &m.normF, &m.normFb, &m.dnormF, &m.dnormFb)
-	if r.OutputTied != arch.Absent {
+	if r.OutputTied != arch.Never {
 		mat("output.weight", V, C, true, func(w *Matrix, g []float32) { m.head, m.dhead = w, g })
 	}
 	return s
@@ -266,6 +272,9 @@ func Load(src format.Source, opts Options) (*Model, error) {
 	}
 	if opts.FullFineTune {
 		opts.KeepQuantized = false
+	}
+	if cfg.Layers > len(src.Tensors()) { // before anything is sized by the count
+		return nil, fmt.Errorf("model: block_count %d, but the file has %d tensors: %w", cfg.Layers, len(src.Tensors()), format.ErrFormat)
 	}
 	m := &Model{Config: cfg, opts: opts, md: src.Metadata().Clone()}
 	has := func(name string) bool { _, ok := format.TensorIndex(src.Tensors(), name); return ok }
@@ -327,6 +336,9 @@ func Load(src format.Source, opts Options) (*Model, error) {
 				return nil, fmt.Errorf("model: tensor %q: %d bytes for %v rows of %d: %w", p.info.Name, len(data), p.info.DType, cols, format.ErrFormat)
 			}
 			w.DType, w.raw, w.rowBytes = p.info.DType, append([]byte(nil), data...), int(rb)
+			if opts.RoundActivations {
+				w.actRound = actRoundingFor(p.info.DType)
+			}
 		} else {
 			n := int(rows * cols)
 			if p.spec.frozen {

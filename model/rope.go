@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
@@ -15,30 +16,53 @@ import (
 // powf(base, −2/dims) as ggml does, and f_i the rope_freqs factors (1
 // without). Layout NORM pairs adjacent values (2i, 2i+1); NEOX pairs the
 // halves (i, i+dims/2).
+//
+// Rows are computed for the positions used so far (a 128K context is not
+// tabulated up front); rows once computed never change, so concurrent
+// Sessions read them without holding the lock.
 type ropeTable struct {
-	dims     int
-	neox     bool
-	cos, sin []float32 // (Context, dims/2)
+	dims, context int
+	neox          bool
+	step, scale   float32
+	factors       []float32
+
+	mu       sync.Mutex
+	cos, sin []float32 // (positions computed, dims/2)
 }
 
 func newRopeTable(context, dims int, base, scale float64, factors []float32, neox bool) *ropeTable {
-	h := dims / 2
-	r := &ropeTable{dims: dims, neox: neox, cos: make([]float32, context*h), sin: make([]float32, context*h)}
-	step := float32(math.Pow(base, -2/float64(dims)))
-	for p := range context {
+	return &ropeTable{dims: dims, context: context, neox: neox, factors: factors,
+		step: float32(math.Pow(base, -2/float64(dims))), scale: float32(scale)}
+}
+
+// upto returns the rows of positions [0, n), computing missing ones.
+func (r *ropeTable) upto(n int) (cos, sin []float32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.dims / 2
+	have := len(r.cos) / h
+	if have >= n {
+		return r.cos, r.sin
+	}
+	rows := min(r.context, max(n, 2*have, 64))
+	c, s := make([]float32, rows*h), make([]float32, rows*h)
+	copy(c, r.cos)
+	copy(s, r.sin)
+	for p := have; p < rows; p++ {
 		theta := float32(p)
 		for i := range h {
 			t := theta
-			if factors != nil {
-				t /= factors[i]
+			if r.factors != nil {
+				t /= r.factors[i]
 			}
-			t *= float32(scale)
-			r.cos[p*h+i] = float32(math.Cos(float64(t)))
-			r.sin[p*h+i] = float32(math.Sin(float64(t)))
-			theta *= step
+			t *= r.scale
+			c[p*h+i] = float32(math.Cos(float64(t)))
+			s[p*h+i] = float32(math.Sin(float64(t)))
+			theta *= r.step
 		}
 	}
-	return r
+	r.cos, r.sin = c, s
+	return c, s
 }
 
 // buildRope gives every block its rotation table: one per distinct RoPE
@@ -79,10 +103,11 @@ func (r *ropeTable) rotate(x []float32, ld, N, T, pos0, heads, hd int, inverse b
 	if r.neox {
 		stride, span = 1, h
 	}
+	cos, sin := r.upto(pos0 + min(T, N))
 	parallelFor(N, 3*heads*r.dims, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := pos0 + i%T
-			cs, sn := r.cos[p*h:(p+1)*h], r.sin[p*h:(p+1)*h]
+			cs, sn := cos[p*h:(p+1)*h], sin[p*h:(p+1)*h]
 			row := x[i*ld:]
 			for hh := range heads {
 				v := row[hh*hd : hh*hd+r.dims]

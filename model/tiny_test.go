@@ -145,8 +145,8 @@ func tinySource(c tinyConfig) *memSource {
 	for l := range c.layers {
 		p := fmt.Sprintf("blk.%d.", l)
 		norm(p + "attn_norm")
-		bias := r.QKVBias == arch.Required || (r.QKVBias == arch.Optional && c.qkvBias)
-		if r.FusedQKV == arch.Required || c.fusedQKV {
+		bias := r.QKVBias == arch.MustHave || (r.QKVBias == arch.MayHave && c.qkvBias)
+		if r.FusedQKV == arch.MustHave || c.fusedQKV {
 			lin(p+"attn_qkv", qd+2*kvd, C, bias)
 		} else {
 			lin(p+"attn_q", qd, C, bias)
@@ -157,12 +157,12 @@ func tinySource(c tinyConfig) *memSource {
 			vec(p+"attn_q_norm.weight", hd, 1, 0.1)
 			vec(p+"attn_k_norm.weight", hd, 1, 0.1)
 		}
-		lin(p+"attn_output", C, qd, r.OutBias == arch.Required)
+		lin(p+"attn_output", C, qd, r.OutBias == arch.MustHave)
 		if r.PostNorms {
 			vec(p+"post_attention_norm.weight", C, 1, 0.1)
 		}
 		norm(p + "ffn_norm")
-		fb := r.FFNBias == arch.Required
+		fb := r.FFNBias == arch.MustHave
 		switch {
 		case c.experts > 0:
 			E, ef := int64(c.experts), ff

@@ -267,13 +267,27 @@ func TestFromMetadataBad(t *testing.T) {
 		{"bos as string", with(KeyBOS, "1"), format.ErrFormat},
 		{"add_bos as int", with(KeyAddBOS, uint8(1)), format.ErrFormat},
 		{"empty vocab", with(KeyTokens, []string{}), format.ErrFormat},
+		{"eom out of range", with(KeyEOM, uint32(7)), format.ErrFormat},
+		{"chat template as int", with(KeyChatTemplate, uint32(7)), format.ErrFormat},
+		{"pre not a string", with(KeyPre, []string{"x"}), format.ErrFormat},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, err := FromMetadata(tc.md)
-			if !errors.Is(err, tc.want) {
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "tokenizer") {
 				t.Errorf("FromMetadata(%s) = %v, %v; want %v", tc.name, v, err, tc.want)
 			}
 		})
+	}
+	// 0xFFFFFFFF (LLAMA_TOKEN_NULL as uint32) and -1 mean "no such token".
+	md := with(KeyBOS, uint32(0xFFFFFFFF))
+	md.Set(KeyEOT, int32(-1))
+	md.Set(KeyEOS, uint32(2))
+	v, err := FromMetadata(md)
+	if err != nil {
+		t.Fatalf("FromMetadata(bos 0xFFFFFFFF, eot -1) = %v", err)
+	}
+	if v.BOS != -1 || v.EOT != -1 || v.EOS != 2 {
+		t.Errorf("FromMetadata(bos 0xFFFFFFFF, eot -1) = bos %d eot %d eos %d; want -1 -1 2", v.BOS, v.EOT, v.EOS)
 	}
 }
 

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -17,7 +18,7 @@ type bpe struct {
 	// byteID[b] is the token of byte b's character (-1 when missing).
 	byteID [256]int32
 	// merges maps a pair of ids to the rule's rank and the merged id.
-	merges map[[2]int32]mergeRule
+	merges *pairTable
 	// whole maps the bytes of each normal token to its id, for
 	// ignore_merges (nil without).
 	whole map[string]int32
@@ -31,7 +32,7 @@ type mergeRule struct{ rank, id int32 }
 
 func newBPE(v *Vocab, pre *pipeline, ignoreMerges bool) (*bpe, error) {
 	idx := v.index()
-	e := &bpe{v: v, pre: pre, merges: make(map[[2]int32]mergeRule, len(v.Merges)), cache: newWordCache()}
+	e := &bpe{v: v, pre: pre, merges: newPairTable(len(v.Merges)), cache: newWordCache()}
 	for b := range e.byteID {
 		e.byteID[b] = -1
 		if id, ok := idx[byteToUTF8[b]]; ok {
@@ -65,10 +66,7 @@ func newBPE(v *Vocab, pre *pipeline, ignoreMerges bool) (*bpe, error) {
 			// produce a token; llama.cpp would emit its bytes instead.
 			continue
 		}
-		key := [2]int32{int32(li), int32(ri)}
-		if _, dup := e.merges[key]; !dup {
-			e.merges[key] = mergeRule{int32(rank), int32(mi)}
-		}
+		e.merges.put(int32(li), int32(ri), mergeRule{int32(rank), int32(mi)})
 	}
 	return e, nil
 }
@@ -93,9 +91,49 @@ type bpeScratch struct {
 	q          mergeQueue
 }
 
+// chunkSize is the size of the pieces a long text is split in, at
+// boundaries no pre-tokenizer match crosses, so that the pre-tokenizer's
+// buffers stay small.
+const chunkSize = 32 << 10
+
+// chunkEnd returns the end of the chunk of text that starts at 0: the
+// first "\n" at or after chunkSize that a non-white-space character
+// follows (no known pre-tokenizer pattern matches across such a line
+// start: white space runs end at their last line break, and neither word
+// prefixes nor punctuation runs include one), else the end of the text.
+func chunkEnd(text string) int {
+	for i := chunkSize; i < len(text); {
+		j := strings.IndexByte(text[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if i < len(text) {
+			if c, _ := catAt(text, i); !isSpace(c) {
+				return i
+			}
+		}
+	}
+	return len(text)
+}
+
+// scratchPool recycles encode buffers across calls (many short texts).
+var scratchPool = sync.Pool{New: func() any { return new(bpeScratch) }}
+
 // encode appends the tokens of text (no special-token handling) to ids.
 func (e *bpe) encode(ids []int, text string) []int {
-	var sc bpeScratch
+	sc := scratchPool.Get().(*bpeScratch)
+	defer scratchPool.Put(sc)
+	for len(text) > 0 {
+		end := chunkEnd(text)
+		ids = e.encodeChunk(ids, sc, text[:end])
+		text = text[end:]
+	}
+	return ids
+}
+
+// encodeChunk appends the tokens of text to ids.
+func (e *bpe) encodeChunk(ids []int, sc *bpeScratch, text string) []int {
 	sc.spans, sc.tmp = e.pre.split(text, sc.spans, sc.tmp)
 	for _, sp := range sc.spans {
 		word := text[sp.a:sp.b]
@@ -110,7 +148,7 @@ func (e *bpe) encode(ids []int, text string) []int {
 			continue
 		}
 		n := len(ids)
-		ids = e.encodeWord(ids, &sc, word)
+		ids = e.encodeWord(ids, sc, word)
 		e.cache.put(word, ids[n:])
 	}
 	return ids
@@ -156,7 +194,7 @@ func (e *bpe) encodeWord(ids []int, sc *bpeScratch, word string) []int {
 			return
 		}
 		l, r := sym[left].id, sym[right].id
-		if rule, ok := e.merges[[2]int32{l, r}]; ok {
+		if rule, ok := e.merges.get(l, r); ok {
 			q.push(candidate{rank: rule.rank, left: left, l: l, r: r, id: rule.id})
 		}
 	}

@@ -7,13 +7,15 @@ import "unicode/utf8"
 // themselves; the other 68 bytes are given the code points 256, 257, ... in
 // byte order, so that every byte is a visible character and a token's text
 // never contains a space or a control character (byte ' ' is 'Ġ', U+0120).
-var (
-	runeToByte = map[rune]byte{}
-	// byteToUTF8 holds each byte's character encoded in UTF-8.
-	byteToUTF8 [256]string
-)
+var runeToByte, byteToUTF8 = byteLevelMaps()
 
-func init() {
+// byteLevelMaps builds runeToByte and byteToUTF8 (each byte's character
+// encoded in UTF-8). They are package variables initialised by a function,
+// not in init, so that other variables built from them (mappedCat) see
+// them filled.
+func byteLevelMaps() (map[rune]byte, [256]string) {
+	toByte := map[rune]byte{}
+	var toUTF8 [256]string
 	next := rune(256)
 	for b := 0; b < 256; b++ {
 		printable := (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)
@@ -22,9 +24,10 @@ func init() {
 			r = next
 			next++
 		}
-		runeToByte[r] = byte(b)
-		byteToUTF8[b] = string(r)
+		toByte[r] = byte(b)
+		toUTF8[b] = string(r)
 	}
+	return toByte, toUTF8
 }
 
 // byteLevelDecode appends the bytes that byte-level text t stands for to

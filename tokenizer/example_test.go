@@ -78,3 +78,62 @@ func ExampleVocab_Metadata() {
 	// tokenizer.ggml.add_bos_token bool
 	// tokenizer.ggml.add_eos_token bool
 }
+
+func ExampleParseTokenizerJSON() {
+	// A Llama-3-style byte-level BPE: Split on Llama 3's pattern, then
+	// ByteLevel without its own regex. The pattern is recognised by its
+	// exact string and named as llama.cpp names it.
+	const js = `{
+	  "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+	    {"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false},
+	    {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]},
+	  "model": {"type": "BPE", "ignore_merges": true,
+	    "vocab": {"h": 0, "i": 1, "Ġ": 2, "hi": 3, "Ġhi": 4, "1": 5, "2": 6, "3": 7, "4": 8},
+	    "merges": ["h i", "Ġ hi"]}}`
+	v, err := tokenizer.ParseTokenizerJSON([]byte(js), "tokenizer.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, _ := tokenizer.New(v)
+	// Pieces: "hi", " hi", " ", "123", "4" (digits in threes).
+	fmt.Println(v.Pre, tok.Encode("hi hi 1234"))
+	// Output: llama-bpe [3 4 2 5 6 7 8]
+}
+
+func ExampleParseTiktoken() {
+	// Ranks of three tokens, "a", "b" and "ab" (base64 "YQ==", "Yg==",
+	// "YWI="): the merge "a b" is derived from them.
+	v, err := tokenizer.ParseTiktoken([]byte("YQ== 0\nYg== 1\nYWI= 2\n"), "tokenizer.model")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(v.Pre, v.Merges, v.Len(), v.Tokens[v.BOS])
+	// Output: llama-bpe [a b] 259 <|begin_of_text|>
+}
+
+func ExampleLoad() {
+	// Load reads GGUF files, Hugging Face directories, tokenizer.json,
+	// tokenizer.model and llama2.c tokenizers alike.
+	v, err := tokenizer.Load("testdata/tok512.bin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, _ := tokenizer.New(v)
+	fmt.Println(tok.Encode("Once upon a time"))
+	// Output: [1 403 407 261 378]
+}
+
+func ExampleVocab_ApplyGenerationConfig() {
+	v, err := tokenizer.LoadTokenizerJSON("testdata/tiny-llama-tokenizer.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A list-valued eos_token_id: every id ends generation; "</s>" (2) is
+	// EOS, and id 3, which llama.cpp would not know by its text, is
+	// written as the end-of-turn id.
+	if err := v.ApplyGenerationConfig([]byte(`{"eos_token_id": [2, 3]}`), "generation_config.json"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(v.EOS, v.EOT, v.EOGIDs())
+	// Output: 2 3 [2 3]
+}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -183,11 +182,44 @@ func FuzzRoundTrip(f *testing.F) {
 			if got := tok.Decode(ids); got != text {
 				t.Fatalf("%s: Decode(Encode(%q)) = %q (ids %v)", tok.Vocab().Model, text, got, ids)
 			}
-			if i == 0 && utf8.ValidString(text) {
-				var pieces []string
-				splitGPT2(text, func(p string) { pieces = append(pieces, p) })
-				if strings.Join(pieces, "") != text {
-					t.Fatalf("splitGPT2(%q) pieces %q do not concatenate to the text", text, pieces)
+		}
+	})
+}
+
+// FuzzPreTokenizers: every pre-tokenizer type cuts any input, valid UTF-8
+// or not, into non-empty pieces that tile it, and never matches across a
+// line start ("\n" then a non-space), where Encode cuts long texts into
+// chunks.
+func FuzzPreTokenizers(f *testing.F) {
+	for _, s := range append(fuzzTexts, stories260KText, "ied 4 ½ months", "🚀 (normal) 😶‍🌫️", "  \n\n\t x'S'll", "a\n b\nc\r\n\r\nd  \n\t\ne") {
+		f.Add(s)
+	}
+	var pipes []*pipeline
+	for _, pt := range preTypes {
+		p, err := compilePre(pt.steps)
+		if err != nil {
+			f.Fatal(err)
+		}
+		pipes = append(pipes, p)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for k, p := range pipes {
+			spans, _ := p.split(text, nil, nil)
+			at := 0
+			cuts := map[int]bool{}
+			for _, sp := range spans {
+				if sp.a != at || sp.b <= sp.a {
+					t.Fatalf("%s: split(%q) = %v: not a tiling", preTypes[k].names[0], text, spans)
+				}
+				cuts[sp.a] = true
+				at = sp.b
+			}
+			if at != len(text) {
+				t.Fatalf("%s: split(%q) ends at %d of %d", preTypes[k].names[0], text, at, len(text))
+			}
+			for i := 1; i < len(text); i++ {
+				if c, _ := catAt(text, i); text[i-1] == '\n' && !isSpace(c) && !cuts[i] {
+					t.Fatalf("%s: split(%q) = %v: a piece crosses the line start at %d", preTypes[k].names[0], text, spans, i)
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lorakit/lorakit/internal/testshared"
@@ -67,4 +68,25 @@ func readVocabTests(t testing.TB, inp, out string) []vocabTest {
 		tests[i] = vocabTest{text, ids}
 	}
 	return tests
+}
+
+var (
+	loadedMu  sync.Mutex
+	loadedDir = map[string]*Vocab{}
+)
+
+// loadDirOnce is LoadDir, read once per directory for the whole test
+// binary (the large vocabularies take a while to parse; nothing here
+// modifies a Vocab).
+func loadDirOnce(dir string) (*Vocab, error) {
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if v, ok := loadedDir[dir]; ok {
+		return v, nil
+	}
+	v, err := LoadDir(dir)
+	if err == nil {
+		loadedDir[dir] = v
+	}
+	return v, err
 }

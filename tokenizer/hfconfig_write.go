@@ -50,7 +50,6 @@ func WriteTokenizerConfig(w io.Writer, v *Vocab) error {
 		"add_eos_token":                v.AddEOS,
 		"clean_up_tokenization_spaces": false,
 		"tokenizer_class":              "PreTrainedTokenizerFast",
-		"model_max_length":             1 << 30,
 	}
 	dec := map[string]added{}
 	for id, t := range v.Tokens {

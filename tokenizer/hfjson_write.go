@@ -106,8 +106,15 @@ func WriteTokenizerJSON(w io.Writer, v *Vocab) error {
 	case ModelLlama:
 		norms, pre := v.Normalizers, "null"
 		switch {
-		case v.SpacePrefixFirstOnly:
-			pre = `{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}`
+		case v.SpacePrefixMetaspace:
+			scheme := "never"
+			switch {
+			case v.AddSpacePrefix && v.SpacePrefixFirstOnly:
+				scheme = "first"
+			case v.AddSpacePrefix:
+				scheme = "always"
+			}
+			pre = `{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "` + scheme + `", "split": false}`
 		case v.AddSpacePrefix:
 			norms = append(slices.Clip(norms), Normalizer{Type: "Prepend", Content: spaceMark}, Normalizer{Type: "Replace", Pattern: " ", Content: spaceMark})
 		default:
@@ -119,7 +126,7 @@ func WriteTokenizerJSON(w io.Writer, v *Vocab) error {
 		}
 		p(`,
   "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "▁"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}`)
-		if v.AddSpacePrefix && !v.SpacePrefixFirstOnly {
+		if v.AddSpacePrefix {
 			p(`, {"type": "Strip", "content": " ", "start": 1, "stop": 0}`)
 		}
 		p(`]},

@@ -44,16 +44,16 @@ func TestHFVectors(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		dir := sharedFile(t, "tokenizers/"+hv.Dir)
-		orig, err := LoadDir(dir)
+		orig, err := loadDirOnce(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		toGGUF := func(v *Vocab, err error) (*Vocab, error) { return viaGGUFNamed(v, err, hv.Dir) }
 		sources := map[string]func() (*Vocab, error){
-			"dir":                  func() (*Vocab, error) { return LoadDir(dir) },
+			"dir":                  func() (*Vocab, error) { return loadDirOnce(dir) },
 			"tokenizer.json":       func() (*Vocab, error) { return loadJSONWithConfig(dir) },
-			"dir->gguf":            func() (*Vocab, error) { return toGGUF(LoadDir(dir)) },
-			"dir->gguf->hf":        func() (*Vocab, error) { return viaHFDir(t)(toGGUF(LoadDir(dir))) },
+			"dir->gguf":            func() (*Vocab, error) { return toGGUF(loadDirOnce(dir)) },
+			"dir->gguf->hf":        func() (*Vocab, error) { return viaHFDir(t)(toGGUF(loadDirOnce(dir))) },
 			"tokenizer.json->gguf": func() (*Vocab, error) { return toGGUF(loadJSONWithConfig(dir)) },
 		}
 		for src, load := range sources {
@@ -77,9 +77,19 @@ func TestHFVectors(t *testing.T) {
 						t.Errorf("Encode(%q) = %v, want %v", tc.Text, got, tc.IDsWithSpecial)
 					}
 					tok.AddBOS, tok.AddEOS = false, false
-					if got := tok.Encode(tc.Text); !slices.Equal(got, tc.IDs) {
+					got := tok.Encode(tc.Text)
+					if !slices.Equal(got, tc.IDs) {
 						t.Errorf("Encode(%q) without BOS/EOS = %v, want %v", tc.Text, got, tc.IDs)
 					}
+					// Byte-level BPE decodes back to the text (special
+					// tokens written out) unless a normalizer changed it.
+					tok.DecodeSpecial = true
+					if v.Model == ModelGPT2 && normalize(v.Normalizers, tc.Text) == tc.Text {
+						if back := tok.Decode(got); back != tc.Text {
+							t.Errorf("Decode(Encode(%q)) = %q", tc.Text, back)
+						}
+					}
+					tok.DecodeSpecial = false
 					tok.AddBOS, tok.AddEOS = v.AddBOS, v.AddEOS
 				}
 				if checked < len(hv.Cases)*3/4 {
@@ -92,13 +102,14 @@ func TestHFVectors(t *testing.T) {
 
 // ggufDiverges reports whether llama.cpp, reading the vocabulary from GGUF,
 // tokenizes text otherwise than Hugging Face by design: GGUF carries no
-// normalizer (llama.cpp does not normalize), and no Metaspace "first" rule
-// (llama.cpp puts the space prefix after every special token).
+// normalizer (llama.cpp does not normalize), and no Metaspace rules
+// (llama.cpp puts the space prefix after every special token, and before a
+// leading space too).
 func ggufDiverges(orig *Vocab, tok *Tokenizer, text string) bool {
 	if normalize(orig.Normalizers, text) != text {
 		return true
 	}
-	if orig.SpacePrefixFirstOnly {
+	if orig.SpacePrefixMetaspace {
 		frags := tok.partition(text)
 		for i, f := range frags {
 			if f.id < 0 && (i > 0 || strings.HasPrefix(f.text, " ")) {

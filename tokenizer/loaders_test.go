@@ -313,8 +313,7 @@ func TestSplitGPT2(t *testing.T) {
 		{"\t\tx", []string{"\t", "\t", "x"}},
 		{"", nil},
 	} {
-		var got []string
-		splitGPT2(tc.in, func(p string) { got = append(got, p) })
+		got := splitWith(t, "gpt-2", tc.in)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("splitGPT2(%q) = %q, want %q", tc.in, got, tc.want)
 		}
@@ -350,6 +349,75 @@ func TestSPMWordSplit(t *testing.T) {
 		for _, text := range texts {
 			if a, b := words.Encode(text), whole.Encode(text); !slices.Equal(a, b) {
 				t.Errorf("Encode(%.40q) by words = %v, whole text %v", text, a, b)
+			}
+		}
+	}
+}
+
+// splitWith returns the pieces of text under llama.cpp's pre-tokenizer
+// type pre.
+func splitWith(t *testing.T, pre, text string) []string {
+	t.Helper()
+	pt, ok := lookupPre(pre)
+	if !ok {
+		t.Fatalf("lookupPre(%q) failed", pre)
+	}
+	p, err := compilePre(pt.steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans, _ := p.split(text, nil, nil)
+	var out []string
+	for _, sp := range spans {
+		out = append(out, text[sp.a:sp.b])
+	}
+	return out
+}
+
+// TestMetaspaceSchemes checks Hugging Face's Metaspace rules on the tiny
+// Llama vocabulary (▁ 4, h 5, i 6, hi 7, ▁hi 8; merges "h i", "▁ hi"),
+// worked out by hand: text that starts with a space gets no second "▁";
+// "first" prefixes only at the start of the text, "always" also after a
+// special token; the Prepend normalizer always prefixes.
+func TestMetaspaceSchemes(t *testing.T) {
+	data, err := os.ReadFile("testdata/tiny-llama-tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metaspace := func(scheme string) []byte {
+		s := strings.Replace(string(data), `"normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}`, `"normalizer": null`, 1)
+		return []byte(strings.Replace(s, `"pre_tokenizer": null`, `"pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "`+scheme+`", "split": false}`, 1))
+	}
+	for _, tc := range []struct {
+		name string
+		json []byte
+		text string
+		want []int
+	}{
+		{"prepend", data, " hi", []int{4, 8}},
+		{"always", metaspace("always"), " hi", []int{8}},
+		{"first", metaspace("first"), " hi", []int{8}},
+		{"always", metaspace("always"), "hi", []int{8}},
+		{"prepend", data, "hi</s>hi", []int{8, 2, 8}},
+		{"always", metaspace("always"), "hi</s>hi", []int{8, 2, 8}},
+		{"first", metaspace("first"), "hi</s>hi", []int{8, 2, 7}},
+		{"never", metaspace("never"), "hi hi", []int{7, 8}},
+	} {
+		for _, src := range []string{"json", "json->json"} {
+			v, err := ParseTokenizerJSON(tc.json, tc.name)
+			if src == "json->json" {
+				v, err = viaTokenizerJSON(v, err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := New(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok.AddBOS, tok.ParseSpecial = false, true
+			if got := tok.Encode(tc.text); !slices.Equal(got, tc.want) {
+				t.Errorf("%s (%s): Encode(%q) = %v, want %v", tc.name, src, tc.text, got, tc.want)
 			}
 		}
 	}

@@ -10,8 +10,9 @@ import (
 // Oniguruma (Hugging Face tokenizers) runs it; \s is Unicode White_Space,
 // \p{..} the Unicode general categories of Go's tables.
 
-// isOther: [^\s\p{L}\p{N}].
-func isOther(c charCat) bool { return c&(catSpace|catL|catN) == 0 }
+// isOther: [^\s\p{L}\p{N}]; isOtherM: [^\s\p{L}\p{M}\p{N}].
+func isOther(c charCat) bool  { return c&(catSpace|catL|catN) == 0 }
+func isOtherM(c charCat) bool { return c&(catSpace|catL|catM|catN) == 0 }
 
 // runWhile returns the end of the run of characters from s[i] whose
 // properties satisfy ok.
@@ -93,7 +94,7 @@ func matchGPT2(s string, i int) (int, int) {
 	if n := contraction(s, i, false); n > 0 {
 		return i + n, 0
 	}
-	c, w := catAt(s, i)
+	c, _ := catAt(s, i)
 	p := i
 	if s[i] == ' ' && i+1 < len(s) {
 		if c1, _ := catAt(s, i+1); !isSpace(c1) {
@@ -108,7 +109,6 @@ func matchGPT2(s string, i int) (int, int) {
 	case !isSpace(c):
 		return runWhile(s, p, isOther), 0
 	}
-	_ = w
 	return matchSpaces(s, i, false), 0
 }
 
@@ -117,8 +117,9 @@ func matchGPT2(s string, i int) (int, int) {
 //
 //	(?i:'s|'t|'re|'ve|'m|'ll|'d)|WORD|\p{N}{1,D}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 //
-// where WORD is [^\r\n\p{L}\p{N}]?\p{L}+ (Llama 3, Qwen2), or with
-// caseWords the two alternatives
+// where WORD is [^\r\n\p{L}\p{N}]?\p{L}+ (Llama 3, Qwen2), with marks
+// [^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+ and punctuation [^\s\p{L}\p{M}\p{N}]
+// (Qwen3.5), or with caseWords the two alternatives
 //
 //	[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+
 //	[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*
@@ -130,6 +131,7 @@ type wordPattern struct {
 	contractions       bool
 	caseWords          bool
 	suffixContractions bool
+	marks              bool
 	digits             int
 	slash              bool
 }
@@ -150,12 +152,16 @@ func (p wordPattern) match(s string, i int) (int, int) {
 			return e, 0
 		}
 	} else {
-		if isLetter(c0) {
-			return runWhile(s, i, isLetter), 0
+		word := isLetter
+		if p.marks {
+			word = isLetterM
+		}
+		if word(c0) {
+			return runWhile(s, i, word), 0
 		}
 		if canPrefix {
-			if c1, _ := catAt(s, i+w0); isLetter(c1) {
-				return runWhile(s, i+w0, isLetter), 0
+			if c1, _ := catAt(s, i+w0); word(c1) {
+				return runWhile(s, i+w0, word), 0
 			}
 		}
 	}
@@ -171,17 +177,21 @@ func (p wordPattern) match(s string, i int) (int, int) {
 		return j, 0
 	}
 	// " ?[^\s\p{L}\p{N}]+[\r\n]*"
+	other := isOther
+	if p.marks {
+		other = isOtherM
+	}
 	start := -1
 	switch {
-	case isOther(c0):
+	case other(c0):
 		start = i
 	case s[i] == ' ' && i+1 < len(s):
-		if c1, _ := catAt(s, i+1); isOther(c1) {
+		if c1, _ := catAt(s, i+1); other(c1) {
 			start = i + 1
 		}
 	}
 	if start >= 0 {
-		j := runWhile(s, start, isOther)
+		j := runWhile(s, start, other)
 		for j < len(s) && (s[j] == '\r' || s[j] == '\n' || (p.slash && s[j] == '/')) {
 			j++
 		}
@@ -374,8 +384,9 @@ func mappedDigits(individual bool) matcher {
 	}
 }
 
-// mappedThreeDigits is "[0-9][0-9][0-9]" after ByteLevel.
-func mappedThreeDigits(s string, i int) (int, int) {
+// matchThreeDigits is "[0-9][0-9][0-9]", before or after ByteLevel (ASCII
+// digits are their own bytes).
+func matchThreeDigits(s string, i int) (int, int) {
 	isDigit := func(b byte) bool { return b >= '0' && b <= '9' }
 	if i+2 < len(s) && isDigit(s[i]) && isDigit(s[i+1]) && isDigit(s[i+2]) {
 		return i + 3, 0
@@ -390,21 +401,4 @@ func isPunctuation(r rune, c charCat) bool {
 		return c&(catP|catS) != 0
 	}
 	return c&catP != 0
-}
-
-// matchWhitespace is the Whitespace pre-tokenizer, \w+|[^\w\s]+, with \w
-// as letters, marks, numbers and connector punctuation.
-func matchWhitespace(s string, i int) (int, int) {
-	isWord := func(r rune, c charCat) bool {
-		return c&(catL|catM|catN) != 0 || r == '_' || r == '\u203f' || r == '\u2040'
-	}
-	r, w := runeAt(s, i)
-	c, _ := catAt(s, i)
-	switch {
-	case isWord(r, c):
-		return runMatcher(isWord, false, 0)(s, i)
-	case !isSpace(c):
-		return runMatcher(func(r rune, c charCat) bool { return !isWord(r, c) && !isSpace(c) }, false, 0)(s, i)
-	}
-	return -1, i + w
 }

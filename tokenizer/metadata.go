@@ -54,6 +54,10 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 		}
 		v.Pre = s
 	}
+	if model == ModelGPT2 {
+		// llama.cpp's defaults for the pre-tokenizer type, before the keys.
+		v.AddBOS = defaultAddBOS(v)
+	}
 	var err error
 	if v.Tokens, err = mdArray[string](md, KeyTokens, true); err != nil {
 		return nil, err
@@ -130,6 +134,17 @@ func FromMetadata(md format.Metadata) (*Vocab, error) {
 	return v, nil
 }
 
+// defaultAddBOS is llama.cpp's add_bos for a vocabulary whose GGUF has no
+// tokenizer.ggml.add_bos_token: true for SentencePiece and for the Llama 3
+// and Tekken pre-tokenizer types.
+func defaultAddBOS(v *Vocab) bool {
+	if v.Model == ModelLlama {
+		return true
+	}
+	pt, ok := lookupPre(v.Pre)
+	return ok && pt.addBOS
+}
+
 // phi3RStrip gives Phi-3's special tokens the rstrip flag its
 // tokenizer.json has, as llama.cpp does for a model named phi-3 (GGUF
 // cannot carry the flags): every control, user-defined and unknown token
@@ -159,8 +174,9 @@ func (v *Vocab) phi3RStrip() {
 // types llama.cpp's converters (gguf-py) write them: model, pre, tokens,
 // scores (when the vocab has any), token_type, merges (when any), the
 // special ids present (uint32: bos, eos, unk, pad, eot, eom), the
-// add_bos/add_eos flags (for llama vocabularies, or when set) and the chat
-// template. add_space_prefix is written only when it
+// add_bos/add_eos flags (for llama vocabularies, when set, or when they
+// differ from what llama.cpp assumes for the pre-tokenizer type without
+// the keys) and the chat template. add_space_prefix is written only when it
 // differs from llama.cpp's default (true for llama).
 func (v *Vocab) Metadata() format.Metadata {
 	md := format.Metadata{
@@ -187,7 +203,7 @@ func (v *Vocab) Metadata() format.Metadata {
 			md = append(md, format.KV{Key: s.key, Value: uint32(s.id)})
 		}
 	}
-	if v.Model == ModelLlama || v.AddBOS || v.AddEOS {
+	if v.Model == ModelLlama || v.AddBOS || v.AddEOS || v.AddBOS != defaultAddBOS(v) {
 		md = append(md, format.KV{Key: KeyAddBOS, Value: v.AddBOS}, format.KV{Key: KeyAddEOS, Value: v.AddEOS})
 	}
 	if v.Model == ModelLlama && !v.AddSpacePrefix {

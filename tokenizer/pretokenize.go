@@ -23,7 +23,6 @@ type span struct{ a, b int }
 // every piece the previous step made.
 type pipeline struct {
 	steps []matcher
-	drop  []bool // the step drops the text between matches
 }
 
 // split returns the pieces of text as spans, reusing buf and tmp.
@@ -32,10 +31,10 @@ func (p *pipeline) split(text string, buf, tmp []span) ([]span, []span) {
 	if len(text) == 0 {
 		return cur[:0], tmp
 	}
-	for k, m := range p.steps {
+	for _, m := range p.steps {
 		next := tmp[:0]
 		for _, sp := range cur {
-			next = findAll(text[sp.a:sp.b], sp.a, m, p.drop[k], next)
+			next = findAll(text[sp.a:sp.b], sp.a, m, next)
 		}
 		cur, tmp = next, cur
 	}
@@ -43,9 +42,8 @@ func (p *pipeline) split(text string, buf, tmp []span) ([]span, []span) {
 }
 
 // findAll appends the matches of m in s, and the gaps between them, as
-// spans offset by off: a regex's find-all, leftmost match first. With drop
-// the gaps are left out.
-func findAll(s string, off int, m matcher, drop bool, out []span) []span {
+// spans offset by off: a regex's find-all, leftmost match first.
+func findAll(s string, off int, m matcher, out []span) []span {
 	gap := 0
 	for i := 0; i < len(s); {
 		end, next := m(s, i)
@@ -53,24 +51,14 @@ func findAll(s string, off int, m matcher, drop bool, out []span) []span {
 			i = next
 			continue
 		}
-		if gap < i && !drop {
+		if gap < i {
 			out = append(out, span{off + gap, off + i})
 		}
 		out = append(out, span{off + i, off + end})
 		i, gap = end, end
 	}
-	if gap < len(s) && !drop {
+	if gap < len(s) {
 		out = append(out, span{off + gap, off + len(s)})
 	}
 	return out
-}
-
-// splitGPT2 calls emit with each piece of s under GPT-2's pattern; the
-// pieces concatenate to s.
-func splitGPT2(s string, emit func(piece string)) {
-	for i := 0; i < len(s); {
-		end, _ := matchGPT2(s, i)
-		emit(s[i:end])
-		i = end
-	}
 }

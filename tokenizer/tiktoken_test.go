@@ -17,7 +17,7 @@ import (
 // Hugging Face files and the merges derived from the ranks against
 // llama.cpp's llama-bpe vectors.
 func TestTiktoken(t *testing.T) {
-	hf, err := LoadDir(sharedFile(t, "tokenizers/llama3"))
+	hf, err := loadDirOnce(sharedFile(t, "tokenizers/llama3"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,8 +28,9 @@ type Tokenizer struct {
 	bpe     *bpe // model gpt2
 	spm     *spm // model llama
 	special []int
-	// first marks the first bytes of the special tokens.
+	// first marks the first bytes of the special tokens; trie finds them.
 	first [256]bool
+	trie  addedTrie
 }
 
 // New returns a Tokenizer for v. It fails (wrapping format.ErrFormat or
@@ -78,10 +78,10 @@ func New(v *Vocab) (*Tokenizer, error) {
 			}
 		}
 	}
-	// Longest first, so that "<|im_start|>" wins over "<|im".
-	sort.SliceStable(t.special, func(i, j int) bool { return len(v.Tokens[t.special[i]]) > len(v.Tokens[t.special[j]]) })
-	for _, id := range t.special {
+	t.trie = addedTrie{next: map[uint64]int32{}, ids: []int32{-1}}
+	for _, id := range t.special { // in id order
 		t.first[v.Tokens[id][0]] = true
+		t.trie.add(v.Tokens[id], id)
 	}
 	return t, nil
 }
@@ -95,7 +95,7 @@ func (t *Tokenizer) Vocab() *Vocab { return t.v }
 // to exactly the input (less what a normalizer or an added token's
 // lstrip/rstrip removes).
 func (t *Tokenizer) Encode(text string) []int {
-	var ids []int
+	ids := make([]int, 0, len(text)/4+2) // about 4 bytes a token
 	if t.AddBOS && t.v.BOS >= 0 {
 		ids = append(ids, t.v.BOS)
 	}
@@ -112,9 +112,10 @@ func (t *Tokenizer) Encode(text string) []int {
 		} else {
 			prefix := t.v.AddSpacePrefix && prevSpecial
 			if t.v.SpacePrefixFirstOnly {
-				// Metaspace "first": at the start of the text only, and
-				// not before a space (which already becomes "▁").
-				prefix = t.v.AddSpacePrefix && f.start == 0 && !strings.HasPrefix(s, " ")
+				prefix = t.v.AddSpacePrefix && f.start == 0
+			}
+			if t.v.SpacePrefixMetaspace && strings.HasPrefix(s, " ") {
+				prefix = false
 			}
 			ids = t.spm.encode(ids, escapeSpaces(s, prefix))
 		}
@@ -179,20 +180,49 @@ func (t *Tokenizer) partition(text string) []fragment {
 // matchAdded returns the longest eligible added token at text[i], -1 when
 // none.
 func (t *Tokenizer) matchAdded(text string, i int) int {
-	for _, id := range t.special {
-		tok := t.v.Tokens[id]
-		if !strings.HasPrefix(text[i:], tok) {
+	best := -1
+	node := int32(0)
+	for j := i; j < len(text); j++ {
+		child, ok := t.trie.next[uint64(node)<<8|uint64(text[j])]
+		if !ok {
+			break
+		}
+		node = child
+		id := int(t.trie.ids[node])
+		if id < 0 || (!t.ParseSpecial && t.v.Type(id) != UserDefined) {
 			continue
 		}
-		if !t.ParseSpecial && t.v.Type(id) != UserDefined {
+		if t.v.Added[id].SingleWord && (isWordBefore(text, i) || isWordAfter(text, j+1)) {
 			continue
 		}
-		if t.v.Added[id].SingleWord && (isWordBefore(text, i) || isWordAfter(text, i+len(tok))) {
-			continue
-		}
-		return id
+		best = id
 	}
-	return -1
+	return best
+}
+
+// addedTrie is a byte trie of the added tokens: node 0 is the root, next
+// maps (node, byte) to a child, ids holds the token ending at each node
+// (-1 for none; the lowest id when two tokens share a text).
+type addedTrie struct {
+	next map[uint64]int32
+	ids  []int32
+}
+
+func (tr *addedTrie) add(text string, id int) {
+	node := int32(0)
+	for j := 0; j < len(text); j++ {
+		key := uint64(node)<<8 | uint64(text[j])
+		child, ok := tr.next[key]
+		if !ok {
+			child = int32(len(tr.ids))
+			tr.next[key] = child
+			tr.ids = append(tr.ids, -1)
+		}
+		node = child
+	}
+	if tr.ids[node] < 0 {
+		tr.ids[node] = int32(id)
+	}
 }
 
 func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

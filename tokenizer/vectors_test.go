@@ -37,9 +37,9 @@ func vocabSources(t *testing.T, name, ggufPath, dir string) map[string]func() (*
 		src["gguf->tokenizer.json"] = func() (*Vocab, error) { return viaTokenizerJSON(loadGGUFVocab(t, ggufPath)) }
 	}
 	if dir != "" {
-		src["dir"] = func() (*Vocab, error) { return LoadDir(sharedFile(t, dir)) }
-		src["dir->gguf"] = func() (*Vocab, error) { return viaGGUF(LoadDir(sharedFile(t, dir))) }
-		src["dir->gguf->tokenizer.json"] = func() (*Vocab, error) { return viaTokenizerJSON(viaGGUF(LoadDir(sharedFile(t, dir)))) }
+		src["dir"] = func() (*Vocab, error) { return loadDirOnce(sharedFile(t, dir)) }
+		src["dir->gguf"] = func() (*Vocab, error) { return viaGGUF(loadDirOnce(sharedFile(t, dir))) }
+		src["dir->gguf->tokenizer.json"] = func() (*Vocab, error) { return viaTokenizerJSON(viaGGUF(loadDirOnce(sharedFile(t, dir)))) }
 	}
 	switch name {
 	case "gpt-2":

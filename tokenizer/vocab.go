@@ -54,11 +54,13 @@ type Vocab struct {
 	// AddSpacePrefix (SentencePiece add_dummy_prefix) puts a space before
 	// the text; true for Llama. Ignored by byte-level BPE.
 	AddSpacePrefix bool
-	// SpacePrefixFirstOnly puts that space only at the start of the text,
-	// not after every special token, and not when the text starts with a
-	// space (Hugging Face's Metaspace, prepend_scheme "first"; GGUF cannot
-	// say this, llama.cpp prefixes after every special token).
-	SpacePrefixFirstOnly bool
+	// SpacePrefixMetaspace follows Hugging Face's Metaspace pre-tokenizer:
+	// no space prefix before text that starts with a space (which already
+	// becomes "▁"). SpacePrefixFirstOnly (prepend_scheme "first") puts the
+	// prefix only at the start of the text, not after special tokens. GGUF
+	// cannot say either: llama.cpp prefixes every text after a special
+	// token.
+	SpacePrefixMetaspace, SpacePrefixFirstOnly bool
 
 	// PreSteps is the pre-tokenizer of a byte-level BPE vocabulary. Empty
 	// means the steps of llama.cpp's pre-tokenizer type named by Pre.

@@ -5,11 +5,13 @@ import (
 	"regexp"
 
 	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/lorakit/lorakit/analyze"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/lora"
+	"github.com/lorakit/lorakit/resolve"
 )
 
 type analyzeOptions struct {
@@ -204,8 +206,9 @@ func runSimilarity(cmd *cobra.Command, pathA, pathB string, o analyzeOptions) er
 }
 
 // baseFor opens the base checkpoint and maps each of the adapter's modules
-// to its weight there; the modules are returned in the base's layout (llama
-// q/k rows permuted as in GGUF), named as the adapter names them.
+// to its weight there through package resolve (as merge does); the modules
+// are returned in the base's layout (llama q/k rows permuted for a GGUF
+// base), named as the adapter names them.
 func baseFor(adapterPath, basePath, pattern string) ([]analyze.Module, analyze.BaseFunc, func(), error) {
 	a, err := lora.Open(adapterPath)
 	if err != nil {
@@ -215,26 +218,49 @@ func baseFor(adapterPath, basePath, pattern string) ([]analyze.Module, analyze.B
 	for i, m := range a.Modules {
 		names[i] = m.Name
 	}
-	src, _, err := convert.OpenModel(basePath, "")
+	b, err := resolve.Open(basePath)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := convert.ToGGUFNamesFor(a, src); err != nil {
-		src.Close()
+	if err := b.Adapt(a, adapterPath); err != nil {
+		b.Close()
 		return nil, nil, nil, err
 	}
-	gguf := make([]string, len(a.Modules))
 	mods := analyze.FromAdapter(a)
+	targets := map[string]resolve.Target{}
+	misses := map[string]error{}
 	for i, m := range a.Modules {
-		gguf[i] = m.Name
 		mods[i].Name = names[i]
+		if t, err := b.Module(m); err == nil {
+			targets[names[i]] = t
+		} else {
+			misses[names[i]] = err
+		}
 	}
-	mods, err = selectModules(mods, pattern)
-	if err != nil {
-		src.Close()
+	if mods, err = selectModules(mods, pattern); err != nil {
+		b.Close()
 		return nil, nil, nil, err
 	}
-	return mods, analyze.SourceBase(src, names, gguf), func() { src.Close() }, nil
+	base := func(name string) (*mat.Dense, error) {
+		t, ok := targets[name]
+		if !ok {
+			return nil, misses[name]
+		}
+		w, err := b.Weight(t)
+		if err != nil {
+			return nil, err
+		}
+		out, in := t.Tensor.Shape[0], t.Tensor.Shape[1]
+		if t.Transposed {
+			out, in = in, out
+		}
+		wide := make([]float64, len(w))
+		for i, v := range w {
+			wide[i] = float64(v)
+		}
+		return mat.NewDense(int(out), int(in), wide), nil
+	}
+	return mods, base, func() { b.Close() }, nil
 }
 
 func runAmplification(cmd *cobra.Command, path string, o analyzeOptions) error {

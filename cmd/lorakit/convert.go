@@ -21,6 +21,7 @@ type convertOptions struct {
 	arch      string
 	maxShard  int64
 	force     bool
+	split     splitFlags
 	vocabOnly bool
 }
 
@@ -62,7 +63,8 @@ Quantized GGUF tensors are dequantized when written to safetensors.
 The tokenizer comes from the files beside SRC (tokenizer.json, vocab.json +
 merges.txt, tokenizer.model; for llama2.c a tok*.model or tok*.bin), or --tokenizer.
 --vocab-only writes a GGUF with the vocabulary alone (tokenizer.*, chat template,
-config.json's hyperparameters), as llama.cpp's converter does.
+config.json's hyperparameters), as llama.cpp's converter does; SRC may also be a
+file holding a vocabulary (GGUF, tokenizer.json, tokenizer.model).
 
 Outputs are written under a temporary name and renamed into place; an
 existing output is replaced only with --force, an input never.`,
@@ -80,6 +82,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Int64Var(&o.maxShard, "max-shard-size", 0, "split Hugging Face output into shards of at most this many bytes")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	o.split.register(f)
 	f.BoolVar(&o.vocabOnly, "vocab-only", false, "write only the vocabulary of a Hugging Face directory as GGUF (no tensors)")
 	cmd.MarkFlagRequired("output")
 	return cmd
@@ -105,13 +108,23 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 			}
 		}
 	}
+	split, err := o.split.limits()
+	if err != nil {
+		return err
+	}
 	if o.vocabOnly {
 		if o.to != "" && o.to != "gguf" {
 			return usageError{fmt.Errorf("--vocab-only writes GGUF, not --to %s", o.to)}
 		}
+		if split.Enabled() {
+			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not --vocab-only")}
+		}
 		return convert.VocabOnly(in, o.tokenizer, o.output, o.force)
 	}
 	if convert.IsAdapter(in) {
+		if split.Enabled() {
+			return usageError{fmt.Errorf("--split-max-size/--split-max-tensors apply to models, not adapters")}
+		}
 		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
@@ -121,6 +134,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		Tokenizer:     o.tokenizer,
 		MaxShardBytes: o.maxShard,
 		Force:         o.force,
+		Split:         split,
 		Progress:      newProgress(cmd.ErrOrStderr(), "convert"),
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -47,6 +49,7 @@ type inspectTensor struct {
 	DType  string  `json:"dtype"`
 	Shape  []int64 `json:"shape"`
 	Offset int64   `json:"offset"`
+	Shard  string  `json:"shard,omitempty"` // the file holding it, in a split GGUF set
 	NBytes int64   `json:"nbytes"`
 	SHA256 string  `json:"sha256,omitempty"`
 }
@@ -61,6 +64,7 @@ type inspectReport struct {
 	ArchNote     string          `json:"architecture_note,omitempty"`
 	Adapter      *inspectAdapter `json:"adapter,omitempty"`
 	Metadata     map[string]any  `json:"metadata"`
+	Shards       []string        `json:"shards,omitempty"` // a split GGUF set's files
 	Tensors      []inspectTensor `json:"tensors"`
 }
 
@@ -132,6 +136,10 @@ func inspectFile(w io.Writer, path, weights string, adapter *inspectAdapter, arc
 	if hdr != nil {
 		rep.Version, rep.Alignment = hdr.Version(), hdr.Alignment()
 	}
+	set, _ := src.(*gguf.Set)
+	if set != nil {
+		rep.Version, rep.Alignment, rep.Shards = set.Version(), set.Alignment(), set.Paths()
+	}
 	for _, kv := range src.Metadata() {
 		rep.Metadata[kv.Key] = jsonValue(kv.Value)
 	}
@@ -147,6 +155,10 @@ func inspectFile(w io.Writer, path, weights string, adapter *inspectAdapter, arc
 		}
 		if hdr != nil {
 			it.Offset, _ = hdr.TensorOffset(t.Name)
+		}
+		if set != nil {
+			it.Shard, it.Offset, _ = set.Shard(t.Name)
+			it.Shard = filepath.Base(it.Shard)
 		}
 		if o.hash {
 			data, err := src.TensorData(t.Name)
@@ -176,6 +188,9 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 		fmt.Fprintf(w, ", alignment %d", rep.Alignment)
 	}
 	fmt.Fprintln(w)
+	if len(rep.Shards) > 0 {
+		fmt.Fprintf(w, "split set of %d shards: %s\n", len(rep.Shards), strings.Join(rep.Shards, ", "))
+	}
 	switch {
 	case rep.Architecture != "" && rep.ArchNote != "":
 		fmt.Fprintf(w, "architecture: %s (%s)\n", rep.Architecture, rep.ArchNote)
@@ -212,6 +227,9 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 			dims[i] = fmt.Sprint(d)
 		}
 		fmt.Fprintf(w, "  %-48s %-7s [%s] offset %d, %d bytes", t.Name, t.DType, strings.Join(dims, ", "), t.Offset, t.NBytes)
+		if t.Shard != "" {
+			fmt.Fprintf(w, " in %s", t.Shard)
+		}
 		if t.SHA256 != "" {
 			fmt.Fprintf(w, " sha256 %s", t.SHA256)
 		}

@@ -45,8 +45,10 @@ llama_get_logits_ith(ctx, -1) returns, for comparing the two.
 
 // logitsOptionsFor load the model for logits, which are compared with
 // llama.cpp's: as runOptions, with llama.cpp's CPU GELU (an F16 lookup
-// table; GPT-2 and the Gemma families), which moves logits by up to 2e-4.
-var logitsOptionsFor = model.Options{KeepQuantized: true, GELUF16Table: true}
+// table; GPT-2 and the Gemma families, up to 2e-4 in the logits) and its
+// rounding of activations in products with F16, BF16 and quantized
+// weights (up to 1.3e-2 for Q8_0).
+var logitsOptionsFor = model.Options{KeepQuantized: true, GELUF16Table: true, RoundActivations: true}
 
 // logitsReport is logits' --json output.
 type logitsReport struct {

@@ -20,6 +20,7 @@ type mergeOptions struct {
 	seed         uint64
 	force        bool
 	json         bool
+	split        splitFlags
 }
 
 func newMergeCmd() *cobra.Command {
@@ -87,6 +88,7 @@ existing output is replaced only with --force, an input never.`,
 	f.Uint64Var(&o.seed, "seed", 0, "seed of DARE's random pruning")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	o.split.register(f)
 	cmd.MarkFlagRequired("output")
 	cmd.MarkFlagRequired("adapter")
 	return cmd
@@ -114,8 +116,12 @@ func runMerge(cmd *cobra.Command, args []string, o mergeOptions) error {
 			return usageError{err}
 		}
 	}
+	split, err := o.split.limits()
+	if err != nil {
+		return err
+	}
 	rep, err := merge.Merge(cmd.Context(), args[0], inputs, o.output, merge.Options{
-		DType: dt, Force: o.force, Progress: newProgress(cmd.ErrOrStderr(), "merge"),
+		DType: dt, Force: o.force, Split: split, Progress: newProgress(cmd.ErrOrStderr(), "merge"),
 	})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ type quantizeOptions struct {
 	keep   string
 	dryRun bool
 	force  bool
+	split  splitFlags
 
 	imatrix                   string
 	include, exclude          []string
@@ -89,6 +90,7 @@ with --force, an input never.`,
 	f.StringVar(&o.keep, "keep", "", "keep tensors whose name matches this regular expression unquantized")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the chosen types and sizes; write nothing")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
+	o.split.register(f)
 	f.StringVar(&o.imatrix, "imatrix", "", "importance matrix file (GGUF or legacy .dat)")
 	f.StringArrayVar(&o.include, "include-weights", nil, "use importance data only for entries containing this string (repeatable)")
 	f.StringArrayVar(&o.exclude, "exclude-weights", nil, "drop importance entries containing this string (repeatable)")
@@ -176,6 +178,9 @@ func runQuantize(cmd *cobra.Command, args []string, o quantizeOptions) error {
 	}
 	opt, err := quantizeOpts(cmd, p, o)
 	if err != nil {
+		return err
+	}
+	if opt.Split, err = o.split.limits(); err != nil {
 		return err
 	}
 	if o.dryRun {

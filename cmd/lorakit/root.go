@@ -59,6 +59,9 @@ func newRootCmd() *cobra.Command {
 		newTrainCmd(),
 		newEvalCmd(),
 		newDemoCmd(),
+		newCheckCmd(),
+		newVerifyCmd(),
+		newReleaseCmd(),
 		newTokenizeCmd(),
 		newTemplateCmd(),
 	)

@@ -99,6 +99,12 @@ func TestTokenizeBad(t *testing.T) {
 	os.WriteFile(badJSONL, []byte("\"ok\"\n[1, 2]\n"), 0o644)
 	badTok := filepath.Join(tmp, "tokenizer.json")
 	os.WriteFile(badTok, []byte(`{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{L}+"}, "behavior": "Isolated"}, {"type": "ByteLevel"}]}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`), 0o644)
+	malformed := filepath.Join(tmp, "malformed", "tokenizer.json")
+	os.MkdirAll(filepath.Dir(malformed), 0o755)
+	os.WriteFile(malformed, []byte("{\n  \"model\": {\"type\": \"BPE\",\n  \"vocab\": {\"a\": 0,}}}"), 0o644)
+	unknownMerge := filepath.Join(tmp, "merge", "tokenizer.json")
+	os.MkdirAll(filepath.Dir(unknownMerge), 0o755)
+	os.WriteFile(unknownMerge, []byte(`{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b", "b c"]}}`), 0o644)
 	model := "../../tokenizer/testdata/tok512.model"
 	for _, tc := range []struct {
 		args []string
@@ -110,6 +116,8 @@ func TestTokenizeBad(t *testing.T) {
 		{[]string{"tokenize", model, "--jsonl", badJSONL}, 1, "bad.jsonl: line 2"},
 		{[]string{"tokenize", badTok, "--text", "a"}, 1, `tokenizer.json: pre_tokenizer step 0: Split regex "\\p{L}+"`},
 		{[]string{"tokenize", filepath.Join(tmp, "missing.gguf"), "--text", "a"}, 1, "missing.gguf"},
+		{[]string{"tokenize", malformed, "--text", "a"}, 1, "malformed/tokenizer.json: line 3 column 20"},
+		{[]string{"tokenize", unknownMerge, "--text", "a"}, 1, `merge/tokenizer.json: model.merges[1] "b c": "c" is not in the vocab`},
 	} {
 		_, errs, code := lorakit(t, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.msg) || (code == 1 && strings.Count(errs, "\n") != 1) {

@@ -56,6 +56,8 @@ type Options struct {
 
 	// Force replaces an existing output (never an input).
 	Force bool
+	// Split, when enabled, writes a llama-gguf-split set of shards.
+	Split format.SplitLimits
 	// Progress, if set, is called after each tensor is written.
 	Progress func(done, total int, name string)
 	// Warn, if set, receives warnings (a --tensor-type pattern that

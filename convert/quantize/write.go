@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/format/gguf"
+	_ "github.com/lorakit/lorakit/format/gguf" // the GGUF driver format.Create writes with
 )
 
 // File quantizes the checkpoint at in (a GGUF file of any dtype, a
@@ -69,7 +69,7 @@ func write(ctx context.Context, name string, r *input, out string, opt Options) 
 	for i, t := range plan.Tensors {
 		infos[i] = t.Info()
 	}
-	sink, err := gguf.Create(out, infos, plan.Metadata, format.CreateOptions{Force: opt.Force})
+	sink, err := format.Create("gguf", out, infos, plan.Metadata, format.CreateOptions{Force: opt.Force, Split: opt.Split})
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,13 @@
 // After Open or NewReader returns, a Reader is safe for concurrent use
 // until Close.
 //
+// Split models: format.Open (OpenModel) of the first shard of a set made by
+// llama.cpp's llama-gguf-split (NAME-00001-of-0000n.gguf, with split.no,
+// split.count and split.tensors.count) opens every shard as one Set, read
+// exactly as the file that was split; any other shard is refused. A
+// SplitWriter (CreateSplit, or format.Create with CreateOptions.Split)
+// writes such a set byte for byte as llama-gguf-split would.
+//
 // Block (quantized) tensors are carried as raw bytes here; their codecs live
 // in format/gguf/quant.
 package gguf

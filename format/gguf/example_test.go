@@ -80,3 +80,39 @@ func ExampleSetCount() {
 	fmt.Printf("%v %T\n", v, v)
 	// Output: 4096 uint32
 }
+
+// ExampleCreateSplit writes a two-tensor model as a set of one-tensor
+// shards, as llama-gguf-split --split-max-tensors 1 would, and reads the
+// set back from its first shard as one model.
+func ExampleCreateSplit() {
+	dir, _ := os.MkdirTemp("", "split")
+	defer os.RemoveAll(dir)
+	infos := []format.TensorInfo{
+		{Name: "a", DType: format.F32, Shape: []int64{2}},
+		{Name: "b", DType: format.F32, Shape: []int64{2}},
+	}
+	md := format.Metadata{{Key: "general.architecture", Value: "llama"}}
+	w, err := gguf.CreateSplit(filepath.Join(dir, "model.gguf"), infos, md,
+		format.CreateOptions{Split: format.SplitLimits{MaxTensors: 1}})
+	if err != nil {
+		panic(err)
+	}
+	w.WriteTensor("a", make([]byte, 8))
+	w.WriteTensor("b", make([]byte, 8))
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	for _, p := range w.Paths() {
+		fmt.Println(filepath.Base(p))
+	}
+	src, err := format.Open(w.Paths()[0])
+	if err != nil {
+		panic(err)
+	}
+	defer src.Close()
+	fmt.Println(len(src.Tensors()), "tensors,", len(src.Metadata()), "key")
+	// Output:
+	// model-00001-of-00002.gguf
+	// model-00002-of-00002.gguf
+	// 2 tensors, 1 key
+}

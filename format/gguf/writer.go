@@ -32,6 +32,9 @@ var errClosed = errors.New("writer is closed")
 // failed Close, leaves nothing behind. An existing path is replaced only
 // with opts.Force, and never when it is an input of this process.
 func Create(path string, infos []format.TensorInfo, md format.Metadata, opts format.CreateOptions) (*Writer, error) {
+	if opts.Split.Enabled() {
+		return nil, fmt.Errorf("gguf: %s: a split output is written by CreateSplit (or format.Create): %w", path, format.ErrUnsupported)
+	}
 	l, err := plan(infos, md)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", path, err)
@@ -55,6 +58,11 @@ func NewWriter(dst io.Writer, infos []format.TensorInfo, md format.Metadata) (*W
 	if n, ok := dst.(interface{ Name() string }); ok {
 		name = n.Name()
 	}
+	return newStreamWriter(name, dst, infos, md)
+}
+
+// newStreamWriter is NewWriter with the name errors give the output.
+func newStreamWriter(name string, dst io.Writer, infos []format.TensorInfo, md format.Metadata) (*Writer, error) {
 	l, err := plan(infos, md)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", name, err)

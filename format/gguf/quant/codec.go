@@ -79,7 +79,7 @@ var codecs = map[format.DType]codec{
 	format.IQ2_XS:  weightsRequired(format.IQ2_XS, quantizeIQ2_XSW, dequantizeIQ2_XS, 0),
 	format.IQ2_S:   bounded(weightedOnly(format.IQ2_S, quantizeIQ2_SW, dequantizeIQ2_S, 0)),
 	format.IQ1_S:   weightsRequired(format.IQ1_S, quantizeIQ1_SW, dequantizeIQ1_S, 0),
-	format.IQ1_M:   bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M)),
+	format.IQ1_M:   spread(bounded(weightedOnly(format.IQ1_M, quantizeIQ1_MW, dequantizeIQ1_M))),
 	format.TQ1_0:   ignoresWeights(perBlock(format.TQ1_0, quantizeTQ1_0, dequantizeTQ1_0, 52)),
 	format.TQ2_0:   ignoresWeights(perBlock(format.TQ2_0, quantizeTQ2_0, dequantizeTQ2_0, 64)),
 }
@@ -303,13 +303,15 @@ func checkLengths(n, nb int, dt format.DType) error {
 }
 
 // Quantize encodes src into dst as ggml blocks of type dt, exactly as ggml's
-// reference quantizer (quantize_row_*_ref, no importance matrix) does.
-// len(src) must be a whole number of blocks and len(dst) their size in
+// quantize_<type> does without an importance matrix (its reference
+// quantizers quantize_row_*_ref; for IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S
+// and IQ1_M the unweighted search). len(src) must be a whole number of blocks and len(dst) their size in
 // bytes, else the error wraps format.ErrShape. A NaN or ±Inf in src gives an
 // error wrapping ErrNonFinite (and format.ErrFormat) that names its index; a
 // block whose scale would overflow binary16 gives ErrScaleOverflow (and
 // format.ErrUnsupported); dst is then unspecified. A type without a
-// quantizer gives format.ErrUnsupported.
+// quantizer gives format.ErrUnsupported, as do IQ1_S, IQ2_XXS and IQ2_XS,
+// which ggml only makes with importance weights (QuantizeRowsWeighted).
 func Quantize(dst []byte, src []float32, dt format.DType) error {
 	c, err := quantizer(dt)
 	if err != nil {

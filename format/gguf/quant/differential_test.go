@@ -170,12 +170,20 @@ func testIQSearchesMatchReference(t *testing.T) {
 			}
 		}
 	}
-	for _, x := range diffGroups(n, 16) {
+	for _, x := range append(diffGroups(n, 16), diffGroups(n, 32)...) {
 		x2 := make([]float32, len(x))
 		for i, v := range x {
 			x2[i] = float32(v * v)
 		}
 		for _, w := range [][]float32{importance(x), x2} {
+			if len(x) == 32 {
+				s, k, p, z := iq1sBlock(x, w)
+				rs, rk, rp, rz := refIQ1SBlock(x, w)
+				if math.Float32bits(s) != math.Float32bits(rs) || k != rk || p != rp || z != rz {
+					t.Fatalf("IQ1_S: iq1sBlock(%v, %v) = %v %v %v %v, want %v %v %v %v", x, w, s, k, p, z, rs, rk, rp, rz)
+				}
+				continue
+			}
 			s, k, p, z := iq1mBlock(x, w)
 			rs, rk, rp, rz := refIQ1MBlock(x, w)
 			if math.Float32bits(s) != math.Float32bits(rs) || k != rk || p != rp || z != rz {

@@ -1,7 +1,19 @@
-// Package quant implements ggml's block codecs: the dequantizers of the
-// legacy (Q4_0 … Q8_1), K-quant (Q2_K … Q8_K) and IQ4_NL block types, and
-// their reference quantizers (ggml's quantize_row_*_ref family, without an
-// importance matrix), bit for bit.
+// Package quant implements ggml's block codecs bit for bit: the
+// dequantizers of the legacy (Q4_0 … Q8_1), K-quant (Q2_K … Q8_K), IQ
+// (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ4_NL, IQ4_XS)
+// and ternary (TQ1_0, TQ2_0) block types; their quantizers without an
+// importance matrix (Quantize, QuantizeRows: ggml's quantize_row_*_ref
+// family, or for the IQ types their search run unweighted, as ggml's
+// quantize_<type> with a NULL matrix); and with one (QuantizeRowsWeighted:
+// ggml's quantize_<type>(…, imatrix), as llama-quantize --imatrix calls
+// it). IQ1_S, IQ2_XXS and IQ2_XS exist only with importance weights.
+//
+// The IQ types place groups of 4 or 8 magnitudes on lattice grids. The
+// grids (iqgrids.go, iqdeqgrids.go) are ggml's data, copied from
+// ggml-quants.c and ggml-common.h; the neighbour lists ggml derives from
+// them are rebuilt here on first use (grid.go), and the searches are this
+// package's, checked against straightforward ports of ggml's loops and
+// against ggml's own outputs (testdata/weighted).
 //
 // Bit-exactness rests on three rules that every file here follows:
 //
@@ -27,7 +39,9 @@
 //
 //	Q4_0 18/32  Q4_1 20/32  Q5_0 22/32  Q5_1 24/32  Q8_0 34/32  Q8_1 36/32
 //	Q2_K 84/256 Q3_K 110/256 Q4_K 144/256 Q5_K 176/256 Q6_K 210/256
-//	Q8_K 292/256 IQ4_NL 18/32
+//	Q8_K 292/256 IQ4_NL 18/32 IQ4_XS 136/256 IQ3_S 110/256 IQ3_XXS 98/256
+//	IQ2_S 82/256 IQ2_XS 74/256 IQ2_XXS 66/256 IQ1_M 56/256 IQ1_S 50/256
+//	TQ2_0 66/256 TQ1_0 54/256
 //
 // Quantize refuses NaN and ±Inf inputs with an error wrapping ErrNonFinite
 // (itself wrapping format.ErrFormat) instead of writing a block that would

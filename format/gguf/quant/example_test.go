@@ -66,3 +66,29 @@ func ExampleQuantizeRows() {
 	// 576 bytes, max error 0.07
 	// true false
 }
+
+func ExampleQuantizeRowsWeighted() {
+	// Two rows of 256 values and one importance value per column, as
+	// llama-quantize derives them from an imatrix file (in_sum2/counts).
+	const rowLen = 256
+	x := make([]float32, 2*rowLen)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i)))
+	}
+	imatrix := make([]float32, rowLen)
+	for i := range imatrix {
+		imatrix[i] = 1 + float32(i%7)
+	}
+	dt := format.IQ2_XS
+	b := make([]byte, len(x)/dt.BlockSize()*dt.BlockBytes())
+	if err := quant.QuantizeRowsWeighted(b, x, rowLen, dt, imatrix); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(b), "bytes;", dt, "needs an imatrix:", quant.RequiresImatrix(dt))
+
+	err := quant.QuantizeRowsWeighted(b, x, rowLen, dt, nil)
+	fmt.Println(errors.Is(err, format.ErrUnsupported))
+	// Output:
+	// 148 bytes; IQ2_XS needs an imatrix: true
+	// true
+}

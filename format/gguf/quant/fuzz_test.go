@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -16,7 +17,8 @@ var fuzzTypes = func() []format.DType {
 	for _, eb := range bounds {
 		out = append(out, eb.dt)
 	}
-	return append(out, format.IQ2_XXS, format.F32) // no codec: must error
+	out = append(out, weightedBenchTypes[9:]...) // the IQ and TQ types
+	return append(out, format.MXFP4, format.F32) // no codec: must error
 }()
 
 // FuzzDequantize feeds arbitrary bytes to every dequantizer: whole blocks
@@ -112,6 +114,45 @@ func FuzzQuantize(f *testing.F) {
 		for i, v := range y {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				t.Fatalf("Dequantize(Quantize(x, %v))[%d] = %v (x = %v), want finite", dt, i, v, x[i])
+			}
+		}
+	})
+}
+
+// FuzzQuantizeWeighted quantizes arbitrary float32 bit patterns with
+// arbitrary importance values (one row of one block): either an error of
+// the documented kinds, or blocks that decode to finite values; never a
+// panic.
+func FuzzQuantizeWeighted(f *testing.F) {
+	f.Add(uint8(0), make([]byte, 4*256), make([]byte, 4*256))
+	f.Add(uint8(15), []byte{0, 0, 0x80, 0x7f}, []byte{0xff, 0xff, 0x7f, 0x7f}) // +Inf, FLT_MAX importance
+	f.Add(uint8(17), []byte{0x00, 0x50, 0xc3, 0x51}, []byte{0xff, 0xff, 0x7f, 0x7e})
+	f.Fuzz(func(t *testing.T, sel uint8, data, imp []byte) {
+		dt := weightedBenchTypes[int(sel)%len(weightedBenchTypes)]
+		bs := dt.BlockSize()
+		x, qw := make([]float32, bs), make([]float32, bs)
+		for i := range bs {
+			if 4*i+4 <= len(data) {
+				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			}
+			if 4*i+4 <= len(imp) {
+				qw[i] = math.Float32frombits(binary.LittleEndian.Uint32(imp[4*i:]))
+			}
+		}
+		b := make([]byte, dt.BlockBytes())
+		if err := QuantizeRowsWeighted(b, x, bs, dt, qw); err != nil {
+			if !errors.Is(err, ErrNonFinite) && !errors.Is(err, ErrScaleOverflow) && !errors.Is(err, format.ErrFormat) {
+				t.Fatalf("QuantizeRowsWeighted(%v) = %v, want nil, ErrNonFinite, ErrScaleOverflow or ErrFormat", dt, err)
+			}
+			return
+		}
+		y := make([]float32, bs)
+		if err := Dequantize(y, b, dt); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range y {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("Dequantize(QuantizeRowsWeighted(x, %v))[%d] = %v (x = %v, qw = %v), want finite", dt, i, v, x, qw)
 			}
 		}
 	})

@@ -3,7 +3,6 @@ package quant
 import (
 	"math"
 	"math/bits"
-	"slices"
 	"sync"
 )
 
@@ -22,6 +21,7 @@ type iqGrid struct {
 	dim, shift int
 	q          []int8     // the points' coordinates, dim per point
 	lv         []uint8    // the points' levels (q-1)/2, dim per point
+	eoff       []uint8    // 2^shift·i + level of each coordinate i, dim per point
 	index      []int32    // point of each packed index, or -1
 	near       [][]uint16 // neighbours of each reachable packed index off the grid
 }
@@ -32,12 +32,12 @@ type iqGrid struct {
 // only these are ever looked up).
 func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid {
 	g := &iqGrid{dim: dim, shift: shift, q: make([]int8, dim*len(kgrid)), lv: make([]uint8, dim*len(kgrid)),
-		index: make([]int32, mapSize), near: make([][]uint16, mapSize)}
+		eoff: make([]uint8, dim*len(kgrid)), index: make([]int32, mapSize), near: make([][]uint16, mapSize)}
 	mask := 1<<shift - 1
 	for k, p := range kgrid {
 		for i := range dim {
 			l := int(p) >> (shift * i) & mask
-			g.q[dim*k+i], g.lv[dim*k+i] = int8(2*l+1), uint8(l)
+			g.q[dim*k+i], g.lv[dim*k+i], g.eoff[dim*k+i] = int8(2*l+1), uint8(l), uint8(i<<shift+l)
 		}
 	}
 	for i := range g.index {
@@ -46,8 +46,7 @@ func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid
 	for k, p := range kgrid {
 		g.index[p] = int32(k)
 	}
-	type cand struct{ d2, j int32 }
-	dist := make([]cand, len(kgrid))
+	d2s := make([]int32, len(kgrid))
 	pos := make([]int32, dim)
 	for u := range mapSize {
 		if g.index[u] >= 0 {
@@ -68,28 +67,40 @@ func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid
 				d := int32(g.q[dim*j+i]) - p
 				d2 += d * d
 			}
-			dist[j] = cand{d2, int32(j)}
+			d2s[j] = d2
 		}
-		slices.SortFunc(dist, func(a, b cand) int {
-			if a.d2 != b.d2 {
-				return int(a.d2 - b.d2)
-			}
-			return int(a.j - b.j)
-		})
-		var nb []uint16
-		d2, have := dist[0].d2, 1
-		for _, c := range dist {
-			if c.d2 > d2 {
-				if have == nwant {
-					break
-				}
-				d2, have = c.d2, have+1
-			}
-			nb = append(nb, uint16(c.j))
-		}
-		g.near[u] = nb
+		g.near[u] = nearest(d2s, nwant)
 	}
 	return g
+}
+
+// nearest returns the points of the nwant smallest distinct values of d2
+// ordered by (d2, point), as ggml's sort of (d2, point) pairs and cut
+// after the nwant-th distinct distance gives them.
+func nearest(d2 []int32, nwant int) []uint16 {
+	var lv [3]int32 // the nwant smallest distinct distances, ascending
+	n := 0
+	for _, d := range d2 {
+		k := 0
+		for k < n && lv[k] < d {
+			k++
+		}
+		if k < n && lv[k] == d || k == nwant {
+			continue
+		}
+		copy(lv[k+1:min(n+1, nwant)], lv[k:])
+		lv[k] = d
+		n = min(n+1, nwant)
+	}
+	var out []uint16
+	for _, d := range lv[:n] {
+		for j, v := range d2 {
+			if v == d {
+				out = append(out, uint16(j))
+			}
+		}
+	}
+	return out
 }
 
 // point returns grid point k's coordinates.
@@ -99,13 +110,23 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 // the neighbours of the off-grid packed index u, the point of least
 // Σ w·(scale·q - x)² (the first on ties); L receives its levels.
 //
-// Each term w·(scale·q - x)² depends only on the coordinate and its level,
-// so the terms of all levels are computed once (as ggml computes each:
-// float32 products, never fused) and each neighbour's distance adds its
-// dim terms in ggml's order: the same sums from fewer products.
+// noNeighbour: where every distance overflows float32 (huge values times
+// huge importance), ggml finds no neighbour and aborts (GGML_ASSERT); the
+// first neighbour is taken instead, and the block's scale then usually
+// overflows too, which Quantize reports.
+//
+// Each term w·(scale·q - x)² depends only on the coordinate and its level:
+// for neighbour lists longer than the number of levels the terms of all
+// levels are computed once (as ggml computes each: float32 products, never
+// fused) and each neighbour's distance adds its dim terms in ggml's order;
+// shorter lists compute their terms directly. Both give ggml's sums.
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
 	dim, nl := g.dim, 1<<g.shift
-	var e [8 * 8]float32 // e[nl·i + l]
+	near := g.near[u]
+	if len(near) <= nl {
+		return g.bestNeighbourDirect(near, x, w, scale, L)
+	}
+	var e [64]float32 // e[nl·i + l], indexed by eoff & 63 (no bounds check)
 	for i := range dim {
 		xi, wi := x[i], w[i]
 		for l := range nl {
@@ -113,12 +134,55 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 			e[nl*i+l] = float32(float32(wi*diff) * diff)
 		}
 	}
-	best, k := float32(math.MaxFloat32), -1
-	for _, j := range g.near[u] {
-		lv := g.lv[dim*int(j) : dim*int(j)+dim]
+	best, k := float32(math.MaxFloat32), int(near[0]) // see noNeighbour
+	consider := func(d2 float32, j uint16) {
+		if d2 < best {
+			best, k = d2, int(j)
+		}
+	}
+	// Four neighbours at a time: their sums are independent chains.
+	n := len(near)
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		a := g.eoff[dim*int(near[j]):][:dim]
+		b := g.eoff[dim*int(near[j+1]):][:dim]
+		c := g.eoff[dim*int(near[j+2]):][:dim]
+		d := g.eoff[dim*int(near[j+3]):][:dim]
+		var s0, s1, s2, s3 float32
+		for i := range dim {
+			s0 += e[a[i]&63]
+			s1 += e[b[i]&63]
+			s2 += e[c[i]&63]
+			s3 += e[d[i]&63]
+		}
+		consider(s0, near[j])
+		consider(s1, near[j+1])
+		consider(s2, near[j+2])
+		consider(s3, near[j+3])
+	}
+	for ; j < n; j++ {
+		var s0 float32
+		for _, o := range g.eoff[dim*int(near[j]):][:dim] {
+			s0 += e[o&63]
+		}
+		consider(s0, near[j])
+	}
+	for i, l := range g.lv[dim*k : dim*k+dim] {
+		L[i] = int8(l)
+	}
+	return k
+}
+
+// bestNeighbourDirect is bestNeighbour computing each neighbour's terms.
+func (g *iqGrid) bestNeighbourDirect(near []uint16, x, w []float32, scale float32, L []int8) int {
+	dim := g.dim
+	x, w = x[:dim], w[:dim]
+	best, k := float32(math.MaxFloat32), int(near[0]) // see noNeighbour
+	for _, j := range near {
 		var d2 float32
-		for i, l := range lv {
-			d2 += e[nl*i+int(l)]
+		for i, q := range g.q[dim*int(j) : dim*int(j)+dim] {
+			diff := float32(scale*float32(q)) - x[i]
+			d2 += float32(float32(w[i]*diff) * diff)
 		}
 		if d2 < best {
 			best, k = d2, int(j)

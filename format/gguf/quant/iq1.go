@@ -65,19 +65,51 @@ func iq1AbsMax(x []float32) float32 {
 // above FLT_MAX (overflow on huge inputs); the first neighbour is taken
 // then.
 func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float32, L []int8) int {
-	best, k := float32(math.MaxFloat32), int(g.near[u][0])
-	for _, j := range g.near[u] {
-		var d2 float32
-		for i, q := range g.point(int(j)) {
-			diff := float32(scale*xx[(q-1)/2]) - x[i]
-			d2 += float32(float32(w[i]*diff) * diff)
+	// The term w·(scale·xx[l] - x)² of each coordinate and level, as ggml
+	// computes it (e[4i + l], the grid's eoff layout); each neighbour adds
+	// its eight in ggml's order, four neighbours' independent sums at a
+	// time.
+	var e [32]float32 // indexed by eoff & 31 (no bounds check)
+	for i := range 8 {
+		for l, v := range xx {
+			diff := float32(scale*v) - x[i]
+			e[4*i+l] = float32(float32(w[i]*diff) * diff)
 		}
+	}
+	near := g.near[u]
+	best, k := float32(math.MaxFloat32), int(near[0])
+	consider := func(d2 float32, j uint16) {
 		if d2 < best {
 			best, k = d2, int(j)
 		}
 	}
-	for i, q := range g.point(k) {
-		L[i] = (q - 1) / 2
+	n, j := len(near), 0
+	for ; j+4 <= n; j += 4 {
+		a := (*[8]uint8)(g.eoff[8*int(near[j]):])
+		b := (*[8]uint8)(g.eoff[8*int(near[j+1]):])
+		c := (*[8]uint8)(g.eoff[8*int(near[j+2]):])
+		d := (*[8]uint8)(g.eoff[8*int(near[j+3]):])
+		var s0, s1, s2, s3 float32
+		for i := range 8 {
+			s0 += e[a[i]&31]
+			s1 += e[b[i]&31]
+			s2 += e[c[i]&31]
+			s3 += e[d[i]&31]
+		}
+		consider(s0, near[j])
+		consider(s1, near[j+1])
+		consider(s2, near[j+2])
+		consider(s3, near[j+3])
+	}
+	for ; j < n; j++ {
+		var s0 float32
+		for _, o := range (*[8]uint8)(g.eoff[8*int(near[j]):]) {
+			s0 += e[o&31]
+		}
+		consider(s0, near[j])
+	}
+	for i, l := range g.lv[8*k : 8*k+8] {
+		L[i] = int8(l)
 	}
 	return k
 }
@@ -198,7 +230,7 @@ func quantizeIQ1_SW(b []byte, x, qw []float32) {
 	var scales [8]float32
 	var shifts [8]int
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	qs, qh := b[2:34], b[34:50]
 	for ib := range 8 {
 		xb := x[32*ib : 32*ib+32]
@@ -326,7 +358,7 @@ func quantizeIQ1_MW(b []byte, x, qw []float32) {
 	var scales [16]float32
 	var shifts [16]int
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	qs, qh, sc := b[0:32], b[32:48], b[48:56]
 	for ib := range 16 {
 		xb := x[16*ib : 16*ib+16]

@@ -127,7 +127,7 @@ func quantizeIQ2_SW(b []byte, x, qw []float32) {
 	var weight [16]float32
 	var scales [16]float32
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	qs, qh := b[2:66], b[66:74]
 	for ib := range 16 {
 		xb := x[16*ib : 16*ib+16]

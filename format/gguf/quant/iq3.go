@@ -28,7 +28,7 @@ func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 	var weight [32]float32
 	var scales [8]float32
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	q3, sas := b[2:66], b[66:98]
 	for ib := range 8 {
 		xb := x[32*ib : 32*ib+32]
@@ -67,7 +67,7 @@ func quantizeIQ3_SW(b []byte, x, qw []float32) {
 	var weight [32]float32
 	var scales [8]float32
 	var ms float32
-	sigma2 := iqSigma2(x)
+	sigma2 := superBlockSigma2(x)
 	qs, qh, sg := b[2:66], b[66:74], b[74:106]
 	at := 0 // blocks stored so far
 	for ib := range 8 {

@@ -65,7 +65,7 @@ func quantizeIQ4_NL(b []byte, x []float32) { quantizeIQ4_NLW(b, x, nil) }
 // nil: weights x²) -> b (18).
 func quantizeIQ4_NLW(b []byte, x, qw []float32) {
 	var weight [32]float32
-	iq4Weights(&weight, x[:32], qw, float32(sumSquares(x[:32])*(2.0/32)))
+	iqWeights(weight[:], x[:32], qw, float32(sumSquares(x[:32])*(2.0/32)))
 	scale := iq4Scale(x[:32], &weight)
 	putF16(b, scale)
 	id := inverse(scale)
@@ -75,18 +75,6 @@ func quantizeIQ4_NLW(b []byte, x, qw []float32) {
 	}
 	for j := range 16 {
 		b[2+j] = L[j] | L[j+16]<<4
-	}
-}
-
-// iq4Weights sets the weights of the 32 values x of an IQ4 block:
-// qw·sqrt(sigma2 + x²), or x² where qw is nil.
-func iq4Weights(w *[32]float32, x, qw []float32, sigma2 float32) {
-	if qw != nil {
-		imatrixWeights(w[:], x, qw[:32], sigma2)
-		return
-	}
-	for j, v := range x {
-		w[j] = float32(v * v)
 	}
 }
 

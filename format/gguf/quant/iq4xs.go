@@ -23,11 +23,7 @@ func quantizeIQ4_XSW(b []byte, x, qw []float32) {
 	sigma2 := float32(sumSquares(x[:256]) * (2.0 / 256))
 	for ib := range 8 {
 		xb := x[32*ib : 32*ib+32]
-		var w []float32
-		if qw != nil {
-			w = qw[32*ib : 32*ib+32]
-		}
-		iq4Weights(&weight, xb, w, sigma2)
+		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
 		scales[ib] = iq4Scale(xb, &weight)
 		if a := abs(scales[ib]); a > amaxSc {
 			amaxSc, maxScale = a, scales[ib]

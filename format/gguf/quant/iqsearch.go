@@ -180,8 +180,9 @@ func iqWeights(w, x, qw []float32, sigma2 float32) {
 	}
 }
 
-// iqSigma2 is 2·Σx²/256 over a super-block (ggml's sigma2).
-func iqSigma2(x []float32) float32 { return float32(2*sumSquares(x[:256])) / 256 }
+// superBlockSigma2 is 2·Σx²/256 over a 256-value super-block, the sigma2
+// of ggml's Q3_K…Q5_K and IQ quantizers (IQ2_XXS, IQ2_XS and Q2_K use Σx²/256).
+func superBlockSigma2(x []float32) float32 { return float32(2*sumSquares(x[:256])) / 256 }
 
 // blockImportance returns qw[lo:hi], or nil for a nil qw.
 func blockImportance(qw []float32, lo, hi int) []float32 {

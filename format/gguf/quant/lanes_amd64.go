@@ -17,7 +17,7 @@ func qxLanesAVX2(x, w, wv *float32, n int, c *qxLanes)
 //go:noescape
 func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 
-// iq4LanesAVX2 runs the 16 IQ4_NL trials over x and w = x².
+// iq4LanesAVX2 runs the 16 IQ4_NL trials over x with weights w.
 //
 //go:noescape
 func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)

@@ -69,7 +69,7 @@ func quantizeQ3_KW(b []byte, x, qw []float32) {
 		weight     [16]float32
 		Ls         [16]int8
 	)
-	sigma2 := float32(2*sumSquares(x[:256])) / 256
+	sigma2 := superBlockSigma2(x)
 	for j := range 16 {
 		xs := x[16*j : 16*j+16]
 		imatrixWeights(weight[:], xs, qw[16*j:16*j+16], sigma2)

@@ -99,7 +99,7 @@ func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]ui
 		sw           [8]float32
 		ls, lm       [8]uint8
 	)
-	sigma2 := float32(2*sumSquares(x[:256])) / 256
+	sigma2 := superBlockSigma2(x)
 	for j := range 8 {
 		xs := x[32*j : 32*j+32]
 		imatrixWeights(weights[:], xs, qw[32*j:32*j+32], sigma2)

@@ -93,3 +93,20 @@ func TestRoundfAndCInt(t *testing.T) {
 		}
 	}
 }
+
+// TestTritMatchesLroundf: the ternary types' fast trit is lroundf(x·id)+1
+// (roundf, the emulation of x86-64's lroundf) for values x of a block
+// whose max|x| is amax (id = 1/amax), around the halfway points and at the
+// ends, including the infinite inverse of a subnormal amax.
+func TestTritMatchesLroundf(t *testing.T) {
+	for _, amax := range []float32{1, 0.3, 7e-3, 1e-38, 1e-40} {
+		id := inverse(amax)
+		for _, f := range []float32{0, 0.25, 0.5, math.Nextafter32(0.5, 0), math.Nextafter32(0.5, 1), 0.7, 1} {
+			for _, x := range []float32{f * amax, -f * amax} {
+				if got, want := trit(x, id), uint8(roundf(float32(x*id))+1); got != want {
+					t.Errorf("trit(%g, 1/%g) = %d, want %d", x, amax, got, want)
+				}
+			}
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package quant
 
+import "math"
+
 // The ternary types: every value is d·t with t in {-1, 0, 1} and d the
 // block's max|x| (an f16 at the end of the block).
 //
@@ -14,16 +16,35 @@ package quant
 // byte m from value base+m+n·bytes.
 var tq1Runs = [2][2]int{{0, 32}, {32, 16}}
 
-// tqAbsMax returns the block's max|x| and its inverse (0 for 0).
+// tqAbsMax returns the block's max|x| (finite x: the largest magnitude
+// bits are the largest magnitude) and its inverse (0 for 0).
 func tqAbsMax(x []float32) (d, id float32) {
+	var bits uint32
 	for _, v := range x {
-		d = max(d, abs(v))
+		bits = max(bits, math.Float32bits(v)&0x7fffffff)
 	}
+	d = math.Float32frombits(bits)
 	return d, inverse(d)
 }
 
-// trit is lroundf(x·id) + 1.
-func trit(x, id float32) uint8 { return uint8(roundf(float32(x*id)) + 1) }
+// trit is lroundf(x·id) + 1 (its low byte). With id the inverse of a
+// normal max|x|, |x·id| <= 1 + 2⁻²³, so lroundf is -1, 0 or 1 by the
+// halfway points; a subnormal max makes id infinite, and then the general
+// emulation (x86-64's out-of-range result) applies.
+func trit(x, id float32) uint8 {
+	v := float32(x * id)
+	if id > math.MaxFloat32 {
+		return uint8(roundf(v) + 1)
+	}
+	t := uint8(1)
+	if v >= 0.5 {
+		t++
+	}
+	if v <= -0.5 {
+		t--
+	}
+	return t
+}
 
 // tq1Byte packs the trits of x[0], x[stride], … (count of them, the first
 // most significant) as ⌈q·256/243⌉.

@@ -10,10 +10,13 @@ import (
 // as ggml's quantize_<type>(src, dst, nrows, n_per_row, imatrix) does:
 // imatrix holds one importance value per column (rowLen of them, shared by
 // every row), as llama-quantize passes it (in_sum2/counts of the imatrix
-// file), or is nil. With a nil imatrix the bytes are QuantizeRows's for
-// every type QuantizeRows knows (ggml falls back to its reference
-// quantizers); types that only exist with a search (the IQ types) run it
-// unweighted, as ggml does.
+// file), or is nil. For a 3-D expert tensor llama-quantize passes each
+// expert's matrix its own rowLen values; call once per expert likewise.
+//
+// With a nil imatrix the bytes are QuantizeRows's: ggml falls back to its
+// reference quantizers, or runs the IQ searches unweighted; IQ2_XXS,
+// IQ2_XS and IQ1_S, which ggml only makes with importance weights, then
+// give an error wrapping format.ErrUnsupported.
 //
 // Shapes and input errors are QuantizeRows's; an imatrix whose length is
 // not rowLen wraps format.ErrShape, one holding a negative, NaN or ±Inf
