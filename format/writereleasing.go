@@ -37,6 +37,16 @@ func WriteReleasing(w io.Writer, data []byte) (int, error) {
 	return n, nil
 }
 
+// ReleaseMapped lets the whole pages of b leave the resident set when b
+// lies in a live mapping of an input file, and does nothing otherwise. A
+// kernel that reads a large mapped tensor chunk by chunk calls it after
+// each chunk, so the tensor costs a chunk of RSS rather than its size.
+func ReleaseMapped(b []byte) {
+	if m, off := mappingOf(b); m != nil {
+		m.Release(off, int64(len(b)))
+	}
+}
+
 // mappingOf returns the live mapping that holds all of b and b's offset in
 // it, or nil.
 func mappingOf(b []byte) (*Mapping, int64) {

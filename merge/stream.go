@@ -161,9 +161,11 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 	for lo := 0; lo < rows; lo += step {
 		hi := min(rows, lo+step)
 		f := p.f[:(hi-lo)*cols]
-		if err := decodeRows(f, src[int64(lo)*inRow:int64(hi)*inRow], hi-lo, cols, inRow, srcDT); err != nil {
+		chunk := src[int64(lo)*inRow : int64(hi)*inRow]
+		if err := decodeRows(f, chunk, hi-lo, cols, inRow, srcDT); err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
+		format.ReleaseMapped(chunk) // a mapped base tensor costs a chunk of RSS
 		for _, o := range ops {
 			o.add(f, lo, hi, cols)
 			if o.magnitude != nil {
