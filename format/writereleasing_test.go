@@ -46,6 +46,9 @@ func TestWriteReleasing(t *testing.T) {
 				t.Errorf("written bytes differ from the input")
 			}
 			ReleaseMapped(c.data) // a no-op for heap memory
+			if !EqualReleasing(c.data, buf.Bytes()) || EqualReleasing(c.data, buf.Bytes()[1:]) {
+				t.Errorf("EqualReleasing disagrees with bytes.Equal")
+			}
 			// Released pages read back unchanged from the page cache.
 			if !bytes.Equal(m.Bytes(), want) {
 				t.Errorf("the mapping reads back changed after release")
