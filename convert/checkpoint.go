@@ -95,33 +95,46 @@ func Checkpoint(ctx context.Context, src format.Source, out string, opt Options)
 
 // writeTensors streams the tensors of plan (names of src, each with the
 // dtype to write) into sink in plan's order, one tensor at a time, and
-// closes it. On cancellation or any error the sink is aborted.
+// closes it. The next tensor is read ahead (format.Prefetch) and each one
+// written behind (format.WriteBehind: every tensor's bytes are the source's
+// own or a fresh buffer) while the next is prepared. On cancellation or
+// any error the sink is aborted.
 func writeTensors(ctx context.Context, src format.Source, plan []format.TensorInfo, sink format.Sink, progress func(done, total int, name string)) error {
 	infos := map[string]format.TensorInfo{}
 	for _, t := range src.Tensors() {
 		infos[t.Name] = t
 	}
+	wb := format.NewWriteBehind(sink)
+	fail := func(err error) error {
+		wb.Close()
+		sink.Abort()
+		return err
+	}
 	for i, p := range plan {
 		if err := ctx.Err(); err != nil {
-			sink.Abort()
-			return err
+			return fail(err)
 		}
 		t := infos[p.Name]
+		if i+1 < len(plan) {
+			format.Prefetch(src, plan[i+1].Name)
+		}
 		data, err := src.TensorData(t.Name)
 		if err == nil {
 			data, err = Cast(data, t, p.DType)
 		}
 		if err == nil {
-			err = sink.WriteTensor(t.Name, data)
+			err = wb.Write(t.Name, data, func() { format.Release(src, t.Name) })
 		}
 		if err != nil {
-			sink.Abort()
-			return err
+			return fail(err)
 		}
-		format.Release(src, t.Name)
 		if progress != nil {
 			progress(i+1, len(plan), t.Name)
 		}
+	}
+	if err := wb.Close(); err != nil {
+		sink.Abort()
+		return err
 	}
 	return sink.Close()
 }

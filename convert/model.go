@@ -213,6 +213,7 @@ type orderedSource struct {
 
 func (o orderedSource) Tensors() []format.TensorInfo { return o.infos }
 func (o orderedSource) Release(name string)          { format.Release(o.Source, name) }
+func (o orderedSource) Prefetch(name string)         { format.Prefetch(o.Source, name) }
 
 // metaSource overrides a Source's metadata.
 type metaSource struct {
@@ -222,6 +223,7 @@ type metaSource struct {
 
 func (m metaSource) Metadata() format.Metadata { return m.md }
 func (m metaSource) Release(name string)       { format.Release(m.Source, name) }
+func (m metaSource) Prefetch(name string)      { format.Prefetch(m.Source, name) }
 
 func withMetadata(src format.Source, md format.Metadata) format.Source {
 	return metaSource{Source: src, md: md}

@@ -48,6 +48,13 @@ func (v *view) Release(name string) {
 	}
 }
 
+// Prefetch implements format.Prefetcher for tensors read from one base tensor.
+func (v *view) Prefetch(name string) {
+	if e, ok := v.entries[name]; ok && e.data == nil && e.stack == nil {
+		format.Prefetch(v.base, e.from.Name)
+	}
+}
+
 // add lists a tensor of the view.
 func (v *view) add(name string, e viewEntry) {
 	v.entries[name] = e

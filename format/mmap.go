@@ -67,6 +67,17 @@ func (m *Mapping) Release(off, n int64) {
 	}
 }
 
+// WillNeed tells the OS that the file bytes [off, off+n) will be read soon,
+// so that it starts reading them from disk in the background (read-ahead)
+// while the caller works on earlier bytes. It does not map them or wait.
+func (m *Mapping) WillNeed(off, n int64) {
+	if m.closed || m.unmap == nil || off < 0 || n <= 0 || off+n > int64(len(m.data)) {
+		return
+	}
+	lo := off / int64(pageSize) * int64(pageSize)
+	willNeed(m.data[lo : off+n])
+}
+
 // Close unmaps the file. It is safe to call more than once.
 func (m *Mapping) Close() error {
 	if m.closed {

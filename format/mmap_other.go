@@ -18,5 +18,8 @@ func mapFile(f *os.File, size int) ([]byte, func([]byte) error, error) {
 
 const pageSize = 4096
 
+// willNeed is a no-op where the file was read into memory.
+func willNeed([]byte) {}
+
 // release is a no-op where the file was read into memory.
 func release([]byte) {}

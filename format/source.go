@@ -27,6 +27,21 @@ type Releaser interface {
 	Release(name string)
 }
 
+// Prefetcher is implemented by Sources backed by a memory map. Prefetch
+// says the named tensor will be read next, so that the OS reads it from
+// disk while the current one is being worked on. A streaming pass calls it
+// for tensor i+1 before it works on tensor i.
+type Prefetcher interface {
+	Prefetch(name string)
+}
+
+// Prefetch calls src.Prefetch(name) if src is a Prefetcher.
+func Prefetch(src Source, name string) {
+	if p, ok := src.(Prefetcher); ok {
+		p.Prefetch(name)
+	}
+}
+
 // Release calls src.Release(name) if src is a Releaser.
 func Release(src Source, name string) {
 	if r, ok := src.(Releaser); ok {

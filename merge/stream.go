@@ -19,7 +19,7 @@ type streamer struct {
 	b        *base
 	in       map[string]format.TensorInfo // the base's tensors by name
 	ops      plan
-	p        processor
+	p        [2]processor // tensor i is prepared in p[i%2]
 	progress func(done, total int, name string)
 	done     int
 	total    int
@@ -36,33 +36,55 @@ func newStreamer(ctx context.Context, b *base, ops plan, total int, progress fun
 }
 
 // write streams the tensors of infos into sink and closes it; on error
-// the sink is aborted.
+// the sink is aborted. The next tensor's bytes are read ahead and each
+// tensor is written behind (format.WriteBehind) while the next is merged,
+// into the other of two processors; a tensor larger than
+// format.WriteBehindMax waits for the writer and always uses the first.
 func (s *streamer) write(sink format.Sink, infos []format.TensorInfo) error {
-	for _, t := range infos {
+	wb := format.NewWriteBehind(sink)
+	fail := func(err error) error {
+		wb.Close()
+		sink.Abort()
+		return err
+	}
+	for i, t := range infos {
 		if err := s.ctx.Err(); err != nil {
-			sink.Abort()
-			return err
+			return fail(err)
+		}
+		if i+1 < len(infos) {
+			format.Prefetch(s.b.Src, s.in[infos[i+1].Name].Name)
 		}
 		in := s.in[t.Name]
-		data, err := s.b.Src.TensorData(in.Name)
+		p := &s.p[i%2]
+		var err error
+		if n, _ := t.NumBytes(); n > format.WriteBehindMax {
+			p = &s.p[0]
+			err = wb.Wait()
+		}
+		var data []byte
 		if err == nil {
-			data, err = s.p.tensor(in, data, t.DType, s.ops[t.Name])
+			data, err = s.b.Src.TensorData(in.Name)
 		}
 		if err == nil {
-			err = sink.WriteTensor(t.Name, data)
+			data, err = p.tensor(in, data, t.DType, s.ops[t.Name])
+		}
+		if err == nil {
+			err = wb.Write(t.Name, data, func() { format.Release(s.b.Src, in.Name) })
 		}
 		if err != nil {
-			sink.Abort()
 			if ops := s.ops[t.Name]; len(ops) > 0 {
 				err = fmt.Errorf("%s: %w", ops[0].who, err)
 			}
-			return err
+			return fail(err)
 		}
-		format.Release(s.b.Src, in.Name)
 		s.done++
 		if s.progress != nil {
 			s.progress(s.done, s.total, t.Name)
 		}
+	}
+	if err := wb.Close(); err != nil {
+		sink.Abort()
+		return err
 	}
 	return sink.Close()
 }
@@ -139,9 +161,11 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 	for lo := 0; lo < rows; lo += step {
 		hi := min(rows, lo+step)
 		f := p.f[:(hi-lo)*cols]
-		if err := decodeRows(f, src[int64(lo)*inRow:int64(hi)*inRow], hi-lo, cols, inRow, srcDT); err != nil {
+		chunk := src[int64(lo)*inRow : int64(hi)*inRow]
+		if err := decodeRows(f, chunk, hi-lo, cols, inRow, srcDT); err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
+		format.ReleaseMapped(chunk) // a mapped base tensor costs a chunk of RSS
 		for _, o := range ops {
 			o.add(f, lo, hi, cols)
 			if o.magnitude != nil {

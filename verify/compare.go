@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 
@@ -87,6 +86,8 @@ func chunks(info format.TensorInfo, a, b []byte, unit int, f func(lo int, x, y [
 		if err := format.ToFloat64(ys, b[bl:bh], info.DType); err != nil {
 			return fmt.Errorf("tensor %q: %w", info.Name, err)
 		}
+		format.ReleaseMapped(a[bl:bh]) // mapped tensors cost a chunk of RSS
+		format.ReleaseMapped(b[bl:bh])
 		f(int(lo), xs, ys)
 	}
 	return nil
@@ -95,7 +96,7 @@ func chunks(info format.TensorInfo, a, b []byte, unit int, f func(lo int, x, y [
 // compareFloat compares release with derived, both raw tensors of info's
 // float dtype, a chunk at a time (two passes: the largest value first).
 func compareFloat(info format.TensorInfo, release, derived []byte) (comparison, error) {
-	if bytes.Equal(release, derived) {
+	if format.EqualReleasing(release, derived) {
 		return comparison{exact: true, within: true}, nil
 	}
 	var largest float64
@@ -137,7 +138,7 @@ func compareFloat(info format.TensorInfo, release, derived []byte) (comparison, 
 // is (up to requantSlack): the quantization of values within float32
 // rounding of x.
 func compareBlocks(info format.TensorInfo, release, derived []byte, x []float32) (comparison, error) {
-	if bytes.Equal(release, derived) {
+	if format.EqualReleasing(release, derived) {
 		return comparison{exact: true, within: true}, nil
 	}
 	var largest float64

@@ -78,9 +78,26 @@ func write(ctx context.Context, name string, r *input, out string, opt Options) 
 	if err != nil {
 		return nil, err
 	}
-	var c converter
+	// Two converters: tensor i+1 is converted into one while tensor i is
+	// written from the other; a tensor too large for write-behind waits for
+	// the writer and always uses the first, so only it grows that large.
+	var cs [2]converter
+	wb := format.NewWriteBehind(sink)
 	for i, t := range plan.Tensors {
-		if err := writeTensor(ctx, &c, r, sink, t); err != nil {
+		if i+1 < len(plan.Tensors) {
+			r.prefetch(plan.Tensors[i+1])
+		}
+		c := &cs[i%2]
+		var err error
+		if t.OutBytes > format.WriteBehindMax {
+			c = &cs[0]
+			err = wb.Wait()
+		}
+		if err == nil {
+			err = writeTensor(ctx, c, r, wb, t)
+		}
+		if err != nil {
+			wb.Close()
 			sink.Abort()
 			if ctx.Err() != nil {
 				return nil, err
@@ -91,32 +108,40 @@ func write(ctx context.Context, name string, r *input, out string, opt Options) 
 			opt.Progress(i+1, len(plan.Tensors), t.Name)
 		}
 	}
+	if err := wb.Close(); err != nil {
+		sink.Abort()
+		return nil, fmt.Errorf("quantize: %s: %w", name, err)
+	}
 	if err := sink.Close(); err != nil {
 		return nil, err
 	}
 	return plan, nil
 }
 
-// writeTensor converts one tensor as planned and writes it.
-func writeTensor(ctx context.Context, c *converter, r *input, sink format.Sink, t Tensor) error {
+// writeTensor converts one tensor as planned and hands it to wb. A tensor
+// kept in its input type is written from the input itself, whose pages are
+// released once written.
+func writeTensor(ctx context.Context, c *converter, r *input, wb *format.WriteBehind, t Tensor) error {
 	data, release, err := r.data(t.In.Name, t.InBytes)
 	if err != nil {
 		return err
 	}
-	if t.Out == t.In.DType {
-		err = sink.WriteTensor(t.Name, data)
-	} else {
-		var b []byte
-		if b, err = c.convert(ctx, t, data, release); err == nil {
-			err = sink.WriteTensor(t.Name, b)
+	done := func() {
+		if release != nil {
+			release(data)
+		} else {
+			format.Release(r.src, t.In.Name) // a mapped Source drops the tensor's pages
 		}
 	}
-	if release != nil {
-		release(data)
-	} else {
-		format.Release(r.src, t.In.Name) // a mapped Source drops the tensor's pages
+	if t.Out == t.In.DType {
+		return wb.Write(t.Name, data, done)
 	}
-	return err
+	b, err := c.convert(ctx, t, data, release)
+	if err != nil {
+		return err
+	}
+	done()
+	return wb.Write(t.Name, b, nil)
 }
 
 // input hands out tensor data: from src, or zero-copy from a private
@@ -145,6 +170,17 @@ func newInput(path string, src format.Source) (*input, error) {
 	}
 	r.mapping, r.offsets = m, h
 	return r, nil
+}
+
+// prefetch asks the OS to start reading t's input bytes.
+func (r *input) prefetch(t Tensor) {
+	if r.mapping != nil {
+		if off, ok := r.offsets.TensorOffset(t.In.Name); ok {
+			r.mapping.WillNeed(off, t.InBytes)
+		}
+		return
+	}
+	format.Prefetch(r.src, t.In.Name)
 }
 
 // data returns the n bytes of the named tensor, and a function releasing

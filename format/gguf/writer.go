@@ -123,7 +123,7 @@ func (w *Writer) WriteTensor(name string, data []byte) error {
 	if int64(len(data)) != n {
 		return w.setErr(fmt.Errorf("gguf: %s: tensor %q: %d bytes given, want %d for %v %v: %w", w.name, name, len(data), n, want.DType, want.Shape, format.ErrShape))
 	}
-	if _, err := w.bw.Write(data); err != nil {
+	if _, err := format.WriteReleasing(w.bw, data); err != nil {
 		return w.setErr(fmt.Errorf("gguf: %s: tensor %q: %w", w.name, name, err))
 	}
 	if err := w.pad(alignUp(n, w.layout.align) - n); err != nil {

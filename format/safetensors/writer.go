@@ -231,7 +231,7 @@ func (w *Writer) writeTensor(name string, data []byte) error {
 			return err
 		}
 	}
-	if _, err := w.w.Write(data); err != nil {
+	if _, err := format.WriteReleasing(w.w, data); err != nil {
 		return w.errorf("tensor %q: %w", name, err)
 	}
 	w.next++

@@ -70,14 +70,27 @@ func runBench(b *testing.B, bc benchCase, f func(a []float32, lda int, bm []floa
 
 // BenchmarkSgemm measures the default build's Sgemm; with -tags openblas
 // BenchmarkOpenBLAS runs the same cases beside it.
+// The sub-benchmarks are named after the kernel that ran.
 func BenchmarkSgemm(b *testing.B) {
 	for _, bc := range benchCases {
-		b.Run(bc.name, func(b *testing.B) {
+		b.Run(KernelName()+"/"+bc.name, func(b *testing.B) {
 			runBench(b, bc, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
 				Sgemm(bc.transA, bc.transB, bc.m, bc.n, bc.k, 1, a, lda, bm, ldb, 0, c, bc.n)
 			})
 		})
 	}
+}
+
+// BenchmarkDispatch reports the start-up probe: each assembly kernel's
+// rate on one core and (in the name) the kernel Sgemm chose.
+func BenchmarkDispatch(b *testing.B) {
+	b.Run("chose="+KernelName(), func(b *testing.B) {
+		for range b.N {
+		}
+		for name, r := range KernelRates() {
+			b.ReportMetric(r, "GFLOP/s-"+name)
+		}
+	})
 }
 
 // BenchmarkKernels runs the three square-ish target shapes with each

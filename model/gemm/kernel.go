@@ -19,13 +19,6 @@ type kernel struct {
 	dot        *dotKernel // for narrow NT products
 }
 
-// kernels lists the micro-kernels this CPU runs, best first; the portable
-// Go kernel is always last.
+// kernels lists the micro-kernels this CPU runs, widest tile first; the
+// portable Go kernel is always last. dispatch.go picks among them.
 var kernels = append(archKernels(), &goKernel)
-
-// active is the kernel Sgemm uses.
-var active = kernels[0]
-
-// KernelName reports which micro-kernel Sgemm uses on this CPU: "avx512",
-// "avx2" or "go".
-func KernelName() string { return active.name }

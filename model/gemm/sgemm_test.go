@@ -213,13 +213,43 @@ func TestSgemmPanics(t *testing.T) {
 }
 
 func TestKernelName(t *testing.T) {
-	if got := KernelName(); got != kernels[0].name {
-		t.Errorf("KernelName() = %q, want %q", got, kernels[0].name)
-	}
 	if last := kernels[len(kernels)-1]; last != &goKernel {
 		t.Errorf("last kernel = %q, want the portable go kernel", last.name)
 	}
-	t.Logf("kernels on this CPU: %d, active %s", len(kernels), KernelName())
+	rates := KernelRates()
+	arch := kernels[:len(kernels)-1]
+	want := kernels[0].name
+	if len(arch) >= 2 {
+		rs := make([]float64, len(arch))
+		for i, k := range arch {
+			if rs[i] = rates[k.name]; rs[i] <= 0 {
+				t.Fatalf("KernelRates()[%q] = %v, want a measured rate", k.name, rs[i])
+			}
+		}
+		want = arch[fastest(rs)].name
+	}
+	if got := KernelName(); got != want {
+		t.Errorf("KernelName() = %q, want %q (rates %v)", got, want, rates)
+	}
+	t.Logf("kernels on this CPU: %d, active %s, probe GFLOP/s %v", len(kernels), KernelName(), rates)
+}
+
+func TestFastest(t *testing.T) {
+	for _, c := range []struct {
+		rates []float64
+		want  int
+	}{
+		{[]float64{100}, 0},
+		{[]float64{190, 120}, 0}, // full-width AVX-512 (this Intel Xeon)
+		{[]float64{113, 113}, 0}, // Zen 4: one ceiling, the wider tile stays
+		{[]float64{110, 114}, 0}, // within tieMargin
+		{[]float64{60, 113}, 1},  // AVX-512 at half rate or downclocked
+		{[]float64{50, 100, 120}, 2},
+	} {
+		if got := fastest(c.rates); got != c.want {
+			t.Errorf("fastest(%v) = %d, want %d", c.rates, got, c.want)
+		}
+	}
 }
 
 // TestSgemmPackedA covers A stored (m,k) with a row stride of 1024 floats,

@@ -45,8 +45,29 @@ func roundQ8(q *[32]byte, x *[32]float32, id float32, bits uint32) {
 }
 
 // quantizeQ8_0 quantizes whole blocks; it returns the index of the first
-// non-finite value in src, or -1.
+// non-finite value in src, or -1. The vector kernel, where there is one,
+// does the blocks whose scale is in the safe range; the others go through
+// quantizeQ8_0Go.
 func quantizeQ8_0(dst []byte, src []float32) int {
+	n := len(src) / 32
+	if q8_0Fast == nil {
+		return quantizeQ8_0Go(dst, src)
+	}
+	for i := 0; i < n; {
+		i += q8_0Fast(dst[34*i:], src[32*i:], n-i)
+		if i == n {
+			break
+		}
+		if j := quantizeQ8_0Go(dst[34*i:34*i+34], src[32*i:32*i+32]); j >= 0 {
+			return 32*i + j
+		}
+		i++
+	}
+	return -1
+}
+
+// quantizeQ8_0Go is quantizeQ8_0 in Go, block by block.
+func quantizeQ8_0Go(dst []byte, src []float32) int {
 	for i := range len(src) / 32 {
 		x := (*[32]float32)(src[32*i:])
 		b := (*[34]byte)(dst[34*i:])
