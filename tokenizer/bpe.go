@@ -88,7 +88,7 @@ func splitMerge(m string) (string, string, bool) {
 type bpeScratch struct {
 	spans, tmp []span
 	sym        []bpeSym
-	q          mergeQueue
+	q          queue[candidate]
 }
 
 // chunkSize is the size of the pieces a long text is split in, at
@@ -184,7 +184,7 @@ func (e *bpe) encodeWord(ids []int, sc *bpeScratch, word string) []int {
 	sym[len(sym)-1].next = -1
 	sc.sym = sym
 	q := &sc.q
-	q.h = q.h[:0]
+	q.reset()
 	try := func(left int32) {
 		if left < 0 {
 			return
@@ -201,7 +201,7 @@ func (e *bpe) encodeWord(ids []int, sc *bpeScratch, word string) []int {
 	for i := range sym {
 		try(int32(i))
 	}
-	for len(q.h) > 0 {
+	for q.len() > 0 {
 		c := q.pop()
 		s := &sym[c.left]
 		if s.id != c.l || s.next < 0 || sym[s.next].id != c.r {
@@ -225,45 +225,9 @@ func (e *bpe) encodeWord(ids []int, sc *bpeScratch, word string) []int {
 	return ids
 }
 
-// mergeQueue is a binary min-heap of candidates by (rank, left).
-type mergeQueue struct{ h []candidate }
-
-func candBefore(a, b candidate) bool {
+// before orders BPE's merges: lowest rank first, then leftmost.
+func (a candidate) before(b candidate) bool {
 	return a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
-}
-
-func (q *mergeQueue) push(c candidate) {
-	q.h = append(q.h, c)
-	for i := len(q.h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !candBefore(q.h[i], q.h[p]) {
-			break
-		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
-		i = p
-	}
-}
-
-func (q *mergeQueue) pop() candidate {
-	top := q.h[0]
-	last := len(q.h) - 1
-	q.h[0] = q.h[last]
-	q.h = q.h[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && candBefore(q.h[l], q.h[m]) {
-			m = l
-		}
-		if r < last && candBefore(q.h[r], q.h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
-		i = m
-	}
-	return top
 }
 
 // decode appends the bytes of token id to dst.

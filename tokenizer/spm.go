@@ -65,8 +65,8 @@ type bigram struct {
 	size        int
 }
 
-// bigramBefore orders the queue: higher score first, then leftmost.
-func bigramBefore(a, b bigram) bool {
+// before orders the queue: higher score first, then leftmost.
+func (a bigram) before(b bigram) bool {
 	return a.score > b.score || (a.score == b.score && a.left < b.left)
 }
 
@@ -117,7 +117,7 @@ func wordEnd(text string) int {
 // spmScratch holds buffers reused across the words of one Encode call.
 type spmScratch struct {
 	syms []symbol
-	q    bigramQueue
+	q    queue[bigram]
 }
 
 // encodeRun merges one run of text with the SentencePiece algorithm.
@@ -140,7 +140,7 @@ func (e *spm) encodeRun(ids []int, sc *spmScratch, text string) []int {
 	sc.syms = syms
 
 	q := &sc.q
-	q.h = q.h[:0]
+	q.reset()
 	try := func(left, right int) {
 		if left < 0 || right < 0 {
 			return
@@ -220,43 +220,4 @@ func hexDigit(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
-}
-
-// bigramQueue is a binary heap of bigrams ordered by bigramBefore.
-type bigramQueue struct{ h []bigram }
-
-func (q *bigramQueue) len() int { return len(q.h) }
-
-func (q *bigramQueue) push(b bigram) {
-	q.h = append(q.h, b)
-	for i := len(q.h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !bigramBefore(q.h[i], q.h[p]) {
-			break
-		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
-		i = p
-	}
-}
-
-func (q *bigramQueue) pop() bigram {
-	top := q.h[0]
-	last := len(q.h) - 1
-	q.h[0] = q.h[last]
-	q.h = q.h[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && bigramBefore(q.h[l], q.h[m]) {
-			m = l
-		}
-		if r < last && bigramBefore(q.h[r], q.h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
-		i = m
-	}
-	return top
 }

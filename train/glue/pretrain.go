@@ -2,12 +2,10 @@ package glue
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/model/encoder"
-	"github.com/lorakit/lorakit/train/optim"
 )
 
 // PretrainConfig is BERT's masked-LM recipe at small scale: MaskProb of
@@ -97,45 +95,14 @@ func Pretrain(m *encoder.Model, seqs []encoder.Sequence, cfg PretrainConfig, onS
 			len(seqs), cfg.Batch, cfg.Epochs, cfg.LR, cfg.Mask, cfg.FirstWord, m.Config.Vocab, format.ErrFormat)
 	}
 	m.TrainEverything()
-	var params []optim.Param
-	for _, p := range m.Params() {
-		params = append(params, optim.Param{Name: p.Name, Data: p.Data, Grad: p.Grad})
-	}
-	ocfg := optim.DefaultAdamW()
-	ocfg.WeightDecay = cfg.WeightDecay
-	opt, err := optim.NewAdamW(params, ocfg)
-	if err != nil {
-		return err
-	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x707274))
-	steps := cfg.Epochs * ((len(seqs) + cfg.Batch - 1) / cfg.Batch)
-	sched := optim.Linear(cfg.LR, int(math.Round(cfg.WarmupRatio*float64(steps))), steps)
-	order := make([]int, len(seqs))
-	for i := range order {
-		order[i] = i
-	}
-	k := 0
-	for ep := range cfg.Epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for lo := 0; lo < len(order); lo += cfg.Batch {
-			hi := min(lo+cfg.Batch, len(order))
-			optim.ZeroGrad(params)
-			sum := 0.0
-			for _, i := range order[lo:hi] {
-				in, tg := MaskTokens(seqs[i], m.Config.Vocab, cfg, rng)
-				l, err := m.MLMLoss(in, tg, true, 1/float64(hi-lo))
-				if err != nil {
-					return fmt.Errorf("glue: pretraining sequence %d: %w", i, err)
-				}
-				sum += l
-			}
-			lr := sched(k)
-			opt.Step(lr)
-			if onStep != nil {
-				onStep(Step{Step: k + 1, Epoch: ep + 1, LR: lr, Loss: sum / float64(hi-lo)})
-			}
-			k++
+	s := schedule{LR: cfg.LR, WeightDecay: cfg.WeightDecay, WarmupRatio: cfg.WarmupRatio, Epochs: cfg.Epochs, Batch: cfg.Batch}
+	return fit(m, len(seqs), s, rng, func(i int, scale float64) (float64, error) {
+		in, tg := MaskTokens(seqs[i], m.Config.Vocab, cfg, rng)
+		l, err := m.MLMLoss(in, tg, true, scale)
+		if err != nil {
+			return 0, fmt.Errorf("glue: pretraining sequence %d: %w", i, err)
 		}
-	}
-	return nil
+		return l, nil
+	}, onStep)
 }

@@ -2,12 +2,10 @@ package glue
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/model/encoder"
-	"github.com/lorakit/lorakit/train/optim"
 )
 
 // TrainConfig is the fine-tuning recipe. Defaults (DefaultTrainConfig)
@@ -128,43 +126,12 @@ func Train(m *encoder.Model, t *Task, train []encoder.Example, cfg TrainConfig, 
 			return err
 		}
 	}
-	var params []optim.Param
-	for _, p := range m.Params() {
-		params = append(params, optim.Param{Name: p.Name, Data: p.Data, Grad: p.Grad})
-	}
-	ocfg := optim.DefaultAdamW()
-	ocfg.WeightDecay = cfg.WeightDecay
-	opt, err := optim.NewAdamW(params, ocfg)
-	if err != nil {
-		return err
-	}
-	steps := cfg.Epochs * ((len(train) + cfg.Batch - 1) / cfg.Batch)
-	sched := optim.Linear(cfg.LR, int(math.Round(cfg.WarmupRatio*float64(steps))), steps)
-	order := make([]int, len(train))
-	for i := range order {
-		order[i] = i
-	}
-	k := 0
-	for ep := range cfg.Epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for lo := 0; lo < len(order); lo += cfg.Batch {
-			hi := min(lo+cfg.Batch, len(order))
-			optim.ZeroGrad(params)
-			sum := 0.0
-			for _, i := range order[lo:hi] {
-				l, _, err := m.Loss(train[i], true, 1/float64(hi-lo))
-				if err != nil {
-					return fmt.Errorf("glue: %s: training example %d: %w", t.Name, i, err)
-				}
-				sum += l
-			}
-			lr := sched(k)
-			opt.Step(lr)
-			if onStep != nil {
-				onStep(Step{Step: k + 1, Epoch: ep + 1, LR: lr, Loss: sum / float64(hi-lo)})
-			}
-			k++
+	s := schedule{LR: cfg.LR, WeightDecay: cfg.WeightDecay, WarmupRatio: cfg.WarmupRatio, Epochs: cfg.Epochs, Batch: cfg.Batch}
+	return fit(m, len(train), s, rng, func(i int, scale float64) (float64, error) {
+		l, _, err := m.Loss(train[i], true, scale)
+		if err != nil {
+			return 0, fmt.Errorf("glue: %s: training example %d: %w", t.Name, i, err)
 		}
-	}
-	return nil
+		return l, nil
+	}, onStep)
 }
