@@ -8,10 +8,11 @@ import (
 // FromAdapter returns an adapter's modules as analysis modules, named as
 // the adapter names them (PEFT module paths, GGUF names, MLX keys). A and B
 // are widened to float64; ΔW = Scale·B·A is the module's update in
-// nn.Linear orientation (out × in) whatever the file's layout.
+// nn.Linear orientation (out × in) whatever the file's layout. A module of
+// stacked experts gives one module per expert, "<name>[e]".
 func FromAdapter(a *lora.Adapter) []Module {
 	mods := make([]Module, 0, len(a.Modules))
-	for _, m := range a.Modules {
+	for _, m := range expand(a.Modules) {
 		mods = append(mods, Module{
 			Name:  m.Name,
 			A:     mat.NewDense(m.Rank, m.In, widen(m.A)),

@@ -27,6 +27,10 @@ type AdapterOptions struct {
 	Arch string
 	// DType of the written LoRA tensors; Invalid keeps the input's.
 	DType format.DType
+	// TargetParameters writes expert LoRA for PEFT as target_parameters on
+	// transformers 5's fused 3-D expert parameters (mlp.experts.gate_up_proj,
+	// down_proj) instead of one module per expert.
+	TargetParameters bool
 	// Force replaces an existing output (never an input).
 	Force bool
 }
@@ -35,6 +39,7 @@ type AdapterOptions struct {
 type baseInfo struct {
 	arch           *arch.Family
 	heads, kvHeads int
+	experts        int                // expert_count (0: none or unknown)
 	shapes         map[string][]int64 // GGUF name -> row-major shape (nil: unknown)
 	name           string             // for PEFT's base_model_name_or_path
 }
@@ -83,6 +88,17 @@ func Adapter(in, out string, opt AdapterOptions) error {
 		}
 		return lora.Write(a, out, to, wopt)
 	case lora.KindPEFT:
+		if opt.TargetParameters {
+			if a.Kind != lora.KindGGUF {
+				if err := toGGUFNames(a, base); err != nil {
+					return err
+				}
+				a.Kind = lora.KindGGUF
+			}
+			if err := fuseExpertModules(a, base); err != nil {
+				return err
+			}
+		}
 		if err := toHFNames(a, base); err != nil {
 			return err
 		}
@@ -169,7 +185,14 @@ func openBaseInfo(path string) (*baseInfo, error) {
 		return nil, err
 	}
 	defer w.Close()
-	src, err := (&HFModel{Dir: path, Config: cfg, Arch: f, Multimodal: multimodal, Weights: w}).GGUFSource()
+	pw, err := dequantizePrequantized(w, cfg, path)
+	if err == nil {
+		pw, err = unfuseExperts(pw, f, hiddenSize(cfg), path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	src, err := (&HFModel{Dir: path, Config: cfg, Arch: f, Multimodal: multimodal, Weights: pw}).GGUFSource()
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +216,7 @@ func sourceBaseInfo(src format.Source, name string) (*baseInfo, error) {
 // src is not nil, its tensor shapes.
 func (b *baseInfo) fill(md format.Metadata, src format.Source) *baseInfo {
 	hp := b.arch.Hyperparameters(md)
-	b.heads, b.kvHeads = hp.Heads, hp.KVHeads
+	b.heads, b.kvHeads, b.experts = hp.Heads, hp.KVHeads, hp.Experts
 	if src != nil {
 		b.shapes = map[string][]int64{}
 		for _, t := range src.Tensors() {
@@ -255,8 +278,13 @@ func (b *baseInfo) ropeHeads(t arch.Transform, module string) (int, error) {
 // for a GGUF adapter), permutes q/k B rows, checks shapes against the base
 // and folds all scales into one alpha.
 func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
+	if a.Kind != lora.KindGGUF {
+		if err := stackExpertModules(a, b); err != nil {
+			return err
+		}
+	}
 	for _, m := range a.Modules {
-		if a.Kind != lora.KindGGUF {
+		if a.Kind != lora.KindGGUF && m.Experts == 0 {
 			name, tn, ok := b.arch.GGUFName(m.Name + ".weight")
 			if !ok && arch.VisionTensor(m.Name+".weight") {
 				return fmt.Errorf("%s: module %q is in the vision tower: lorakit converts the text tower of multimodal models only; "+
@@ -264,10 +292,6 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 			}
 			if !ok {
 				return fmt.Errorf("%s: module %q has no llama.cpp %s name: %w", a.Path, m.Name, b.arch.Name, format.ErrUnsupported)
-			}
-			if tn.Stacked() {
-				return fmt.Errorf("%s: module %q is one expert of llama.cpp's stacked %s: expert LoRA cannot be converted yet; "+
-					"merge it with lorakit merge into the Hugging Face checkpoint: %w", a.Path, m.Name, name, format.ErrUnsupported)
 			}
 			if tn.Transform == arch.NormPlusOne {
 				return fmt.Errorf("%s: module %q is a norm, which a LoRA adapter cannot adapt: %w", a.Path, m.Name, format.ErrUnsupported)
@@ -313,9 +337,33 @@ func toGGUFNames(a *lora.Adapter, b *baseInfo) error {
 // inverting llama.cpp's q/k permutation.
 func toHFNames(a *lora.Adapter, b *baseInfo) error {
 	if a.Kind != lora.KindGGUF {
-		return nil
+		if !hasExpertModules(a) {
+			return nil
+		}
+		// target_parameters modules: through llama.cpp's stacks to one
+		// module per expert
+		if err := stackExpertModules(a, b); err != nil {
+			return err
+		}
+		if a.Config != nil {
+			a.Config = a.Config.Clone()
+			a.Config.TargetParameters = nil
+		}
+		if err := unstackExpertModules(a, b); err != nil {
+			return err
+		}
+		return a.SyncConfig()
 	}
 	for _, m := range a.Modules {
+		if m.Param {
+			continue // named for Hugging Face already (fuseExpertModules)
+		}
+		if m.Experts > 0 {
+			if err := b.checkShape(a.Path, m); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := b.checkShape(a.Path, m); err != nil {
 			return err
 		}
@@ -337,6 +385,13 @@ func toHFNames(a *lora.Adapter, b *baseInfo) error {
 		}
 		m.Name = strings.TrimSuffix(b.arch.PEFTPrefix+name, ".weight")
 	}
+	if err := unstackExpertModules(a, b); err != nil {
+		return err
+	}
+	if a.Config != nil { // targets synced to llama.cpp's names name nothing in PEFT
+		a.Config = a.Config.Clone()
+		a.Config.TargetModules = lora.Targets{}
+	}
 	if a.Config != nil && b.name != "" && a.Config.BaseModel == "" {
 		a.Config.BaseModel = b.name
 	}
@@ -354,8 +409,11 @@ func (b *baseInfo) checkShape(where string, m *lora.Module) error {
 		return fmt.Errorf("%s: module %q: the base has no tensor %q: %w", where, m.Name, m.Name+".weight", format.ErrNotFound)
 	}
 	want := []int64{int64(m.Out), int64(m.In)}
-	if m.Embedding {
+	switch {
+	case m.Embedding:
 		want = []int64{int64(m.In), int64(m.Out)}
+	case m.Experts > 0:
+		want = []int64{int64(m.Experts), int64(m.Out), int64(m.In)}
 	}
 	if !format.SameShape(shape, want) {
 		return fmt.Errorf("%s: module %q: update is %v but the base tensor is %v: %w", where, m.Name, want, shape, format.ErrShape)

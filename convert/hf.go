@@ -77,6 +77,14 @@ func OpenHF(dir, tokenizerPath string) (*HFModel, error) {
 	if m.Weights, err = safetensors.OpenDir(dir); err != nil {
 		return nil, err
 	}
+	w := m.Weights
+	if m.Weights, err = dequantizePrequantized(w, cfg, dir); err == nil {
+		m.Weights, err = unfuseExperts(m.Weights, f, hiddenSize(cfg), dir)
+	}
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
 	if m.Vocab, err = loadTokenizer(dir, tokenizerPath, 0); err != nil {
 		m.Weights.Close()
 		return nil, err

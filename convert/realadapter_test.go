@@ -210,7 +210,7 @@ func TestAdapterIdentification(t *testing.T) {
 		{"ambiguous without a name", anonymous, AdapterOptions{}, format.ErrUnsupported, "--arch"},
 		{"ambiguous names the RoPE question", anonymous, AdapterOptions{}, format.ErrUnsupported, "RoPE"},
 		{"module the family lacks", phiModule, AdapterOptions{}, format.ErrUnsupported, "qwen2"},
-		{"expert module", expertModule, AdapterOptions{}, format.ErrUnsupported, "ffn_gate_exps"},
+		{"expert module without a base (expert count unknown)", expertModule, AdapterOptions{}, format.ErrUnsupported, "ffn_gate_exps"},
 		{"vision tower module", visionModule, AdapterOptions{}, format.ErrUnsupported, "text tower"},
 		{"module the --arch family lacks", qwen, AdapterOptions{Arch: "phi3"}, format.ErrUnsupported, "q_proj"},
 		{"unknown --arch", qwen, AdapterOptions{Arch: "mamba"}, format.ErrUnsupported, "known: bert, gemma2"},
@@ -248,6 +248,9 @@ func TestArchFixtureAdaptersThroughPEFT(t *testing.T) {
 		{"gemma3", "model.layers.1.self_attn.q_proj"},
 		{"phi3", "model.layers.0.self_attn.qkv_proj"},
 		{"llama31", "model.layers.1.self_attn.q_proj"},
+		// 3-D expert adapters: one PEFT module per expert, stacked back.
+		{"mixtral", "model.layers.0.block_sparse_moe.experts.0.w3"},
+		{"qwen3moe", "model.layers.0.mlp.experts.0.down_proj"},
 	} {
 		t.Run(c.stem, func(t *testing.T) {
 			in, base := filepath.Join(root, c.stem+"-lora-r4.gguf"), filepath.Join(root, c.stem+"-f32.gguf")

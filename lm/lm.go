@@ -119,8 +119,17 @@ func openSource(path, tokPath string) (format.Source, *tokenizer.Vocab, error) {
 
 // attach reads an adapter, names it for base through resolve (llama.cpp
 // names, q/k RoPE permutation, scales folded), finds each module's base
-// tensor there, and attaches it to m under that tensor's name.
+// tensor there, and attaches it to m under that tensor's name: modules on
+// stacked MoE experts (llama.cpp's *_exps LoRA tensors) expert by expert,
+// as llama.cpp applies them at run time.
 func attach(m *model.Model, base *resolve.Base, in merge.Input) error {
+	if in.Adapter == nil {
+		a, err := lora.OpenWithExperts(in.Path)
+		if err != nil {
+			return err
+		}
+		in.Adapter = a
+	}
 	a, err := in.Load()
 	if err != nil {
 		return err
@@ -128,15 +137,33 @@ func attach(m *model.Model, base *resolve.Base, in merge.Input) error {
 	if err := base.Adapt(a, in.Path); err != nil {
 		return err
 	}
+	var dense, experts []*lora.Module
 	for _, mod := range a.Modules {
 		t, err := base.Module(mod)
 		if err != nil {
 			return fmt.Errorf("adapter %s: %w", in.Path, err)
 		}
 		mod.Name = strings.TrimSuffix(t.Tensor.Name, ".weight")
+		if mod.Experts > 0 {
+			experts = append(experts, mod)
+		} else {
+			dense = append(dense, mod)
+		}
 	}
+	a.Modules = dense
 	if err := m.ApplyAdapter(a, in.Scale); err != nil {
 		return fmt.Errorf("%s: %w", in.Path, err)
+	}
+	for _, mod := range experts {
+		// A is (Experts, Rank, In), B (Experts, Out, Rank), row-major
+		na, nb := mod.Rank*mod.In, mod.Out*mod.Rank
+		as, bs := make([][]float32, mod.Experts), make([][]float32, mod.Experts)
+		for e := range mod.Experts {
+			as[e], bs[e] = mod.A[e*na:(e+1)*na], mod.B[e*nb:(e+1)*nb]
+		}
+		if err := m.ApplyExpertLoRA(mod.Name, as, bs, mod.Rank, mod.Scale()*in.Scale); err != nil {
+			return fmt.Errorf("%s: %w", in.Path, err)
+		}
 	}
 	return nil
 }

@@ -132,11 +132,14 @@ func (a *Adapter) SyncConfig() error {
 	var rankPre, alphaPre []PatternEntry
 	dora, bias, fifo := 0, 0, 0
 	for _, m := range a.Modules {
-		ok, err := c.Targets(m.Name)
-		if err != nil {
+		if m.Param {
+			i := strings.LastIndexByte(m.Name, '.')
+			if !slices.Contains(targetedParams(m.Name[:max(0, i)], c.TargetParameters), m.Name[i+1:]) {
+				c.TargetParameters = append(c.TargetParameters, m.Name)
+			}
+		} else if ok, err := c.Targets(m.Name); err != nil {
 			return fmt.Errorf("lora: %s: %w", a.where(), err)
-		}
-		if !ok {
+		} else if !ok {
 			c.TargetModules.Add(m.Name)
 		}
 		key := regexp.QuoteMeta(m.Name)

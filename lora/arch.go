@@ -23,9 +23,11 @@ func (a *Adapter) Family() (*arch.Family, error) {
 	if a.Kind == KindGGUF {
 		return nil, fmt.Errorf("lora: %s: GGUF adapter without general.architecture; give --arch: %w", a.where(), format.ErrUnsupported)
 	}
-	names := make([]string, len(a.Modules))
-	for i, m := range a.Modules {
-		names[i] = m.Name
+	var names []string
+	for _, m := range a.Modules {
+		if !m.Param { // fused expert parameters are named alike in every MoE family
+			names = append(names, m.Name)
+		}
 	}
 	base := ""
 	if a.Config != nil {

@@ -33,7 +33,10 @@ type Config struct {
 	Bias        string // "none", "all", "lora_only"
 	FanInFanOut bool   // the base layer stores its weight (in, out): GPT-2 Conv1D
 
-	TargetModules     Targets
+	TargetModules Targets
+	// TargetParameters are parameters adapted directly (PEFT's
+	// target_parameters, e.g. "mlp.experts.gate_up_proj"); nil is null.
+	TargetParameters  []string
 	ExcludeModules    Targets
 	ModulesToSave     []string // nil is null
 	LayersToTransform []int    // nil is null
@@ -86,7 +89,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		{"use_rslora", &c.UseRSLoRA}, {"use_dora", &c.UseDoRA}, {"lora_bias", &c.LoraBias},
 		{"bias", &c.Bias}, {"fan_in_fan_out", &c.FanInFanOut},
 		{"target_modules", &c.TargetModules}, {"exclude_modules", &c.ExcludeModules},
-		{"modules_to_save", &c.ModulesToSave}, {"rank_pattern", &c.RankPattern}, {"alpha_pattern", &c.AlphaPattern},
+		{"modules_to_save", &c.ModulesToSave}, {"target_parameters", &c.TargetParameters}, {"rank_pattern", &c.RankPattern}, {"alpha_pattern", &c.AlphaPattern},
 		{"init_lora_weights", &c.InitLoraWeights},
 	}
 	for _, f := range fields {
@@ -227,6 +230,7 @@ func (c *Config) Marshal() ([]byte, error) {
 		{"target_modules", c.TargetModules, !c.TargetModules.IsZero()},
 		{"exclude_modules", c.ExcludeModules, !c.ExcludeModules.IsZero()},
 		{"modules_to_save", nilIfEmpty(c.ModulesToSave), c.ModulesToSave != nil},
+		{"target_parameters", nilIfEmpty(c.TargetParameters), c.TargetParameters != nil},
 		{"layers_to_transform", nilIfEmpty(c.LayersToTransform), c.LayersToTransform != nil},
 		{"layers_pattern", c.layersPatternValue(), c.LayersPattern != nil},
 		{"rank_pattern", c.RankPattern, c.RankPattern.Len() > 0},
@@ -316,6 +320,7 @@ func (c *Config) Clone() *Config {
 	d.TargetModules.List = slices.Clone(c.TargetModules.List)
 	d.ExcludeModules.List = slices.Clone(c.ExcludeModules.List)
 	d.ModulesToSave = slices.Clone(c.ModulesToSave)
+	d.TargetParameters = slices.Clone(c.TargetParameters)
 	d.LayersToTransform = slices.Clone(c.LayersToTransform)
 	d.LayersPattern = slices.Clone(c.LayersPattern)
 	d.RankPattern = Pattern{entries: slices.Clone(c.RankPattern.entries)}

@@ -22,6 +22,15 @@
 //     <module>.lora_a (in, r) and .lora_b (r, out), transposed relative to
 //     PEFT, and lora_parameters in adapter_config.json.
 //
+// Mixtures of experts: a Module with Experts > 0 holds one independent pair
+// per expert of a stacked expert tensor (A (Experts, Rank, In), B
+// (Experts, Out, Rank)), as llama.cpp's 3-D lora_a (ne [in, r, E]) and
+// lora_b (ne [r, out, E]) on *_exps tensors hold them; Expert views one
+// pair, StackExperts builds a stack from per-expert modules. PEFT's
+// target_parameters adapters on fused 3-D expert parameters (ParamWrapper:
+// lora_A (r·E, in), lora_B (out, r·E) with expert e's column k at k·E+e)
+// read and write as such modules with Param set.
+//
 // Open detects the layout from content. Names stay as the file has them;
 // mapping PEFT names to GGUF names is package convert's job. Adapter.Family
 // names the base model's family (package arch) from the file, or from the

@@ -33,25 +33,14 @@ func ReadGGUF(path string) (*Adapter, error) {
 		return nil, err
 	}
 	defer src.Close()
-	a, err := ggufFromSource(src, path, false)
+	a, err := ggufFromSource(src, path)
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// readGGUFExperts is ReadGGUF taking modules on stacked experts (3-D
-// lora_a ne [in, r, E] and lora_b ne [r, out, E]) as Module.Experts.
-func readGGUFExperts(path string) (*Adapter, error) {
-	src, err := openContainer(path, "gguf")
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	return ggufFromSource(src, path, true)
-}
-
-func ggufFromSource(src format.Source, path string, experts bool) (*Adapter, error) {
+func ggufFromSource(src format.Source, path string) (*Adapter, error) {
 	fail := func(err error) (*Adapter, error) { return nil, fmt.Errorf("lora: %s: %w", path, err) }
 	md := src.Metadata()
 	if t, _ := md.String(keyType); t != "adapter" {
@@ -94,7 +83,7 @@ func ggufFromSource(src format.Source, path string, experts bool) (*Adapter, err
 			m = &Module{Name: mod, Embedding: mod == ggufTokenEmbd}
 			a.Modules = append(a.Modules, m)
 		}
-		if err := setGGUFPart(src, info, m, isA, bRank, experts); err != nil {
+		if err := setGGUFPart(src, info, m, isA, bRank); err != nil {
 			return fail(fmt.Errorf("module %q: %w", mod, err))
 		}
 		if isA && a.DType == format.Invalid {
@@ -117,38 +106,34 @@ func ggufFromSource(src format.Source, path string, experts bool) (*Adapter, err
 	return a, nil
 }
 
-// setGGUFPart decodes lora_a or lora_b into m (with experts, also a stack
-// of them: row-major (E, r, in) and (E, out, r)).
-func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int, experts bool) error {
-	if experts && len(info.Shape) == 3 && !m.Embedding {
-		e := int(info.Shape[0])
-		if e <= 0 || (m.Experts != 0 && m.Experts != e) {
-			return fmt.Errorf("tensor %q: shape %v: %d experts, the other half has %d: %w", info.Name, info.Shape, e, m.Experts, format.ErrShape)
-		}
-		m.Experts = e
-		info2 := format.TensorInfo{Name: info.Name, Shape: info.Shape[1:]}
-		rows, cols, err := matrix2D(info2)
-		if err != nil {
-			return err
-		}
-		return setPart(src, info, m, isA, bRank, rows, cols)
+// expertMatrices returns the expert count (0 for a 2-D tensor) and the
+// dimensions of each expert's matrix of a 2-D or 3-D LoRA tensor.
+func expertMatrices(info format.TensorInfo) (experts, rows, cols int, err error) {
+	if len(info.Shape) != 3 {
+		rows, cols, err = matrix2D(info)
+		return 0, rows, cols, err
 	}
-	if m.Experts != 0 {
-		return fmt.Errorf("tensor %q: shape %v, but the other half is stacked over %d experts: %w", info.Name, info.Shape, m.Experts, format.ErrShape)
+	if info.Shape[0] <= 0 || info.Shape[1] <= 0 || info.Shape[2] <= 0 {
+		return 0, 0, 0, fmt.Errorf("tensor %q: shape %v, want a non-empty stack of matrices: %w", info.Name, info.Shape, format.ErrShape)
 	}
-	if len(info.Shape) == 3 && !m.Embedding {
-		return fmt.Errorf("tensor %q: shape %v: LoRA on stacked experts is taken by lorakit merge, verify and release only: %w", info.Name, info.Shape, format.ErrUnsupported)
-	}
-	rows, cols, err := matrix2D(info)
+	return int(info.Shape[0]), int(info.Shape[1]), int(info.Shape[2]), nil
+}
+
+// setGGUFPart decodes lora_a or lora_b into m: (r, in) and (out, r), or
+// per expert (E, r, in) and (E, out, r) for stacked experts (ne [in, r, E]
+// and [r, out, E]).
+func setGGUFPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int) error {
+	experts, rows, cols, err := expertMatrices(info)
 	if err != nil {
 		return err
 	}
-	return setPart(src, info, m, isA, bRank, rows, cols)
-}
-
-// setPart decodes lora_a or lora_b, whose matrices (one per expert) are
-// rows x cols, into m.
-func setPart(src format.Source, info format.TensorInfo, m *Module, isA bool, bRank map[*Module]int, rows, cols int) error {
+	if experts > 0 && m.Embedding {
+		return fmt.Errorf("tensor %q: token_embd cannot be stacked over experts, shape %v: %w", info.Name, info.Shape, format.ErrShape)
+	}
+	if (m.A != nil || m.B != nil) && experts != m.Experts {
+		return fmt.Errorf("tensor %q: shape %v: lora_a and lora_b disagree on the expert count (%d and %d): %w", info.Name, info.Shape, m.Experts, experts, format.ErrShape)
+	}
+	m.Experts = experts
 	vals, err := readFloats(src, info)
 	if err != nil {
 		return err
@@ -208,12 +193,16 @@ func WriteGGUF(a *Adapter, path string, opts WriteOptions) error {
 	for _, m := range a.Modules {
 		r, in, out := int64(m.Rank), int64(m.In), int64(m.Out)
 		aInfo := format.TensorInfo{Name: m.Name + ggufSufA, DType: dt, Shape: []int64{r, in}}
+		bInfo := format.TensorInfo{Name: m.Name + ggufSufB, DType: dt, Shape: []int64{out, r}}
 		aVals := m.A
-		if m.Name == ggufTokenEmbd {
+		switch {
+		case m.Experts > 0: // ne [in, r, E] and [r, out, E]
+			e := int64(m.Experts)
+			aInfo.Shape, bInfo.Shape = []int64{e, r, in}, []int64{e, out, r}
+		case m.Name == ggufTokenEmbd:
 			aInfo.Shape, aVals = []int64{in, r}, transpose.Of(m.A, m.Rank, m.In)
 		}
-		ts = append(ts, outTensor{info: aInfo, vals: aVals},
-			outTensor{info: format.TensorInfo{Name: m.Name + ggufSufB, DType: dt, Shape: []int64{out, r}}, vals: m.B})
+		ts = append(ts, outTensor{info: aInfo, vals: aVals}, outTensor{info: bInfo, vals: m.B})
 	}
 	for _, t := range a.Saved {
 		if !strings.HasSuffix(t.Name, "_norm.weight") && !strings.HasSuffix(t.Name, "_norm.bias") && !strings.HasPrefix(t.Name, "cls.") {

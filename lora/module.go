@@ -11,6 +11,11 @@ import (
 // Module is one adapted layer: the pair A (Rank x In) and B (Out x Rank),
 // row-major float32, so that the layer's update is dW = Scale() * B*A, an
 // (Out x In) matrix in nn.Linear orientation (y = W x).
+//
+// A module of stacked experts (Experts > 0) holds one independent pair per
+// expert, as llama.cpp's 3-D adapter tensors do: A is (Experts, Rank, In),
+// B (Experts, Out, Rank), and dW (Experts, Out, In) has expert e's update
+// Scale()*B_e*A_e in its e-th slice. Rank is each expert's rank.
 type Module struct {
 	// Name is the module path without prefix and suffix, as the file names it:
 	// "transformer.h.0.attn.c_attn" (PEFT, MLX) or "blk.0.attn_q" (GGUF).
@@ -21,6 +26,12 @@ type Module struct {
 
 	// Rank is r; In and Out are the base layer's input and output sizes.
 	Rank, In, Out int
+	// Experts is the number of stacked experts (0: a plain 2-D module).
+	Experts int
+	// Param: Name is the full name of the adapted parameter itself (PEFT's
+	// target_parameters, e.g. "model.layers.0.mlp.experts.gate_up_proj"),
+	// not a module whose ".weight" is adapted.
+	Param bool
 	// Alpha and RSLoRA give the scale: Alpha/Rank, or Alpha/sqrt(Rank) with
 	// RSLoRA. PEFT's rank_pattern / alpha_pattern are resolved at load.
 	Alpha  float64
@@ -33,13 +44,6 @@ type Module struct {
 	// weight is (In x Out) = (num_embeddings x dim), so dW is added
 	// transposed, as with FanInFanOut.
 	Embedding bool
-
-	// Experts is 0 for an ordinary module. For a module on stacked experts
-	// (llama.cpp's *_exps tensors, base (Experts, Out, In)) it is the expert
-	// count: A holds one (Rank x In) matrix per expert, B one (Out x Rank),
-	// stacked, and expert e's update Scale()*B_e*A_e goes to slice e. Only
-	// OpenWithExperts reads such modules.
-	Experts int
 
 	// Magnitude is DoRA's magnitude vector (len Out), nil for plain LoRA.
 	Magnitude []float32
@@ -63,18 +67,29 @@ func (m *Module) Scale() float64 {
 func (m *Module) Transposed() bool { return m.FanInFanOut || m.Embedding }
 
 // Delta returns Scale()*B*A, (Out x In) row-major, accumulated in float64
-// and computed on all cores.
+// and computed on all cores; for stacked experts, (Experts, Out, In).
 //
 //	B (Out,Rank), A (Rank,In) -> dW (Out,In)
 func (m *Module) Delta() []float32 {
-	out := make([]float32, m.Out*m.In)
+	out := make([]float32, max(1, m.Experts)*m.Out*m.In)
 	m.DeltaInto(out)
 	return out
 }
 
-// DeltaInto writes Scale()*B*A into dst (len Out*In, row-major (Out,In)).
-// It panics if dst has the wrong length (a programmer error).
+// DeltaInto writes Scale()*B*A into dst (len Out*In, row-major (Out,In);
+// Experts*Out*In for stacked experts). It panics if dst has the wrong
+// length (a programmer error).
 func (m *Module) DeltaInto(dst []float32) {
+	if m.Experts > 0 {
+		n := m.Out * m.In
+		if len(dst) != m.Experts*n {
+			panic(fmt.Sprintf("lora: DeltaInto: dst has %d elements, want %d", len(dst), m.Experts*n))
+		}
+		for e := range m.Experts {
+			m.Expert(e).DeltaInto(dst[e*n : (e+1)*n])
+		}
+		return
+	}
 	if len(dst) != m.Out*m.In {
 		panic(fmt.Sprintf("lora: DeltaInto: dst has %d elements, want %d", len(dst), m.Out*m.In))
 	}
@@ -108,20 +123,19 @@ const minParallelWork = 1 << 15
 // dimensions, A and B of the sizes they claim, finite values and a finite
 // scale. Errors name the module and wrap format.ErrShape or ErrFormat.
 func (m *Module) Validate() error {
-	e := max(1, m.Experts)
 	switch {
-	case m.Experts < 0:
-		return fmt.Errorf("module %q: %d experts: %w", m.Name, m.Experts, format.ErrShape)
-	case m.Experts > 0 && (m.Magnitude != nil || m.Bias != nil || m.Transposed()):
-		return fmt.Errorf("module %q: DoRA, lora_B biases and transposed layouts on stacked experts: %w", m.Name, format.ErrUnsupported)
 	case m.Rank <= 0:
 		return fmt.Errorf("module %q: rank %d, want > 0: %w", m.Name, m.Rank, format.ErrShape)
 	case m.In <= 0 || m.Out <= 0:
 		return fmt.Errorf("module %q: in %d, out %d, want > 0: %w", m.Name, m.In, m.Out, format.ErrShape)
-	case len(m.A) != e*m.Rank*m.In:
-		return fmt.Errorf("module %q: A has %d values, want %d x rank %d x in %d: %w", m.Name, len(m.A), e, m.Rank, m.In, format.ErrShape)
-	case len(m.B) != e*m.Out*m.Rank:
-		return fmt.Errorf("module %q: B has %d values, want %d x out %d x rank %d: %w", m.Name, len(m.B), e, m.Out, m.Rank, format.ErrShape)
+	case m.Experts < 0:
+		return fmt.Errorf("module %q: %d experts: %w", m.Name, m.Experts, format.ErrShape)
+	case len(m.A) != max(1, m.Experts)*m.Rank*m.In:
+		return fmt.Errorf("module %q: A has %d values, want %s rank %d x in %d: %w", m.Name, len(m.A), m.expertsX(), m.Rank, m.In, format.ErrShape)
+	case len(m.B) != max(1, m.Experts)*m.Out*m.Rank:
+		return fmt.Errorf("module %q: B has %d values, want %s out %d x rank %d: %w", m.Name, len(m.B), m.expertsX(), m.Out, m.Rank, format.ErrShape)
+	case m.Experts > 0 && (m.Magnitude != nil || m.Bias != nil || m.Transposed()):
+		return fmt.Errorf("module %q: stacked experts with DoRA, a lora_B bias or a transposed base: %w", m.Name, format.ErrUnsupported)
 	case m.Magnitude != nil && len(m.Magnitude) != m.Out:
 		return fmt.Errorf("module %q: DoRA magnitude has %d values, want out %d: %w", m.Name, len(m.Magnitude), m.Out, format.ErrShape)
 	case m.Bias != nil && len(m.Bias) != m.Out:

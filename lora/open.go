@@ -80,17 +80,8 @@ func Open(path string) (*Adapter, error) {
 	return ReadGGUF(p)
 }
 
-// OpenWithExperts is Open that also takes llama.cpp LoRA GGUF modules on
-// stacked experts (MoE *_exps tensors) as Module.Experts. Callers that
-// apply such modules expert by expert use it; everything else uses Open,
-// which refuses them with an error rather than dropping them.
-func OpenWithExperts(path string) (*Adapter, error) {
-	kind, p, err := Detect(path)
-	if err != nil {
-		return nil, err
-	}
-	if kind == KindGGUF {
-		return readGGUFExperts(p)
-	}
-	return Open(path)
-}
+// OpenWithExperts is Open: Open reads llama.cpp LoRA GGUF modules on
+// stacked experts (MoE *_exps tensors) as Module.Experts too, and every
+// part of lorakit (convert, merge, model, analyze) takes them. It is kept
+// for callers written when only merging did.
+func OpenWithExperts(path string) (*Adapter, error) { return Open(path) }

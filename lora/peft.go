@@ -90,6 +90,9 @@ func peftFromSource(src format.Source, cfg *Config, file string) (*Adapter, erro
 			return fail(fmt.Errorf("module %q: %w", mod, err))
 		}
 	}
+	if err := resolveParams(a, cfg, bRank); err != nil {
+		return fail(err)
+	}
 	for _, m := range a.Modules {
 		if err := finishPEFTModule(m, cfg, bRank[m]); err != nil {
 			return fail(err)
@@ -250,6 +253,12 @@ func WritePEFT(a *Adapter, dir string, opts WriteOptions) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	for _, m := range a.Modules {
+		if m.Experts > 0 && !m.Param {
+			return fmt.Errorf("lora: %s: module %q stacks %d experts, which PEFT holds as one module per expert or as a target_parameters parameter: rename it for a Hugging Face base first (convert.ToHFNames): %w",
+				dir, m.Name, m.Experts, format.ErrUnsupported)
+		}
+	}
 	b := *a
 	if a.Config != nil {
 		b.Config = a.Config.Clone()
@@ -285,8 +294,18 @@ func peftTensors(a *Adapter, dt format.DType) []outTensor {
 	add := func(name string, shape []int64, vals []float32) {
 		ts = append(ts, outTensor{info: format.TensorInfo{Name: peftPrefix + name, DType: dt, Shape: shape}, vals: vals})
 	}
+	wrapped := map[string]int{} // ParamWrapper module path -> pairs written
 	for _, m := range a.Modules {
 		r, in, out := int64(m.Rank), int64(m.In), int64(m.Out)
+		if m.Param {
+			path := m.Name[:max(0, strings.LastIndexByte(m.Name, '.'))]
+			key := path + strings.Repeat(peftBaseLayer, paramsOn(a, path)-1-wrapped[path])
+			wrapped[path]++
+			e := int64(m.Experts)
+			add(key+sufA, []int64{r * e, in}, m.A)
+			add(key+sufB, []int64{out, r * e}, packParamB(m))
+			continue
+		}
 		if m.Embedding {
 			add(m.Name+sufEmbA, []int64{r, in}, m.A)
 			add(m.Name+sufEmbB, []int64{out, r}, m.B)
@@ -321,4 +340,30 @@ func sortLikeSafetensors(ts []outTensor) {
 	for i, info := range infos {
 		ts[i] = byName[info.Name]
 	}
+}
+
+// paramsOn counts the parameter modules of a on module path.
+func paramsOn(a *Adapter, path string) int {
+	n := 0
+	for _, m := range a.Modules {
+		if m.Param && strings.HasPrefix(m.Name, path+".") && !strings.Contains(m.Name[len(path)+1:], ".") {
+			n++
+		}
+	}
+	return n
+}
+
+// packParamB lays a stacked module's B (E, out, r) out as PEFT's
+// ParamWrapper lora_B (out, r·E), B_e[:, k] in column k·E+e.
+func packParamB(m *Module) []float32 {
+	E, r := max(1, m.Experts), m.Rank
+	b := make([]float32, len(m.B))
+	for e := range E {
+		for o := range m.Out {
+			for k := range r {
+				b[(o*r+k)*E+e] = m.B[(e*m.Out+o)*r+k]
+			}
+		}
+	}
+	return b
 }

@@ -32,6 +32,9 @@ func TestMergeMatchesLlamaExportLora(t *testing.T) {
 		{"arch/gemma3-f32", "arch/gemma3-lora-r4", "arch/gemma3-merged-f32"},
 		{"arch/phi3-f32", "arch/phi3-lora-r4", "arch/phi3-merged-f32"},
 		{"arch/llama31-f32", "arch/llama31-lora-r4", "arch/llama31-merged-f32"},
+		// Stacked experts: 3-D lora_a/lora_b on ffn_up_exps / ffn_down_exps.
+		{"arch/mixtral-f32", "arch/mixtral-lora-r4", "arch/mixtral-merged-f32"},
+		{"arch/qwen3moe-f32", "arch/qwen3moe-lora-r4", "arch/qwen3moe-merged-f32"},
 	} {
 		t.Run(tc.base, func(t *testing.T) {
 			basePath := filepath.Join(dir, tc.base+".gguf")

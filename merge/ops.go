@@ -67,6 +67,9 @@ func planOps(b *base, inputs []Input) (plan, error) {
 			if err != nil {
 				return nil, fmt.Errorf("adapter %s: %w", in.name(), err)
 			}
+			if err := checkNotPrequantized(who, b, target.Tensor.Name); err != nil {
+				return nil, err
+			}
 			o, err := loraOp(who, m, target.Tensor, in.Scale)
 			if err != nil {
 				return nil, err

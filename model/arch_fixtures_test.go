@@ -1,12 +1,15 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/testshared"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -83,54 +86,14 @@ func TestArchFixtures(t *testing.T) {
 	}
 }
 
-// applyGGUFAdapter applies a llama.cpp LoRA GGUF at run time, scale 1:
-// 2-D modules through lora.Adapter and ApplyAdapter, 3-D expert modules
-// (lora_a (E, r, in), lora_b (E, out, r), which package lora does not read)
-// through ApplyExpertLoRA.
+// applyGGUFAdapter applies a llama.cpp LoRA GGUF at run time, scale 1,
+// read by package lora: 2-D modules and 3-D expert modules (lora_a
+// (E, r, in), lora_b (E, out, r)) alike through ApplyAdapter.
 func applyGGUFAdapter(t *testing.T, m *Model, path string) {
 	t.Helper()
-	src := openSource(t, path)
-	alpha, ok := src.Metadata().Float("adapter.lora.alpha")
-	if !ok {
-		t.Fatalf("%s: no adapter.lora.alpha", path)
-	}
-	read := func(name string) (format.TensorInfo, []float32) {
-		info, ok := format.TensorIndex(src.Tensors(), name)
-		if !ok {
-			t.Fatalf("%s: no tensor %s", path, name)
-		}
-		data, err := src.TensorData(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := info.NumElements()
-		v := make([]float32, n)
-		if err := format.ToFloat32(v, data, info.DType); err != nil {
-			t.Fatal(err)
-		}
-		return info, v
-	}
-	ad := &lora.Adapter{Kind: lora.KindGGUF, Arch: m.Config.Arch, DType: format.F32}
-	for _, info := range src.Tensors() {
-		mod, ok := strings.CutSuffix(info.Name, ".weight.lora_a")
-		if !ok {
-			continue
-		}
-		ai, a := read(info.Name)
-		bi, b := read(mod + ".weight.lora_b")
-		r := int(bi.Shape[len(bi.Shape)-1])
-		in, out := int(ai.Shape[len(ai.Shape)-1]), int(bi.Shape[len(bi.Shape)-2])
-		if len(ai.Shape) == 2 {
-			ad.Modules = append(ad.Modules, &lora.Module{Name: mod, A: a, B: b, Rank: r, In: in, Out: out, Alpha: alpha})
-			continue
-		}
-		var as, bs [][]float32
-		for e := range int(ai.Shape[0]) {
-			as, bs = append(as, a[e*r*in:(e+1)*r*in]), append(bs, b[e*out*r:(e+1)*out*r])
-		}
-		if err := m.ApplyExpertLoRA(mod, as, bs, r, alpha/float64(r)); err != nil {
-			t.Fatal(err)
-		}
+	ad, err := lora.ReadGGUF(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := m.ApplyAdapter(ad, 1); err != nil {
 		t.Fatal(err)
@@ -184,5 +147,35 @@ func TestArchMergedWeights(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExpertAdapterExport: the MoE fixtures' adapters applied at run time
+// come back from Model.Adapter (stacked modules for the 3-D tensors) and
+// write as llama.cpp LoRA GGUFs whose every tensor has llama-gguf-hash's
+// hash of the original.
+func TestExpertAdapterExport(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "fixtures", "arch")
+	for _, stem := range []string{"mixtral", "qwen3moe"} {
+		t.Run(stem, func(t *testing.T) {
+			m := loadModel(t, filepath.Join(dir, stem+"-f32.gguf"), Options{})
+			applyGGUFAdapter(t, m, filepath.Join(dir, stem+"-lora-r4.gguf"))
+			out := filepath.Join(t.TempDir(), "back.gguf")
+			if err := lora.WriteGGUF(m.Adapter(), out, lora.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			back := openSource(t, out)
+			want := testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", stem+"-lora-r4.txt"))
+			if len(back.Tensors()) != len(want) {
+				t.Fatalf("%d tensors, want %d", len(back.Tensors()), len(want))
+			}
+			for _, ti := range back.Tensors() {
+				data, _ := back.TensorData(ti.Name)
+				sum := sha256.Sum256(data)
+				if got := hex.EncodeToString(sum[:]); got != want[ti.Name] {
+					t.Errorf("%s: sha256 %s, want %s", ti.Name, got, want[ti.Name])
+				}
+			}
+		})
 	}
 }

@@ -26,7 +26,9 @@ type LoRAConfig struct {
 	// attn_qkv (GPT-2, Phi-3), q, k and v are its row blocks, each with its
 	// own A and B as in loralib's MergedLinear; "qkv" (attn_qkv) adapts it
 	// whole. On Phi-3's fused ffn_up, gate and up are its halves and
-	// "gate_up" the whole.
+	// "gate_up" the whole. In a mixture of experts, gate_exps, up_exps and
+	// down_exps (ffn_*_exps; "experts": all three) give every expert its
+	// own pair, exported as stacked modules.
 	Targets []string
 	Rank    int
 	Alpha   float64
@@ -77,7 +79,7 @@ func (m *Model) target(l int, name string) (lin *linear, off, out int, err error
 		}
 	}
 	if blk.router != nil && (suffix == "ffn_gate" || suffix == "ffn_up" || suffix == "ffn_down" || strings.HasSuffix(suffix, "_exps")) {
-		return nil, 0, 0, fmt.Errorf("model: LoRA target %q: the experts of a %s model take LoRA at run time only (ApplyExpertLoRA; adapters have no stacked expert modules): %w",
+		return nil, 0, 0, fmt.Errorf("model: LoRA target %q: the experts of a %s model are adapted as gate_exps, up_exps, down_exps (or experts, all three): %w",
 			name, c.Arch, format.ErrUnsupported)
 	}
 	lin = m.linear(fmt.Sprintf("blk.%d.%s", l, suffix))
@@ -111,6 +113,22 @@ func (m *Model) AddLoRA(cfg LoRAConfig) error {
 	var adds []add
 	for l := range m.blocks {
 		for _, t := range cfg.Targets {
+			if lins, ok := m.expertLinearsFor(l, strings.TrimSpace(t)); ok {
+				if len(lins) == 0 {
+					return fmt.Errorf("model: LoRA target %q: layer %d of this %s model has no experts: %w", t, l, m.Config.Arch, format.ErrNotFound)
+				}
+				for _, lin := range lins {
+					if cfg.Rank > min(lin.w.Rows, lin.w.Cols) {
+						return fmt.Errorf("model: LoRA rank %d on %q is larger than an expert (%d x %d): %w", cfg.Rank, t, lin.w.Rows, lin.w.Cols, format.ErrShape)
+					}
+					if len(lin.parts) > 0 {
+						return fmt.Errorf("model: LoRA target %q of layer %d is adapted already: %w", t, l, format.ErrExists)
+					}
+					adds = append(adds, add{lin, &loraPart{out: lin.w.Rows, in: lin.w.Cols, rank: cfg.Rank,
+						scale: float32(scale), alpha: cfg.Alpha, rsLoRA: cfg.RSLoRA}})
+				}
+				continue
+			}
 			lin, off, out, err := m.target(l, strings.TrimSpace(t))
 			if err != nil {
 				return err
@@ -193,7 +211,8 @@ func (m *Model) ZeroGrad() { clear(m.Grads()) }
 // ApplyAdapter attaches a LoRA adapter with llama.cpp's GGUF module names
 // ("blk.0.attn_q"; lm.Open names adapters of any layout for the model
 // through package resolve, as merge does) at run time, its update
-// multiplied by scale, as llama.cpp's runtime LoRA does. Its parts become
+// multiplied by scale, as llama.cpp's runtime LoRA does; stacked-expert
+// modules (blk.N.ffn_up_exps) go through ApplyExpertLoRA. Its parts become
 // trainable like AddLoRA's.
 func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 	if m.opts.FullFineTune {
@@ -207,7 +226,16 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 		mod *lora.Module
 	}
 	var adds []add
+	var experts []*lora.Module
 	for _, mod := range a.Modules {
+		if mod.Experts > 0 {
+			as, bs := expertPairs(mod)
+			if _, err := m.expertTargets(mod.Name, as, bs, mod.Rank); err != nil {
+				return err
+			}
+			experts = append(experts, mod)
+			continue
+		}
 		lin := m.linear(mod.Name)
 		switch {
 		case lin == nil:
@@ -228,7 +256,23 @@ func (m *Model) ApplyAdapter(a *lora.Adapter, scale float64) error {
 		ad.lin.parts = append(ad.lin.parts, p)
 	}
 	m.layoutLoRA()
+	for _, mod := range experts { // checked above: cannot fail
+		as, bs := expertPairs(mod)
+		if err := m.ApplyExpertLoRA(mod.Name, as, bs, mod.Rank, mod.Scale()*scale); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// expertPairs splits a stacked module into its experts' A and B.
+func expertPairs(mod *lora.Module) (as, bs [][]float32) {
+	as, bs = make([][]float32, mod.Experts), make([][]float32, mod.Experts)
+	for e := range mod.Experts {
+		x := mod.Expert(e)
+		as[e], bs[e] = x.A, x.B
+	}
+	return as, bs
 }
 
 // MergeLoRA adds every LoRA update into its base weight, W += s·B·A, and
@@ -268,8 +312,8 @@ func (m *Model) MergeLoRA() {
 // parts' A and whose B is block-diagonal, zero in the rows of parts that
 // were not adapted: the update loralib's MergedLinear merges. Its alpha is
 // chosen so the module's scale is the first part's; other parts' scales
-// are folded into their rows of B. Expert parts (ApplyExpertLoRA) are not
-// exported.
+// are folded into their rows of B. Expert parts (ApplyExpertLoRA) become
+// stacked modules (Experts set) named by their expert tensor.
 func (m *Model) Adapter() *lora.Adapter {
 	ad := &lora.Adapter{Kind: lora.KindGGUF, Arch: m.Config.Arch, DType: format.F32}
 	dropout := 0.0
@@ -310,6 +354,7 @@ func (m *Model) Adapter() *lora.Adapter {
 			}
 			ad.Modules = append(ad.Modules, mod)
 		}
+		ad.Modules = append(ad.Modules, m.blocks[i].expertModules()...)
 	}
 	if err := ad.SyncConfig(); err == nil {
 		ad.Config.LoraDropout = dropout

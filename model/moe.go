@@ -202,10 +202,26 @@ func (m *Model) moeBackward(blk *block, mo *moeActs, dx, dout, x []float32, N in
 // gets A_e = a[e] (rank, in) and B_e = b[e] (out, rank), its update
 // scale·B_e·A_e applied only to the rows routed to it (llama.cpp's
 // build_lora_mm_id). The parts become trainable like ApplyAdapter's;
-// Adapter does not export them (lora.Adapter has no stacked modules).
+// Adapter exports them as one stacked module per expert tensor.
 func (m *Model) ApplyExpertLoRA(module string, a, b [][]float32, rank int, scale float64) error {
+	lins, err := m.expertTargets(module, a, b, rank)
+	if err != nil {
+		return err
+	}
+	for e, l := range lins {
+		l.parts = append(l.parts, &loraPart{out: l.w.Rows, in: l.w.Cols, rank: rank, alpha: float64(rank) * scale,
+			scale: float32(scale), a: a[e], b: b[e]})
+	}
+	m.layoutLoRA()
+	return nil
+}
+
+// expertTargets finds the experts' projections of a stacked expert tensor
+// and checks an expert LoRA (a[e], b[e] of rank rank) against them,
+// changing nothing.
+func (m *Model) expertTargets(module string, a, b [][]float32, rank int) ([]*linear, error) {
 	if m.opts.FullFineTune {
-		return fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)
+		return nil, fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)
 	}
 	var lins []*linear
 	for i := range m.blocks {
@@ -217,27 +233,22 @@ func (m *Model) ApplyExpertLoRA(module string, a, b [][]float32, rank int, scale
 	}
 	switch {
 	case len(lins) == 0:
-		return fmt.Errorf("model: expert adapter %q: no such stacked expert tensor in this %s model: %w", module, m.Config.Arch, format.ErrNotFound)
+		return nil, fmt.Errorf("model: expert adapter %q: no such stacked expert tensor in this %s model: %w", module, m.Config.Arch, format.ErrNotFound)
 	case len(a) != len(lins) || len(b) != len(lins):
-		return fmt.Errorf("model: expert adapter %q: %d A and %d B for %d experts: %w", module, len(a), len(b), len(lins), format.ErrShape)
+		return nil, fmt.Errorf("model: expert adapter %q: %d A and %d B for %d experts: %w", module, len(a), len(b), len(lins), format.ErrShape)
 	case rank <= 0 || rank > maxDim:
-		return fmt.Errorf("model: expert adapter %q: rank %d: %w", module, rank, format.ErrFormat)
+		return nil, fmt.Errorf("model: expert adapter %q: rank %d: %w", module, rank, format.ErrFormat)
 	}
 	for e, l := range lins {
 		switch {
 		case len(a[e]) != rank*l.w.Cols || len(b[e]) != l.w.Rows*rank:
-			return fmt.Errorf("model: expert adapter %q expert %d: A %d and B %d values for rank %d on (%d,%d): %w",
+			return nil, fmt.Errorf("model: expert adapter %q expert %d: A %d and B %d values for rank %d on (%d,%d): %w",
 				module, e, len(a[e]), len(b[e]), rank, l.w.Rows, l.w.Cols, format.ErrShape)
 		case len(l.parts) > 0:
-			return fmt.Errorf("model: expert adapter %q: adapted already: %w", module, format.ErrExists)
+			return nil, fmt.Errorf("model: expert adapter %q: adapted already: %w", module, format.ErrExists)
 		}
 	}
-	for e, l := range lins {
-		l.parts = append(l.parts, &loraPart{out: l.w.Rows, in: l.w.Cols, rank: rank, alpha: float64(rank) * scale,
-			scale: float32(scale), a: a[e], b: b[e]})
-	}
-	m.layoutLoRA()
-	return nil
+	return lins, nil
 }
 
 // linear returns the expert's projection from stack which (0 gate, 1 up, 2 down).

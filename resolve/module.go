@@ -42,7 +42,9 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 		if err := convert.ToGGUFNamesFor(a, b.Src); err != nil {
 			return fmt.Errorf("adapter %s: %w", name, err)
 		}
-	case a.Kind == lora.KindGGUF:
+	case a.Kind == lora.KindGGUF || (hasParams(a) && !b.hasParams(a)):
+		// llama.cpp names, or PEFT target_parameters on fused experts: one
+		// module per expert with Hugging Face names
 		if err := convert.ToHFNames(a, b.Path); err != nil {
 			return fmt.Errorf("adapter %s: naming it for base %s: %w", name, b.Path, err)
 		}
@@ -50,13 +52,38 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 	return nil
 }
 
+// hasParams reports whether the base holds a's target_parameters as they
+// are (a checkpoint in transformers 5's fused expert layout).
+func (b *Base) hasParams(a *lora.Adapter) bool {
+	for _, m := range a.Modules {
+		if _, ok := b.lookup(m.Name); m.Param && !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// hasParams reports whether a has PEFT target_parameters modules.
+func hasParams(a *lora.Adapter) bool {
+	for _, m := range a.Modules {
+		if m.Param {
+			return true
+		}
+	}
+	return false
+}
+
 // Module returns the base tensor module m (named for this base, see Adapt)
 // updates, checking that its shape is m's update, (Out, In), or (In, Out)
 // when m.Transposed(). Errors wrap format.ErrNotFound or format.ErrShape.
 func (b *Base) Module(m *lora.Module) (Target, error) {
-	name, ok := b.lookup(m.Name + ".weight")
+	tensor := m.Name + ".weight"
+	if m.Param { // PEFT target_parameters: the parameter itself
+		tensor = m.Name
+	}
+	name, ok := b.lookup(tensor)
 	if !ok {
-		return Target{}, fmt.Errorf("module %q: the base has no tensor %q: %w", m.Name, m.Name+".weight", format.ErrNotFound)
+		return Target{}, fmt.Errorf("module %q: the base has no tensor %q: %w", m.Name, tensor, format.ErrNotFound)
 	}
 	t := b.infos[name]
 	want := []int64{int64(m.Out), int64(m.In)}
@@ -142,18 +169,24 @@ func isNumber(s string) bool {
 }
 
 // Weight decodes a target's base weight (dequantizing where needed) in the
-// orientation of ΔW, (Out, In): a transposed tensor is transposed back.
+// orientation of ΔW, (Out, In), or (Experts·Out, In) for a stack of
+// experts: a transposed tensor is transposed back.
 // The tensor's pages are released afterwards, so modules can be streamed.
 func (b *Base) Weight(t Target) ([]float32, error) {
-	if len(t.Tensor.Shape) != 2 {
-		return nil, fmt.Errorf("base tensor %q has shape %v, want a matrix: %w", t.Tensor.Name, t.Tensor.Shape, format.ErrShape)
+	s := t.Tensor.Shape
+	stacked := len(s) == 3 && !t.Transposed // experts (E, out, in) as (E·out, in)
+	if len(s) != 2 && !stacked {
+		return nil, fmt.Errorf("base tensor %q has shape %v, want a matrix (or a stack of experts): %w", t.Tensor.Name, s, format.ErrShape)
 	}
 	raw, err := b.Src.TensorData(t.Tensor.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer format.Release(b.Src, t.Tensor.Name)
-	rows, cols := int(t.Tensor.Shape[0]), int(t.Tensor.Shape[1])
+	rows, cols := int(s[len(s)-2]), int(s[len(s)-1])
+	if stacked {
+		rows *= int(s[0])
+	}
 	w := make([]float32, rows*cols)
 	if err := format.ToFloat32(w, raw, t.Tensor.DType); err != nil {
 		return nil, fmt.Errorf("base tensor %q: %w", t.Tensor.Name, err)

@@ -16,7 +16,8 @@ type Config struct {
 	// Full fine-tunes every weight instead of adding LoRA layers.
 	Full bool
 	// Targets, Rank, Alpha, RSLoRA and Dropout describe the LoRA layers
-	// (see model.LoRAConfig).
+	// (see model.LoRAConfig); Targets may also be PEFT module names
+	// (q_proj, v_proj, ...: see GGUFTargets).
 	Targets []string
 	Rank    int
 	Alpha   float64

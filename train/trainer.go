@@ -112,7 +112,7 @@ func New(m *model.Model, cfg Config, trainSet, evalSet []data.Example) (*Trainer
 		return nil, fmt.Errorf("train: full fine-tuning %v needs a model loaded with FullFineTune %v: %w", cfg.Full, cfg.Full, format.ErrUnsupported)
 	}
 	if !cfg.Full {
-		if err := m.AddLoRA(model.LoRAConfig{Targets: cfg.Targets, Rank: cfg.Rank, Alpha: cfg.Alpha, RSLoRA: cfg.RSLoRA, Dropout: cfg.Dropout, Seed: cfg.Seed}); err != nil {
+		if err := m.AddLoRA(model.LoRAConfig{Targets: GGUFTargets(m.Config.Arch, cfg.Targets), Rank: cfg.Rank, Alpha: cfg.Alpha, RSLoRA: cfg.RSLoRA, Dropout: cfg.Dropout, Seed: cfg.Seed}); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 	}

@@ -39,6 +39,7 @@ an SVD of the r×r core give dW's singular values and vectors.
   amplification ‖UᵀWVᵀ‖_F of the base W projected on dW's, W's and random
                 top-r directions, and the amplification factor (Table 7)
   report        all of the above as report.md, report.json and PNG figures
+  experts       how alike the experts' updates of stacked-expert modules are
 
 Module names in the output are the adapter's own.`,
 	}
@@ -57,6 +58,7 @@ Module names in the output are the adapter's own.`,
 		newSimilarityCmd(&o),
 		newAmplificationCmd(&o),
 		newReportCmd(&o),
+		newExpertsCmd(&o),
 	)
 	return cmd
 }

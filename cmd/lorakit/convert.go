@@ -20,6 +20,7 @@ type convertOptions struct {
 	tokenizer string
 	base      string
 	arch      string
+	params    bool
 	maxShard  int64
 	force     bool
 	split     splitFlags
@@ -86,6 +87,7 @@ existing output is replaced only with --force, an input never.`,
 	f.StringVar(&o.dtype, "dtype", "", "cast floating-point tensors to f32, f16 or bf16")
 	f.StringVar(&o.base, "base", "", "base model of an adapter (GGUF, or HF directory; config.json suffices)")
 	f.StringVar(&o.arch, "arch", "", "architecture of an adapter's base when there is no --base ("+strings.Join(arch.Names(), ", ")+")")
+	f.BoolVar(&o.params, "target-parameters", false, "adapter to PEFT: expert LoRA as target_parameters on transformers 5's fused expert parameters (mlp.experts.gate_up_proj, down_proj) instead of one module per expert")
 	f.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer file (tokenizer.json, tokenizer.model, llama2.c tokenizer.bin)")
 	f.Var((*units.Bytes)(&o.maxShard), "max-shard-size", "split Hugging Face output into shards of at most this size (bytes, or 5GB, 500MB, 2GiB, 1M as transformers and llama-gguf-split read them)")
 	f.BoolVar(&o.force, "force", false, "replace an existing output")
@@ -136,7 +138,7 @@ func runConvert(cmd *cobra.Command, in string, o convertOptions) error {
 		if done, err := convertEncoderAdapter(in, o); done {
 			return err
 		}
-		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force})
+		return convert.Adapter(in, o.output, convert.AdapterOptions{To: o.to, Base: o.base, Arch: o.arch, DType: dt, Force: o.force, TargetParameters: o.params})
 	}
 	return convert.Model(cmd.Context(), in, o.output, convert.ModelOptions{
 		To:            o.to,

@@ -86,8 +86,10 @@ type inspectModule struct {
 	Rank  int     `json:"rank"`
 	Alpha float64 `json:"alpha"`
 	Scale float64 `json:"scale"`
-	Shape []int   `json:"shape"` // [out, in] of the update
+	Shape []int   `json:"shape"` // [out, in] of the update (of each expert's)
 	DoRA  bool    `json:"dora,omitempty"`
+	// Experts is the number of stacked experts (each its own pair), 0 if none.
+	Experts int `json:"experts,omitempty"`
 }
 
 func runInspect(w io.Writer, path string, o inspectOptions) error {
@@ -101,7 +103,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 	if err == nil {
 		a, err := lora.Open(path)
 		if errors.Is(err, format.ErrUnsupported) && kind == lora.KindGGUF {
-			// Valid but beyond lorakit's adapters (experts): show the file.
+			// Valid but beyond lorakit's adapters: show the file.
 			return inspectFile(w, path, file, &inspectAdapter{Kind: string(kind), Note: err.Error(), Modules: []inspectModule{}}, "", "", o)
 		}
 		if err != nil {
@@ -113,7 +115,7 @@ func runInspect(w io.Writer, path string, o inspectOptions) error {
 		}
 		for _, m := range a.Modules {
 			adapter.Modules = append(adapter.Modules, inspectModule{Name: m.Name, Rank: m.Rank, Alpha: m.Alpha,
-				Scale: m.Scale(), Shape: []int{m.Out, m.In}, DoRA: m.Magnitude != nil})
+				Scale: m.Scale(), Shape: []int{m.Out, m.In}, DoRA: m.Magnitude != nil, Experts: m.Experts})
 		}
 		weights = file
 	}
@@ -211,6 +213,9 @@ func printInspect(w io.Writer, rep inspectReport, md format.Metadata) error {
 			dora := ""
 			if m.DoRA {
 				dora = " DoRA"
+			}
+			if m.Experts > 0 {
+				dora += fmt.Sprintf(" x %d experts", m.Experts)
 			}
 			fmt.Fprintf(w, "  %-48s r=%d alpha=%g scale=%g [%d, %d]%s\n", safeText(m.Name), m.Rank, m.Alpha, m.Scale, m.Shape[0], m.Shape[1], dora)
 		}

@@ -117,7 +117,7 @@ trained from scratch.`,
 // bound to c (defaults from c).
 func bindConfigFlags(f *pflag.FlagSet, c *train.Config) {
 	f.BoolVar(&c.Full, "full", false, "full fine-tuning: train every weight (for comparison)")
-	f.StringSliceVar(&c.Targets, "targets", c.Targets, "projections to adapt: q,k,v,o,gate,up,down (qkv: GPT-2's fused one whole)")
+	f.StringSliceVar(&c.Targets, "targets", c.Targets, "projections to adapt: q,k,v,o,gate,up,down (qkv: a fused one whole; MoE experts: gate_exps,up_exps,down_exps or experts), or PEFT module names (q_proj,v_proj,...)")
 	f.IntVar(&c.Rank, "rank", c.Rank, "LoRA rank r")
 	f.Float64Var(&c.Alpha, "alpha", c.Alpha, "LoRA alpha (scale alpha/r)")
 	f.BoolVar(&c.RSLoRA, "rslora", false, "scale by alpha/sqrt(r) (rsLoRA)")

@@ -243,35 +243,53 @@ func TestTrainCLIBadInput(t *testing.T) {
 }
 
 // TestTrainCLIFull: --full writes OUT/model.gguf, a GGUF model with the
-// tokenizer that generate runs, trained away from the base.
+// tokenizer that generate runs, trained away from the base: the embedded
+// stories260K, and Gemma 3 (../shared/fixtures/arch, its E2E lines as text:
+// the fixture's vocabulary is mostly bytes).
 func TestTrainCLIFull(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "run")
-	stdout, stderr, code := lorakit(t, "train", "--full", "--data", e2eFile(t, "train", 16), "-o", out, "--json",
-		"--steps", "3", "--batch", "4", "--lr", "1e-3", "--warmup", "1", "--seq", "128")
-	if code != 0 {
-		t.Fatalf("train --full exit %d: %s", code, stderr)
-	}
-	var sum trainSummary
-	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
-		t.Fatalf("train --full --json: %v: %q", err, stdout)
-	}
-	if want := filepath.Join(out, train.FinalModelGGUF); sum.Model != want || sum.AdapterGGUF != "" {
-		t.Fatalf("train --full --json: model %q, adapter %q; want model %q and no adapter", sum.Model, sum.AdapterGGUF, want)
-	}
-	rep := generateJSON(t, sum.Model, "-n", "8")
-	if len(rep.Tokens) == 0 || rep.Text == "" {
-		t.Errorf("generate %s = %+v, want text", sum.Model, rep)
-	}
-	tuned, err := loadModel(t, sum.Model).Logits(rep.PromptTokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := loadModel(t, storiesGGUF(t)).Logits(rep.PromptTokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if slices.Equal(tuned, orig) {
-		t.Errorf("model.gguf computes the base's logits: training did not reach it")
+	for _, c := range []struct {
+		name string
+		base func(t *testing.T) (arg []string, path string)
+		data []string
+	}{
+		{"stories260K", func(t *testing.T) ([]string, string) { return nil, storiesGGUF(t) }, []string{"--seq", "128"}},
+		{"gemma3", func(t *testing.T) ([]string, string) {
+			p := sharedPath(t, "fixtures/arch/gemma3-f32.gguf")
+			return []string{p}, p
+		}, []string{"--seq", "64", "--format", "text"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			arg, base := c.base(t)
+			out := filepath.Join(t.TempDir(), "run")
+			args := append(append([]string{"train"}, arg...), "--full", "--data", e2eFile(t, "train", 16), "-o", out, "--json",
+				"--steps", "3", "--batch", "4", "--lr", "1e-3", "--warmup", "1")
+			stdout, stderr, code := lorakit(t, append(args, c.data...)...)
+			if code != 0 {
+				t.Fatalf("train --full exit %d: %s", code, stderr)
+			}
+			var sum trainSummary
+			if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+				t.Fatalf("train --full --json: %v: %q", err, stdout)
+			}
+			if want := filepath.Join(out, train.FinalModelGGUF); sum.Model != want || sum.AdapterGGUF != "" {
+				t.Fatalf("train --full --json: model %q, adapter %q; want model %q and no adapter", sum.Model, sum.AdapterGGUF, want)
+			}
+			rep := generateJSON(t, sum.Model, "-n", "8")
+			if len(rep.Tokens) == 0 || rep.Text == "" {
+				t.Errorf("generate %s = %+v, want text", sum.Model, rep)
+			}
+			tuned, err := loadModel(t, sum.Model).Logits(rep.PromptTokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig, err := loadModel(t, base).Logits(rep.PromptTokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(tuned, orig) {
+				t.Errorf("model.gguf computes the base's logits: training did not reach it")
+			}
+		})
 	}
 }
 
