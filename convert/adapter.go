@@ -117,7 +117,7 @@ func adapterBase(a *lora.Adapter, basePath, archName string) (*baseInfo, error) 
 			return nil, err
 		}
 		if archName != "" && archName != b.arch.Name {
-			return nil, fmt.Errorf("--arch %s, but the base %s is %s: %w", archName, basePath, b.arch.Name, format.ErrFormat)
+			return nil, fmt.Errorf("--arch %s, but the base %s is %s: %w", archName, basePath, b.arch.Name, format.ErrInvalidOption)
 		}
 		return b, nil
 	}
@@ -129,7 +129,7 @@ func adapterBase(a *lora.Adapter, basePath, archName string) (*baseInfo, error) 
 			return nil, fmt.Errorf("--arch: %w", err)
 		}
 		if a.Arch != "" && a.Arch != archName {
-			return nil, fmt.Errorf("%s: the adapter is for %s, not --arch %s: %w", a.Path, a.Arch, archName, format.ErrFormat)
+			return nil, fmt.Errorf("%s: the adapter is for %s, not --arch %s: %w", a.Path, a.Arch, archName, format.ErrInvalidOption)
 		}
 	default:
 		if b.arch, err = a.Family(); err != nil {

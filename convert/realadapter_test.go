@@ -214,7 +214,7 @@ func TestAdapterIdentification(t *testing.T) {
 		{"vision tower module", visionModule, AdapterOptions{}, format.ErrUnsupported, "text tower"},
 		{"module the --arch family lacks", qwen, AdapterOptions{Arch: "phi3"}, format.ErrUnsupported, "q_proj"},
 		{"unknown --arch", qwen, AdapterOptions{Arch: "mamba"}, format.ErrUnsupported, "known: bert, gemma2"},
-		{"--arch against the base", qwen, AdapterOptions{Arch: "gemma3", Base: sharedPath(t, "fixtures/hf-convert/hf/qwen2")}, format.ErrFormat, "qwen2"},
+		{"--arch against the base", qwen, AdapterOptions{Arch: "gemma3", Base: sharedPath(t, "fixtures/hf-convert/hf/qwen2")}, format.ErrInvalidOption, "qwen2"},
 		{"llama q without heads", anonymous, AdapterOptions{Arch: "llama"}, format.ErrUnsupported, "head count"},
 		{"shape against the base", qwen, AdapterOptions{Base: sharedPath(t, "fixtures/hf-convert/hf/qwen2")}, format.ErrShape, "blk.0.attn_q"},
 	} {

@@ -2,8 +2,8 @@ package format
 
 import "errors"
 
-// Sentinel errors. Every error lorakit returns about a file wraps one of
-// these, together with the file (and tensor) it concerns, so callers can test
+// Sentinel errors. Every error lorakit returns about a file (or about an
+// option, ErrInvalidOption) wraps one of these, together with the file (and tensor) it concerns, so callers can test
 // the kind with errors.Is and still print a useful one-line message.
 var (
 	// ErrFormat: the file is malformed (truncated, inconsistent, hostile).
@@ -18,4 +18,8 @@ var (
 	ErrExists = errors.New("output exists")
 	// ErrShape: shapes or sizes disagree (tensor vs. dtype, adapter vs. base).
 	ErrShape = errors.New("shape mismatch")
+	// ErrInvalidOption: an option given by the caller (a flag, an Options
+	// field, a spec string) is out of range or inconsistent; no file is at
+	// fault.
+	ErrInvalidOption = errors.New("invalid option")
 )

@@ -75,39 +75,3 @@ func ExampleOpen() {
 	// gguf gguf
 	// w F32 [2 2]
 }
-
-// Compare a float32 safetensors checkpoint with its F16 GGUF copy: the
-// values survive the cast up to F16 rounding: 1000.3 becomes 1000.5, the
-// nearest F16 (spacing 0.5 there), so the largest difference is about 0.2.
-func ExampleCompare() {
-	dir, err := os.MkdirTemp("", "format-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	vals := []float32{1, 0.1, -3, 1000.3}
-	writeCheckpoint("safetensors", filepath.Join(dir, "a.safetensors"), format.F32, vals)
-	writeCheckpoint("gguf", filepath.Join(dir, "b.gguf"), format.F16, vals)
-
-	a, err := format.Open(filepath.Join(dir, "a.safetensors"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer a.Close()
-	b, err := format.Open(filepath.Join(dir, "b.gguf"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer b.Close()
-	d, err := format.Compare(a, b, format.Tolerance{Rel: 1e-3}) // F16 keeps 11 significant bits
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, t := range d.Tensors {
-		fmt.Println(t.Name, t.DTypeA, t.DTypeB, t.Status, t.MaxAbs)
-	}
-	fmt.Println("ok:", d.OK)
-	// Output:
-	// w F32 F16 within 0.20001220703125
-	// ok: true
-}

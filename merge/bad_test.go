@@ -91,13 +91,13 @@ func TestExtractBadInput(t *testing.T) {
 	a, b := filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")
 	writeSafetensors(t, a, []tensorSpec{{"lin.weight", []int64{2, 3}, semW}})
 	writeSafetensors(t, b, []tensorSpec{{"lin.weight", []int64{3, 2}, semW}})
-	if _, _, _, err := Extract(context.Background(), a, b, ExtractOptions{Rank: 1}); !errors.Is(err, format.ErrShape) {
+	if _, err := Extract(context.Background(), a, b, ExtractOptions{Rank: 1}); !errors.Is(err, format.ErrShape) {
 		t.Errorf("Extract(shape mismatch) = %v, want ErrShape", err)
 	}
-	if _, _, _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1}); !errors.Is(err, format.ErrNotFound) {
+	if _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1}); !errors.Is(err, format.ErrNotFound) {
 		t.Errorf("Extract(identical) = %v, want ErrNotFound", err)
 	}
-	if _, _, _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1, Energy: 0.9}); !errors.Is(err, format.ErrFormat) {
-		t.Errorf("Extract(rank and energy) = %v, want ErrFormat", err)
+	if _, err := Extract(context.Background(), a, a, ExtractOptions{Rank: 1, Energy: 0.9}); !errors.Is(err, format.ErrInvalidOption) {
+		t.Errorf("Extract(rank and energy) = %v, want ErrInvalidOption", err)
 	}
 }

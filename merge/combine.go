@@ -92,7 +92,7 @@ func Combine(inputs []Input, opt CombineOptions) (*lora.Adapter, error) {
 	}
 	needsDensity := method == MethodTIES || method == MethodDARELinear || method == MethodDARETIES || method == MethodMagnitudePrune
 	if needsDensity && !(opt.Density > 0 && opt.Density <= 1) {
-		return nil, fmt.Errorf("method %s needs a density in (0, 1], got %g: %w", method, opt.Density, format.ErrFormat)
+		return nil, fmt.Errorf("method %s needs a density in (0, 1], got %g: %w", method, opt.Density, format.ErrInvalidOption)
 	}
 	adapters := make([]*lora.Adapter, len(inputs))
 	ranks := make([]int, len(inputs))
@@ -168,7 +168,7 @@ func combinedRank(method string, ranks []int, svdRank int) (int, error) {
 		return sum, nil
 	case MethodSVD, MethodSum:
 		if svdRank < 0 {
-			return 0, fmt.Errorf("svd rank %d: %w", svdRank, format.ErrFormat)
+			return 0, fmt.Errorf("svd rank %d: %w", svdRank, format.ErrInvalidOption)
 		}
 		if svdRank > 0 {
 			return svdRank, nil

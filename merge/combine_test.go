@@ -136,8 +136,8 @@ func TestCombineErrors(t *testing.T) {
 	if _, err := Combine(in, CombineOptions{Method: MethodLinear}); !errors.Is(err, format.ErrShape) {
 		t.Errorf("Combine(linear, ranks 1 and 2) = %v, want ErrShape", err)
 	}
-	if _, err := Combine(combineInputs(1, 1), CombineOptions{Method: MethodTIES}); !errors.Is(err, format.ErrFormat) {
-		t.Errorf("Combine(ties, no density) = %v, want ErrFormat", err)
+	if _, err := Combine(combineInputs(1, 1), CombineOptions{Method: MethodTIES}); !errors.Is(err, format.ErrInvalidOption) {
+		t.Errorf("Combine(ties, no density) = %v, want ErrInvalidOption", err)
 	}
 	if _, err := Combine(combineInputs(1, 1), CombineOptions{Method: "slerp"}); !errors.Is(err, format.ErrUnsupported) {
 		t.Errorf("Combine(slerp) = %v, want ErrUnsupported", err)

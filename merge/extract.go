@@ -47,6 +47,18 @@ type ModuleReport struct {
 	RelError float64 `json:"rel_error"`
 }
 
+// ExtractResult is what Extract returns.
+type ExtractResult struct {
+	// Adapter approximates tuned − base (write it with lora.Write).
+	Adapter *lora.Adapter
+	// Modules describes each extracted module, in the base's tensor order.
+	Modules []ModuleReport
+	// NotExtracted names the tensors that differ between base and tuned
+	// but were not selected (norms, biases, embeddings, non-targets): the
+	// adapter does not carry their change.
+	NotExtracted []string
+}
+
 // defaultSkip are tensors the default selection leaves out: embeddings
 // and the tied head (mergekit saves those whole or as embedding LoRAs).
 var defaultSkip = regexp.MustCompile(`(^|\.)(wte|wpe|embed_tokens|token_embd|position_embd|embed_positions)\.weight$`)
@@ -58,12 +70,12 @@ var defaultSkip = regexp.MustCompile(`(^|\.)(wte|wpe|embed_tokens|token_embd|pos
 // (stored (in, out)) give fan_in_fan_out modules. Tensors that differ but
 // are not extracted (norms, biases, embeddings) are returned by name so
 // the caller can warn.
-func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions) (*lora.Adapter, []ModuleReport, []string, error) {
+func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions) (*ExtractResult, error) {
 	if (opt.Rank > 0) == (opt.Energy > 0) {
-		return nil, nil, nil, fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrFormat)
+		return nil, fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrInvalidOption)
 	}
 	if opt.Energy > 1 || math.IsNaN(opt.Energy) || opt.Rank < 0 {
-		return nil, nil, nil, fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrFormat)
+		return nil, fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrInvalidOption)
 	}
 	maxRank := opt.Rank
 	if opt.Energy > 0 {
@@ -81,12 +93,12 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	}
 	b, err := openBase(basePath)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	defer b.Src.Close()
 	t, err := openBase(tunedPath)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	defer t.Src.Close()
 	tuned := map[string]format.TensorInfo{}
@@ -98,10 +110,10 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	for _, bi := range b.Src.Tensors() {
 		ti, ok := tuned[bi.Name]
 		if !ok {
-			return nil, nil, nil, fmt.Errorf("extract: tensor %q of base %s is missing from %s: %w", bi.Name, basePath, tunedPath, format.ErrNotFound)
+			return nil, fmt.Errorf("extract: tensor %q of base %s is missing from %s: %w", bi.Name, basePath, tunedPath, format.ErrNotFound)
 		}
 		if !format.SameShape(bi.Shape, ti.Shape) {
-			return nil, nil, nil, fmt.Errorf("extract: tensor %q is %v in base %s but %v in %s: %w", bi.Name, bi.Shape, basePath, ti.Shape, tunedPath, format.ErrShape)
+			return nil, fmt.Errorf("extract: tensor %q is %v in base %s but %v in %s: %w", bi.Name, bi.Shape, basePath, ti.Shape, tunedPath, format.ErrShape)
 		}
 		take := len(bi.Shape) == 2 && !bi.DType.IsInt() && format.CanDecode(bi.DType) && format.CanDecode(ti.DType)
 		if opt.Targets != nil {
@@ -116,7 +128,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		}
 	}
 	if len(selected) == 0 {
-		return nil, nil, nil, fmt.Errorf("extract: no 2-D weight of %s matches the targets: %w", basePath, format.ErrNotFound)
+		return nil, fmt.Errorf("extract: no 2-D weight of %s matches the targets: %w", basePath, format.ErrNotFound)
 	}
 	out := &lora.Adapter{Kind: lora.KindPEFT, DType: format.F32}
 	if b.Kind == resolve.KindGGUF {
@@ -129,7 +141,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	var bufB, bufT []float32
 	for i, info := range selected {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		rows, cols := int(info.Shape[0]), int(info.Shape[1])
 		bufB, err = decodeInto(bufB, b.Src, info)
@@ -137,14 +149,14 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 			bufT, err = decodeInto(bufT, t.Src, tuned[info.Name])
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		d := bufT
 		for j := range d {
 			d[j] -= bufB[j]
 		}
 		if k := firstNonFinite(d); k >= 0 {
-			return nil, nil, nil, fmt.Errorf("extract: tensor %q: non-finite difference at %d: %w", info.Name, k, format.ErrFormat)
+			return nil, fmt.Errorf("extract: tensor %q: non-finite difference at %d: %w", info.Name, k, format.ErrFormat)
 		}
 		total := sumSquares(d)
 		format.Release(b.Src, info.Name)
@@ -155,7 +167,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		k := min(maxRank, rows, cols)
 		f, err := truncatedSVD(d, rows, cols, k, svdOpt)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("extract: tensor %q: %w", info.Name, err)
+			return nil, fmt.Errorf("extract: tensor %q: %w", info.Name, err)
 		}
 		if opt.Energy > 0 {
 			k = min(k, rankForEnergy(f.S, total, opt.Energy))
@@ -170,7 +182,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		}
 	}
 	if len(out.Modules) == 0 {
-		return nil, nil, nil, fmt.Errorf("extract: %s and %s do not differ in any selected tensor: %w", basePath, tunedPath, format.ErrNotFound)
+		return nil, fmt.Errorf("extract: %s and %s do not differ in any selected tensor: %w", basePath, tunedPath, format.ErrNotFound)
 	}
 	r := 0
 	for _, m := range out.Modules {
@@ -179,9 +191,9 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	out.Config = lora.NewConfig(r, float64(r))
 	out.Config.BaseModel = basePath
 	if err := out.SyncConfig(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return out, reps, skipped, nil
+	return &ExtractResult{Adapter: out, Modules: reps, NotExtracted: skipped}, nil
 }
 
 // extractedModule builds the module for tensor name (rows, cols) from its

@@ -109,10 +109,11 @@ func TestRealGPT2AdapterMergeAndExtract(t *testing.T) {
 			}
 		}
 	}
-	ex, reps, _, err := Extract(context.Background(), basePath, merged, ExtractOptions{Rank: full.Config.R})
+	res, err := Extract(context.Background(), basePath, merged, ExtractOptions{Rank: full.Config.R})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ex, reps := res.Adapter, res.Modules
 	if len(reps) != len(sub.Modules) {
 		t.Fatalf("extracted %d modules, want %d", len(reps), len(sub.Modules))
 	}

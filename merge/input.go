@@ -37,7 +37,7 @@ func ParseInput(spec string) (Input, error) {
 		return in, fmt.Errorf("adapter %q: empty path: %w", spec, format.ErrNotFound)
 	}
 	if math.IsNaN(in.Scale) || math.IsInf(in.Scale, 0) {
-		return in, fmt.Errorf("adapter %q: scale must be finite: %w", spec, format.ErrFormat)
+		return in, fmt.Errorf("adapter %q: scale must be finite: %w", spec, format.ErrInvalidOption)
 	}
 	return in, nil
 }

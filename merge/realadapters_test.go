@@ -133,10 +133,11 @@ func TestRealAdaptersMergeAndExtract(t *testing.T) {
 					t.Errorf("GGUF merge of %s differs from the HF merge by %g", name, d)
 				}
 			}
-			ex, _, _, err := Extract(context.Background(), base, merged, ExtractOptions{Rank: full.Config.R})
+			res, err := Extract(context.Background(), base, merged, ExtractOptions{Rank: full.Config.R})
 			if err != nil {
 				t.Fatal(err)
 			}
+			ex := res.Adapter
 			for _, m := range sub.Modules {
 				e := ex.Module(m.Name)
 				if e == nil {

@@ -115,7 +115,7 @@ func TestRunBadInput(t *testing.T) {
 		}, format.ErrShape},
 		{"backward without forward", func() error { return m.Backward() }, ErrNoForward},
 		{"unknown LoRA target", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"gate"}, Rank: 2, Alpha: 2}) }, format.ErrNotFound},
-		{"zero LoRA rank", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"q"}, Rank: 0, Alpha: 2}) }, format.ErrFormat},
+		{"zero LoRA rank", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"q"}, Rank: 0, Alpha: 2}) }, format.ErrInvalidOption},
 		{"LoRA rank above the layer", func() error { return m.AddLoRA(LoRAConfig{Targets: []string{"q"}, Rank: 17, Alpha: 2}) }, format.ErrShape},
 	}
 	for _, c := range cases {

@@ -99,7 +99,7 @@ func (m *Model) AddLoRA(cfg LoRAConfig) error {
 		return fmt.Errorf("model: LoRA on a fully fine-tuned model: %w", format.ErrUnsupported)
 	}
 	if cfg.Rank <= 0 || cfg.Rank > maxDim || !(cfg.Dropout >= 0 && cfg.Dropout < 1) || math.IsNaN(cfg.Alpha) || math.IsInf(cfg.Alpha, 0) || len(cfg.Targets) == 0 {
-		return fmt.Errorf("model: LoRA rank %d, alpha %v, dropout %v, targets %v: %w", cfg.Rank, cfg.Alpha, cfg.Dropout, cfg.Targets, format.ErrFormat)
+		return fmt.Errorf("model: LoRA rank %d, alpha %v, dropout %v, targets %v: %w", cfg.Rank, cfg.Alpha, cfg.Dropout, cfg.Targets, format.ErrInvalidOption)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x4c6f5241))
 	scale := cfg.Alpha / float64(cfg.Rank)

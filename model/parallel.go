@@ -2,8 +2,8 @@ package model
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // minParallelWork is the rough work (floating-point operations) below which
@@ -19,8 +19,9 @@ const minParallelWork = 1 << 16
 const piecesPerWorker = 4
 
 // parallelFor runs fn over contiguous pieces covering [0, n), on up to
-// GOMAXPROCS goroutines (the caller being one), and returns when all are
-// done. cost is the rough work of one item, in floating-point operations;
+// GOMAXPROCS goroutines (the caller being one, through parallel.Dynamic,
+// which hands a panic in any piece to the caller), and returns when all
+// are done. cost is the rough work of one item, in floating-point operations;
 // a loop whose whole work is below minParallelWork runs inline.
 func parallelFor(n, cost int, fn func(lo, hi int)) {
 	if n <= 0 {
@@ -33,25 +34,8 @@ func parallelFor(n, cost int, fn func(lo, hi int)) {
 		return
 	}
 	piece := max(1, n/(workers*piecesPerWorker), int(minParallelWork/4/max(int64(cost), 1)))
-	var next atomic.Int64
-	run := func() {
-		for {
-			hi := int(next.Add(int64(piece)))
-			lo := hi - piece
-			if lo >= n {
-				return
-			}
-			fn(lo, min(hi, n))
-		}
-	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	run()
-	wg.Wait()
+	parallel.Dynamic(workers, (n+piece-1)/piece, func(_, i int) {
+		lo := i * piece
+		fn(lo, min(lo+piece, n))
+	})
 }

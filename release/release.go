@@ -93,7 +93,7 @@ func Make(ctx context.Context, out string, opt Options) (*Manifest, []*verify.Re
 		}
 	}
 	if strings.ContainsAny(opt.Name, `/\`) || opt.Name == "." || opt.Name == ".." {
-		return nil, nil, fmt.Errorf("release: name %q must be a plain file name: %w", opt.Name, format.ErrFormat)
+		return nil, nil, fmt.Errorf("release: name %q must be a plain file name: %w", opt.Name, format.ErrInvalidOption)
 	}
 	base, err := resolve.Open(opt.Base)
 	if err != nil {

@@ -23,11 +23,11 @@ func TestNewBadInput(t *testing.T) {
 		want  error
 	}{
 		{"rank larger than the layer", func(c *Config) { c.Rank, c.Targets = 33, []string{"v"} }, tr, format.ErrShape},
-		{"rank 0", func(c *Config) { c.Rank = 0 }, tr, format.ErrFormat},
+		{"rank 0", func(c *Config) { c.Rank = 0 }, tr, format.ErrInvalidOption},
 		{"unknown target", func(c *Config) { c.Targets = []string{"zz"} }, tr, format.ErrNotFound},
-		{"dropout 1", func(c *Config) { c.Dropout = 1 }, tr, format.ErrFormat},
-		{"no steps or epochs", func(c *Config) { c.Steps, c.Epochs = 0, 0 }, tr, format.ErrFormat},
-		{"unknown schedule", func(c *Config) { c.Schedule = "step" }, tr, format.ErrFormat},
+		{"dropout 1", func(c *Config) { c.Dropout = 1 }, tr, format.ErrInvalidOption},
+		{"no steps or epochs", func(c *Config) { c.Steps, c.Epochs = 0, 0 }, tr, format.ErrInvalidOption},
+		{"unknown schedule", func(c *Config) { c.Schedule = "step" }, tr, format.ErrInvalidOption},
 		{"full on a LoRA model", func(c *Config) { c.Full = true }, tr, format.ErrUnsupported},
 		{"empty data", nil, nil, format.ErrNotFound},
 		{"token out of range", nil, []data.Example{{Tokens: []int{1, V}, Prompt: 1, Line: 3}}, format.ErrFormat},
@@ -115,6 +115,27 @@ func TestResumeBadCheckpoint(t *testing.T) {
 			if err := fresh(cfg).Resume(dir); !errors.Is(err, c.want) {
 				t.Errorf("Resume(%s dropout state) = %v, want %v", c.name, err, c.want)
 			}
+		}
+	})
+	t.Run("stored configuration out of range", func(t *testing.T) {
+		// A checkpoint is a file: a bad stored setting makes it malformed
+		// (ErrFormat), and the message says which setting (ErrInvalidOption).
+		p := filepath.Join(dir, CheckpointDir, stateFile)
+		orig, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(p, orig, 0o644)
+		var s State
+		if err := json.Unmarshal(orig, &s); err != nil {
+			t.Fatal(err)
+		}
+		s.Config.LR = -1
+		b, _ := json.Marshal(s)
+		os.WriteFile(p, b, 0o644)
+		err = fresh(cfg).Resume(dir)
+		if !errors.Is(err, format.ErrFormat) || !errors.Is(err, format.ErrInvalidOption) {
+			t.Errorf("Resume(learning rate -1 in state.json) = %v, want ErrFormat and ErrInvalidOption", err)
 		}
 	})
 	t.Run("truncated trainable", func(t *testing.T) {

@@ -166,7 +166,8 @@ func ReadState(dir string) (State, error) {
 		return State{}, fmt.Errorf("train: %s: negative counters: %w", path, format.ErrFormat)
 	}
 	if err := s.Config.Validate(); err != nil {
-		return State{}, fmt.Errorf("train: %s: %w", path, err)
+		// A stored configuration out of range is a malformed checkpoint.
+		return State{}, fmt.Errorf("train: %s: %w: %w", path, err, format.ErrFormat)
 	}
 	return s, nil
 }

@@ -58,10 +58,10 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate checks every field's range; errors wrap format.ErrFormat.
+// Validate checks every field's range; errors wrap format.ErrInvalidOption.
 func (c Config) Validate() error {
 	bad := func(f string, a ...any) error {
-		return fmt.Errorf("train: %s: %w", fmt.Sprintf(f, a...), format.ErrFormat)
+		return fmt.Errorf("train: %s: %w", fmt.Sprintf(f, a...), format.ErrInvalidOption)
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {

@@ -14,9 +14,9 @@ import (
 	"github.com/lorakit/lorakit/train"
 )
 
-// Train a rank-4 LoRA adapter on q and v of the embedded stories260K with
-// a few steps over the embedded E2E slice.
-func Example() {
+// New sets up LoRA training: a rank-4 adapter on q and v of the embedded
+// stories260K, trained a few steps over the embedded E2E slice.
+func ExampleNew() {
 	src, _ := embedded.Source()
 	m, _ := model.Load(src, model.Options{})
 	v, _ := embedded.Vocab()

@@ -6,12 +6,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lorakit/lorakit/diff"
 	"github.com/lorakit/lorakit/format"
 )
 
 type diffOptions struct {
 	json bool
-	tol  format.Tolerance
+	tol  diff.Tolerance
 }
 
 func newDiffCmd() *cobra.Command {
@@ -52,7 +53,7 @@ func runDiff(w io.Writer, pathA, pathB string, o diffOptions) error {
 		return err
 	}
 	defer b.Close()
-	d, err := format.Compare(a, b, o.tol)
+	d, err := diff.Compare(a, b, o.tol)
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func runDiff(w io.Writer, pathA, pathB string, o diffOptions) error {
 
 // jsonDiff replaces infinite relative differences (a zero reference value)
 // by the largest float, since JSON has no infinity.
-func jsonDiff(d *format.Diff) *format.Diff {
+func jsonDiff(d *diff.Report) *diff.Report {
 	for i := range d.Tensors {
 		t := &d.Tensors[i]
 		t.MaxAbs, t.MaxRel = finite(t.MaxAbs), finite(t.MaxRel)
@@ -88,16 +89,16 @@ func finite(f float64) float64 {
 	return f
 }
 
-func printDiff(w io.Writer, d *format.Diff) {
-	counts := map[format.DiffStatus]int{}
+func printDiff(w io.Writer, d *diff.Report) {
+	counts := map[diff.Status]int{}
 	for _, t := range d.Tensors {
 		counts[t.Status]++
 		switch t.Status {
-		case format.DiffEqual:
+		case diff.Equal:
 			continue
-		case format.DiffOnlyA, format.DiffOnlyB:
+		case diff.OnlyA, diff.OnlyB:
 			fmt.Fprintf(w, "%-7s %s\n", t.Status, t.Name)
-		case format.DiffShape:
+		case diff.ShapeMismatch:
 			fmt.Fprintf(w, "%-7s %s %v %v vs %v %v\n", t.Status, t.Name, t.DTypeA, t.ShapeA, t.DTypeB, t.ShapeB)
 		default:
 			fmt.Fprintf(w, "%-7s %s max_abs %.6g max_rel %.6g\n", t.Status, t.Name, t.MaxAbs, t.MaxRel)
@@ -108,6 +109,6 @@ func printDiff(w io.Writer, d *format.Diff) {
 		verdict = "DIFFERENT"
 	}
 	fmt.Fprintf(w, "%s: %d tensors (%d equal, %d within, %d differ, %d only in A, %d only in B, %d shape), max_abs %.6g\n",
-		verdict, len(d.Tensors), counts[format.DiffEqual], counts[format.DiffWithin], counts[format.DiffDiffer],
-		counts[format.DiffOnlyA], counts[format.DiffOnlyB], counts[format.DiffShape], d.MaxAbs)
+		verdict, len(d.Tensors), counts[diff.Equal], counts[diff.Within], counts[diff.Differ],
+		counts[diff.OnlyA], counts[diff.OnlyB], counts[diff.ShapeMismatch], d.MaxAbs)
 }

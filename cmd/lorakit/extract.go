@@ -86,10 +86,11 @@ func runExtract(cmd *cobra.Command, o extractOptions) error {
 		}
 		opt.Targets = re
 	}
-	a, reps, skipped, err := merge.Extract(cmd.Context(), o.base, o.tuned, opt)
+	res, err := merge.Extract(cmd.Context(), o.base, o.tuned, opt)
 	if err != nil {
 		return err
 	}
+	a, reps, skipped := res.Adapter, res.Modules, res.NotExtracted
 	if err := merge.WriteAdapter(a, o.output, o.force); err != nil {
 		return err
 	}

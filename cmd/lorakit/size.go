@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/train"
+	"github.com/lorakit/lorakit/sizecalc"
 )
 
 type sizeOptions struct {
@@ -41,7 +41,7 @@ So full fine-tuning needs (2·w + 2·s) bytes per parameter (12 for fp16
 weights with fp32 moments), LoRA w bytes per frozen parameter plus
 (2·w + 2·s) per adapter parameter. Checkpoint sizes are parameters × w.
 
-For GPT-3 175B (train/testdata/gpt3-175b) with --rank 4 --targets q,v this
+For GPT-3 175B (sizecalc/testdata/gpt3-175b) with --rank 4 --targets q,v this
 gives 18.9M trainable parameters (9,251× fewer; the paper's abstract says
 10,000×), a 36 MiB adapter against a 349 GB checkpoint (paper: 35 MB and
 350 GB), and 2.10 TB against 349 GB of training memory (6.0×; the paper
@@ -71,7 +71,7 @@ func runSize(cmd *cobra.Command, config string, o sizeOptions) error {
 	if strings.TrimSpace(o.targets) == "" {
 		return usageError{fmt.Errorf("--targets: give at least one of q,k,v,o,gate,up,down")}
 	}
-	opts := train.SizeOptions{Rank: o.rank, Targets: strings.Split(o.targets, ",")}
+	opts := sizecalc.Options{Rank: o.rank, Targets: strings.Split(o.targets, ",")}
 	for _, d := range []struct {
 		flag, val string
 		dst       *format.DType
@@ -85,7 +85,7 @@ func runSize(cmd *cobra.Command, config string, o sizeOptions) error {
 		}
 		*d.dst = dt
 	}
-	shape, err := train.ReadShape(config)
+	shape, err := sizecalc.ReadShape(config)
 	if err != nil {
 		return err
 	}

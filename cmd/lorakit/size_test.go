@@ -23,10 +23,10 @@ func runSizeCmd(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-const gpt3Config = "../../train/testdata/gpt3-175b/config.json"
+const gpt3Config = "../../sizecalc/testdata/gpt3-175b/config.json"
 
 // TestSizeGPT3JSON checks the JSON against the arithmetic worked out in
-// train/size_test.go: 174,604,259,328 parameters, 96·2·4·24576 = 18,874,368
+// sizecalc/sizecalc_test.go: 174,604,259,328 parameters, 96·2·4·24576 = 18,874,368
 // trainable, fp16 weights and grads + fp32 moments = 12 bytes per trained
 // parameter.
 func TestSizeGPT3JSON(t *testing.T) {
@@ -55,7 +55,7 @@ func TestSizeGPT3JSON(t *testing.T) {
 }
 
 func TestSizeText(t *testing.T) {
-	out, err := runSizeCmd(t, "../../train/testdata/gpt3-175b", "-r", "4")
+	out, err := runSizeCmd(t, "../../sizecalc/testdata/gpt3-175b", "-r", "4")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestSizeBadInput(t *testing.T) {
 		args []string
 		want error
 	}{
-		{"rank above width", []string{gpt3Config, "--rank", "20000"}, format.ErrShape},
+		{"rank above width", []string{gpt3Config, "--rank", "20000"}, format.ErrInvalidOption},
 		{"unknown target", []string{gpt3Config, "--targets", "q,x"}, format.ErrUnsupported},
 		{"missing config", []string{"testdata/none/config.json"}, nil},
 	}

@@ -37,7 +37,7 @@ func prepareImportance(opt *Options) (importance, format.Metadata, error) {
 		return nil, nil, nil
 	}
 	if len(opt.IncludeWeights) > 0 && len(opt.ExcludeWeights) > 0 {
-		return nil, nil, fmt.Errorf("--include-weights and --exclude-weights cannot be used together: %w", format.ErrFormat)
+		return nil, nil, fmt.Errorf("--include-weights and --exclude-weights cannot be used together: %w", format.ErrInvalidOption)
 	}
 	contains := func(name string, subs []string) bool {
 		for _, s := range subs {

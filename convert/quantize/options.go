@@ -93,15 +93,15 @@ func ParseTensorType(s string) (TensorType, error) {
 	pat, typ, ok := strings.Cut(s, "=")
 	switch {
 	case !ok:
-		return TensorType{}, fmt.Errorf("--tensor-type %q: want PATTERN=TYPE: %w", s, format.ErrFormat)
+		return TensorType{}, fmt.Errorf("--tensor-type %q: want PATTERN=TYPE: %w", s, format.ErrInvalidOption)
 	case pat == "":
-		return TensorType{}, fmt.Errorf("--tensor-type %q: missing tensor name: %w", s, format.ErrFormat)
+		return TensorType{}, fmt.Errorf("--tensor-type %q: missing tensor name: %w", s, format.ErrInvalidOption)
 	case typ == "":
-		return TensorType{}, fmt.Errorf("--tensor-type %q: missing quantization type: %w", s, format.ErrFormat)
+		return TensorType{}, fmt.Errorf("--tensor-type %q: missing quantization type: %w", s, format.ErrInvalidOption)
 	}
 	re, err := regexp.Compile(strings.ToLower(pat))
 	if err != nil {
-		return TensorType{}, fmt.Errorf("--tensor-type %q: %v: %w", s, err, format.ErrFormat)
+		return TensorType{}, fmt.Errorf("--tensor-type %q: %v: %w", s, err, format.ErrInvalidOption)
 	}
 	dt, err := parseGGMLType(typ)
 	if err != nil {
@@ -135,11 +135,11 @@ func ParseGGMLType(s string) (format.DType, error) { return parseGGMLType(s) }
 func ParseOverrideKV(s string) (format.KV, error) {
 	key, val, ok := strings.Cut(s, "=")
 	if !ok || len(key) >= 128 || key == "" {
-		return format.KV{}, fmt.Errorf("--override-kv %q: want KEY=TYPE:VALUE with a key under 128 bytes: %w", s, format.ErrFormat)
+		return format.KV{}, fmt.Errorf("--override-kv %q: want KEY=TYPE:VALUE with a key under 128 bytes: %w", s, format.ErrInvalidOption)
 	}
 	typ, v, _ := strings.Cut(val, ":")
 	bad := func(why string) (format.KV, error) {
-		return format.KV{}, fmt.Errorf("--override-kv %q: %s: %w", s, why, format.ErrFormat)
+		return format.KV{}, fmt.Errorf("--override-kv %q: %s: %w", s, why, format.ErrInvalidOption)
 	}
 	switch typ {
 	case "int":
@@ -181,7 +181,7 @@ func ParsePruneLayers(s string) ([]int, error) {
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("--prune-layers: invalid layer id %q: %w", f, format.ErrFormat)
+			return nil, fmt.Errorf("--prune-layers: invalid layer id %q: %w", f, format.ErrInvalidOption)
 		}
 		out = append(out, n)
 	}

@@ -41,8 +41,8 @@ func TestParseOverrideKV(t *testing.T) {
 	} {
 		kv, err := ParseOverrideKV(tc.in)
 		if tc.err {
-			if !errors.Is(err, format.ErrFormat) {
-				t.Errorf("ParseOverrideKV(%q) = %v, %v, want ErrFormat", tc.in, kv, err)
+			if !errors.Is(err, format.ErrInvalidOption) {
+				t.Errorf("ParseOverrideKV(%q) = %v, %v, want ErrInvalidOption", tc.in, kv, err)
 			}
 			continue
 		}
@@ -82,8 +82,8 @@ func TestParsePruneLayers(t *testing.T) {
 		t.Errorf("ParsePruneLayers(5,1,5,3) = %v, %v, want [1 3 5]", got, err)
 	}
 	for _, bad := range []string{"", "-1", "a", "1,,2"} {
-		if _, err := ParsePruneLayers(bad); !errors.Is(err, format.ErrFormat) {
-			t.Errorf("ParsePruneLayers(%q) = %v, want ErrFormat", bad, err)
+		if _, err := ParsePruneLayers(bad); !errors.Is(err, format.ErrInvalidOption) {
+			t.Errorf("ParsePruneLayers(%q) = %v, want ErrInvalidOption", bad, err)
 		}
 	}
 }
@@ -157,7 +157,7 @@ func TestImatrixBadInput(t *testing.T) {
 				e.Sums[5] = float32(math.NaN())
 			}
 		})}, format.ErrFormat, "ffn_down"},
-		{"include and exclude", "Q4_K_M", Options{Imatrix: m, IncludeWeights: []string{"a"}, ExcludeWeights: []string{"b"}}, format.ErrFormat, ""},
+		{"include and exclude", "Q4_K_M", Options{Imatrix: m, IncludeWeights: []string{"a"}, ExcludeWeights: []string{"b"}}, format.ErrInvalidOption, ""},
 		{"keep-split and a split limit", "Q4_K_M", Options{KeepSplit: true, Split: format.SplitLimits{MaxTensors: 2}}, format.ErrUnsupported, ""},
 		{"IQ2_XXS embedding without imatrix", "Q4_K_M", Options{TokenEmbeddingType: format.IQ2_XXS}, ErrImatrixRequired, "token_embd.weight"},
 	} {
@@ -283,8 +283,8 @@ func TestReadTensorTypes(t *testing.T) {
 	if err := os.WriteFile(path, []byte("attn_v=q8_0 bad\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadTensorTypes(path); !errors.Is(err, format.ErrFormat) || !strings.Contains(err.Error(), path) {
-		t.Errorf("ReadTensorTypes(bad rule) = %v, want ErrFormat naming the file", err)
+	if _, err := ReadTensorTypes(path); !errors.Is(err, format.ErrInvalidOption) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadTensorTypes(bad rule) = %v, want ErrInvalidOption naming the file", err)
 	}
 	if _, err := ReadTensorTypes(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, format.ErrNotFound) {
 		t.Errorf("ReadTensorTypes(absent) = %v, want ErrNotFound", err)

@@ -58,15 +58,15 @@ func OutputPrefix(out string) string {
 func ParseSplitSize(s string) (int64, error) {
 	units := map[byte]int64{'K': 1e3, 'M': 1e6, 'G': 1e9}
 	if s == "" {
-		return 0, fmt.Errorf("split size %q: want a number followed by K, M or G: %w", s, format.ErrFormat)
+		return 0, fmt.Errorf("split size %q: want a number followed by K, M or G: %w", s, format.ErrInvalidOption)
 	}
 	unit, ok := units[s[len(s)-1]]
 	if !ok {
-		return 0, fmt.Errorf("split size %q: the unit must be K, M or G (e.g. 500M, 2G): %w", s, format.ErrFormat)
+		return 0, fmt.Errorf("split size %q: the unit must be K, M or G (e.g. 500M, 2G): %w", s, format.ErrInvalidOption)
 	}
 	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
 	if err != nil || n <= 0 || n > math.MaxInt64/unit {
-		return 0, fmt.Errorf("split size %q: want a positive whole number before the unit: %w", s, format.ErrFormat)
+		return 0, fmt.Errorf("split size %q: want a positive whole number before the unit: %w", s, format.ErrInvalidOption)
 	}
 	return n * unit, nil
 }
@@ -81,11 +81,11 @@ func ParseSplitSize(s string) (int64, error) {
 func PlanSplit(infos []format.TensorInfo, lim format.SplitLimits) ([]int, error) {
 	switch {
 	case lim.MaxBytes < 0 || lim.MaxTensors < 0:
-		return nil, fmt.Errorf("split limits %+v: negative: %w", lim, format.ErrFormat)
+		return nil, fmt.Errorf("split limits %+v: negative: %w", lim, format.ErrInvalidOption)
 	case lim.MaxBytes > 0 && lim.MaxTensors > 0:
 		return nil, fmt.Errorf("split by size or by tensor count, not both: %w", format.ErrUnsupported)
 	case !lim.Enabled():
-		return nil, fmt.Errorf("split limits: neither a size nor a tensor count is given: %w", format.ErrFormat)
+		return nil, fmt.Errorf("split limits: neither a size nor a tensor count is given: %w", format.ErrInvalidOption)
 	}
 	starts := []int{0}
 	var cur int64

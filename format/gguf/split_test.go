@@ -201,8 +201,8 @@ func TestParseSplitSize(t *testing.T) {
 		if (err != nil) != tc.err || got != tc.want {
 			t.Errorf("ParseSplitSize(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
 		}
-		if err != nil && !errors.Is(err, format.ErrFormat) {
-			t.Errorf("ParseSplitSize(%q) error %v does not wrap ErrFormat", tc.in, err)
+		if err != nil && !errors.Is(err, format.ErrInvalidOption) {
+			t.Errorf("ParseSplitSize(%q) error %v does not wrap ErrInvalidOption", tc.in, err)
 		}
 	}
 }

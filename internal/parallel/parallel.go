@@ -5,9 +5,13 @@
 // items cost about the same (rows of a matrix, blocks of a tensor);
 // [RangeErr] is the same for pieces that can fail. [ForEach] hands out
 // single indices one at a time, for a few items of uneven cost (one SVD per
-// module), and stops early when its context is cancelled.
+// module), and stops early when its context is cancelled. [Dynamic] hands
+// out indices from a shared counter to a given number of workers, the
+// caller being one of them, and tells each call which worker runs it: the
+// hot loops (matrix products, a model's rows) use it for per-worker
+// buffers without a channel or an allocation per item.
 //
-// A panic in a worker, including a memory fault on a mapped file (which
+// A panic in a worker (or, in Dynamic, in the caller's own share), including a memory fault on a mapped file (which
 // workers turn into a panic with debug.SetPanicOnFault), is handed to the
 // calling goroutine once every worker has stopped, so the caller's deferred
 // cleanups run and its recover sees it.
@@ -18,6 +22,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // panics collects the first panic of a loop's workers.
@@ -30,17 +35,26 @@ type panics struct {
 // run calls fn on a worker goroutine: memory faults panic instead of
 // crashing, and a panic is recorded instead of ending the process.
 func (p *panics) run(fn func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.mu.Lock()
-			if !p.set {
-				p.value, p.set = r, true
-			}
-			p.mu.Unlock()
-		}
-	}()
 	debug.SetPanicOnFault(true)
+	p.catch(fn)
+}
+
+// catch calls fn and records its panic, if any, instead of unwinding.
+func (p *panics) catch(fn func()) {
+	defer p.recover()
 	fn()
+}
+
+// recover, deferred, records the panic unwinding its goroutine and stops
+// it there.
+func (p *panics) recover() {
+	if r := recover(); r != nil {
+		p.mu.Lock()
+		if !p.set {
+			p.value, p.set = r, true
+		}
+		p.mu.Unlock()
+	}
 }
 
 // rethrow re-raises the recorded panic in the calling goroutine.
@@ -136,4 +150,64 @@ loop:
 	wg.Wait()
 	p.rethrow()
 	return err
+}
+
+// Dynamic calls fn(w, i) for each i in [0, count) on up to workers
+// goroutines, the calling goroutine being worker 0 and the others 1 ..
+// workers-1 (w identifies the goroutine, e.g. to index per-worker
+// buffers). Indices are handed out in increasing order from a shared
+// counter, so a worker slowed by other load on the machine takes fewer of
+// them. With workers <= 1 (or count <= 1) every call runs inline, in
+// order. It returns when every call has returned; a panic in any call,
+// the caller's included, is re-raised on the caller after the others have
+// stopped (no index is handed out after a panic). Besides the goroutines
+// it starts, it allocates one small object per call.
+func Dynamic(workers, count int, fn func(w, i int)) {
+	workers = min(workers, count)
+	if workers <= 1 {
+		for i := range count {
+			fn(0, i)
+		}
+		return
+	}
+	d := &dynamic{count: int64(count), fn: fn}
+	d.wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		go d.worker(w)
+	}
+	d.share(0)
+	d.wg.Wait()
+	d.p.rethrow()
+}
+
+// dynamic is the state of one Dynamic loop, shared by its workers.
+type dynamic struct {
+	next  atomic.Int64
+	count int64
+	fn    func(w, i int)
+	p     panics
+	wg    sync.WaitGroup
+}
+
+// worker runs worker w's share on its own goroutine, memory faults
+// panicking instead of crashing.
+func (d *dynamic) worker(w int) {
+	defer d.wg.Done()
+	debug.SetPanicOnFault(true)
+	d.share(w)
+}
+
+// share calls fn on indices from the counter until none is left. A panic
+// is recorded, and the counter exhausted so that the other workers stop
+// at their next index (after a normal end it is spent already).
+func (d *dynamic) share(w int) {
+	defer d.next.Store(d.count)
+	defer d.p.recover()
+	for {
+		i := d.next.Add(1) - 1
+		if i >= d.count {
+			return
+		}
+		d.fn(w, int(i))
+	}
 }

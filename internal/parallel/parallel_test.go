@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -125,6 +126,34 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 				}
 			})
 		}},
+		{"Dynamic in a worker", func() {
+			// The caller waits in its first call until another worker
+			// has taken an index, so the panic is surely not its own.
+			other := make(chan struct{})
+			var once sync.Once
+			Dynamic(4, 100, func(w, i int) {
+				if w == 0 {
+					<-other
+					return
+				}
+				once.Do(func() { close(other) })
+				panic("boom")
+			})
+		}},
+		{"Dynamic in the caller", func() {
+			Dynamic(4, 100, func(w, i int) {
+				if w == 0 {
+					panic("boom")
+				}
+			})
+		}},
+		{"Dynamic inline", func() {
+			Dynamic(1, 100, func(w, i int) {
+				if i == 50 {
+					panic("boom")
+				}
+			})
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := func() (r any) {
@@ -136,5 +165,60 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 				t.Errorf("recovered %v in the caller, want the worker's panic", got)
 			}
 		})
+	}
+}
+
+// TestDynamic: every index is handed out exactly once, worker numbers stay
+// in [0, workers), and one worker (or none but the caller) runs inline in
+// order.
+func TestDynamic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, c := range []struct{ workers, count int }{{0, 5}, {1, 10}, {4, 0}, {4, 1}, {4, 3}, {3, 1000}, {16, 257}} {
+		hits := make([]int32, c.count)
+		var order []int
+		var bad atomic.Int32
+		Dynamic(c.workers, c.count, func(w, i int) {
+			if w < 0 || w >= max(c.workers, 1) {
+				bad.Add(1)
+			}
+			atomic.AddInt32(&hits[i], 1)
+			if c.workers <= 1 {
+				order = append(order, i)
+			}
+		})
+		for i, h := range hits {
+			if h != 1 {
+				t.Errorf("Dynamic(%d, %d): index %d handed out %d times", c.workers, c.count, i, h)
+			}
+		}
+		if bad.Load() != 0 {
+			t.Errorf("Dynamic(%d, %d): %d calls with a worker number outside [0, %d)", c.workers, c.count, bad.Load(), c.workers)
+		}
+		for i, v := range order {
+			if v != i {
+				t.Errorf("Dynamic(%d, %d) inline: call %d got index %d", c.workers, c.count, i, v)
+				break
+			}
+		}
+	}
+}
+
+// TestDynamicStopsAfterPanic: after a panic no further index is handed
+// out, so a failing loop does not run to the end first.
+func TestDynamicStopsAfterPanic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var calls atomic.Int64
+	const n = 1 << 20
+	func() {
+		defer func() { recover() }()
+		Dynamic(4, n, func(w, i int) {
+			calls.Add(1)
+			if i == 10 {
+				panic("boom")
+			}
+		})
+	}()
+	if c := calls.Load(); c >= n {
+		t.Errorf("Dynamic made %d calls after a panic at index 10, want fewer than %d", c, n)
 	}
 }

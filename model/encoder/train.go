@@ -173,7 +173,7 @@ func (m *Model) TrainAll() {
 // initialisation: A uniform in ±1/√in (kaiming_uniform with a = √5), B zero.
 func (m *Model) AddLoRA(targets []string, r int, alpha float64, rng *rand.Rand) error {
 	if r <= 0 {
-		return fmt.Errorf("encoder: LoRA rank %d: want a positive rank: %w", r, format.ErrFormat)
+		return fmt.Errorf("encoder: LoRA rank %d: want a positive rank: %w", r, format.ErrInvalidOption)
 	}
 	n := 0
 	for _, name := range m.Linears() {
@@ -209,7 +209,7 @@ func NewRandom(cfg Config, std float64, seed uint64) (*Model, error) {
 		return nil, fmt.Errorf("encoder: config %+v: sizes must be positive and hidden a multiple of heads: %w", cfg, format.ErrFormat)
 	}
 	if !(std > 0) {
-		return nil, fmt.Errorf("encoder: weight std %v: want a positive std: %w", std, format.ErrFormat)
+		return nil, fmt.Errorf("encoder: weight std %v: want a positive std: %w", std, format.ErrInvalidOption)
 	}
 	if cfg.Head != NoHead && len(cfg.Labels) == 0 {
 		return nil, fmt.Errorf("encoder: a %v head needs labels: %w", cfg.Head, format.ErrFormat)

@@ -1,6 +1,10 @@
 package gemm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/lorakit/lorakit/internal/parallel"
+)
 
 // dotFunc computes out[i·cols+j] = Σ_{p<k} x_i[p]·w_j[p] for the rows
 // x_i = x + i·ldx (i < rows) and w_j = w + j·ldw (j < cols) of a dot
@@ -38,7 +42,7 @@ func (p *problem) dotNT() {
 	dk := p.kern.dot
 	x, w := p.a, p.b
 	kv := p.k / dk.width * dk.width
-	parallelFor(p.workers(), ceilDiv(p.m, dotRowsPerItem), func(_, item int) {
+	parallel.Dynamic(p.workers(), ceilDiv(p.m, dotRowsPerItem), func(_, item int) {
 		var out [16]float32
 		iEnd := min(p.m, (item+1)*dotRowsPerItem)
 		for i0 := item * dotRowsPerItem; i0 < iEnd; i0 += dk.rows {

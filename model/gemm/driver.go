@@ -3,7 +3,8 @@ package gemm
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // minParallelMACs is the size (m·n·k multiply-adds) below which a product
@@ -127,14 +128,14 @@ func (p *problem) blocked(workers int) {
 				beta = 1
 			}
 			first := bl.full / nr // panels read in place need no packing
-			parallelFor(workers, npanels-first, func(_, q int) {
+			parallel.Dynamic(workers, npanels-first, func(_, q int) {
 				q += first
 				packBPanel(bl.packed[q*nr*kc:(q+1)*nr*kc], p.b, pc, kcur, jc+q*nr, min(nr, ncur-q*nr), nr)
 			})
 			for w := range ws {
 				ws[w].packed = -1
 			}
-			parallelFor(workers, mblocks*nchunks, func(w, item int) {
+			parallel.Dynamic(workers, mblocks*nchunks, func(w, item int) {
 				st := &ws[w]
 				blk, ch := item/nchunks, item%nchunks
 				ic := blk * mc
@@ -238,39 +239,6 @@ func addTile(c []float32, ldc int, t []float32, ldt, rows, cols int, beta float3
 			}
 		}
 	}
-}
-
-// parallelFor calls fn(worker, i) for i in [0,count) on up to workers
-// goroutines (the caller's included), handing out i dynamically so a core
-// slowed by other work takes fewer items.
-func parallelFor(workers, count int, fn func(w, i int)) {
-	workers = min(workers, count)
-	if workers <= 1 {
-		for i := range count {
-			fn(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	run := func(w int) {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= count {
-				return
-			}
-			fn(w, i)
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			run(w)
-		}()
-	}
-	run(0)
-	wg.Wait()
 }
 
 // bufPool recycles packing buffers between calls.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
+
+	"github.com/lorakit/lorakit/internal/parallel"
 )
 
 // beam is one hypothesis of beam search.
@@ -118,7 +118,7 @@ func beamSearch(ctx context.Context, s Session, prompt []int, o Options) (Result
 		}
 		live = next
 		if step+1 < room {
-			if err := stepAll(live); err != nil {
+			if err := stepAll(ctx, live); err != nil {
 				return Result{}, err
 			}
 		}
@@ -169,20 +169,17 @@ func topCandidates(dst []candidate, scores []float64, bi int, base float64, k in
 }
 
 // stepAll feeds each beam its last token, beams in parallel (each beam's
-// session is its own).
-func stepAll(beams []*beam) error {
+// session is its own); a panic in a step reaches the caller. It returns
+// the error of the first beam (in order) that failed, or ctx's error when
+// ctx is done before every beam was stepped.
+func stepAll(ctx context.Context, beams []*beam) error {
 	errs := make([]error, len(beams))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, b := range beams {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			b.logits, errs[i] = b.s.Step(b.tokens[len(b.tokens)-1:])
-		}()
+	if err := parallel.ForEach(ctx, len(beams), func(i int) {
+		b := beams[i]
+		b.logits, errs[i] = b.s.Step(b.tokens[len(b.tokens)-1:])
+	}); err != nil {
+		return err
 	}
-	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err

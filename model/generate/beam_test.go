@@ -1,7 +1,9 @@
 package generate
 
 import (
+	"context"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -109,5 +111,29 @@ func TestBeamNoRepeatNGram(t *testing.T) {
 			t.Fatalf("beam 4, no-repeat 2 = %v repeats %v", res.Tokens, k)
 		}
 		seen[k] = true
+	}
+}
+
+// TestBeamStepPanicReachesCaller: beams step in parallel; a panic inside a
+// step (a bug, or a fault on a mapped model) is raised again on the caller
+// of Generate, where it can be recovered, instead of ending the process
+// from a worker goroutine.
+func TestBeamStepPanicReachesCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	rows := [][]float64{{0.25, 0.25, 0.25, 0.25}}
+	s := newFake(func(seq []int) []float64 {
+		if len(seq) > 1 { // the prompt is stepped alone, then the beams
+			panic("boom")
+		}
+		return rows[0]
+	})
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		_, err := Generate(context.Background(), s, []int{0}, Options{MaxNew: 3, Beams: 4})
+		t.Errorf("Generate returned (err %v) instead of panicking", err)
+		return nil
+	}()
+	if got != "boom" {
+		t.Errorf("recovered %v from Generate, want the step's panic", got)
 	}
 }

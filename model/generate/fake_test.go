@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/lorakit/lorakit/format"
 )
@@ -15,13 +16,15 @@ import (
 type fake struct {
 	next  func(seq []int) []float64 // probabilities, one per token
 	seq   []int
-	steps *int // Step calls across all forks
+	steps *atomic.Int64 // Step calls across all forks (beams step in parallel)
 }
 
-func newFake(next func(seq []int) []float64) *fake { return &fake{next: next, steps: new(int)} }
+func newFake(next func(seq []int) []float64) *fake {
+	return &fake{next: next, steps: new(atomic.Int64)}
+}
 
 func (f *fake) Step(tokens []int) ([]float32, error) {
-	*f.steps++
+	f.steps.Add(1)
 	for _, id := range tokens {
 		if id < 0 || id >= len(f.next(nil)) {
 			return nil, fmt.Errorf("fake: token %d: %w", id, format.ErrFormat)

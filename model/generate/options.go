@@ -96,8 +96,9 @@ type Result struct {
 // Errors in a generation request; each wraps a format sentinel for
 // errors.Is while keeping its own message.
 var (
-	// ErrOptions: an option is out of range (wraps format.ErrFormat).
-	ErrOptions error = &kindError{"bad generation options", format.ErrFormat}
+	// ErrOptions: an option is out of range (wraps
+	// format.ErrInvalidOption).
+	ErrOptions error = &kindError{"bad generation options", format.ErrInvalidOption}
 	// ErrEmptyPrompt: generation needs at least one token to start from
 	// (wraps format.ErrShape).
 	ErrEmptyPrompt error = &kindError{"empty prompt", format.ErrShape}

@@ -86,7 +86,7 @@ type Batcher struct {
 // seed and epoch give the same plan everywhere.
 func (bt Batcher) Plan(examples []Example, epoch int) ([][]int, error) {
 	if bt.Size < 1 {
-		return nil, fmt.Errorf("data: batch size %d: %w", bt.Size, format.ErrFormat)
+		return nil, fmt.Errorf("data: batch size %d: %w", bt.Size, format.ErrInvalidOption)
 	}
 	window := bt.Window
 	if window < 1 {

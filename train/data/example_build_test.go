@@ -210,8 +210,8 @@ func TestPlan(t *testing.T) {
 			t.Errorf("first unshuffled batch %v lacks example %d (among the 8 longest of the first window)", plain[0], i)
 		}
 	}
-	if _, err := (Batcher{}).Plan(ex, 0); !errors.Is(err, format.ErrFormat) {
-		t.Errorf("Plan(size 0) = %v, want ErrFormat", err)
+	if _, err := (Batcher{}).Plan(ex, 0); !errors.Is(err, format.ErrInvalidOption) {
+		t.Errorf("Plan(size 0) = %v, want ErrInvalidOption", err)
 	}
 }
 

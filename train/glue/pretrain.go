@@ -92,7 +92,7 @@ func MLMEval(m *encoder.Model, seqs []encoder.Sequence, cfg PretrainConfig, seed
 func Pretrain(m *encoder.Model, seqs []encoder.Sequence, cfg PretrainConfig, onStep func(Step)) error {
 	if len(seqs) == 0 || cfg.Batch <= 0 || cfg.Epochs <= 0 || !(cfg.LR > 0) || cfg.FirstWord >= m.Config.Vocab || cfg.Mask < 0 || cfg.Mask >= m.Config.Vocab {
 		return fmt.Errorf("glue: pretraining %d sequences, batch %d, %d epochs, lr %g, mask %d, words from %d of %d: %w",
-			len(seqs), cfg.Batch, cfg.Epochs, cfg.LR, cfg.Mask, cfg.FirstWord, m.Config.Vocab, format.ErrFormat)
+			len(seqs), cfg.Batch, cfg.Epochs, cfg.LR, cfg.Mask, cfg.FirstWord, m.Config.Vocab, format.ErrInvalidOption)
 	}
 	m.TrainEverything()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x707274))

@@ -110,7 +110,7 @@ type Step struct {
 // sees every step.
 func Train(m *encoder.Model, t *Task, train []encoder.Example, cfg TrainConfig, onStep func(Step)) error {
 	if len(train) == 0 || cfg.Batch <= 0 || cfg.Epochs <= 0 || !(cfg.LR > 0) {
-		return fmt.Errorf("glue: %d examples, batch %d, %d epochs, lr %g: want all positive: %w", len(train), cfg.Batch, cfg.Epochs, cfg.LR, format.ErrFormat)
+		return fmt.Errorf("glue: %d examples, batch %d, %d epochs, lr %g: want all positive: %w", len(train), cfg.Batch, cfg.Epochs, cfg.LR, format.ErrInvalidOption)
 	}
 	if err := checkHead(m, t); err != nil {
 		return err

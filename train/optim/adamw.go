@@ -25,9 +25,9 @@ func DefaultAdamW() AdamWConfig {
 func (c AdamWConfig) validate() error {
 	switch {
 	case !(c.Beta1 >= 0 && c.Beta1 < 1), !(c.Beta2 >= 0 && c.Beta2 < 1):
-		return fmt.Errorf("optim: AdamW betas (%v, %v) outside [0, 1): %w", c.Beta1, c.Beta2, format.ErrFormat)
+		return fmt.Errorf("optim: AdamW betas (%v, %v) outside [0, 1): %w", c.Beta1, c.Beta2, format.ErrInvalidOption)
 	case !(c.Eps >= 0), !(c.WeightDecay >= 0):
-		return fmt.Errorf("optim: AdamW eps %v, weight decay %v must be ≥ 0: %w", c.Eps, c.WeightDecay, format.ErrFormat)
+		return fmt.Errorf("optim: AdamW eps %v, weight decay %v must be ≥ 0: %w", c.Eps, c.WeightDecay, format.ErrInvalidOption)
 	}
 	return nil
 }

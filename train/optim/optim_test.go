@@ -313,8 +313,8 @@ func TestNewAdamWBad(t *testing.T) {
 	}{
 		{"grad length", []Param{{Name: "w", Data: make([]float32, 2), Grad: make([]float32, 1)}}, DefaultAdamW(), format.ErrShape},
 		{"duplicate", []Param{{Name: "w"}, {Name: "w"}}, DefaultAdamW(), format.ErrFormat},
-		{"beta1 = 1", nil, AdamWConfig{Beta1: 1, Beta2: 0.9}, format.ErrFormat},
-		{"negative eps", nil, AdamWConfig{Beta1: 0.9, Beta2: 0.9, Eps: -1}, format.ErrFormat},
+		{"beta1 = 1", nil, AdamWConfig{Beta1: 1, Beta2: 0.9}, format.ErrInvalidOption},
+		{"negative eps", nil, AdamWConfig{Beta1: 0.9, Beta2: 0.9, Eps: -1}, format.ErrInvalidOption},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,7 +48,7 @@ var ScheduleNames = []string{"linear", "cosine", "constant"}
 // NewSchedule returns the named schedule ("linear", "cosine", "constant").
 func NewSchedule(name string, base float64, warmup, total int) (Schedule, error) {
 	if warmup < 0 || total < 0 {
-		return nil, fmt.Errorf("optim: schedule warmup %d, total %d must be ≥ 0: %w", warmup, total, format.ErrFormat)
+		return nil, fmt.Errorf("optim: schedule warmup %d, total %d must be ≥ 0: %w", warmup, total, format.ErrInvalidOption)
 	}
 	switch name {
 	case "linear":

@@ -1,4 +1,7 @@
-package train
+// Package sizecalc computes, from a model's config.json, the parameter
+// counts, checkpoint sizes and training memory of full fine-tuning against
+// LoRA (the engine of `lorakit size`). Nothing is loaded but config.json.
+package sizecalc
 
 import (
 	"encoding/json"
@@ -43,7 +46,7 @@ func ReadShape(path string) (Shape, error) {
 	}
 	data, err := format.ReadInput(path, format.ConfigLimit)
 	if err != nil {
-		return Shape{}, fmt.Errorf("train: %w", err)
+		return Shape{}, fmt.Errorf("sizecalc: %w", err)
 	}
 	return ParseShape(data, path)
 }
@@ -55,7 +58,7 @@ func ReadShape(path string) (Shape, error) {
 func ParseShape(data []byte, name string) (Shape, error) {
 	var raw map[string]any
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return Shape{}, fmt.Errorf("train: %s: %v: %w", name, err, format.ErrFormat)
+		return Shape{}, fmt.Errorf("sizecalc: %s: %v: %w", name, err, format.ErrFormat)
 	}
 	var err error
 	num := func(keys ...string) int { // the first key present; 0 if none
@@ -69,7 +72,7 @@ func ParseShape(data []byte, name string) (Shape, error) {
 			}
 			f, isNum := v.(float64)
 			if !isNum || f != float64(int64(f)) || f <= 0 || f > maxShapeDim {
-				err = fmt.Errorf("train: %s: %q = %v is not a positive integer ≤ %d: %w", name, k, v, maxShapeDim, format.ErrFormat)
+				err = fmt.Errorf("sizecalc: %s: %q = %v is not a positive integer ≤ %d: %w", name, k, v, maxShapeDim, format.ErrFormat)
 				return 0
 			}
 			return int(f)
@@ -97,7 +100,7 @@ func ParseShape(data []byte, name string) (Shape, error) {
 		s.Tied, _ = raw["tie_word_embeddings"].(bool)
 		s.Bias = mt == "qwen2" // q, k, v biases
 	default:
-		return Shape{}, fmt.Errorf("train: %s: model_type %q: %w (gpt2 or llama-style configs)", name, mt, format.ErrUnsupported)
+		return Shape{}, fmt.Errorf("sizecalc: %s: model_type %q: %w (gpt2 or llama-style configs)", name, mt, format.ErrUnsupported)
 	}
 	s.Vocab = num("vocab_size")
 	if err != nil {
@@ -115,17 +118,17 @@ func ParseShape(data []byte, name string) (Shape, error) {
 		case "bfloat16":
 			s.DType = format.BF16
 		default:
-			return Shape{}, fmt.Errorf("train: %s: torch_dtype %q: %w", name, td, format.ErrUnsupported)
+			return Shape{}, fmt.Errorf("sizecalc: %s: torch_dtype %q: %w", name, td, format.ErrUnsupported)
 		}
 	}
 	switch {
 	case s.Embd > maxWidth || s.FF > maxWidth || s.Layers > maxLayers || s.Heads*s.HeadDim > maxWidth:
-		return Shape{}, fmt.Errorf("train: %s: width %d, feed-forward %d, %d layers: beyond %d wide or %d deep: %w",
+		return Shape{}, fmt.Errorf("sizecalc: %s: width %d, feed-forward %d, %d layers: beyond %d wide or %d deep: %w",
 			name, s.Embd, s.FF, s.Layers, maxWidth, maxLayers, format.ErrFormat)
 	case s.Embd == 0 || s.Layers == 0 || s.Heads == 0 || s.Vocab == 0 || s.FF == 0:
-		return Shape{}, fmt.Errorf("train: %s: width, layers, heads, vocab_size and feed-forward width are required: %w", name, format.ErrFormat)
+		return Shape{}, fmt.Errorf("sizecalc: %s: width, layers, heads, vocab_size and feed-forward width are required: %w", name, format.ErrFormat)
 	case s.Heads%s.KVHeads != 0 || s.HeadDim == 0:
-		return Shape{}, fmt.Errorf("train: %s: %d heads, %d kv heads, head dim %d: %w", name, s.Heads, s.KVHeads, s.HeadDim, format.ErrFormat)
+		return Shape{}, fmt.Errorf("sizecalc: %s: %d heads, %d kv heads, head dim %d: %w", name, s.Heads, s.KVHeads, s.HeadDim, format.ErrFormat)
 	}
 	return s, nil
 }
@@ -163,15 +166,15 @@ func (s Shape) Matrices(targets []string) ([]Matrix, error) {
 		t = strings.TrimSpace(t)
 		m, ok := shapes[t]
 		if !ok {
-			return nil, fmt.Errorf("train: target %q for %s (want one of %s): %w", t, s.Arch, strings.Join(TargetNames[s.Arch], ","), format.ErrUnsupported)
+			return nil, fmt.Errorf("sizecalc: target %q for %s (want one of %s): %w", t, s.Arch, strings.Join(TargetNames[s.Arch], ","), format.ErrUnsupported)
 		}
 		if slices.ContainsFunc(out, func(x Matrix) bool { return x.Target == t }) {
-			return nil, fmt.Errorf("train: target %q listed twice: %w", t, format.ErrFormat)
+			return nil, fmt.Errorf("sizecalc: target %q listed twice: %w", t, format.ErrInvalidOption)
 		}
 		out = append(out, m)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("train: no targets: %w", format.ErrFormat)
+		return nil, fmt.Errorf("sizecalc: no targets: %w", format.ErrInvalidOption)
 	}
 	return out, nil
 }
@@ -203,8 +206,8 @@ func (s Shape) TotalParams() int64 {
 	return n + int64(s.Layers)*layer
 }
 
-// SizeOptions choose the adapter and the memory model of Size.
-type SizeOptions struct {
+// Options choose the adapter and the memory model of Shape.Size.
+type Options struct {
 	Rank    int
 	Targets []string
 	// WeightDType stores weights and their gradients (Shape.DType if
@@ -212,8 +215,8 @@ type SizeOptions struct {
 	WeightDType, StateDType format.DType
 }
 
-// SizeReport is Size's answer; the JSON names are lorakit size --json's.
-type SizeReport struct {
+// Report is Shape.Size's answer; the JSON names are lorakit size --json's.
+type Report struct {
 	TotalParams     int64    `json:"total_params"`
 	TrainableParams int64    `json:"trainable_params"`
 	Reduction       float64  `json:"reduction"` // total/trainable
@@ -233,7 +236,7 @@ type SizeReport struct {
 // WeightDType; each trainable parameter adds a gradient in WeightDType and
 // Adam's m and v in StateDType; frozen weights add nothing; activations,
 // the KV cache, buffers and fp32 master copies are excluded.
-func (s Shape) Size(opts SizeOptions) (SizeReport, error) {
+func (s Shape) Size(opts Options) (Report, error) {
 	wdt, sdt := opts.WeightDType, opts.StateDType
 	if wdt == format.Invalid {
 		wdt = s.DType
@@ -243,27 +246,27 @@ func (s Shape) Size(opts SizeOptions) (SizeReport, error) {
 	}
 	wb, err := elemBytes(wdt)
 	if err != nil {
-		return SizeReport{}, err
+		return Report{}, err
 	}
 	sb, err := elemBytes(sdt)
 	if err != nil {
-		return SizeReport{}, err
+		return Report{}, err
 	}
 	ms, err := s.Matrices(opts.Targets)
 	if err != nil {
-		return SizeReport{}, err
+		return Report{}, err
 	}
 	var perLayer int64
 	for _, m := range ms {
 		if opts.Rank < 1 || opts.Rank > min(m.In, m.Out) {
-			return SizeReport{}, fmt.Errorf("train: rank %d for %s (%d×%d): must be 1..%d: %w", opts.Rank, m.Target, m.Out, m.In, min(m.In, m.Out), format.ErrShape)
+			return Report{}, fmt.Errorf("sizecalc: rank %d for %s (%d×%d): must be 1..%d: %w", opts.Rank, m.Target, m.Out, m.In, min(m.In, m.Out), format.ErrInvalidOption)
 		}
 		perLayer += int64(opts.Rank) * int64(m.In+m.Out) // A (r, in) and B (out, r)
 	}
 	total := s.TotalParams()
 	lora := perLayer * int64(s.Layers)
 	trainBytes := 2*wb + 2*sb // the weight, its gradient, m and v
-	r := SizeReport{
+	r := Report{
 		TotalParams:     total,
 		TrainableParams: lora,
 		Reduction:       float64(total) / float64(lora),
@@ -286,5 +289,5 @@ func elemBytes(dt format.DType) (int64, error) {
 	case format.F32, format.F16, format.BF16, format.F64:
 		return dt.RowBytes(1)
 	}
-	return 0, fmt.Errorf("train: dtype %v for sizes (want F32, F16, BF16 or F64): %w", dt, format.ErrUnsupported)
+	return 0, fmt.Errorf("sizecalc: dtype %v for sizes (want F32, F16, BF16 or F64): %w", dt, format.ErrUnsupported)
 }

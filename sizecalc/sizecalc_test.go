@@ -1,4 +1,4 @@
-package train
+package sizecalc
 
 import (
 	"errors"
@@ -48,7 +48,7 @@ func TestSizeKnownModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := s.Size(SizeOptions{Rank: tc.rank, Targets: tc.targets})
+			r, err := s.Size(Options{Rank: tc.rank, Targets: tc.targets})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestSizeGPT3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Size(SizeOptions{Rank: 4, Targets: []string{"q", "v"}})
+	r, err := s.Size(Options{Rank: 4, Targets: []string{"q", "v"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSizeGPT3(t *testing.T) {
 	if math.Abs(r.Reduction-9250.9) > ratioTol || math.Abs(r.MemoryRatio-6.0) > ratioTol {
 		t.Errorf("reduction, memory ratio = %.1f, %.2f, want 9250.9, 6.0", r.Reduction, r.MemoryRatio)
 	}
-	r16, _ := s.Size(SizeOptions{Rank: 4, Targets: []string{"q", "v"}, StateDType: format.F16})
+	r16, _ := s.Size(Options{Rank: 4, Targets: []string{"q", "v"}, StateDType: format.F16})
 	if r16.FullFTMemory != 8*total {
 		t.Errorf("fp16 moments: full FT memory = %d, want %d", r16.FullFTMemory, 8*total)
 	}
@@ -126,17 +126,17 @@ func TestSizeBad(t *testing.T) {
 		{"huge", `{"model_type":"gpt2","n_embd":1e300,"n_layer":1,"n_head":2,"vocab_size":10}`, 1, []string{"q"}, format.ErrFormat},
 		{"gqa mismatch", `{"model_type":"llama","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":3,"num_key_value_heads":2,"intermediate_size":8,"vocab_size":4}`, 1, []string{"q"}, format.ErrFormat},
 		{"odd dtype", `{"model_type":"gpt2","n_embd":8,"n_layer":1,"n_head":2,"vocab_size":10,"torch_dtype":"int8"}`, 1, []string{"q"}, format.ErrUnsupported},
-		{"rank above layer", gpt2Small, 769, []string{"q"}, format.ErrShape},
-		{"rank 0", gpt2Small, 0, []string{"q"}, format.ErrShape},
+		{"rank above layer", gpt2Small, 769, []string{"q"}, format.ErrInvalidOption},
+		{"rank 0", gpt2Small, 0, []string{"q"}, format.ErrInvalidOption},
 		{"gate on gpt2", gpt2Small, 4, []string{"gate"}, format.ErrUnsupported},
-		{"twice", gpt2Small, 4, []string{"q", "q"}, format.ErrFormat},
-		{"no targets", gpt2Small, 4, nil, format.ErrFormat},
+		{"twice", gpt2Small, 4, []string{"q", "q"}, format.ErrInvalidOption},
+		{"no targets", gpt2Small, 4, nil, format.ErrInvalidOption},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := ParseShape([]byte(tc.config), "config.json")
 			if err == nil {
-				_, err = s.Size(SizeOptions{Rank: tc.rank, Targets: tc.targets})
+				_, err = s.Size(Options{Rank: tc.rank, Targets: tc.targets})
 			}
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Size = %v, want %v", err, tc.want)
@@ -157,6 +157,6 @@ func FuzzParseShape(f *testing.F) {
 		if n := s.TotalParams(); n <= 0 {
 			t.Fatalf("TotalParams() = %d for %+v", n, s)
 		}
-		s.Size(SizeOptions{Rank: 1, Targets: []string{"q", "v"}})
+		s.Size(Options{Rank: 1, Targets: []string{"q", "v"}})
 	})
 }

@@ -1,21 +1,23 @@
-package format
+package diff
 
 import (
 	"encoding/binary"
 	"math"
 	"testing"
+
+	"github.com/lorakit/lorakit/format"
 )
 
 // memSource is an in-memory Source for tests.
 type memSource struct {
-	infos []TensorInfo
+	infos []format.TensorInfo
 	data  map[string][]byte
 }
 
-func (m *memSource) Format() string        { return "mem" }
-func (m *memSource) Tensors() []TensorInfo { return m.infos }
-func (m *memSource) Metadata() Metadata    { return nil }
-func (m *memSource) Close() error          { return nil }
+func (m *memSource) Format() string               { return "mem" }
+func (m *memSource) Tensors() []format.TensorInfo { return m.infos }
+func (m *memSource) Metadata() format.Metadata    { return nil }
+func (m *memSource) Close() error                 { return nil }
 func (m *memSource) TensorData(name string) ([]byte, error) {
 	return m.data[name], nil
 }
@@ -25,7 +27,7 @@ func (m *memSource) addF32(name string, shape []int64, vals ...float32) {
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
-	m.infos = append(m.infos, TensorInfo{name, F32, shape})
+	m.infos = append(m.infos, format.TensorInfo{Name: name, DType: format.F32, Shape: shape})
 	if m.data == nil {
 		m.data = map[string][]byte{}
 	}
@@ -51,8 +53,8 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]DiffStatus{"same": DiffEqual, "close": DiffWithin, "far": DiffDiffer, "shape": DiffShape,
-		"nan": DiffEqual, "onlya": DiffOnlyA, "onlyb": DiffOnlyB}
+	want := map[string]Status{"same": Equal, "close": Within, "far": Differ, "shape": ShapeMismatch,
+		"nan": Equal, "onlya": OnlyA, "onlyb": OnlyB}
 	if len(d.Tensors) != len(want) {
 		t.Fatalf("Compare listed %d tensors, want %d", len(d.Tensors), len(want))
 	}
