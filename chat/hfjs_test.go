@@ -3,7 +3,8 @@ package chat
 import (
 	"encoding/json"
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 )
@@ -35,11 +36,7 @@ func TestHuggingFaceJinjaSuite(t *testing.T) {
 	readJSON(t, "testdata/hfjs-renders.json", &refs)
 	readJSON(t, "testdata/hfjs-py.json", &py)
 	passed := 0
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(cases))
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			c, want := cases[name], refs[name]

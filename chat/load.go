@@ -51,7 +51,7 @@ func Load(path, name string) (*Template, error) {
 	switch {
 	case st.IsDir():
 		return loadDir(path, name)
-	case isGGUF(path):
+	case gguf.IsFile(path):
 		return loadGGUF(path, name)
 	case strings.HasSuffix(path, ".json"):
 		return loadJSON(path, name)
@@ -190,16 +190,22 @@ func loadJSON(path, name string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: %s: %w", path, err)
 	}
-	label := path
-	if name != Default {
-		label += ":" + name
-	}
-	t, err := Parse(label, src)
+	t, err := parseNamed(path, name, src)
 	if err != nil {
 		return nil, err
 	}
 	t.BOS, t.EOS = c.tokens(filepath.Dir(path))
 	return t, nil
+}
+
+// parseNamed parses the template called name read from path, labelled
+// PATH or PATH:NAME in its errors.
+func parseNamed(path, name, src string) (*Template, error) {
+	label := path
+	if name != Default {
+		label += ":" + name
+	}
+	return Parse(label, src)
 }
 
 // pickTemplate returns the template called name from a "chat_template"
@@ -236,17 +242,6 @@ func pickTemplate(raw json.RawMessage, name string) (string, error) {
 	return "", fmt.Errorf("no chat template %q (there are %s): %w", name, strings.Join(names, ", "), format.ErrNotFound)
 }
 
-func isGGUF(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var magic [4]byte
-	_, err = f.Read(magic[:])
-	return err == nil && string(magic[:]) == "GGUF"
-}
-
 // loadGGUF reads tokenizer.chat_template[.NAME] and the bos/eos token texts.
 func loadGGUF(path, name string) (*Template, error) {
 	r, err := gguf.Open(path)
@@ -267,11 +262,7 @@ func loadGGUF(path, name string) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("chat: %s: %s is not a string: %w", path, key, format.ErrFormat)
 	}
-	label := path
-	if name != Default {
-		label += ":" + name
-	}
-	t, err := Parse(label, src)
+	t, err := parseNamed(path, name, src)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,10 @@ package chat
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,12 +46,25 @@ func readJSON(t testing.TB, path string, v any) {
 	}
 }
 
-// loadTestTemplate loads a template named in testdata/templates.json.
-func loadTestTemplate(t testing.TB, spec struct {
+// templateSpec is an entry of testdata/templates.json: the template's
+// path (testdata/PATH, or shared:PATH under ../shared) and the bos and eos
+// token texts its tokenizer_config.json gives.
+type templateSpec struct {
 	Path string `json:"path"`
 	BOS  string `json:"bos_token"`
 	EOS  string `json:"eos_token"`
-}) *Template {
+}
+
+// templateSpecs reads testdata/templates.json.
+func templateSpecs(t testing.TB) map[string]templateSpec {
+	t.Helper()
+	var specs map[string]templateSpec
+	readJSON(t, "testdata/templates.json", &specs)
+	return specs
+}
+
+// loadTestTemplate loads a template named in testdata/templates.json.
+func loadTestTemplate(t testing.TB, spec templateSpec) *Template {
 	t.Helper()
 	path := filepath.Join("testdata", spec.Path)
 	if rel, ok := strings.CutPrefix(spec.Path, "shared:"); ok {
@@ -74,23 +88,14 @@ func loadTestTemplate(t testing.TB, spec struct {
 // testdata/renders.json, and with those of Python's Jinja2 set up as
 // transformers sets it up (testdata/cases-py.json), which agree with them.
 func TestRendersMatchHuggingFaceJinja(t *testing.T) {
-	var specs map[string]struct {
-		Path string `json:"path"`
-		BOS  string `json:"bos_token"`
-		EOS  string `json:"eos_token"`
-	}
 	var cases map[string]testCase
 	var refs, py map[string]reference
-	readJSON(t, "testdata/templates.json", &specs)
+	specs := templateSpecs(t)
 	readJSON(t, "testdata/cases.json", &cases)
 	readJSON(t, "testdata/renders.json", &refs)
 	readJSON(t, "testdata/cases-py.json", &py)
 
-	names := make([]string, 0, len(specs))
-	for n := range specs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(specs))
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			tmpl := loadTestTemplate(t, specs[name])
@@ -104,12 +109,7 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 			if want := deref(ref.EOS); tmpl.EOS != want {
 				t.Errorf("eos_token = %q, want %q", tmpl.EOS, want)
 			}
-			keys := make([]string, 0, len(ref.Renders))
-			for k := range ref.Renders {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, key := range keys {
+			for _, key := range slices.Sorted(maps.Keys(ref.Renders)) {
 				want := ref.Renders[key]
 				if p := py[name].Renders[key]; deref(p.Output) != deref(want.Output) || deref(p.Error) != deref(want.Error) {
 					t.Errorf("%s: transformers' Jinja2 renders %q / %q, @huggingface/jinja %q / %q", key, deref(p.Output), deref(p.Error), deref(want.Output), deref(want.Error))
@@ -140,7 +140,7 @@ func TestRendersMatchHuggingFaceJinja(t *testing.T) {
 					t.Errorf("%s: Render =\n%q\nwant (@huggingface/jinja)\n%q", key, got, *want.Output)
 				}
 			}
-			t.Logf("%d renders equal", len(keys))
+			t.Logf("%d renders equal", len(ref.Renders))
 		})
 	}
 }

@@ -11,12 +11,7 @@ import (
 // strings are those the templates' @huggingface/jinja renders show after an
 // assistant reply (renders.json).
 func TestTurnEnd(t *testing.T) {
-	var specs map[string]struct {
-		Path string `json:"path"`
-		BOS  string `json:"bos_token"`
-		EOS  string `json:"eos_token"`
-	}
-	readJSON(t, "testdata/templates.json", &specs)
+	specs := templateSpecs(t)
 	for name, want := range map[string]string{
 		"llama3":                   "<|eot_id|>",
 		"qwen2.5":                  "<|im_end|>\n",
@@ -40,13 +35,8 @@ func TestTurnEnd(t *testing.T) {
 // TestAssistantSpans checks that the spans cut the reference render of a
 // multi-turn conversation into the assistant replies with their turn ends.
 func TestAssistantSpans(t *testing.T) {
-	var specs map[string]struct {
-		Path string `json:"path"`
-		BOS  string `json:"bos_token"`
-		EOS  string `json:"eos_token"`
-	}
 	var refs map[string]reference
-	readJSON(t, "testdata/templates.json", &specs)
+	specs := templateSpecs(t)
 	readJSON(t, "testdata/renders.json", &refs)
 	for _, c := range []struct {
 		model string

@@ -74,13 +74,9 @@ func syntheticBase(t *testing.T, path string) string {
 
 func presets(t *testing.T, names ...string) []quantize.Preset {
 	t.Helper()
-	var out []quantize.Preset
-	for _, n := range names {
-		p, err := quantize.ParsePreset(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
+	out, err := quantize.ParsePresets(names...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

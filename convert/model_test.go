@@ -192,14 +192,21 @@ func TestHFBadInput(t *testing.T) {
 					os.WriteFile(filepath.Join(dir, k), v, 0o644)
 				}
 			}
-			out := filepath.Join(t.TempDir(), "out.gguf")
-			err := Model(t.Context(), dir, out, ModelOptions{})
-			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.say) {
-				t.Errorf("Model = %v, want %v mentioning %q", err, c.want, c.say)
-			}
-			if _, serr := os.Stat(out); serr == nil {
-				t.Error("failed conversion left an output file")
-			}
+			checkModelFails(t, dir, c.want, c.say)
 		})
+	}
+}
+
+// checkModelFails converts the directory dir and wants an error wrapping
+// want that mentions say, and no output file left.
+func checkModelFails(t *testing.T, dir string, want error, say string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	err := Model(t.Context(), dir, out, ModelOptions{})
+	if !errors.Is(err, want) || !strings.Contains(err.Error(), say) {
+		t.Errorf("Model = %v, want %v mentioning %q", err, want, say)
+	}
+	if _, serr := os.Stat(out); serr == nil {
+		t.Error("failed conversion left an output file")
 	}
 }

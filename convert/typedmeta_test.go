@@ -45,38 +45,26 @@ func sameBits(a, b any) bool {
 		y, ok := b.(float64)
 		return ok && math.Float64bits(x) == math.Float64bits(y)
 	case []float32:
-		y, ok := b.([]float32)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameBits(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return sameElems(x, b)
 	case []float64:
-		y, ok := b.([]float64)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameBits(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return sameElems(x, b)
 	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameBits(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return sameElems(x, b)
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// sameElems reports whether b is a []T of x's length whose elements are
+// sameBits as x's.
+func sameElems[T any](x []T, b any) bool {
+	y, ok := b.([]T)
+	if !ok || len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if !sameBits(x[i], y[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -11,19 +11,13 @@ import (
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
-	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/tokenizer"
 )
 
 // ggufVocab reads the vocabulary of a GGUF file.
 func ggufVocab(t *testing.T, path string) *tokenizer.Vocab {
 	t.Helper()
-	r, err := gguf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	v, err := tokenizer.FromMetadata(r.Metadata())
+	v, err := tokenizer.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 package imatrix
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -89,11 +90,7 @@ func (c *Collector) Matrix(chunkSize int, datasets []string) *Matrix {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := &Matrix{Datasets: datasets, ChunkSize: chunkSize}
-	names := make([]string, 0, len(c.stats))
-	for n := range c.stats {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(c.stats))
 	for _, n := range names {
 		e := c.stats[n]
 		m.Entries = append(m.Entries, Entry{Name: n, Cols: e.Cols, Sums: append([]float32(nil), e.Sums...), Counts: append([]float32(nil), e.Counts...)})

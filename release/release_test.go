@@ -18,13 +18,9 @@ import (
 
 func presets(t *testing.T, names ...string) []quantize.Preset {
 	t.Helper()
-	var out []quantize.Preset
-	for _, n := range names {
-		p, err := quantize.ParsePreset(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
+	out, err := quantize.ParsePresets(names...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

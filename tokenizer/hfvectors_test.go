@@ -58,14 +58,8 @@ func TestHFVectors(t *testing.T) {
 		}
 		for src, load := range sources {
 			t.Run(hv.Dir+"/"+src, func(t *testing.T) {
-				v, err := load()
-				if err != nil {
-					t.Fatal(err)
-				}
-				tok, err := New(v)
-				if err != nil {
-					t.Fatal(err)
-				}
+				tok := loadTokenizer(t, load)
+				v := tok.Vocab()
 				tok.ParseSpecial = true
 				checked := 0
 				for _, tc := range hv.Cases {

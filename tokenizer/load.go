@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -29,7 +28,7 @@ func Load(path string) (*Vocab, error) {
 	if st.IsDir() {
 		return LoadDir(path)
 	}
-	if isGGUF(path) {
+	if gguf.IsFile(path) {
 		r, err := gguf.Open(path)
 		if err != nil {
 			return nil, err
@@ -60,16 +59,4 @@ func Load(path string) (*Vocab, error) {
 		return LoadLlama2C(path, 0)
 	}
 	return LoadTokenizerModel(path)
-}
-
-// isGGUF reports whether the file starts with GGUF's magic.
-func isGGUF(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var magic [4]byte
-	n, _ := f.Read(magic[:])
-	return n == 4 && bytes.Equal(magic[:], []byte("GGUF"))
 }

@@ -181,23 +181,33 @@ func (p wordPattern) match(s string, i int) (int, int) {
 	if p.marks {
 		other = isOtherM
 	}
-	start := -1
-	switch {
-	case other(c0):
-		start = i
-	case s[i] == ' ' && i+1 < len(s):
-		if c1, _ := catAt(s, i+1); other(c1) {
-			start = i + 1
-		}
-	}
-	if start >= 0 {
-		j := runWhile(s, start, other)
-		for j < len(s) && (s[j] == '\r' || s[j] == '\n' || (p.slash && s[j] == '/')) {
-			j++
-		}
+	if j := matchPunct(s, i, c0, other, p.slash); j >= 0 {
 		return j, 0
 	}
 	return matchSpaces(s, i, true), 0
+}
+
+// matchPunct matches " ?X+[\r\n]*" at s[i], whose character class is c0,
+// for the class X given by in (the tail also takes '/' when slash); -1
+// when X starts neither at s[i] nor after a space there.
+func matchPunct(s string, i int, c0 charCat, in func(charCat) bool, slash bool) int {
+	start := -1
+	switch {
+	case in(c0):
+		start = i
+	case s[i] == ' ' && i+1 < len(s):
+		if c1, _ := catAt(s, i+1); in(c1) {
+			start = i + 1
+		}
+	}
+	if start < 0 {
+		return -1
+	}
+	j := runWhile(s, start, in)
+	for j < len(s) && (s[j] == '\r' || s[j] == '\n' || (slash && s[j] == '/')) {
+		j++
+	}
+	return j
 }
 
 // caseWord matches the two caseWords alternatives at s[i] (0 when neither
@@ -264,20 +274,7 @@ func matchDeepSeekV3(s string, i int) (int, int) {
 	if isLetterM(c0) {
 		return runWhile(s, i, isLetterM), 0
 	}
-	start := -1
-	switch {
-	case isPS(c0):
-		start = i
-	case s[i] == ' ' && i+1 < len(s):
-		if c1, _ := catAt(s, i+1); isPS(c1) {
-			start = i + 1
-		}
-	}
-	if start >= 0 {
-		j := runWhile(s, start, isPS)
-		for j < len(s) && (s[j] == '\r' || s[j] == '\n') {
-			j++
-		}
+	if j := matchPunct(s, i, c0, isPS, false); j >= 0 {
 		return j, 0
 	}
 	if isSpace(c0) {

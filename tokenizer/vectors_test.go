@@ -91,6 +91,20 @@ func viaGGUF(v *Vocab, err error) (*Vocab, error) {
 	return FromMetadata(v.Metadata())
 }
 
+// loadTokenizer makes a tokenizer of the vocabulary load gives.
+func loadTokenizer(t *testing.T, load func() (*Vocab, error)) *Tokenizer {
+	t.Helper()
+	v, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := New(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 // TestLlamaCppVectors reproduces llama.cpp's test-tokenizer-0 vectors
 // (tokenize with add_special=false, parse_special=false) for every vocab of
 // ../shared/data/llama.cpp-vocab that has them, from every source of each,
@@ -101,14 +115,7 @@ func TestLlamaCppVectors(t *testing.T) {
 		tests := readVocabTests(t, sharedFile(t, base+".inp"), sharedFile(t, base+".out"))
 		for src, load := range vocabSources(t, vv.name, vv.gguf, vv.dir) {
 			t.Run(vv.name+"/"+src, func(t *testing.T) {
-				v, err := load()
-				if err != nil {
-					t.Fatal(err)
-				}
-				tok, err := New(v)
-				if err != nil {
-					t.Fatal(err)
-				}
+				tok := loadTokenizer(t, load)
 				tok.AddBOS, tok.AddEOS = false, false
 				for i, tc := range tests {
 					got := tok.Encode(tc.text)

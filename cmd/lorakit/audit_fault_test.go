@@ -108,9 +108,7 @@ func TestAuditSignals(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no signals on windows")
 	}
-	d := t.TempDir()
-	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
-	writeBigModel(t, big, adapter)
+	d, big, adapter := bigModelDir(t)
 	for _, c := range []struct {
 		name, output string
 		sigs         []syscall.Signal
@@ -123,10 +121,7 @@ func TestAuditSignals(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := snapshot(t, d)
-			cmd, stderr, done := startHelper(t, c.args)
-			if !waitForTemp(d, done) {
-				t.Fatalf("lorakit %v finished before its temporary output appeared: %s", c.args, stderr.String())
-			}
+			cmd, stderr, done := startWriting(t, d, c.args)
 			for _, s := range c.sigs {
 				if err := cmd.Process.Signal(s); err != nil {
 					t.Fatal(err)
@@ -154,14 +149,9 @@ func TestAuditTruncatedDuringRun(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGBUS on windows")
 	}
-	d := t.TempDir()
-	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
-	writeBigModel(t, big, adapter)
+	d, big, _ := bigModelDir(t)
 	args := []string{"quantize", big, filepath.Join(d, "q.gguf"), "q4_k_m"}
-	cmd, stderr, done := startHelper(t, args)
-	if !waitForTemp(d, done) {
-		t.Fatalf("lorakit %v finished before its temporary output appeared: %s", args, stderr.String())
-	}
+	cmd, stderr, done := startWriting(t, d, args)
 	if err := os.Truncate(big, 4096); err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +163,17 @@ func TestAuditTruncatedDuringRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d, "q.gguf")); err == nil {
 		t.Error("an output was written from a truncated input")
 	}
+}
+
+// startWriting starts lorakit with args (as startHelper) and waits until
+// its temporary output appears in d, failing the test if it ends first.
+func startWriting(t *testing.T, d string, args []string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
+	cmd, stderr, done := startHelper(t, args)
+	if !waitForTemp(d, done) {
+		t.Fatalf("lorakit %v finished before its temporary output appeared: %s", args, stderr.String())
+	}
+	return cmd, stderr, done
 }
 
 // startHelper runs lorakit args in a child process (TestAuditHelperProcess)
@@ -260,27 +261,17 @@ func TestAuditSignalsLongCommands(t *testing.T) {
 
 // waitFor polls until path exists (true) or the process ends (false).
 func waitFor(path string, done chan error) bool {
-	for {
-		select {
-		case err := <-done:
-			done <- err
-			return false
-		default:
-		}
-		if _, err := os.Stat(path); err == nil {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return waitUntil(done, func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 }
 
 // TestAuditConcurrentOutputs: two runs writing the same output without
 // --force: one wins, the other fails (it used to replace the first
 // silently), and no temporary file is left.
 func TestAuditConcurrentOutputs(t *testing.T) {
-	d := t.TempDir()
-	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
-	writeBigModel(t, big, adapter)
+	d, big, _ := bigModelDir(t)
 	out := filepath.Join(d, "q.gguf")
 	args := []string{"quantize", big, out, "q4_k_m"}
 	cmd1, stderr1, done1 := startHelper(t, args)
@@ -307,9 +298,7 @@ func TestAuditNohup(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGHUP on windows")
 	}
-	d := t.TempDir()
-	big, adapter := filepath.Join(d, "big.gguf"), filepath.Join(d, "lora.gguf")
-	writeBigModel(t, big, adapter)
+	d, big, _ := bigModelDir(t)
 	out := filepath.Join(d, "q.gguf")
 	args := []string{"quantize", big, out, "q4_k_m"}
 	signal.Ignore(syscall.SIGHUP) // inherited by the child, as nohup does

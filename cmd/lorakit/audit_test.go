@@ -330,6 +330,15 @@ func checkUnchanged(t *testing.T, dir string, before map[string]string) {
 // waitForTemp polls dir until a temporary output (.NAME.tmp-*) appears
 // (true) or the process ends (false).
 func waitForTemp(dir string, done chan error) bool {
+	return waitUntil(done, func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+		return len(m) > 0
+	})
+}
+
+// waitUntil polls ready every millisecond until it holds (true) or the
+// process, which reports on done, ends (false; its result is put back).
+func waitUntil(done chan error, ready func() bool) bool {
 	for {
 		select {
 		case err := <-done:
@@ -337,7 +346,7 @@ func waitForTemp(dir string, done chan error) bool {
 			return false
 		default:
 		}
-		if m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(m) > 0 {
+		if ready() {
 			return true
 		}
 		time.Sleep(time.Millisecond)
@@ -358,6 +367,16 @@ func TestAuditHelperProcess(t *testing.T) {
 		}
 	}
 	os.Exit(run(args, os.Stdout, os.Stderr))
+}
+
+// bigModelDir makes a temporary directory holding writeBigModel's model
+// (big.gguf) and adapter (lora.gguf).
+func bigModelDir(t *testing.T) (dir, model, adapter string) {
+	t.Helper()
+	dir = t.TempDir()
+	model, adapter = filepath.Join(dir, "big.gguf"), filepath.Join(dir, "lora.gguf")
+	writeBigModel(t, model, adapter)
+	return dir, model, adapter
 }
 
 // writeBigModel writes a GPT-2-named F32 GGUF of 32 ffn_up tensors

@@ -63,12 +63,8 @@ func runCheck(cmd *cobra.Command, base string, o checkOptions) error {
 	}
 	opt := check.Options{Adapters: inputs}
 	if o.quant != "" {
-		for _, q := range strings.Split(o.quant, ",") {
-			p, err := quantize.ParsePreset(strings.TrimSpace(q))
-			if err != nil {
-				return usageError{fmt.Errorf("--quant: %w", err)}
-			}
-			opt.Quants = append(opt.Quants, p)
+		if opt.Quants, err = quantize.ParsePresets(strings.Split(o.quant, ",")...); err != nil {
+			return usageError{fmt.Errorf("--quant: %w", err)}
 		}
 	}
 	if o.module != "" {

@@ -74,7 +74,7 @@ existing output is replaced only with --force, an input never.
 ("lorakit merge" without BASE does the same, deprecated.)`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			inputs, err := parseInputs(o.adapters)
+			inputs, err := parseAdapters(o.adapters)
 			if err != nil {
 				return err
 			}
@@ -87,19 +87,6 @@ existing output is replaced only with --force, an input never.
 	cmd.MarkFlagRequired("output")
 	cmd.MarkFlagRequired("adapter")
 	return cmd
-}
-
-// parseInputs parses --adapter PATH[:SCALE] values.
-func parseInputs(specs []string) ([]merge.Input, error) {
-	var inputs []merge.Input
-	for _, spec := range specs {
-		in, err := merge.ParseInput(spec)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		inputs = append(inputs, in)
-	}
-	return inputs, nil
 }
 
 func runCombine(cmd *cobra.Command, inputs []merge.Input, o combineOptions) error {

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lorakit/lorakit/format/gguf"
 	"github.com/lorakit/lorakit/model/embedded"
 	"github.com/lorakit/lorakit/tokenizer"
 )
@@ -70,12 +69,7 @@ func TestGenerateChat(t *testing.T) {
 // generation for that vocabulary (llama-vocab.cpp's EOG texts present in it:
 // "<|end|>" and "<|endoftext|>").
 func TestChatStopsPhi3(t *testing.T) {
-	r, err := gguf.Open(sharedPath(t, "data/llama.cpp-vocab/ggml-vocab-phi-3.gguf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	v, err := tokenizer.FromMetadata(r.Metadata())
+	v, err := tokenizer.Load(sharedPath(t, "data/llama.cpp-vocab/ggml-vocab-phi-3.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}

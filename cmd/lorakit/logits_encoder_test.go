@@ -3,34 +3,17 @@ package main
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/testshared"
 )
 
 // encoderCLITol: the CLI prints float64 values with %.17g; they differ from
 // the numpy float64 reference by the LayerNorm epsilon read as float32
 // (see model/encoder's tolRef): measured 1.1e-11.
 const encoderCLITol = 1e-10
-
-func refNumbers(t *testing.T, path string) []float64 {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []float64
-	for _, f := range strings.Fields(string(data)) {
-		v, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	return out
-}
 
 // TestLogitsEncoder: lorakit logits on the BERT/RoBERTa fixtures prints
 // the numpy reference's class logits ({"logits": [...]}) and last hidden
@@ -78,7 +61,7 @@ func TestLogitsEncoder(t *testing.T) {
 					t.Errorf("%d hidden rows, want one per token", len(rep.Hidden))
 				}
 			}
-			want := refNumbers(t, filepath.Join(root, "numpy", c.ref+".txt"))
+			want := testshared.Numbers(t, filepath.Join(root, "numpy", c.ref+".txt"))
 			if len(got) != len(want) {
 				t.Fatalf("%d values, reference %d", len(got), len(want))
 			}

@@ -63,7 +63,7 @@ existing output is replaced only with --force, an input never.`,
 }
 
 func runMerge(cmd *cobra.Command, args []string, o mergeOptions) error {
-	inputs, err := parseInputs(o.adapters)
+	inputs, err := parseAdapters(o.adapters)
 	if err != nil {
 		return err
 	}

@@ -77,12 +77,8 @@ func runRelease(cmd *cobra.Command, base string, o releaseOptions) error {
 		return usageError{fmt.Errorf("--dtype %q: want f16 or bf16", o.dtype)}
 	}
 	if o.quant != "" {
-		for _, q := range strings.Split(o.quant, ",") {
-			p, err := quantize.ParsePreset(strings.TrimSpace(q))
-			if err != nil {
-				return usageError{fmt.Errorf("--quant: %w", err)}
-			}
-			opt.Quants = append(opt.Quants, p)
+		if opt.Quants, err = quantize.ParsePresets(strings.Split(o.quant, ",")...); err != nil {
+			return usageError{fmt.Errorf("--quant: %w", err)}
 		}
 	}
 	if opt.Split, err = o.split.limits(); err != nil {

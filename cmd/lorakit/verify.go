@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/release"
 	"github.com/lorakit/lorakit/verify"
 )
@@ -63,19 +62,6 @@ Exit status 0 when everything is explained, 1 naming each offending tensor.`,
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	f.IntVar(&o.logits, "logits", 0, "also compare next-token logits with the base running the adapters, on this many prompts")
 	return cmd
-}
-
-// parseAdapters parses repeated --adapter PATH[:SCALE] flags.
-func parseAdapters(specs []string) ([]merge.Input, error) {
-	var inputs []merge.Input
-	for _, spec := range specs {
-		in, err := merge.ParseInput(spec)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		inputs = append(inputs, in)
-	}
-	return inputs, nil
 }
 
 func runVerify(cmd *cobra.Command, path string, o verifyOptions) error {

@@ -51,27 +51,35 @@ func TestFixturesMatchLlamaQuantize(t *testing.T) {
 	for _, run := range fixtureRuns {
 		t.Run(run.stem, func(t *testing.T) {
 			out := quantizeFixture(t, dir, run.stem, run.preset, Options{})
-			r, err := gguf.Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			kvs, tensors := readDump(t, filepath.Join(dir, "dumps", run.stem+".dump.txt"))
-			checkKVs(t, r.Metadata(), kvs)
-			checkTensors(t, r, tensors, testshared.TensorHashes(t, filepath.Join(dir, "tensor-sha256", run.stem+".txt")))
-
-			got, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := os.ReadFile(filepath.Join(dir, run.stem+".gguf"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("File(%s) wrote %d bytes that differ from llama-quantize's %d", run.preset, len(got), len(want))
-			}
+			checkQuantized(t, out, dir, "tensor-sha256", run.stem)
 		})
+	}
+}
+
+// checkQuantized checks the quantized file out against llama-quantize's
+// DIR/STEM.gguf: its metadata and tensors against the dump
+// DIR/dumps/STEM.dump.txt, its tensors' bytes against the hashes in
+// DIR/SHADIR/STEM.txt, and the whole file byte for byte.
+func checkQuantized(t *testing.T, out, dir, shaDir, stem string) {
+	t.Helper()
+	r, err := gguf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	kvs, tensors := readDump(t, filepath.Join(dir, "dumps", stem+".dump.txt"))
+	checkKVs(t, r.Metadata(), kvs)
+	checkTensors(t, r, tensors, testshared.TensorHashes(t, filepath.Join(dir, shaDir, stem+".txt")))
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, stem+".gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: %d bytes that differ from llama-quantize's %s (%d)", out, len(got), stem+".gguf", len(want))
 	}
 }
 

@@ -142,3 +142,18 @@ func ParsePreset(s string) (Preset, error) {
 	}
 	return Preset{}, fmt.Errorf("quantization type %q: %w (known: %s)", s, format.ErrUnsupported, strings.Join(names, " "))
 }
+
+// ParsePresets parses each of names with ParsePreset (a comma-separated
+// flag split on its commas, say), in order; the first unknown name is the
+// error.
+func ParsePresets(names ...string) ([]Preset, error) {
+	out := make([]Preset, 0, len(names))
+	for _, n := range names {
+		p, err := ParsePreset(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

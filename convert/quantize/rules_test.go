@@ -3,6 +3,7 @@ package quantize
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/format"
@@ -39,6 +40,18 @@ func TestParsePreset(t *testing.T) {
 		if _, err := ParsePreset(bad); !errors.Is(err, format.ErrUnsupported) {
 			t.Errorf("ParsePreset(%q) = %v, want ErrUnsupported", bad, err)
 		}
+	}
+}
+
+// TestParsePresets: a list in order, trimmed as a comma-separated flag
+// gives it; one unknown name fails the whole list.
+func TestParsePresets(t *testing.T) {
+	ps, err := ParsePresets(strings.Split("Q8_0, q4_k ,Q2_K", ",")...)
+	if err != nil || len(ps) != 3 || ps[0].Name != "Q8_0" || ps[1].Name != "Q4_K_M" || ps[2].Name != "Q2_K" {
+		t.Fatalf("ParsePresets = %+v, %v, want Q8_0 Q4_K_M Q2_K", ps, err)
+	}
+	if _, err := ParsePresets("Q8_0", "Q9_0"); !errors.Is(err, format.ErrUnsupported) {
+		t.Errorf("ParsePresets(Q8_0, Q9_0) = %v, want ErrUnsupported", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -120,6 +121,26 @@ func TensorHashes(t testing.TB, path string) map[string]string {
 		if _, name, ok := strings.Cut(fields[2], ":"); ok {
 			out[name] = fields[1]
 		}
+	}
+	return out
+}
+
+// Numbers reads a reference file of white-space-separated numbers (the
+// numpy references' one value a line), failing the test on a word that is
+// not a number.
+func Numbers(t testing.TB, path string) []float64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, f := range strings.Fields(string(data)) {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -111,5 +112,17 @@ func TestTensorHashes(t *testing.T) {
 	got := TensorHashes(t, p)
 	if len(got) != 2 || got["token_embd.weight"] != "aa" || got["blk.0.attn_q.weight"] != "bb" {
 		t.Errorf("TensorHashes = %v, want the two tensor lines only", got)
+	}
+}
+
+// TestNumbers: one number a line, as the numpy references write them.
+func TestNumbers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ref.txt")
+	if err := os.WriteFile(path, []byte("1.5\n-2e-3\n  7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := Numbers(t, path)
+	if want := []float64{1.5, -0.002, 7}; !slices.Equal(got, want) {
+		t.Errorf("Numbers = %v, want %v", got, want)
 	}
 }

@@ -42,11 +42,7 @@ func (l *Linear) forward(x []float64, n int, c *linCache) []float64 {
 		xi := x[i*l.In : (i+1)*l.In]
 		yi := y[i*l.Out : (i+1)*l.Out]
 		for o := range l.Out {
-			w := l.W[o*l.In : (o+1)*l.In]
-			s := 0.0
-			for k, v := range xi {
-				s += v * float64(w[k])
-			}
+			s := dot32(xi, l.W[o*l.In:(o+1)*l.In])
 			if l.B != nil {
 				s += float64(l.B[o])
 			}
@@ -59,21 +55,11 @@ func (l *Linear) forward(x []float64, n int, c *linCache) []float64 {
 		for i := range n {
 			xi := x[i*l.In : (i+1)*l.In]
 			for r := range p.Rank {
-				a := p.A[r*l.In : (r+1)*l.In]
-				s := 0.0
-				for k, v := range xi {
-					s += v * float64(a[k])
-				}
-				xa[i*p.Rank+r] = s
+				xa[i*p.Rank+r] = dot32(xi, p.A[r*l.In:(r+1)*l.In])
 			}
 			yi := y[i*l.Out : (i+1)*l.Out]
 			for o := range l.Out {
-				b := p.B[o*p.Rank : (o+1)*p.Rank]
-				s := 0.0
-				for r, v := range xa[i*p.Rank : (i+1)*p.Rank] {
-					s += v * float64(b[r])
-				}
-				yi[o] += p.Scale * s
+				yi[o] += p.Scale * dot32(xa[i*p.Rank:(i+1)*p.Rank], p.B[o*p.Rank:(o+1)*p.Rank])
 			}
 		}
 	}
@@ -158,4 +144,13 @@ func addTo(dst []float32, src []float64) {
 	for i, v := range src {
 		dst[i] += float32(v)
 	}
+}
+
+// dot32 is Σ x[k]·w[k] in order, float32 weights w widened (len(w) >= len(x)).
+func dot32(x []float64, w []float32) float64 {
+	s := 0.0
+	for k, v := range x {
+		s += v * float64(w[k])
+	}
+	return s
 }

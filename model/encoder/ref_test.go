@@ -2,10 +2,7 @@ package encoder
 
 import (
 	"math"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/lorakit/lorakit/internal/testshared"
@@ -30,24 +27,6 @@ var fixtures = []fixture{
 	{"roberta", []int{0, 5, 6, 7, 8, 2}},
 }
 
-// readNumbers reads a reference file of one number per line.
-func readNumbers(t *testing.T, path string) []float64 {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []float64
-	for _, f := range strings.Fields(string(data)) {
-		v, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
 func maxDiff(t *testing.T, what string, got, want []float64) float64 {
 	t.Helper()
 	if len(got) != len(want) {
@@ -69,6 +48,49 @@ func load(t *testing.T, path string) *Model {
 	return m
 }
 
+// seqclsPath is the fixtures' sequence-classification model of family
+// fam: its HF directory, or (src "gguf") lorakit's GGUF conversion of it.
+func seqclsPath(t *testing.T, root, fam, src string) string {
+	t.Helper()
+	path := filepath.Join(root, "hf", fam+"-seqcls")
+	if src == "gguf" {
+		path = convertToGGUF(t, path)
+	}
+	return path
+}
+
+// forward runs the model at path, with the adapter at adapter applied
+// when it is not "", on ids.
+func forward(t *testing.T, path, adapter string, ids []int) Output {
+	t.Helper()
+	m := load(t, path)
+	if adapter != "" {
+		a, err := lora.Open(adapter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.ApplyAdapter(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := m.Forward(Sequence{IDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkRef fails the test where got is further than tolRef from the numpy
+// reference file ref and logs the largest difference otherwise.
+func checkRef(t *testing.T, what string, got []float64, ref string) {
+	t.Helper()
+	if d := maxDiff(t, what, got, testshared.Numbers(t, ref)); d > tolRef {
+		t.Errorf("%s: max |diff| %.3g > %g", what, d, tolRef)
+	} else {
+		t.Logf("%s: max |diff| %.3g", what, d)
+	}
+}
+
 // TestForwardMatchesNumpy: last hidden states and class logits of the
 // HF directories and of lorakit's GGUF conversions equal the fixtures'
 // float64 numpy forward pass (transformers' semantics).
@@ -77,26 +99,11 @@ func TestForwardMatchesNumpy(t *testing.T) {
 	for _, f := range fixtures {
 		for _, src := range []string{"hf", "gguf"} {
 			t.Run(f.fam+"/"+src, func(t *testing.T) {
-				path := filepath.Join(root, "hf", f.fam+"-seqcls")
-				if src == "gguf" {
-					path = convertToGGUF(t, path)
-				}
-				m := load(t, path)
-				out, err := m.Forward(Sequence{IDs: f.ids})
-				if err != nil {
-					t.Fatal(err)
-				}
+				path := seqclsPath(t, root, f.fam, src)
+				out := forward(t, path, "", f.ids)
 				ref := filepath.Join(root, "numpy", f.fam+"-seqcls__")
-				if d := maxDiff(t, "hidden", out.Hidden, readNumbers(t, ref+"hidden-2.txt")); d > tolRef {
-					t.Errorf("hidden: max |diff| %.3g > %g", d, tolRef)
-				} else {
-					t.Logf("hidden: max |diff| %.3g", d)
-				}
-				if d := maxDiff(t, "logits", out.Logits, readNumbers(t, ref+"logits.txt")); d > tolRef {
-					t.Errorf("logits: max |diff| %.3g > %g", d, tolRef)
-				} else {
-					t.Logf("logits: max |diff| %.3g", d)
-				}
+				checkRef(t, "hidden", out.Hidden, ref+"hidden-2.txt")
+				checkRef(t, "logits", out.Logits, ref+"logits.txt")
 			})
 		}
 	}
@@ -111,48 +118,16 @@ func TestAdapterAtRunTime(t *testing.T) {
 	for _, f := range fixtures {
 		for _, src := range []string{"hf", "gguf"} {
 			t.Run(f.fam+"/"+src, func(t *testing.T) {
-				path := filepath.Join(root, "hf", f.fam+"-seqcls")
-				if src == "gguf" {
-					path = convertToGGUF(t, path)
-				}
-				m := load(t, path)
-				a, err := lora.Open(filepath.Join(root, "adapters", f.fam+"-seqcls-lora"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := m.ApplyAdapter(a); err != nil {
-					t.Fatal(err)
-				}
-				out, err := m.Forward(Sequence{IDs: f.ids})
-				if err != nil {
-					t.Fatal(err)
-				}
+				path := seqclsPath(t, root, f.fam, src)
+				out := forward(t, path, filepath.Join(root, "adapters", f.fam+"-seqcls-lora"), f.ids)
 				ref := filepath.Join(root, "numpy", f.fam+"-seqcls+lora__")
-				if d := maxDiff(t, "hidden", out.Hidden, readNumbers(t, ref+"hidden-2.txt")); d > tolRef {
-					t.Errorf("hidden: max |diff| %.3g > %g", d, tolRef)
-				}
-				if d := maxDiff(t, "logits", out.Logits, readNumbers(t, ref+"logits.txt")); d > tolRef {
-					t.Errorf("logits: max |diff| %.3g > %g", d, tolRef)
-				}
+				checkRef(t, "hidden", out.Hidden, ref+"hidden-2.txt")
+				checkRef(t, "logits", out.Logits, ref+"logits.txt")
 			})
 		}
 		t.Run(f.fam+"/llama.cpp-lora-gguf", func(t *testing.T) {
-			m := load(t, filepath.Join(root, "hf", f.fam+"-seqcls"))
-			a, err := lora.Open(filepath.Join(root, "lora", f.fam+"-seqcls-lora-only-f32.gguf"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.ApplyAdapter(a); err != nil {
-				t.Fatal(err)
-			}
-			out, err := m.Forward(Sequence{IDs: f.ids})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref := filepath.Join(root, "numpy", f.fam+"-seqcls+lora__")
-			if d := maxDiff(t, "hidden", out.Hidden, readNumbers(t, ref+"hidden-2.txt")); d > tolRef {
-				t.Errorf("hidden: max |diff| %.3g > %g", d, tolRef)
-			}
+			out := forward(t, filepath.Join(root, "hf", f.fam+"-seqcls"), filepath.Join(root, "lora", f.fam+"-seqcls-lora-only-f32.gguf"), f.ids)
+			checkRef(t, "hidden", out.Hidden, filepath.Join(root, "numpy", f.fam+"-seqcls+lora__hidden-2.txt"))
 		})
 	}
 }
@@ -175,10 +150,10 @@ func TestPaddingIsMasked(t *testing.T) {
 				t.Fatal(err)
 			}
 			ref := filepath.Join(root, "numpy", f.fam+"-seqcls__")
-			if d := maxDiff(t, "hidden", out.Hidden[:len(f.ids)*m.Config.Hidden], readNumbers(t, ref+"hidden-2.txt")); d > tolRef {
+			if d := maxDiff(t, "hidden", out.Hidden[:len(f.ids)*m.Config.Hidden], testshared.Numbers(t, ref+"hidden-2.txt")); d > tolRef {
 				t.Errorf("hidden of the real tokens: max |diff| %.3g > %g", d, tolRef)
 			}
-			if d := maxDiff(t, "logits", out.Logits, readNumbers(t, ref+"logits.txt")); d > tolRef {
+			if d := maxDiff(t, "logits", out.Logits, testshared.Numbers(t, ref+"logits.txt")); d > tolRef {
 				t.Errorf("logits: max |diff| %.3g > %g", d, tolRef)
 			}
 		})

@@ -68,7 +68,7 @@ func TestTokenClassification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hidden := readNumbers(t, filepath.Join(root, "numpy", "bert-seqcls__hidden-2.txt"))
+	hidden := testshared.Numbers(t, filepath.Join(root, "numpy", "bert-seqcls__hidden-2.txt"))
 	wRaw, _ := src.TensorData("classifier.weight")
 	bRaw, _ := src.TensorData("classifier.bias")
 	w, b := make([]float32, 64), make([]float32, 2)

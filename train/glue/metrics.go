@@ -28,17 +28,7 @@ func F1(pred, gold []int) (float64, error) {
 	if err := sameLen(len(pred), len(gold)); err != nil {
 		return 0, err
 	}
-	var tp, fp, fn float64
-	for i := range pred {
-		switch {
-		case pred[i] == 1 && gold[i] == 1:
-			tp++
-		case pred[i] == 1:
-			fp++
-		case gold[i] == 1:
-			fn++
-		}
-	}
+	tp, _, fp, fn := confusion(pred, gold)
 	if tp+fp+fn == 0 {
 		return 0, nil
 	}
@@ -52,7 +42,17 @@ func Matthews(pred, gold []int) (float64, error) {
 	if err := sameLen(len(pred), len(gold)); err != nil {
 		return 0, err
 	}
-	var tp, tn, fp, fn float64
+	tp, tn, fp, fn := confusion(pred, gold)
+	den := (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+	if den == 0 {
+		return 0, nil
+	}
+	return (tp*tn - fp*fn) / math.Sqrt(den), nil
+}
+
+// confusion counts the true and false positives and negatives of binary
+// predictions (class 1 positive) against gold labels of the same length.
+func confusion(pred, gold []int) (tp, tn, fp, fn float64) {
 	for i := range pred {
 		switch {
 		case pred[i] == 1 && gold[i] == 1:
@@ -65,11 +65,7 @@ func Matthews(pred, gold []int) (float64, error) {
 			tn++
 		}
 	}
-	den := (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
-	if den == 0 {
-		return 0, nil
-	}
-	return (tp*tn - fp*fn) / math.Sqrt(den), nil
+	return tp, tn, fp, fn
 }
 
 // Pearson is the Pearson correlation of x and y (scipy.stats.pearsonr);

@@ -134,13 +134,22 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 			e[nl*i+l] = float32(float32(wi*diff) * diff)
 		}
 	}
+	return g.scanNeighbours(near, &e, L)
+}
+
+// scanNeighbours returns the neighbour in near of least distance (the first
+// on ties; the first neighbour where none is below float32's maximum: see
+// noNeighbour), a neighbour's distance being the sum, in coordinate order,
+// of its terms e[eoff & 63]; L receives its levels. Four neighbours' sums
+// run at a time as independent chains.
+func (g *iqGrid) scanNeighbours(near []uint16, e *[64]float32, L []int8) int {
+	dim := g.dim
 	best, k := float32(math.MaxFloat32), int(near[0]) // see noNeighbour
 	consider := func(d2 float32, j uint16) {
 		if d2 < best {
 			best, k = d2, int(j)
 		}
 	}
-	// Four neighbours at a time: their sums are independent chains.
 	n := len(near)
 	j := 0
 	for ; j+4 <= n; j += 4 {

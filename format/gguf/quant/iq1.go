@@ -67,51 +67,15 @@ func iq1AbsMax(x []float32) float32 {
 func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float32, L []int8) int {
 	// The term w·(scale·xx[l] - x)² of each coordinate and level, as ggml
 	// computes it (e[4i + l], the grid's eoff layout); each neighbour adds
-	// its eight in ggml's order, four neighbours' independent sums at a
-	// time.
-	var e [32]float32 // indexed by eoff & 31 (no bounds check)
+	// its eight in ggml's order (scanNeighbours).
+	var e [64]float32 // e[4i + l]; iq1's eoff stay below 32
 	for i := range 8 {
 		for l, v := range xx {
 			diff := float32(scale*v) - x[i]
 			e[4*i+l] = float32(float32(w[i]*diff) * diff)
 		}
 	}
-	near := g.near[u]
-	best, k := float32(math.MaxFloat32), int(near[0])
-	consider := func(d2 float32, j uint16) {
-		if d2 < best {
-			best, k = d2, int(j)
-		}
-	}
-	n, j := len(near), 0
-	for ; j+4 <= n; j += 4 {
-		a := (*[8]uint8)(g.eoff[8*int(near[j]):])
-		b := (*[8]uint8)(g.eoff[8*int(near[j+1]):])
-		c := (*[8]uint8)(g.eoff[8*int(near[j+2]):])
-		d := (*[8]uint8)(g.eoff[8*int(near[j+3]):])
-		var s0, s1, s2, s3 float32
-		for i := range 8 {
-			s0 += e[a[i]&31]
-			s1 += e[b[i]&31]
-			s2 += e[c[i]&31]
-			s3 += e[d[i]&31]
-		}
-		consider(s0, near[j])
-		consider(s1, near[j+1])
-		consider(s2, near[j+2])
-		consider(s3, near[j+3])
-	}
-	for ; j < n; j++ {
-		var s0 float32
-		for _, o := range (*[8]uint8)(g.eoff[8*int(near[j]):]) {
-			s0 += e[o&31]
-		}
-		consider(s0, near[j])
-	}
-	for i, l := range g.lv[8*k : 8*k+8] {
-		L[i] = int8(l)
-	}
-	return k
+	return g.scanNeighbours(g.near[u], &e, L)
 }
 
 // iq1Points maps the levels L of a block's groups to grid points (via

@@ -31,7 +31,7 @@ var (
 var (
 	iq2xxsParams = iqParams{grid: iq2xxsGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 6, parity: true, zeroBelow: groupMaxEps, qpInit: true}
 	iq2xsParams  = iqParams{grid: iq2xsGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 9, parity: true, zeroBelow: groupMaxEps, onGridInit: true, skipOnGrid: true}
-	iq2sParams   = iqParams{grid: iq2sGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 9, zeroBelow: 1e-8, onGridInit: true, skipOnGrid: true}
+	iq2sParams   = iqParams{grid: iq2sGrid, dim: 8, kMaxQ: 3, step: 0.1, steps: 9, zeroBelow: 1e-8, onGridInit: true, skipOnGrid: true, sigmaW: true}
 )
 
 // iqScaleCode is clamp(nearest(0.5·(id·s - 1)), 0, 15), the 4-bit code of
@@ -40,76 +40,68 @@ func iqScaleCode(id, s float32) uint8 {
 	return uint8(max(0, min(15, nearestInt(float32(0.5*float32(float32(id*s)-1))))))
 }
 
+// signWord packs the four 7-bit sign codes of a 32-value block into bits
+// 0..27 of its IQ2_XXS / IQ3_XXS word.
+func signWord(signs [4]uint8) uint32 {
+	return uint32(signs[0]) | uint32(signs[1])<<7 | uint32(signs[2])<<14 | uint32(signs[3])<<21
+}
+
+// putScaleWords ORs the 4-bit code of each of the eight block scales into
+// bits 28..31 of that block's little-endian u32 in w, the words stride
+// bytes apart (IQ2_XXS: 8, after the grid points; IQ3_XXS: 4).
+func putScaleWords(w []byte, stride int, id float32, scales *[8]float32) {
+	for ib, s := range scales {
+		v := binary.LittleEndian.Uint32(w[stride*ib:])
+		binary.LittleEndian.PutUint32(w[stride*ib:], v|uint32(iqScaleCode(id, s))<<28)
+	}
+}
+
 // quantizeIQ2_XXSW is quantize_row_iq2_xxs_impl for one super-block: x
 // (256) with importance qw (256) -> b (66).
 func quantizeIQ2_XXSW(b []byte, x, qw []float32) {
 	clear(b[:66])
-	var weight [32]float32
 	var scales [8]float32
-	var ms float32
 	sigma2 := sumSquares(x[:256]) / 256
 	q := b[2:66]
-	for ib := range 8 {
-		xb := x[32*ib : 32*ib+32]
-		imatrixWeights(weight[:], xb, qw[32*ib:32*ib+32], sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq2xxsParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq2xxsParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k := range 4 {
 			q[8*ib+k] = uint8(points[k])
 		}
-		binary.LittleEndian.PutUint32(q[8*ib+4:], uint32(signs[0])|uint32(signs[1])<<7|uint32(signs[2])<<14|uint32(signs[3])<<21)
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+		binary.LittleEndian.PutUint32(q[8*ib+4:], signWord(signs))
+	})
 	if ms == 0 {
 		clear(b[:66])
 		return
 	}
 	d := ms / 31
 	putF16(b, d)
-	id := 1 / d
-	for ib, s := range scales {
-		v := binary.LittleEndian.Uint32(q[8*ib+4:])
-		binary.LittleEndian.PutUint32(q[8*ib+4:], v|uint32(iqScaleCode(id, s))<<28)
-	}
+	putScaleWords(q[4:], 8, 1/d, &scales)
 }
 
 // quantizeIQ2_XSW is quantize_row_iq2_xs_impl for one super-block: x
 // (256) with importance qw (256) -> b (74).
 func quantizeIQ2_XSW(b []byte, x, qw []float32) {
 	clear(b[:74])
-	var weight [16]float32
 	var scales [16]float32
-	var ms float32
 	sigma2 := sumSquares(x[:256]) / 256
 	q := b[2:66]
-	for ib := range 16 {
-		xb := x[16*ib : 16*ib+16]
-		imatrixWeights(weight[:], xb, qw[16*ib:16*ib+16], sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq2xsParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq2xsParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k := range 2 {
 			binary.LittleEndian.PutUint16(q[2*(2*ib+k):], uint16(points[k])|uint16(signs[k])<<9)
 		}
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		clear(b[:74])
 		return
 	}
 	d := ms / 31
 	putF16(b, d)
-	putIQScales(b[66:74], 1/d, &scales)
+	putIQScales(b[66:74], 1/d, scales[:])
 }
 
-// putIQScales stores the 4-bit codes of the 16 block scales, two per byte
-// (even block in the low nibble).
-func putIQScales(sc []byte, id float32, scales *[16]float32) {
+// putIQScales stores the 4-bit codes of the block scales, two per byte
+// (even block in the low nibble): IQ2_XS and IQ2_S (16), IQ3_S (8).
+func putIQScales(sc []byte, id float32, scales []float32) {
 	for ib, s := range scales {
 		l := iqScaleCode(id, s)
 		if ib%2 == 0 {
@@ -124,39 +116,23 @@ func putIQScales(sc []byte, id float32, scales *[16]float32) {
 // with importance qw (256, or nil: weights σ²/4 + x²) -> b (82).
 func quantizeIQ2_SW(b []byte, x, qw []float32) {
 	clear(b[:82])
-	var weight [16]float32
 	var scales [16]float32
-	var ms float32
 	sigma2 := superBlockSigma2(x)
 	qs, qh := b[2:66], b[66:74]
-	for ib := range 16 {
-		xb := x[16*ib : 16*ib+16]
-		if qw != nil {
-			imatrixWeights(weight[:], xb, qw[16*ib:16*ib+16], sigma2)
-		} else {
-			for i, v := range xb {
-				weight[i] = float32(0.25*sigma2) + float32(v*v)
-			}
-		}
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq2sParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq2sParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k := range 2 {
 			i8 := 2*ib + k
 			qs[i8] = uint8(points[k])
 			qh[i8/4] |= uint8(points[k]>>8) << (2 * (i8 % 4))
 			qs[32+i8] = signs[k]
 		}
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		return
 	}
 	d := ms / 31
 	putF16(b, float32(d*0.9875))
-	putIQScales(b[74:82], 1/d, &scales)
+	putIQScales(b[74:82], 1/d, scales[:])
 }
 
 // iq2Scale is d·(0.5 + s)·0.25, the IQ2 types' block scale of code s.

@@ -25,37 +25,22 @@ var (
 // (256) with importance qw (256, or nil) -> b (98).
 func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 	clear(b[:98])
-	var weight [32]float32
 	var scales [8]float32
-	var ms float32
 	sigma2 := superBlockSigma2(x)
 	q3, sas := b[2:66], b[66:98]
-	for ib := range 8 {
-		xb := x[32*ib : 32*ib+32]
-		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq3xxsParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq3xxsParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k, p := range points {
 			q3[8*ib+k] = uint8(p)
 		}
-		binary.LittleEndian.PutUint32(sas[4*ib:], uint32(signs[0])|uint32(signs[1])<<7|uint32(signs[2])<<14|uint32(signs[3])<<21)
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+		binary.LittleEndian.PutUint32(sas[4*ib:], signWord(signs))
+	})
 	if ms == 0 {
 		clear(b[:98])
 		return
 	}
 	d := ms / 31
 	putF16(b, float32(d*1.0125))
-	id := 1 / d
-	for ib, s := range scales {
-		l := max(0, min(15, nearestInt(float32(0.5*float32(float32(id*s)-1)))))
-		v := binary.LittleEndian.Uint32(sas[4*ib:])
-		binary.LittleEndian.PutUint32(sas[4*ib:], v|uint32(l)<<28)
-	}
+	putScaleWords(sas, 4, 1/d, &scales)
 }
 
 // quantizeIQ3_SW is quantize_row_iq3_s_impl for one super-block: x (256)
@@ -64,39 +49,24 @@ func quantizeIQ3_XXSW(b []byte, x, qw []float32) {
 // points and signs are stored one block earlier (their 9th bits are not).
 func quantizeIQ3_SW(b []byte, x, qw []float32) {
 	clear(b[:110])
-	var weight [32]float32
 	var scales [8]float32
-	var ms float32
 	sigma2 := superBlockSigma2(x)
 	qs, qh, sg := b[2:66], b[66:74], b[74:106]
 	at := 0 // blocks stored so far
-	for ib := range 8 {
-		xb := x[32*ib : 32*ib+32]
-		iqWeights(weight[:], xb, blockImportance(qw, 32*ib, 32*ib+32), sigma2)
-		scale, points, signs, zero := iqBlock(xb, weight[:], &iq3sParams)
-		if zero {
-			continue
-		}
+	ms := iqBlocks(x, qw, sigma2, scales[:], &iq3sParams, func(ib int, points [8]int, signs [4]uint8) {
 		for k, p := range points {
 			qs[8*at+k] = uint8(p)
 			qh[ib] |= uint8(p>>8) << k
 		}
 		copy(sg[4*at:4*at+4], signs[:])
 		at++
-		scales[ib] = scale
-		ms = maxScale(ms, scale)
-	}
+	})
 	if ms == 0 {
 		return
 	}
 	d := ms / 31
 	putF16(b, float32(d*1.033))
-	id := 1 / d
-	for ib := 0; ib < 8; ib += 2 {
-		l1 := max(0, min(15, nearestInt(float32(0.5*float32(float32(id*scales[ib])-1)))))
-		l2 := max(0, min(15, nearestInt(float32(0.5*float32(float32(id*scales[ib+1])-1)))))
-		b[106+ib/2] = uint8(l1 | l2<<4)
-	}
+	putIQScales(b[106:110], 1/d, scales[:])
 }
 
 // dequantizeIQ3_XXS is dequantize_row_iq3_xxs for one block: b (98) -> y (256).

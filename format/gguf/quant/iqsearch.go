@@ -21,6 +21,7 @@ type iqParams struct {
 	onGridInit bool    // ggml's initial is_on_grid
 	skipOnGrid bool    // the final pass leaves groups on the grid as they are
 	qpInit     bool    // IQ2_XXS: the trials are around make_qp_quants's scale, and every group is refined
+	sigmaW     bool    // IQ2_S: without importance the weights are σ²/4 + x², not x²
 }
 
 // iqBlock is one block's search: x and its weights w (16 or 32 each) ->
@@ -168,6 +169,37 @@ func oddLevelSums(x, w []float32, L []int8) (sumqx, sumq2 float32) {
 		sumq2 += float32(float32(w[i]*q) * q)
 	}
 	return sumqx, sumq2
+}
+
+// iqBlocks searches the len(scales) blocks of a 256-value super-block x
+// (256/len(scales) values each) in order, as every IQ2/IQ3 quantizer does:
+// a block's weights are iqWeights' with importance qw (or p.sigmaW's), and
+// unless iqBlock finds the block all zero, store keeps its grid points and
+// signs and scales[ib] its scale. It returns the largest scale, 0 when
+// every block is zero.
+func iqBlocks(x, qw []float32, sigma2 float32, scales []float32, p *iqParams, store func(ib int, points [8]int, signs [4]uint8)) float32 {
+	n := 256 / len(scales)
+	var weight [32]float32
+	w := weight[:n]
+	var ms float32
+	for ib := range scales {
+		xb := x[n*ib : n*ib+n]
+		if qw == nil && p.sigmaW {
+			for i, v := range xb {
+				w[i] = float32(0.25*sigma2) + float32(v*v)
+			}
+		} else {
+			iqWeights(w, xb, blockImportance(qw, n*ib, n*ib+n), sigma2)
+		}
+		scale, points, signs, zero := iqBlock(xb, w, p)
+		if zero {
+			continue
+		}
+		store(ib, points, signs)
+		scales[ib] = scale
+		ms = maxScale(ms, scale)
+	}
+	return ms
 }
 
 // iqWeights sets the weights of a super-block's 32-value block x: qw·sqrt(
