@@ -16,6 +16,3 @@ func mapFile(f *os.File, size int) ([]byte, func([]byte) error, error) {
 }
 
 var pageSize = syscall.Getpagesize()
-
-// release drops the pages of b from the resident set.
-func release(b []byte) { syscall.Madvise(b, syscall.MADV_DONTNEED) }
