@@ -16,9 +16,3 @@ func mapFile(f *os.File, size int) ([]byte, func([]byte) error, error) {
 }
 
 var pageSize = syscall.Getpagesize()
-
-// willNeed starts reading the pages of b into the page cache.
-func willNeed(b []byte) { syscall.Madvise(b, syscall.MADV_WILLNEED) }
-
-// release drops the pages of b from the resident set.
-func release(b []byte) { syscall.Madvise(b, syscall.MADV_DONTNEED) }
