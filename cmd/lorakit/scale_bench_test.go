@@ -69,7 +69,7 @@ func benchScale(b *testing.B, s llamaShape) {
 	need := 3*hfBytes + hfBytes/2*5/8 + 1<<30
 	free, err := freeBytes(root)
 	if err != nil {
-		b.Skipf("scale: cannot tell the free space of %s: %v", root, err)
+		b.Fatalf("scale: cannot tell the free space of %s: %v", root, err)
 	}
 	logf("%s: %.2f B parameters, %.1f GB BF16; needs %.1f GB free in %s, %.1f GB free",
 		s.name, float64(s.params())/1e9, float64(hfBytes)/1e9, float64(need)/1e9, root, float64(free)/1e9)
