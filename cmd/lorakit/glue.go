@@ -138,26 +138,20 @@ func runGlueTrain(cmd *cobra.Command, basePath string, o trainOptions) error {
 	}
 	cfg := glue.DefaultTrainConfig()
 	fl := cmd.Flags()
-	if fl.Changed("rank") {
-		cfg.Rank = o.cfg.Rank
-	}
-	if fl.Changed("alpha") {
-		cfg.Alpha = o.cfg.Alpha
-	}
-	if fl.Changed("lr") {
-		cfg.LR = o.cfg.LR
-	}
-	if fl.Changed("epochs") {
-		cfg.Epochs = o.cfg.Epochs
-	}
-	if fl.Changed("batch") {
-		cfg.Batch = o.cfg.Batch
-	}
-	if fl.Changed("weight-decay") {
-		cfg.WeightDecay = o.cfg.WeightDecay
-	}
-	if fl.Changed("seed") {
-		cfg.Seed = o.cfg.Seed
+	// The decoder flags given on the command line override the recipe's
+	// defaults; the others keep them.
+	for name, set := range map[string]func(){
+		"rank":         func() { cfg.Rank = o.cfg.Rank },
+		"alpha":        func() { cfg.Alpha = o.cfg.Alpha },
+		"lr":           func() { cfg.LR = o.cfg.LR },
+		"epochs":       func() { cfg.Epochs = o.cfg.Epochs },
+		"batch":        func() { cfg.Batch = o.cfg.Batch },
+		"weight-decay": func() { cfg.WeightDecay = o.cfg.WeightDecay },
+		"seed":         func() { cfg.Seed = o.cfg.Seed },
+	} {
+		if fl.Changed(name) {
+			set()
+		}
 	}
 	if fl.Changed("targets") {
 		names := map[string]string{"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "up": "ffn_up", "down": "ffn_down"}
