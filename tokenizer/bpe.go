@@ -118,7 +118,7 @@ func chunkEnd(text string) int {
 }
 
 // scratchPool recycles encode buffers across calls (many short texts).
-var scratchPool = sync.Pool{New: func() any { return new(bpeScratch) }}
+var scratchPool = sync.Pool{New: func() any { return &bpeScratch{q: queue[candidate]{before: candidateBefore}} }}
 
 // encode appends the tokens of text (no special-token handling) to ids.
 func (e *bpe) encode(ids []int, text string) []int {
@@ -225,8 +225,8 @@ func (e *bpe) encodeWord(ids []int, sc *bpeScratch, word string) []int {
 	return ids
 }
 
-// before orders BPE's merges: lowest rank first, then leftmost.
-func (a candidate) before(b candidate) bool {
+// candidateBefore orders BPE's merges: lowest rank first, then leftmost.
+func candidateBefore(a, b candidate) bool {
 	return a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
 }
 

@@ -1,8 +1,11 @@
 package tokenizer
 
-// queue is a binary min-heap ordered by its elements' before method: BPE's
-// merge candidates and SentencePiece's bigrams share it.
-type queue[T interface{ before(T) bool }] struct{ h []T }
+// queue is a binary min-heap ordered by its before function: BPE's merge
+// candidates and SentencePiece's bigrams share it.
+type queue[T any] struct {
+	h      []T
+	before func(a, b T) bool
+}
 
 func (q *queue[T]) len() int { return len(q.h) }
 
@@ -13,7 +16,7 @@ func (q *queue[T]) push(x T) {
 	q.h = append(q.h, x)
 	for i := len(q.h) - 1; i > 0; {
 		p := (i - 1) / 2
-		if !q.h[i].before(q.h[p]) {
+		if !q.before(q.h[i], q.h[p]) {
 			break
 		}
 		q.h[i], q.h[p] = q.h[p], q.h[i]
@@ -29,10 +32,10 @@ func (q *queue[T]) pop() T {
 	q.h = q.h[:last]
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && q.h[l].before(q.h[m]) {
+		if l < last && q.before(q.h[l], q.h[m]) {
 			m = l
 		}
-		if r < last && q.h[r].before(q.h[m]) {
+		if r < last && q.before(q.h[r], q.h[m]) {
 			m = r
 		}
 		if m == i {

@@ -65,8 +65,8 @@ type bigram struct {
 	size        int
 }
 
-// before orders the queue: higher score first, then leftmost.
-func (a bigram) before(b bigram) bool {
+// bigramBefore orders the queue: higher score first, then leftmost.
+func bigramBefore(a, b bigram) bool {
 	return a.score > b.score || (a.score == b.score && a.left < b.left)
 }
 
@@ -81,11 +81,10 @@ func escapeSpaces(text string, prefix bool) string {
 
 // encode appends the tokens of text (already escaped) to ids.
 func (e *spm) encode(ids []int, text string) []int {
+	sc := spmScratch{q: queue[bigram]{before: bigramBefore}}
 	if !e.words {
-		var sc spmScratch
 		return e.encodeRun(ids, &sc, text)
 	}
-	var sc spmScratch
 	for len(text) > 0 {
 		end := wordEnd(text)
 		word := text[:end]
