@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/cpu"
 
 	// Container formats register themselves with format.Open / format.Create.
 	_ "github.com/lorakit/lorakit/format/gguf"
@@ -135,6 +136,10 @@ func clipArg(s string) string {
 // exitInterrupted; an output whose final rename had begun is complete and
 // kept. A second signal removes the temporary outputs and exits at once.
 func run(args []string, stdout, stderr io.Writer) (code int) {
+	if cpu.LimitErr != nil {
+		fmt.Fprintf(stderr, "lorakit: %v\n", cpu.LimitErr)
+		return exitUsage
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	stopSignals := onSignals(cancel, stderr)

@@ -46,3 +46,24 @@ func TestAgreesWithProcCPUInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestLimit checks each LimitEnv value's cap and the error of an unknown one.
+func TestLimit(t *testing.T) {
+	all := Features{HasAVX2: true, HasFMA: true, HasF16C: true, HasAVX512F: true, HasAVX512VL: true, HasBF16: true}
+	for _, c := range []struct {
+		v    string
+		want Features
+	}{
+		{"", all},
+		{"avx2", Features{HasAVX2: true, HasFMA: true, HasF16C: true}},
+		{"generic", Features{}},
+	} {
+		got, err := limit(all, c.v)
+		if err != nil || got != c.want {
+			t.Errorf("limit(%q) = %+v, %v; want %+v", c.v, got, err, c.want)
+		}
+	}
+	if got, err := limit(all, "avx512"); err == nil || got != all {
+		t.Errorf("limit(avx512) = %+v, %v; want every feature and an error", got, err)
+	}
+}
