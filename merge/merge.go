@@ -6,6 +6,7 @@ import (
 
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/resolve"
 )
 
@@ -63,8 +64,8 @@ func Merge(ctx context.Context, basePath string, inputs []Input, out string, opt
 		return nil, err
 	}
 	defer b.Src.Close()
-	if b.Kind != resolve.KindHFDir { // WriteDirAtomic checks directories
-		if err := format.CheckOutput(out, opt.Force); err != nil {
+	if b.Kind != resolve.KindHFDir { // atomicfile.WriteDir checks directories
+		if err := atomicfile.CheckOutput(out, opt.Force); err != nil {
 			return nil, err
 		}
 	}

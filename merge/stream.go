@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 	"github.com/lorakit/lorakit/internal/parallel"
 )
 
@@ -165,7 +166,7 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 		if err := decodeRows(f, chunk, hi-lo, cols, inRow, srcDT); err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
-		format.ReleaseMapped(chunk) // a mapped base tensor costs a chunk of RSS
+		mmap.ReleaseMapped(chunk) // a mapped base tensor costs a chunk of RSS
 		for _, o := range ops {
 			o.add(f, lo, hi, cols)
 			if o.magnitude != nil {

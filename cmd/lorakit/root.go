@@ -10,12 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lorakit/lorakit/format"
-
 	// Container formats register themselves with format.Open / format.Create.
 	_ "github.com/lorakit/lorakit/format/gguf"
 	_ "github.com/lorakit/lorakit/format/llama2c"
 	_ "github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // Exit statuses.
@@ -145,7 +144,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			format.RemoveTemporaries()
+			atomicfile.RemoveTemporaries()
 			code = reportPanic(stderr, r)
 		}
 	}()
@@ -162,7 +161,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "lorakit: %v arrived after the outputs were complete; they are kept\n", context.Cause(ctx))
 		return exitInterrupted
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		format.RemoveTemporaries()
+		atomicfile.RemoveTemporaries()
 		fmt.Fprintf(stderr, "lorakit: %s\n", clipMessage(interruptMessage(ctx, err)))
 		return exitInterrupted
 	case err == nil:
