@@ -19,7 +19,7 @@ type streamer struct {
 	ctx      context.Context
 	b        *base
 	in       map[string]format.TensorInfo // the base's tensors by name
-	ops      plan
+	ops      tensorOps
 	p        [2]processor // tensor i is prepared in p[i%2]
 	progress func(done, total int, name string)
 	done     int
@@ -28,7 +28,7 @@ type streamer struct {
 
 // newStreamer returns a streamer over b's tensors that will write total
 // tensors in all (over one sink or several).
-func newStreamer(ctx context.Context, b *base, ops plan, total int, progress func(done, total int, name string)) *streamer {
+func newStreamer(ctx context.Context, b *base, ops tensorOps, total int, progress func(done, total int, name string)) *streamer {
 	in := make(map[string]format.TensorInfo, len(b.Src.Tensors()))
 	for _, t := range b.Src.Tensors() {
 		in[t.Name] = t
