@@ -88,9 +88,10 @@ func Create(target string, force bool) (*File, error) {
 func (f *File) Target() string { return f.target }
 
 // Commit flushes the file to disk and renames it to its target: without
-// force only if the target is still absent (a concurrent run that got there
-// first wins, and this one fails with format.ErrExists), with force replacing it.
-// The directory is synced afterwards, so the rename survives a crash.
+// force only if the target is still absent (a concurrent run that got
+// there first wins, and this one fails with format.ErrExists), with force
+// replacing it. The directory is synced afterwards, so the rename survives
+// a crash.
 func (f *File) Commit() error {
 	if f.done {
 		return fmt.Errorf("%s: already committed or aborted", f.target)

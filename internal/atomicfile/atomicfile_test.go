@@ -72,8 +72,8 @@ func assertOnlyFiles(t *testing.T, dir string, names ...string) {
 	}
 }
 
-// TestFileRace: a target that appears while a run without force
-// writes it is kept, and the run fails with format.ErrExists leaving nothing.
+// TestFileRace: a target that appears while a run without force writes it
+// is kept, and the run fails with format.ErrExists leaving nothing.
 func TestFileRace(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.bin")
