@@ -3,29 +3,22 @@ package analyze
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
-)
 
-// cpuSeconds is the process's user+system CPU time. Benchmarks report it
-// per op beside the wall time, because the shared host is noisy.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+	"github.com/lorakit/lorakit/internal/cputime"
+)
 
 // loop runs f b.N times and reports CPU seconds per op.
 func loop(b *testing.B, f func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuSeconds()
+	c0 := cputime.Seconds()
 	for b.Loop() {
 		if err := f(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cputime.Seconds()-c0)/float64(b.N), "cpu-s/op")
 }
 
 // sevenB returns a synthetic adapter shaped like a 7B Llama with LoRA on

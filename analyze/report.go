@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // Report gathers the analyses of one adapter (and optionally a second one
@@ -85,13 +85,13 @@ func (r *Report) figures() []Figure {
 
 // WriteReport writes rep into the directory dir: report.md, report.json and
 // the PNG figures. Everything is written into a temporary directory beside
-// dir and renamed into place at the end (format.WriteDirAtomic), so an
+// dir and renamed into place at the end (atomicfile.WriteDir), so an
 // error leaves no partial report. An existing dir is refused
 // (format.ErrExists) unless force is set, and even then only when it holds
 // nothing but files a report writes.
 func WriteReport(dir string, rep *Report, force bool) error {
 	rep.Figures = rep.figures()
-	err := format.WriteDirAtomic(dir, force, isReportFile, func(tmp string) error {
+	err := atomicfile.WriteDir(dir, force, isReportFile, func(tmp string) error {
 		for _, f := range rep.Figures {
 			var buf bytes.Buffer
 			if err := f.WritePNG(&buf); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/lorakit/lorakit/arch"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/tokenizer"
 )
 
@@ -138,7 +139,7 @@ func WriteHF(ctx context.Context, src format.Source, dir string, opt HFOptions) 
 	}
 	safetensors.SortLikeReference(plan)
 	cfg["torch_dtype"] = torchDType(plan)
-	return format.WriteDirAtomic(dir, opt.Force, isHFFile, func(tmp string) error {
+	return atomicfile.WriteDir(dir, opt.Force, isHFFile, func(tmp string) error {
 		if err := writeJSON(filepath.Join(tmp, "config.json"), cfg); err != nil {
 			return err
 		}

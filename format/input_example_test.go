@@ -10,7 +10,8 @@ import (
 )
 
 // ExampleReadInput reads a configuration file through a limit and makes it
-// an input: no output of the process may replace it, even with force.
+// an input: no output of the process may replace it, even with force (the
+// writers check IsInput).
 func ExampleReadInput() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
@@ -20,8 +21,8 @@ func ExampleReadInput() {
 	data, err := format.ReadInput(cfg, format.ConfigLimit)
 	fmt.Println(string(data), err)
 
-	_, err = format.CreateAtomic(cfg, true)
-	fmt.Println(errors.Is(err, format.ErrExists))
+	st, _ := os.Stat(cfg)
+	fmt.Println(format.IsInput(cfg, st))
 
 	_, err = format.ReadInput(cfg, 8)
 	fmt.Println(errors.Is(err, format.ErrUnsupported))

@@ -1,6 +1,8 @@
 package lora
 
-import "github.com/lorakit/lorakit/format"
+import (
+	"github.com/lorakit/lorakit/internal/atomicfile"
+)
 
 // adapterFiles are the names an adapter directory may hold; force replaces
 // only a directory made of these (so a mistyped -o never deletes a folder
@@ -11,8 +13,8 @@ var adapterFiles = map[string]bool{
 }
 
 // writeDirAtomic builds an adapter directory atomically (see
-// format.WriteDirAtomic); with force it replaces only a directory made of
+// atomicfile.WriteDir); with force it replaces only a directory made of
 // adapter files.
 func writeDirAtomic(target string, force bool, fill func(dir string) error) error {
-	return format.WriteDirAtomic(target, force, func(name string) bool { return adapterFiles[name] }, fill)
+	return atomicfile.WriteDir(target, force, func(name string) bool { return adapterFiles[name] }, fill)
 }

@@ -19,9 +19,31 @@ func openBase(path string) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Kind == resolve.KindLlama2c {
+	if err := writable(b); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("base %s: llama2c checkpoints cannot be written back; convert it to GGUF or safetensors first: %w", path, format.ErrUnsupported)
+		return nil, err
 	}
 	return b, nil
+}
+
+// sourceBase is openBase for a checkpoint the caller opened (and closes):
+// a GGUF or safetensors Source.
+func sourceBase(src format.Source) (*base, error) {
+	b, err := resolve.FromSource("", src)
+	if err != nil {
+		return nil, err
+	}
+	if err := writable(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// writable refuses a base whose container merged tensors cannot be
+// written back into.
+func writable(b *base) error {
+	if b.Kind == resolve.KindLlama2c {
+		return fmt.Errorf("base %s: llama2c checkpoints cannot be written back; convert it to GGUF or safetensors first: %w", b.Name(), format.ErrUnsupported)
+	}
+	return nil
 }

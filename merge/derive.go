@@ -14,7 +14,7 @@ import (
 // for, so memory stays at a few tensors.
 type Derivation struct {
 	b   *base
-	ops plan
+	ops tensorOps
 	p   processor
 }
 

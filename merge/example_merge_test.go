@@ -13,14 +13,20 @@ import (
 	"github.com/lorakit/lorakit/merge"
 )
 
-// writeBase writes a safetensors base holding one 2×3 weight "lin.weight"
-// = [[1 2 3] [4 5 6]].
-func writeBase(path string) {
+// baseWeight is the base's one tensor, the 2×3 weight "lin.weight" =
+// [[1 2 3] [4 5 6]], and its F32 bytes.
+func baseWeight() (format.TensorInfo, []byte) {
 	info := format.TensorInfo{Name: "lin.weight", DType: format.F32, Shape: []int64{2, 3}}
 	data := make([]byte, 4*6)
 	if err := format.FromFloat32(data, []float32{1, 2, 3, 4, 5, 6}, format.F32); err != nil {
 		log.Fatal(err)
 	}
+	return info, data
+}
+
+// writeBase writes a safetensors base holding baseWeight.
+func writeBase(path string) {
+	info, data := baseWeight()
 	sink, err := format.Create("safetensors", path, []format.TensorInfo{info}, nil, format.CreateOptions{})
 	if err != nil {
 		log.Fatal(err)
@@ -49,9 +55,14 @@ func readWeight(path, name string) []float32 {
 		log.Fatal(err)
 	}
 	defer src.Close()
+	return weight(src, name)
+}
+
+// weight returns the float32 values of tensor name in src.
+func weight(src format.Source, name string) []float32 {
 	info, ok := format.TensorIndex(src.Tensors(), name)
 	if !ok {
-		log.Fatalf("%s: no tensor %q", path, name)
+		log.Fatalf("no tensor %q", name)
 	}
 	raw, err := src.TensorData(name)
 	if err != nil {

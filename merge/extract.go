@@ -69,14 +69,58 @@ var defaultSkip = regexp.MustCompile(`(^|\.)(wte|wpe|embed_tokens|token_embd|pos
 // per-module ranks go to rank_pattern/alpha_pattern. GPT-2 Conv1D weights
 // (stored (in, out)) give fan_in_fan_out modules. Tensors that differ but
 // are not extracted (norms, biases, embeddings) are returned by name so
-// the caller can warn.
+// the caller can warn. base and tuned are paths (GGUF files, safetensors
+// files or Hugging Face directories); ExtractSources takes checkpoints
+// already open.
 func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions) (*ExtractResult, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	b, err := openBase(basePath)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Src.Close()
+	t, err := openBase(tunedPath)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Src.Close()
+	return extract(ctx, b, t, opt)
+}
+
+// ExtractSources is Extract on two checkpoints already open: GGUF or
+// safetensors Sources with the same tensors. Messages name them by their
+// container. It does not close them.
+func ExtractSources(ctx context.Context, base, tuned format.Source, opt ExtractOptions) (*ExtractResult, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
+	b, err := sourceBase(base)
+	if err != nil {
+		return nil, err
+	}
+	t, err := sourceBase(tuned)
+	if err != nil {
+		return nil, err
+	}
+	return extract(ctx, b, t, opt)
+}
+
+// check refuses options that do not pick exactly one of Rank and Energy
+// or are out of range.
+func (opt ExtractOptions) check() error {
 	if (opt.Rank > 0) == (opt.Energy > 0) {
-		return nil, fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrInvalidOption)
+		return fmt.Errorf("extract: give a rank or an energy share, not both or neither: %w", format.ErrInvalidOption)
 	}
 	if opt.Energy > 1 || math.IsNaN(opt.Energy) || opt.Rank < 0 {
-		return nil, fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrInvalidOption)
+		return fmt.Errorf("extract: energy %g / rank %d out of range: %w", opt.Energy, opt.Rank, format.ErrInvalidOption)
 	}
+	return nil
+}
+
+// extract is Extract on the opened base b and tuned checkpoint t.
+func extract(ctx context.Context, b, t *base, opt ExtractOptions) (*ExtractResult, error) {
 	maxRank := opt.Rank
 	if opt.Energy > 0 {
 		maxRank = opt.MaxRank
@@ -91,16 +135,6 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	if opt.PowerIters > 0 {
 		svdOpt.powerIters = opt.PowerIters
 	}
-	b, err := openBase(basePath)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Src.Close()
-	t, err := openBase(tunedPath)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Src.Close()
 	tuned := map[string]format.TensorInfo{}
 	for _, ti := range t.Src.Tensors() {
 		tuned[ti.Name] = ti
@@ -110,10 +144,10 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 	for _, bi := range b.Src.Tensors() {
 		ti, ok := tuned[bi.Name]
 		if !ok {
-			return nil, fmt.Errorf("extract: tensor %q of base %s is missing from %s: %w", bi.Name, basePath, tunedPath, format.ErrNotFound)
+			return nil, fmt.Errorf("extract: tensor %q of base %s is missing from %s: %w", bi.Name, b.Name(), t.Name(), format.ErrNotFound)
 		}
 		if !format.SameShape(bi.Shape, ti.Shape) {
-			return nil, fmt.Errorf("extract: tensor %q is %v in base %s but %v in %s: %w", bi.Name, bi.Shape, basePath, ti.Shape, tunedPath, format.ErrShape)
+			return nil, fmt.Errorf("extract: tensor %q is %v in base %s but %v in %s: %w", bi.Name, bi.Shape, b.Name(), ti.Shape, t.Name(), format.ErrShape)
 		}
 		take := len(bi.Shape) == 2 && !bi.DType.IsInt() && format.CanDecode(bi.DType) && format.CanDecode(ti.DType)
 		if opt.Targets != nil {
@@ -128,7 +162,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		}
 	}
 	if len(selected) == 0 {
-		return nil, fmt.Errorf("extract: no 2-D weight of %s matches the targets: %w", basePath, format.ErrNotFound)
+		return nil, fmt.Errorf("extract: no 2-D weight of %s matches the targets: %w", b.Name(), format.ErrNotFound)
 	}
 	out := &lora.Adapter{Kind: lora.KindPEFT, DType: format.F32}
 	if b.Kind == resolve.KindGGUF {
@@ -144,6 +178,7 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 			return nil, err
 		}
 		rows, cols := int(info.Shape[0]), int(info.Shape[1])
+		var err error
 		bufB, err = decodeInto(bufB, b.Src, info)
 		if err == nil {
 			bufT, err = decodeInto(bufT, t.Src, tuned[info.Name])
@@ -182,14 +217,14 @@ func Extract(ctx context.Context, basePath, tunedPath string, opt ExtractOptions
 		}
 	}
 	if len(out.Modules) == 0 {
-		return nil, fmt.Errorf("extract: %s and %s do not differ in any selected tensor: %w", basePath, tunedPath, format.ErrNotFound)
+		return nil, fmt.Errorf("extract: %s and %s do not differ in any selected tensor: %w", b.Name(), t.Name(), format.ErrNotFound)
 	}
 	r := 0
 	for _, m := range out.Modules {
 		r = max(r, m.Rank)
 	}
 	out.Config = lora.NewConfig(r, float64(r))
-	out.Config.BaseModel = basePath
+	out.Config.BaseModel = b.Path
 	if err := out.SyncConfig(); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // writeHFDir writes a Hugging Face model directory beside the base's: every
@@ -66,7 +67,7 @@ func writeHFDir(s *streamer, out string, infos []format.TensorInfo, md format.Me
 		}
 		return false
 	}
-	return format.WriteDirAtomic(out, force, replaceable, func(dir string) error {
+	return atomicfile.WriteDir(out, force, replaceable, func(dir string) error {
 		for _, e := range entries {
 			if weights[e.Name()] || !e.Type().IsRegular() || strings.HasSuffix(e.Name(), ".safetensors") {
 				continue

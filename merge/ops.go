@@ -46,13 +46,13 @@ func (o *op) add(f []float32, lo, hi, cols int) {
 	}
 }
 
-// plan maps each base tensor name to the ops that change it.
-type plan map[string][]op
+// tensorOps maps each base tensor name to the ops that change it.
+type tensorOps map[string][]op
 
 // planOps reads every input and works out the ops on the base's tensors.
 // Errors name the adapter, the module and the shapes.
-func planOps(b *base, inputs []Input) (plan, error) {
-	p := plan{}
+func planOps(b *base, inputs []Input) (tensorOps, error) {
+	p := tensorOps{}
 	for _, in := range inputs {
 		a, err := in.load(lora.OpenWithExperts)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 	"github.com/lorakit/lorakit/internal/parallel"
 )
 
@@ -18,7 +19,7 @@ type streamer struct {
 	ctx      context.Context
 	b        *base
 	in       map[string]format.TensorInfo // the base's tensors by name
-	ops      plan
+	ops      tensorOps
 	p        [2]processor // tensor i is prepared in p[i%2]
 	progress func(done, total int, name string)
 	done     int
@@ -27,7 +28,7 @@ type streamer struct {
 
 // newStreamer returns a streamer over b's tensors that will write total
 // tensors in all (over one sink or several).
-func newStreamer(ctx context.Context, b *base, ops plan, total int, progress func(done, total int, name string)) *streamer {
+func newStreamer(ctx context.Context, b *base, ops tensorOps, total int, progress func(done, total int, name string)) *streamer {
 	in := make(map[string]format.TensorInfo, len(b.Src.Tensors()))
 	for _, t := range b.Src.Tensors() {
 		in[t.Name] = t
@@ -165,7 +166,7 @@ func (p *processor) tensor(t format.TensorInfo, data []byte, outDT format.DType,
 		if err := decodeRows(f, chunk, hi-lo, cols, inRow, srcDT); err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
-		format.ReleaseMapped(chunk) // a mapped base tensor costs a chunk of RSS
+		mmap.ReleaseMapped(chunk) // a mapped base tensor costs a chunk of RSS
 		for _, o := range ops {
 			o.add(f, lo, hi, cols)
 			if o.magnitude != nil {

@@ -3,6 +3,8 @@ package model
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/cputime"
 )
 
 // BenchmarkStoriesForward: tokens/s of KV-cache decoding on stories260K.
@@ -11,7 +13,7 @@ func BenchmarkStoriesForward(b *testing.B) {
 	const n = 256
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		s := m.NewSession()
 		id := 1
@@ -24,7 +26,7 @@ func BenchmarkStoriesForward(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := cputime.Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(n*b.N)/cpu, "tokens/cpu-s")
 	}
 }
@@ -71,12 +73,12 @@ func benchSteps(b *testing.B, m *Model, batch Batch) {
 	step() // allocate activations
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		step()
 	}
 	b.ReportMetric(float64(batch.B*batch.T*b.N)/b.Elapsed().Seconds(), "tokens/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := cputime.Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(cpu/float64(b.N), "cpu-s/step")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/lorakit/lorakit/convert/quantize"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/resolve"
 	"github.com/lorakit/lorakit/verify"
@@ -106,7 +107,7 @@ func Make(ctx context.Context, out string, opt Options) (*Manifest, []*verify.Re
 		man.Adapters = append(man.Adapters, ManifestItem{Path: absPath(in.Path), Scale: in.Scale})
 	}
 	var reps []*verify.Report
-	err = format.WriteDirAtomic(out, opt.Force, isReleaseFile, func(dir string) error {
+	err = atomicfile.WriteDir(out, opt.Force, isReleaseFile, func(dir string) error {
 		var err error
 		man.Models, err = writeModels(ctx, dir, opt, info)
 		if err != nil {

@@ -92,24 +92,49 @@ func Open(path string) (*Base, error) {
 		b.index()
 		return b, nil
 	}
-	if b.Src, err = format.Open(path); err != nil {
+	src, err := format.Open(path)
+	if err != nil {
 		return nil, err
 	}
-	switch b.Kind = b.Src.Format(); b.Kind {
+	if b, err = FromSource(path, src); err != nil {
+		src.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// FromSource returns a Base over src, a GGUF, llama2.c or safetensors
+// checkpoint already open, named as its container names its tensors
+// (llama.cpp names for GGUF and llama2.c, Hugging Face names for
+// safetensors). path is the file src was read from, or "" when there is
+// none (then a llama.cpp LoRA adapter is renamed to Hugging Face names from
+// its own architecture, as with no config.json). An adapter GGUF and
+// containers that are not bases are refused (src is left open); closing
+// the Base closes src.
+func FromSource(path string, src format.Source) (*Base, error) {
+	b := &Base{Path: path, Src: src}
+	switch b.Kind = src.Format(); b.Kind {
 	case KindGGUF, KindLlama2c:
-		if t, _ := b.Src.Metadata().String("general.type"); t == "adapter" {
-			b.Src.Close()
-			return nil, fmt.Errorf("base %s is a LoRA adapter, not a model: %w", path, format.ErrFormat)
+		if t, _ := src.Metadata().String("general.type"); t == "adapter" {
+			return nil, fmt.Errorf("base %s is a LoRA adapter, not a model: %w", b.Name(), format.ErrFormat)
 		}
-		name, _ := b.Src.Metadata().String("general.architecture")
+		name, _ := src.Metadata().String("general.architecture")
 		b.Arch, _ = arch.Lookup(name)
 	case KindSafetensors:
 	default:
-		b.Src.Close()
-		return nil, fmt.Errorf("base %s: %s checkpoints are not bases lorakit merges into: %w", path, b.Kind, format.ErrUnsupported)
+		return nil, fmt.Errorf("base %s: %s checkpoints are not bases lorakit merges into: %w", b.Name(), b.Kind, format.ErrUnsupported)
 	}
 	b.index()
 	return b, nil
+}
+
+// Name is how messages refer to the base: its path, or its container kind
+// when it has no path.
+func (b *Base) Name() string {
+	if b.Path != "" {
+		return b.Path
+	}
+	return "(" + b.Kind + " source)"
 }
 
 // Close closes the base's files.

@@ -36,7 +36,7 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 			if len(a.Modules) > 0 {
 				first = fmt.Sprintf(" (module %q, ...)", a.Modules[0].Name)
 			}
-			return fmt.Errorf("adapter %s%s is for architecture %q but base %s is %q: %w", name, first, a.Arch, b.Path, b.Arch.Name, format.ErrShape)
+			return fmt.Errorf("adapter %s%s is for architecture %q but base %s is %q: %w", name, first, a.Arch, b.Name(), b.Arch.Name, format.ErrShape)
 		}
 	case b.GGUFNames():
 		if err := convert.ToGGUFNamesFor(a, b.Src); err != nil {
@@ -46,7 +46,7 @@ func (b *Base) Adapt(a *lora.Adapter, name string) error {
 		// llama.cpp names, or PEFT target_parameters on fused experts: one
 		// module per expert with Hugging Face names
 		if err := convert.ToHFNames(a, b.Path); err != nil {
-			return fmt.Errorf("adapter %s: naming it for base %s: %w", name, b.Path, err)
+			return fmt.Errorf("adapter %s: naming it for base %s: %w", name, b.Name(), err)
 		}
 	}
 	return nil

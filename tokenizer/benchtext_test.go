@@ -3,8 +3,9 @@ package tokenizer
 import (
 	"os"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/cputime"
 )
 
 // mixedText returns n bytes (about; cut at a character boundary) of
@@ -90,7 +91,7 @@ func BenchmarkEncodeLlama3(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	var n, passes int
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		tok.bpe.cache = newWordCache()
 		n = len(tok.Encode(text))
@@ -98,15 +99,6 @@ func BenchmarkEncodeLlama3(b *testing.B) {
 	}
 	// Throughput per second of CPU time, robust against other processes
 	// sharing the machine (wall-clock MB/s is b.SetBytes' figure).
-	b.ReportMetric(float64(passes*len(text))/1e6/(cpuSeconds()-cpu0), "MB/cpu-s")
+	b.ReportMetric(float64(passes*len(text))/1e6/(cputime.Seconds()-cpu0), "MB/cpu-s")
 	b.ReportMetric(float64(n), "tokens")
-}
-
-// cpuSeconds returns the user+system CPU time of this process.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -7,18 +7,18 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // SaveHF writes v as the tokenizer files of a Hugging Face model
 // directory: tokenizer.json and tokenizer_config.json, each atomically
-// (see format.CreateAtomic for force).
+// (see atomicfile.Create for force).
 func SaveHF(dir string, v *Vocab, force bool) error {
 	if err := SaveTokenizerJSON(filepath.Join(dir, "tokenizer.json"), v, force); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, "tokenizer_config.json")
-	f, err := format.CreateAtomic(path, force)
+	f, err := atomicfile.Create(path, force)
 	if err != nil {
 		return err
 	}

@@ -10,12 +10,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // SaveTokenizerJSON writes v as a Hugging Face tokenizer.json at path,
-// atomically (see format.CreateAtomic for force).
+// atomically (see atomicfile.Create for force).
 func SaveTokenizerJSON(path string, v *Vocab, force bool) error {
-	f, err := format.CreateAtomic(path, force)
+	f, err := atomicfile.Create(path, force)
 	if err != nil {
 		return err
 	}

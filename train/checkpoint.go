@@ -11,6 +11,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/lora"
 )
 
@@ -50,7 +51,7 @@ func (t *Trainer) SaveCheckpoint() error {
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", target, err)
 	}
-	return format.WriteDirAtomic(target, true, func(name string) bool { return checkpointFiles[name] }, func(tmp string) error {
+	return atomicfile.WriteDir(target, true, func(name string) bool { return checkpointFiles[name] }, func(tmp string) error {
 		if err := writeVector(filepath.Join(tmp, trainableFile), t.params[0].Name, t.m.Params()); err != nil {
 			return fmt.Errorf("train: %s: %w", target, err)
 		}

@@ -13,7 +13,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // Output files of a run beside the checkpoint.
@@ -36,7 +36,7 @@ func OpenLog(dir string, history []Record) (*Log, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	path := filepath.Join(dir, LogFile)
-	if err := format.CheckOutput(path, true); err != nil {
+	if err := atomicfile.CheckOutput(path, true); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	f, err := os.Create(path)
@@ -125,7 +125,7 @@ func WriteLossPlot(path string, history []Record, title string) error {
 	if err != nil {
 		return fmt.Errorf("train: plot: %w", err)
 	}
-	f, err := format.CreateAtomic(path, true)
+	f, err := atomicfile.Create(path, true)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // Tolerances of "equal within the dtype's rounding".
@@ -86,8 +87,8 @@ func chunks(info format.TensorInfo, a, b []byte, unit int, f func(lo int, x, y [
 		if err := format.ToFloat64(ys, b[bl:bh], info.DType); err != nil {
 			return fmt.Errorf("tensor %q: %w", info.Name, err)
 		}
-		format.ReleaseMapped(a[bl:bh]) // mapped tensors cost a chunk of RSS
-		format.ReleaseMapped(b[bl:bh])
+		mmap.ReleaseMapped(a[bl:bh]) // mapped tensors cost a chunk of RSS
+		mmap.ReleaseMapped(b[bl:bh])
 		f(int(lo), xs, ys)
 	}
 	return nil
@@ -96,7 +97,7 @@ func chunks(info format.TensorInfo, a, b []byte, unit int, f func(lo int, x, y [
 // compareFloat compares release with derived, both raw tensors of info's
 // float dtype, a chunk at a time (two passes: the largest value first).
 func compareFloat(info format.TensorInfo, release, derived []byte) (comparison, error) {
-	if format.EqualReleasing(release, derived) {
+	if mmap.EqualReleasing(release, derived) {
 		return comparison{exact: true, within: true}, nil
 	}
 	var largest float64
@@ -138,7 +139,7 @@ func compareFloat(info format.TensorInfo, release, derived []byte) (comparison, 
 // is (up to requantSlack): the quantization of values within float32
 // rounding of x.
 func compareBlocks(info format.TensorInfo, release, derived []byte, x []float32) (comparison, error) {
-	if format.EqualReleasing(release, derived) {
+	if mmap.EqualReleasing(release, derived) {
 		return comparison{exact: true, within: true}, nil
 	}
 	var largest float64

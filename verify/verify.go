@@ -10,6 +10,7 @@ import (
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/format/safetensors"
+	"github.com/lorakit/lorakit/internal/mmap"
 	"github.com/lorakit/lorakit/merge"
 	"github.com/lorakit/lorakit/resolve"
 )
@@ -207,7 +208,7 @@ func compareDerived(d *merge.Derivation, t format.TensorInfo, got []byte, derive
 	if !t.DType.IsBlock() {
 		return compareFloat(t, got, want)
 	}
-	if format.EqualReleasing(got, want) {
+	if mmap.EqualReleasing(got, want) {
 		return comparison{exact: true, within: true}, nil
 	}
 	want = append([]byte(nil), want...) // derive's buffer is reused below

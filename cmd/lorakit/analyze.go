@@ -9,6 +9,7 @@ import (
 	"github.com/lorakit/lorakit/analyze"
 	"github.com/lorakit/lorakit/convert"
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/resolve"
 )
@@ -282,7 +283,7 @@ func runReport(cmd *cobra.Command, args []string, o analyzeOptions) error {
 
 // writeFigure writes one figure to a PNG file atomically.
 func writeFigure(path string, fig analyze.Figure, force bool) error {
-	f, err := format.CreateAtomic(path, force)
+	f, err := atomicfile.Create(path, force)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/model/generate"
 	"github.com/lorakit/lorakit/train"
 	"github.com/lorakit/lorakit/train/data"
@@ -96,7 +96,7 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 		return usageError{err}
 	}
 	if o.out != "" {
-		if err := format.CheckOutput(o.out, o.force); err != nil {
+		if err := atomicfile.CheckOutput(o.out, o.force); err != nil {
 			return err
 		}
 	}
@@ -138,7 +138,7 @@ func runEval(cmd *cobra.Command, path string, o evalOptions) error {
 		return err
 	}
 	if o.out != "" {
-		f, err := format.CreateAtomic(o.out, o.force)
+		f, err := atomicfile.Create(o.out, o.force)
 		if err != nil {
 			return err
 		}

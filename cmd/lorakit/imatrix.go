@@ -9,6 +9,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/imatrix"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/model"
 )
 
@@ -66,7 +67,7 @@ func runImatrix(cmd *cobra.Command, path string, o imatrixOptions) error {
 	if o.ctx <= 0 || o.batch <= 0 || o.ubatch <= 0 {
 		return usageError{fmt.Errorf("--ctx, --batch and --ubatch must be positive")}
 	}
-	if err := format.CheckOutput(o.output, o.force); err != nil {
+	if err := atomicfile.CheckOutput(o.output, o.force); err != nil {
 		return err
 	}
 	b, err := os.ReadFile(o.data)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 	"github.com/lorakit/lorakit/internal/cpu"
 
 	// Container formats register themselves with format.Open / format.Create.
@@ -150,7 +150,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			format.RemoveTemporaries()
+			atomicfile.RemoveTemporaries()
 			code = reportPanic(stderr, r)
 		}
 	}()
@@ -167,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "lorakit: %v arrived after the outputs were complete; they are kept\n", context.Cause(ctx))
 		return exitInterrupted
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		format.RemoveTemporaries()
+		atomicfile.RemoveTemporaries()
 		fmt.Fprintf(stderr, "lorakit: %s\n", clipMessage(interruptMessage(ctx, err)))
 		return exitInterrupted
 	case err == nil:

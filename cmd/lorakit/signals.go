@@ -15,7 +15,8 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // errSignal is the cause of a cancelled command context: the signal that
@@ -64,7 +65,7 @@ func onSignals(cancel context.CancelCauseFunc, stderr io.Writer) func() {
 					cancel(errSignal{sig})
 					continue
 				}
-				format.RemoveTemporaries()
+				atomicfile.RemoveTemporaries()
 				fmt.Fprintf(stderr, "lorakit: %v again: stopped at once, nothing written\n", errSignal{sig})
 				os.Exit(exitInterrupted)
 			}
@@ -104,7 +105,7 @@ func interruptMessage(ctx context.Context, err error) string {
 // with where it happened.
 func reportPanic(stderr io.Writer, r any) int {
 	if f, ok := r.(interface{ Addr() uintptr }); ok {
-		if err, ok := format.FaultError(f.Addr()); ok {
+		if err, ok := mmap.FaultError(f.Addr()); ok {
 			fmt.Fprintf(stderr, "lorakit: %v\n", err)
 			return exitFail
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lorakit/lorakit/format"
 	_ "github.com/lorakit/lorakit/format/gguf" // the GGUF driver format.Create writes with
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // File quantizes the checkpoint at in (a GGUF file of any dtype, a
@@ -148,7 +149,7 @@ func writeTensor(ctx context.Context, c *converter, r *input, wb *format.WriteBe
 // mapping of the file whose pages may be released after use.
 type input struct {
 	src     format.Source
-	mapping *format.Mapping
+	mapping *mmap.Mapping
 	offsets format.Header
 }
 
@@ -164,7 +165,7 @@ func newInput(path string, src format.Source) (*input, error) {
 	if f := src.Format(); f != "gguf" && f != "safetensors" {
 		return r, nil
 	}
-	m, err := format.MapFile(path)
+	m, err := mmap.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (r *input) data(name string, n int64) ([]byte, func([]byte), error) {
 	if r.mapping != nil {
 		b := r.mapping.Bytes()
 		if off, ok := r.offsets.TensorOffset(name); ok && off >= 0 && off <= int64(len(b)) && n <= int64(len(b))-off {
-			return b[off : off+n : off+n], releasePages, nil
+			return b[off : off+n : off+n], mmap.ReleaseMapped, nil
 		}
 	}
 	d, err := r.src.TensorData(name)

@@ -7,15 +7,16 @@ import (
 	"os"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // Reader is an open GGUF file: its metadata, its tensor infos and the
 // location of each tensor's data. It implements format.Source and
 // format.Header.
 type Reader struct {
-	name      string          // the file, for messages
-	mapping   *format.Mapping // nil unless opened with Open
-	data      []byte          // the mapped file (nil for NewReader)
+	name      string        // the file, for messages
+	mapping   *mmap.Mapping // nil unless opened with Open
+	data      []byte        // the mapped file (nil for NewReader)
 	ra        io.ReaderAt
 	size      int64
 	version   int
@@ -32,7 +33,7 @@ type Reader struct {
 // Open maps the GGUF file at path read-only and parses its header. Tensor
 // data is not read: TensorData returns slices of the mapping.
 func Open(path string) (*Reader, error) {
-	m, err := format.MapFile(path)
+	m, err := mmap.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // SplitWriter streams a model into a split GGUF set, byte for byte as
@@ -14,7 +15,7 @@ import (
 // format.Sink: tensors are written in the declared order.
 type SplitWriter struct {
 	paths  []string
-	files  []*format.AtomicFile
+	files  []*atomicfile.File
 	ws     []*Writer
 	starts []int // index of each shard's first tensor
 	infos  []format.TensorInfo
@@ -64,13 +65,13 @@ func CreateShards(paths []string, starts []int, infos []format.TensorInfo, mds [
 	}
 	w := &SplitWriter{starts: starts, infos: append([]format.TensorInfo(nil), infos...)}
 	for _, p := range paths {
-		if err := format.CheckOutput(p, force); err != nil {
+		if err := atomicfile.CheckOutput(p, force); err != nil {
 			return nil, fmt.Errorf("gguf: %w", err)
 		}
 		w.paths = append(w.paths, p)
 	}
 	for i, p := range w.paths {
-		f, err := format.CreateAtomic(p, force)
+		f, err := atomicfile.Create(p, force)
 		if err != nil {
 			w.Abort()
 			return nil, fmt.Errorf("gguf: %w", err)

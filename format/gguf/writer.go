@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // Writer streams a GGUF file: the header is written when the Writer is
@@ -14,7 +16,7 @@ import (
 // Errors are sticky. It implements format.Sink.
 type Writer struct {
 	name   string
-	file   *format.AtomicFile // nil for NewWriter
+	file   *atomicfile.File // nil for NewWriter
 	bw     *bufio.Writer
 	infos  []format.TensorInfo
 	layout *layout
@@ -39,7 +41,7 @@ func Create(path string, infos []format.TensorInfo, md format.Metadata, opts for
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %s: %w", path, err)
 	}
-	f, err := format.CreateAtomic(path, opts.Force)
+	f, err := atomicfile.Create(path, opts.Force)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
 	}
@@ -75,7 +77,7 @@ func newStreamWriter(name string, dst io.Writer, infos []format.TensorInfo, md f
 	return w, nil
 }
 
-func newWriter(name string, f *format.AtomicFile, infos []format.TensorInfo, l *layout) *Writer {
+func newWriter(name string, f *atomicfile.File, infos []format.TensorInfo, l *layout) *Writer {
 	w := &Writer{name: name, file: f, infos: append([]format.TensorInfo(nil), infos...), layout: l}
 	if f != nil {
 		w.bw = bufio.NewWriterSize(f, l.bufferSize())
@@ -123,7 +125,7 @@ func (w *Writer) WriteTensor(name string, data []byte) error {
 	if int64(len(data)) != n {
 		return w.setErr(fmt.Errorf("gguf: %s: tensor %q: %d bytes given, want %d for %v %v: %w", w.name, name, len(data), n, want.DType, want.Shape, format.ErrShape))
 	}
-	if _, err := format.WriteReleasing(w.bw, data); err != nil {
+	if _, err := mmap.WriteReleasing(w.bw, data); err != nil {
 		return w.setErr(fmt.Errorf("gguf: %s: tensor %q: %w", w.name, name, err))
 	}
 	if err := w.pad(alignUp(n, w.layout.align) - n); err != nil {

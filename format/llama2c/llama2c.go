@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // Config is the llama2.c header.
@@ -44,7 +45,7 @@ const (
 type Reader struct {
 	path    string
 	cfg     Config
-	m       *format.Mapping // nil for NewReader
+	m       *mmap.Mapping // nil for NewReader
 	data    []byte
 	infos   []format.TensorInfo
 	offsets map[string]int64
@@ -53,7 +54,7 @@ type Reader struct {
 
 // Open maps the checkpoint at path.
 func Open(path string) (*Reader, error) {
-	m, err := format.MapFile(path)
+	m, err := mmap.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("llama2c: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // Reader reads a safetensors file. It implements format.Source and
@@ -15,12 +16,12 @@ import (
 // file (zero copy); one from NewReader reads each tensor on demand. Its
 // methods may be called from several goroutines at once (Close excepted).
 type Reader struct {
-	name      string          // file name for errors ("" if unknown)
-	ra        io.ReaderAt     // the file
-	mapping   *format.Mapping // non-nil when memory-mapped (Open)
-	data      []byte          // the whole mapped file, or nil
-	dataStart int64           // file offset of the data section (8 + header length)
-	entries   []entry         // in data offset order
+	name      string        // file name for errors ("" if unknown)
+	ra        io.ReaderAt   // the file
+	mapping   *mmap.Mapping // non-nil when memory-mapped (Open)
+	data      []byte        // the whole mapped file, or nil
+	dataStart int64         // file offset of the data section (8 + header length)
+	entries   []entry       // in data offset order
 	index     map[string]int
 	md        format.Metadata
 	closed    bool
@@ -29,7 +30,7 @@ type Reader struct {
 // Open memory-maps the safetensors file at path and validates its header.
 // Nothing but the header is read until tensors are used.
 func Open(path string) (*Reader, error) {
-	m, err := format.MapFile(path)
+	m, err := mmap.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}

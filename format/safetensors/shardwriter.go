@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
 )
 
 // shardWriter writes a sharded checkpoint. Every shard goes to a temporary
@@ -24,8 +25,8 @@ type shardWriter struct {
 	shardOf    []int    // infos[i] goes to shard shardOf[i]
 	targets    []string // shard paths
 	plans      [][]format.TensorInfo
-	files      []*format.AtomicFile // opened shard files, in order
-	cur        *Writer              // writer of the last opened shard
+	files      []*atomicfile.File // opened shard files, in order
+	cur        *Writer            // writer of the last opened shard
 	curBuf     *bufio.Writer
 	next       int
 	total      int64
@@ -79,7 +80,7 @@ func CreateSharded(dir string, infos []format.TensorInfo, md format.Metadata, ma
 		outputs = append(outputs, filepath.Join(dir, IndexFile))
 	}
 	for _, p := range outputs {
-		if err := format.CheckOutput(p, opts.Force); err != nil {
+		if err := atomicfile.CheckOutput(p, opts.Force); err != nil {
 			return nil, fmt.Errorf("safetensors: %w", err)
 		}
 	}
@@ -126,7 +127,7 @@ func (s *shardWriter) openShard(k int) error {
 	if err := s.finishShard(); err != nil {
 		return err
 	}
-	f, err := format.CreateAtomic(s.targets[k], s.force)
+	f, err := atomicfile.Create(s.targets[k], s.force)
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
@@ -170,7 +171,7 @@ func (s *shardWriter) Close() error {
 	if s.err == nil {
 		s.err = s.finishShard()
 	}
-	var index *format.AtomicFile
+	var index *atomicfile.File
 	if s.err == nil && len(s.targets) > 1 {
 		index, s.err = s.writeIndex()
 	}
@@ -215,7 +216,7 @@ func (s *shardWriter) removeCommitted(n int) {
 // writeIndex writes model.safetensors.index.json to a temporary file, as
 // transformers writes it: json.dumps(index, indent=2, sort_keys=True) + "\n"
 // (identical for ASCII tensor names).
-func (s *shardWriter) writeIndex() (*format.AtomicFile, error) {
+func (s *shardWriter) writeIndex() (*atomicfile.File, error) {
 	target := filepath.Join(s.dir, IndexFile)
 	wm := make(map[string]string, len(s.infos))
 	for i, t := range s.infos {
@@ -225,7 +226,7 @@ func (s *shardWriter) writeIndex() (*format.AtomicFile, error) {
 		"metadata":   map[string]json.Number{"total_size": json.Number(strconv.FormatInt(s.total, 10))},
 		"weight_map": wm,
 	}
-	f, err := format.CreateAtomic(target, s.force)
+	f, err := atomicfile.Create(target, s.force)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/atomicfile"
+	"github.com/lorakit/lorakit/internal/mmap"
 )
 
 // defaultPadding is the multiple the reference writer pads the header to.
@@ -25,10 +27,10 @@ const defaultPadding = 8
 // order, strings escaped as serde_json escapes them, the header padded with
 // spaces to a multiple of 8 bytes.
 type Writer struct {
-	name    string             // output name for errors ("" if unknown)
-	w       io.Writer          // destination
-	bw      *bufio.Writer      // buffer in front of file, if any
-	file    *format.AtomicFile // the output file (Create), or nil (NewWriter)
+	name    string           // output name for errors ("" if unknown)
+	w       io.Writer        // destination
+	bw      *bufio.Writer    // buffer in front of file, if any
+	file    *atomicfile.File // the output file (Create), or nil (NewWriter)
 	infos   []format.TensorInfo
 	sizes   []int64
 	index   map[string]int
@@ -67,7 +69,7 @@ func Create(path string, infos []format.TensorInfo, md format.Metadata, opts for
 	if err := sw.plan(infos, md); err != nil {
 		return nil, err
 	}
-	f, err := format.CreateAtomic(path, opts.Force)
+	f, err := atomicfile.Create(path, opts.Force)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
@@ -231,7 +233,7 @@ func (w *Writer) writeTensor(name string, data []byte) error {
 			return err
 		}
 	}
-	if _, err := format.WriteReleasing(w.w, data); err != nil {
+	if _, err := mmap.WriteReleasing(w.w, data); err != nil {
 		return w.errorf("tensor %q: %w", name, err)
 	}
 	w.next++

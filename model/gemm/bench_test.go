@@ -3,6 +3,8 @@ package gemm
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/cputime"
 )
 
 // benchCase is one product benchmarked: C (m,n) = op(A) (m,k) · op(B) (k,n).
@@ -57,13 +59,13 @@ func runBench(b *testing.B, bc benchCase, f func(a []float32, lda int, bm []floa
 	a, lda, bm, ldb, c := benchOperands(bc)
 	b.SetBytes(int64(4 * (bc.m*bc.k + bc.k*bc.n + bc.m*bc.n)))
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Seconds()
 	for b.Loop() {
 		f(a, lda, bm, ldb, c)
 	}
 	flops := 2 * float64(bc.m) * float64(bc.n) * float64(bc.k) * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := cputime.Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
 	}
 }

@@ -3,6 +3,8 @@ package gemm
 import (
 	"sync/atomic"
 	"testing"
+
+	"github.com/lorakit/lorakit/internal/cputime"
 )
 
 // BenchmarkMicro runs each micro-kernel alone on L1-resident panels, on
@@ -13,7 +15,7 @@ func BenchmarkMicro(b *testing.B) {
 	for _, kern := range kernels {
 		b.Run(kern.name, func(b *testing.B) {
 			var calls atomic.Int64
-			cpu0 := cpuSeconds()
+			cpu0 := cputime.Seconds()
 			b.RunParallel(func(pb *testing.PB) {
 				a := getBuf(kern.mr * k)
 				bp := getBuf(kern.nr * k)
@@ -27,7 +29,7 @@ func BenchmarkMicro(b *testing.B) {
 			})
 			flops := 2 * float64(kern.mr*kern.nr*k) * float64(calls.Load())
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+			if cpu := cputime.Seconds() - cpu0; cpu > 0 {
 				b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
 			}
 		})

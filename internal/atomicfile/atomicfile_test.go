@@ -1,17 +1,19 @@
-package format
+package atomicfile
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lorakit/lorakit/format"
 )
 
-func TestAtomicFile(t *testing.T) {
+func TestFile(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.bin")
 
-	f, err := CreateAtomic(out, false)
+	f, err := Create(out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +26,7 @@ func TestAtomicFile(t *testing.T) {
 	}
 	assertOnlyFiles(t, dir)
 
-	f, _ = CreateAtomic(out, false)
+	f, _ = Create(out, false)
 	f.WriteString("whole")
 	if err := f.Commit(); err != nil {
 		t.Fatal(err)
@@ -34,18 +36,18 @@ func TestAtomicFile(t *testing.T) {
 	}
 	assertOnlyFiles(t, dir, "out.bin")
 
-	if _, err := CreateAtomic(out, false); !errors.Is(err, ErrExists) {
-		t.Errorf("CreateAtomic over existing without force: %v, want ErrExists", err)
+	if _, err := Create(out, false); !errors.Is(err, format.ErrExists) {
+		t.Errorf("Create over existing without force: %v, want format.ErrExists", err)
 	}
-	f, err = CreateAtomic(out, true)
+	f, err = Create(out, true)
 	if err != nil {
-		t.Fatalf("CreateAtomic with force: %v", err)
+		t.Fatalf("Create with force: %v", err)
 	}
 	f.Abort()
 
-	MarkInput(out)
-	if _, err := CreateAtomic(out, true); !errors.Is(err, ErrExists) {
-		t.Errorf("CreateAtomic over an input with force: %v, want ErrExists", err)
+	format.MarkInput(out)
+	if _, err := Create(out, true); !errors.Is(err, format.ErrExists) {
+		t.Errorf("Create over an input with force: %v, want format.ErrExists", err)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "whole" {
 		t.Fatalf("input modified: %q", b)
@@ -70,12 +72,12 @@ func assertOnlyFiles(t *testing.T, dir string, names ...string) {
 	}
 }
 
-// TestAtomicFileRace: a target that appears while a run without force
-// writes it is kept, and the run fails with ErrExists leaving nothing.
-func TestAtomicFileRace(t *testing.T) {
+// TestFileRace: a target that appears while a run without force writes it
+// is kept, and the run fails with format.ErrExists leaving nothing.
+func TestFileRace(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.bin")
-	f, err := CreateAtomic(out, false)
+	f, err := Create(out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +85,8 @@ func TestAtomicFileRace(t *testing.T) {
 	if err := os.WriteFile(out, []byte("first"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Commit(); !errors.Is(err, ErrExists) {
-		t.Errorf("Commit over a target that appeared meanwhile: %v, want ErrExists", err)
+	if err := f.Commit(); !errors.Is(err, format.ErrExists) {
+		t.Errorf("Commit over a target that appeared meanwhile: %v, want format.ErrExists", err)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "first" {
 		t.Errorf("the first run's output became %q", b)
@@ -100,7 +102,7 @@ func TestStaleTemporaries(t *testing.T) {
 	out := filepath.Join(dir, "out.bin")
 	stale := filepath.Join(dir, ".out.bin.tmp-999999999-42") // beyond any pid_max
 	os.WriteFile(stale, []byte("left by a killed run"), 0o644)
-	f, err := CreateAtomic(out, false)
+	f, err := Create(out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,13 +114,13 @@ func TestStaleTemporaries(t *testing.T) {
 	f.Abort()
 }
 
-// TestWriteDirAtomicReplaceAndRace: with force a directory is replaced as a
+// TestWriteDirReplaceAndRace: with force a directory is replaced as a
 // whole; without force one that appears meanwhile is kept.
-func TestWriteDirAtomicReplaceAndRace(t *testing.T) {
+func TestWriteDirReplaceAndRace(t *testing.T) {
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
 	write := func(force bool, content string, during func()) error {
-		return WriteDirAtomic(out, force, func(n string) bool { return n == "a.txt" }, func(d string) error {
+		return WriteDir(out, force, func(n string) bool { return n == "a.txt" }, func(d string) error {
 			if during != nil {
 				during()
 			}
@@ -136,11 +138,11 @@ func TestWriteDirAtomicReplaceAndRace(t *testing.T) {
 	}
 	assertOnlyFiles(t, parent, "out")
 	other := filepath.Join(parent, "other")
-	err := WriteDirAtomic(other, false, nil, func(d string) error {
+	err := WriteDir(other, false, nil, func(d string) error {
 		return os.Mkdir(other, 0o755) // another run got there first
 	})
-	if !errors.Is(err, ErrExists) {
-		t.Errorf("directory that appeared meanwhile: %v, want ErrExists", err)
+	if !errors.Is(err, format.ErrExists) {
+		t.Errorf("directory that appeared meanwhile: %v, want format.ErrExists", err)
 	}
 	assertOnlyFiles(t, parent, "other", "out")
 }

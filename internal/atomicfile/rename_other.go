@@ -1,6 +1,6 @@
 //go:build !linux
 
-package format
+package atomicfile
 
 import "errors"
 

@@ -1,4 +1,4 @@
-package format
+package mmap
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func TestWriteReleasing(t *testing.T) {
 	if err := os.WriteFile(path, want, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := MapFile(path)
+	m, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

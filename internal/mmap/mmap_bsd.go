@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package format
+package mmap
 
 // willNeed and release are no-ops where the syscall package offers no
 // madvise: no read-ahead hint, and the pages stay resident until the

@@ -1,8 +1,9 @@
-package format
+package mmap
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/lorakit/lorakit/format"
 )
 
 // Mapping is a read-only view of a whole file, memory-mapped where the
@@ -14,26 +15,23 @@ type Mapping struct {
 	closed bool
 }
 
-// MapFile maps the file at path read-only and records it as an input (see
-// MarkInput).
-func MapFile(path string) (*Mapping, error) {
-	f, err := os.Open(path)
+// Open maps the file at path read-only and records it as an input (it
+// opens it with format.OpenInput: a missing file wraps format.ErrNotFound,
+// a directory format.ErrFormat).
+func Open(path string) (*Mapping, error) {
+	f, err := format.OpenInput(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, notFound(err))
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory: %w", path, ErrFormat)
-	}
 	size := st.Size()
 	if size != int64(int(size)) {
-		return nil, fmt.Errorf("%s: %d bytes do not fit in memory: %w", path, size, ErrUnsupported)
+		return nil, fmt.Errorf("%s: %d bytes do not fit in memory: %w", path, size, format.ErrUnsupported)
 	}
-	MarkInput(path)
 	if size == 0 {
 		return &Mapping{data: []byte{}}, nil
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package format
+package mmap
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/lorakit/lorakit/format"
 )
 
 // TestFaultOnTruncatedMapping: reading a mapped file that was truncated
@@ -19,7 +21,7 @@ func TestFaultOnTruncatedMapping(t *testing.T) {
 	if err := os.WriteFile(p, make([]byte, 1<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := MapFile(p)
+	m, err := Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestFaultOnTruncatedMapping(t *testing.T) {
 		t.Fatal("reading a truncated mapping did not fault")
 	}
 	ferr, ok := FaultError(addr)
-	if !ok || !errors.Is(ferr, ErrFormat) || !strings.Contains(ferr.Error(), "in.bin") {
+	if !ok || !errors.Is(ferr, format.ErrFormat) || !strings.Contains(ferr.Error(), "in.bin") {
 		t.Errorf("FaultError = %v, %v; want an ErrFormat naming in.bin", ferr, ok)
 	}
 	// The command's deferred Close runs before its recover: the range of a

@@ -1,4 +1,4 @@
-package format
+package mmap
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"unsafe"
+
+	"github.com/lorakit/lorakit/format"
 )
 
 // mapped are the live mappings, so that a memory fault (a mapped input
@@ -69,7 +71,7 @@ func FaultError(addr uintptr) (error, bool) {
 	}
 	for _, r := range ranges {
 		if addr >= r.lo && addr < r.hi {
-			return fmt.Errorf("%s: the file was truncated or changed while it was being read: %w", r.path, ErrFormat), true
+			return fmt.Errorf("%s: the file was truncated or changed while it was being read: %w", r.path, format.ErrFormat), true
 		}
 	}
 	return nil, false

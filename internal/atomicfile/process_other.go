@@ -1,6 +1,6 @@
 //go:build !unix
 
-package format
+package atomicfile
 
 // processAlive cannot tell on this platform: every process may be alive,
 // so no temporary file is taken for stale.

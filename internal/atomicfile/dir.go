@@ -1,13 +1,15 @@
-package format
+package atomicfile
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/lorakit/lorakit/format"
 )
 
-// WriteDirAtomic builds a directory with fill inside a temporary directory
+// WriteDir builds a directory with fill inside a temporary directory
 // beside target, syncs every file in it to disk and renames it into place,
 // so that target is either absent, its old self, or complete. An existing
 // target is refused without force (also one that appears while fill runs);
@@ -15,7 +17,7 @@ import (
 // one, only if every entry in it is a plain file that replaceable accepts
 // by name and none is an input of this process (so a mistyped -o never
 // deletes a folder of other things).
-func WriteDirAtomic(target string, force bool, replaceable func(name string) bool, fill func(dir string) error) error {
+func WriteDir(target string, force bool, replaceable func(name string) bool, fill func(dir string) error) error {
 	if err := checkDirOutput(target, force, replaceable); err != nil {
 		return err
 	}
@@ -110,14 +112,14 @@ func checkDirOutput(target string, force bool, replaceable func(string) bool) er
 	if err != nil {
 		return nil // absent
 	}
-	if isInput(target, st) {
-		return fmt.Errorf("%s: refusing to overwrite an input: %w", target, ErrExists)
+	if format.IsInput(target, st) {
+		return fmt.Errorf("%s: refusing to overwrite an input: %w", target, format.ErrExists)
 	}
 	if !force {
-		return fmt.Errorf("%s: already exists (use --force to replace it): %w", target, ErrExists)
+		return fmt.Errorf("%s: already exists (use --force to replace it): %w", target, format.ErrExists)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("%s: exists and is not a directory: %w", target, ErrExists)
+		return fmt.Errorf("%s: exists and is not a directory: %w", target, format.ErrExists)
 	}
 	entries, err := os.ReadDir(target)
 	if err != nil {
@@ -125,7 +127,7 @@ func checkDirOutput(target string, force bool, replaceable func(string) bool) er
 	}
 	for _, e := range entries {
 		if e.IsDir() || replaceable == nil || !replaceable(e.Name()) {
-			return fmt.Errorf("%s: holds %q, which lorakit did not write; refusing to replace it: %w", target, e.Name(), ErrExists)
+			return fmt.Errorf("%s: holds %q, which lorakit did not write; refusing to replace it: %w", target, e.Name(), format.ErrExists)
 		}
 		if err := CheckOutput(filepath.Join(target, e.Name()), true); err != nil {
 			return err

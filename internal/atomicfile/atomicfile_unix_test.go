@@ -1,6 +1,6 @@
 //go:build unix
 
-package format
+package atomicfile
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/lorakit/lorakit/format"
 )
 
 // TestCheckOutputRefuses: special files and files inside an input directory
@@ -22,18 +24,18 @@ func TestCheckOutputRefuses(t *testing.T) {
 	os.Mkdir(in, 0o755)
 	cfg := filepath.Join(in, "config.json")
 	os.WriteFile(cfg, []byte("{}"), 0o644)
-	MarkInput(in)
+	format.MarkInput(in)
 	for _, p := range []string{fifo, os.DevNull, cfg} {
-		if err := CheckOutput(p, true); !errors.Is(err, ErrExists) {
-			t.Errorf("CheckOutput(%s, force) = %v, want ErrExists", p, err)
+		if err := CheckOutput(p, true); !errors.Is(err, format.ErrExists) {
+			t.Errorf("CheckOutput(%s, force) = %v, want format.ErrExists", p, err)
 		}
-		if f, err := CreateAtomic(p, true); err == nil {
+		if f, err := Create(p, true); err == nil {
 			f.Abort()
-			t.Errorf("CreateAtomic(%s, force) accepted", p)
+			t.Errorf("Create(%s, force) accepted", p)
 		}
 	}
-	if err := WriteDirAtomic(in, true, func(string) bool { return true }, func(string) error { return nil }); !errors.Is(err, ErrExists) {
-		t.Errorf("WriteDirAtomic over an input directory: %v, want ErrExists", err)
+	if err := WriteDir(in, true, func(string) bool { return true }, func(string) error { return nil }); !errors.Is(err, format.ErrExists) {
+		t.Errorf("WriteDir over an input directory: %v, want format.ErrExists", err)
 	}
 	if st, err := os.Stat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("the FIFO was replaced: %v %v", st, err)
