@@ -97,10 +97,8 @@ type bpeScratch struct {
 const chunkSize = 32 << 10
 
 // chunkEnd returns the end of the chunk of text that starts at 0: the
-// first "\n" at or after chunkSize that a non-white-space character
-// follows (no known pre-tokenizer pattern matches across such a line
-// start: white space runs end at their last line break, and neither word
-// prefixes nor punctuation runs include one), else the end of the text.
+// first cut line start (see cutsAt) at or after chunkSize, else the end of
+// the text.
 func chunkEnd(text string) int {
 	for i := chunkSize; i < len(text); {
 		j := strings.IndexByte(text[i:], '\n')
@@ -108,13 +106,25 @@ func chunkEnd(text string) int {
 			break
 		}
 		i += j + 1
-		if i < len(text) {
-			if c, _ := catAt(text, i); !isSpace(c) {
-				return i
-			}
+		if i < len(text) && cutsAt(text, i) {
+			return i
 		}
 	}
 	return len(text)
+}
+
+// cutsAt reports whether every known pre-tokenizer pattern cuts text at i,
+// a line start: "\n" before i, then a character that is neither white
+// space nor "/". White space runs end at their last line break, word
+// prefixes and digit runs include none, and punctuation runs take line
+// breaks after them only followed by more line breaks or, in GPT-4o's and
+// Tekken's " ?[^\s\p{L}\p{N}]+[\r\n/]*", by "/" — so "!\n/" is one piece.
+func cutsAt(text string, i int) bool {
+	if i == 0 || i >= len(text) || text[i-1] != '\n' || text[i] == '/' {
+		return false
+	}
+	c, _ := catAt(text, i)
+	return !isSpace(c)
 }
 
 // scratchPool recycles encode buffers across calls (many short texts).
