@@ -1,0 +1,163 @@
+package analyze
+
+import (
+	"math"
+	"runtime"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lorakit/lorakit/internal/parallel"
+)
+
+// Products with a base weight stream it: each pass reads the stored
+// matrix S (W, or Wᵀ where Weight.Transposed) once, in bands of rows in
+// order, each band widened into a float64 panel on all cores and then
+// multiplied on all cores. Memory is a panel (panelBytes, or a few rows
+// per core), never W.
+//
+// Every element of a product is summed over its inner index in increasing
+// order, one rounded multiply and one rounded add per term, by gonum's own
+// Dgemm kernels on sub-blocks: exactly as a single gonum Dgemm of the
+// whole W sums it, so the results are bit for bit those of mat.Dense.Mul
+// on W in memory, whatever the band size or the number of cores.
+
+// panelBytes is the target size of a band's float64 panel (a variable so
+// that tests can shrink it).
+var panelBytes = 4 << 20
+
+const (
+	// rowsPerWorker is the least number of stored rows of a band per core.
+	rowsPerWorker = 4
+	// kBlock is the inner dimension of one Dgemm call of a row product
+	// (gonum's own block size): its slice of x stays in cache.
+	kBlock = 64
+	// stripeCols is the most columns of S one Dgemm call of a column
+	// product takes, below gonum's threshold for starting goroutines of
+	// its own (4 blocks of 64).
+	stripeCols = 192
+)
+
+// pass is one sweep over a Weight's stored rows.
+type pass struct {
+	w          Weight
+	rows, cols int // of S
+	band       int // stored rows per band
+	panel      []float64
+
+	// norm: also accumulate ‖S‖_F (scale, sumsq as LAPACK's dlassq).
+	norm         bool
+	scale, sumsq float64
+}
+
+func newPass(w Weight) *pass {
+	rows, cols := storedDims(w)
+	band := max(panelBytes/(8*max(cols, 1)), rowsPerWorker*runtime.GOMAXPROCS(0))
+	band = min(band, rows)
+	return &pass{w: w, rows: rows, cols: cols, band: band, panel: make([]float64, band*cols), sumsq: 1}
+}
+
+// sweep reads the stored rows band by band and calls fn(i0, i1, panel) on
+// the calling goroutine for each. Reading checks that every element is
+// finite and, with p.norm, accumulates the Frobenius norm in row order.
+func (p *pass) sweep(fn func(i0, i1 int, panel []float64)) error {
+	for b0 := 0; b0 < p.rows; b0 += p.band {
+		b1 := min(p.rows, b0+p.band)
+		panel := p.panel[:(b1-b0)*p.cols]
+		err := parallel.RangeErr(b1-b0, 1, 1, func(lo, hi int) error {
+			dst := panel[lo*p.cols : hi*p.cols]
+			if err := p.w.ReadRows(dst, b0+lo, b0+hi); err != nil {
+				return err
+			}
+			return checkFiniteRows(dst, b0+lo, p.cols, p.w.Transposed())
+		})
+		if err != nil {
+			return err
+		}
+		fn(b0, b1, panel)
+		if p.norm {
+			for i := range b1 - b0 {
+				p.scale, p.sumsq = lapackImpl.Dlassq(p.cols, panel[i*p.cols:], 1, p.scale, p.sumsq)
+			}
+		}
+	}
+	return nil
+}
+
+// frobenius is ‖S‖_F after a sweep with p.norm set.
+func (p *pass) frobenius() float64 { return p.scale * math.Sqrt(p.sumsq) }
+
+// rowProduct returns S·x (rows×c) for x (cols×c), a sweep over S.
+//
+//	S (rows, cols), x (cols, c) -> (rows, c)
+func (p *pass) rowProduct(x *mat.Dense) (*mat.Dense, error) {
+	xr := compact(x)
+	c := xr.Cols
+	out := make([]float64, p.rows*c)
+	gemm := blas64.Implementation()
+	err := p.sweep(func(i0, i1 int, panel []float64) {
+		parallel.Range(i1-i0, 1, 1, func(lo, hi int) {
+			for k0 := 0; k0 < p.cols; k0 += kBlock {
+				kk := min(kBlock, p.cols-k0)
+				gemm.Dgemm(blas.NoTrans, blas.NoTrans, hi-lo, c, kk, 1,
+					panel[lo*p.cols+k0:], p.cols, xr.Data[k0*c:], c, 1, out[(i0+lo)*c:], c)
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mat.NewDense(p.rows, c, out), nil
+}
+
+// colProduct returns Sᵀ·q (cols×c) for q (rows×c), a sweep over S that
+// adds each band's share, band after band.
+//
+//	S (rows, cols), q (rows, c) -> (cols, c)
+func (p *pass) colProduct(q *mat.Dense) (*mat.Dense, error) {
+	qr := compact(q)
+	c := qr.Cols
+	out := make([]float64, p.cols*c)
+	gemm := blas64.Implementation()
+	err := p.sweep(func(i0, i1 int, panel []float64) {
+		parallel.Range(p.cols, stripeCols, 1, func(lo, hi int) {
+			for j0 := lo; j0 < hi; j0 += stripeCols {
+				jj := min(stripeCols, hi-j0)
+				gemm.Dgemm(blas.Trans, blas.NoTrans, jj, c, i1-i0, 1,
+					panel[j0:], p.cols, qr.Data[i0*c:], c, 1, out[j0*c:], c)
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mat.NewDense(p.cols, c, out), nil
+}
+
+// compact returns x's data with stride equal to its columns.
+func compact(x *mat.Dense) blas64.General {
+	raw := x.RawMatrix()
+	if raw.Stride == raw.Cols {
+		return raw
+	}
+	return mat.DenseCopyOf(x).RawMatrix()
+}
+
+// mulW returns W·x (out×c) for x (in×c): one pass over W.
+func mulW(w Weight, x *mat.Dense) (*mat.Dense, error) {
+	return passProduct(newPass(w), w.Transposed(), x)
+}
+
+// mulWT returns Wᵀ·q (in×c) for q (out×c): one pass over W.
+func mulWT(w Weight, q *mat.Dense) (*mat.Dense, error) {
+	return passProduct(newPass(w), !w.Transposed(), q)
+}
+
+// passProduct is S·x, or Sᵀ·x when transpose is set.
+func passProduct(p *pass, transpose bool, x *mat.Dense) (*mat.Dense, error) {
+	if transpose {
+		return p.colProduct(x)
+	}
+	return p.rowProduct(x)
+}
