@@ -79,14 +79,14 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 	if w != nil && !w.IsEmpty() {
 		wt = DenseWeight(w)
 	}
-	return amplify(m, wt, opt)
+	return amplify(context.Background(), m, wt, opt)
 }
 
 // amplify is AmplifyModule for any Weight: each product is one pass over
 // W's rows (see pass), 2·PowerIters+2 passes in all, the first of which
 // also checks that W is finite and takes its Frobenius norm. A nil w is
 // an empty base weight.
-func amplify(m Module, w Weight, opt AmplifyOptions) (ModuleAmplification, error) {
+func amplify(ctx context.Context, m Module, w Weight, opt AmplifyOptions) (ModuleAmplification, error) {
 	opt = opt.withDefaults()
 	f, err := LowRank(m)
 	if err != nil {
@@ -122,14 +122,15 @@ func amplify(m Module, w Weight, opt AmplifyOptions) (ModuleAmplification, error
 	x.Slice(0, in, 0, r).(*mat.Dense).Copy(f.V)
 	x.Slice(0, in, r, 2*r).(*mat.Dense).Copy(vRand)
 	x.Slice(0, in, 2*r, 2*r+k).(*mat.Dense).Copy(omega)
-	first := newPass(w)
-	first.norm = true
-	y, err := passProduct(first, w.Transposed(), x)
+	sw := newPass(ctx, w)
+	sw.norm = true
+	y, err := sw.mulW(x)
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
+	sw.norm = false
 
-	ritz, err := ritzValues(w, mat.DenseCopyOf(y.Slice(0, out, 2*r, 2*r+k)), r, opt.PowerIters)
+	ritz, err := ritzValues(sw, mat.DenseCopyOf(y.Slice(0, out, 2*r, 2*r+k)), r, opt.PowerIters)
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
@@ -137,7 +138,7 @@ func amplify(m Module, w Weight, opt AmplifyOptions) (ModuleAmplification, error
 	a := ModuleAmplification{
 		Name:        m.Name,
 		Rank:        m.Rank(),
-		WFrobenius:  first.frobenius(),
+		WFrobenius:  sw.frobenius(),
 		DWFrobenius: frobenius(f.Values),
 		ProjDW:      projNorm(f.U, y.Slice(0, out, 0, r)),
 		ProjRandom:  projNorm(uRand, y.Slice(0, out, r, 2*r)),
@@ -191,8 +192,11 @@ func Amplify(ctx context.Context, mods []Module, base BaseFunc, opt AmplifyOptio
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("analyze: amplification: %w", err)
 		}
-		a, err := amplifyOne(m, base, opt)
+		a, err := amplifyOne(ctx, m, base, opt)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("analyze: amplification: %w", cerr)
+			}
 			if !errors.Is(err, format.ErrNotFound) && !errors.Is(err, format.ErrShape) && !errors.Is(err, format.ErrFormat) {
 				return nil, err
 			}
@@ -208,7 +212,7 @@ func Amplify(ctx context.Context, mods []Module, base BaseFunc, opt AmplifyOptio
 	return rep, nil
 }
 
-func amplifyOne(m Module, base BaseFunc, opt AmplifyOptions) (ModuleAmplification, error) {
+func amplifyOne(ctx context.Context, m Module, base BaseFunc, opt AmplifyOptions) (ModuleAmplification, error) {
 	if err := m.Validate(); err != nil {
 		return ModuleAmplification{}, err
 	}
@@ -216,5 +220,5 @@ func amplifyOne(m Module, base BaseFunc, opt AmplifyOptions) (ModuleAmplificatio
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
-	return amplify(m, w, opt)
+	return amplify(ctx, m, w, opt)
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"math"
 	"runtime"
 
@@ -39,8 +40,9 @@ const (
 	stripeCols = 192
 )
 
-// pass is one sweep over a Weight's stored rows.
+// pass sweeps a Weight's stored rows, once per product, through one panel.
 type pass struct {
+	ctx        context.Context // checked between bands
 	w          Weight
 	rows, cols int // of S
 	band       int // stored rows per band
@@ -51,11 +53,11 @@ type pass struct {
 	scale, sumsq float64
 }
 
-func newPass(w Weight) *pass {
+func newPass(ctx context.Context, w Weight) *pass {
 	rows, cols := storedDims(w)
 	band := max(panelBytes/(8*max(cols, 1)), rowsPerWorker*runtime.GOMAXPROCS(0))
 	band = min(band, rows)
-	return &pass{w: w, rows: rows, cols: cols, band: band, panel: make([]float64, band*cols), sumsq: 1}
+	return &pass{ctx: ctx, w: w, rows: rows, cols: cols, band: band, panel: make([]float64, band*cols), sumsq: 1}
 }
 
 // sweep reads the stored rows band by band and calls fn(i0, i1, panel) on
@@ -63,6 +65,9 @@ func newPass(w Weight) *pass {
 // finite and, with p.norm, accumulates the Frobenius norm in row order.
 func (p *pass) sweep(fn func(i0, i1 int, panel []float64)) error {
 	for b0 := 0; b0 < p.rows; b0 += p.band {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
 		b1 := min(p.rows, b0+p.band)
 		panel := p.panel[:(b1-b0)*p.cols]
 		err := parallel.RangeErr(b1-b0, 1, 1, func(lo, hi int) error {
@@ -144,20 +149,18 @@ func compact(x *mat.Dense) blas64.General {
 	return mat.DenseCopyOf(x).RawMatrix()
 }
 
-// mulW returns W·x (out×c) for x (in×c): one pass over W.
-func mulW(w Weight, x *mat.Dense) (*mat.Dense, error) {
-	return passProduct(newPass(w), w.Transposed(), x)
-}
-
-// mulWT returns Wᵀ·q (in×c) for q (out×c): one pass over W.
-func mulWT(w Weight, q *mat.Dense) (*mat.Dense, error) {
-	return passProduct(newPass(w), !w.Transposed(), q)
-}
-
-// passProduct is S·x, or Sᵀ·x when transpose is set.
-func passProduct(p *pass, transpose bool, x *mat.Dense) (*mat.Dense, error) {
-	if transpose {
+// mulW returns W·x (out×c) for x (in×c): one sweep over W.
+func (p *pass) mulW(x *mat.Dense) (*mat.Dense, error) {
+	if p.w.Transposed() {
 		return p.colProduct(x)
 	}
 	return p.rowProduct(x)
+}
+
+// mulWT returns Wᵀ·q (in×c) for q (out×c): one sweep over W.
+func (p *pass) mulWT(q *mat.Dense) (*mat.Dense, error) {
+	if p.w.Transposed() {
+		return p.rowProduct(q)
+	}
+	return p.colProduct(q)
 }

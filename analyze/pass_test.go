@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"context"
+	"errors"
 	"math"
 	"runtime"
 	"testing"
@@ -50,13 +52,14 @@ func TestPassProductsMatchGonum(t *testing.T) {
 			for _, procs := range []int{1, 3} {
 				panelBytes = band * 8 * in
 				runtime.GOMAXPROCS(procs)
-				p := newPass(wt.w)
+				p := newPass(context.Background(), wt.w)
 				p.norm = true
-				y, err := passProduct(p, wt.w.Transposed(), x)
+				y, err := p.mulW(x)
 				if err != nil {
 					t.Fatal(err)
 				}
-				z, err := mulWT(wt.w, q)
+				p.norm = false
+				z, err := p.mulWT(q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,5 +73,16 @@ func TestPassProductsMatchGonum(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPassStopsWhenCancelled: a sweep checks its context between bands.
+func TestPassStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rng := newRNG(51)
+	w := randn(rng, 40, 30)
+	if _, err := newPass(ctx, DenseWeight(w)).mulW(randn(rng, 30, 2)); !errors.Is(err, context.Canceled) {
+		t.Errorf("mulW(cancelled) error = %v, want context.Canceled", err)
 	}
 }

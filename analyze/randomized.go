@@ -19,7 +19,8 @@ const (
 	DefaultPowerIters = 2
 )
 
-// ritzValues returns estimates of the top-r singular values of w (out×in)
+// ritzValues returns estimates of the top-r singular values of W (out×in,
+// swept by w)
 // by randomized subspace iteration (Halko, Martinsson & Tropp 2011,
 // Algorithms 4.4 and 5.1): q = orth(w·ω), then iters rounds of
 // q = orth(w·orth(wᵀ·q)), then the singular values of the small matrix
@@ -30,20 +31,20 @@ const (
 // With qᵀw = u·Σ·vᵀ, the vectors U = q·u and V = v satisfy UᵀwV = Σ
 // exactly, so ‖U_rᵀ w V_r‖_F is the norm of the returned values: the
 // vectors never need forming.
-func ritzValues(w Weight, y0 *mat.Dense, r, iters int) ([]float64, error) {
+func ritzValues(w *pass, y0 *mat.Dense, r, iters int) ([]float64, error) {
 	q := thinQR(y0)
 	for range iters {
-		z, err := mulWT(w, q) // (in, k)
+		z, err := w.mulWT(q) // (in, k)
 		if err != nil {
 			return nil, err
 		}
-		y, err := mulW(w, thinQR(z)) // (out, k)
+		y, err := w.mulW(thinQR(z)) // (out, k)
 		if err != nil {
 			return nil, err
 		}
 		q = thinQR(y)
 	}
-	bt, err := mulWT(w, q) // (in, k) = (qᵀw)ᵀ
+	bt, err := w.mulWT(q) // (in, k) = (qᵀw)ᵀ
 	if err != nil {
 		return nil, err
 	}
