@@ -123,12 +123,12 @@ func amplify(ctx context.Context, m Module, w Weight, opt AmplifyOptions) (Modul
 	x.Slice(0, in, r, 2*r).(*mat.Dense).Copy(vRand)
 	x.Slice(0, in, 2*r, 2*r+k).(*mat.Dense).Copy(omega)
 	sw := newPass(ctx, w)
-	sw.norm = true
+	sw.first = true
 	y, err := sw.mulW(x)
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
-	sw.norm = false
+	sw.first = false
 
 	ritz, err := ritzValues(sw, mat.DenseCopyOf(y.Slice(0, out, 2*r, 2*r+k)), r, opt.PowerIters)
 	if err != nil {

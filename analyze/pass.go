@@ -48,8 +48,9 @@ type pass struct {
 	band       int // stored rows per band
 	panel      []float64
 
-	// norm: also accumulate ‖S‖_F (scale, sumsq as LAPACK's dlassq).
-	norm         bool
+	// first: the first sweep, which also checks that every element is
+	// finite and accumulates ‖S‖_F (scale, sumsq as LAPACK's dlassq).
+	first        bool
 	scale, sumsq float64
 }
 
@@ -61,8 +62,8 @@ func newPass(ctx context.Context, w Weight) *pass {
 }
 
 // sweep reads the stored rows band by band and calls fn(i0, i1, panel) on
-// the calling goroutine for each. Reading checks that every element is
-// finite and, with p.norm, accumulates the Frobenius norm in row order.
+// the calling goroutine for each. With p.first, reading checks that every
+// element is finite, and the Frobenius norm is accumulated in row order.
 func (p *pass) sweep(fn func(i0, i1 int, panel []float64)) error {
 	for b0 := 0; b0 < p.rows; b0 += p.band {
 		if err := p.ctx.Err(); err != nil {
@@ -72,7 +73,7 @@ func (p *pass) sweep(fn func(i0, i1 int, panel []float64)) error {
 		panel := p.panel[:(b1-b0)*p.cols]
 		err := parallel.RangeErr(b1-b0, 1, 1, func(lo, hi int) error {
 			dst := panel[lo*p.cols : hi*p.cols]
-			if err := p.w.ReadRows(dst, b0+lo, b0+hi); err != nil {
+			if err := p.w.ReadRows(dst, b0+lo, b0+hi); err != nil || !p.first {
 				return err
 			}
 			return checkFiniteRows(dst, b0+lo, p.cols, p.w.Transposed())
@@ -81,7 +82,7 @@ func (p *pass) sweep(fn func(i0, i1 int, panel []float64)) error {
 			return err
 		}
 		fn(b0, b1, panel)
-		if p.norm {
+		if p.first {
 			for i := range b1 - b0 {
 				p.scale, p.sumsq = lapackImpl.Dlassq(p.cols, panel[i*p.cols:], 1, p.scale, p.sumsq)
 			}
@@ -90,7 +91,7 @@ func (p *pass) sweep(fn func(i0, i1 int, panel []float64)) error {
 	return nil
 }
 
-// frobenius is ‖S‖_F after a sweep with p.norm set.
+// frobenius is ‖S‖_F after a sweep with p.first set.
 func (p *pass) frobenius() float64 { return p.scale * math.Sqrt(p.sumsq) }
 
 // rowProduct returns S·x (rows×c) for x (cols×c), a sweep over S.

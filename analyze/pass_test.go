@@ -53,12 +53,12 @@ func TestPassProductsMatchGonum(t *testing.T) {
 				panelBytes = band * 8 * in
 				runtime.GOMAXPROCS(procs)
 				p := newPass(context.Background(), wt.w)
-				p.norm = true
+				p.first = true
 				y, err := p.mulW(x)
 				if err != nil {
 					t.Fatal(err)
 				}
-				p.norm = false
+				p.first = false
 				z, err := p.mulWT(q)
 				if err != nil {
 					t.Fatal(err)
