@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
@@ -19,10 +18,10 @@ import (
 // per core), never W.
 //
 // Every element of a product is summed over its inner index in increasing
-// order, one rounded multiply and one rounded add per term, by gonum's own
-// Dgemm kernels on sub-blocks: exactly as a single gonum Dgemm of the
-// whole W sums it, so the results are bit for bit those of mat.Dense.Mul
-// on W in memory, whatever the band size or the number of cores.
+// order, one rounded multiply and one rounded add per term (mulAdd on
+// sub-blocks): exactly as a single gonum Dgemm of the whole W sums it, so
+// the results are bit for bit those of mat.Dense.Mul on W in memory,
+// whatever the band size or the number of cores.
 
 // panelBytes is the target size of a band's float64 panel (a variable so
 // that tests can shrink it).
@@ -31,12 +30,12 @@ var panelBytes = 4 << 20
 const (
 	// rowsPerWorker is the least number of stored rows of a band per core.
 	rowsPerWorker = 4
-	// kBlock is the inner dimension of one Dgemm call of a row product
-	// (gonum's own block size): its slice of x stays in cache.
+	// kBlock is the inner dimension of one mulAdd call of a row product:
+	// its slice of x stays in cache.
 	kBlock = 64
-	// stripeCols is the most columns of S one Dgemm call of a column
-	// product takes, below gonum's threshold for starting goroutines of
-	// its own (4 blocks of 64).
+	// stripeCols is the most columns of S one mulAdd call of a column
+	// product takes (without AVX2, below gonum's Dgemm threshold for
+	// starting goroutines of its own: 4 blocks of 64).
 	stripeCols = 192
 )
 
@@ -101,13 +100,11 @@ func (p *pass) rowProduct(x *mat.Dense) (*mat.Dense, error) {
 	xr := compact(x)
 	c := xr.Cols
 	out := make([]float64, p.rows*c)
-	gemm := blas64.Implementation()
 	err := p.sweep(func(i0, i1 int, panel []float64) {
 		parallel.Range(i1-i0, 1, 1, func(lo, hi int) {
 			for k0 := 0; k0 < p.cols; k0 += kBlock {
 				kk := min(kBlock, p.cols-k0)
-				gemm.Dgemm(blas.NoTrans, blas.NoTrans, hi-lo, c, kk, 1,
-					panel[lo*p.cols+k0:], p.cols, xr.Data[k0*c:], c, 1, out[(i0+lo)*c:], c)
+				mulAdd(hi-lo, c, kk, panel[lo*p.cols+k0:], p.cols, 1, xr.Data[k0*c:], c, out[(i0+lo)*c:], c)
 			}
 		})
 	})
@@ -125,13 +122,11 @@ func (p *pass) colProduct(q *mat.Dense) (*mat.Dense, error) {
 	qr := compact(q)
 	c := qr.Cols
 	out := make([]float64, p.cols*c)
-	gemm := blas64.Implementation()
 	err := p.sweep(func(i0, i1 int, panel []float64) {
 		parallel.Range(p.cols, stripeCols, 1, func(lo, hi int) {
 			for j0 := lo; j0 < hi; j0 += stripeCols {
 				jj := min(stripeCols, hi-j0)
-				gemm.Dgemm(blas.Trans, blas.NoTrans, jj, c, i1-i0, 1,
-					panel[j0:], p.cols, qr.Data[i0*c:], c, 1, out[j0*c:], c)
+				mulAdd(jj, c, i1-i0, panel[j0:], 1, p.cols, qr.Data[i0*c:], c, out[j0*c:], c)
 			}
 		})
 	})

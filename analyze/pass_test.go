@@ -27,7 +27,8 @@ const frobeniusOrderTol = 2e-15
 
 // TestPassProductsMatchGonum: a streamed pass gives W·x, Wᵀ·q and ‖W‖_F
 // bit for bit as gonum's Dgemm and Dlange do on W in memory, whatever the
-// band size, the number of cores and the stored orientation.
+// band size, the number of cores, the stored orientation and the kernel
+// (assembly tiles where the CPU has AVX2, gonum's Dgemm).
 func TestPassProductsMatchGonum(t *testing.T) {
 	defer func(b int) { panelBytes = b }(panelBytes)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -47,9 +48,15 @@ func TestPassProductsMatchGonum(t *testing.T) {
 		{"stored (out, in)", DenseWeight(w)},
 		{"stored (in, out)", transposedWeight{mat.DenseCopyOf(w.T())}},
 	}
+	defer func(h bool) { haveMulAdd4x8 = h }(haveMulAdd4x8)
+	kernels := []bool{false} // gonum's Dgemm
+	if haveMulAdd4x8 {
+		kernels = append(kernels, true) // the assembly tiles
+	}
 	for _, wt := range weights {
 		for _, band := range []int{1, 24, 512, out} { // stored rows per band (at least 4 a core)
-			for _, procs := range []int{1, 3} {
+			for i, procs := range []int{1, 3} {
+				haveMulAdd4x8 = kernels[i%len(kernels)]
 				panelBytes = band * 8 * in
 				runtime.GOMAXPROCS(procs)
 				p := newPass(context.Background(), wt.w)
@@ -64,8 +71,8 @@ func TestPassProductsMatchGonum(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !mat.Equal(y, &wantY) || !mat.Equal(z, &wantZ) {
-					t.Errorf("%s, band %d rows, %d procs: W·x equal %v, Wᵀ·q equal %v; want both bit for bit gonum's",
-						wt.name, p.band, procs, mat.Equal(y, &wantY), mat.Equal(z, &wantZ))
+					t.Errorf("%s, band %d rows, %d procs, assembly %v: W·x equal %v, Wᵀ·q equal %v; want both bit for bit gonum's",
+						wt.name, p.band, procs, haveMulAdd4x8, mat.Equal(y, &wantY), mat.Equal(z, &wantZ))
 				}
 				got := p.frobenius()
 				if tol := frobeniusOrderTol * wantF; got != wantF && (!wt.w.Transposed() || math.Abs(got-wantF) > tol) {
