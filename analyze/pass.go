@@ -28,7 +28,13 @@ import (
 var panelBytes = 4 << 20
 
 const (
-	// rowsPerWorker is the least number of stored rows of a band per core.
+	// tileRows and tileCols are the shape of mulAdd's assembly tiles:
+	// bands and pieces of work are cut at multiples of tileRows, and
+	// products padded to multiples of tileCols columns, so that only a
+	// matrix's own edges run in Go.
+	tileRows, tileCols = 4, 8
+	// rowsPerWorker is the least number of stored rows of a band per core
+	// (a multiple of tileRows).
 	rowsPerWorker = 4
 	// kBlock is the inner dimension of one mulAdd call of a row product:
 	// its slice of x stays in cache.
@@ -55,7 +61,7 @@ type pass struct {
 
 func newPass(ctx context.Context, w Weight) *pass {
 	rows, cols := storedDims(w)
-	band := max(panelBytes/(8*max(cols, 1)), rowsPerWorker*runtime.GOMAXPROCS(0))
+	band := max(panelBytes/(8*max(cols, 1))/tileRows*tileRows, rowsPerWorker*runtime.GOMAXPROCS(0))
 	band = min(band, rows)
 	return &pass{ctx: ctx, w: w, rows: rows, cols: cols, band: band, panel: make([]float64, band*cols), sumsq: 1}
 }
@@ -97,21 +103,20 @@ func (p *pass) frobenius() float64 { return p.scale * math.Sqrt(p.sumsq) }
 //
 //	S (rows, cols), x (cols, c) -> (rows, c)
 func (p *pass) rowProduct(x *mat.Dense) (*mat.Dense, error) {
-	xr := compact(x)
-	c := xr.Cols
-	out := make([]float64, p.rows*c)
+	xr, c := operand(x)
+	out := make([]float64, p.rows*xr.Cols)
 	err := p.sweep(func(i0, i1 int, panel []float64) {
-		parallel.Range(i1-i0, 1, 1, func(lo, hi int) {
+		parallel.Range(i1-i0, 1, tileRows, func(lo, hi int) {
 			for k0 := 0; k0 < p.cols; k0 += kBlock {
 				kk := min(kBlock, p.cols-k0)
-				mulAdd(hi-lo, c, kk, panel[lo*p.cols+k0:], p.cols, 1, xr.Data[k0*c:], c, out[(i0+lo)*c:], c)
+				mulAdd(hi-lo, xr.Cols, kk, panel[lo*p.cols+k0:], p.cols, 1, xr.Data[k0*xr.Stride:], xr.Stride, out[(i0+lo)*xr.Cols:], xr.Cols)
 			}
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return mat.NewDense(p.rows, c, out), nil
+	return result(p.rows, xr.Cols, c, out), nil
 }
 
 // colProduct returns Sᵀ·q (cols×c) for q (rows×c), a sweep over S that
@@ -119,30 +124,50 @@ func (p *pass) rowProduct(x *mat.Dense) (*mat.Dense, error) {
 //
 //	S (rows, cols), q (rows, c) -> (cols, c)
 func (p *pass) colProduct(q *mat.Dense) (*mat.Dense, error) {
-	qr := compact(q)
-	c := qr.Cols
-	out := make([]float64, p.cols*c)
+	qr, c := operand(q)
+	out := make([]float64, p.cols*qr.Cols)
 	err := p.sweep(func(i0, i1 int, panel []float64) {
-		parallel.Range(p.cols, stripeCols, 1, func(lo, hi int) {
+		parallel.Range(p.cols, stripeCols, tileRows, func(lo, hi int) {
 			for j0 := lo; j0 < hi; j0 += stripeCols {
 				jj := min(stripeCols, hi-j0)
-				mulAdd(jj, c, i1-i0, panel[j0:], 1, p.cols, qr.Data[i0*c:], c, out[j0*c:], c)
+				mulAdd(jj, qr.Cols, i1-i0, panel[j0:], 1, p.cols, qr.Data[i0*qr.Stride:], qr.Stride, out[j0*qr.Cols:], qr.Cols)
 			}
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return mat.NewDense(p.cols, c, out), nil
+	return result(p.cols, qr.Cols, c, out), nil
 }
 
-// compact returns x's data with stride equal to its columns.
-func compact(x *mat.Dense) blas64.General {
+// operand returns x (n×c) compact, with zero columns added up to a
+// multiple of tileCols where mulAdd has its assembly tiles (columns of a
+// product are independent, so padding changes no value; it keeps every
+// column in the tiles), and c.
+func operand(x *mat.Dense) (blas64.General, int) {
 	raw := x.RawMatrix()
-	if raw.Stride == raw.Cols {
-		return raw
+	cp := raw.Cols
+	if haveMulAdd4x8 {
+		cp = (raw.Cols + tileCols - 1) / tileCols * tileCols
 	}
-	return mat.DenseCopyOf(x).RawMatrix()
+	if raw.Stride == cp && cp == raw.Cols {
+		return raw, raw.Cols
+	}
+	out := blas64.General{Rows: raw.Rows, Cols: cp, Stride: cp, Data: make([]float64, raw.Rows*cp)}
+	for i := range raw.Rows {
+		copy(out.Data[i*cp:i*cp+raw.Cols], raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols])
+	}
+	return out, raw.Cols
+}
+
+// result returns the first c of the cp columns of data (rows×cp) as a
+// matrix.
+func result(rows, cp, c int, data []float64) *mat.Dense {
+	d := mat.NewDense(rows, cp, data)
+	if cp == c {
+		return d
+	}
+	return mat.DenseCopyOf(d.Slice(0, rows, 0, c))
 }
 
 // mulW returns W·x (out×c) for x (in×c): one sweep over W.
