@@ -2,12 +2,12 @@ package analyze
 
 import (
 	"github.com/lorakit/lorakit/lora"
-	"gonum.org/v1/gonum/mat"
 )
 
 // FromAdapter returns an adapter's modules as analysis modules, named as
 // the adapter names them (PEFT module paths, GGUF names, MLX keys). A and B
-// are widened to float64; ΔW = Scale·B·A is the module's update in
+// share the adapter's float32 values, read as float64 (so the adapter must
+// not change while the modules are in use); ΔW = Scale·B·A is the module's update in
 // nn.Linear orientation (out × in) whatever the file's layout. A module of
 // stacked experts gives one module per expert, "<name>[e]".
 func FromAdapter(a *lora.Adapter) []Module {
@@ -15,8 +15,8 @@ func FromAdapter(a *lora.Adapter) []Module {
 	for _, m := range expand(a.Modules) {
 		mods = append(mods, Module{
 			Name:  m.Name,
-			A:     mat.NewDense(m.Rank, m.In, widen(m.A)),
-			B:     mat.NewDense(m.Out, m.Rank, widen(m.B)),
+			A:     f32Matrix{m.Rank, m.In, m.A},
+			B:     f32Matrix{m.Out, m.Rank, m.B},
 			Alpha: m.Alpha,
 			Scale: m.Scale(),
 		})

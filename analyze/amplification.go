@@ -13,10 +13,11 @@ import (
 )
 
 // BaseFunc supplies the base weight W (out×in, the orientation of ΔW) of a
-// module, by the module's name. It is called once per module, one at a
-// time, so W can be streamed from any checkpoint. An error wrapping
+// module, by the module's name: Base.Stream, which reads it from a
+// checkpoint a band of rows at a time, or DenseWeight of a matrix. It is
+// called once per module, one at a time. An error wrapping
 // format.ErrNotFound skips the module; any other error stops the analysis.
-type BaseFunc func(name string) (*mat.Dense, error)
+type BaseFunc func(name string) (Weight, error)
 
 // ModuleAmplification is one row of the paper's Table 7. Its JSON form is
 // the amplification entry, field for field.
@@ -64,8 +65,9 @@ func (o AmplifyOptions) withDefaults() AmplifyOptions {
 }
 
 // AmplifyModule computes the Table 7 row of m against its base weight w
-// (out×in). Let r be m's rank, U (out×r) and V (in×r) the singular vectors
-// of ΔW; the paper's ‖UᵀWVᵀ‖_F (its V is r×in) is ‖Uᵀ·W·V‖_F here.
+// (out×in) in memory; Amplify does the same for weights it streams. Let r
+// be m's rank, U (out×r) and V (in×r) the singular vectors of ΔW; the
+// paper's ‖UᵀWVᵀ‖_F (its V is r×in) is ‖Uᵀ·W·V‖_F here.
 //
 // One product W·[V_ΔW | V_rand | Ω] serves the ΔW row, the random row and
 // the start of the randomized SVD of W, whose top-r Ritz vectors give the
@@ -73,24 +75,36 @@ func (o AmplifyOptions) withDefaults() AmplifyOptions {
 // follow. W's own row is a slight underestimate where W's spectrum is flat
 // (see DefaultPowerIters).
 func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplification, error) {
+	var wt Weight
+	if w != nil && !w.IsEmpty() {
+		wt = DenseWeight(w)
+	}
+	return amplify(context.Background(), m, wt, opt)
+}
+
+// amplify is AmplifyModule for any Weight: each product is one pass over
+// W's rows (see pass), 2·PowerIters+2 passes in all, the first of which
+// also checks that W is finite and takes its Frobenius norm. A nil w is
+// an empty base weight.
+func amplify(ctx context.Context, m Module, w Weight, opt AmplifyOptions) (ModuleAmplification, error) {
 	opt = opt.withDefaults()
 	f, err := LowRank(m)
 	if err != nil {
 		return ModuleAmplification{}, err
 	}
 	shape := m.Shape()
-	if w == nil || w.IsEmpty() {
+	var out, in int
+	if w != nil {
+		out, in = w.Dims()
+	}
+	if out == 0 || in == 0 {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: empty base weight: %w", m.Name, format.ErrShape)
 	}
-	if out, in := w.Dims(); out != shape[0] || in != shape[1] {
+	if out != shape[0] || in != shape[1] {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight is %d×%d but ΔW is %d×%d: %w",
 			m.Name, out, in, shape[0], shape[1], format.ErrShape)
 	}
-	if err := checkFinite(w); err != nil {
-		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
-	}
 
-	out, in := shape[0], shape[1]
 	r := len(f.Values) // min(rank, out, in)
 	p := opt.Oversample
 	if p <= 0 {
@@ -102,15 +116,21 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 	vRand := randomOrthonormal(rng, in, r)
 	omega := gaussian(rng, in, k)
 
-	// x (in, 2r+k) -> y = w·x (out, 2r+k)
+	// x (in, 2r+k) -> y = w·x (out, 2r+k), with ‖W‖_F and the check that
+	// W is finite on the way.
 	x := mat.NewDense(in, 2*r+k, nil)
 	x.Slice(0, in, 0, r).(*mat.Dense).Copy(f.V)
 	x.Slice(0, in, r, 2*r).(*mat.Dense).Copy(vRand)
 	x.Slice(0, in, 2*r, 2*r+k).(*mat.Dense).Copy(omega)
-	var y mat.Dense
-	y.Mul(w, x)
+	sw := newPass(ctx, w)
+	sw.first = true
+	y, err := sw.mulW(x)
+	if err != nil {
+		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
+	}
+	sw.first = false
 
-	ritz, err := ritzValues(w, mat.DenseCopyOf(y.Slice(0, out, 2*r, 2*r+k)), r, opt.PowerIters)
+	ritz, err := ritzValues(sw, mat.DenseCopyOf(y.Slice(0, out, 2*r, 2*r+k)), r, opt.PowerIters)
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
@@ -118,7 +138,7 @@ func AmplifyModule(m Module, w *mat.Dense, opt AmplifyOptions) (ModuleAmplificat
 	a := ModuleAmplification{
 		Name:        m.Name,
 		Rank:        m.Rank(),
-		WFrobenius:  mat.Norm(w, 2),
+		WFrobenius:  sw.frobenius(),
 		DWFrobenius: frobenius(f.Values),
 		ProjDW:      projNorm(f.U, y.Slice(0, out, 0, r)),
 		ProjRandom:  projNorm(uRand, y.Slice(0, out, r, 2*r)),
@@ -160,8 +180,9 @@ func nameHash(name string) uint64 {
 }
 
 // Amplify computes the Table 7 rows of every module, asking base for one W
-// at a time (the products inside use all cores), so memory stays at one
-// base weight. Modules that are invalid, of another shape than their base
+// at a time and streaming it (the products inside use all cores), so
+// memory stays at a band of W's rows and a few of W's products with r to
+// 2r+k columns. Modules that are invalid, of another shape than their base
 // weight, or whose base weight is not found (format.ErrNotFound) are listed
 // in Skipped; another error from base, or ctx being cancelled, stops it.
 func Amplify(ctx context.Context, mods []Module, base BaseFunc, opt AmplifyOptions) (*Amplification, error) {
@@ -171,8 +192,11 @@ func Amplify(ctx context.Context, mods []Module, base BaseFunc, opt AmplifyOptio
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("analyze: amplification: %w", err)
 		}
-		a, err := amplifyOne(m, base, opt)
+		a, err := amplifyOne(ctx, m, base, opt)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("analyze: amplification: %w", cerr)
+			}
 			if !errors.Is(err, format.ErrNotFound) && !errors.Is(err, format.ErrShape) && !errors.Is(err, format.ErrFormat) {
 				return nil, err
 			}
@@ -188,7 +212,7 @@ func Amplify(ctx context.Context, mods []Module, base BaseFunc, opt AmplifyOptio
 	return rep, nil
 }
 
-func amplifyOne(m Module, base BaseFunc, opt AmplifyOptions) (ModuleAmplification, error) {
+func amplifyOne(ctx context.Context, m Module, base BaseFunc, opt AmplifyOptions) (ModuleAmplification, error) {
 	if err := m.Validate(); err != nil {
 		return ModuleAmplification{}, err
 	}
@@ -196,5 +220,5 @@ func amplifyOne(m Module, base BaseFunc, opt AmplifyOptions) (ModuleAmplificatio
 	if err != nil {
 		return ModuleAmplification{}, fmt.Errorf("analyze: module %q: base weight: %w", m.Name, err)
 	}
-	return AmplifyModule(m, w, opt)
+	return amplify(ctx, m, w, opt)
 }

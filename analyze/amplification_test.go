@@ -156,18 +156,18 @@ func TestAmplifyBatchAndBadInput(t *testing.T) {
 	nanW := mat.DenseCopyOf(w)
 	nanW.Set(3, 3, math.NaN())
 	ioErr := errors.New("disk on fire")
-	base := func(name string) (*mat.Dense, error) {
+	base := func(name string) (Weight, error) {
 		switch name {
 		case "missing":
 			return nil, fmt.Errorf("base: tensor %q: %w", name, format.ErrNotFound)
 		case "wrong shape":
-			return mat.NewDense(in, out, nil), nil
+			return DenseWeight(mat.NewDense(in, out, nil)), nil
 		case "nan base":
-			return nanW, nil
+			return DenseWeight(nanW), nil
 		case "broken":
 			return nil, ioErr
 		}
-		return w, nil
+		return DenseWeight(w), nil
 	}
 	rank0 := Module{Name: "rank0", A: &mat.Dense{}, B: &mat.Dense{}}
 	rep, err := Amplify(context.Background(), []Module{mk("q", 4), mk("missing", 4), mk("wrong shape", 4), mk("nan base", 2), rank0}, base, AmplifyOptions{})

@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"fmt"
+	"os"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -17,9 +19,6 @@ type Base struct {
 	b       *resolve.Base
 	targets map[string]baseTarget
 	misses  map[string]error
-
-	cached  string    // the last stacked tensor decoded, reused by its next expert
-	cachedW []float32 // its values
 }
 
 // baseTarget is the base tensor of one analysis module: a whole tensor,
@@ -70,10 +69,24 @@ func (r *Base) Modules(a *lora.Adapter, name string) ([]Module, error) {
 	return mods, nil
 }
 
-// Weight is a BaseFunc: the base weight W of the module name (as Modules
-// returned it), (out, in) like ΔW, transposed back where the base stores
-// it (in, out).
+// Weight returns the base weight W of the module name (as Modules
+// returned it) in memory, (out, in) like ΔW, transposed back where the base
+// stores it (in, out). Amplify streams W with Stream instead.
 func (r *Base) Weight(name string) (*mat.Dense, error) {
+	w, err := r.Stream(name)
+	if err != nil {
+		return nil, err
+	}
+	return denseOf(w)
+}
+
+// Stream is a BaseFunc: the base weight W of the module name (as Modules
+// returned it), (out, in) like ΔW, read from the checkpoint's bytes a band
+// of rows at a time (decoded as Base.Weight decodes them: dequantized,
+// widened through float32), whose mapped pages leave the resident set once
+// read. Only the pages of the band being read are resident, whatever W's
+// size.
+func (r *Base) Stream(name string) (Weight, error) {
 	tg, ok := r.targets[name]
 	if !ok {
 		if err := r.misses[name]; err != nil {
@@ -81,24 +94,84 @@ func (r *Base) Weight(name string) (*mat.Dense, error) {
 		}
 		return nil, fmt.Errorf("analyze: module %q: not given to Base.Modules: %w", name, format.ErrNotFound)
 	}
-	var w []float32
-	if tg.expert >= 0 && r.cached == tg.t.Tensor.Name {
-		w = r.cachedW
-	} else {
-		var err error
-		if w, err = r.b.Weight(tg.t); err != nil {
-			return nil, err
+	t := tg.t.Tensor
+	s := t.Shape
+	stacked := len(s) == 3 && !tg.t.Transposed // experts (E, out, in)
+	if len(s) != 2 && !stacked || stacked != (tg.expert >= 0) {
+		return nil, fmt.Errorf("base tensor %q has shape %v, want a matrix (or a stack of experts): %w", t.Name, s, format.ErrShape)
+	}
+	rows, cols := int(s[len(s)-2]), int(s[len(s)-1])
+	rowBytes, err := t.DType.RowBytes(int64(cols))
+	if err != nil {
+		return nil, fmt.Errorf("base tensor %q: %w", t.Name, err)
+	}
+	format.Prefetch(r.b.Src, t.Name)
+	raw, err := r.b.Src.TensorData(t.Name)
+	if err != nil {
+		return nil, err
+	}
+	size := int64(rows) * rowBytes
+	off := int64(max(tg.expert, 0)) * size
+	if off+size > int64(len(raw)) {
+		return nil, fmt.Errorf("base tensor %q: %d bytes, want %d rows of %d: %w", t.Name, len(raw), rows, rowBytes, format.ErrShape)
+	}
+	return &mappedWeight{name: t.Name, raw: raw[off : off+size], dtype: t.DType, rows: rows, cols: cols,
+		rowBytes: int(rowBytes), transposed: tg.t.Transposed}, nil
+}
+
+// mappedWeight is a base tensor's rows (an expert's slice of a stack),
+// decoded a band at a time from the checkpoint's bytes.
+type mappedWeight struct {
+	name       string
+	raw        []byte // rows·rowBytes
+	dtype      format.DType
+	rows, cols int // stored
+	rowBytes   int
+	transposed bool
+}
+
+func (w *mappedWeight) Dims() (int, int) {
+	if w.transposed {
+		return w.cols, w.rows
+	}
+	return w.rows, w.cols
+}
+
+func (w *mappedWeight) Transposed() bool { return w.transposed }
+
+// decodeChunk is about how many elements ReadRows decodes through one
+// float32 buffer (at least a row).
+const decodeChunk = 1 << 16
+
+var (
+	pageSize   = os.Getpagesize()
+	decodeBufs sync.Pool // of *[]float32
+)
+
+// ReadRows decodes rows [i0, i1) and releases the mapped pages they lie
+// on (a page shared with a neighbouring band included: a later read of it
+// faults it back in from the page cache).
+func (w *mappedWeight) ReadRows(dst []float64, i0, i1 int) error {
+	lo, hi := i0*w.rowBytes, i1*w.rowBytes
+	defer format.ReleaseMapped(w.raw[max(0, lo-pageSize):min(len(w.raw), hi+pageSize)])
+	step := max(1, decodeChunk/w.cols) // rows per decode
+	bp, _ := decodeBufs.Get().(*[]float32)
+	if bp == nil || len(*bp) < step*w.cols {
+		bp = new([]float32)
+		*bp = make([]float32, max(decodeChunk, step*w.cols))
+	}
+	defer decodeBufs.Put(bp)
+	buf := *bp
+	for i := i0; i < i1; i += step {
+		n := min(step, i1-i)
+		f := buf[:n*w.cols]
+		if err := format.ToFloat32(f, w.raw[i*w.rowBytes:(i+n)*w.rowBytes], w.dtype); err != nil {
+			return fmt.Errorf("base tensor %q: %w", w.name, err)
+		}
+		out := dst[(i-i0)*w.cols:]
+		for k, v := range f {
+			out[k] = float64(v)
 		}
 	}
-	sh := tg.t.Tensor.Shape
-	out, in := sh[len(sh)-2], sh[len(sh)-1]
-	if tg.t.Transposed {
-		out, in = in, out
-	}
-	if tg.expert >= 0 {
-		r.cached, r.cachedW = tg.t.Tensor.Name, w
-		n := int(out * in)
-		w = w[tg.expert*n : (tg.expert+1)*n]
-	}
-	return mat.NewDense(int(out), int(in), widen(w)), nil
+	return nil
 }

@@ -20,27 +20,8 @@ import (
 // module path with a prefix the bare safetensors base lacks, and GPT-2's
 // Conv1D weight stored (in, out), handed back as (out, in) like ΔW.
 func ExampleNewBase() {
-	dir, err := os.MkdirTemp("", "analyze-base")
-	if err != nil {
-		log.Fatal(err)
-	}
+	dir := conv1DBase()
 	defer os.RemoveAll(dir)
-	info := format.TensorInfo{Name: "h.0.attn.c_attn.weight", DType: format.F32, Shape: []int64{2, 3}} // (in, out)
-	raw := make([]byte, 4*6)
-	for i := range 6 {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(i+1)))
-	}
-	sink, err := format.Create("safetensors", filepath.Join(dir, "model.safetensors"), []format.TensorInfo{info}, nil, format.CreateOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := sink.WriteTensor(info.Name, raw); err != nil {
-		log.Fatal(err)
-	}
-	if err := sink.Close(); err != nil {
-		log.Fatal(err)
-	}
-
 	b, err := resolve.Open(dir)
 	if err != nil {
 		log.Fatal(err)
@@ -64,4 +45,62 @@ func ExampleNewBase() {
 	// ⎡1  4⎤
 	// ⎢2  5⎥
 	// ⎣3  6⎦
+}
+
+// Stream hands Amplify a base weight without decoding it whole: rows of
+// the stored matrix are read a band at a time from the mapped checkpoint.
+// GPT-2's Conv1D weight is stored (in, out), so its stored rows are W's
+// columns.
+func ExampleBase_Stream() {
+	dir := conv1DBase()
+	defer os.RemoveAll(dir)
+	b, err := resolve.Open(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	a := &lora.Adapter{Kind: lora.KindPEFT, Modules: []*lora.Module{{Name: "transformer.h.0.attn.c_attn",
+		Rank: 1, In: 2, Out: 3, Alpha: 1, FanInFanOut: true, A: []float32{1, 0}, B: []float32{1, 1, 1}}}}
+	base := analyze.NewBase(b)
+	mods, err := base.Modules(a, "adapter")
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := base.Stream(mods[0].Name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, in := w.Dims()
+	row := make([]float64, out)
+	if err := w.ReadRows(row, 1, 2); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("W is %d×%d, stored transposed: %v; stored row 1 = W's column 1 = %v\n", out, in, w.Transposed(), row)
+	// Output:
+	// W is 3×2, stored transposed: true; stored row 1 = W's column 1 = [4 5 6]
+}
+
+// conv1DBase writes a bare safetensors base into a new directory: one
+// GPT-2 Conv1D weight, stored (in, out) = (2, 3), holding 1 … 6.
+func conv1DBase() string {
+	dir, err := os.MkdirTemp("", "analyze-base")
+	if err != nil {
+		log.Fatal(err)
+	}
+	info := format.TensorInfo{Name: "h.0.attn.c_attn.weight", DType: format.F32, Shape: []int64{2, 3}} // (in, out)
+	raw := make([]byte, 4*6)
+	for i := range 6 {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(i+1)))
+	}
+	sink, err := format.Create("safetensors", filepath.Join(dir, "model.safetensors"), []format.TensorInfo{info}, nil, format.CreateOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := sink.WriteTensor(info.Name, raw); err != nil {
+		log.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		log.Fatal(err)
+	}
+	return dir
 }

@@ -78,7 +78,7 @@ func ExampleAmplify() {
 		B: mat.NewDense(3, 1, []float64{0, 0, 2}),
 		A: mat.NewDense(1, 4, []float64{0, 0, 1, 0}),
 	}
-	base := func(string) (*mat.Dense, error) { return w, nil }
+	base := func(string) (analyze.Weight, error) { return analyze.DenseWeight(w), nil }
 	rep, err := analyze.Amplify(context.Background(), []analyze.Module{m}, base, analyze.AmplifyOptions{})
 	if err != nil {
 		fmt.Println(err)

@@ -86,7 +86,8 @@ func CompareExpertsOf(m *lora.Module) (*ExpertSimilarity, error) {
 	as, bs := make([]*mat.Dense, E), make([]*mat.Dense, E)
 	norms := make([]float64, E)
 	for e, x := range perExpert(m) {
-		mod := Module{Name: x.Name, A: mat.NewDense(x.Rank, x.In, widen(x.A)), B: mat.NewDense(x.Out, x.Rank, widen(x.B)), Scale: x.Scale()}
+		as[e], bs[e] = mat.NewDense(x.Rank, x.In, widen(x.A)), mat.NewDense(x.Out, x.Rank, widen(x.B))
+		mod := Module{Name: x.Name, A: as[e], B: bs[e], Scale: x.Scale()}
 		f, err := LowRank(mod)
 		if err != nil {
 			return nil, err
@@ -102,7 +103,6 @@ func CompareExpertsOf(m *lora.Module) (*ExpertSimilarity, error) {
 		if k > 0 {
 			us[e] = mat.DenseCopyOf(f.U.Slice(0, x.Out, 0, k))
 		}
-		as[e], bs[e] = mod.A, mod.B
 		for _, v := range f.Values {
 			norms[e] += v * v
 		}

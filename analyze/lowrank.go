@@ -190,35 +190,6 @@ func normalize(data []float64) float64 {
 	return m
 }
 
-// rawCopy returns x as a fresh compact row-major matrix. The transpose of
-// a *mat.Dense (the common case, Aᵀ) is copied in cache-sized tiles.
-func rawCopy(x mat.Matrix) blas64.General {
-	if t, ok := x.(mat.Transpose); ok {
-		if d, ok := t.Matrix.(*mat.Dense); ok {
-			return transposeRaw(d.RawMatrix())
-		}
-	}
-	return mat.DenseCopyOf(x).RawMatrix()
-}
-
-// transposeRaw returns the compact transpose of s (m×n) -> (n×m).
-func transposeRaw(s blas64.General) blas64.General {
-	const tile = 32
-	m, n := s.Rows, s.Cols
-	t := blas64.General{Rows: n, Cols: m, Stride: max(m, 1), Data: make([]float64, m*n)}
-	for i0 := 0; i0 < m; i0 += tile {
-		for j0 := 0; j0 < n; j0 += tile {
-			for i := i0; i < min(i0+tile, m); i++ {
-				row := s.Data[i*s.Stride:]
-				for j := j0; j < min(j0+tile, n); j++ {
-					t.Data[j*t.Stride+i] = row[j]
-				}
-			}
-		}
-	}
-	return t
-}
-
 // thinQR returns the m×k orthonormal factor Q of x (m×n), k = min(m, n),
 // as the transposed Q of the LQ factorization of xᵀ.
 func thinQR(x mat.Matrix) *mat.Dense {

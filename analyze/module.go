@@ -13,9 +13,9 @@ type Module struct {
 	// Name is the adapter's own name for the module (PEFT or GGUF).
 	Name string
 	// A is the down projection, r×in.
-	A *mat.Dense
+	A mat.Matrix
 	// B is the up projection, out×r.
-	B *mat.Dense
+	B mat.Matrix
 	// Alpha is the adapter's lora_alpha, reported as is.
 	Alpha float64
 	// Scale is s in ΔW = s·B·A (alpha/r, or alpha/√r with rsLoRA).
@@ -24,7 +24,7 @@ type Module struct {
 
 // Rank is the number of rows of A (0 when A is missing).
 func (m Module) Rank() int {
-	if m.A == nil || m.A.IsEmpty() {
+	if empty(m.A) {
 		return 0
 	}
 	r, _ := m.A.Dims()
@@ -34,10 +34,10 @@ func (m Module) Rank() int {
 // Shape is [out, in] of ΔW, from B's rows and A's columns (0 when missing).
 func (m Module) Shape() [2]int {
 	var s [2]int
-	if m.B != nil && !m.B.IsEmpty() {
+	if !empty(m.B) {
 		s[0], _ = m.B.Dims()
 	}
-	if m.A != nil && !m.A.IsEmpty() {
+	if !empty(m.A) {
 		_, s[1] = m.A.Dims()
 	}
 	return s
@@ -47,7 +47,7 @@ func (m Module) Shape() [2]int {
 // (format.ErrShape), inner dimensions that disagree (format.ErrShape), or a
 // non-finite scale, alpha or matrix element (format.ErrFormat).
 func (m Module) Validate() error {
-	if m.A == nil || m.A.IsEmpty() || m.B == nil || m.B.IsEmpty() {
+	if empty(m.A) || empty(m.B) {
 		return fmt.Errorf("analyze: module %q: missing A or B, or rank 0: %w", m.Name, format.ErrShape)
 	}
 	r, _ := m.A.Dims()
@@ -69,13 +69,31 @@ func (m Module) Validate() error {
 
 // checkFinite returns an error wrapping format.ErrFormat at the first NaN or
 // infinite element of x.
-func checkFinite(x *mat.Dense) error {
-	raw := x.RawMatrix()
-	for i := range raw.Rows {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
-		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("element (%d, %d) is %v: %w", i, j, v, format.ErrFormat)
+func checkFinite(x mat.Matrix) error {
+	bad := func(i, j int, v float64) error {
+		return fmt.Errorf("element (%d, %d) is %v: %w", i, j, v, format.ErrFormat)
+	}
+	switch x := x.(type) {
+	case f32Matrix:
+		for k, v := range x.data {
+			if v-v != 0 { // NaN or ±Inf
+				return bad(k/x.cols, k%x.cols, float64(v))
+			}
+		}
+	case *mat.Dense:
+		raw := x.RawMatrix()
+		for i := range raw.Rows {
+			if err := checkFiniteRows(raw.Data[i*raw.Stride:i*raw.Stride+raw.Cols], i, raw.Cols, false); err != nil {
+				return err
+			}
+		}
+	default:
+		r, c := x.Dims()
+		for i := range r {
+			for j := range c {
+				if v := x.At(i, j); v-v != 0 {
+					return bad(i, j, v)
+				}
 			}
 		}
 	}

@@ -19,27 +19,35 @@ const (
 	DefaultPowerIters = 2
 )
 
-// ritzValues returns estimates of the top-r singular values of w (out×in)
+// ritzValues returns estimates of the top-r singular values of W (out×in,
+// swept by w)
 // by randomized subspace iteration (Halko, Martinsson & Tropp 2011,
 // Algorithms 4.4 and 5.1): q = orth(w·ω), then iters rounds of
 // q = orth(w·orth(wᵀ·q)), then the singular values of the small matrix
 // qᵀw (k×in). y0 = w·ω (out×k) is passed in so the caller can fuse that
-// first product with others. Cost 2·iters+1 more products of w with k
-// columns.
+// first product with others. Cost 2·iters+1 more passes over w, each a
+// product with k columns.
 //
 // With qᵀw = u·Σ·vᵀ, the vectors U = q·u and V = v satisfy UᵀwV = Σ
 // exactly, so ‖U_rᵀ w V_r‖_F is the norm of the returned values: the
 // vectors never need forming.
-func ritzValues(w *mat.Dense, y0 *mat.Dense, r, iters int) ([]float64, error) {
+func ritzValues(w *pass, y0 *mat.Dense, r, iters int) ([]float64, error) {
 	q := thinQR(y0)
 	for range iters {
-		var z, y mat.Dense
-		z.Mul(w.T(), q)      // (in, k)
-		y.Mul(w, thinQR(&z)) // (out, k)
-		q = thinQR(&y)
+		z, err := w.mulWT(q) // (in, k)
+		if err != nil {
+			return nil, err
+		}
+		y, err := w.mulW(thinQR(z)) // (out, k)
+		if err != nil {
+			return nil, err
+		}
+		q = thinQR(y)
 	}
-	var bt mat.Dense
-	bt.Mul(w.T(), q) // (in, k) = (qᵀw)ᵀ
+	bt, err := w.mulWT(q) // (in, k) = (qᵀw)ᵀ
+	if err != nil {
+		return nil, err
+	}
 
 	_, k := q.Dims()
 	f, err := factorProduct(identity(k), bt.T(), 1, mat.SVDNone)

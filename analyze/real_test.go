@@ -214,8 +214,8 @@ func TestRealGGUFLoRA(t *testing.T) {
 				}
 			}
 
-			amp, err := Amplify(context.Background(), mods, func(name string) (*mat.Dense, error) {
-				return readMatrix(t, base, name), nil
+			amp, err := Amplify(context.Background(), mods, func(name string) (Weight, error) {
+				return DenseWeight(readMatrix(t, base, name)), nil
 			}, AmplifyOptions{})
 			if err != nil {
 				t.Fatal(err)

@@ -36,7 +36,7 @@ func twoLayers(r int, seed uint64) []Module {
 func testReport(t *testing.T) *Report {
 	t.Helper()
 	w, _ := decaying(t, 40, 32, 24)
-	base := func(string) (*mat.Dense, error) { return w, nil }
+	base := func(string) (Weight, error) { return DenseWeight(w), nil }
 	rep, err := BuildReport(context.Background(), twoLayers(4, 1), twoLayers(8, 2), base, ReportOptions{})
 	if err != nil {
 		t.Fatal(err)

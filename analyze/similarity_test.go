@@ -140,7 +140,7 @@ func TestCompareAdapters(t *testing.T) {
 		return Module{Name: name, A: randn(rng, r, in), B: randn(rng, out, r), Scale: 1}
 	}
 	bad := mk("nan", 32, 32, 4)
-	bad.B.Set(1, 1, math.NaN())
+	bad.B.(*mat.Dense).Set(1, 1, math.NaN())
 	a := []Module{mk("q", 32, 32, 4), mk("v", 32, 32, 4), mk("onlyA", 32, 32, 4), mk("other base", 32, 32, 4), bad}
 	b := []Module{mk("v", 32, 32, 16), mk("q", 32, 32, 16), mk("onlyB", 32, 32, 16), mk("other base", 48, 32, 16), mk("nan", 32, 32, 16)}
 	rep, err := Compare(context.Background(), a, b, CompareOptions{Seed: 7})

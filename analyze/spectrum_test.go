@@ -114,7 +114,7 @@ func TestSpectraSkipsBadModules(t *testing.T) {
 	rng := newRNG(13)
 	good := planted(t, rng, "good", 20, 20, []float64{1, 0.5})
 	nan := planted(t, rng, "nan", 20, 20, []float64{1, 0.5})
-	nan.A.Set(0, 0, math.NaN())
+	nan.A.(*mat.Dense).Set(0, 0, math.NaN())
 	zero := Module{Name: "rank0", A: &mat.Dense{}, B: &mat.Dense{}}
 	rep, err := Spectra(context.Background(), []Module{good, nan, zero})
 	if err != nil {

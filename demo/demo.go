@@ -339,7 +339,7 @@ func writeAnalysis(ctx context.Context, dir string, ma, mb *model.Model, basePat
 	if err != nil {
 		return err
 	}
-	rep, err := analyze.BuildReport(ctx, modsA, modsB, base.Weight, analyze.ReportOptions{})
+	rep, err := analyze.BuildReport(ctx, modsA, modsB, base.Stream, analyze.ReportOptions{})
 	if err != nil {
 		return err
 	}

@@ -229,7 +229,7 @@ func baseFor(adapterPath, basePath, pattern string) ([]analyze.Module, analyze.B
 		b.Close()
 		return nil, nil, nil, err
 	}
-	return mods, base.Weight, func() { b.Close() }, nil
+	return mods, base.Stream, func() { b.Close() }, nil
 }
 
 func runAmplification(cmd *cobra.Command, path string, o analyzeOptions) error {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,8 +31,15 @@ import (
 // It needs about 55 GB free under $LORAKIT_SCALE_DIR (default the system
 // temporary directory) and ../shared (the Llama 3 tokenizer); it skips
 // when either is missing. Intermediates are deleted as soon as no later
-// step reads them.
+// step reads them. $LORAKIT_SCALE_STEPS, a regular expression, runs only
+// the steps whose names match (the others' inputs are still generated):
+// LORAKIT_SCALE_STEPS=analyze runs the adapter analysis alone.
 func BenchmarkScale8B(b *testing.B) { benchScale(b, llama3_8B) }
+
+// BenchmarkScaleMid runs the same pipeline on two layers at the 8B
+// widths (hidden 4096, FFN 14336, vocabulary 128256; 3 GB BF16, 11 GB of
+// disk): every tensor, and so every step's peak RSS, is the 8B run's.
+func BenchmarkScaleMid(b *testing.B) { benchScale(b, llama3Mid) }
 
 // BenchmarkScaleTiny runs the same pipeline on a 2-layer model with the
 // Llama 3 vocabulary (about 150 MB), to try it in seconds.
@@ -104,15 +112,19 @@ func benchScale(b *testing.B, s llamaShape) {
 		{name: "verify merged Q4_K_M", args: []string{"verify", mergedQ4, "--base", q4, "--adapter", peft}, reads: []string{mergedQ4, q4}, streaming: true, remove: []string{mergedQ4, q4}},
 		{name: "quantize BF16 -> IQ4_XS", args: []string{"quantize", bf16, iq4, "IQ4_XS"}, writes: iq4, reads: []string{bf16}, streaming: true},
 		{name: "verify IQ4_XS", args: []string{"verify", iq4, "--base", bf16}, reads: []string{iq4, bf16}, streaming: true, remove: []string{iq4, bf16}},
-		{name: "analyze report (with base)", args: []string{"analyze", "report", peft, "--base", hf, "-o", p("report")}, writes: p("report"), reads: []string{peft}},
+		{name: "analyze report (with base)", args: []string{"analyze", "report", peft, "--base", hf, "-o", p("report")}, writes: p("report"), reads: []string{peft, hf}, streaming: true},
 	}
 	verify := hasCommand("verify")
 	if !verify {
 		logf("this build has no lorakit verify: verify steps skipped")
 	}
+	only, err := regexp.Compile(os.Getenv("LORAKIT_SCALE_STEPS"))
+	if err != nil {
+		b.Fatalf("scale: LORAKIT_SCALE_STEPS: %v", err)
+	}
 	b.ResetTimer()
 	for _, st := range steps {
-		if st.args[0] == "verify" && !verify {
+		if st.args[0] == "verify" && !verify || !only.MatchString(st.name) {
 			removeAll(b, st.remove)
 			continue
 		}

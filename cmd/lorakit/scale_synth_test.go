@@ -31,6 +31,15 @@ var llama3_8B = llamaShape{
 	maxShard: 5e9, adapterRank: 16, adapterAlpha: 32, ropeFactor: 8, ropeOrigCtx: 8192, maxPositions: 131072,
 }
 
+// llama3Mid is two layers of llama3_8B, every tensor at its full size
+// (3 GB in 1 GB shards): the per-tensor costs of the 8B run (peak RSS
+// above all) in minutes.
+var llama3Mid = func() llamaShape {
+	s := llama3_8B
+	s.name, s.layers, s.maxShard = "Llama-3.1-8B-2-layers", 2, 1e9
+	return s
+}()
+
 // llama3Tiny keeps the Llama 3 vocabulary (so the real tokenizer fits) and
 // shrinks everything else, to try the scale pipeline in seconds.
 var llama3Tiny = llamaShape{

@@ -286,7 +286,7 @@ func (e *experiment) section7(ctx context.Context, rmax int) (Section7, error) {
 		if err != nil {
 			return s, err
 		}
-		amp, err := analyze.Amplify(ctx, ms, base.Weight, analyze.AmplifyOptions{})
+		amp, err := analyze.Amplify(ctx, ms, base.Stream, analyze.AmplifyOptions{})
 		if err != nil {
 			return s, err
 		}

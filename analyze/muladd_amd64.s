@@ -1,0 +1,86 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func mulAdd4x8(k int, a *float64, ras, las int, b *float64, ldb int, c *float64, ldc int)
+// C (4,8) += A (4,k)·B (k,8): BX, CX, DX, SI walk A's four rows along l
+// (by las), DI walks B's rows (by ldb); Y0..Y7 hold C, two per row.
+TEXT ·mulAdd4x8(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R11
+	MOVQ a+8(FP), BX
+	MOVQ ras+16(FP), R8
+	SHLQ $3, R8
+	MOVQ las+24(FP), R9
+	SHLQ $3, R9
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R10
+	SHLQ $3, R10
+	MOVQ c+48(FP), R12
+	MOVQ ldc+56(FP), R13
+	SHLQ $3, R13
+	LEAQ (BX)(R8*1), CX
+	LEAQ (CX)(R8*1), DX
+	LEAQ (DX)(R8*1), SI
+
+	MOVQ R12, AX
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	ADDQ R13, AX
+	VMOVUPD (AX), Y2
+	VMOVUPD 32(AX), Y3
+	ADDQ R13, AX
+	VMOVUPD (AX), Y4
+	VMOVUPD 32(AX), Y5
+	ADDQ R13, AX
+	VMOVUPD (AX), Y6
+	VMOVUPD 32(AX), Y7
+
+	TESTQ R11, R11
+	JE done
+
+loop:
+	VMOVUPD (DI), Y8
+	VMOVUPD 32(DI), Y9
+	VBROADCASTSD (BX), Y10
+	VMULPD Y8, Y10, Y11
+	VADDPD Y11, Y0, Y0
+	VMULPD Y9, Y10, Y12
+	VADDPD Y12, Y1, Y1
+	VBROADCASTSD (CX), Y10
+	VMULPD Y8, Y10, Y11
+	VADDPD Y11, Y2, Y2
+	VMULPD Y9, Y10, Y12
+	VADDPD Y12, Y3, Y3
+	VBROADCASTSD (DX), Y10
+	VMULPD Y8, Y10, Y11
+	VADDPD Y11, Y4, Y4
+	VMULPD Y9, Y10, Y12
+	VADDPD Y12, Y5, Y5
+	VBROADCASTSD (SI), Y10
+	VMULPD Y8, Y10, Y11
+	VADDPD Y11, Y6, Y6
+	VMULPD Y9, Y10, Y12
+	VADDPD Y12, Y7, Y7
+	ADDQ R9, BX
+	ADDQ R9, CX
+	ADDQ R9, DX
+	ADDQ R9, SI
+	ADDQ R10, DI
+	DECQ R11
+	JNE loop
+
+done:
+	MOVQ R12, AX
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	ADDQ R13, AX
+	VMOVUPD Y2, (AX)
+	VMOVUPD Y3, 32(AX)
+	ADDQ R13, AX
+	VMOVUPD Y4, (AX)
+	VMOVUPD Y5, 32(AX)
+	ADDQ R13, AX
+	VMOVUPD Y6, (AX)
+	VMOVUPD Y7, 32(AX)
+	VZEROUPPER
+	RET
