@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lorakit/lorakit/format"
+	"github.com/lorakit/lorakit/internal/mmap"
 	"github.com/lorakit/lorakit/lora"
 	"github.com/lorakit/lorakit/resolve"
 )
@@ -153,7 +154,7 @@ var (
 // faults it back in from the page cache).
 func (w *mappedWeight) ReadRows(dst []float64, i0, i1 int) error {
 	lo, hi := i0*w.rowBytes, i1*w.rowBytes
-	defer format.ReleaseMapped(w.raw[max(0, lo-pageSize):min(len(w.raw), hi+pageSize)])
+	defer mmap.ReleaseMapped(w.raw[max(0, lo-pageSize):min(len(w.raw), hi+pageSize)])
 	step := max(1, decodeChunk/w.cols) // rows per decode
 	bp, _ := decodeBufs.Get().(*[]float32)
 	if bp == nil || len(*bp) < step*w.cols {
