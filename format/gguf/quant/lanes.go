@@ -91,3 +91,73 @@ type iq4Lanes struct {
 	id, qx, q2 [2 * lanes]float32
 	mx         float32
 }
+
+// groupLanes is the number of groups the group kernel searches at once.
+const groupLanes = 2 * lanes
+
+// kx2Groups is make_qkx2_quants run on 16 independent groups at once, one
+// group per lane, shared with kx2GroupsAVX2. Inputs: the groups' values
+// x[i][g] and weights w[i][g] (value i of group g, n ≤ maxGroup values
+// each), their max hi, their min lo (at most 0), Σw and Σw·x, and the
+// search's settings (nmax in every slot of nmax). The kernel runs ggml's
+// initial fit and then every candidate in turn, each lane keeping its own
+// best fit and min, so no candidate is wasted or evaluated twice. Outputs:
+// each group's best error, scale, and the inverse scale and min its levels
+// came from (iscale, bestLo); lo ends as the group's final min. L is the
+// kernel's scratch.
+type kx2Groups struct {
+	x, w, L            [maxGroup][groupLanes]float32
+	lo, hi, sumW, sumX [groupLanes]float32
+	err, scale         [groupLanes]float32
+	iscale, bestLo     [groupLanes]float32
+	nmax               [lanes]int32
+	mad                uint32 // 1: weigh |error|, 0: error²
+	rmin, rdelta       float32
+	nstep              int32
+}
+
+// kx2GroupsLanes is makeQKX2Groups for up to 16 groups of n values on the
+// group kernel: the groups' inputs are set up in Go (ggml's min, max and
+// sums, in its order), the searches run in the lanes, and the levels are
+// computed once from each winner's inverse scale and min, as the kernel
+// computed them. Groups whose max equals their min take no part: their
+// lanes idle on zeros.
+func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32) {
+	c := kx2Groups{rmin: rmin, rdelta: rdelta, nstep: int32(nstep)}
+	for k := range c.nmax {
+		c.nmax[k] = nmax
+	}
+	if mad {
+		c.mad = 1
+	}
+	var active [groupLanes]bool
+	for g := range scales {
+		xs, ws := x[g*n:g*n+n:g*n+n], w[g*n:g*n+n:g*n+n]
+		lo, hi, sumW, sumX := kx2Start(xs, ws)
+		if hi == lo {
+			clear(L[g*n : g*n+n])
+			scales[g], negMins[g] = 0, -lo
+			c.hi[g] = 1
+			continue
+		}
+		active[g] = true
+		c.lo[g], c.hi[g], c.sumW[g], c.sumX[g] = lo, hi, sumW, sumX
+		for i, v := range xs {
+			c.x[i][g], c.w[i][g] = v, ws[i]
+		}
+	}
+	for g := len(scales); g < groupLanes; g++ {
+		c.hi[g] = 1
+	}
+	kx2GroupsKernel(&c, n)
+	for g, on := range active[:len(scales)] {
+		if !on {
+			continue
+		}
+		is, lo := c.iscale[g], c.bestLo[g]
+		for i, v := range x[g*n : g*n+n] {
+			L[g*n+i] = uint8(level(float32(is*(v-lo)), 0, nmax))
+		}
+		scales[g], negMins[g] = c.scale[g], -c.lo[g]
+	}
+}

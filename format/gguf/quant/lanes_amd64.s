@@ -204,6 +204,208 @@ kxdone:
 	VZEROUPPER
 	RET
 
+// KGFIT accumulates value i (R10 = &c.x[i]) into one set of 8 lanes at
+// byte offset off: l = clamp(nearest_int(is·(x - lo)), 0, nmax), stored
+// in c.L; sL += w·l, sL2 += (w·l)·l, sXL += (w·l)·x.
+#define KGFIT(off, lo, is, sL, sL2, sXL, t1, t2, t3) \
+	VMOVUPS   off(R10), t1; \
+	VSUBPS    lo, t1, t2; \
+	VMULPS    t2, is, t2; \
+	NEAREST(t2); \
+	VPMAXSD   zero<>(SB), t2, t2; \
+	VPMINSD   6656(R9), t2, t2; \
+	VCVTDQ2PS t2, t2; \
+	VMOVUPS   t2, 4096+off(R10); \
+	VMULPS    2048+off(R10), t2, t3; \
+	VADDPS    t3, sL, sL; \
+	VMULPS    t3, t1, t1; \
+	VMULPS    t2, t3, t3; \
+	VADDPS    t3, sL2, sL2; \
+	VADDPS    t1, sXL, sXL
+
+// KGSOLVE is ggml's fit from one set's sums: D = sumW·sL2 - sL·sL,
+// sc = (sumW·sXL - sumX·sL)/D, mn = (sL2·sumX - sL·sXL)/D, and where
+// mn > 0: mn = 0, sc = sXL/sL2.
+#define KGSOLVE(off, sL, sL2, sXL, D, sc, mn, t1, t2, t3) \
+	VMOVUPS   6272+off(R9), t1; \
+	VMULPS    sL2, t1, D; \
+	VMULPS    sL, sL, t2; \
+	VSUBPS    t2, D, D; \
+	VMULPS    sXL, t1, sc; \
+	VMOVUPS   6336+off(R9), t1; \
+	VMULPS    sL, t1, t2; \
+	VSUBPS    t2, sc, sc; \
+	VDIVPS    D, sc, sc; \
+	VMULPS    t1, sL2, mn; \
+	VMULPS    sXL, sL, t2; \
+	VSUBPS    t2, mn, mn; \
+	VDIVPS    D, mn, mn; \
+	VDIVPS    sL2, sXL, t2; \
+	VXORPS    t3, t3, t3; \
+	VCMPPS    $0x1e, t3, mn, t3; \
+	VANDNPS   mn, t3, mn; \
+	VBLENDVPS t3, t2, sc, sc
+
+// KGSQ and KGMAD add value i's weighted error w·d² or w·|d|, d = (sc·l +
+// mn) - x, to err.
+#define KGSQ(off, sc, mn, err, t) \
+	VMULPS 4096+off(R10), sc, t; \
+	VADDPS mn, t, t; \
+	VSUBPS off(R10), t, t; \
+	VMULPS t, t, t; \
+	VMULPS 2048+off(R10), t, t; \
+	VADDPS t, err, err
+
+#define KGMAD(off, sc, mn, err, t) \
+	VMULPS 4096+off(R10), sc, t; \
+	VADDPS mn, t, t; \
+	VSUBPS off(R10), t, t; \
+	VANDPS absMask<>(SB), t, t; \
+	VMULPS 2048+off(R10), t, t; \
+	VADDPS t, err, err
+
+// KGPICK keeps, in the lanes where D > 0 and err < the best error, the
+// candidate as the best (error, scale, inverse scale is, and the min lo it
+// was evaluated at) and makes its min mn the lane's min.
+#define KGPICK(off, D, err, sc, is, lo, mn, m, t) \
+	VXORPS    t, t, t; \
+	VCMPPS    $0x1e, t, D, m; \
+	VCMPPS    $0x11, 6400+off(R9), err, t; \
+	VANDPS    t, m, m; \
+	VMOVUPS   6400+off(R9), t; \
+	VBLENDVPS m, err, t, t; \
+	VMOVUPS   t, 6400+off(R9); \
+	VMOVUPS   6464+off(R9), t; \
+	VBLENDVPS m, sc, t, t; \
+	VMOVUPS   t, 6464+off(R9); \
+	VMOVUPS   6528+off(R9), t; \
+	VBLENDVPS m, is, t, t; \
+	VMOVUPS   t, 6528+off(R9); \
+	VMOVUPS   6592+off(R9), t; \
+	VBLENDVPS m, lo, t, t; \
+	VMOVUPS   t, 6592+off(R9); \
+	VBLENDVPS m, mn, lo, lo
+
+// func kx2GroupsAVX2(c *kx2Groups, n int)
+//
+// Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
+// 8-15 at 32) runs make_qkx2_quants on group g: first ggml's initial fit
+// (is = -1: iscale = nmax/(hi - lo), scale = 1/iscale, min = lo), then
+// the candidates is = 0..nstep with iscale = ((rmin + rdelta·is) + nmax) /
+// (hi - lo) in turn, each evaluated as in kx2LanesAVX2 (levels into c.L,
+// sums, D, scale, min, error) at the lane's current min; a candidate with
+// D > 0 and a smaller error becomes the lane's best and its min the lane's
+// min. The two sets' dependency chains are independent and interleave.
+// n ≥ 1. Registers: Y0/Y1 the inverse scales, Y15/Y14 the mins of the two
+// sets.
+TEXT ·kx2GroupsAVX2(SB), NOSPLIT, $0-16
+	MOVQ         c+0(FP), R9
+	MOVQ         n+8(FP), DX
+	VMOVUPS      6144(R9), Y15
+	VMOVUPS      6176(R9), Y14
+	MOVQ         $-1, R11      // is; -1: the initial fit
+	MOVLQSX      6700(R9), R12 // nstep
+
+kgcand:
+	VCVTDQ2PS    6656(R9), Y2  // nmax
+	TESTQ        R11, R11
+	JS           kgdiv
+	MOVQ         R11, X3
+	VPBROADCASTD X3, Y3
+	VCVTDQ2PS    Y3, Y3        // is
+	VBROADCASTSS 6696(R9), Y4
+	VMULPS       Y4, Y3, Y3    // rdelta·is
+	VBROADCASTSS 6692(R9), Y4
+	VADDPS       Y3, Y4, Y3    // rmin + rdelta·is
+	VADDPS       Y2, Y3, Y2    // + nmax
+
+kgdiv:
+	VMOVUPS      6208(R9), Y3
+	VSUBPS       Y15, Y3, Y3   // hi - lo
+	VDIVPS       Y3, Y2, Y0
+	VMOVUPS      6240(R9), Y3
+	VSUBPS       Y14, Y3, Y3
+	VDIVPS       Y3, Y2, Y1
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y12, Y12, Y12
+	XORQ         CX, CX
+	MOVQ         R9, R10       // &c.x[i]
+
+kgfit:
+	KGFIT(0, Y15, Y0, Y7, Y8, Y9, Y2, Y3, Y4)
+	KGFIT(32, Y14, Y1, Y10, Y11, Y12, Y5, Y6, Y13)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgfit
+	TESTQ        R11, R11
+	JS           kginit
+	KGSOLVE(0, Y7, Y8, Y9, Y2, Y3, Y4, Y5, Y6, Y13)
+	KGSOLVE(32, Y10, Y11, Y12, Y5, Y6, Y13, Y7, Y8, Y9)
+	JMP          kgerr
+
+kginit:
+	VBROADCASTSS one<>(SB), Y2
+	VDIVPS       Y0, Y2, Y3    // scale = 1/iscale
+	VDIVPS       Y1, Y2, Y6
+	VMOVAPS      Y15, Y4       // min = lo
+	VMOVAPS      Y14, Y13
+
+kgerr:
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	XORQ         CX, CX
+	MOVQ         R9, R10
+	CMPL         6688(R9), $0
+	JNE          kgmad
+
+kgsq:
+	KGSQ(0, Y3, Y4, Y7, Y9)
+	KGSQ(32, Y6, Y13, Y8, Y10)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgsq
+	JMP          kgpick
+
+kgmad:
+	KGMAD(0, Y3, Y4, Y7, Y9)
+	KGMAD(32, Y6, Y13, Y8, Y10)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgmad
+
+kgpick:
+	TESTQ        R11, R11
+	JS           kgfirst
+	KGPICK(0, Y2, Y7, Y3, Y0, Y15, Y4, Y9, Y10)
+	KGPICK(32, Y5, Y8, Y6, Y1, Y14, Y13, Y9, Y10)
+	JMP          kgnext
+
+kgfirst:
+	VMOVUPS      Y7, 6400(R9)
+	VMOVUPS      Y3, 6464(R9)
+	VMOVUPS      Y0, 6528(R9)
+	VMOVUPS      Y15, 6592(R9)
+	VMOVUPS      Y8, 6432(R9)
+	VMOVUPS      Y6, 6496(R9)
+	VMOVUPS      Y1, 6560(R9)
+	VMOVUPS      Y14, 6624(R9)
+
+kgnext:
+	INCQ         R11
+	CMPQ         R11, R12
+	JLE          kgcand
+	VMOVUPS      Y15, 6144(R9)
+	VMOVUPS      Y14, 6176(R9)
+	VZEROUPPER
+	RET
+
 // IQ4CMP counts, in cnt, the midpoint at offset off that Y8 = 2·id·x reaches
 // (x2 >= m, false for NaN), into mask m.
 #define IQ4CMP(off, m) \
@@ -492,3 +694,14 @@ DATA iq4Num<>+52(SB)/4, $0xc2f40000
 DATA iq4Num<>+56(SB)/4, $0xc2f20000
 DATA iq4Num<>+60(SB)/4, $0xc2f00000
 GLOBL iq4Num<>(SB), RODATA|NOPTR, $64
+
+// one is 1.0, for ggml's initial scale 1/iscale.
+DATA one<>+0(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $4
+
+// zero is eight int32 zeros, the lowest level.
+DATA zero<>+0(SB)/8, $0
+DATA zero<>+8(SB)/8, $0
+DATA zero<>+16(SB)/8, $0
+DATA zero<>+24(SB)/8, $0
+GLOBL zero<>(SB), RODATA|NOPTR, $32

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -32,6 +33,7 @@ func TestLaneLayout(t *testing.T) {
 	var q qxLanes
 	var k kx2Lanes
 	var i iq4Lanes
+	var g kx2Groups
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -58,6 +60,21 @@ func TestLaneLayout(t *testing.T) {
 		{"kx2Lanes.rdelta", unsafe.Offsetof(k.rdelta), 1208},
 		{"kx2Lanes.hi", unsafe.Offsetof(k.hi), 1212},
 		{"kx2Lanes.is0", unsafe.Offsetof(k.is0), 1216},
+		{"kx2Groups.w", unsafe.Offsetof(g.w), 2048},
+		{"kx2Groups.L", unsafe.Offsetof(g.L), 4096},
+		{"kx2Groups.lo", unsafe.Offsetof(g.lo), 6144},
+		{"kx2Groups.hi", unsafe.Offsetof(g.hi), 6208},
+		{"kx2Groups.sumW", unsafe.Offsetof(g.sumW), 6272},
+		{"kx2Groups.sumX", unsafe.Offsetof(g.sumX), 6336},
+		{"kx2Groups.err", unsafe.Offsetof(g.err), 6400},
+		{"kx2Groups.scale", unsafe.Offsetof(g.scale), 6464},
+		{"kx2Groups.iscale", unsafe.Offsetof(g.iscale), 6528},
+		{"kx2Groups.bestLo", unsafe.Offsetof(g.bestLo), 6592},
+		{"kx2Groups.nmax", unsafe.Offsetof(g.nmax), 6656},
+		{"kx2Groups.mad", unsafe.Offsetof(g.mad), 6688},
+		{"kx2Groups.rmin", unsafe.Offsetof(g.rmin), 6692},
+		{"kx2Groups.rdelta", unsafe.Offsetof(g.rdelta), 6696},
+		{"kx2Groups.nstep", unsafe.Offsetof(g.nstep), 6700},
 		{"iq4Lanes.id", unsafe.Offsetof(i.id), 0},
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
@@ -170,6 +187,64 @@ func TestLanesMatchGo(t *testing.T) {
 			if math.Float32bits(gs) != math.Float32bits(es) || math.Float32bits(gm) != math.Float32bits(em) || got != want {
 				t.Fatalf("makeQKX2Quants(%v, %v, nmax %d, rmin %v, nstep %d, mad %v) = %v %v %v, want %v %v %v",
 					xs, ws, nmax, rmin, nstep, mad, gs, gm, got[:size], es, em, want[:size])
+			}
+		}
+	})
+	t.Run("makeQKX2Groups", func(t *testing.T) {
+		// Runs of 9 to 16 groups (the group kernel, idle lanes included) of
+		// 16 or 32 values against makeQKX2Quants's Go search, group by
+		// group; flat groups (max = min: zeros, constants) and groups of
+		// a few subnormals are mixed in.
+		r := rand.New(rand.NewPCG(7, 8))
+		var x, w [16 * 32]float32
+		for k := range n / 16 {
+			size, groups := 16<<(k&1), 9+k%8
+			mad := k&2 != 0
+			for g := range groups {
+				xs, ws := x[g*size:g*size+size], w[g*size:g*size+size]
+				randomGroup(r, xs)
+				switch r.IntN(16) {
+				case 0:
+					clear(xs)
+				case 1:
+					for i := range xs {
+						xs[i] = xs[0]
+					}
+				case 2: // a range of a few subnormals: infinite inverse scales
+					for i := range xs {
+						xs[i] = math.Float32frombits(uint32(r.IntN(3)) | uint32(r.IntN(2))<<31)
+					}
+				}
+				var sumX2 float32
+				for _, v := range xs {
+					sumX2 += float32(v * v)
+				}
+				avX := sqrtf(sumX2 / float32(size))
+				for i, v := range xs {
+					if mad {
+						ws[i] = abs(v)
+					} else {
+						ws[i] = avX + abs(v)
+					}
+				}
+			}
+			nmax := []int32{3, 15, 31}[k%3]
+			rmin := []float32{-0.5, -1, -0.9}[k>>2%3]
+			nstep := []int{15, 20, 36}[k>>3%3]
+			xs, ws := x[:groups*size], w[:groups*size]
+			var got, want [16 * 32]uint8
+			var gs, gm, es, em [16]float32
+			useLanes = true
+			makeQKX2Groups(xs, ws, size, nmax, got[:groups*size], rmin, 0.1, nstep, mad, gs[:groups], gm[:groups])
+			useLanes = false
+			makeQKX2Groups(xs, ws, size, nmax, want[:groups*size], rmin, 0.1, nstep, mad, es[:groups], em[:groups])
+			for g := range groups {
+				if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || math.Float32bits(gm[g]) != math.Float32bits(em[g]) ||
+					!bytes.Equal(got[g*size:g*size+size], want[g*size:g*size+size]) {
+					t.Fatalf("makeQKX2Groups group %d (%v, %v, nmax %d, rmin %v, nstep %d, mad %v) = %v %v %v, want %v %v %v",
+						g, xs[g*size:g*size+size], ws[g*size:g*size+size], nmax, rmin, nstep, mad,
+						gs[g], gm[g], got[g*size:g*size+size], es[g], em[g], want[g*size:g*size+size])
+				}
 			}
 		}
 	})

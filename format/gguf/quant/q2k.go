@@ -12,16 +12,15 @@ package quant
 func quantizeQ2_K(b []byte, x []float32) {
 	var (
 		L              [256]uint8
-		weights        [16]float32
+		weights        [256]float32
 		scales, mins   [16]float32
 		maxScale, maxM float32
 	)
+	for i, v := range x[:256] {
+		weights[i] = abs(v)
+	}
+	makeQKX2Groups(x[:256], weights[:], 16, 3, L[:], -0.5, 0.1, 15, true, scales[:], mins[:])
 	for j := range 16 {
-		xs := x[16*j : 16*j+16]
-		for l, v := range xs {
-			weights[l] = abs(v)
-		}
-		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], 3, L[16*j:16*j+16], -0.5, 0.1, 15, true)
 		maxScale = max(maxScale, scales[j])
 		maxM = max(maxM, mins[j])
 	}
@@ -73,18 +72,18 @@ func q2Levels(b []byte, x []float32, L *[256]uint8) {
 func quantizeQ2_KW(b []byte, x, qw []float32) {
 	var (
 		L            [256]uint8
-		weight       [16]float32
+		weight       [256]float32
 		scales, mins [16]float32
 		sw           [16]float32
 		Ls, Lm       [16]uint8
 	)
 	sigma2 := sumSquares(x[:256]) / 256
 	for j := range 16 {
-		xs := x[16*j : 16*j+16]
-		imatrixWeights(weight[:], xs, qw[16*j:16*j+16], sigma2)
-		sw[j] = sum(weight[:])
-		scales[j], mins[j] = makeQKX2Quants(xs, weight[:], 3, L[16*j:16*j+16], -0.9, 0.05, 36, false)
+		ws := weight[16*j : 16*j+16]
+		imatrixWeights(ws, x[16*j:16*j+16], qw[16*j:16*j+16], sigma2)
+		sw[j] = sum(ws)
 	}
+	makeQKX2Groups(x[:256], weight[:], 16, 3, L[:], -0.9, 0.05, 36, false, scales[:], mins[:])
 	dm := makeQPQuants(scales[:], 15, Ls[:], sw[:])
 	mm := makeQPQuants(mins[:], 15, Lm[:], sw[:])
 	putF16(b[80:], dm)

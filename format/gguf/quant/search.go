@@ -309,17 +309,7 @@ func (f *kx2Fit) solve(sumW, sumX, sumL, sumL2, sumXL float32) {
 func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
 	n := len(x)
 	x, weights = x[:n:n], weights[:n:n]
-	lo, hi := minMax(x) // ggml's loop seeded with x[0]: the same for finite x
-	sumW := weights[0]
-	sumX := float32(sumW * x[0])
-	for i := 1; i < n; i++ {
-		w := weights[i]
-		sumW += w
-		sumX += float32(w * x[i])
-	}
-	if lo > 0 {
-		lo = 0
-	}
+	lo, hi, sumW, sumX := kx2Start(x, weights)
 	if hi == lo {
 		clear(L[:n])
 		return 0, -lo
@@ -348,6 +338,45 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 		L[i] = uint8(l)
 	}
 	return scale, -lo
+}
+
+// kx2Start is the start of make_qkx2_quants on x with weights w (n ≥ 1
+// each): the min (raised to 0 if above), the max, Σw and Σw·x, in ggml's
+// order.
+func kx2Start(x, w []float32) (lo, hi, sumW, sumX float32) {
+	lo, hi = minMax(x) // ggml's loop seeded with x[0]: the same for finite x
+	w = w[:len(x)]
+	sumW = w[0]
+	sumX = float32(sumW * x[0])
+	for i := 1; i < len(x); i++ {
+		sumW += w[i]
+		sumX += float32(w[i] * x[i])
+	}
+	if lo > 0 {
+		lo = 0
+	}
+	return lo, hi, sumW, sumX
+}
+
+// makeQKX2Groups is makeQKX2Quants on each of the len(scales) groups of n
+// values of x (weights w alike), with the same settings: group g's levels
+// go to L[g·n:], its scale and -min to scales[g] and negMins[g]. Where
+// useLanes is set, runs of more than 8 groups (up to 16 at a time) are
+// searched side by side, one per lane of the group kernel; fewer groups
+// would leave it idle, and take makeQKX2Quants's kernel, one group at a
+// time.
+func makeQKX2Groups(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32) {
+	for g0 := 0; g0 < len(scales); g0 += groupLanes {
+		g1 := min(g0+groupLanes, len(scales))
+		xs, ws, ls := x[g0*n:g1*n], w[g0*n:g1*n], L[g0*n:g1*n]
+		if useLanes && g1-g0 > lanes {
+			kx2GroupsLanes(xs, ws, n, nmax, ls, rmin, rdelta, nstep, mad, scales[g0:g1], negMins[g0:g1])
+			continue
+		}
+		for g := range g1 - g0 {
+			scales[g0+g], negMins[g0+g] = makeQKX2Quants(xs[g*n:g*n+n], ws[g*n:g*n+n], nmax, ls[g*n:g*n+n], rmin, rdelta, nstep, mad)
+		}
+	}
 }
 
 // kx2SearchGo is makeQKX2Quants's candidate loop in Go, from the state
