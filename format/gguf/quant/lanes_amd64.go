@@ -22,6 +22,11 @@ func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 //go:noescape
 func kx2GroupsAVX2(c *kx2Groups, n int)
 
+// qxGroupsAVX2 runs make_qx_quants on 16 groups of n values at once.
+//
+//go:noescape
+func qxGroupsAVX2(c *qxGroups, n int)
+
 // iq4LanesAVX2 runs the 16 IQ4_NL trials over x with weights w.
 //
 //go:noescape
@@ -30,4 +35,5 @@ func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
 func kx2GroupsKernel(c *kx2Groups, n int)           { kx2GroupsAVX2(c, n) }
+func qxGroupsKernel(c *qxGroups, n int)             { qxGroupsAVX2(c, n) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }

@@ -406,6 +406,100 @@ kgnext:
 	VZEROUPPER
 	RET
 
+// QGLANE accumulates value i (R10 = &c.x[i]) into one set of 8
+// make_qx_quants lanes at byte offset off: l = clamp(rint(is·x), -nmax,
+// nmax-1) (rint is nearest_int here: |is·x| <= nmax + 0.9), lx += wv·l,
+// l2 += (w·l)·l.
+#define QGLANE(off, is, lx, l2, t1, t2) \
+	VMULPS   off(R10), is, t1; \
+	VROUNDPS $0, t1, t1; \
+	VMAXPS   6432(R9), t1, t1; \
+	VMINPS   6464(R9), t1, t1; \
+	VMULPS   4096+off(R10), t1, t2; \
+	VADDPS   t2, lx, lx; \
+	VMULPS   2048+off(R10), t1, t2; \
+	VMULPS   t1, t2, t2; \
+	VADDPS   t2, l2, l2
+
+// QGFIRST takes candidate 0 as the best: scale = lx/l2 (0 where l2 == 0),
+// best = scale·lx.
+#define QGFIRST(off, is, lx, l2, best, t1, t2) \
+	VDIVPS    l2, lx, t1; \
+	VXORPS    t2, t2, t2; \
+	VCMPPS    $4, t2, l2, t2; \
+	VANDPS    t2, t1, t1; \
+	VMULPS    lx, t1, best; \
+	VMOVUPS   t1, 6208+off(R9); \
+	VMOVUPS   is, 6272+off(R9)
+
+// QGPICK takes the candidate where l2 > 0 and lx·lx > best·l2: scale =
+// lx/l2, best = scale·lx, and its inverse scale.
+#define QGPICK(off, is, lx, l2, best, m, t1, t2) \
+	VXORPS    t1, t1, t1; \
+	VCMPPS    $0x1e, t1, l2, m; \
+	VMULPS    lx, lx, t1; \
+	VMULPS    l2, best, t2; \
+	VCMPPS    $0x1e, t2, t1, t1; \
+	VANDPS    t1, m, m; \
+	VDIVPS    l2, lx, t1; \
+	VMULPS    lx, t1, t2; \
+	VBLENDVPS m, t2, best, best; \
+	VMOVUPS   6208+off(R9), t2; \
+	VBLENDVPS m, t1, t2, t2; \
+	VMOVUPS   t2, 6208+off(R9); \
+	VMOVUPS   6272+off(R9), t2; \
+	VBLENDVPS m, is, t2, t2; \
+	VMOVUPS   t2, 6272+off(R9)
+
+// func qxGroupsAVX2(c *qxGroups, n int)
+//
+// Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
+// 8-15 at 32) runs make_qx_quants's 19 candidates on group g in ggml's
+// order of trial, with inverse scales num[k]/mx, and keeps the winner's
+// scale and inverse scale. n ≥ 1. Registers: Y0/Y1 the inverse scales,
+// Y12/Y13 the best sums, Y14/Y15 the signed maxes.
+TEXT ·qxGroupsAVX2(SB), NOSPLIT, $0-16
+	MOVQ         c+0(FP), R9
+	MOVQ         n+8(FP), DX
+	VMOVUPS      6144(R9), Y14
+	VMOVUPS      6176(R9), Y15
+	XORQ         R11, R11      // the candidate
+
+qgcand:
+	VBROADCASTSS 6336(R9)(R11*4), Y2
+	VDIVPS       Y14, Y2, Y0
+	VDIVPS       Y15, Y2, Y1
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	XORQ         CX, CX
+	MOVQ         R9, R10
+
+qgfit:
+	QGLANE(0, Y0, Y4, Y5, Y8, Y9)
+	QGLANE(32, Y1, Y6, Y7, Y10, Y11)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          qgfit
+	TESTQ        R11, R11
+	JNZ          qgmore
+	QGFIRST(0, Y0, Y4, Y5, Y12, Y8, Y9)
+	QGFIRST(32, Y1, Y6, Y7, Y13, Y8, Y9)
+	JMP          qgnext
+
+qgmore:
+	QGPICK(0, Y0, Y4, Y5, Y12, Y8, Y9, Y10)
+	QGPICK(32, Y1, Y6, Y7, Y13, Y8, Y9, Y10)
+
+qgnext:
+	INCQ         R11
+	CMPQ         R11, $19
+	JLT          qgcand
+	VZEROUPPER
+	RET
+
 // IQ4CMP counts, in cnt, the midpoint at offset off that Y8 = 2·id·x reaches
 // (x2 >= m, false for NaN), into mask m.
 #define IQ4CMP(off, m) \

@@ -34,6 +34,7 @@ func TestLaneLayout(t *testing.T) {
 	var k kx2Lanes
 	var i iq4Lanes
 	var g kx2Groups
+	var q16 qxGroups
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -75,6 +76,14 @@ func TestLaneLayout(t *testing.T) {
 		{"kx2Groups.rmin", unsafe.Offsetof(g.rmin), 6692},
 		{"kx2Groups.rdelta", unsafe.Offsetof(g.rdelta), 6696},
 		{"kx2Groups.nstep", unsafe.Offsetof(g.nstep), 6700},
+		{"qxGroups.w", unsafe.Offsetof(q16.w), 2048},
+		{"qxGroups.wv", unsafe.Offsetof(q16.wv), 4096},
+		{"qxGroups.mx", unsafe.Offsetof(q16.mx), 6144},
+		{"qxGroups.scale", unsafe.Offsetof(q16.scale), 6208},
+		{"qxGroups.iscale", unsafe.Offsetof(q16.iscale), 6272},
+		{"qxGroups.num", unsafe.Offsetof(q16.num), 6336},
+		{"qxGroups.lo", unsafe.Offsetof(q16.lo), 6432},
+		{"qxGroups.hi", unsafe.Offsetof(q16.hi), 6464},
 		{"iq4Lanes.id", unsafe.Offsetof(i.id), 0},
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
@@ -187,6 +196,49 @@ func TestLanesMatchGo(t *testing.T) {
 			if math.Float32bits(gs) != math.Float32bits(es) || math.Float32bits(gm) != math.Float32bits(em) || got != want {
 				t.Fatalf("makeQKX2Quants(%v, %v, nmax %d, rmin %v, nstep %d, mad %v) = %v %v %v, want %v %v %v",
 					xs, ws, nmax, rmin, nstep, mad, gs, gm, got[:size], es, em, want[:size])
+			}
+		}
+	})
+	t.Run("makeQXGroups", func(t *testing.T) {
+		// Runs of 9 to 16 groups of 16 values (the group kernel, idle
+		// lanes included), with and without importance, against
+		// makeQXQuants's Go search group by group; groups below
+		// groupMaxEps and flat ones are mixed in.
+		r := rand.New(rand.NewPCG(9, 10))
+		var x, qw [16 * 16]float32
+		for k := range n / 16 {
+			groups := 9 + k%8
+			for g := range groups {
+				xs := x[g*16 : g*16+16]
+				randomGroup(r, xs)
+				switch r.IntN(16) {
+				case 0:
+					clear(xs)
+				case 1:
+					for i := range xs {
+						xs[i] = xs[0]
+					}
+				case 2:
+					for i := range xs {
+						xs[i] *= 1e-15
+					}
+				}
+				copy(qw[g*16:], importance(xs))
+			}
+			nmax := []int32{4, 32}[k&1]
+			for _, w := range [][]float32{nil, qw[:groups*16]} {
+				var got, want [16 * 16]int8
+				var gs, es [16]float32
+				useLanes = true
+				makeQXGroups(x[:groups*16], w, 16, nmax, got[:groups*16], gs[:groups])
+				useLanes = false
+				makeQXGroups(x[:groups*16], w, 16, nmax, want[:groups*16], es[:groups])
+				for g := range groups {
+					if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || [16]int8(got[g*16:]) != [16]int8(want[g*16:]) {
+						t.Fatalf("makeQXGroups group %d (%v, weighted %v, nmax %d) = %v %v, want %v %v",
+							g, x[g*16:g*16+16], w != nil, nmax, gs[g], got[g*16:g*16+16], es[g], want[g*16:g*16+16])
+					}
+				}
 			}
 		}
 	})

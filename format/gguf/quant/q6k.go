@@ -20,13 +20,8 @@ func quantizeQ6_KW(b []byte, x, qw []float32) {
 		scales             [16]float32
 		maxScale, maxAbsSc float32
 	)
-	for ib := range 16 {
-		var w []float32
-		if qw != nil {
-			w = qw[16*ib : 16*ib+16]
-		}
-		s := makeQXQuants(x[16*ib:16*ib+16], w, 32, L[16*ib:16*ib+16])
-		scales[ib] = s
+	makeQXGroups(x[:256], qw, 16, 32, L[:], scales[:])
+	for _, s := range scales {
 		if a := abs(s); a > maxAbsSc {
 			maxAbsSc, maxScale = a, s
 		}

@@ -80,19 +80,7 @@ func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 		return 0
 	}
 	var c qxLanes
-	// The candidates in ggml's order of trial: -nmax/max, then
-	// -(nmax + 0.1·is)/max for is = -9..9 except 0.
-	c.num[0] = float32(-nmax)
-	k := 1
-	for is := int32(-9); is <= 9; is++ {
-		if is != 0 {
-			c.num[k] = -(float32(nmax) + float32(0.1*float32(is)))
-			k++
-		}
-	}
-	for k := qxCandidates; k < len(c.num); k++ {
-		c.num[k] = c.num[qxCandidates-1]
-	}
+	c.num = qxNumerators(nmax)
 	c.mx = mx
 	var w, wv [maxGroup]float32 // the weights (x² by default) and w·x
 	for i, v := range x {
@@ -130,6 +118,53 @@ func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(c.iscale[win]*v)))) + nmax)
 	}
 	return scale
+}
+
+// qxNumerators returns make_qx_quants's candidate numerators in ggml's
+// order of trial: -nmax (for -nmax/max), then -(nmax + 0.1·is) for is =
+// -9..9 except 0; the last is repeated into the unused slots.
+func qxNumerators(nmax int32) [3 * lanes]float32 {
+	var num [3 * lanes]float32
+	num[0] = float32(-nmax)
+	k := 1
+	for is := int32(-9); is <= 9; is++ {
+		if is != 0 {
+			num[k] = -(float32(nmax) + float32(0.1*float32(is)))
+			k++
+		}
+	}
+	for k := qxCandidates; k < len(num); k++ {
+		num[k] = num[qxCandidates-1]
+	}
+	return num
+}
+
+// makeQXGroups is makeQXQuants on each of the len(scales) groups of n
+// values of x (importance qw alike, or nil), with the same nmax: group
+// g's levels go to L[g·n:], its scale to scales[g]. Where useLanes is set,
+// runs of more than 8 groups (up to 16 at a time) are searched side by
+// side, one per lane of the group kernel; fewer take makeQXQuants, one
+// group at a time.
+func makeQXGroups(x, qw []float32, n int, nmax int32, L []int8, scales []float32) {
+	for g0 := 0; g0 < len(scales); g0 += groupLanes {
+		g1 := min(g0+groupLanes, len(scales))
+		xs, ls := x[g0*n:g1*n], L[g0*n:g1*n]
+		var ws []float32
+		if qw != nil {
+			ws = qw[g0*n : g1*n]
+		}
+		if useLanes && g1-g0 > lanes {
+			qxGroupsLanes(xs, ws, n, nmax, ls, scales[g0:g1])
+			continue
+		}
+		for g := range g1 - g0 {
+			var w []float32
+			if ws != nil {
+				w = ws[g*n : g*n+n]
+			}
+			scales[g0+g] = makeQXQuants(xs[g*n:g*n+n], w, nmax, ls[g*n:g*n+n])
+		}
+	}
 }
 
 // qxSumsGo is the candidate loop of makeQXQuants in Go: for each candidate
