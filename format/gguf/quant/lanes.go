@@ -110,22 +110,29 @@ type kx2Groups struct {
 	lo, hi, sumW, sumX [groupLanes]float32
 	err, scale         [groupLanes]float32
 	iscale, bestLo     [groupLanes]float32
-	nmax               [lanes]int32
+	nmax               [lanes]float32
 	mad                uint32 // 1: weigh |error|, 0: error²
 	rmin, rdelta       float32
 	nstep              int32
 }
 
+// kx2MinRange is the smallest max - min the group kernel takes: its
+// inverse scales, at most (nmax + 1)/(max - min) ≤ 2¹⁰⁶, stay finite, so
+// every is·(x - min) lies in [0, nmax + 1], where rint and nearest_int
+// agree. Narrower groups (subnormal values only) run alone, on
+// makeQKX2Quants.
+const kx2MinRange = 0x1p-100
+
 // kx2GroupsLanes is makeQKX2Groups for up to 16 groups of n values on the
 // group kernel: the groups' inputs are set up in Go (ggml's min, max and
 // sums, in its order), the searches run in the lanes, and the levels are
 // computed once from each winner's inverse scale and min, as the kernel
-// computed them. Groups whose max equals their min take no part: their
-// lanes idle on zeros.
+// computed them. Groups narrower than kx2MinRange take no part (their
+// lanes idle on zeros) and are searched alone.
 func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32) {
 	c := kx2Groups{rmin: rmin, rdelta: rdelta, nstep: int32(nstep)}
 	for k := range c.nmax {
-		c.nmax[k] = nmax
+		c.nmax[k] = float32(nmax)
 	}
 	if mad {
 		c.mad = 1
@@ -134,9 +141,8 @@ func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta f
 	for g := range scales {
 		xs, ws := x[g*n:g*n+n:g*n+n], w[g*n:g*n+n:g*n+n]
 		lo, hi, sumW, sumX := kx2Start(xs, ws)
-		if hi == lo {
-			clear(L[g*n : g*n+n])
-			scales[g], negMins[g] = 0, -lo
+		if hi-lo < kx2MinRange { // hi == lo included
+			scales[g], negMins[g] = makeQKX2Quants(xs, ws, nmax, L[g*n:g*n+n], rmin, rdelta, nstep, mad)
 			c.hi[g] = 1
 			continue
 		}

@@ -205,16 +205,16 @@ kxdone:
 	RET
 
 // KGFIT accumulates value i (R10 = &c.x[i]) into one set of 8 lanes at
-// byte offset off: l = clamp(nearest_int(is·(x - lo)), 0, nmax), stored
-// in c.L; sL += w·l, sL2 += (w·l)·l, sXL += (w·l)·x.
+// byte offset off: l = clamp(rint(is·(x - lo)), 0, nmax), stored in c.L;
+// sL += w·l, sL2 += (w·l)·l, sXL += (w·l)·x. rint is nearest_int here:
+// 0 <= is·(x - lo) <= nmax + 1, as the caller ensures (kx2GroupsLanes).
 #define KGFIT(off, lo, is, sL, sL2, sXL, t1, t2, t3) \
 	VMOVUPS   off(R10), t1; \
 	VSUBPS    lo, t1, t2; \
 	VMULPS    t2, is, t2; \
-	NEAREST(t2); \
-	VPMAXSD   zero<>(SB), t2, t2; \
-	VPMINSD   6656(R9), t2, t2; \
-	VCVTDQ2PS t2, t2; \
+	VROUNDPS  $0, t2, t2; \
+	VMAXPS    zero<>(SB), t2, t2; \
+	VMINPS    6656(R9), t2, t2; \
 	VMOVUPS   t2, 4096+off(R10); \
 	VMULPS    2048+off(R10), t2, t3; \
 	VADDPS    t3, sL, sL; \
@@ -307,7 +307,7 @@ TEXT ·kx2GroupsAVX2(SB), NOSPLIT, $0-16
 	MOVLQSX      6700(R9), R12 // nstep
 
 kgcand:
-	VCVTDQ2PS    6656(R9), Y2  // nmax
+	VMOVUPS      6656(R9), Y2  // nmax
 	TESTQ        R11, R11
 	JS           kgdiv
 	MOVQ         R11, X3
@@ -793,7 +793,7 @@ GLOBL iq4Num<>(SB), RODATA|NOPTR, $64
 DATA one<>+0(SB)/4, $0x3f800000
 GLOBL one<>(SB), RODATA|NOPTR, $4
 
-// zero is eight int32 zeros, the lowest level.
+// zero is eight zeros (int32 or float32), the lowest level.
 DATA zero<>+0(SB)/8, $0
 DATA zero<>+8(SB)/8, $0
 DATA zero<>+16(SB)/8, $0
