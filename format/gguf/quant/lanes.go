@@ -170,55 +170,53 @@ func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta f
 
 // qxGroups is make_qx_quants run on 16 independent groups at once, one
 // group per lane, shared with qxGroupsAVX2. Inputs: the groups' values
-// x[i][g], weights w[i][g] and w·x in wv[i][g] (n ≤ maxGroup values each),
-// their signed maxes mx, the candidates' numerators num (qxNumerators),
-// and the level bounds lo = -nmax, hi = nmax-1 in every slot. Outputs:
-// each group's scale and the winning candidate's inverse scale.
+// x[i][g] (n ≤ maxGroup values each), their weights w[i][g] unless
+// squares is set (then w = x²), the candidates' numerators num
+// (qxNumerators), and the level bounds lo = -nmax, hi = nmax-1 in every
+// slot. Outputs: each group's max |x| (amax) and the first x reaching it
+// (mx), the weights w and wv = w·x, its scale and the winning candidate's
+// inverse scale.
 type qxGroups struct {
 	x, w, wv      [maxGroup][groupLanes]float32
 	mx            [groupLanes]float32
 	scale, iscale [groupLanes]float32
 	num           [3 * lanes]float32
 	lo, hi        [lanes]float32
+	squares       uint32
+	_             [7]uint32
+	amax          [groupLanes]float32
 }
 
 // qxGroupsLanes is makeQXGroups for up to 16 groups of n values on the
-// group kernel: each group's signed max and weights are set up in Go, the
-// 19 candidates run in the lanes, and the levels are computed once, from
-// each winner's inverse scale. Groups below groupMaxEps take no part:
-// their lanes idle on zeros.
+// group kernel, which also finds each group's signed max and sets its
+// weights; the levels are computed once, from each winner's inverse scale.
+// Groups below groupMaxEps get zero levels and scale, whatever their lanes
+// computed.
 func qxGroupsLanes(x, qw []float32, n int, nmax int32, L []int8, scales []float32) {
 	var c qxGroups
 	c.num = qxNumerators(nmax)
 	for k := range c.lo {
 		c.lo[k], c.hi[k] = float32(-nmax), float32(nmax-1)
 	}
-	var active [groupLanes]bool
+	if qw == nil {
+		c.squares = 1
+	}
 	for g := range scales {
 		xs := x[g*n : g*n+n : g*n+n]
-		amax, mx := signedAbsMax(xs)
-		if amax < groupMaxEps {
-			clear(L[g*n : g*n+n])
-			scales[g] = 0
-			c.mx[g] = 1
-			continue
-		}
-		active[g] = true
-		c.mx[g] = mx
 		for i, v := range xs {
-			w := float32(v * v)
-			if qw != nil {
-				w = qw[g*n+i]
-			}
-			c.x[i][g], c.w[i][g], c.wv[i][g] = v, w, float32(w*v)
+			c.x[i][g] = v
 		}
-	}
-	for g := len(scales); g < groupLanes; g++ {
-		c.mx[g] = 1
+		if qw != nil {
+			for i, w := range qw[g*n : g*n+n] {
+				c.w[i][g] = w
+			}
+		}
 	}
 	qxGroupsKernel(&c, n)
-	for g, on := range active[:len(scales)] {
-		if !on {
+	for g := range scales {
+		if c.amax[g] < groupMaxEps {
+			clear(L[g*n : g*n+n])
+			scales[g] = 0
 			continue
 		}
 		is := c.iscale[g]

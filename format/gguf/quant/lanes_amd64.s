@@ -421,6 +421,28 @@ kgnext:
 	VMULPS   t1, t2, t2; \
 	VADDPS   t2, l2, l2
 
+// QGMAX is ggml's signed max loop on one set of 8 lanes at byte offset
+// off, for value i: where |x| > amax (ordered), amax = |x| and mx = x.
+// It leaves x in t1.
+#define QGMAX(off, amax, mx, t1, t2, m) \
+	VMOVUPS   off(R10), t1; \
+	VANDPS    absMask<>(SB), t1, t2; \
+	VCMPPS    $0x1e, amax, t2, m; \
+	VBLENDVPS m, t1, mx, mx; \
+	VBLENDVPS m, t2, amax, amax
+
+// QGSQ sets value i's weights from x in t1: w = x·x, wv = w·x.
+#define QGSQ(off, t1, t2) \
+	VMULPS  t1, t1, t2; \
+	VMOVUPS t2, 2048+off(R10); \
+	VMULPS  t1, t2, t2; \
+	VMOVUPS t2, 4096+off(R10)
+
+// QGWV sets value i's wv = w·x from the given w and x in t1.
+#define QGWV(off, t1, t2) \
+	VMULPS  2048+off(R10), t1, t2; \
+	VMOVUPS t2, 4096+off(R10)
+
 // QGFIRST takes candidate 0 as the best: scale = lx/l2 (0 where l2 == 0),
 // best = scale·lx.
 #define QGFIRST(off, is, lx, l2, best, t1, t2) \
@@ -454,15 +476,49 @@ kgnext:
 // func qxGroupsAVX2(c *qxGroups, n int)
 //
 // Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
-// 8-15 at 32) runs make_qx_quants's 19 candidates on group g in ggml's
-// order of trial, with inverse scales num[k]/mx, and keeps the winner's
-// scale and inverse scale. n ≥ 1. Registers: Y0/Y1 the inverse scales,
-// Y12/Y13 the best sums, Y14/Y15 the signed maxes.
+// 8-15 at 32) runs make_qx_quants on group g: the signed max mx and amax,
+// the weights (w = x² where c.squares is set) and wv = w·x, then the 19
+// candidates in ggml's order of trial, with inverse scales num[k]/mx,
+// keeping the winner's scale and inverse scale. n ≥ 1. Registers: Y0/Y1
+// the inverse scales, Y12/Y13 the best sums, Y14/Y15 the signed maxes.
 TEXT ·qxGroupsAVX2(SB), NOSPLIT, $0-16
 	MOVQ         c+0(FP), R9
 	MOVQ         n+8(FP), DX
-	VMOVUPS      6144(R9), Y14
-	VMOVUPS      6176(R9), Y15
+	VXORPS       Y12, Y12, Y12 // amax
+	VXORPS       Y13, Y13, Y13
+	VXORPS       Y14, Y14, Y14 // mx
+	VXORPS       Y15, Y15, Y15
+	XORQ         CX, CX
+	MOVQ         R9, R10
+	CMPL         6496(R9), $0  // squares
+	JNE          qgsq
+
+qgmax:
+	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
+	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
+	QGWV(0, Y2, Y3)
+	QGWV(32, Y4, Y5)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          qgmax
+	JMP          qgready
+
+qgsq:
+	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
+	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
+	QGSQ(0, Y2, Y3)
+	QGSQ(32, Y4, Y5)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          qgsq
+
+qgready:
+	VMOVUPS      Y12, 6528(R9)
+	VMOVUPS      Y13, 6560(R9)
+	VMOVUPS      Y14, 6144(R9)
+	VMOVUPS      Y15, 6176(R9)
 	XORQ         R11, R11      // the candidate
 
 qgcand:

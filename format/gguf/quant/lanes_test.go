@@ -84,6 +84,8 @@ func TestLaneLayout(t *testing.T) {
 		{"qxGroups.num", unsafe.Offsetof(q16.num), 6336},
 		{"qxGroups.lo", unsafe.Offsetof(q16.lo), 6432},
 		{"qxGroups.hi", unsafe.Offsetof(q16.hi), 6464},
+		{"qxGroups.squares", unsafe.Offsetof(q16.squares), 6496},
+		{"qxGroups.amax", unsafe.Offsetof(q16.amax), 6528},
 		{"iq4Lanes.id", unsafe.Offsetof(i.id), 0},
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
