@@ -189,10 +189,9 @@ type qxGroups struct {
 
 // qxGroupsLanes is makeQXGroups for up to 16 groups of n values on the
 // group kernel, which also finds each group's signed max and sets its
-// weights; the levels are computed once, from each winner's inverse scale.
-// Groups below groupMaxEps get zero levels and scale, whatever their lanes
-// computed.
-func qxGroupsLanes(x, qw []float32, n int, nmax int32, L []int8, scales []float32) {
+// weights. Groups below groupMaxEps get zero scales and inverse scales,
+// whatever their lanes computed.
+func qxGroupsLanes(x, qw []float32, n int, scales, iscales []float32, nmax int32) {
 	var c qxGroups
 	c.num = qxNumerators(nmax)
 	for k := range c.lo {
@@ -202,8 +201,7 @@ func qxGroupsLanes(x, qw []float32, n int, nmax int32, L []int8, scales []float3
 		c.squares = 1
 	}
 	for g := range scales {
-		xs := x[g*n : g*n+n : g*n+n]
-		for i, v := range xs {
+		for i, v := range x[g*n : g*n+n] {
 			c.x[i][g] = v
 		}
 		if qw != nil {
@@ -215,14 +213,9 @@ func qxGroupsLanes(x, qw []float32, n int, nmax int32, L []int8, scales []float3
 	qxGroupsKernel(&c, n)
 	for g := range scales {
 		if c.amax[g] < groupMaxEps {
-			clear(L[g*n : g*n+n])
-			scales[g] = 0
+			scales[g], iscales[g] = 0, 0
 			continue
 		}
-		is := c.iscale[g]
-		for i, v := range x[g*n : g*n+n] {
-			L[g*n+i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(is*v)))) + nmax)
-		}
-		scales[g] = c.scale[g]
+		scales[g], iscales[g] = c.scale[g], c.iscale[g]
 	}
 }

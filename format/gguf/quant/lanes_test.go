@@ -229,16 +229,15 @@ func TestLanesMatchGo(t *testing.T) {
 			}
 			nmax := []int32{4, 32}[k&1]
 			for _, w := range [][]float32{nil, qw[:groups*16]} {
-				var got, want [16 * 16]int8
-				var gs, es [16]float32
+				var gs, gi, es, ei [16]float32
 				useLanes = true
-				makeQXGroups(x[:groups*16], w, 16, nmax, got[:groups*16], gs[:groups])
+				makeQXGroups(x[:groups*16], w, 16, nmax, gs[:groups], gi[:groups])
 				useLanes = false
-				makeQXGroups(x[:groups*16], w, 16, nmax, want[:groups*16], es[:groups])
+				makeQXGroups(x[:groups*16], w, 16, nmax, es[:groups], ei[:groups])
 				for g := range groups {
-					if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || [16]int8(got[g*16:]) != [16]int8(want[g*16:]) {
-						t.Fatalf("makeQXGroups group %d (%v, weighted %v, nmax %d) = %v %v, want %v %v",
-							g, x[g*16:g*16+16], w != nil, nmax, gs[g], got[g*16:g*16+16], es[g], want[g*16:g*16+16])
+					if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || math.Float32bits(gi[g]) != math.Float32bits(ei[g]) {
+						t.Fatalf("makeQXGroups group %d (%v, weighted %v, nmax %d) = scale %v iscale %v, want %v %v",
+							g, x[g*16:g*16+16], w != nil, nmax, gs[g], gi[g], es[g], ei[g])
 					}
 				}
 			}

@@ -20,7 +20,8 @@ func quantizeQ6_KW(b []byte, x, qw []float32) {
 		scales             [16]float32
 		maxScale, maxAbsSc float32
 	)
-	makeQXGroups(x[:256], qw, 16, 32, L[:], scales[:])
+	var iscales [16]float32
+	makeQXGroups(x[:256], qw, 16, 32, scales[:], iscales[:])
 	for _, s := range scales {
 		if a := abs(s); a > maxAbsSc {
 			maxAbsSc, maxScale = a, s
@@ -40,7 +41,8 @@ func quantizeQ6_KW(b []byte, x, qw []float32) {
 	dAll := f32(b[208:])
 	for j := range 16 {
 		d := dAll * float32(int8(sc[j]))
-		if d == 0 {
+		if d == 0 { // the search's levels
+			qxLevels(L[16*j:16*j+16], x[16*j:16*j+16], iscales[j], 32)
 			continue
 		}
 		for ii, v := range x[16*j : 16*j+16] {

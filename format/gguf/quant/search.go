@@ -74,10 +74,17 @@ const qxCandidates = 19
 // in ggml's element order, on the lane kernel where useLanes is set; the
 // levels are then computed once, for the winner.
 func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
+	scale, _ := qxSearch(x, qw, nmax, L)
+	return scale
+}
+
+// qxSearch is makeQXQuants, also returning the winning inverse scale (0
+// for a group below groupMaxEps), from which qxLevels gives L.
+func qxSearch(x, qw []float32, nmax int32, L []int8) (scale, iscale float32) {
 	amax, mx := signedAbsMax(x)
 	if amax < groupMaxEps {
 		clear(L[:len(x)])
-		return 0
+		return 0, 0
 	}
 	var c qxLanes
 	c.num = qxNumerators(nmax)
@@ -103,7 +110,6 @@ func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 		qxSumsGo(x, &w, &wv, nmax, &c)
 	}
 	sumlx, suml2 := &c.lx, &c.l2
-	var scale float32
 	if suml2[0] != 0 {
 		scale = sumlx[0] / suml2[0]
 	}
@@ -114,10 +120,22 @@ func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 			best, win = float32(scale*sumlx[c]), c
 		}
 	}
-	for i, v := range x {
-		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(c.iscale[win]*v)))) + nmax)
+	qxLevels(L, x, c.iscale[win], nmax)
+	return scale, c.iscale[win]
+}
+
+// qxLevels sets make_qx_quants's levels L of x for the winning inverse
+// scale iscale: nearest_int(iscale·x) clamped to [-nmax, nmax-1], plus
+// nmax; all 0 where iscale is 0 (a group below groupMaxEps).
+func qxLevels(L []int8, x []float32, iscale float32, nmax int32) {
+	L = L[:len(x)]
+	if iscale == 0 {
+		clear(L)
+		return
 	}
-	return scale
+	for i, v := range x {
+		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(iscale*v)))) + nmax)
+	}
 }
 
 // qxNumerators returns make_qx_quants's candidate numerators in ggml's
@@ -140,29 +158,32 @@ func qxNumerators(nmax int32) [3 * lanes]float32 {
 }
 
 // makeQXGroups is makeQXQuants on each of the len(scales) groups of n
-// values of x (importance qw alike, or nil), with the same nmax: group
-// g's levels go to L[g·n:], its scale to scales[g]. Where useLanes is set,
-// runs of more than 8 groups (up to 16 at a time) are searched side by
-// side, one per lane of the group kernel; fewer take makeQXQuants, one
-// group at a time.
-func makeQXGroups(x, qw []float32, n int, nmax int32, L []int8, scales []float32) {
+// values of x (importance qw alike, or nil), with the same nmax: group g's
+// scale goes to scales[g] and its winning inverse scale to iscales[g], from
+// which qxLevels gives its levels (callers that requantize with the final
+// scales need them only where those are zero). Where useLanes is set, runs
+// of more than 8 groups (up to 16 at a time) are searched side by side,
+// one per lane of the group kernel; fewer run on qxSearch, one group at a
+// time.
+func makeQXGroups(x, qw []float32, n int, nmax int32, scales, iscales []float32) {
 	for g0 := 0; g0 < len(scales); g0 += groupLanes {
 		g1 := min(g0+groupLanes, len(scales))
-		xs, ls := x[g0*n:g1*n], L[g0*n:g1*n]
+		xs := x[g0*n : g1*n]
 		var ws []float32
 		if qw != nil {
 			ws = qw[g0*n : g1*n]
 		}
 		if useLanes && g1-g0 > lanes {
-			qxGroupsLanes(xs, ws, n, nmax, ls, scales[g0:g1])
+			qxGroupsLanes(xs, ws, n, scales[g0:g1], iscales[g0:g1], nmax)
 			continue
 		}
+		var L [maxGroup]int8
 		for g := range g1 - g0 {
 			var w []float32
 			if ws != nil {
 				w = ws[g*n : g*n+n]
 			}
-			scales[g0+g] = makeQXQuants(xs[g*n:g*n+n], w, nmax, ls[g*n:g*n+n])
+			scales[g0+g], iscales[g0+g] = qxSearch(xs[g*n:g*n+n], w, nmax, L[:n])
 		}
 	}
 }
