@@ -43,21 +43,18 @@ type kx2Lanes struct {
 	is0             int32
 }
 
-// kx2SearchLanes is makeQKX2Quants's candidate loop on the kernel, eight
-// candidates per pass, from the state after the initial fit (inverse scale
-// iscale, min lo, error bestErr, scale): it stores the winner's levels in L
-// and returns its scale and min. A winner that moves the min invalidates
-// the rest of its pass, which restarts at the next candidate, as the
-// scalar search's pairs do. The levels are recomputed once at the end from
-// the winner's inverse scale and the min it was evaluated at, exactly as
-// the kernel computed them.
+// kx2SearchLanes is kx2Search's candidate loop on the kernel, eight
+// candidates per pass, from the state after the initial fit (min lo, error
+// bestErr, scale, levels lv): it returns the winner's scale, the final min
+// and the winner's levels (its inverse scale and the min it was evaluated
+// at). A winner that moves the min invalidates the rest of its pass, which
+// restarts at the next candidate, as the scalar search's pairs do.
 func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
-	hi, lo, sumW, sumX, iscale float32, L []uint8, bestErr, scale float32) (float32, float32) {
+	hi, lo, sumW, sumX, bestErr, scale float32, lv kx2Level) (float32, float32, kx2Level) {
 	c := kx2Lanes{sumW: sumW, sumX: sumX, nmax: nmax, rmin: rmin, rdelta: rdelta, hi: hi}
 	if mad {
 		c.mad = 1
 	}
-	bestIscale, bestLo := iscale, lo
 	for is := 0; is <= nstep; {
 		c.lo, c.is0 = lo, int32(is)
 		kx2Kernel(&x[0], &weights[0], len(x), &c)
@@ -67,7 +64,7 @@ func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nste
 				continue
 			}
 			bestErr, scale = c.err[k], c.scale[k]
-			bestIscale, bestLo = c.iscale[k], c.lo
+			lv = kx2Level{c.iscale[k], c.lo}
 			moved := c.min[k] != lo
 			lo = c.min[k] // even when equal: ggml keeps the sign of a zero min
 			if moved {
@@ -77,10 +74,7 @@ func kx2SearchLanes(x, weights []float32, nmax int32, rmin, rdelta float32, nste
 		}
 		is = next
 	}
-	for i, v := range x {
-		L[i] = uint8(level(float32(bestIscale*(v-bestLo)), 0, nmax))
-	}
-	return scale, lo
+	return scale, lo, lv
 }
 
 // iq4Lanes is IQ4_NL's trial search for one block, shared with
@@ -125,11 +119,10 @@ const kx2MinRange = 0x1p-100
 
 // kx2GroupsLanes is makeQKX2Groups for up to 16 groups of n values on the
 // group kernel: the groups' inputs are set up in Go (ggml's min, max and
-// sums, in its order), the searches run in the lanes, and the levels are
-// computed once from each winner's inverse scale and min, as the kernel
-// computed them. Groups narrower than kx2MinRange take no part (their
-// lanes idle on zeros) and are searched alone.
-func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32) {
+// sums, in its order) and the searches run in the lanes. Groups narrower
+// than kx2MinRange take no part (their lanes idle on zeros) and are
+// searched alone.
+func kx2GroupsLanes(x, w []float32, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
 	c := kx2Groups{rmin: rmin, rdelta: rdelta, nstep: int32(nstep)}
 	for k := range c.nmax {
 		c.nmax[k] = float32(nmax)
@@ -142,7 +135,7 @@ func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta f
 		xs, ws := x[g*n:g*n+n:g*n+n], w[g*n:g*n+n:g*n+n]
 		lo, hi, sumW, sumX := kx2Start(xs, ws)
 		if hi-lo < kx2MinRange { // hi == lo included
-			scales[g], negMins[g] = makeQKX2Quants(xs, ws, nmax, L[g*n:g*n+n], rmin, rdelta, nstep, mad)
+			scales[g], negMins[g], lvs[g] = kx2Search(xs, ws, nmax, rmin, rdelta, nstep, mad)
 			c.hi[g] = 1
 			continue
 		}
@@ -157,14 +150,10 @@ func kx2GroupsLanes(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta f
 	}
 	kx2GroupsKernel(&c, n)
 	for g, on := range active[:len(scales)] {
-		if !on {
-			continue
+		if on {
+			scales[g], negMins[g] = c.scale[g], -c.lo[g]
+			lvs[g] = kx2Level{c.iscale[g], c.bestLo[g]}
 		}
-		is, lo := c.iscale[g], c.bestLo[g]
-		for i, v := range x[g*n : g*n+n] {
-			L[g*n+i] = uint8(level(float32(is*(v-lo)), 0, nmax))
-		}
-		scales[g], negMins[g] = c.scale[g], -c.lo[g]
 	}
 }
 

@@ -287,11 +287,14 @@ func TestLanesMatchGo(t *testing.T) {
 			xs, ws := x[:groups*size], w[:groups*size]
 			var got, want [16 * 32]uint8
 			var gs, gm, es, em [16]float32
+			var glv, elv [16]kx2Level
 			useLanes = true
-			makeQKX2Groups(xs, ws, size, nmax, got[:groups*size], rmin, 0.1, nstep, mad, gs[:groups], gm[:groups])
+			makeQKX2Groups(xs, ws, size, nmax, rmin, 0.1, nstep, mad, gs[:groups], gm[:groups], glv[:groups])
 			useLanes = false
-			makeQKX2Groups(xs, ws, size, nmax, want[:groups*size], rmin, 0.1, nstep, mad, es[:groups], em[:groups])
+			makeQKX2Groups(xs, ws, size, nmax, rmin, 0.1, nstep, mad, es[:groups], em[:groups], elv[:groups])
 			for g := range groups {
+				glv[g].levels(got[g*size:g*size+size], xs[g*size:g*size+size], nmax)
+				elv[g].levels(want[g*size:g*size+size], xs[g*size:g*size+size], nmax)
 				if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || math.Float32bits(gm[g]) != math.Float32bits(em[g]) ||
 					!bytes.Equal(got[g*size:g*size+size], want[g*size:g*size+size]) {
 					t.Fatalf("makeQKX2Groups group %d (%v, %v, nmax %d, rmin %v, nstep %d, mad %v) = %v %v %v, want %v %v %v",

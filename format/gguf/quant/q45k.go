@@ -54,7 +54,8 @@ func quantizeK45(b []byte, x []float32, bb int, p kParams, L []uint8) {
 			weights[32*j+l] = avX + abs(v)
 		}
 	}
-	makeQKX2Groups(x, weights[:len(x)], 32, p.nmax, L, p.rmin, p.rdelta, p.nstep, false, scales[:groups], mins[:groups])
+	var lvs [16]kx2Level
+	makeQKX2Groups(x, weights[:len(x)], 32, p.nmax, p.rmin, p.rdelta, p.nstep, false, scales[:groups], mins[:groups], lvs[:groups])
 	for k := range groups / 8 {
 		bk, sc, mn := b[bb*k:bb*k+bb], scales[8*k:8*k+8], mins[8*k:8*k+8]
 		var maxScale, maxMin float32
@@ -77,7 +78,7 @@ func quantizeK45(b []byte, x []float32, bb int, p kParams, L []uint8) {
 		putScaleMinK4(bk[p.scales:p.scales+12], &ls, &lm)
 		putF16(bk, maxScale/63)
 		putF16(bk[2:], maxMin/63)
-		k45Levels(bk, x[256*k:256*k+256], p, (*[256]uint8)(L[256*k:256*k+256]))
+		k45Levels(bk, x[256*k:256*k+256], p, (*[256]uint8)(L[256*k:256*k+256]), (*[8]kx2Level)(lvs[8*k:8*k+8]))
 	}
 }
 
@@ -113,7 +114,8 @@ func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]ui
 		imatrixWeights(ws, x[32*j:32*j+32], qw[32*j:32*j+32], sigma2)
 		sw[j] = sum(ws)
 	}
-	makeQKX2Groups(x[:256], weights[:], 32, p.nmax, L[:], -0.9, 0.05, 36, false, scales[:], mins[:])
+	var lvs [8]kx2Level
+	makeQKX2Groups(x[:256], weights[:], 32, p.nmax, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
 	dBlock := makeQPQuants(scales[:], 63, ls[:], sw[:])
 	mBlock := makeQPQuants(mins[:], 63, lm[:], sw[:])
 	if clamp63 {
@@ -124,19 +126,20 @@ func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]ui
 	putScaleMinK4(b[p.scales:p.scales+12], &ls, &lm)
 	putF16(b, dBlock)
 	putF16(b[2:], mBlock)
-	k45Levels(b, x, p, L)
+	k45Levels(b, x, p, L, &lvs)
 }
 
 // k45Levels sets the levels L of x (256) from the scales already stored in
 // b (the requantization all of ggml's Q4_K and Q5_K quantizers end with);
-// L holds the search's levels, kept where a sub-block's scale is zero.
-func k45Levels(b []byte, x []float32, p kParams, L *[256]uint8) {
+// where a sub-block's scale is zero, its levels are the search's (lvs).
+func k45Levels(b []byte, x []float32, p kParams, L *[256]uint8, lvs *[8]kx2Level) {
 	sc := b[p.scales : p.scales+12]
 	dAll, mAll := f32(b), f32(b[2:])
 	for j := range 8 {
 		s, m := scaleMinK4(j, sc)
 		d := dAll * float32(s)
 		if d == 0 {
+			lvs[j].levels(L[32*j:32*j+32], x[32*j:32*j+32], p.nmax)
 			continue
 		}
 		dm := mAll * float32(m)

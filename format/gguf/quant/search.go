@@ -282,10 +282,12 @@ type kx2Group struct {
 	shift [maxGroup]float32 // x - min for the current min
 }
 
-// kx2Fit is one candidate's outcome: its levels, least-squares scale and
-// min, weighted error, and whether the fit exists (D > 0).
+// kx2Fit is one candidate's outcome: its levels and inverse scale,
+// least-squares scale and min, weighted error, and whether the fit exists
+// (D > 0).
 type kx2Fit struct {
 	L          [maxGroup]float32
+	iscale     float32
 	scale, min float32
 	err        float32
 	ok         bool
@@ -321,6 +323,7 @@ func (g *kx2Group) fit2(ia, ib, sumW, sumX float32, a, b *kx2Fit) {
 		sumXLa += float32(wa * v)
 		sumXLb += float32(wb * v)
 	}
+	a.iscale, b.iscale = ia, ib
 	a.solve(sumW, sumX, sumLa, sumL2a, sumXLa)
 	b.solve(sumW, sumX, sumLb, sumL2b, sumXLb)
 	var errA, errB float32
@@ -359,24 +362,42 @@ func (f *kx2Fit) solve(sumW, sumX, sumL, sumL2, sumXL float32) {
 // with L in [0, nmax] and min ≤ 0, searched over nstep+1 inverse scales
 // (rmin + rdelta·is + nmax)/(max - min) by the weighted squared error, or
 // the weighted absolute error when mad is set. It returns the scale and
-// -min; L receives the levels. x has at most maxGroup values. The
-// candidate loop runs on the lane kernels where useLanes is set, else in Go
-// (kx2SearchGo).
+// -min; L receives the levels. x has at most maxGroup values.
 func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
+	scale, negMin, lv := kx2Search(x, weights, nmax, rmin, rdelta, nstep, mad)
+	lv.levels(L, x, nmax)
+	return scale, negMin
+}
+
+// kx2Level is how a make_qkx2_quants search's levels follow from its
+// winner: L = nearest_int(iscale·(x - lo)) clamped to [0, nmax], exactly
+// as the search computed them (iscale 0, for a flat group, gives zeros).
+type kx2Level struct{ iscale, lo float32 }
+
+// levels sets the levels L of x.
+func (lv kx2Level) levels(L []uint8, x []float32, nmax int32) {
+	L = L[:len(x)]
+	for i, v := range x {
+		L[i] = uint8(level(float32(lv.iscale*(v-lv.lo)), 0, nmax))
+	}
+}
+
+// kx2Search is makeQKX2Quants without the levels, which it describes
+// instead (callers that requantize with the final scales need them only
+// where those are zero). The candidate loop runs on the lane kernel where
+// useLanes is set, else in Go (kx2SearchGo).
+func kx2Search(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32, lv kx2Level) {
 	n := len(x)
 	x, weights = x[:n:n], weights[:n:n]
 	lo, hi, sumW, sumX := kx2Start(x, weights)
 	if hi == lo {
-		clear(L[:n])
-		return 0, -lo
+		return 0, -lo, kx2Level{0, lo}
 	}
-	var bestL [maxGroup]float32 // the levels of the best fit so far
 	iscale := float32(nmax) / (hi - lo)
 	scale = 1 / iscale
 	var bestErr float32
 	for i, v := range x {
 		l := level(float32(iscale*(v-lo)), 0, nmax)
-		bestL[i] = l
 		diff := float32(float32(scale*l)+lo) - v
 		if mad {
 			diff = abs(diff)
@@ -385,15 +406,13 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 		}
 		bestErr += float32(weights[i] * diff)
 	}
+	lv = kx2Level{iscale, lo}
 	if useLanes {
-		scale, lo = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, iscale, L[:n], bestErr, scale)
-		return scale, -lo
+		scale, lo, lv = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, bestErr, scale, lv)
+		return scale, -lo, lv
 	}
-	lo = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
-	for i, l := range bestL[:n] {
-		L[i] = uint8(l)
-	}
-	return scale, -lo
+	scale, lo, lv = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, bestErr, scale, lv)
+	return scale, -lo, lv
 }
 
 // kx2Start is the start of make_qkx2_quants on x with weights w (n ≥ 1
@@ -414,30 +433,30 @@ func kx2Start(x, w []float32) (lo, hi, sumW, sumX float32) {
 	return lo, hi, sumW, sumX
 }
 
-// makeQKX2Groups is makeQKX2Quants on each of the len(scales) groups of n
-// values of x (weights w alike), with the same settings: group g's levels
-// go to L[g·n:], its scale and -min to scales[g] and negMins[g]. Where
+// makeQKX2Groups is kx2Search on each of the len(scales) groups of n
+// values of x (weights w alike), with the same settings: group g's scale
+// and -min go to scales[g] and negMins[g], and how its levels follow to
+// lvs[g]. Where
 // useLanes is set, runs of more than 8 groups (up to 16 at a time) are
 // searched side by side, one per lane of the group kernel; fewer groups
-// would leave it idle, and take makeQKX2Quants's kernel, one group at a
-// time.
-func makeQKX2Groups(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32) {
+// would leave it idle, and take kx2Search's kernel, one group at a time.
+func makeQKX2Groups(x, w []float32, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
 	for g0 := 0; g0 < len(scales); g0 += groupLanes {
 		g1 := min(g0+groupLanes, len(scales))
-		xs, ws, ls := x[g0*n:g1*n], w[g0*n:g1*n], L[g0*n:g1*n]
+		xs, ws := x[g0*n:g1*n], w[g0*n:g1*n]
 		if useLanes && g1-g0 > lanes {
-			kx2GroupsLanes(xs, ws, n, nmax, ls, rmin, rdelta, nstep, mad, scales[g0:g1], negMins[g0:g1])
+			kx2GroupsLanes(xs, ws, n, nmax, rmin, rdelta, nstep, mad, scales[g0:g1], negMins[g0:g1], lvs[g0:g1])
 			continue
 		}
 		for g := range g1 - g0 {
-			scales[g0+g], negMins[g0+g] = makeQKX2Quants(xs[g*n:g*n+n], ws[g*n:g*n+n], nmax, ls[g*n:g*n+n], rmin, rdelta, nstep, mad)
+			scales[g0+g], negMins[g0+g], lvs[g0+g] = kx2Search(xs[g*n:g*n+n], ws[g*n:g*n+n], nmax, rmin, rdelta, nstep, mad)
 		}
 	}
 }
 
-// kx2SearchGo is makeQKX2Quants's candidate loop in Go, from the state
-// after the initial fit: bestL, bestErr and scale are updated in place and
-// the final min is returned.
+// kx2SearchGo is kx2Search's candidate loop in Go, from the state after
+// the initial fit (error bestErr, scale, levels lv, min lo): it returns the
+// winner's scale, the final min and the winner's levels.
 //
 // A candidate that wins moves min, which changes the later candidates, so
 // the search is sequential. Candidates are still evaluated in pairs: the
@@ -445,7 +464,7 @@ func makeQKX2Groups(x, w []float32, n int, nmax int32, L []uint8, rmin, rdelta f
 // and moves min (about 2.5 times per group), which costs less than the
 // overlap of the pair's chains gains.
 func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
-	hi, lo, sumW, sumX float32, bestL *[maxGroup]float32, bestErr, scale *float32) float32 {
+	hi, lo, sumW, sumX, bestErr, scale float32, lv kx2Level) (float32, float32, kx2Level) {
 	g := kx2Group{x: x, w: weights, nmax: nmax, mad: mad}
 	g.setMin(lo)
 	var cand [2]kx2Fit
@@ -461,11 +480,11 @@ func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep i
 			}
 			f := &cand[k]
 			is++
-			if !f.ok || !(f.err < *bestErr) {
+			if !f.ok || !(f.err < bestErr) {
 				continue
 			}
-			*bestL = f.L
-			*bestErr, *scale = f.err, f.scale
+			lv = kx2Level{f.iscale, lo}
+			bestErr, scale = f.err, f.scale
 			moved := f.min != lo
 			lo = f.min // even when equal: ggml keeps the sign of a zero min
 			if moved {
@@ -474,5 +493,5 @@ func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep i
 			}
 		}
 	}
-	return lo
+	return scale, lo, lv
 }
