@@ -556,6 +556,49 @@ qgnext:
 	VZEROUPPER
 	RET
 
+// func requantAVX2(L *uint8, x *float32, n int, a *requantArgs)
+//
+// L[i] = clamp(nearest_int((x[i] + dm)/d), lo, hi) + add for n values, a
+// multiple of 16, 16 per round: two vectors of int32 packed to bytes
+// (results in [0, 255]).
+TEXT ·requantAVX2(SB), NOSPLIT, $0-32
+	MOVQ         L+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), DX
+	MOVQ         a+24(FP), R9
+	VBROADCASTSS 0(R9), Y4  // dm
+	VBROADCASTSS 4(R9), Y5  // d
+	VPBROADCASTD 8(R9), Y6  // lo
+	VPBROADCASTD 12(R9), Y7 // hi
+	VPBROADCASTD 16(R9), Y8 // add
+	XORQ         CX, CX
+
+rqloop:
+	VMOVUPS      (SI)(CX*4), Y0
+	VMOVUPS      32(SI)(CX*4), Y1
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	VDIVPS       Y5, Y0, Y0
+	VDIVPS       Y5, Y1, Y1
+	NEAREST(Y0)
+	NEAREST(Y1)
+	VPMAXSD      Y6, Y0, Y0
+	VPMAXSD      Y6, Y1, Y1
+	VPMINSD      Y7, Y0, Y0
+	VPMINSD      Y7, Y1, Y1
+	VPADDD       Y8, Y0, Y0
+	VPADDD       Y8, Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0   // words: x0-3 x8-11 | x4-7 x12-15
+	VPERMQ       $0xd8, Y0, Y0 // x0-7 | x8-15
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSWB    X1, X0, X0   // bytes x0-15
+	VMOVDQU      X0, (DI)(CX*1)
+	ADDQ         $16, CX
+	CMPQ         CX, DX
+	JLT          rqloop
+	VZEROUPPER
+	RET
+
 // IQ4CMP counts, in cnt, the midpoint at offset off that Y8 = 2·id·x reaches
 // (x2 >= m, false for NaN), into mask m.
 #define IQ4CMP(off, m) \

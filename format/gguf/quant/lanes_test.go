@@ -304,6 +304,38 @@ func TestLanesMatchGo(t *testing.T) {
 			}
 		}
 	})
+	t.Run("requantLevels", func(t *testing.T) {
+		// Q2_K, Q4_K, Q5_K and Q6_K's settings on random groups, with d and
+		// dm from the group's range (exact ties among integer grids) or
+		// far smaller (quotients past nearest_int's exact range).
+		r := rand.New(rand.NewPCG(11, 12))
+		var x [32]float32
+		for k := range n {
+			randomGroup(r, x[:])
+			size := 16 << (k & 1)
+			p := []struct{ lo, hi, add int32 }{{0, 3, 0}, {0, 15, 0}, {0, 31, 0}, {-32, 31, 32}}[k>>1&3]
+			lo, hi := minMax(x[:size])
+			d := (hi - lo) / float32(p.hi-p.lo)
+			var dm float32
+			if p.add == 0 {
+				dm = -lo
+			}
+			if k&8 != 0 {
+				d *= float32(math.Pow(10, float64(-r.IntN(30))))
+			}
+			if d == 0 {
+				d = 1
+			}
+			var got, want [32]uint8
+			useLanes = true
+			requantLevels(got[:size], x[:size], dm, d, p.lo, p.hi, p.add)
+			useLanes = false
+			requantLevels(want[:size], x[:size], dm, d, p.lo, p.hi, p.add)
+			if got != want {
+				t.Fatalf("requantLevels(%v, dm %v, d %v, %v) = %v, want %v", x[:size], dm, d, p, got[:size], want[:size])
+			}
+		}
+	})
 	t.Run("quantizeIQ4_NL", func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
 		var x [32]float32

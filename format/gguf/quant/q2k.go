@@ -61,10 +61,7 @@ func q2Levels(b []byte, x []float32, lvs *[16]kx2Level) {
 			lvs[j].levels(L[16*j:16*j+16], x[16*j:16*j+16], 3)
 			continue
 		}
-		dm := mAll * float32(sc[j]>>4)
-		for ii, v := range x[16*j : 16*j+16] {
-			L[16*j+ii] = uint8(max(0, min(3, nearestInt((v+dm)/d))))
-		}
+		requantLevels(L[16*j:16*j+16], x[16*j:16*j+16], mAll*float32(sc[j]>>4), d, 0, 3, 0)
 	}
 	pack2(b[16:80], L[:])
 }

@@ -142,10 +142,7 @@ func k45Levels(b []byte, x []float32, p kParams, L *[256]uint8, lvs *[8]kx2Level
 			lvs[j].levels(L[32*j:32*j+32], x[32*j:32*j+32], p.nmax)
 			continue
 		}
-		dm := mAll * float32(m)
-		for ii, v := range x[32*j : 32*j+32] {
-			L[32*j+ii] = uint8(max(0, min(p.nmax, nearestInt((v+dm)/d))))
-		}
+		requantLevels(L[32*j:32*j+32], x[32*j:32*j+32], mAll*float32(m), d, 0, p.nmax, 0)
 	}
 }
 
