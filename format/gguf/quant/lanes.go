@@ -91,13 +91,14 @@ const groupLanes = 2 * lanes
 
 // kx2Groups is make_qkx2_quants run on 16 independent groups at once, one
 // group per lane, shared with kx2GroupsAVX2. Inputs: the groups' values
-// x[i][g] and weights w[i][g] (value i of group g, n ≤ maxGroup values
-// each), their max hi, their min lo (at most 0), Σw and Σw·x, and the
-// search's settings (nmax in every slot of nmax). The kernel runs ggml's
-// initial fit and then every candidate in turn, each lane keeping its own
-// best fit and min, so no candidate is wasted or evaluated twice. Outputs:
-// each group's best error, scale, and the inverse scale and min its levels
-// came from (iscale, bestLo); lo ends as the group's final min. L is the
+// x[i][g] (value i of group g, n ≤ maxGroup values each), their weights
+// w[i][g] where wmode is kx2Given, and the search's settings (nmax in
+// every slot of nmax). The kernel sets the weights (other modes), ggml's
+// start (max hi, min lo0 raised to at most 0, Σw, Σw·x), runs the initial
+// fit and then every candidate in turn, each lane keeping its own best fit
+// and min, so no candidate is wasted or evaluated twice. Outputs: each
+// group's best error, scale, and the inverse scale and min its levels came
+// from (iscale, bestLo); lo ends as the group's final min. L is the
 // kernel's scratch.
 type kx2Groups struct {
 	x, w, L            [maxGroup][groupLanes]float32
@@ -108,6 +109,9 @@ type kx2Groups struct {
 	mad                uint32 // 1: weigh |error|, 0: error²
 	rmin, rdelta       float32
 	nstep              int32
+	wmode              kx2Weights
+	_                  [3]uint32
+	lo0                [groupLanes]float32 // the min before the search
 }
 
 // kx2MinRange is the smallest max - min the group kernel takes: its
@@ -118,42 +122,39 @@ type kx2Groups struct {
 const kx2MinRange = 0x1p-100
 
 // kx2GroupsLanes is makeQKX2Groups for up to 16 groups of n values on the
-// group kernel: the groups' inputs are set up in Go (ggml's min, max and
-// sums, in its order) and the searches run in the lanes. Groups narrower
-// than kx2MinRange take no part (their lanes idle on zeros) and are
-// searched alone.
-func kx2GroupsLanes(x, w []float32, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
-	c := kx2Groups{rmin: rmin, rdelta: rdelta, nstep: int32(nstep)}
+// group kernel, which also sets the weights and ggml's start. Groups
+// narrower than kx2MinRange are searched again alone, whatever their
+// lanes computed.
+func kx2GroupsLanes(x, w []float32, wmode kx2Weights, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
+	c := kx2Groups{rmin: rmin, rdelta: rdelta, nstep: int32(nstep), wmode: wmode}
 	for k := range c.nmax {
 		c.nmax[k] = float32(nmax)
 	}
 	if mad {
 		c.mad = 1
 	}
-	var active [groupLanes]bool
 	for g := range scales {
-		xs, ws := x[g*n:g*n+n:g*n+n], w[g*n:g*n+n:g*n+n]
-		lo, hi, sumW, sumX := kx2Start(xs, ws)
-		if hi-lo < kx2MinRange { // hi == lo included
-			scales[g], negMins[g], lvs[g] = kx2Search(xs, ws, nmax, rmin, rdelta, nstep, mad)
-			c.hi[g] = 1
-			continue
+		for i, v := range x[g*n : g*n+n] {
+			c.x[i][g] = v
 		}
-		active[g] = true
-		c.lo[g], c.hi[g], c.sumW[g], c.sumX[g] = lo, hi, sumW, sumX
-		for i, v := range xs {
-			c.x[i][g], c.w[i][g] = v, ws[i]
+		if wmode == kx2Given {
+			for i, v := range w[g*n : g*n+n] {
+				c.w[i][g] = v
+			}
 		}
-	}
-	for g := len(scales); g < groupLanes; g++ {
-		c.hi[g] = 1
 	}
 	kx2GroupsKernel(&c, n)
-	for g, on := range active[:len(scales)] {
-		if on {
-			scales[g], negMins[g] = c.scale[g], -c.lo[g]
-			lvs[g] = kx2Level{c.iscale[g], c.bestLo[g]}
+	for g := range scales {
+		if c.hi[g]-c.lo0[g] < kx2MinRange { // hi == lo included
+			var ws [maxGroup]float32
+			for i := range n {
+				ws[i] = c.w[i][g]
+			}
+			scales[g], negMins[g], lvs[g] = kx2Search(x[g*n:g*n+n], ws[:n], nmax, rmin, rdelta, nstep, mad)
+			continue
 		}
+		scales[g], negMins[g] = c.scale[g], -c.lo[g]
+		lvs[g] = kx2Level{c.iscale[g], c.bestLo[g]}
 	}
 }
 

@@ -301,8 +301,110 @@ kxdone:
 TEXT ·kx2GroupsAVX2(SB), NOSPLIT, $0-16
 	MOVQ         c+0(FP), R9
 	MOVQ         n+8(FP), DX
-	VMOVUPS      6144(R9), Y15
-	VMOVUPS      6176(R9), Y14
+	MOVL         6704(R9), AX  // wmode
+	CMPL         AX, $0
+	JEQ          kgstart
+	CMPL         AX, $1
+	JNE          kgabs
+
+	// wmode 1: w = sqrt(Σx²/n) + |x|.
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         CX, CX
+	MOVQ         R9, R10
+
+kgsum2:
+	VMOVUPS      (R10), Y4
+	VMULPS       Y4, Y4, Y4
+	VADDPS       Y4, Y2, Y2
+	VMOVUPS      32(R10), Y5
+	VMULPS       Y5, Y5, Y5
+	VADDPS       Y5, Y3, Y3
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgsum2
+	CVTSQ2SS     DX, X4
+	VBROADCASTSS X4, Y4
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y4, Y3, Y3
+	VSQRTPS      Y2, Y2
+	VSQRTPS      Y3, Y3
+	JMP          kgw
+
+kgabs: // wmode 2: w = |x|
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+
+kgw:
+	XORQ         CX, CX
+	MOVQ         R9, R10
+
+kgwloop:
+	VMOVUPS      absMask<>(SB), Y6
+	VANDPS       (R10), Y6, Y4
+	VADDPS       Y4, Y2, Y4
+	VMOVUPS      Y4, 2048(R10)
+	VANDPS       32(R10), Y6, Y5
+	VADDPS       Y5, Y3, Y5
+	VMOVUPS      Y5, 2080(R10)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgwloop
+
+kgstart:
+	// ggml's start: min and max seeded with x[0], Σw and Σw·x; min > 0
+	// becomes 0.
+	MOVQ         R9, R10
+	VMOVUPS      (R9), Y2      // min
+	VMOVUPS      32(R9), Y3
+	VMOVAPS      Y2, Y4        // max
+	VMOVAPS      Y3, Y5
+	VMOVUPS      2048(R9), Y6  // Σw
+	VMOVUPS      2080(R9), Y7
+	VMULPS       Y2, Y6, Y8    // Σw·x
+	VMULPS       Y3, Y7, Y9
+	MOVQ         $1, CX
+	CMPQ         CX, DX
+	JGE          kgstarted
+
+kgstartloop:
+	ADDQ         $64, R10
+	VMOVUPS      (R10), Y10
+	VMOVUPS      2048(R10), Y11
+	VMINPS       Y2, Y10, Y2   // x < min ? x : min
+	VMAXPS       Y4, Y10, Y4   // x > max ? x : max
+	VADDPS       Y11, Y6, Y6
+	VMULPS       Y10, Y11, Y11
+	VADDPS       Y11, Y8, Y8
+	VMOVUPS      32(R10), Y10
+	VMOVUPS      2080(R10), Y11
+	VMINPS       Y3, Y10, Y3
+	VMAXPS       Y5, Y10, Y5
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y10, Y11, Y11
+	VADDPS       Y11, Y9, Y9
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgstartloop
+
+kgstarted:
+	VXORPS       Y10, Y10, Y10
+	VCMPPS       $0x1e, Y10, Y2, Y11 // min > 0
+	VANDNPS      Y2, Y11, Y2
+	VCMPPS       $0x1e, Y10, Y3, Y11
+	VANDNPS      Y3, Y11, Y3
+	VMOVUPS      Y2, 6720(R9)  // lo0
+	VMOVUPS      Y3, 6752(R9)
+	VMOVUPS      Y4, 6208(R9)  // hi
+	VMOVUPS      Y5, 6240(R9)
+	VMOVUPS      Y6, 6272(R9)  // Σw
+	VMOVUPS      Y7, 6304(R9)
+	VMOVUPS      Y8, 6336(R9)  // Σw·x
+	VMOVUPS      Y9, 6368(R9)
+	VMOVAPS      Y2, Y15
+	VMOVAPS      Y3, Y14
 	MOVQ         $-1, R11      // is; -1: the initial fit
 	MOVLQSX      6700(R9), R12 // nstep
 

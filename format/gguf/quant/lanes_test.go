@@ -76,6 +76,8 @@ func TestLaneLayout(t *testing.T) {
 		{"kx2Groups.rmin", unsafe.Offsetof(g.rmin), 6692},
 		{"kx2Groups.rdelta", unsafe.Offsetof(g.rdelta), 6696},
 		{"kx2Groups.nstep", unsafe.Offsetof(g.nstep), 6700},
+		{"kx2Groups.wmode", unsafe.Offsetof(g.wmode), 6704},
+		{"kx2Groups.lo0", unsafe.Offsetof(g.lo0), 6720},
 		{"qxGroups.w", unsafe.Offsetof(q16.w), 2048},
 		{"qxGroups.wv", unsafe.Offsetof(q16.wv), 4096},
 		{"qxGroups.mx", unsafe.Offsetof(q16.mx), 6144},
@@ -288,10 +290,17 @@ func TestLanesMatchGo(t *testing.T) {
 			var got, want [16 * 32]uint8
 			var gs, gm, es, em [16]float32
 			var glv, elv [16]kx2Level
+			wmode := kx2Given // the weights above, or the kernel's own
+			if k&16 != 0 {
+				wmode = kx2AvAbs
+				if mad {
+					wmode = kx2AbsX
+				}
+			}
 			useLanes = true
-			makeQKX2Groups(xs, ws, size, nmax, rmin, 0.1, nstep, mad, gs[:groups], gm[:groups], glv[:groups])
+			makeQKX2Groups(xs, ws, wmode, size, nmax, rmin, 0.1, nstep, mad, gs[:groups], gm[:groups], glv[:groups])
 			useLanes = false
-			makeQKX2Groups(xs, ws, size, nmax, rmin, 0.1, nstep, mad, es[:groups], em[:groups], elv[:groups])
+			makeQKX2Groups(xs, ws, wmode, size, nmax, rmin, 0.1, nstep, mad, es[:groups], em[:groups], elv[:groups])
 			for g := range groups {
 				glv[g].levels(got[g*size:g*size+size], xs[g*size:g*size+size], nmax)
 				elv[g].levels(want[g*size:g*size+size], xs[g*size:g*size+size], nmax)

@@ -11,15 +11,11 @@ package quant
 // quantizeQ2_K is quantize_row_q2_K_ref for one block: x (256) -> b (84).
 func quantizeQ2_K(b []byte, x []float32) {
 	var (
-		weights        [256]float32
 		scales, mins   [16]float32
 		maxScale, maxM float32
 	)
-	for i, v := range x[:256] {
-		weights[i] = abs(v)
-	}
 	var lvs [16]kx2Level
-	makeQKX2Groups(x[:256], weights[:], 16, 3, -0.5, 0.1, 15, true, scales[:], mins[:], lvs[:])
+	makeQKX2Groups(x[:256], nil, kx2AbsX, 16, 3, -0.5, 0.1, 15, true, scales[:], mins[:], lvs[:])
 	for j := range 16 {
 		maxScale = max(maxScale, scales[j])
 		maxM = max(maxM, mins[j])
@@ -82,7 +78,7 @@ func quantizeQ2_KW(b []byte, x, qw []float32) {
 		sw[j] = sum(ws)
 	}
 	var lvs [16]kx2Level
-	makeQKX2Groups(x[:256], weight[:], 16, 3, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
+	makeQKX2Groups(x[:256], weight[:], kx2Given, 16, 3, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
 	dm := makeQPQuants(scales[:], 15, Ls[:], sw[:])
 	mm := makeQPQuants(mins[:], 15, Lm[:], sw[:])
 	putF16(b[80:], dm)

@@ -38,24 +38,10 @@ func scaleMinK4(j int, q []byte) (sc, m uint8) {
 // and returns the levels of x in L. Two blocks' 16 groups are searched side
 // by side (makeQKX2Groups).
 func quantizeK45(b []byte, x []float32, bb int, p kParams, L []uint8) {
-	var (
-		weights      [512]float32
-		scales, mins [16]float32
-	)
+	var scales, mins [16]float32
 	groups := len(x) / 32
-	for j := range groups {
-		xs := x[32*j : 32*j+32]
-		var sumX2 float32
-		for _, v := range xs {
-			sumX2 += float32(v * v)
-		}
-		avX := sqrtf(sumX2 / 32)
-		for l, v := range xs {
-			weights[32*j+l] = avX + abs(v)
-		}
-	}
 	var lvs [16]kx2Level
-	makeQKX2Groups(x, weights[:len(x)], 32, p.nmax, p.rmin, p.rdelta, p.nstep, false, scales[:groups], mins[:groups], lvs[:groups])
+	makeQKX2Groups(x, nil, kx2AvAbs, 32, p.nmax, p.rmin, p.rdelta, p.nstep, false, scales[:groups], mins[:groups], lvs[:groups])
 	for k := range groups / 8 {
 		bk, sc, mn := b[bb*k:bb*k+bb], scales[8*k:8*k+8], mins[8*k:8*k+8]
 		var maxScale, maxMin float32
@@ -115,7 +101,7 @@ func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]ui
 		sw[j] = sum(ws)
 	}
 	var lvs [8]kx2Level
-	makeQKX2Groups(x[:256], weights[:], 32, p.nmax, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
+	makeQKX2Groups(x[:256], weights[:], kx2Given, 32, p.nmax, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
 	dBlock := makeQPQuants(scales[:], 63, ls[:], sw[:])
 	mBlock := makeQPQuants(mins[:], 63, lm[:], sw[:])
 	if clamp63 {

@@ -433,23 +433,61 @@ func kx2Start(x, w []float32) (lo, hi, sumW, sumX float32) {
 	return lo, hi, sumW, sumX
 }
 
+// kx2Weights says where make_qkx2_quants's weights come from.
+type kx2Weights uint32
+
+const (
+	kx2Given kx2Weights = iota // passed in (importance)
+	kx2AvAbs                   // sqrt(Σx²/n) + |x| (Q4_K and Q5_K)
+	kx2AbsX                    // |x| (Q2_K)
+)
+
+// set stores the weights of x (mode kx2AvAbs or kx2AbsX) in w.
+func (m kx2Weights) set(w, x []float32) {
+	var avX float32
+	if m == kx2AvAbs {
+		var sumX2 float32
+		for _, v := range x {
+			sumX2 += float32(v * v)
+		}
+		avX = sqrtf(sumX2 / float32(len(x)))
+	}
+	w = w[:len(x)]
+	for i, v := range x {
+		w[i] = avX + abs(v)
+	}
+}
+
 // makeQKX2Groups is kx2Search on each of the len(scales) groups of n
-// values of x (weights w alike), with the same settings: group g's scale
+// values of x, with the same settings and weights: w's where wmode is
+// kx2Given, else the mode's (w unused). Group g's scale
 // and -min go to scales[g] and negMins[g], and how its levels follow to
 // lvs[g]. Where
 // useLanes is set, runs of more than 8 groups (up to 16 at a time) are
 // searched side by side, one per lane of the group kernel; fewer groups
 // would leave it idle, and take kx2Search's kernel, one group at a time.
-func makeQKX2Groups(x, w []float32, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
+func makeQKX2Groups(x, w []float32, wmode kx2Weights, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
 	for g0 := 0; g0 < len(scales); g0 += groupLanes {
 		g1 := min(g0+groupLanes, len(scales))
-		xs, ws := x[g0*n:g1*n], w[g0*n:g1*n]
+		xs := x[g0*n : g1*n]
+		var ws []float32
+		if wmode == kx2Given {
+			ws = w[g0*n : g1*n]
+		}
 		if useLanes && g1-g0 > lanes {
-			kx2GroupsLanes(xs, ws, n, nmax, rmin, rdelta, nstep, mad, scales[g0:g1], negMins[g0:g1], lvs[g0:g1])
+			kx2GroupsLanes(xs, ws, wmode, n, nmax, rmin, rdelta, nstep, mad, scales[g0:g1], negMins[g0:g1], lvs[g0:g1])
 			continue
 		}
+		var own [maxGroup]float32
 		for g := range g1 - g0 {
-			scales[g0+g], negMins[g0+g], lvs[g0+g] = kx2Search(xs[g*n:g*n+n], ws[g*n:g*n+n], nmax, rmin, rdelta, nstep, mad)
+			xg := xs[g*n : g*n+n]
+			wg := own[:n]
+			if wmode == kx2Given {
+				wg = ws[g*n : g*n+n]
+			} else {
+				wmode.set(wg, xg)
+			}
+			scales[g0+g], negMins[g0+g], lvs[g0+g] = kx2Search(xg, wg, nmax, rmin, rdelta, nstep, mad)
 		}
 	}
 }
