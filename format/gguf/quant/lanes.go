@@ -2,11 +2,20 @@ package quant
 
 // Lane-parallel scale searches. The searches in search.go and iq4nl.go try
 // a dozen or two candidate scales per group, and each candidate's sums are
-// long chains of dependent float32 additions that ggml's order fixes. An
-// assembly kernel (lanes_amd64.s) runs eight candidates at once, one per
-// SIMD lane: each lane performs exactly the scalar operations, in the same
-// order, so the results are the scalar ones bit for bit. Only the choice
-// among the candidates, which is sequential, stays in Go.
+// long chains of dependent float32 additions that ggml's order fixes.
+// Assembly kernels (lanes_amd64.s) run them in SIMD lanes, each lane
+// performing exactly the scalar operations, in the same order, so the
+// results are the scalar ones bit for bit. Two layouts:
+//
+//   - one group, a lane per candidate (qxLanes, kx2Lanes, iq4Lanes): eight
+//     candidates at once, the sequential choice among them in Go; for
+//     quantizers that search one group at a time;
+//   - a lane per group (kx2Groups, qxGroups): 16 independent groups (a
+//     K-quant block's 16, or two blocks' 8) in two interleaved sets of 8,
+//     each lane running every candidate in turn and making its own choice
+//     with masks. No lane is wasted on candidates past the last or on
+//     passes redone after make_qkx2_quants moves its min, and the start
+//     (maxima, weights, sums) runs in the lanes too.
 //
 // useLanes selects these kernels; it is set where the CPU can run them and
 // the tests switch it off to check the pure-Go code too.

@@ -3,11 +3,11 @@
 #include "textflag.h"
 
 // AVX2 kernels for the scale searches: each of the 8 float32 lanes of a
-// YMM register runs one candidate scale through exactly the operations the
-// scalar code in search.go and iq4nl.go performs, in the same order (one
-// VMULPS, then one VADDPS: no FMA), so every lane's sums are the scalar
-// sums bit for bit. Struct offsets are those of lanes.go (checked by
-// TestLaneLayout).
+// YMM register runs one candidate scale (or, in the group kernels, one
+// group) through exactly the operations the scalar code in search.go and
+// iq4nl.go performs, in the same order (one VMULPS, then one VADDPS: no
+// FMA), so every lane's sums are the scalar sums bit for bit. Struct
+// offsets are those of lanes.go (checked by TestLaneLayout).
 
 // NEAREST turns the float32s in f into ggml's nearest_int(f), as int32s:
 // the low 23 bits of f + 1.5·2²³, minus 2²². This is the bit trick itself,
