@@ -67,8 +67,8 @@ var codecs = map[format.DType]codec{
 	format.Q8_1:    perBlock(format.Q8_1, quantizeQ8_1, dequantizeQ8_1, 0, 2),
 	format.Q2_K:    bounded(withWeights(perBlock(format.Q2_K, quantizeQ2_K, dequantizeQ2_K, 80, 82), quantizeQ2_KW, nil)),
 	format.Q3_K:    bounded(withWeights(perBlock(format.Q3_K, quantizeQ3_K, dequantizeQ3_K, 108), quantizeQ3_KW, nil)),
-	format.Q4_K:    bounded(withWeights(perBlock(format.Q4_K, quantizeQ4_K, dequantizeQ4_K, 0, 2), quantizeQ4_KW, nil)),
-	format.Q5_K:    bounded(withWeights(perBlock(format.Q5_K, quantizeQ5_K, dequantizeQ5_K, 0, 2), quantizeQ5_KW, nil)),
+	format.Q4_K:    bounded(withWeights(inPairs(perBlock(format.Q4_K, nil, dequantizeQ4_K, 0, 2), quantizeQ4_K), quantizeQ4_KW, nil)),
+	format.Q5_K:    bounded(withWeights(inPairs(perBlock(format.Q5_K, nil, dequantizeQ5_K, 0, 2), quantizeQ5_K), quantizeQ5_KW, nil)),
 	format.Q6_K:    bounded(withWeights(perBlock(format.Q6_K, quantizeQ6_K, dequantizeQ6_K, 208), quantizeQ6_KW, nil)),
 	format.Q8_K:    f32Scaled(perBlock(format.Q8_K, quantizeQ8_K, dequantizeQ8_K)),
 	format.IQ4_NL:  bounded(weightedOnly(format.IQ4_NL, quantizeIQ4_NLW, dequantizeIQ4_NL, 0)),
@@ -124,6 +124,26 @@ func weightsRequired(dt format.DType, enc func(b []byte, x, qw []float32), dec f
 // weights: the weighted quantizer is c's own.
 func ignoresWeights(c codec) codec {
 	c.weighted = func(dst []byte, src, _ []float32) { c.quantize(dst, src) }
+	return c
+}
+
+// inPairs sets c.quantize from enc, a quantizer of one or two blocks at
+// a time (b and x those blocks' bytes and values), whose searches run two
+// blocks side by side: the blocks go to it in pairs, after perBlock's
+// check for non-finite input.
+func inPairs(c codec, enc func(b []byte, x []float32)) codec {
+	bs, bb := c.blockSize, c.blockBytes
+	c.quantize = func(dst []byte, src []float32) int {
+		if i := firstNonFinite(src); i >= 0 {
+			return i
+		}
+		n := len(src) / bs
+		for i := 0; i < n; i += 2 {
+			k := min(2, n-i)
+			enc(dst[bb*i:bb*(i+k)], src[bs*i:bs*(i+k)])
+		}
+		return -1
+	}
 	return c
 }
 

@@ -17,11 +17,29 @@ func qxLanesAVX2(x, w, wv *float32, n int, c *qxLanes)
 //go:noescape
 func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 
+// kx2GroupsAVX2 runs make_qkx2_quants on 8 groups of n values at once.
+//
+//go:noescape
+func kx2GroupsAVX2(c *kx2Groups, n int)
+
+// qxGroupsAVX2 runs make_qx_quants on 16 groups of n values at once.
+//
+//go:noescape
+func qxGroupsAVX2(c *qxGroups, n int)
+
+// requantAVX2 runs requantLevels on n values, a multiple of 16.
+//
+//go:noescape
+func requantAVX2(L *uint8, x *float32, n int, a *requantArgs)
+
 // iq4LanesAVX2 runs the 16 IQ4_NL trials over x with weights w.
 //
 //go:noescape
 func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)
 
-func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
-func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
-func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }
+func qxKernel(x, w, wv *float32, n int, c *qxLanes)             { qxLanesAVX2(x, w, wv, n, c) }
+func kx2Kernel(x, w *float32, n int, c *kx2Lanes)               { kx2LanesAVX2(x, w, n, c) }
+func kx2GroupsKernel(c *kx2Groups, n int)                       { kx2GroupsAVX2(c, n) }
+func qxGroupsKernel(c *qxGroups, n int)                         { qxGroupsAVX2(c, n) }
+func requantKernel(L *uint8, x *float32, n int, a *requantArgs) { requantAVX2(L, x, n, a) }
+func iq4Kernel(x, w *[32]float32, c *iq4Lanes)                  { iq4LanesAVX2(x, w, c) }

@@ -3,11 +3,11 @@
 #include "textflag.h"
 
 // AVX2 kernels for the scale searches: each of the 8 float32 lanes of a
-// YMM register runs one candidate scale through exactly the operations the
-// scalar code in search.go and iq4nl.go performs, in the same order (one
-// VMULPS, then one VADDPS: no FMA), so every lane's sums are the scalar
-// sums bit for bit. Struct offsets are those of lanes.go (checked by
-// TestLaneLayout).
+// YMM register runs one candidate scale (or, in the group kernels, one
+// group) through exactly the operations the scalar code in search.go and
+// iq4nl.go performs, in the same order (one VMULPS, then one VADDPS: no
+// FMA), so every lane's sums are the scalar sums bit for bit. Struct
+// offsets are those of lanes.go (checked by TestLaneLayout).
 
 // NEAREST turns the float32s in f into ggml's nearest_int(f), as int32s:
 // the low 23 bits of f + 1.5·2²³, minus 2²². This is the bit trick itself,
@@ -201,6 +201,503 @@ kxmad:
 
 kxdone:
 	VMOVUPS Y7, 1120(R9)
+	VZEROUPPER
+	RET
+
+// KGFIT accumulates value i (R10 = &c.x[i]) into one set of 8 lanes at
+// byte offset off: l = clamp(rint(is·(x - lo)), 0, nmax), stored in c.L;
+// sL += w·l, sL2 += (w·l)·l, sXL += (w·l)·x. rint is nearest_int here:
+// 0 <= is·(x - lo) <= nmax + 1, as the caller ensures (kx2GroupsLanes).
+#define KGFIT(off, lo, is, sL, sL2, sXL, t1, t2, t3) \
+	VMOVUPS   off(R10), t1; \
+	VSUBPS    lo, t1, t2; \
+	VMULPS    t2, is, t2; \
+	VROUNDPS  $0, t2, t2; \
+	VMAXPS    zero<>(SB), t2, t2; \
+	VMINPS    6656(R9), t2, t2; \
+	VMOVUPS   t2, 4096+off(R10); \
+	VMULPS    2048+off(R10), t2, t3; \
+	VADDPS    t3, sL, sL; \
+	VMULPS    t3, t1, t1; \
+	VMULPS    t2, t3, t3; \
+	VADDPS    t3, sL2, sL2; \
+	VADDPS    t1, sXL, sXL
+
+// KGSOLVE is ggml's fit from one set's sums: D = sumW·sL2 - sL·sL,
+// sc = (sumW·sXL - sumX·sL)/D, mn = (sL2·sumX - sL·sXL)/D, and where
+// mn > 0: mn = 0, sc = sXL/sL2.
+#define KGSOLVE(off, sL, sL2, sXL, D, sc, mn, t1, t2, t3) \
+	VMOVUPS   6272+off(R9), t1; \
+	VMULPS    sL2, t1, D; \
+	VMULPS    sL, sL, t2; \
+	VSUBPS    t2, D, D; \
+	VMULPS    sXL, t1, sc; \
+	VMOVUPS   6336+off(R9), t1; \
+	VMULPS    sL, t1, t2; \
+	VSUBPS    t2, sc, sc; \
+	VDIVPS    D, sc, sc; \
+	VMULPS    t1, sL2, mn; \
+	VMULPS    sXL, sL, t2; \
+	VSUBPS    t2, mn, mn; \
+	VDIVPS    D, mn, mn; \
+	VDIVPS    sL2, sXL, t2; \
+	VXORPS    t3, t3, t3; \
+	VCMPPS    $0x1e, t3, mn, t3; \
+	VANDNPS   mn, t3, mn; \
+	VBLENDVPS t3, t2, sc, sc
+
+// KGSQ and KGMAD add value i's weighted error w·d² or w·|d|, d = (sc·l +
+// mn) - x, to err.
+#define KGSQ(off, sc, mn, err, t) \
+	VMULPS 4096+off(R10), sc, t; \
+	VADDPS mn, t, t; \
+	VSUBPS off(R10), t, t; \
+	VMULPS t, t, t; \
+	VMULPS 2048+off(R10), t, t; \
+	VADDPS t, err, err
+
+#define KGMAD(off, sc, mn, err, t) \
+	VMULPS 4096+off(R10), sc, t; \
+	VADDPS mn, t, t; \
+	VSUBPS off(R10), t, t; \
+	VANDPS absMask<>(SB), t, t; \
+	VMULPS 2048+off(R10), t, t; \
+	VADDPS t, err, err
+
+// KGPICK keeps, in the lanes where D > 0 and err < the best error, the
+// candidate as the best (error, scale, inverse scale is, and the min lo it
+// was evaluated at) and makes its min mn the lane's min.
+#define KGPICK(off, D, err, sc, is, lo, mn, m, t) \
+	VXORPS    t, t, t; \
+	VCMPPS    $0x1e, t, D, m; \
+	VCMPPS    $0x11, 6400+off(R9), err, t; \
+	VANDPS    t, m, m; \
+	VMOVUPS   6400+off(R9), t; \
+	VBLENDVPS m, err, t, t; \
+	VMOVUPS   t, 6400+off(R9); \
+	VMOVUPS   6464+off(R9), t; \
+	VBLENDVPS m, sc, t, t; \
+	VMOVUPS   t, 6464+off(R9); \
+	VMOVUPS   6528+off(R9), t; \
+	VBLENDVPS m, is, t, t; \
+	VMOVUPS   t, 6528+off(R9); \
+	VMOVUPS   6592+off(R9), t; \
+	VBLENDVPS m, lo, t, t; \
+	VMOVUPS   t, 6592+off(R9); \
+	VBLENDVPS m, mn, lo, lo
+
+// func kx2GroupsAVX2(c *kx2Groups, n int)
+//
+// Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
+// 8-15 at 32) runs make_qkx2_quants on group g: first ggml's initial fit
+// (is = -1: iscale = nmax/(hi - lo), scale = 1/iscale, min = lo), then
+// the candidates is = 0..nstep with iscale = ((rmin + rdelta·is) + nmax) /
+// (hi - lo) in turn, each evaluated as in kx2LanesAVX2 (levels into c.L,
+// sums, D, scale, min, error) at the lane's current min; a candidate with
+// D > 0 and a smaller error becomes the lane's best and its min the lane's
+// min. The two sets' dependency chains are independent and interleave.
+// n ≥ 1. Registers: Y0/Y1 the inverse scales, Y15/Y14 the mins of the two
+// sets.
+TEXT ·kx2GroupsAVX2(SB), NOSPLIT, $0-16
+	MOVQ         c+0(FP), R9
+	MOVQ         n+8(FP), DX
+	MOVL         6704(R9), AX  // wmode
+	CMPL         AX, $0
+	JEQ          kgstart
+	CMPL         AX, $1
+	JNE          kgabs
+
+	// wmode 1: w = sqrt(Σx²/n) + |x|.
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         CX, CX
+	MOVQ         R9, R10
+
+kgsum2:
+	VMOVUPS      (R10), Y4
+	VMULPS       Y4, Y4, Y4
+	VADDPS       Y4, Y2, Y2
+	VMOVUPS      32(R10), Y5
+	VMULPS       Y5, Y5, Y5
+	VADDPS       Y5, Y3, Y3
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgsum2
+	CVTSQ2SS     DX, X4
+	VBROADCASTSS X4, Y4
+	VDIVPS       Y4, Y2, Y2
+	VDIVPS       Y4, Y3, Y3
+	VSQRTPS      Y2, Y2
+	VSQRTPS      Y3, Y3
+	JMP          kgw
+
+kgabs: // wmode 2: w = |x|
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+
+kgw:
+	XORQ         CX, CX
+	MOVQ         R9, R10
+
+kgwloop:
+	VMOVUPS      absMask<>(SB), Y6
+	VANDPS       (R10), Y6, Y4
+	VADDPS       Y4, Y2, Y4
+	VMOVUPS      Y4, 2048(R10)
+	VANDPS       32(R10), Y6, Y5
+	VADDPS       Y5, Y3, Y5
+	VMOVUPS      Y5, 2080(R10)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgwloop
+
+kgstart:
+	// ggml's start: min and max seeded with x[0], Σw and Σw·x; min > 0
+	// becomes 0.
+	MOVQ         R9, R10
+	VMOVUPS      (R9), Y2      // min
+	VMOVUPS      32(R9), Y3
+	VMOVAPS      Y2, Y4        // max
+	VMOVAPS      Y3, Y5
+	VMOVUPS      2048(R9), Y6  // Σw
+	VMOVUPS      2080(R9), Y7
+	VMULPS       Y2, Y6, Y8    // Σw·x
+	VMULPS       Y3, Y7, Y9
+	MOVQ         $1, CX
+	CMPQ         CX, DX
+	JGE          kgstarted
+
+kgstartloop:
+	ADDQ         $64, R10
+	VMOVUPS      (R10), Y10
+	VMOVUPS      2048(R10), Y11
+	VMINPS       Y2, Y10, Y2   // x < min ? x : min
+	VMAXPS       Y4, Y10, Y4   // x > max ? x : max
+	VADDPS       Y11, Y6, Y6
+	VMULPS       Y10, Y11, Y11
+	VADDPS       Y11, Y8, Y8
+	VMOVUPS      32(R10), Y10
+	VMOVUPS      2080(R10), Y11
+	VMINPS       Y3, Y10, Y3
+	VMAXPS       Y5, Y10, Y5
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y10, Y11, Y11
+	VADDPS       Y11, Y9, Y9
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgstartloop
+
+kgstarted:
+	VXORPS       Y10, Y10, Y10
+	VCMPPS       $0x1e, Y10, Y2, Y11 // min > 0
+	VANDNPS      Y2, Y11, Y2
+	VCMPPS       $0x1e, Y10, Y3, Y11
+	VANDNPS      Y3, Y11, Y3
+	VMOVUPS      Y2, 6720(R9)  // lo0
+	VMOVUPS      Y3, 6752(R9)
+	VMOVUPS      Y4, 6208(R9)  // hi
+	VMOVUPS      Y5, 6240(R9)
+	VMOVUPS      Y6, 6272(R9)  // Σw
+	VMOVUPS      Y7, 6304(R9)
+	VMOVUPS      Y8, 6336(R9)  // Σw·x
+	VMOVUPS      Y9, 6368(R9)
+	VMOVAPS      Y2, Y15
+	VMOVAPS      Y3, Y14
+	MOVQ         $-1, R11      // is; -1: the initial fit
+	MOVLQSX      6700(R9), R12 // nstep
+
+kgcand:
+	VMOVUPS      6656(R9), Y2  // nmax
+	TESTQ        R11, R11
+	JS           kgdiv
+	MOVQ         R11, X3
+	VPBROADCASTD X3, Y3
+	VCVTDQ2PS    Y3, Y3        // is
+	VBROADCASTSS 6696(R9), Y4
+	VMULPS       Y4, Y3, Y3    // rdelta·is
+	VBROADCASTSS 6692(R9), Y4
+	VADDPS       Y3, Y4, Y3    // rmin + rdelta·is
+	VADDPS       Y2, Y3, Y2    // + nmax
+
+kgdiv:
+	VMOVUPS      6208(R9), Y3
+	VSUBPS       Y15, Y3, Y3   // hi - lo
+	VDIVPS       Y3, Y2, Y0
+	VMOVUPS      6240(R9), Y3
+	VSUBPS       Y14, Y3, Y3
+	VDIVPS       Y3, Y2, Y1
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y12, Y12, Y12
+	XORQ         CX, CX
+	MOVQ         R9, R10       // &c.x[i]
+
+kgfit:
+	KGFIT(0, Y15, Y0, Y7, Y8, Y9, Y2, Y3, Y4)
+	KGFIT(32, Y14, Y1, Y10, Y11, Y12, Y5, Y6, Y13)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgfit
+	TESTQ        R11, R11
+	JS           kginit
+	KGSOLVE(0, Y7, Y8, Y9, Y2, Y3, Y4, Y5, Y6, Y13)
+	KGSOLVE(32, Y10, Y11, Y12, Y5, Y6, Y13, Y7, Y8, Y9)
+	JMP          kgerr
+
+kginit:
+	VBROADCASTSS one<>(SB), Y2
+	VDIVPS       Y0, Y2, Y3    // scale = 1/iscale
+	VDIVPS       Y1, Y2, Y6
+	VMOVAPS      Y15, Y4       // min = lo
+	VMOVAPS      Y14, Y13
+
+kgerr:
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	XORQ         CX, CX
+	MOVQ         R9, R10
+	CMPL         6688(R9), $0
+	JNE          kgmad
+
+kgsq:
+	KGSQ(0, Y3, Y4, Y7, Y9)
+	KGSQ(32, Y6, Y13, Y8, Y10)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgsq
+	JMP          kgpick
+
+kgmad:
+	KGMAD(0, Y3, Y4, Y7, Y9)
+	KGMAD(32, Y6, Y13, Y8, Y10)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          kgmad
+
+kgpick:
+	TESTQ        R11, R11
+	JS           kgfirst
+	KGPICK(0, Y2, Y7, Y3, Y0, Y15, Y4, Y9, Y10)
+	KGPICK(32, Y5, Y8, Y6, Y1, Y14, Y13, Y9, Y10)
+	JMP          kgnext
+
+kgfirst:
+	VMOVUPS      Y7, 6400(R9)
+	VMOVUPS      Y3, 6464(R9)
+	VMOVUPS      Y0, 6528(R9)
+	VMOVUPS      Y15, 6592(R9)
+	VMOVUPS      Y8, 6432(R9)
+	VMOVUPS      Y6, 6496(R9)
+	VMOVUPS      Y1, 6560(R9)
+	VMOVUPS      Y14, 6624(R9)
+
+kgnext:
+	INCQ         R11
+	CMPQ         R11, R12
+	JLE          kgcand
+	VMOVUPS      Y15, 6144(R9)
+	VMOVUPS      Y14, 6176(R9)
+	VZEROUPPER
+	RET
+
+// QGLANE accumulates value i (R10 = &c.x[i]) into one set of 8
+// make_qx_quants lanes at byte offset off: l = clamp(rint(is·x), -nmax,
+// nmax-1) (rint is nearest_int here: |is·x| <= nmax + 0.9), lx += wv·l,
+// l2 += (w·l)·l.
+#define QGLANE(off, is, lx, l2, t1, t2) \
+	VMULPS   off(R10), is, t1; \
+	VROUNDPS $0, t1, t1; \
+	VMAXPS   6432(R9), t1, t1; \
+	VMINPS   6464(R9), t1, t1; \
+	VMULPS   4096+off(R10), t1, t2; \
+	VADDPS   t2, lx, lx; \
+	VMULPS   2048+off(R10), t1, t2; \
+	VMULPS   t1, t2, t2; \
+	VADDPS   t2, l2, l2
+
+// QGMAX is ggml's signed max loop on one set of 8 lanes at byte offset
+// off, for value i: where |x| > amax (ordered), amax = |x| and mx = x.
+// It leaves x in t1.
+#define QGMAX(off, amax, mx, t1, t2, m) \
+	VMOVUPS   off(R10), t1; \
+	VANDPS    absMask<>(SB), t1, t2; \
+	VCMPPS    $0x1e, amax, t2, m; \
+	VBLENDVPS m, t1, mx, mx; \
+	VBLENDVPS m, t2, amax, amax
+
+// QGSQ sets value i's weights from x in t1: w = x·x, wv = w·x.
+#define QGSQ(off, t1, t2) \
+	VMULPS  t1, t1, t2; \
+	VMOVUPS t2, 2048+off(R10); \
+	VMULPS  t1, t2, t2; \
+	VMOVUPS t2, 4096+off(R10)
+
+// QGWV sets value i's wv = w·x from the given w and x in t1.
+#define QGWV(off, t1, t2) \
+	VMULPS  2048+off(R10), t1, t2; \
+	VMOVUPS t2, 4096+off(R10)
+
+// QGFIRST takes candidate 0 as the best: scale = lx/l2 (0 where l2 == 0),
+// best = scale·lx.
+#define QGFIRST(off, is, lx, l2, best, t1, t2) \
+	VDIVPS    l2, lx, t1; \
+	VXORPS    t2, t2, t2; \
+	VCMPPS    $4, t2, l2, t2; \
+	VANDPS    t2, t1, t1; \
+	VMULPS    lx, t1, best; \
+	VMOVUPS   t1, 6208+off(R9); \
+	VMOVUPS   is, 6272+off(R9)
+
+// QGPICK takes the candidate where l2 > 0 and lx·lx > best·l2: scale =
+// lx/l2, best = scale·lx, and its inverse scale.
+#define QGPICK(off, is, lx, l2, best, m, t1, t2) \
+	VXORPS    t1, t1, t1; \
+	VCMPPS    $0x1e, t1, l2, m; \
+	VMULPS    lx, lx, t1; \
+	VMULPS    l2, best, t2; \
+	VCMPPS    $0x1e, t2, t1, t1; \
+	VANDPS    t1, m, m; \
+	VDIVPS    l2, lx, t1; \
+	VMULPS    lx, t1, t2; \
+	VBLENDVPS m, t2, best, best; \
+	VMOVUPS   6208+off(R9), t2; \
+	VBLENDVPS m, t1, t2, t2; \
+	VMOVUPS   t2, 6208+off(R9); \
+	VMOVUPS   6272+off(R9), t2; \
+	VBLENDVPS m, is, t2, t2; \
+	VMOVUPS   t2, 6272+off(R9)
+
+// func qxGroupsAVX2(c *qxGroups, n int)
+//
+// Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
+// 8-15 at 32) runs make_qx_quants on group g: the signed max mx and amax,
+// the weights (w = x² where c.squares is set) and wv = w·x, then the 19
+// candidates in ggml's order of trial, with inverse scales num[k]/mx,
+// keeping the winner's scale and inverse scale. n ≥ 1. Registers: Y0/Y1
+// the inverse scales, Y12/Y13 the best sums, Y14/Y15 the signed maxes.
+TEXT ·qxGroupsAVX2(SB), NOSPLIT, $0-16
+	MOVQ         c+0(FP), R9
+	MOVQ         n+8(FP), DX
+	VXORPS       Y12, Y12, Y12 // amax
+	VXORPS       Y13, Y13, Y13
+	VXORPS       Y14, Y14, Y14 // mx
+	VXORPS       Y15, Y15, Y15
+	XORQ         CX, CX
+	MOVQ         R9, R10
+	CMPL         6496(R9), $0  // squares
+	JNE          qgsq
+
+qgmax:
+	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
+	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
+	QGWV(0, Y2, Y3)
+	QGWV(32, Y4, Y5)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          qgmax
+	JMP          qgready
+
+qgsq:
+	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
+	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
+	QGSQ(0, Y2, Y3)
+	QGSQ(32, Y4, Y5)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          qgsq
+
+qgready:
+	VMOVUPS      Y12, 6528(R9)
+	VMOVUPS      Y13, 6560(R9)
+	VMOVUPS      Y14, 6144(R9)
+	VMOVUPS      Y15, 6176(R9)
+	XORQ         R11, R11      // the candidate
+
+qgcand:
+	VBROADCASTSS 6336(R9)(R11*4), Y2
+	VDIVPS       Y14, Y2, Y0
+	VDIVPS       Y15, Y2, Y1
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	XORQ         CX, CX
+	MOVQ         R9, R10
+
+qgfit:
+	QGLANE(0, Y0, Y4, Y5, Y8, Y9)
+	QGLANE(32, Y1, Y6, Y7, Y10, Y11)
+	ADDQ         $64, R10
+	INCQ         CX
+	CMPQ         CX, DX
+	JLT          qgfit
+	TESTQ        R11, R11
+	JNZ          qgmore
+	QGFIRST(0, Y0, Y4, Y5, Y12, Y8, Y9)
+	QGFIRST(32, Y1, Y6, Y7, Y13, Y8, Y9)
+	JMP          qgnext
+
+qgmore:
+	QGPICK(0, Y0, Y4, Y5, Y12, Y8, Y9, Y10)
+	QGPICK(32, Y1, Y6, Y7, Y13, Y8, Y9, Y10)
+
+qgnext:
+	INCQ         R11
+	CMPQ         R11, $19
+	JLT          qgcand
+	VZEROUPPER
+	RET
+
+// func requantAVX2(L *uint8, x *float32, n int, a *requantArgs)
+//
+// L[i] = clamp(nearest_int((x[i] + dm)/d), lo, hi) + add for n values, a
+// multiple of 16, 16 per round: two vectors of int32 packed to bytes
+// (results in [0, 255]).
+TEXT ·requantAVX2(SB), NOSPLIT, $0-32
+	MOVQ         L+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), DX
+	MOVQ         a+24(FP), R9
+	VBROADCASTSS 0(R9), Y4  // dm
+	VBROADCASTSS 4(R9), Y5  // d
+	VPBROADCASTD 8(R9), Y6  // lo
+	VPBROADCASTD 12(R9), Y7 // hi
+	VPBROADCASTD 16(R9), Y8 // add
+	XORQ         CX, CX
+
+rqloop:
+	VMOVUPS      (SI)(CX*4), Y0
+	VMOVUPS      32(SI)(CX*4), Y1
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	VDIVPS       Y5, Y0, Y0
+	VDIVPS       Y5, Y1, Y1
+	NEAREST(Y0)
+	NEAREST(Y1)
+	VPMAXSD      Y6, Y0, Y0
+	VPMAXSD      Y6, Y1, Y1
+	VPMINSD      Y7, Y0, Y0
+	VPMINSD      Y7, Y1, Y1
+	VPADDD       Y8, Y0, Y0
+	VPADDD       Y8, Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0   // words: x0-3 x8-11 | x4-7 x12-15
+	VPERMQ       $0xd8, Y0, Y0 // x0-7 | x8-15
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSWB    X1, X0, X0   // bytes x0-15
+	VMOVDQU      X0, (DI)(CX*1)
+	ADDQ         $16, CX
+	CMPQ         CX, DX
+	JLT          rqloop
 	VZEROUPPER
 	RET
 
@@ -492,3 +989,14 @@ DATA iq4Num<>+52(SB)/4, $0xc2f40000
 DATA iq4Num<>+56(SB)/4, $0xc2f20000
 DATA iq4Num<>+60(SB)/4, $0xc2f00000
 GLOBL iq4Num<>(SB), RODATA|NOPTR, $64
+
+// one is 1.0, for ggml's initial scale 1/iscale.
+DATA one<>+0(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $4
+
+// zero is eight zeros (int32 or float32), the lowest level.
+DATA zero<>+0(SB)/8, $0
+DATA zero<>+8(SB)/8, $0
+DATA zero<>+16(SB)/8, $0
+DATA zero<>+24(SB)/8, $0
+GLOBL zero<>(SB), RODATA|NOPTR, $32

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -32,6 +33,8 @@ func TestLaneLayout(t *testing.T) {
 	var q qxLanes
 	var k kx2Lanes
 	var i iq4Lanes
+	var g kx2Groups
+	var q16 qxGroups
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -58,6 +61,33 @@ func TestLaneLayout(t *testing.T) {
 		{"kx2Lanes.rdelta", unsafe.Offsetof(k.rdelta), 1208},
 		{"kx2Lanes.hi", unsafe.Offsetof(k.hi), 1212},
 		{"kx2Lanes.is0", unsafe.Offsetof(k.is0), 1216},
+		{"kx2Groups.w", unsafe.Offsetof(g.w), 2048},
+		{"kx2Groups.L", unsafe.Offsetof(g.L), 4096},
+		{"kx2Groups.lo", unsafe.Offsetof(g.lo), 6144},
+		{"kx2Groups.hi", unsafe.Offsetof(g.hi), 6208},
+		{"kx2Groups.sumW", unsafe.Offsetof(g.sumW), 6272},
+		{"kx2Groups.sumX", unsafe.Offsetof(g.sumX), 6336},
+		{"kx2Groups.err", unsafe.Offsetof(g.err), 6400},
+		{"kx2Groups.scale", unsafe.Offsetof(g.scale), 6464},
+		{"kx2Groups.iscale", unsafe.Offsetof(g.iscale), 6528},
+		{"kx2Groups.bestLo", unsafe.Offsetof(g.bestLo), 6592},
+		{"kx2Groups.nmax", unsafe.Offsetof(g.nmax), 6656},
+		{"kx2Groups.mad", unsafe.Offsetof(g.mad), 6688},
+		{"kx2Groups.rmin", unsafe.Offsetof(g.rmin), 6692},
+		{"kx2Groups.rdelta", unsafe.Offsetof(g.rdelta), 6696},
+		{"kx2Groups.nstep", unsafe.Offsetof(g.nstep), 6700},
+		{"kx2Groups.wmode", unsafe.Offsetof(g.wmode), 6704},
+		{"kx2Groups.lo0", unsafe.Offsetof(g.lo0), 6720},
+		{"qxGroups.w", unsafe.Offsetof(q16.w), 2048},
+		{"qxGroups.wv", unsafe.Offsetof(q16.wv), 4096},
+		{"qxGroups.mx", unsafe.Offsetof(q16.mx), 6144},
+		{"qxGroups.scale", unsafe.Offsetof(q16.scale), 6208},
+		{"qxGroups.iscale", unsafe.Offsetof(q16.iscale), 6272},
+		{"qxGroups.num", unsafe.Offsetof(q16.num), 6336},
+		{"qxGroups.lo", unsafe.Offsetof(q16.lo), 6432},
+		{"qxGroups.hi", unsafe.Offsetof(q16.hi), 6464},
+		{"qxGroups.squares", unsafe.Offsetof(q16.squares), 6496},
+		{"qxGroups.amax", unsafe.Offsetof(q16.amax), 6528},
 		{"iq4Lanes.id", unsafe.Offsetof(i.id), 0},
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
@@ -170,6 +200,148 @@ func TestLanesMatchGo(t *testing.T) {
 			if math.Float32bits(gs) != math.Float32bits(es) || math.Float32bits(gm) != math.Float32bits(em) || got != want {
 				t.Fatalf("makeQKX2Quants(%v, %v, nmax %d, rmin %v, nstep %d, mad %v) = %v %v %v, want %v %v %v",
 					xs, ws, nmax, rmin, nstep, mad, gs, gm, got[:size], es, em, want[:size])
+			}
+		}
+	})
+	t.Run("makeQXGroups", func(t *testing.T) {
+		// Runs of 9 to 16 groups of 16 values (the group kernel, idle
+		// lanes included), with and without importance, against
+		// makeQXQuants's Go search group by group; groups below
+		// groupMaxEps and flat ones are mixed in.
+		r := rand.New(rand.NewPCG(9, 10))
+		var x, qw [16 * 16]float32
+		for k := range n / 16 {
+			groups := 9 + k%8
+			for g := range groups {
+				xs := x[g*16 : g*16+16]
+				randomGroup(r, xs)
+				switch r.IntN(16) {
+				case 0:
+					clear(xs)
+				case 1:
+					for i := range xs {
+						xs[i] = xs[0]
+					}
+				case 2:
+					for i := range xs {
+						xs[i] *= 1e-15
+					}
+				}
+				copy(qw[g*16:], importance(xs))
+			}
+			nmax := []int32{4, 32}[k&1]
+			for _, w := range [][]float32{nil, qw[:groups*16]} {
+				var gs, gi, es, ei [16]float32
+				useLanes = true
+				makeQXGroups(x[:groups*16], w, 16, nmax, gs[:groups], gi[:groups])
+				useLanes = false
+				makeQXGroups(x[:groups*16], w, 16, nmax, es[:groups], ei[:groups])
+				for g := range groups {
+					if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || math.Float32bits(gi[g]) != math.Float32bits(ei[g]) {
+						t.Fatalf("makeQXGroups group %d (%v, weighted %v, nmax %d) = scale %v iscale %v, want %v %v",
+							g, x[g*16:g*16+16], w != nil, nmax, gs[g], gi[g], es[g], ei[g])
+					}
+				}
+			}
+		}
+	})
+	t.Run("makeQKX2Groups", func(t *testing.T) {
+		// Runs of 9 to 16 groups (the group kernel, idle lanes included) of
+		// 16 or 32 values against makeQKX2Quants's Go search, group by
+		// group; flat groups (max = min: zeros, constants) and groups of
+		// a few subnormals are mixed in.
+		r := rand.New(rand.NewPCG(7, 8))
+		var x, w [16 * 32]float32
+		for k := range n / 16 {
+			size, groups := 16<<(k&1), 9+k%8
+			mad := k&2 != 0
+			for g := range groups {
+				xs, ws := x[g*size:g*size+size], w[g*size:g*size+size]
+				randomGroup(r, xs)
+				switch r.IntN(16) {
+				case 0:
+					clear(xs)
+				case 1:
+					for i := range xs {
+						xs[i] = xs[0]
+					}
+				case 2: // a range of a few subnormals: infinite inverse scales
+					for i := range xs {
+						xs[i] = math.Float32frombits(uint32(r.IntN(3)) | uint32(r.IntN(2))<<31)
+					}
+				}
+				var sumX2 float32
+				for _, v := range xs {
+					sumX2 += float32(v * v)
+				}
+				avX := sqrtf(sumX2 / float32(size))
+				for i, v := range xs {
+					if mad {
+						ws[i] = abs(v)
+					} else {
+						ws[i] = avX + abs(v)
+					}
+				}
+			}
+			nmax := []int32{3, 15, 31}[k%3]
+			rmin := []float32{-0.5, -1, -0.9}[k>>2%3]
+			nstep := []int{15, 20, 36}[k>>3%3]
+			xs, ws := x[:groups*size], w[:groups*size]
+			var got, want [16 * 32]uint8
+			var gs, gm, es, em [16]float32
+			var glv, elv [16]kx2Level
+			wmode := kx2Given // the weights above, or the kernel's own
+			if k&16 != 0 {
+				wmode = kx2AvAbs
+				if mad {
+					wmode = kx2AbsX
+				}
+			}
+			useLanes = true
+			makeQKX2Groups(xs, ws, wmode, size, nmax, rmin, 0.1, nstep, mad, gs[:groups], gm[:groups], glv[:groups])
+			useLanes = false
+			makeQKX2Groups(xs, ws, wmode, size, nmax, rmin, 0.1, nstep, mad, es[:groups], em[:groups], elv[:groups])
+			for g := range groups {
+				glv[g].levels(got[g*size:g*size+size], xs[g*size:g*size+size], nmax)
+				elv[g].levels(want[g*size:g*size+size], xs[g*size:g*size+size], nmax)
+				if math.Float32bits(gs[g]) != math.Float32bits(es[g]) || math.Float32bits(gm[g]) != math.Float32bits(em[g]) ||
+					!bytes.Equal(got[g*size:g*size+size], want[g*size:g*size+size]) {
+					t.Fatalf("makeQKX2Groups group %d (%v, %v, nmax %d, rmin %v, nstep %d, mad %v) = %v %v %v, want %v %v %v",
+						g, xs[g*size:g*size+size], ws[g*size:g*size+size], nmax, rmin, nstep, mad,
+						gs[g], gm[g], got[g*size:g*size+size], es[g], em[g], want[g*size:g*size+size])
+				}
+			}
+		}
+	})
+	t.Run("requantLevels", func(t *testing.T) {
+		// Q2_K, Q4_K, Q5_K and Q6_K's settings on random groups, with d and
+		// dm from the group's range (exact ties among integer grids) or
+		// far smaller (quotients past nearest_int's exact range).
+		r := rand.New(rand.NewPCG(11, 12))
+		var x [32]float32
+		for k := range n {
+			randomGroup(r, x[:])
+			size := 16 << (k & 1)
+			p := []struct{ lo, hi, add int32 }{{0, 3, 0}, {0, 15, 0}, {0, 31, 0}, {-32, 31, 32}}[k>>1&3]
+			lo, hi := minMax(x[:size])
+			d := (hi - lo) / float32(p.hi-p.lo)
+			var dm float32
+			if p.add == 0 {
+				dm = -lo
+			}
+			if k&8 != 0 {
+				d *= float32(math.Pow(10, float64(-r.IntN(30))))
+			}
+			if d == 0 {
+				d = 1
+			}
+			var got, want [32]uint8
+			useLanes = true
+			requantLevels(got[:size], x[:size], dm, d, p.lo, p.hi, p.add)
+			useLanes = false
+			requantLevels(want[:size], x[:size], dm, d, p.lo, p.hi, p.add)
+			if got != want {
+				t.Fatalf("requantLevels(%v, dm %v, d %v, %v) = %v, want %v", x[:size], dm, d, p, got[:size], want[:size])
 			}
 		}
 	})

@@ -11,17 +11,12 @@ package quant
 // quantizeQ2_K is quantize_row_q2_K_ref for one block: x (256) -> b (84).
 func quantizeQ2_K(b []byte, x []float32) {
 	var (
-		L              [256]uint8
-		weights        [16]float32
 		scales, mins   [16]float32
 		maxScale, maxM float32
 	)
+	var lvs [16]kx2Level
+	makeQKX2Groups(x[:256], nil, kx2AbsX, 16, 3, -0.5, 0.1, 15, true, scales[:], mins[:], lvs[:])
 	for j := range 16 {
-		xs := x[16*j : 16*j+16]
-		for l, v := range xs {
-			weights[l] = abs(v)
-		}
-		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], 3, L[16*j:16*j+16], -0.5, 0.1, 15, true)
 		maxScale = max(maxScale, scales[j])
 		maxM = max(maxM, mins[j])
 	}
@@ -45,25 +40,24 @@ func quantizeQ2_K(b []byte, x []float32) {
 	} else {
 		putF16(b[82:], 0)
 	}
-	q2Levels(b, x, &L)
+	q2Levels(b, x, &lvs)
 }
 
 // q2Levels sets the levels of x (256) from the scales already stored in b
 // (the requantization both of ggml's Q2_K quantizers end with) and packs
-// them into b's qs; L holds the search's levels, kept where a sub-block's
-// scale is zero.
-func q2Levels(b []byte, x []float32, L *[256]uint8) {
+// them into b's qs; where a sub-block's scale is zero, its levels are the
+// search's (lvs).
+func q2Levels(b []byte, x []float32, lvs *[16]kx2Level) {
+	var L [256]uint8
 	sc := b[:16]
 	dAll, mAll := f32(b[80:]), f32(b[82:])
 	for j := range 16 {
 		d := dAll * float32(sc[j]&0xF)
 		if d == 0 {
+			lvs[j].levels(L[16*j:16*j+16], x[16*j:16*j+16], 3)
 			continue
 		}
-		dm := mAll * float32(sc[j]>>4)
-		for ii, v := range x[16*j : 16*j+16] {
-			L[16*j+ii] = uint8(max(0, min(3, nearestInt((v+dm)/d))))
-		}
+		requantLevels(L[16*j:16*j+16], x[16*j:16*j+16], mAll*float32(sc[j]>>4), d, 0, 3, 0)
 	}
 	pack2(b[16:80], L[:])
 }
@@ -72,19 +66,19 @@ func q2Levels(b []byte, x []float32, L *[256]uint8) {
 // importance qw (256) -> b (84).
 func quantizeQ2_KW(b []byte, x, qw []float32) {
 	var (
-		L            [256]uint8
-		weight       [16]float32
+		weight       [256]float32
 		scales, mins [16]float32
 		sw           [16]float32
 		Ls, Lm       [16]uint8
 	)
 	sigma2 := sumSquares(x[:256]) / 256
 	for j := range 16 {
-		xs := x[16*j : 16*j+16]
-		imatrixWeights(weight[:], xs, qw[16*j:16*j+16], sigma2)
-		sw[j] = sum(weight[:])
-		scales[j], mins[j] = makeQKX2Quants(xs, weight[:], 3, L[16*j:16*j+16], -0.9, 0.05, 36, false)
+		ws := weight[16*j : 16*j+16]
+		imatrixWeights(ws, x[16*j:16*j+16], qw[16*j:16*j+16], sigma2)
+		sw[j] = sum(ws)
 	}
+	var lvs [16]kx2Level
+	makeQKX2Groups(x[:256], weight[:], kx2Given, 16, 3, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
 	dm := makeQPQuants(scales[:], 15, Ls[:], sw[:])
 	mm := makeQPQuants(mins[:], 15, Lm[:], sw[:])
 	putF16(b[80:], dm)
@@ -92,7 +86,7 @@ func quantizeQ2_KW(b []byte, x, qw []float32) {
 	for j := range 16 {
 		b[j] = Ls[j] | Lm[j]<<4
 	}
-	q2Levels(b, x, &L)
+	q2Levels(b, x, &lvs)
 }
 
 // pack2 stores 2-bit levels L (256) into qs (64): per 128-value half h,

@@ -33,44 +33,39 @@ func scaleMinK4(j int, q []byte) (sc, m uint8) {
 }
 
 // quantizeK45 runs the shared part of quantize_row_q4_K_ref and
-// quantize_row_q5_K_ref for one block: it writes d, dmin and the scales of
-// b and returns the levels of x (256) in L.
-func quantizeK45(b []byte, x []float32, p kParams, L *[256]uint8) {
-	var (
-		weights          [32]float32
-		scales, mins     [8]float32
-		maxScale, maxMin float32
-	)
-	for j := range 8 {
-		xs := x[32*j : 32*j+32]
-		var sumX2 float32
-		for _, v := range xs {
-			sumX2 += float32(v * v)
+// quantize_row_q5_K_ref for one or two blocks (x: 256 or 512 values, b
+// their bytes, bb per block): it writes each block's d, dmin and scales
+// and returns the levels of x in L. Two blocks' 16 groups are searched side
+// by side (makeQKX2Groups).
+func quantizeK45(b []byte, x []float32, bb int, p kParams, L []uint8) {
+	var scales, mins [16]float32
+	groups := len(x) / 32
+	var lvs [16]kx2Level
+	makeQKX2Groups(x, nil, kx2AvAbs, 32, p.nmax, p.rmin, p.rdelta, p.nstep, false, scales[:groups], mins[:groups], lvs[:groups])
+	for k := range groups / 8 {
+		bk, sc, mn := b[bb*k:bb*k+bb], scales[8*k:8*k+8], mins[8*k:8*k+8]
+		var maxScale, maxMin float32
+		for j := range 8 {
+			maxScale = max(maxScale, sc[j])
+			maxMin = max(maxMin, mn[j])
 		}
-		avX := sqrtf(sumX2 / 32)
-		for l, v := range xs {
-			weights[l] = avX + abs(v)
+		var invScale, invMin float32
+		if maxScale > 0 {
+			invScale = 63 / maxScale
 		}
-		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], p.nmax, L[32*j:32*j+32], p.rmin, p.rdelta, p.nstep, false)
-		maxScale = max(maxScale, scales[j])
-		maxMin = max(maxMin, mins[j])
+		if maxMin > 0 {
+			invMin = 63 / maxMin
+		}
+		var ls, lm [8]uint8
+		for j := range 8 {
+			ls[j] = min(63, uint8(nearestInt(float32(invScale*sc[j]))))
+			lm[j] = min(63, uint8(nearestInt(float32(invMin*mn[j]))))
+		}
+		putScaleMinK4(bk[p.scales:p.scales+12], &ls, &lm)
+		putF16(bk, maxScale/63)
+		putF16(bk[2:], maxMin/63)
+		k45Levels(bk, x[256*k:256*k+256], p, (*[256]uint8)(L[256*k:256*k+256]), (*[8]kx2Level)(lvs[8*k:8*k+8]))
 	}
-	var invScale, invMin float32
-	if maxScale > 0 {
-		invScale = 63 / maxScale
-	}
-	if maxMin > 0 {
-		invMin = 63 / maxMin
-	}
-	var ls, lm [8]uint8
-	for j := range 8 {
-		ls[j] = min(63, uint8(nearestInt(float32(invScale*scales[j]))))
-		lm[j] = min(63, uint8(nearestInt(float32(invMin*mins[j]))))
-	}
-	putScaleMinK4(b[p.scales:p.scales+12], &ls, &lm)
-	putF16(b, maxScale/63)
-	putF16(b[2:], maxMin/63)
-	k45Levels(b, x, p, L)
 }
 
 // putScaleMinK4 packs the 6-bit scale and min codes ls, lm (8 each) into
@@ -94,18 +89,19 @@ func putScaleMinK4(sc []byte, ls, lm *[8]uint8) {
 // codes, which Q4_K lacks.
 func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]uint8) {
 	var (
-		weights      [32]float32
+		weights      [256]float32
 		scales, mins [8]float32
 		sw           [8]float32
 		ls, lm       [8]uint8
 	)
 	sigma2 := superBlockSigma2(x)
 	for j := range 8 {
-		xs := x[32*j : 32*j+32]
-		imatrixWeights(weights[:], xs, qw[32*j:32*j+32], sigma2)
-		sw[j] = sum(weights[:])
-		scales[j], mins[j] = makeQKX2Quants(xs, weights[:], p.nmax, L[32*j:32*j+32], -0.9, 0.05, 36, false)
+		ws := weights[32*j : 32*j+32]
+		imatrixWeights(ws, x[32*j:32*j+32], qw[32*j:32*j+32], sigma2)
+		sw[j] = sum(ws)
 	}
+	var lvs [8]kx2Level
+	makeQKX2Groups(x[:256], weights[:], kx2Given, 32, p.nmax, -0.9, 0.05, 36, false, scales[:], mins[:], lvs[:])
 	dBlock := makeQPQuants(scales[:], 63, ls[:], sw[:])
 	mBlock := makeQPQuants(mins[:], 63, lm[:], sw[:])
 	if clamp63 {
@@ -116,33 +112,34 @@ func quantizeK45W(b []byte, x, qw []float32, p kParams, clamp63 bool, L *[256]ui
 	putScaleMinK4(b[p.scales:p.scales+12], &ls, &lm)
 	putF16(b, dBlock)
 	putF16(b[2:], mBlock)
-	k45Levels(b, x, p, L)
+	k45Levels(b, x, p, L, &lvs)
 }
 
 // k45Levels sets the levels L of x (256) from the scales already stored in
 // b (the requantization all of ggml's Q4_K and Q5_K quantizers end with);
-// L holds the search's levels, kept where a sub-block's scale is zero.
-func k45Levels(b []byte, x []float32, p kParams, L *[256]uint8) {
+// where a sub-block's scale is zero, its levels are the search's (lvs).
+func k45Levels(b []byte, x []float32, p kParams, L *[256]uint8, lvs *[8]kx2Level) {
 	sc := b[p.scales : p.scales+12]
 	dAll, mAll := f32(b), f32(b[2:])
 	for j := range 8 {
 		s, m := scaleMinK4(j, sc)
 		d := dAll * float32(s)
 		if d == 0 {
+			lvs[j].levels(L[32*j:32*j+32], x[32*j:32*j+32], p.nmax)
 			continue
 		}
-		dm := mAll * float32(m)
-		for ii, v := range x[32*j : 32*j+32] {
-			L[32*j+ii] = uint8(max(0, min(p.nmax, nearestInt((v+dm)/d))))
-		}
+		requantLevels(L[32*j:32*j+32], x[32*j:32*j+32], mAll*float32(m), d, 0, p.nmax, 0)
 	}
 }
 
-// quantizeQ4_K is quantize_row_q4_K_ref for one block: x (256) -> b (144).
+// quantizeQ4_K is quantize_row_q4_K_ref for one or two blocks: x (256
+// each) -> b (144 each).
 func quantizeQ4_K(b []byte, x []float32) {
-	var L [256]uint8
-	quantizeK45(b, x, q4kParams, &L)
-	packQ4K(b, &L)
+	var L [512]uint8
+	quantizeK45(b, x, 144, q4kParams, L[:len(x)])
+	for k := range len(x) / 256 {
+		packQ4K(b[144*k:], (*[256]uint8)(L[256*k:]))
+	}
 }
 
 // quantizeQ4_KW is quantize_row_q4_K_impl for one block: x (256) with
@@ -164,11 +161,14 @@ func packQ4K(b []byte, L *[256]uint8) {
 	}
 }
 
-// quantizeQ5_K is quantize_row_q5_K_ref for one block: x (256) -> b (176).
+// quantizeQ5_K is quantize_row_q5_K_ref for one or two blocks: x (256
+// each) -> b (176 each).
 func quantizeQ5_K(b []byte, x []float32) {
-	var L [256]uint8
-	quantizeK45(b, x, q5kParams, &L)
-	packQ5K(b, &L)
+	var L [512]uint8
+	quantizeK45(b, x, 176, q5kParams, L[:len(x)])
+	for k := range len(x) / 256 {
+		packQ5K(b[176*k:], (*[256]uint8)(L[256*k:]))
+	}
 }
 
 // quantizeQ5_KW is quantize_row_q5_K_impl for one block: x (256) with

@@ -16,17 +16,13 @@ func quantizeQ6_K(b []byte, x []float32) { quantizeQ6_KW(b, x, nil) }
 // importance qw (256; nil gives quantize_row_q6_K_ref) -> b (210).
 func quantizeQ6_KW(b []byte, x, qw []float32) {
 	var (
-		L                  [256]int8
+		L                  [256]uint8
 		scales             [16]float32
 		maxScale, maxAbsSc float32
 	)
-	for ib := range 16 {
-		var w []float32
-		if qw != nil {
-			w = qw[16*ib : 16*ib+16]
-		}
-		s := makeQXQuants(x[16*ib:16*ib+16], w, 32, L[16*ib:16*ib+16])
-		scales[ib] = s
+	var iscales [16]float32
+	makeQXGroups(x[:256], qw, 16, 32, scales[:], iscales[:])
+	for _, s := range scales {
 		if a := abs(s); a > maxAbsSc {
 			maxAbsSc, maxScale = a, s
 		}
@@ -45,18 +41,21 @@ func quantizeQ6_KW(b []byte, x, qw []float32) {
 	dAll := f32(b[208:])
 	for j := range 16 {
 		d := dAll * float32(int8(sc[j]))
-		if d == 0 {
+		if d == 0 { // the search's levels
+			var l [16]int8
+			qxLevels(l[:], x[16*j:16*j+16], iscales[j], 32)
+			for i, v := range l {
+				L[16*j+i] = uint8(v)
+			}
 			continue
 		}
-		for ii, v := range x[16*j : 16*j+16] {
-			L[16*j+ii] = int8(max(-32, min(31, nearestInt(v/d))) + 32)
-		}
+		requantLevels(L[16*j:16*j+16], x[16*j:16*j+16], 0, d, -32, 31, 32)
 	}
 	for h := range 2 {
 		ql, qh := b[64*h:64*h+64], b[128+32*h:128+32*h+32]
 		Lh := L[128*h : 128*h+128]
 		for l := range 32 {
-			q1, q2, q3, q4 := uint8(Lh[l]), uint8(Lh[l+32]), uint8(Lh[l+64]), uint8(Lh[l+96])
+			q1, q2, q3, q4 := Lh[l], Lh[l+32], Lh[l+64], Lh[l+96]
 			ql[l] = q1&0xF | (q3&0xF)<<4
 			ql[l+32] = q2&0xF | (q4&0xF)<<4
 			qh[l] = q1>>4 | (q2>>4)<<2 | (q3>>4)<<4 | (q4>>4)<<6

@@ -2,6 +2,8 @@ package quant
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/parallel"
@@ -62,8 +64,27 @@ func rowShape(n, nb, rowLen int, dt format.DType) (int, error) {
 }
 
 // parallelRows runs fn over contiguous row ranges [r0, r1) covering rows of
-// rowLen values on all cores, each range at least minParallel values, and
-// returns the error of the earliest range that failed.
+// rowLen values, each of about minParallel values (whole rows, at least
+// one), on all cores, and returns the error of the earliest range that
+// failed. The ranges are handed out one at a time (parallel.Dynamic), so a
+// core slowed by other load on the machine takes fewer of them instead of
+// leaving the others waiting at the end.
 func parallelRows(rows, rowLen int, fn func(r0, r1 int) error) error {
-	return parallel.RangeErr(rows, max(1, minParallel/rowLen), 1, fn)
+	per := max(1, minParallel/rowLen)
+	pieces := (rows + per - 1) / per
+	var (
+		mu    sync.Mutex
+		first = pieces
+		err   error
+	)
+	parallel.Dynamic(runtime.GOMAXPROCS(0), pieces, func(_, i int) {
+		if e := fn(i*per, min(rows, i*per+per)); e != nil {
+			mu.Lock()
+			if i < first {
+				first, err = i, e
+			}
+			mu.Unlock()
+		}
+	})
+	return err
 }

@@ -74,25 +74,20 @@ const qxCandidates = 19
 // in ggml's element order, on the lane kernel where useLanes is set; the
 // levels are then computed once, for the winner.
 func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
+	scale, _ := qxSearch(x, qw, nmax, L)
+	return scale
+}
+
+// qxSearch is makeQXQuants, also returning the winning inverse scale (0
+// for a group below groupMaxEps), from which qxLevels gives L.
+func qxSearch(x, qw []float32, nmax int32, L []int8) (scale, iscale float32) {
 	amax, mx := signedAbsMax(x)
 	if amax < groupMaxEps {
 		clear(L[:len(x)])
-		return 0
+		return 0, 0
 	}
 	var c qxLanes
-	// The candidates in ggml's order of trial: -nmax/max, then
-	// -(nmax + 0.1·is)/max for is = -9..9 except 0.
-	c.num[0] = float32(-nmax)
-	k := 1
-	for is := int32(-9); is <= 9; is++ {
-		if is != 0 {
-			c.num[k] = -(float32(nmax) + float32(0.1*float32(is)))
-			k++
-		}
-	}
-	for k := qxCandidates; k < len(c.num); k++ {
-		c.num[k] = c.num[qxCandidates-1]
-	}
+	c.num = qxNumerators(nmax)
 	c.mx = mx
 	var w, wv [maxGroup]float32 // the weights (x² by default) and w·x
 	for i, v := range x {
@@ -115,7 +110,6 @@ func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 		qxSumsGo(x, &w, &wv, nmax, &c)
 	}
 	sumlx, suml2 := &c.lx, &c.l2
-	var scale float32
 	if suml2[0] != 0 {
 		scale = sumlx[0] / suml2[0]
 	}
@@ -126,10 +120,72 @@ func makeQXQuants(x, qw []float32, nmax int32, L []int8) float32 {
 			best, win = float32(scale*sumlx[c]), c
 		}
 	}
-	for i, v := range x {
-		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(c.iscale[win]*v)))) + nmax)
+	qxLevels(L, x, c.iscale[win], nmax)
+	return scale, c.iscale[win]
+}
+
+// qxLevels sets make_qx_quants's levels L of x for the winning inverse
+// scale iscale: nearest_int(iscale·x) clamped to [-nmax, nmax-1], plus
+// nmax; all 0 where iscale is 0 (a group below groupMaxEps).
+func qxLevels(L []int8, x []float32, iscale float32, nmax int32) {
+	L = L[:len(x)]
+	if iscale == 0 {
+		clear(L)
+		return
 	}
-	return scale
+	for i, v := range x {
+		L[i] = int8(max(-nmax, min(nmax-1, nearestInt(float32(iscale*v)))) + nmax)
+	}
+}
+
+// qxNumerators returns make_qx_quants's candidate numerators in ggml's
+// order of trial: -nmax (for -nmax/max), then -(nmax + 0.1·is) for is =
+// -9..9 except 0; the last is repeated into the unused slots.
+func qxNumerators(nmax int32) [3 * lanes]float32 {
+	var num [3 * lanes]float32
+	num[0] = float32(-nmax)
+	k := 1
+	for is := int32(-9); is <= 9; is++ {
+		if is != 0 {
+			num[k] = -(float32(nmax) + float32(0.1*float32(is)))
+			k++
+		}
+	}
+	for k := qxCandidates; k < len(num); k++ {
+		num[k] = num[qxCandidates-1]
+	}
+	return num
+}
+
+// makeQXGroups is makeQXQuants on each of the len(scales) groups of n
+// values of x (importance qw alike, or nil), with the same nmax: group g's
+// scale goes to scales[g] and its winning inverse scale to iscales[g], from
+// which qxLevels gives its levels (callers that requantize with the final
+// scales need them only where those are zero). Where useLanes is set, runs
+// of more than 8 groups (up to 16 at a time) are searched side by side,
+// one per lane of the group kernel; fewer run on qxSearch, one group at a
+// time.
+func makeQXGroups(x, qw []float32, n int, nmax int32, scales, iscales []float32) {
+	for g0 := 0; g0 < len(scales); g0 += groupLanes {
+		g1 := min(g0+groupLanes, len(scales))
+		xs := x[g0*n : g1*n]
+		var ws []float32
+		if qw != nil {
+			ws = qw[g0*n : g1*n]
+		}
+		if useLanes && g1-g0 > lanes {
+			qxGroupsLanes(xs, ws, n, scales[g0:g1], iscales[g0:g1], nmax)
+			continue
+		}
+		var L [maxGroup]int8
+		for g := range g1 - g0 {
+			var w []float32
+			if ws != nil {
+				w = ws[g*n : g*n+n]
+			}
+			scales[g0+g], iscales[g0+g] = qxSearch(xs[g*n:g*n+n], w, nmax, L[:n])
+		}
+	}
 }
 
 // qxSumsGo is the candidate loop of makeQXQuants in Go: for each candidate
@@ -226,10 +282,12 @@ type kx2Group struct {
 	shift [maxGroup]float32 // x - min for the current min
 }
 
-// kx2Fit is one candidate's outcome: its levels, least-squares scale and
-// min, weighted error, and whether the fit exists (D > 0).
+// kx2Fit is one candidate's outcome: its levels and inverse scale,
+// least-squares scale and min, weighted error, and whether the fit exists
+// (D > 0).
 type kx2Fit struct {
 	L          [maxGroup]float32
+	iscale     float32
 	scale, min float32
 	err        float32
 	ok         bool
@@ -265,6 +323,7 @@ func (g *kx2Group) fit2(ia, ib, sumW, sumX float32, a, b *kx2Fit) {
 		sumXLa += float32(wa * v)
 		sumXLb += float32(wb * v)
 	}
+	a.iscale, b.iscale = ia, ib
 	a.solve(sumW, sumX, sumLa, sumL2a, sumXLa)
 	b.solve(sumW, sumX, sumLb, sumL2b, sumXLb)
 	var errA, errB float32
@@ -303,34 +362,42 @@ func (f *kx2Fit) solve(sumW, sumX, sumL, sumL2, sumXL float32) {
 // with L in [0, nmax] and min ≤ 0, searched over nstep+1 inverse scales
 // (rmin + rdelta·is + nmax)/(max - min) by the weighted squared error, or
 // the weighted absolute error when mad is set. It returns the scale and
-// -min; L receives the levels. x has at most maxGroup values. The
-// candidate loop runs on the lane kernels where useLanes is set, else in Go
-// (kx2SearchGo).
+// -min; L receives the levels. x has at most maxGroup values.
 func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32) {
+	scale, negMin, lv := kx2Search(x, weights, nmax, rmin, rdelta, nstep, mad)
+	lv.levels(L, x, nmax)
+	return scale, negMin
+}
+
+// kx2Level is how a make_qkx2_quants search's levels follow from its
+// winner: L = nearest_int(iscale·(x - lo)) clamped to [0, nmax], exactly
+// as the search computed them (iscale 0, for a flat group, gives zeros).
+type kx2Level struct{ iscale, lo float32 }
+
+// levels sets the levels L of x.
+func (lv kx2Level) levels(L []uint8, x []float32, nmax int32) {
+	L = L[:len(x)]
+	for i, v := range x {
+		L[i] = uint8(level(float32(lv.iscale*(v-lv.lo)), 0, nmax))
+	}
+}
+
+// kx2Search is makeQKX2Quants without the levels, which it describes
+// instead (callers that requantize with the final scales need them only
+// where those are zero). The candidate loop runs on the lane kernel where
+// useLanes is set, else in Go (kx2SearchGo).
+func kx2Search(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool) (scale, negMin float32, lv kx2Level) {
 	n := len(x)
 	x, weights = x[:n:n], weights[:n:n]
-	lo, hi := minMax(x) // ggml's loop seeded with x[0]: the same for finite x
-	sumW := weights[0]
-	sumX := float32(sumW * x[0])
-	for i := 1; i < n; i++ {
-		w := weights[i]
-		sumW += w
-		sumX += float32(w * x[i])
-	}
-	if lo > 0 {
-		lo = 0
-	}
+	lo, hi, sumW, sumX := kx2Start(x, weights)
 	if hi == lo {
-		clear(L[:n])
-		return 0, -lo
+		return 0, -lo, kx2Level{0, lo}
 	}
-	var bestL [maxGroup]float32 // the levels of the best fit so far
 	iscale := float32(nmax) / (hi - lo)
 	scale = 1 / iscale
 	var bestErr float32
 	for i, v := range x {
 		l := level(float32(iscale*(v-lo)), 0, nmax)
-		bestL[i] = l
 		diff := float32(float32(scale*l)+lo) - v
 		if mad {
 			diff = abs(diff)
@@ -339,20 +406,95 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 		}
 		bestErr += float32(weights[i] * diff)
 	}
+	lv = kx2Level{iscale, lo}
 	if useLanes {
-		scale, lo = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, iscale, L[:n], bestErr, scale)
-		return scale, -lo
+		scale, lo, lv = kx2SearchLanes(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, bestErr, scale, lv)
+		return scale, -lo, lv
 	}
-	lo = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, &bestL, &bestErr, &scale)
-	for i, l := range bestL[:n] {
-		L[i] = uint8(l)
-	}
-	return scale, -lo
+	scale, lo, lv = kx2SearchGo(x, weights, nmax, rmin, rdelta, nstep, mad, hi, lo, sumW, sumX, bestErr, scale, lv)
+	return scale, -lo, lv
 }
 
-// kx2SearchGo is makeQKX2Quants's candidate loop in Go, from the state
-// after the initial fit: bestL, bestErr and scale are updated in place and
-// the final min is returned.
+// kx2Start is the start of make_qkx2_quants on x with weights w (n ≥ 1
+// each): the min (raised to 0 if above), the max, Σw and Σw·x, in ggml's
+// order.
+func kx2Start(x, w []float32) (lo, hi, sumW, sumX float32) {
+	lo, hi = minMax(x) // ggml's loop seeded with x[0]: the same for finite x
+	w = w[:len(x)]
+	sumW = w[0]
+	sumX = float32(sumW * x[0])
+	for i := 1; i < len(x); i++ {
+		sumW += w[i]
+		sumX += float32(w[i] * x[i])
+	}
+	if lo > 0 {
+		lo = 0
+	}
+	return lo, hi, sumW, sumX
+}
+
+// kx2Weights says where make_qkx2_quants's weights come from.
+type kx2Weights uint32
+
+const (
+	kx2Given kx2Weights = iota // passed in (importance)
+	kx2AvAbs                   // sqrt(Σx²/n) + |x| (Q4_K and Q5_K)
+	kx2AbsX                    // |x| (Q2_K)
+)
+
+// set stores the weights of x (mode kx2AvAbs or kx2AbsX) in w.
+func (m kx2Weights) set(w, x []float32) {
+	var avX float32
+	if m == kx2AvAbs {
+		var sumX2 float32
+		for _, v := range x {
+			sumX2 += float32(v * v)
+		}
+		avX = sqrtf(sumX2 / float32(len(x)))
+	}
+	w = w[:len(x)]
+	for i, v := range x {
+		w[i] = avX + abs(v)
+	}
+}
+
+// makeQKX2Groups is kx2Search on each of the len(scales) groups of n
+// values of x, with the same settings and weights: w's where wmode is
+// kx2Given, else the mode's (w unused). Group g's scale
+// and -min go to scales[g] and negMins[g], and how its levels follow to
+// lvs[g]. Where
+// useLanes is set, runs of more than 8 groups (up to 16 at a time) are
+// searched side by side, one per lane of the group kernel; fewer groups
+// would leave it idle, and take kx2Search's kernel, one group at a time.
+func makeQKX2Groups(x, w []float32, wmode kx2Weights, n int, nmax int32, rmin, rdelta float32, nstep int, mad bool, scales, negMins []float32, lvs []kx2Level) {
+	for g0 := 0; g0 < len(scales); g0 += groupLanes {
+		g1 := min(g0+groupLanes, len(scales))
+		xs := x[g0*n : g1*n]
+		var ws []float32
+		if wmode == kx2Given {
+			ws = w[g0*n : g1*n]
+		}
+		if useLanes && g1-g0 > lanes {
+			kx2GroupsLanes(xs, ws, wmode, n, nmax, rmin, rdelta, nstep, mad, scales[g0:g1], negMins[g0:g1], lvs[g0:g1])
+			continue
+		}
+		var own [maxGroup]float32
+		for g := range g1 - g0 {
+			xg := xs[g*n : g*n+n]
+			wg := own[:n]
+			if wmode == kx2Given {
+				wg = ws[g*n : g*n+n]
+			} else {
+				wmode.set(wg, xg)
+			}
+			scales[g0+g], negMins[g0+g], lvs[g0+g] = kx2Search(xg, wg, nmax, rmin, rdelta, nstep, mad)
+		}
+	}
+}
+
+// kx2SearchGo is kx2Search's candidate loop in Go, from the state after
+// the initial fit (error bestErr, scale, levels lv, min lo): it returns the
+// winner's scale, the final min and the winner's levels.
 //
 // A candidate that wins moves min, which changes the later candidates, so
 // the search is sequential. Candidates are still evaluated in pairs: the
@@ -360,7 +502,7 @@ func makeQKX2Quants(x, weights []float32, nmax int32, L []uint8, rmin, rdelta fl
 // and moves min (about 2.5 times per group), which costs less than the
 // overlap of the pair's chains gains.
 func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep int, mad bool,
-	hi, lo, sumW, sumX float32, bestL *[maxGroup]float32, bestErr, scale *float32) float32 {
+	hi, lo, sumW, sumX, bestErr, scale float32, lv kx2Level) (float32, float32, kx2Level) {
 	g := kx2Group{x: x, w: weights, nmax: nmax, mad: mad}
 	g.setMin(lo)
 	var cand [2]kx2Fit
@@ -376,11 +518,11 @@ func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep i
 			}
 			f := &cand[k]
 			is++
-			if !f.ok || !(f.err < *bestErr) {
+			if !f.ok || !(f.err < bestErr) {
 				continue
 			}
-			*bestL = f.L
-			*bestErr, *scale = f.err, f.scale
+			lv = kx2Level{f.iscale, lo}
+			bestErr, scale = f.err, f.scale
 			moved := f.min != lo
 			lo = f.min // even when equal: ggml keeps the sign of a zero min
 			if moved {
@@ -389,5 +531,5 @@ func kx2SearchGo(x, weights []float32, nmax int32, rmin, rdelta float32, nstep i
 			}
 		}
 	}
-	return lo
+	return scale, lo, lv
 }
