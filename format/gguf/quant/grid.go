@@ -19,11 +19,12 @@ import (
 // iqGrid is one built grid.
 type iqGrid struct {
 	dim, shift int
-	q          []int8     // the points' coordinates, dim per point
-	lv         []uint8    // the points' levels (q-1)/2, dim per point
-	eoff       []uint8    // 2^shift·i + level of each coordinate i, dim per point
-	index      []int32    // point of each packed index, or -1
-	near       [][]uint16 // neighbours of each reachable packed index off the grid
+	q          []int8          // the points' coordinates, dim per point
+	lv         []uint8         // the points' levels (q-1)/2, dim per point
+	eoff       []uint8         // 2^shift·i + level of each coordinate i, dim per point
+	index      []int32         // point of each packed index, or -1
+	near       [][]uint16      // neighbours of each reachable packed index off the grid
+	lanes      *laneNeighbours // near for the lane kernel (IQ3 grids), or nil
 }
 
 // newIQGrid builds the grid of kgrid as ggml's init does, for packed
@@ -71,6 +72,7 @@ func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid
 		}
 		g.near[u] = nearest(d2s, nwant)
 	}
+	g.lanes = newLaneNeighbours(g)
 	return g
 }
 
@@ -123,6 +125,9 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
 	dim, nl := g.dim, 1<<g.shift
 	near := g.near[u]
+	if useLanes && g.lanes != nil {
+		return g.bestNeighbourLanes(g.lanes, near, u, x, w, scale, L)
+	}
 	if len(near) <= nl {
 		return g.bestNeighbourDirect(near, x, w, scale, L)
 	}

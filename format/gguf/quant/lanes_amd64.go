@@ -22,6 +22,14 @@ func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 //go:noescape
 func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)
 
+// nearLanesAVX2 is the neighbour scan of a dim-4, 8-level grid (gridlanes.go).
+//
+//go:noescape
+func nearLanesAVX2(lv *uint8, n int, x, w *float32, scale float32) int
+
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }
+func nearKernel(lv *uint8, n int, x, w *float32, scale float32) int {
+	return nearLanesAVX2(lv, n, x, w, scale)
+}

@@ -492,3 +492,100 @@ DATA iq4Num<>+52(SB)/4, $0xc2f40000
 DATA iq4Num<>+56(SB)/4, $0xc2f20000
 DATA iq4Num<>+60(SB)/4, $0xc2f00000
 GLOBL iq4Num<>(SB), RODATA|NOPTR, $64
+
+// NEARTERM adds to Y14 the terms of coordinate off/8 of eight neighbours:
+// their levels (bytes at off(SI)) pick from the coordinate's term table t.
+#define NEARTERM(off, t) \
+	VPMOVZXBD off(SI), Y15; \
+	VPERMPS   t, Y15, Y15; \
+	VADDPS    Y15, Y14, Y14
+
+// NEARTABLE sets t to the terms (w·d)·d, d = scale·q - x, of the eight
+// levels' q in Y0 for the coordinate x = off(DX), w = off(DI).
+#define NEARTABLE(off, t) \
+	VBROADCASTSS off(DX), Y5; \
+	VSUBPS       Y5, Y0, Y5; \
+	VBROADCASTSS off(DI), t; \
+	VMULPS       Y5, t, t; \
+	VMULPS       Y5, t, t
+
+// func nearLanesAVX2(lv *uint8, n int, x, w *float32, scale float32) int
+//
+// The weighted distances Σ w·(scale·q - x)² of n neighbours of a 4-value
+// group on an 8-level grid, eight at a time, each lane adding its four terms
+// in coordinate order as the scalar search does; returns the position of
+// the least (the first on ties; 0 where none is below float32's maximum).
+// lv: per eight neighbours, 4×8 level bytes, coordinate-major.
+TEXT ·nearLanesAVX2(SB), NOSPLIT, $0-48
+	MOVQ         lv+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         w+24(FP), DI
+	VBROADCASTSS scale+32(FP), Y0
+	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
+	NEARTABLE(0, Y1)
+	NEARTABLE(4, Y2)
+	NEARTABLE(8, Y3)
+	NEARTABLE(12, Y4)
+	VPBROADCASTD maxF32<>(SB), Y7   // best distance per lane
+	VPXOR        Y8, Y8, Y8         // its position
+	VMOVDQU      iota<>(SB), Y9     // the lanes' positions
+	VPBROADCASTD eight<>(SB), Y10
+	VPBROADCASTD n+8(FP), Y11       // n (< 2³¹)
+
+nearloop:
+	VPCMPGTD  Y9, Y11, Y13 // position < n
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y2)
+	NEARTERM(16, Y3)
+	NEARTERM(24, Y4)
+	VCMPPS    $0x11, Y7, Y14, Y15 // d < best (false for NaN)
+	VPAND     Y13, Y15, Y15
+	VBLENDVPS Y15, Y14, Y7, Y7
+	VBLENDVPS Y15, Y9, Y8, Y8
+	VPADDD    Y10, Y9, Y9
+	ADDQ      $32, SI
+	SUBQ      $8, CX
+	JGT       nearloop
+
+	VEXTRACTF128 $1, Y7, X13
+	VMINPS       X13, X7, X13
+	VSHUFPS      $0x4e, X13, X13, X14
+	VMINPS       X14, X13, X13
+	VSHUFPS      $0xb1, X13, X13, X14
+	VMINPS       X14, X13, X13
+	VBROADCASTSS X13, Y13          // the least distance
+	VCMPPS       $0x00, Y13, Y7, Y14
+	VPBROADCASTD maxI32<>(SB), Y15
+	VBLENDVPS    Y14, Y8, Y15, Y15 // positions reaching it
+	VEXTRACTI128 $1, Y15, X14
+	VPMINSD      X14, X15, X15
+	VPSHUFD      $0x4e, X15, X14
+	VPMINSD      X14, X15, X15
+	VPSHUFD      $0xb1, X15, X14
+	VPMINSD      X14, X15, X15
+	VMOVD        X15, AX
+	MOVQ         AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// oddQ holds the grid values 2l+1 of the levels l = 0..7.
+DATA oddQ<>+0(SB)/4, $0x3f800000
+DATA oddQ<>+4(SB)/4, $0x40400000
+DATA oddQ<>+8(SB)/4, $0x40a00000
+DATA oddQ<>+12(SB)/4, $0x40e00000
+DATA oddQ<>+16(SB)/4, $0x41100000
+DATA oddQ<>+20(SB)/4, $0x41300000
+DATA oddQ<>+24(SB)/4, $0x41500000
+DATA oddQ<>+28(SB)/4, $0x41700000
+GLOBL oddQ<>(SB), RODATA|NOPTR, $32
+
+DATA eight<>+0(SB)/4, $8
+GLOBL eight<>(SB), RODATA|NOPTR, $4
+
+// maxF32 is float32's largest finite value, maxI32 int32's.
+DATA maxF32<>+0(SB)/4, $0x7f7fffff
+GLOBL maxF32<>(SB), RODATA|NOPTR, $4
+DATA maxI32<>+0(SB)/4, $0x7fffffff
+GLOBL maxI32<>(SB), RODATA|NOPTR, $4
