@@ -125,8 +125,8 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
 	dim, nl := g.dim, 1<<g.shift
 	near := g.near[u]
-	if useLanes && g.lanes != nil {
-		return g.bestNeighbourLanes(g.lanes, near, u, x, w, scale, L)
+	if useLanes && g.lanes != nil && dim == 4 {
+		return g.bestNeighbour4Lanes(near, u, x, w, scale, L)
 	}
 	if len(near) <= nl {
 		return g.bestNeighbourDirect(near, x, w, scale, L)
@@ -139,7 +139,7 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 			e[nl*i+l] = float32(float32(wi*diff) * diff)
 		}
 	}
-	return g.scanNeighbours(near, &e, L)
+	return g.scanTerms(u, &e, L)
 }
 
 // scanNeighbours returns the neighbour in near of least distance (the first

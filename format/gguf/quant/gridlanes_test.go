@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestNeighbourLanes checks the lane scan against the scalar one for every
-// off-grid packed index of the IQ3 grids (every 7th with -short), on
+// TestNeighbourLanes checks the lane scans against the scalar ones for
+// every off-grid packed index of the IQ3, IQ2 and IQ1 grids (every 7th,
+// for IQ2 and IQ1 every 5th, with -short: 1/35th, 1/25th), on
 // random groups and on the edge cases of the scan: all distances equal
 // (zero weights: the first neighbour), distances that overflow to +Inf or
 // are NaN (none below float32's maximum: the first neighbour), exact ties
@@ -21,32 +22,41 @@ func TestNeighbourLanes(t *testing.T) {
 	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
 	cases := []struct {
 		name  string
-		x, w  func() [4]float32
+		x, w  func() [8]float32
 		scale float32
 	}{
-		{"random", func() [4]float32 { return randGroup(r, 1) }, func() [4]float32 { return randGroup(r, 1) }, 0.07},
-		{"zero weights", func() [4]float32 { return randGroup(r, 1) }, func() [4]float32 { return [4]float32{} }, 0.1},
-		{"negative zero weights", func() [4]float32 { return randGroup(r, 1) }, func() [4]float32 { return [4]float32{negZero, negZero, 1, negZero} }, 0.1},
-		{"overflow", func() [4]float32 { return randGroup(r, 1e30) }, func() [4]float32 { return randGroup(r, 1e30) }, 1e30},
-		{"NaN", func() [4]float32 { return [4]float32{nan, 1, 2, 3} }, func() [4]float32 { return randGroup(r, 1) }, 0.2},
-		{"ties", func() [4]float32 { return [4]float32{0.8, 0.8, 0.8, 0.8} }, func() [4]float32 { return [4]float32{1, 1, 1, 1} }, 0.2},
+		{"random", func() [8]float32 { return randGroup(r, 1) }, func() [8]float32 { return randGroup(r, 1) }, 0.07},
+		{"zero weights", func() [8]float32 { return randGroup(r, 1) }, func() [8]float32 { return [8]float32{} }, 0.1},
+		{"negative zero weights", func() [8]float32 { return randGroup(r, 1) }, func() [8]float32 { return [8]float32{negZero, negZero, 1, negZero, 1, negZero, negZero, 2} }, 0.1},
+		{"overflow", func() [8]float32 { return randGroup(r, 1e30) }, func() [8]float32 { return randGroup(r, 1e30) }, 1e30},
+		{"NaN", func() [8]float32 { return [8]float32{nan, 1, 2, 3, 4, 5, 6, 7} }, func() [8]float32 { return randGroup(r, 1) }, 0.2},
+		{"ties", func() [8]float32 { return [8]float32{0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8} }, func() [8]float32 { return [8]float32{1, 1, 1, 1, 1, 1, 1, 1} }, 0.2},
 	}
-	step := 1
-	if testing.Short() {
-		step = 7
-	}
-	for _, g := range []*iqGrid{iq3xxsGrid(), iq3sGrid()} {
+	xx := iq1Plus
+	iq1 := iq1Grid()
+	for _, g := range []*iqGrid{iq3xxsGrid(), iq3sGrid(), iq2xxsGrid(), iq2xsGrid(), iq2sGrid(), iq1} {
+		step := 1
+		if g.dim == 8 {
+			step = 5
+		}
+		if testing.Short() {
+			step *= 7
+		}
 		for u := 0; u < len(g.near); u += step {
 			if g.near[u] == nil {
 				continue
 			}
 			for _, c := range cases {
 				x, w := c.x(), c.w()
-				var gotL, wantL [4]int8
-				useLanes = true
-				got := g.bestNeighbour(u, x[:], w[:], c.scale, gotL[:])
-				useLanes = false
-				want := g.bestNeighbour(u, x[:], w[:], c.scale, wantL[:])
+				search := func(lanes bool) (k int, L [8]int8) {
+					useLanes = lanes
+					if g == iq1 {
+						return iq1Neighbour(g, u, x[:], w[:], c.scale, &xx, L[:]), L
+					}
+					return g.bestNeighbour(u, x[:], w[:], c.scale, L[:]), L
+				}
+				got, gotL := search(true)
+				want, wantL := search(false)
 				if got != want || gotL != wantL {
 					t.Fatalf("%s: u=%d x=%v w=%v scale=%v: lanes %d %v, scalar %d %v", c.name, u, x, w, c.scale, got, gotL, want, wantL)
 				}
@@ -55,8 +65,8 @@ func TestNeighbourLanes(t *testing.T) {
 	}
 }
 
-// randGroup returns four values |N(0,1)|·m.
-func randGroup(r *rand.Rand, m float32) (g [4]float32) {
+// randGroup returns eight values |N(0,1)|·m.
+func randGroup(r *rand.Rand, m float32) (g [8]float32) {
 	for i := range g {
 		g[i] = float32(math.Abs(r.NormFloat64())) * m
 	}

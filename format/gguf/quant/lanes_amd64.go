@@ -22,14 +22,18 @@ func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 //go:noescape
 func iq4LanesAVX2(x, w *[32]float32, c *iq4Lanes)
 
-// nearLanesAVX2 is the neighbour scan of a dim-4, 8-level grid (gridlanes.go).
+// nearLanesAVX2 and nearScan8AVX2 are the neighbour scans of gridlanes.go.
 //
 //go:noescape
-func nearLanesAVX2(lv *uint8, n int, x, w *float32, scale float32) int
+func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
+
+//go:noescape
+func nearScan8AVX2(e *float32, n int, lv *uint8) int
 
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }
-func nearKernel(lv *uint8, n int, x, w *float32, scale float32) int {
-	return nearLanesAVX2(lv, n, x, w, scale)
+func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
+	return nearLanesAVX2(x, w, n, lv, scale)
 }
+func near8Kernel(e *[32]float32, n int, lv *uint8) int { return nearScan8AVX2(&e[0], n, lv) }

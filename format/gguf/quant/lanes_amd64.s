@@ -493,8 +493,8 @@ DATA iq4Num<>+56(SB)/4, $0xc2f20000
 DATA iq4Num<>+60(SB)/4, $0xc2f00000
 GLOBL iq4Num<>(SB), RODATA|NOPTR, $64
 
-// NEARTERM adds to Y14 the terms of coordinate off/8 of eight neighbours:
-// their levels (bytes at off(SI)) pick from the coordinate's term table t.
+// NEARTERM adds to Y14 the terms of one coordinate of eight neighbours:
+// their table indices (bytes at off(SI)) pick from the term table t.
 #define NEARTERM(off, t) \
 	VPMOVZXBD off(SI), Y15; \
 	VPERMPS   t, Y15, Y15; \
@@ -509,64 +509,116 @@ GLOBL iq4Num<>(SB), RODATA|NOPTR, $64
 	VMULPS       Y5, t, t; \
 	VMULPS       Y5, t, t
 
-// func nearLanesAVX2(lv *uint8, n int, x, w *float32, scale float32) int
+// NEARINIT starts a scan of n neighbours: Y7 the least distance of each
+// lane, Y8 its position, Y9 the lanes' positions, Y10 the step, Y11 n.
+#define NEARINIT(n) \
+	VPBROADCASTD maxF32<>(SB), Y7; \
+	VPXOR        Y8, Y8, Y8; \
+	VMOVDQU      iota<>(SB), Y9; \
+	VPBROADCASTD eight<>(SB), Y10; \
+	VPBROADCASTD n, Y11
+
+// NEARKEEP keeps, lane by lane, the distance Y14 where it is below the
+// lane's least (false for NaN) and the position is below n.
+#define NEARKEEP \
+	VPCMPGTD  Y9, Y11, Y13; \
+	VCMPPS    $0x11, Y7, Y14, Y15; \
+	VPAND     Y13, Y15, Y15; \
+	VBLENDVPS Y15, Y14, Y7, Y7; \
+	VBLENDVPS Y15, Y9, Y8, Y8; \
+	VPADDD    Y10, Y9, Y9
+
+// NEARRESULT writes the position of the least distance over the lanes (the
+// least position among equal distances; 0 where none is below float32's
+// maximum) to ret.
+#define NEARRESULT(ret) \
+	VEXTRACTF128 $1, Y7, X13; \
+	VMINPS       X13, X7, X13; \
+	VSHUFPS      $0x4e, X13, X13, X14; \
+	VMINPS       X14, X13, X13; \
+	VSHUFPS      $0xb1, X13, X13, X14; \
+	VMINPS       X14, X13, X13; \
+	VBROADCASTSS X13, Y13; \
+	VCMPPS       $0x00, Y13, Y7, Y14; \
+	VPBROADCASTD maxI32<>(SB), Y15; \
+	VBLENDVPS    Y14, Y8, Y15, Y15; \
+	VEXTRACTI128 $1, Y15, X14; \
+	VPMINSD      X14, X15, X15; \
+	VPSHUFD      $0x4e, X15, X14; \
+	VPMINSD      X14, X15, X15; \
+	VPSHUFD      $0xb1, X15, X14; \
+	VPMINSD      X14, X15, X15; \
+	VMOVD        X15, AX; \
+	MOVQ         AX, ret
+
+// func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
 //
 // The weighted distances Σ w·(scale·q - x)² of n neighbours of a 4-value
-// group on an 8-level grid, eight at a time, each lane adding its four terms
-// in coordinate order as the scalar search does; returns the position of
-// the least (the first on ties; 0 where none is below float32's maximum).
-// lv: per eight neighbours, 4×8 level bytes, coordinate-major.
+// group on an 8-level grid (q = 2l+1), eight at a time, each lane adding
+// its four terms in coordinate order as the scalar scan does; returns the
+// position of the least (the first on ties; 0 where none is below
+// float32's maximum). lv: per eight neighbours, 4×8 level bytes,
+// coordinate-major.
 TEXT ·nearLanesAVX2(SB), NOSPLIT, $0-48
-	MOVQ         lv+0(FP), SI
-	MOVQ         n+8(FP), CX
-	MOVQ         x+16(FP), DX
-	MOVQ         w+24(FP), DI
+	MOVQ         x+0(FP), DX
+	MOVQ         w+8(FP), DI
+	MOVQ         n+16(FP), CX
+	MOVQ         lv+24(FP), SI
 	VBROADCASTSS scale+32(FP), Y0
 	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
 	NEARTABLE(0, Y1)
 	NEARTABLE(4, Y2)
 	NEARTABLE(8, Y3)
 	NEARTABLE(12, Y4)
-	VPBROADCASTD maxF32<>(SB), Y7   // best distance per lane
-	VPXOR        Y8, Y8, Y8         // its position
-	VMOVDQU      iota<>(SB), Y9     // the lanes' positions
-	VPBROADCASTD eight<>(SB), Y10
-	VPBROADCASTD n+8(FP), Y11       // n (< 2³¹)
+	NEARINIT(n+16(FP))
 
-nearloop:
-	VPCMPGTD  Y9, Y11, Y13 // position < n
+near4loop:
 	VPMOVZXBD 0(SI), Y14
 	VPERMPS   Y1, Y14, Y14
 	NEARTERM(8, Y2)
 	NEARTERM(16, Y3)
 	NEARTERM(24, Y4)
-	VCMPPS    $0x11, Y7, Y14, Y15 // d < best (false for NaN)
-	VPAND     Y13, Y15, Y15
-	VBLENDVPS Y15, Y14, Y7, Y7
-	VBLENDVPS Y15, Y9, Y8, Y8
-	VPADDD    Y10, Y9, Y9
+	NEARKEEP
 	ADDQ      $32, SI
 	SUBQ      $8, CX
-	JGT       nearloop
+	JGT       near4loop
+	NEARRESULT(ret+40(FP))
+	VZEROUPPER
+	RET
 
-	VEXTRACTF128 $1, Y7, X13
-	VMINPS       X13, X7, X13
-	VSHUFPS      $0x4e, X13, X13, X14
-	VMINPS       X14, X13, X13
-	VSHUFPS      $0xb1, X13, X13, X14
-	VMINPS       X14, X13, X13
-	VBROADCASTSS X13, Y13          // the least distance
-	VCMPPS       $0x00, Y13, Y7, Y14
-	VPBROADCASTD maxI32<>(SB), Y15
-	VBLENDVPS    Y14, Y8, Y15, Y15 // positions reaching it
-	VEXTRACTI128 $1, Y15, X14
-	VPMINSD      X14, X15, X15
-	VPSHUFD      $0x4e, X15, X14
-	VPMINSD      X14, X15, X15
-	VPSHUFD      $0xb1, X15, X14
-	VPMINSD      X14, X15, X15
-	VMOVD        X15, AX
-	MOVQ         AX, ret+40(FP)
+// func nearScan8AVX2(e *float32, n int, lv *uint8) int
+//
+// The distances of n neighbours of an 8-value group, each the sum in
+// coordinate order of its eight terms e[4i + l] (coordinate i, level
+// l < 4), eight neighbours at a time; returns the position of the least as
+// nearLanesAVX2 does. lv: per eight neighbours, 8×8 bytes 4·(i%2) + l,
+// coordinate-major (coordinates 2p and 2p+1 share the register of
+// e[8p:8p+8]).
+TEXT ·nearScan8AVX2(SB), NOSPLIT, $0-32
+	MOVQ    e+0(FP), DX
+	MOVQ    n+8(FP), CX
+	MOVQ    lv+16(FP), SI
+	VMOVUPS 0(DX), Y1
+	VMOVUPS 32(DX), Y2
+	VMOVUPS 64(DX), Y3
+	VMOVUPS 96(DX), Y4
+	NEARINIT(n+8(FP))
+
+near8loop:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y1)
+	NEARTERM(16, Y2)
+	NEARTERM(24, Y2)
+	NEARTERM(32, Y3)
+	NEARTERM(40, Y3)
+	NEARTERM(48, Y4)
+	NEARTERM(56, Y4)
+	NEARKEEP
+	ADDQ      $64, SI
+	SUBQ      $8, CX
+	JGT       near8loop
+	NEARRESULT(ret+24(FP))
 	VZEROUPPER
 	RET
 

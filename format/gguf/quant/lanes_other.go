@@ -9,6 +9,7 @@ var useLanes = false
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { panic("quant: no lane kernels") }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { panic("quant: no lane kernels") }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { panic("quant: no lane kernels") }
-func nearKernel(lv *uint8, n int, x, w *float32, scale float32) int {
+func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
 	panic("quant: no lane kernels")
 }
+func near8Kernel(e *[32]float32, n int, lv *uint8) int { panic("quant: no lane kernels") }
