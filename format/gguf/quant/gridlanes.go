@@ -15,10 +15,10 @@ package quant
 // kernels: per packed index u, ceil(len(near[u])/8) chunks of 8·dim bytes
 // starting at off[u], chunk c holding lv[8·i + j] = eoff&7 of coordinate i
 // of neighbour 8c+j (the lane of its term in register eoff/8; 0 past the
-// end).
+// end); cnt[u] = len(near[u]).
 type laneNeighbours struct {
-	lv  []uint8
-	off []int32
+	lv       []uint8
+	off, cnt []int32
 }
 
 // newLaneNeighbours builds g's lane layout; nil for grids whose terms do
@@ -28,10 +28,10 @@ func newLaneNeighbours(g *iqGrid) *laneNeighbours {
 		return nil
 	}
 	dim := g.dim
-	t := &laneNeighbours{off: make([]int32, len(g.near))}
+	t := &laneNeighbours{off: make([]int32, len(g.near)), cnt: make([]int32, len(g.near))}
 	var chunk [8 * lanes]uint8
 	for u, near := range g.near {
-		t.off[u] = int32(len(t.lv))
+		t.off[u], t.cnt[u] = int32(len(t.lv)), int32(len(near))
 		for c := 0; c < len(near); c += lanes {
 			clear(chunk[:])
 			for j, k := range near[c:min(c+lanes, len(near))] {

@@ -90,18 +90,25 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 		}
 	}
 	var best float32
+	var trial iq3Lanes
+	lanes := trial.start(g, xval[:n], weight[:n], waux[:n])
 	for is := -p.steps; is <= p.steps; is++ {
 		id := float32(top+float32(float32(is)*p.step)) / den
 		thisScale := 1 / id
-		for k := range ng {
-			xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
-			u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
-			onAux[k] = g.index[u] >= 0
-			if !onAux[k] {
-				g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
+		var sumqx, sumq2 float32
+		if lanes {
+			sumqx, sumq2 = trial.trial(id, thisScale, &Laux, &onAux)
+		} else {
+			for k := range ng {
+				xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
+				u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
+				onAux[k] = g.index[u] >= 0
+				if !onAux[k] {
+					g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
+				}
 			}
+			sumqx, sumq2 = oddLevelSums(xval[:n], weight[:n], Laux[:n])
 		}
-		sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n])
 		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
 			scale = sumqx / sumq2
 			best = float32(scale * sumqx)

@@ -30,6 +30,11 @@ func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
 //go:noescape
 func nearScan8AVX2(e *float32, n int, lv *uint8) int
 
+// iq3TrialAVX2 runs one IQ3 scale trial (iq3lanes.go).
+//
+//go:noescape
+func iq3TrialAVX2(t *iq3Lanes)
+
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }
@@ -37,3 +42,4 @@ func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
 	return nearLanesAVX2(x, w, n, lv, scale)
 }
 func near8Kernel(e *[32]float32, n int, lv *uint8) int { return nearScan8AVX2(&e[0], n, lv) }
+func iq3Kernel(t *iq3Lanes)                            { iq3TrialAVX2(t) }

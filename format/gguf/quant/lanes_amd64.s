@@ -622,6 +622,182 @@ near8loop:
 	VZEROUPPER
 	RET
 
+// IQ3LEVELS sets dst to the levels clamp(nearest_int(0.5·(id·x - 1)), 0,
+// 7) of the eight values at off(R9), with Y6 = id, Y12 = 0, Y13 = 7,
+// Y4 = 1, Y5 = 0.5.
+#define IQ3LEVELS(off, dst) \
+	VMULPS  off(R9), Y6, dst; \
+	VSUBPS  Y4, dst, dst; \
+	VMULPS  Y5, dst, dst; \
+	NEAREST(dst); \
+	VPMAXSD Y12, dst, dst; \
+	VPMINSD Y13, dst, dst
+
+// IQ3TERMS stores the sums' terms (w·x)·q and (w·q)·q of the eight values
+// at off (levels L, q = 2L+1), with Y14 = 1 (int32).
+#define IQ3TERMS(off) \
+	VMOVDQU   512+off(R9), Y1; \
+	VPADDD    Y1, Y1, Y1; \
+	VPADDD    Y14, Y1, Y1; \
+	VCVTDQ2PS Y1, Y1; \
+	VMULPS    256+off(R9), Y1, Y2; \
+	VMOVUPS   Y2, 640+off(R9); \
+	VMULPS    384+off(R9), Y1, Y3; \
+	VMULPS    Y1, Y3, Y3; \
+	VMOVUPS   Y3, 768+off(R9)
+
+// IQ3SUM4 adds the terms of values i..i+3 at byte offset 4i = off.
+#define IQ3SUM4(off) \
+	VADDSS 640+off(R9), X0, X0; \
+	VADDSS 768+off(R9), X1, X1; \
+	VADDSS 644+off(R9), X0, X0; \
+	VADDSS 772+off(R9), X1, X1; \
+	VADDSS 648+off(R9), X0, X0; \
+	VADDSS 776+off(R9), X1, X1; \
+	VADDSS 652+off(R9), X0, X0; \
+	VADDSS 780+off(R9), X1, X1
+
+// func iq3TrialAVX2(t *iq3Lanes)
+//
+// One scale trial of an IQ3 block (iq3lanes.go): levels, packed indices,
+// grid lookups, the off-grid groups' neighbour scans (as nearLanesAVX2)
+// and the sums, in the scalar order.
+TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
+	MOVQ         t+0(FP), R9
+	VBROADCASTSS 928(R9), Y6 // id
+	VPXOR        Y12, Y12, Y12
+	VPBROADCASTD seven<>(SB), Y13
+	VBROADCASTSS oneF<>(SB), Y4
+	VBROADCASTSS halfF<>(SB), Y5
+	IQ3LEVELS(0, Y8)
+	IQ3LEVELS(32, Y9)
+	IQ3LEVELS(64, Y10)
+	IQ3LEVELS(96, Y11)
+	VMOVDQU      Y8, 512(R9)
+	VMOVDQU      Y9, 544(R9)
+	VMOVDQU      Y10, 576(R9)
+	VMOVDQU      Y11, 608(R9)
+	VMOVDQU      shift3<>(SB), Y7
+	VPSLLVD      Y7, Y8, Y8
+	VPSLLVD      Y7, Y9, Y9
+	VPSLLVD      Y7, Y10, Y10
+	VPSLLVD      Y7, Y11, Y11
+	VPHADDD      Y9, Y8, Y8
+	VPHADDD      Y11, Y10, Y10
+	VPHADDD      Y10, Y8, Y8     // u of groups 0,2,4,6 | 1,3,5,7
+	VMOVDQU      Y8, 896(R9)
+	VBROADCASTSS 932(R9), Y0
+	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
+	XORQ         R10, R10           // on-grid mask
+	XORQ         BX, BX             // group k
+	MOVQ         952(R9), R11       // index
+
+iq3group:
+	MOVQ  BX, AX
+	ANDQ  $1, AX
+	SHLQ  $2, AX
+	MOVQ  BX, CX
+	SHRQ  $1, CX
+	ADDQ  CX, AX
+	MOVL  896(R9)(AX*4), AX  // u
+	MOVL  (R11)(AX*4), CX    // index[u]
+	TESTL CX, CX
+	JS    iq3off
+	BTSQ  BX, R10
+	JMP   iq3next
+
+iq3off:
+	MOVQ         968(R9), CX
+	MOVLQSX      (CX)(AX*4), SI
+	ADDQ         960(R9), SI // the neighbours' chunks
+	MOVQ         SI, R12
+	MOVQ         976(R9), CX
+	MOVLQSX      (CX)(AX*4), CX // their number
+	VMOVD        CX, X11
+	MOVQ         BX, R13
+	SHLQ         $4, R13 // 16·k: the group's byte offset
+	LEAQ         0(R9)(R13*1), DX
+	LEAQ         128(R9)(R13*1), DI
+	NEARTABLE(0, Y1)
+	NEARTABLE(4, Y2)
+	NEARTABLE(8, Y3)
+	NEARTABLE(12, Y4)
+	NEARINIT(X11)
+
+iq3scan:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y2)
+	NEARTERM(16, Y3)
+	NEARTERM(24, Y4)
+	NEARKEEP
+	ADDQ      $32, SI
+	SUBQ      $8, CX
+	JGT       iq3scan
+	NEARRESULT(AX)
+	MOVQ      AX, CX
+	SHRQ      $3, CX
+	SHLQ      $5, CX
+	ADDQ      R12, CX
+	ANDQ      $7, AX
+	ADDQ      AX, CX             // the neighbour's level bytes, 8 apart
+	LEAQ      512(R9)(R13*1), DX // its levels in L
+	MOVBLZX   0(CX), AX
+	MOVL      AX, 0(DX)
+	MOVBLZX   8(CX), AX
+	MOVL      AX, 4(DX)
+	MOVBLZX   16(CX), AX
+	MOVL      AX, 8(DX)
+	MOVBLZX   24(CX), AX
+	MOVL      AX, 12(DX)
+
+iq3next:
+	INCQ BX
+	CMPQ BX, $8
+	JLT  iq3group
+
+	VPBROADCASTD one<>(SB), Y14
+	IQ3TERMS(0)
+	IQ3TERMS(32)
+	IQ3TERMS(64)
+	IQ3TERMS(96)
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	IQ3SUM4(0)
+	IQ3SUM4(16)
+	IQ3SUM4(32)
+	IQ3SUM4(48)
+	IQ3SUM4(64)
+	IQ3SUM4(80)
+	IQ3SUM4(96)
+	IQ3SUM4(112)
+	VMOVSS X0, 936(R9)
+	VMOVSS X1, 940(R9)
+	MOVL   R10, 944(R9)
+	VZEROUPPER
+	RET
+
+// shift3 shifts the levels of a group's four values to their places in its
+// packed index (two groups per register).
+DATA shift3<>+0(SB)/4, $0
+DATA shift3<>+4(SB)/4, $3
+DATA shift3<>+8(SB)/4, $6
+DATA shift3<>+12(SB)/4, $9
+DATA shift3<>+16(SB)/4, $0
+DATA shift3<>+20(SB)/4, $3
+DATA shift3<>+24(SB)/4, $6
+DATA shift3<>+28(SB)/4, $9
+GLOBL shift3<>(SB), RODATA|NOPTR, $32
+
+DATA oneF<>+0(SB)/4, $0x3f800000
+GLOBL oneF<>(SB), RODATA|NOPTR, $4
+DATA halfF<>+0(SB)/4, $0x3f000000
+GLOBL halfF<>(SB), RODATA|NOPTR, $4
+DATA one<>+0(SB)/4, $1
+GLOBL one<>(SB), RODATA|NOPTR, $4
+DATA seven<>+0(SB)/4, $7
+GLOBL seven<>(SB), RODATA|NOPTR, $4
+
 // oddQ holds the grid values 2l+1 of the levels l = 0..7.
 DATA oddQ<>+0(SB)/4, $0x3f800000
 DATA oddQ<>+4(SB)/4, $0x40400000
