@@ -1,7 +1,9 @@
 package quant
 
 import (
+	"context"
 	"fmt"
+	"runtime"
 
 	"github.com/lorakit/lorakit/format"
 	"github.com/lorakit/lorakit/internal/parallel"
@@ -63,7 +65,26 @@ func rowShape(n, nb, rowLen int, dt format.DType) (int, error) {
 
 // parallelRows runs fn over contiguous row ranges [r0, r1) covering rows of
 // rowLen values on all cores, each range at least minParallel values, and
-// returns the error of the earliest range that failed.
+// returns the error of the earliest range that failed. There are up to
+// piecesPerCore ranges per core, handed out one at a time, so that a core
+// slowed by other work (or rows slower to search than others) does not
+// leave the rest idle at the end.
 func parallelRows(rows, rowLen int, fn func(r0, r1 int) error) error {
-	return parallel.RangeErr(rows, max(1, minParallel/rowLen), 1, fn)
+	pieces := min(rows/max(1, minParallel/rowLen), piecesPerCore*runtime.GOMAXPROCS(0))
+	if pieces <= 1 {
+		return fn(0, rows)
+	}
+	errs := make([]error, pieces)
+	parallel.ForEach(context.Background(), pieces, func(i int) {
+		errs[i] = fn(rows*i/pieces, rows*(i+1)/pieces)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// piecesPerCore is parallelRows' number of row ranges per core.
+const piecesPerCore = 8
