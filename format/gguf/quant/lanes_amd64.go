@@ -35,6 +35,11 @@ func nearScan8AVX2(e *float32, n int, lv *uint8) int
 //go:noescape
 func iq3TrialAVX2(t *iq3Lanes)
 
+// iq2TrialAVX2 runs one IQ2 scale trial (iq3lanes.go).
+//
+//go:noescape
+func iq2TrialAVX2(t *iq3Lanes)
+
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }
@@ -43,3 +48,4 @@ func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
 }
 func near8Kernel(e *[32]float32, n int, lv *uint8) int { return nearScan8AVX2(&e[0], n, lv) }
 func iq3Kernel(t *iq3Lanes)                            { iq3TrialAVX2(t) }
+func iq2Kernel(t *iq3Lanes)                            { iq2TrialAVX2(t) }

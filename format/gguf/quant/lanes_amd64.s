@@ -777,6 +777,178 @@ iq3next:
 	VZEROUPPER
 	RET
 
+// IQ2TABLE sets t to the terms (w·d)·d, d = scale·q - x, of coordinates
+// 2p (lanes 0-3) and 2p+1 (lanes 4-7) at their four levels' q in Y0, the
+// coordinates' x at xo, xo+4 (DX) and w at xo, xo+4 (DI).
+#define IQ2TABLE(xo, xo4, t) \
+	VBROADCASTSS xo(DX), Y5; \
+	VBROADCASTSS xo4(DX), Y15; \
+	VBLENDPS     $0xf0, Y15, Y5, Y5; \
+	VSUBPS       Y5, Y0, Y5; \
+	VBROADCASTSS xo(DI), t; \
+	VBROADCASTSS xo4(DI), Y15; \
+	VBLENDPS     $0xf0, Y15, t, t; \
+	VMULPS       Y5, t, t; \
+	VMULPS       Y5, t, t
+
+// IQ2LEVEL stores the level of coordinate i of the chosen neighbour (its
+// byte 4·(i%2) + l at 8i(CX)) to 4i(DX).
+#define IQ2LEVEL(b, o) \
+	MOVBLZX b(CX), AX; \
+	ANDL    $3, AX; \
+	MOVL    AX, o(DX)
+
+// func iq2TrialAVX2(t *iq3Lanes)
+//
+// One scale trial of an IQ2 block of t.n = 16 or 32 values (groups of 8,
+// levels 0..2, iq3lanes.go), as iq3TrialAVX2 does for IQ3.
+TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
+	MOVQ         t+0(FP), R9
+	VBROADCASTSS 928(R9), Y6 // id
+	VPXOR        Y12, Y12, Y12
+	VPBROADCASTD two<>(SB), Y13
+	VBROADCASTSS oneF<>(SB), Y4
+	VBROADCASTSS halfF<>(SB), Y5
+	IQ3LEVELS(0, Y8)
+	IQ3LEVELS(32, Y9)
+	IQ3LEVELS(64, Y10)
+	IQ3LEVELS(96, Y11)
+	VMOVDQU      Y8, 512(R9)
+	VMOVDQU      Y9, 544(R9)
+	VMOVDQU      Y10, 576(R9)
+	VMOVDQU      Y11, 608(R9)
+	VMOVDQU      shift2<>(SB), Y7
+	VPSLLVD      Y7, Y8, Y8
+	VPSLLVD      Y7, Y9, Y9
+	VPSLLVD      Y7, Y10, Y10
+	VPSLLVD      Y7, Y11, Y11
+	VPHADDD      Y9, Y8, Y8
+	VPHADDD      Y11, Y10, Y10
+	VPHADDD      Y10, Y8, Y8
+	VEXTRACTI128 $1, Y8, X9
+	VPADDD       X9, X8, X8         // u of groups 0..3
+	VMOVDQU      X8, 896(R9)
+	VBROADCASTSS 932(R9), Y0
+	VMULPS       oddQ2<>(SB), Y0, Y0 // scale·(2l+1), l = 0..3, twice
+	XORQ         R10, R10            // on-grid mask
+	XORQ         BX, BX              // group k
+	MOVQ         952(R9), R11        // index
+	MOVL         948(R9), R14
+	SHRQ         $3, R14             // groups
+
+iq2group:
+	MOVL  896(R9)(BX*4), AX // u
+	MOVL  (R11)(AX*4), CX   // index[u]
+	TESTL CX, CX
+	JS    iq2off
+	BTSQ  BX, R10
+	JMP   iq2next
+
+iq2off:
+	MOVQ    968(R9), CX
+	MOVLQSX (CX)(AX*4), SI
+	ADDQ    960(R9), SI // the neighbours' chunks
+	MOVQ    SI, R12
+	MOVQ    976(R9), CX
+	MOVLQSX (CX)(AX*4), CX // their number
+	VMOVD   CX, X11
+	MOVQ    BX, R13
+	SHLQ    $5, R13 // 32·k: the group's byte offset
+	LEAQ    0(R9)(R13*1), DX
+	LEAQ    128(R9)(R13*1), DI
+	IQ2TABLE(0, 4, Y1)
+	IQ2TABLE(8, 12, Y2)
+	IQ2TABLE(16, 20, Y3)
+	IQ2TABLE(24, 28, Y4)
+	NEARINIT(X11)
+
+iq2scan:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y1)
+	NEARTERM(16, Y2)
+	NEARTERM(24, Y2)
+	NEARTERM(32, Y3)
+	NEARTERM(40, Y3)
+	NEARTERM(48, Y4)
+	NEARTERM(56, Y4)
+	NEARKEEP
+	ADDQ      $64, SI
+	SUBQ      $8, CX
+	JGT       iq2scan
+	NEARRESULT(AX)
+	MOVQ      AX, CX
+	SHRQ      $3, CX
+	SHLQ      $6, CX
+	ADDQ      R12, CX
+	ANDQ      $7, AX
+	ADDQ      AX, CX             // the neighbour's bytes, 8 apart
+	LEAQ      512(R9)(R13*1), DX // its levels in L
+	IQ2LEVEL(0, 0)
+	IQ2LEVEL(8, 4)
+	IQ2LEVEL(16, 8)
+	IQ2LEVEL(24, 12)
+	IQ2LEVEL(32, 16)
+	IQ2LEVEL(40, 20)
+	IQ2LEVEL(48, 24)
+	IQ2LEVEL(56, 28)
+
+iq2next:
+	INCQ BX
+	CMPQ BX, R14
+	JLT  iq2group
+
+	VPBROADCASTD one<>(SB), Y14
+	IQ3TERMS(0)
+	IQ3TERMS(32)
+	IQ3TERMS(64)
+	IQ3TERMS(96)
+	VXORPS X0, X0, X0
+	VXORPS X1, X1, X1
+	IQ3SUM4(0)
+	IQ3SUM4(16)
+	IQ3SUM4(32)
+	IQ3SUM4(48)
+	CMPQ   R14, $2
+	JLE    iq2done
+	IQ3SUM4(64)
+	IQ3SUM4(80)
+	IQ3SUM4(96)
+	IQ3SUM4(112)
+
+iq2done:
+	VMOVSS X0, 936(R9)
+	VMOVSS X1, 940(R9)
+	MOVL   R10, 944(R9)
+	VZEROUPPER
+	RET
+
+// shift2 shifts the levels of a group's eight values to their places in
+// its packed index.
+DATA shift2<>+0(SB)/4, $0
+DATA shift2<>+4(SB)/4, $2
+DATA shift2<>+8(SB)/4, $4
+DATA shift2<>+12(SB)/4, $6
+DATA shift2<>+16(SB)/4, $8
+DATA shift2<>+20(SB)/4, $10
+DATA shift2<>+24(SB)/4, $12
+DATA shift2<>+28(SB)/4, $14
+GLOBL shift2<>(SB), RODATA|NOPTR, $32
+
+// oddQ2 holds the grid values 2l+1 of the levels l = 0..3, twice.
+DATA oddQ2<>+0(SB)/4, $0x3f800000
+DATA oddQ2<>+4(SB)/4, $0x40400000
+DATA oddQ2<>+8(SB)/4, $0x40a00000
+DATA oddQ2<>+12(SB)/4, $0x40e00000
+DATA oddQ2<>+16(SB)/4, $0x3f800000
+DATA oddQ2<>+20(SB)/4, $0x40400000
+DATA oddQ2<>+24(SB)/4, $0x40a00000
+DATA oddQ2<>+28(SB)/4, $0x40e00000
+GLOBL oddQ2<>(SB), RODATA|NOPTR, $32
+
+DATA two<>+0(SB)/4, $2
+GLOBL two<>(SB), RODATA|NOPTR, $4
+
 // shift3 shifts the levels of a group's four values to their places in its
 // packed index (two groups per register).
 DATA shift3<>+0(SB)/4, $0

@@ -75,6 +75,7 @@ func TestLaneLayout(t *testing.T) {
 		{"iq3Lanes.sumqx", unsafe.Offsetof(t3.sumqx), 936},
 		{"iq3Lanes.sumq2", unsafe.Offsetof(t3.sumq2), 940},
 		{"iq3Lanes.onGrid", unsafe.Offsetof(t3.onGrid), 944},
+		{"iq3Lanes.n", unsafe.Offsetof(t3.n), 948},
 		{"iq3Lanes.index", unsafe.Offsetof(t3.index), 952},
 		{"iq3Lanes.lv", unsafe.Offsetof(t3.lv), 960},
 		{"iq3Lanes.off", unsafe.Offsetof(t3.off), 968},
