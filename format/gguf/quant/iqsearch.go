@@ -90,7 +90,7 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 		}
 	}
 	var best float32
-	var trial iq3Lanes
+	var trial iqTrial
 	lanes := trial.start(g, p.kMaxQ, xval[:n], weight[:n], waux[:n])
 	for is := -p.steps; is <= p.steps; is++ {
 		id := float32(top+float32(float32(is)*p.step)) / den

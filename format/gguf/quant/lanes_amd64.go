@@ -30,15 +30,15 @@ func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
 //go:noescape
 func nearScan8AVX2(e *float32, n int, lv *uint8) int
 
-// iq3TrialAVX2 runs one IQ3 scale trial (iq3lanes.go).
+// iq3TrialAVX2 runs one IQ3 scale trial (iqtrial.go).
 //
 //go:noescape
-func iq3TrialAVX2(t *iq3Lanes)
+func iq3TrialAVX2(t *iqTrial)
 
-// iq2TrialAVX2 runs one IQ2 scale trial (iq3lanes.go).
+// iq2TrialAVX2 runs one IQ2 scale trial (iqtrial.go).
 //
 //go:noescape
-func iq2TrialAVX2(t *iq3Lanes)
+func iq2TrialAVX2(t *iqTrial)
 
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
@@ -47,5 +47,5 @@ func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
 	return nearLanesAVX2(x, w, n, lv, scale)
 }
 func near8Kernel(e *[32]float32, n int, lv *uint8) int { return nearScan8AVX2(&e[0], n, lv) }
-func iq3Kernel(t *iq3Lanes)                            { iq3TrialAVX2(t) }
-func iq2Kernel(t *iq3Lanes)                            { iq2TrialAVX2(t) }
+func iq3Kernel(t *iqTrial)                             { iq3TrialAVX2(t) }
+func iq2Kernel(t *iqTrial)                             { iq2TrialAVX2(t) }

@@ -657,9 +657,9 @@ near8loop:
 	VADDSS 652+off(R9), X0, X0; \
 	VADDSS 780+off(R9), X1, X1
 
-// func iq3TrialAVX2(t *iq3Lanes)
+// func iq3TrialAVX2(t *iqTrial)
 //
-// One scale trial of an IQ3 block (iq3lanes.go): levels, packed indices,
+// One scale trial of an IQ3 block (iqtrial.go): levels, packed indices,
 // grid lookups, the off-grid groups' neighbour scans (as nearLanesAVX2)
 // and the sums, in the scalar order.
 TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
@@ -798,10 +798,10 @@ iq3next:
 	ANDL    $3, AX; \
 	MOVL    AX, o(DX)
 
-// func iq2TrialAVX2(t *iq3Lanes)
+// func iq2TrialAVX2(t *iqTrial)
 //
 // One scale trial of an IQ2 block of t.n = 16 or 32 values (groups of 8,
-// levels 0..2, iq3lanes.go), as iq3TrialAVX2 does for IQ3.
+// levels 0..2, iqtrial.go), as iq3TrialAVX2 does for IQ3.
 TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
 	MOVQ         t+0(FP), R9
 	VBROADCASTSS 928(R9), Y6 // id

@@ -32,7 +32,7 @@ func TestLaneLayout(t *testing.T) {
 	var q qxLanes
 	var k kx2Lanes
 	var i iq4Lanes
-	var t3 iq3Lanes
+	var t3 iqTrial
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -63,23 +63,23 @@ func TestLaneLayout(t *testing.T) {
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
 		{"iq4Lanes.mx", unsafe.Offsetof(i.mx), 192},
-		{"iq3Lanes.waux", unsafe.Offsetof(t3.waux), 128},
-		{"iq3Lanes.wx", unsafe.Offsetof(t3.wx), 256},
-		{"iq3Lanes.w", unsafe.Offsetof(t3.w), 384},
-		{"iq3Lanes.L", unsafe.Offsetof(t3.L), 512},
-		{"iq3Lanes.p1", unsafe.Offsetof(t3.p1), 640},
-		{"iq3Lanes.p2", unsafe.Offsetof(t3.p2), 768},
-		{"iq3Lanes.u", unsafe.Offsetof(t3.u), 896},
-		{"iq3Lanes.id", unsafe.Offsetof(t3.id), 928},
-		{"iq3Lanes.scale", unsafe.Offsetof(t3.scale), 932},
-		{"iq3Lanes.sumqx", unsafe.Offsetof(t3.sumqx), 936},
-		{"iq3Lanes.sumq2", unsafe.Offsetof(t3.sumq2), 940},
-		{"iq3Lanes.onGrid", unsafe.Offsetof(t3.onGrid), 944},
-		{"iq3Lanes.n", unsafe.Offsetof(t3.n), 948},
-		{"iq3Lanes.index", unsafe.Offsetof(t3.index), 952},
-		{"iq3Lanes.lv", unsafe.Offsetof(t3.lv), 960},
-		{"iq3Lanes.off", unsafe.Offsetof(t3.off), 968},
-		{"iq3Lanes.cnt", unsafe.Offsetof(t3.cnt), 976},
+		{"iqTrial.waux", unsafe.Offsetof(t3.waux), 128},
+		{"iqTrial.wx", unsafe.Offsetof(t3.wx), 256},
+		{"iqTrial.w", unsafe.Offsetof(t3.w), 384},
+		{"iqTrial.L", unsafe.Offsetof(t3.L), 512},
+		{"iqTrial.p1", unsafe.Offsetof(t3.p1), 640},
+		{"iqTrial.p2", unsafe.Offsetof(t3.p2), 768},
+		{"iqTrial.u", unsafe.Offsetof(t3.u), 896},
+		{"iqTrial.id", unsafe.Offsetof(t3.id), 928},
+		{"iqTrial.scale", unsafe.Offsetof(t3.scale), 932},
+		{"iqTrial.sumqx", unsafe.Offsetof(t3.sumqx), 936},
+		{"iqTrial.sumq2", unsafe.Offsetof(t3.sumq2), 940},
+		{"iqTrial.onGrid", unsafe.Offsetof(t3.onGrid), 944},
+		{"iqTrial.n", unsafe.Offsetof(t3.n), 948},
+		{"iqTrial.index", unsafe.Offsetof(t3.index), 952},
+		{"iqTrial.lv", unsafe.Offsetof(t3.lv), 960},
+		{"iqTrial.off", unsafe.Offsetof(t3.off), 968},
+		{"iqTrial.cnt", unsafe.Offsetof(t3.cnt), 976},
 	} {
 		if c.got != c.want {
 			t.Errorf("Offsetof(%s) = %d, want %d", c.name, c.got, c.want)

@@ -7,9 +7,9 @@ package quant
 // Σ (w·x)·q and Σ (w·q)·q added value by value in ggml's order, so the
 // trial is iqBlock's scalar one bit for bit.
 
-// iq3Lanes is one block's trial state, shared with iq3TrialAVX2 and
+// iqTrial is one block's trial state, shared with iq3TrialAVX2 and
 // iq2TrialAVX2 (offsets pinned by TestLaneLayout).
-type iq3Lanes struct {
+type iqTrial struct {
 	xval, waux [32]float32 // |x| and sqrt(w)
 	wx, w      [32]float32 // float32(w·|x|) and w
 	L          [32]int32   // the trial's levels (output)
@@ -29,7 +29,7 @@ type iq3Lanes struct {
 // start sets t up for the block xval (magnitudes) with weights w on grid
 // g with levels below kMaxQ; false where the lane kernels are off or do
 // not cover the shape (IQ3: 32 values, kMaxQ 8; IQ2: 16 or 32, kMaxQ 3).
-func (t *iq3Lanes) start(g *iqGrid, kMaxQ int32, xval, w, waux []float32) bool {
+func (t *iqTrial) start(g *iqGrid, kMaxQ int32, xval, w, waux []float32) bool {
 	n := len(xval)
 	if !useLanes || g.lanes == nil || !(g.dim == 4 && n == 32 && kMaxQ == 8 || g.dim == 8 && (n == 16 || n == 32) && kMaxQ == 3) {
 		return false
@@ -47,7 +47,7 @@ func (t *iq3Lanes) start(g *iqGrid, kMaxQ int32, xval, w, waux []float32) bool {
 
 // trial runs one trial at inverse scale id (scale 1/id): Laux receives the
 // levels, onAux which groups were on the grid; it returns the sums.
-func (t *iq3Lanes) trial(id, scale float32, Laux *[32]int8, onAux *[8]bool) (sumqx, sumq2 float32) {
+func (t *iqTrial) trial(id, scale float32, Laux *[32]int8, onAux *[8]bool) (sumqx, sumq2 float32) {
 	t.id, t.scale = id, scale
 	if t.dim == 4 {
 		iq3Kernel(t)
