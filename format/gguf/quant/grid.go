@@ -24,7 +24,7 @@ type iqGrid struct {
 	eoff       []uint8         // 2^shift·i + level of each coordinate i, dim per point
 	index      []int32         // point of each packed index, or -1
 	near       [][]uint16      // neighbours of each reachable packed index off the grid
-	lanes      *laneNeighbours // near for the lane kernel (IQ3 grids), or nil
+	lanes      *laneNeighbours // near laid out for the lane kernels (gridlanes.go), or nil
 }
 
 // newIQGrid builds the grid of kgrid as ggml's init does, for packed
@@ -121,7 +121,8 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 // for neighbour lists longer than the number of levels the terms of all
 // levels are computed once (as ggml computes each: float32 products, never
 // fused) and each neighbour's distance adds its dim terms in ggml's order;
-// shorter lists compute their terms directly. Both give ggml's sums.
+// shorter lists compute their terms directly. Both give ggml's sums, and so
+// do the lane kernels (gridlanes.go) that replace both where useLanes.
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
 	dim, nl := g.dim, 1<<g.shift
 	near := g.near[u]

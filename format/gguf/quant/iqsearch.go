@@ -7,7 +7,8 @@ package quant
 // apart. Inverse scales around (2·kMaxQ-1)/max are tried; each rounds the
 // groups to levels and replaces an off-grid group by its best grid
 // neighbour, and the least-squares scale of the best trial is refined once
-// more on the grid.
+// more on the grid. With the lane kernels a whole trial runs in one
+// kernel call (iqtrial.go).
 
 // iqParams are the differences between the types' searches.
 type iqParams struct {
