@@ -90,16 +90,14 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 			return 0, points, signs, true
 		}
 	}
-	var best float32
 	var trial iqTrial
-	lanes := trial.start(g, p.kMaxQ, xval[:n], weight[:n], waux[:n])
-	for is := -p.steps; is <= p.steps; is++ {
-		id := float32(top+float32(float32(is)*p.step)) / den
-		thisScale := 1 / id
-		var sumqx, sumq2 float32
-		if lanes {
-			sumqx, sumq2 = trial.trial(id, thisScale, &Laux, &onAux)
-		} else {
+	if trial.start(g, p, xval[:n], weight[:n], waux[:n]) {
+		trial.search(p, top, den, &scale, &L, &onGrid)
+	} else {
+		var best float32
+		for is := -p.steps; is <= p.steps; is++ {
+			id := float32(top+float32(float32(is)*p.step)) / den
+			thisScale := 1 / id
 			for k := range ng {
 				xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
 				u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
@@ -108,12 +106,11 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 					g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
 				}
 			}
-			sumqx, sumq2 = oddLevelSums(xval[:n], weight[:n], Laux[:n])
-		}
-		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
-			scale = sumqx / sumq2
-			best = float32(scale * sumqx)
-			L, onGrid = Laux, onAux
+			if sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n]); improves(sumqx, sumq2, best) {
+				scale = sumqx / sumq2
+				best = float32(scale * sumqx)
+				L, onGrid = Laux, onAux
+			}
 		}
 	}
 	off := p.qpInit

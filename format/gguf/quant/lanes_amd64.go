@@ -40,6 +40,11 @@ func iq3TrialAVX2(t *iqTrial)
 //go:noescape
 func iq2TrialAVX2(t *iqTrial)
 
+// iqSumsAVX2 adds up the trials' sums (iqtrial.go).
+//
+//go:noescape
+func iqSumsAVX2(t *iqTrial)
+
 func qxKernel(x, w, wv *float32, n int, c *qxLanes) { qxLanesAVX2(x, w, wv, n, c) }
 func kx2Kernel(x, w *float32, n int, c *kx2Lanes)   { kx2LanesAVX2(x, w, n, c) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)      { iq4LanesAVX2(x, w, c) }
@@ -49,3 +54,4 @@ func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
 func near8Kernel(e *[32]float32, n int, lv *uint8) int { return nearScan8AVX2(&e[0], n, lv) }
 func iq3Kernel(t *iqTrial)                             { iq3TrialAVX2(t) }
 func iq2Kernel(t *iqTrial)                             { iq2TrialAVX2(t) }
+func iqSumsKernel(t *iqTrial)                          { iqSumsAVX2(t) }

@@ -633,29 +633,75 @@ near8loop:
 	VPMAXSD Y12, dst, dst; \
 	VPMINSD Y13, dst, dst
 
-// IQ3TERMS stores the sums' terms (w·x)·q and (w·q)·q of the eight values
-// at off (levels L, q = 2L+1), with Y14 = 1 (int32).
-#define IQ3TERMS(off) \
-	VMOVDQU   512+off(R9), Y1; \
-	VPADDD    Y1, Y1, Y1; \
-	VPADDD    Y14, Y1, Y1; \
-	VCVTDQ2PS Y1, Y1; \
-	VMULPS    256+off(R9), Y1, Y2; \
-	VMOVUPS   Y2, 640+off(R9); \
-	VMULPS    384+off(R9), Y1, Y3; \
-	VMULPS    Y1, Y3, Y3; \
-	VMOVUPS   Y3, 768+off(R9)
-
-// IQ3SUM4 adds the terms of values i..i+3 at byte offset 4i = off.
-#define IQ3SUM4(off) \
-	VADDSS 640+off(R9), X0, X0; \
-	VADDSS 768+off(R9), X1, X1; \
-	VADDSS 644+off(R9), X0, X0; \
-	VADDSS 772+off(R9), X1, X1; \
-	VADDSS 648+off(R9), X0, X0; \
-	VADDSS 776+off(R9), X1, X1; \
-	VADDSS 652+off(R9), X0, X0; \
-	VADDSS 780+off(R9), X1, X1
+// LTSTORE writes the trial's levels L into column slot of LT (LT[i][slot]
+// at 992 + 128·i + 4·slot).
+#define LTSTORE \
+	MOVQ 5080(R9), R8; \
+	LEAQ 728(R9)(R8*4), DX; \
+	MOVL 512+0(R9), AX; \
+	MOVL AX, 0(DX); \
+	MOVL 512+4(R9), AX; \
+	MOVL AX, 128(DX); \
+	MOVL 512+8(R9), AX; \
+	MOVL AX, 256(DX); \
+	MOVL 512+12(R9), AX; \
+	MOVL AX, 384(DX); \
+	MOVL 512+16(R9), AX; \
+	MOVL AX, 512(DX); \
+	MOVL 512+20(R9), AX; \
+	MOVL AX, 640(DX); \
+	MOVL 512+24(R9), AX; \
+	MOVL AX, 768(DX); \
+	MOVL 512+28(R9), AX; \
+	MOVL AX, 896(DX); \
+	MOVL 512+32(R9), AX; \
+	MOVL AX, 1024(DX); \
+	MOVL 512+36(R9), AX; \
+	MOVL AX, 1152(DX); \
+	MOVL 512+40(R9), AX; \
+	MOVL AX, 1280(DX); \
+	MOVL 512+44(R9), AX; \
+	MOVL AX, 1408(DX); \
+	MOVL 512+48(R9), AX; \
+	MOVL AX, 1536(DX); \
+	MOVL 512+52(R9), AX; \
+	MOVL AX, 1664(DX); \
+	MOVL 512+56(R9), AX; \
+	MOVL AX, 1792(DX); \
+	MOVL 512+60(R9), AX; \
+	MOVL AX, 1920(DX); \
+	MOVL 512+64(R9), AX; \
+	MOVL AX, 2048(DX); \
+	MOVL 512+68(R9), AX; \
+	MOVL AX, 2176(DX); \
+	MOVL 512+72(R9), AX; \
+	MOVL AX, 2304(DX); \
+	MOVL 512+76(R9), AX; \
+	MOVL AX, 2432(DX); \
+	MOVL 512+80(R9), AX; \
+	MOVL AX, 2560(DX); \
+	MOVL 512+84(R9), AX; \
+	MOVL AX, 2688(DX); \
+	MOVL 512+88(R9), AX; \
+	MOVL AX, 2816(DX); \
+	MOVL 512+92(R9), AX; \
+	MOVL AX, 2944(DX); \
+	MOVL 512+96(R9), AX; \
+	MOVL AX, 3072(DX); \
+	MOVL 512+100(R9), AX; \
+	MOVL AX, 3200(DX); \
+	MOVL 512+104(R9), AX; \
+	MOVL AX, 3328(DX); \
+	MOVL 512+108(R9), AX; \
+	MOVL AX, 3456(DX); \
+	MOVL 512+112(R9), AX; \
+	MOVL AX, 3584(DX); \
+	MOVL 512+116(R9), AX; \
+	MOVL AX, 3712(DX); \
+	MOVL 512+120(R9), AX; \
+	MOVL AX, 3840(DX); \
+	MOVL 512+124(R9), AX; \
+	MOVL AX, 3968(DX)
 
 // func iq3TrialAVX2(t *iqTrial)
 //
@@ -664,7 +710,7 @@ near8loop:
 // and the sums, in the scalar order.
 TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
 	MOVQ         t+0(FP), R9
-	VBROADCASTSS 928(R9), Y6 // id
+	VBROADCASTSS 672(R9), Y6 // id
 	VPXOR        Y12, Y12, Y12
 	VPBROADCASTD seven<>(SB), Y13
 	VBROADCASTSS oneF<>(SB), Y4
@@ -685,12 +731,12 @@ TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
 	VPHADDD      Y9, Y8, Y8
 	VPHADDD      Y11, Y10, Y10
 	VPHADDD      Y10, Y8, Y8     // u of groups 0,2,4,6 | 1,3,5,7
-	VMOVDQU      Y8, 896(R9)
-	VBROADCASTSS 932(R9), Y0
+	VMOVDQU      Y8, 640(R9)
+	VBROADCASTSS 676(R9), Y0
 	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
 	XORQ         R10, R10           // on-grid mask
 	XORQ         BX, BX             // group k
-	MOVQ         952(R9), R11       // index
+	MOVQ         688(R9), R11       // index
 
 iq3group:
 	MOVQ  BX, AX
@@ -699,7 +745,7 @@ iq3group:
 	MOVQ  BX, CX
 	SHRQ  $1, CX
 	ADDQ  CX, AX
-	MOVL  896(R9)(AX*4), AX  // u
+	MOVL  640(R9)(AX*4), AX  // u
 	MOVL  (R11)(AX*4), CX    // index[u]
 	TESTL CX, CX
 	JS    iq3off
@@ -707,11 +753,11 @@ iq3group:
 	JMP   iq3next
 
 iq3off:
-	MOVQ         968(R9), CX
+	MOVQ         704(R9), CX
 	MOVLQSX      (CX)(AX*4), SI
-	ADDQ         960(R9), SI // the neighbours' chunks
+	ADDQ         696(R9), SI // the neighbours' chunks
 	MOVQ         SI, R12
-	MOVQ         976(R9), CX
+	MOVQ         712(R9), CX
 	MOVLQSX      (CX)(AX*4), CX // their number
 	VMOVD        CX, X11
 	MOVQ         BX, R13
@@ -756,24 +802,8 @@ iq3next:
 	CMPQ BX, $8
 	JLT  iq3group
 
-	VPBROADCASTD one<>(SB), Y14
-	IQ3TERMS(0)
-	IQ3TERMS(32)
-	IQ3TERMS(64)
-	IQ3TERMS(96)
-	VXORPS X0, X0, X0
-	VXORPS X1, X1, X1
-	IQ3SUM4(0)
-	IQ3SUM4(16)
-	IQ3SUM4(32)
-	IQ3SUM4(48)
-	IQ3SUM4(64)
-	IQ3SUM4(80)
-	IQ3SUM4(96)
-	IQ3SUM4(112)
-	VMOVSS X0, 936(R9)
-	VMOVSS X1, 940(R9)
-	MOVL   R10, 944(R9)
+	LTSTORE
+	MOVL   R10, 680(R9)
 	VZEROUPPER
 	RET
 
@@ -804,7 +834,7 @@ iq3next:
 // levels 0..2, iqtrial.go), as iq3TrialAVX2 does for IQ3.
 TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
 	MOVQ         t+0(FP), R9
-	VBROADCASTSS 928(R9), Y6 // id
+	VBROADCASTSS 672(R9), Y6 // id
 	VPXOR        Y12, Y12, Y12
 	VPBROADCASTD two<>(SB), Y13
 	VBROADCASTSS oneF<>(SB), Y4
@@ -827,17 +857,17 @@ TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
 	VPHADDD      Y10, Y8, Y8
 	VEXTRACTI128 $1, Y8, X9
 	VPADDD       X9, X8, X8         // u of groups 0..3
-	VMOVDQU      X8, 896(R9)
-	VBROADCASTSS 932(R9), Y0
+	VMOVDQU      X8, 640(R9)
+	VBROADCASTSS 676(R9), Y0
 	VMULPS       oddQ2<>(SB), Y0, Y0 // scale·(2l+1), l = 0..3, twice
 	XORQ         R10, R10            // on-grid mask
 	XORQ         BX, BX              // group k
-	MOVQ         952(R9), R11        // index
-	MOVL         948(R9), R14
+	MOVQ         688(R9), R11        // index
+	MOVL         684(R9), R14
 	SHRQ         $3, R14             // groups
 
 iq2group:
-	MOVL  896(R9)(BX*4), AX // u
+	MOVL  640(R9)(BX*4), AX // u
 	MOVL  (R11)(AX*4), CX   // index[u]
 	TESTL CX, CX
 	JS    iq2off
@@ -845,11 +875,11 @@ iq2group:
 	JMP   iq2next
 
 iq2off:
-	MOVQ    968(R9), CX
+	MOVQ    704(R9), CX
 	MOVLQSX (CX)(AX*4), SI
-	ADDQ    960(R9), SI // the neighbours' chunks
+	ADDQ    696(R9), SI // the neighbours' chunks
 	MOVQ    SI, R12
-	MOVQ    976(R9), CX
+	MOVQ    712(R9), CX
 	MOVLQSX (CX)(AX*4), CX // their number
 	VMOVD   CX, X11
 	MOVQ    BX, R13
@@ -898,28 +928,8 @@ iq2next:
 	CMPQ BX, R14
 	JLT  iq2group
 
-	VPBROADCASTD one<>(SB), Y14
-	IQ3TERMS(0)
-	IQ3TERMS(32)
-	IQ3TERMS(64)
-	IQ3TERMS(96)
-	VXORPS X0, X0, X0
-	VXORPS X1, X1, X1
-	IQ3SUM4(0)
-	IQ3SUM4(16)
-	IQ3SUM4(32)
-	IQ3SUM4(48)
-	CMPQ   R14, $2
-	JLE    iq2done
-	IQ3SUM4(64)
-	IQ3SUM4(80)
-	IQ3SUM4(96)
-	IQ3SUM4(112)
-
-iq2done:
-	VMOVSS X0, 936(R9)
-	VMOVSS X1, 940(R9)
-	MOVL   R10, 944(R9)
+	LTSTORE
+	MOVL   R10, 680(R9)
 	VZEROUPPER
 	RET
 
@@ -948,6 +958,63 @@ GLOBL oddQ2<>(SB), RODATA|NOPTR, $32
 
 DATA two<>+0(SB)/4, $2
 GLOBL two<>(SB), RODATA|NOPTR, $4
+
+// SUMLANES adds value i's terms to 8 trials' sums, qx += (w·x)·q and
+// q2 += (w·q)·q, q = 2L+1 for the trials' levels L at off(SI), with
+// Y8 = w·x, Y9 = w, Y15 = 1 (int32).
+#define SUMLANES(off, qx, q2) \
+	VMOVDQU   off(SI), Y10; \
+	VPADDD    Y10, Y10, Y10; \
+	VPADDD    Y15, Y10, Y10; \
+	VCVTDQ2PS Y10, Y10; \
+	VMULPS    Y8, Y10, Y11; \
+	VADDPS    Y11, qx, qx; \
+	VMULPS    Y9, Y10, Y12; \
+	VMULPS    Y10, Y12, Y12; \
+	VADDPS    Y12, q2, q2
+
+// func iqSumsAVX2(t *iqTrial)
+//
+// The sums Σ (w·x)·q and Σ (w·q)·q of 32 trials' levels (LT, one trial
+// per lane), each lane adding the terms of values 0..n-1 in order as the
+// scalar search does (iqtrial.go).
+TEXT ·iqSumsAVX2(SB), NOSPLIT, $0-8
+	MOVQ         t+0(FP), R9
+	MOVL         684(R9), CX // n
+	VPBROADCASTD one<>(SB), Y15
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	LEAQ         728(R9), SI
+	XORQ         BX, BX
+
+sumloop:
+	VBROADCASTSS 256(R9)(BX*4), Y8
+	VBROADCASTSS 384(R9)(BX*4), Y9
+	SUMLANES(0, Y0, Y4)
+	SUMLANES(32, Y1, Y5)
+	SUMLANES(64, Y2, Y6)
+	SUMLANES(96, Y3, Y7)
+	ADDQ         $128, SI
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          sumloop
+
+	VMOVUPS Y0, 4824(R9)
+	VMOVUPS Y1, 4856(R9)
+	VMOVUPS Y2, 4888(R9)
+	VMOVUPS Y3, 4920(R9)
+	VMOVUPS Y4, 4952(R9)
+	VMOVUPS Y5, 4984(R9)
+	VMOVUPS Y6, 5016(R9)
+	VMOVUPS Y7, 5048(R9)
+	VZEROUPPER
+	RET
 
 // shift3 shifts the levels of a group's four values to their places in its
 // packed index (two groups per register).

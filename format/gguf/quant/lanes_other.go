@@ -15,3 +15,4 @@ func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
 func near8Kernel(e *[32]float32, n int, lv *uint8) int { panic("quant: no lane kernels") }
 func iq3Kernel(t *iqTrial)                             { panic("quant: no lane kernels") }
 func iq2Kernel(t *iqTrial)                             { panic("quant: no lane kernels") }
+func iqSumsKernel(t *iqTrial)                          { panic("quant: no lane kernels") }
