@@ -1,11 +1,13 @@
 package quant
 
-// One scale trial of the IQ3 and IQ2 block searches (iqBlock) in SIMD
-// lanes: the levels of the block's values at the trial's inverse scale,
-// each group's packed index looked up on the grid, the off-grid groups'
-// best neighbours (the lane scan of gridlanes.go), and the block's sums
-// Σ (w·x)·q and Σ (w·q)·q added value by value in ggml's order, so the
-// trial is iqBlock's scalar one bit for bit.
+// The scale trials of the IQ3 and IQ2 block searches (iqBlock) in SIMD
+// lanes. One kernel call per trial: the levels of the block's values at
+// the trial's inverse scale, each group's packed index looked up on the
+// grid, the off-grid groups' best neighbours (the lane scan of
+// gridlanes.go). Then one call for the sums Σ (w·x)·q and Σ (w·q)·q of
+// all trials, one trial per lane, each lane adding value by value in
+// ggml's order; the best trial is chosen in trial order as iqBlock's loop
+// chooses it, so the search is the scalar one bit for bit.
 
 // iqTrial is one block's search state, shared with iq3TrialAVX2,
 // iq2TrialAVX2 and iqSumsAVX2 (offsets pinned by TestLaneLayout).

@@ -706,8 +706,9 @@ near8loop:
 // func iq3TrialAVX2(t *iqTrial)
 //
 // One scale trial of an IQ3 block (iqtrial.go): levels, packed indices,
-// grid lookups, the off-grid groups' neighbour scans (as nearLanesAVX2)
-// and the sums, in the scalar order.
+// grid lookups and the off-grid groups' neighbour scans (as nearLanesAVX2);
+// the trial's levels go to column t.slot of LT, the on-grid groups to
+// t.onGrid.
 TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
 	MOVQ         t+0(FP), R9
 	VBROADCASTSS 672(R9), Y6 // id
