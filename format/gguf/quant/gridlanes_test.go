@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -71,4 +72,43 @@ func randGroup(r *rand.Rand, m float32) (g [8]float32) {
 		g[i] = float32(math.Abs(r.NormFloat64())) * m
 	}
 	return g
+}
+
+// FuzzIQSearchLanes checks the lane kernels against the pure-Go search on
+// arbitrary blocks: finite values x and finite non-negative weights w (the
+// inputs iqBlock can get), for each IQ2/IQ3 search.
+func FuzzIQSearchLanes(f *testing.F) {
+	if !useLanes {
+		f.Skip("no lane kernels on this CPU")
+	}
+	f.Add(uint8(0), make([]byte, 4*32), make([]byte, 4*32))
+	f.Add(uint8(1), []byte{1, 0, 0, 0, 0, 0, 0x80, 0x3f}, []byte{0, 0, 0x80, 0x3f}) // subnormal max
+	f.Add(uint8(3), []byte{0xff, 0xff, 0x7f, 0x7f, 0, 0, 0x80, 0x3f}, []byte{0xff, 0xff, 0x7f, 0x7f})
+	params := []struct {
+		p    *iqParams
+		size int
+	}{{&iq3xxsParams, 32}, {&iq3sParams, 32}, {&iq2xxsParams, 32}, {&iq2xsParams, 16}, {&iq2sParams, 16}}
+	f.Fuzz(func(t *testing.T, sel uint8, data, wts []byte) {
+		c := params[int(sel)%len(params)]
+		x, w := make([]float32, c.size), make([]float32, c.size)
+		for i := range c.size {
+			if 4*i+4 <= len(data) {
+				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			}
+			if 4*i+4 <= len(wts) {
+				w[i] = float32(math.Abs(float64(math.Float32frombits(binary.LittleEndian.Uint32(wts[4*i:])))))
+			}
+			if !finite(x[i]) || !finite(w[i]) {
+				return
+			}
+		}
+		defer func() { useLanes = true }()
+		useLanes = true
+		s, p, sg, z := iqBlock(x, w, c.p)
+		useLanes = false
+		rs, rp, rsg, rz := iqBlock(x, w, c.p)
+		if math.Float32bits(s) != math.Float32bits(rs) || p != rp || sg != rsg || z != rz {
+			t.Fatalf("iqBlock(%v, %v): lanes %v %v %v %v, go %v %v %v %v", x, w, s, p, sg, z, rs, rp, rsg, rz)
+		}
+	})
 }
