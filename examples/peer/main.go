@@ -1,8 +1,12 @@
 // Command peer writes the inputs of the side-by-side comparison with
 // llama.cpp's tools (run.sh beside it): the GPT-2-small-shaped F32 GGUF the
 // merge and verify benchmarks stream (498 MB, pseudo-random weights, gpt2
-// metadata llama.cpp loads) and their rank-8 llama.cpp LoRA GGUF on
-// attn_qkv of the 12 layers.
+// metadata llama.cpp loads), their rank-8 llama.cpp LoRA GGUF on
+// attn_qkv of the 12 layers, and an importance matrix (imatrix.gguf,
+// llama.cpp's GGUF imatrix format) for the IQ quantizations: for every
+// weight matrix llama-imatrix would observe (attn_qkv, attn_output, ffn_up,
+// ffn_down of each layer) 512 counted rows and per-column mean squared
+// inputs exp(N(0,1)), pseudo-random and deterministic.
 //
 //	go run ./examples/peer DIR
 package main
@@ -14,9 +18,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lorakit/lorakit/format"
 	_ "github.com/lorakit/lorakit/format/gguf"
+	"github.com/lorakit/lorakit/imatrix"
 	"github.com/lorakit/lorakit/internal/benchmodel"
 	"github.com/lorakit/lorakit/lora"
 )
@@ -66,5 +72,28 @@ func write(dir string) error {
 	if err := sink.Close(); err != nil {
 		return err
 	}
-	return lora.Write(benchmodel.QKVAdapter(false), filepath.Join(dir, "lora-qkv-r8.gguf"), lora.KindGGUF, lora.WriteOptions{Force: true})
+	if err := lora.Write(benchmodel.QKVAdapter(false), filepath.Join(dir, "lora-qkv-r8.gguf"), lora.KindGGUF, lora.WriteOptions{Force: true}); err != nil {
+		return err
+	}
+	return imatrix.Write(filepath.Join(dir, "imatrix.gguf"), importance(infos), true)
+}
+
+// importance is the synthetic importance matrix of the model's matrices
+// (infos): each 2-D blk.* weight gets 512 rows and sums 512·exp(N(0,1))
+// per column (its inner dimension).
+func importance(infos []format.TensorInfo) *imatrix.Matrix {
+	const rows = 512
+	r := rand.New(rand.NewPCG(3, 4))
+	m := &imatrix.Matrix{Datasets: []string{"synthetic exp(N(0,1))"}, Chunks: 8, ChunkSize: 64}
+	for _, t := range infos {
+		if len(t.Shape) != 2 || !strings.HasPrefix(t.Name, "blk.") {
+			continue
+		}
+		e := imatrix.Entry{Name: t.Name, Cols: int(t.Shape[1]), Sums: make([]float32, t.Shape[1]), Counts: []float32{rows}}
+		for j := range e.Sums {
+			e.Sums[j] = float32(rows * math.Exp(r.NormFloat64()))
+		}
+		m.Entries = append(m.Entries, e)
+	}
+	return m
 }

@@ -141,7 +141,7 @@ func testIQ4NLMatchesReference(t *testing.T) {
 	}
 }
 
-func TestIQSearchesMatchReference(t *testing.T) { testIQSearchesMatchReference(t) }
+func TestIQSearchesMatchReference(t *testing.T) { forEachPath(t, testIQSearchesMatchReference) }
 
 // testIQSearchesMatchReference runs the optimised IQ block searches and
 // their straightforward ports (iqsearch_ref_test.go) on the same groups,

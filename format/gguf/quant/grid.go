@@ -19,11 +19,12 @@ import (
 // iqGrid is one built grid.
 type iqGrid struct {
 	dim, shift int
-	q          []int8     // the points' coordinates, dim per point
-	lv         []uint8    // the points' levels (q-1)/2, dim per point
-	eoff       []uint8    // 2^shift·i + level of each coordinate i, dim per point
-	index      []int32    // point of each packed index, or -1
-	near       [][]uint16 // neighbours of each reachable packed index off the grid
+	q          []int8          // the points' coordinates, dim per point
+	lv         []uint8         // the points' levels (q-1)/2, dim per point
+	eoff       []uint8         // 2^shift·i + level of each coordinate i, dim per point
+	index      []int32         // point of each packed index, or -1
+	near       [][]uint16      // neighbours of each reachable packed index off the grid
+	lanes      *laneNeighbours // near laid out for the lane kernels (gridlanes.go), or nil
 }
 
 // newIQGrid builds the grid of kgrid as ggml's init does, for packed
@@ -71,6 +72,7 @@ func newIQGrid(kgrid []uint16, dim, shift, mapSize, maxLevel, nwant int) *iqGrid
 		}
 		g.near[u] = nearest(d2s, nwant)
 	}
+	g.lanes = newLaneNeighbours(g)
 	return g
 }
 
@@ -119,10 +121,14 @@ func (g *iqGrid) point(k int) []int8 { return g.q[g.dim*k : g.dim*k+g.dim] }
 // for neighbour lists longer than the number of levels the terms of all
 // levels are computed once (as ggml computes each: float32 products, never
 // fused) and each neighbour's distance adds its dim terms in ggml's order;
-// shorter lists compute their terms directly. Both give ggml's sums.
+// shorter lists compute their terms directly. Both give ggml's sums, and so
+// do the lane kernels (gridlanes.go) that replace both where useLanes.
 func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) int {
 	dim, nl := g.dim, 1<<g.shift
 	near := g.near[u]
+	if useLanes && g.lanes != nil && dim == 4 {
+		return g.bestNeighbour4Lanes(near, u, x, w, scale, L)
+	}
 	if len(near) <= nl {
 		return g.bestNeighbourDirect(near, x, w, scale, L)
 	}
@@ -134,7 +140,7 @@ func (g *iqGrid) bestNeighbour(u int, x, w []float32, scale float32, L []int8) i
 			e[nl*i+l] = float32(float32(wi*diff) * diff)
 		}
 	}
-	return g.scanNeighbours(near, &e, L)
+	return g.scanTerms(u, &e, L)
 }
 
 // scanNeighbours returns the neighbour in near of least distance (the first

@@ -67,7 +67,7 @@ func iq1AbsMax(x []float32) float32 {
 func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float32, L []int8) int {
 	// The term w·(scale·xx[l] - x)² of each coordinate and level, as ggml
 	// computes it (e[4i + l], the grid's eoff layout); each neighbour adds
-	// its eight in ggml's order (scanNeighbours).
+	// its eight in ggml's order (scanTerms).
 	var e [64]float32 // e[4i + l]; iq1's eoff stay below 32
 	for i := range 8 {
 		for l, v := range xx {
@@ -75,7 +75,7 @@ func iq1Neighbour(g *iqGrid, u int, x, w []float32, scale float32, xx *[3]float3
 			e[4*i+l] = float32(float32(w[i]*diff) * diff)
 		}
 	}
-	return g.scanNeighbours(g.near[u], &e, L)
+	return g.scanTerms(u, &e, L)
 }
 
 // iq1Points maps the levels L of a block's groups to grid points (via

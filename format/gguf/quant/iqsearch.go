@@ -7,7 +7,8 @@ package quant
 // apart. Inverse scales around (2·kMaxQ-1)/max are tried; each rounds the
 // groups to levels and replaces an off-grid group by its best grid
 // neighbour, and the least-squares scale of the best trial is refined once
-// more on the grid.
+// more on the grid. With the lane kernels a whole trial runs in one
+// kernel call (iqtrial.go).
 
 // iqParams are the differences between the types' searches.
 type iqParams struct {
@@ -89,23 +90,27 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 			return 0, points, signs, true
 		}
 	}
-	var best float32
-	for is := -p.steps; is <= p.steps; is++ {
-		id := float32(top+float32(float32(is)*p.step)) / den
-		thisScale := 1 / id
-		for k := range ng {
-			xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
-			u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
-			onAux[k] = g.index[u] >= 0
-			if !onAux[k] {
-				g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
+	var trial iqTrial
+	if trial.start(g, p, xval[:n], weight[:n], waux[:n]) {
+		trial.search(p, top, den, &scale, &L, &onGrid)
+	} else {
+		var best float32
+		for is := -p.steps; is <= p.steps; is++ {
+			id := float32(top+float32(float32(is)*p.step)) / den
+			thisScale := 1 / id
+			for k := range ng {
+				xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
+				u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
+				onAux[k] = g.index[u] >= 0
+				if !onAux[k] {
+					g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
+				}
 			}
-		}
-		sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n])
-		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
-			scale = sumqx / sumq2
-			best = float32(scale * sumqx)
-			L, onGrid = Laux, onAux
+			if sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n]); improves(sumqx, sumq2, best) {
+				scale = sumqx / sumq2
+				best = float32(scale * sumqx)
+				L, onGrid = Laux, onAux
+			}
 		}
 	}
 	off := p.qpInit

@@ -43,3 +43,34 @@ func kx2GroupsKernel(c *kx2Groups, n int)                       { kx2GroupsAVX2(
 func qxGroupsKernel(c *qxGroups, n int)                         { qxGroupsAVX2(c, n) }
 func requantKernel(L *uint8, x *float32, n int, a *requantArgs) { requantAVX2(L, x, n, a) }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)                  { iq4LanesAVX2(x, w, c) }
+
+// nearLanesAVX2 and nearScan8AVX2 are the neighbour scans of gridlanes.go.
+//
+//go:noescape
+func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
+
+//go:noescape
+func nearScan8AVX2(e *float32, n int, lv *uint8) int
+
+// iq3TrialAVX2 runs one IQ3 scale trial (iqtrial.go).
+//
+//go:noescape
+func iq3TrialAVX2(t *iqTrial)
+
+// iq2TrialAVX2 runs one IQ2 scale trial (iqtrial.go).
+//
+//go:noescape
+func iq2TrialAVX2(t *iqTrial)
+
+// iqSumsAVX2 adds up the trials' sums (iqtrial.go).
+//
+//go:noescape
+func iqSumsAVX2(t *iqTrial)
+
+func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
+	return nearLanesAVX2(x, w, n, lv, scale)
+}
+func near8Kernel(e *[32]float32, n int, lv *uint8) int { return nearScan8AVX2(&e[0], n, lv) }
+func iq3Kernel(t *iqTrial)                             { iq3TrialAVX2(t) }
+func iq2Kernel(t *iqTrial)                             { iq2TrialAVX2(t) }
+func iqSumsKernel(t *iqTrial)                          { iqSumsAVX2(t) }

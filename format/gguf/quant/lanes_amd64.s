@@ -1000,3 +1000,567 @@ DATA zero<>+8(SB)/8, $0
 DATA zero<>+16(SB)/8, $0
 DATA zero<>+24(SB)/8, $0
 GLOBL zero<>(SB), RODATA|NOPTR, $32
+// NEARTERM adds to Y14 the terms of one coordinate of eight neighbours:
+// their table indices (bytes at off(SI)) pick from the term table t.
+#define NEARTERM(off, t) \
+	VPMOVZXBD off(SI), Y15; \
+	VPERMPS   t, Y15, Y15; \
+	VADDPS    Y15, Y14, Y14
+
+// NEARTABLE sets t to the terms (w·d)·d, d = scale·q - x, of the eight
+// levels' q in Y0 for the coordinate x = off(DX), w = off(DI).
+#define NEARTABLE(off, t) \
+	VBROADCASTSS off(DX), Y5; \
+	VSUBPS       Y5, Y0, Y5; \
+	VBROADCASTSS off(DI), t; \
+	VMULPS       Y5, t, t; \
+	VMULPS       Y5, t, t
+
+// NEARINIT starts a scan of n neighbours: Y7 the least distance of each
+// lane, Y8 its position, Y9 the lanes' positions, Y10 the step, Y11 n.
+#define NEARINIT(n) \
+	VPBROADCASTD maxF32<>(SB), Y7; \
+	VPXOR        Y8, Y8, Y8; \
+	VMOVDQU      iota<>(SB), Y9; \
+	VPBROADCASTD eight<>(SB), Y10; \
+	VPBROADCASTD n, Y11
+
+// NEARKEEP keeps, lane by lane, the distance Y14 where it is below the
+// lane's least (false for NaN) and the position is below n.
+#define NEARKEEP \
+	VPCMPGTD  Y9, Y11, Y13; \
+	VCMPPS    $0x11, Y7, Y14, Y15; \
+	VPAND     Y13, Y15, Y15; \
+	VBLENDVPS Y15, Y14, Y7, Y7; \
+	VBLENDVPS Y15, Y9, Y8, Y8; \
+	VPADDD    Y10, Y9, Y9
+
+// NEARRESULT writes the position of the least distance over the lanes (the
+// least position among equal distances; 0 where none is below float32's
+// maximum) to ret.
+#define NEARRESULT(ret) \
+	VEXTRACTF128 $1, Y7, X13; \
+	VMINPS       X13, X7, X13; \
+	VSHUFPS      $0x4e, X13, X13, X14; \
+	VMINPS       X14, X13, X13; \
+	VSHUFPS      $0xb1, X13, X13, X14; \
+	VMINPS       X14, X13, X13; \
+	VBROADCASTSS X13, Y13; \
+	VCMPPS       $0x00, Y13, Y7, Y14; \
+	VPBROADCASTD maxI32<>(SB), Y15; \
+	VBLENDVPS    Y14, Y8, Y15, Y15; \
+	VEXTRACTI128 $1, Y15, X14; \
+	VPMINSD      X14, X15, X15; \
+	VPSHUFD      $0x4e, X15, X14; \
+	VPMINSD      X14, X15, X15; \
+	VPSHUFD      $0xb1, X15, X14; \
+	VPMINSD      X14, X15, X15; \
+	VMOVD        X15, AX; \
+	MOVQ         AX, ret
+
+// func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
+//
+// The weighted distances Σ w·(scale·q - x)² of n neighbours of a 4-value
+// group on an 8-level grid (q = 2l+1), eight at a time, each lane adding
+// its four terms in coordinate order as the scalar scan does; returns the
+// position of the least (the first on ties; 0 where none is below
+// float32's maximum). lv: per eight neighbours, 4×8 level bytes,
+// coordinate-major.
+TEXT ·nearLanesAVX2(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), DX
+	MOVQ         w+8(FP), DI
+	MOVQ         n+16(FP), CX
+	MOVQ         lv+24(FP), SI
+	VBROADCASTSS scale+32(FP), Y0
+	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
+	NEARTABLE(0, Y1)
+	NEARTABLE(4, Y2)
+	NEARTABLE(8, Y3)
+	NEARTABLE(12, Y4)
+	NEARINIT(n+16(FP))
+
+near4loop:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y2)
+	NEARTERM(16, Y3)
+	NEARTERM(24, Y4)
+	NEARKEEP
+	ADDQ      $32, SI
+	SUBQ      $8, CX
+	JGT       near4loop
+	NEARRESULT(ret+40(FP))
+	VZEROUPPER
+	RET
+
+// func nearScan8AVX2(e *float32, n int, lv *uint8) int
+//
+// The distances of n neighbours of an 8-value group, each the sum in
+// coordinate order of its eight terms e[4i + l] (coordinate i, level
+// l < 4), eight neighbours at a time; returns the position of the least as
+// nearLanesAVX2 does. lv: per eight neighbours, 8×8 bytes 4·(i%2) + l,
+// coordinate-major (coordinates 2p and 2p+1 share the register of
+// e[8p:8p+8]).
+TEXT ·nearScan8AVX2(SB), NOSPLIT, $0-32
+	MOVQ    e+0(FP), DX
+	MOVQ    n+8(FP), CX
+	MOVQ    lv+16(FP), SI
+	VMOVUPS 0(DX), Y1
+	VMOVUPS 32(DX), Y2
+	VMOVUPS 64(DX), Y3
+	VMOVUPS 96(DX), Y4
+	NEARINIT(n+8(FP))
+
+near8loop:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y1)
+	NEARTERM(16, Y2)
+	NEARTERM(24, Y2)
+	NEARTERM(32, Y3)
+	NEARTERM(40, Y3)
+	NEARTERM(48, Y4)
+	NEARTERM(56, Y4)
+	NEARKEEP
+	ADDQ      $64, SI
+	SUBQ      $8, CX
+	JGT       near8loop
+	NEARRESULT(ret+24(FP))
+	VZEROUPPER
+	RET
+
+// IQ3LEVELS sets dst to the levels clamp(nearest_int(0.5·(id·x - 1)), 0,
+// 7) of the eight values at off(R9), with Y6 = id, Y12 = 0, Y13 = 7,
+// Y4 = 1, Y5 = 0.5.
+#define IQ3LEVELS(off, dst) \
+	VMULPS  off(R9), Y6, dst; \
+	VSUBPS  Y4, dst, dst; \
+	VMULPS  Y5, dst, dst; \
+	NEAREST(dst); \
+	VPMAXSD Y12, dst, dst; \
+	VPMINSD Y13, dst, dst
+
+// LTSTORE writes the trial's levels L into column slot of LT (LT[i][slot]
+// at 992 + 128·i + 4·slot).
+#define LTSTORE \
+	MOVQ 5080(R9), R8; \
+	LEAQ 728(R9)(R8*4), DX; \
+	MOVL 512+0(R9), AX; \
+	MOVL AX, 0(DX); \
+	MOVL 512+4(R9), AX; \
+	MOVL AX, 128(DX); \
+	MOVL 512+8(R9), AX; \
+	MOVL AX, 256(DX); \
+	MOVL 512+12(R9), AX; \
+	MOVL AX, 384(DX); \
+	MOVL 512+16(R9), AX; \
+	MOVL AX, 512(DX); \
+	MOVL 512+20(R9), AX; \
+	MOVL AX, 640(DX); \
+	MOVL 512+24(R9), AX; \
+	MOVL AX, 768(DX); \
+	MOVL 512+28(R9), AX; \
+	MOVL AX, 896(DX); \
+	MOVL 512+32(R9), AX; \
+	MOVL AX, 1024(DX); \
+	MOVL 512+36(R9), AX; \
+	MOVL AX, 1152(DX); \
+	MOVL 512+40(R9), AX; \
+	MOVL AX, 1280(DX); \
+	MOVL 512+44(R9), AX; \
+	MOVL AX, 1408(DX); \
+	MOVL 512+48(R9), AX; \
+	MOVL AX, 1536(DX); \
+	MOVL 512+52(R9), AX; \
+	MOVL AX, 1664(DX); \
+	MOVL 512+56(R9), AX; \
+	MOVL AX, 1792(DX); \
+	MOVL 512+60(R9), AX; \
+	MOVL AX, 1920(DX); \
+	MOVL 512+64(R9), AX; \
+	MOVL AX, 2048(DX); \
+	MOVL 512+68(R9), AX; \
+	MOVL AX, 2176(DX); \
+	MOVL 512+72(R9), AX; \
+	MOVL AX, 2304(DX); \
+	MOVL 512+76(R9), AX; \
+	MOVL AX, 2432(DX); \
+	MOVL 512+80(R9), AX; \
+	MOVL AX, 2560(DX); \
+	MOVL 512+84(R9), AX; \
+	MOVL AX, 2688(DX); \
+	MOVL 512+88(R9), AX; \
+	MOVL AX, 2816(DX); \
+	MOVL 512+92(R9), AX; \
+	MOVL AX, 2944(DX); \
+	MOVL 512+96(R9), AX; \
+	MOVL AX, 3072(DX); \
+	MOVL 512+100(R9), AX; \
+	MOVL AX, 3200(DX); \
+	MOVL 512+104(R9), AX; \
+	MOVL AX, 3328(DX); \
+	MOVL 512+108(R9), AX; \
+	MOVL AX, 3456(DX); \
+	MOVL 512+112(R9), AX; \
+	MOVL AX, 3584(DX); \
+	MOVL 512+116(R9), AX; \
+	MOVL AX, 3712(DX); \
+	MOVL 512+120(R9), AX; \
+	MOVL AX, 3840(DX); \
+	MOVL 512+124(R9), AX; \
+	MOVL AX, 3968(DX)
+
+// func iq3TrialAVX2(t *iqTrial)
+//
+// One scale trial of an IQ3 block (iqtrial.go): levels, packed indices,
+// grid lookups and the off-grid groups' neighbour scans (as nearLanesAVX2);
+// the trial's levels go to column t.slot of LT, the on-grid groups to
+// t.onGrid.
+TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
+	MOVQ         t+0(FP), R9
+	VBROADCASTSS 672(R9), Y6 // id
+	VPXOR        Y12, Y12, Y12
+	VPBROADCASTD seven<>(SB), Y13
+	VBROADCASTSS oneF<>(SB), Y4
+	VBROADCASTSS halfF<>(SB), Y5
+	IQ3LEVELS(0, Y8)
+	IQ3LEVELS(32, Y9)
+	IQ3LEVELS(64, Y10)
+	IQ3LEVELS(96, Y11)
+	VMOVDQU      Y8, 512(R9)
+	VMOVDQU      Y9, 544(R9)
+	VMOVDQU      Y10, 576(R9)
+	VMOVDQU      Y11, 608(R9)
+	VMOVDQU      shift3<>(SB), Y7
+	VPSLLVD      Y7, Y8, Y8
+	VPSLLVD      Y7, Y9, Y9
+	VPSLLVD      Y7, Y10, Y10
+	VPSLLVD      Y7, Y11, Y11
+	VPHADDD      Y9, Y8, Y8
+	VPHADDD      Y11, Y10, Y10
+	VPHADDD      Y10, Y8, Y8     // u of groups 0,2,4,6 | 1,3,5,7
+	VMOVDQU      Y8, 640(R9)
+	VBROADCASTSS 676(R9), Y0
+	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
+	XORQ         R10, R10           // on-grid mask
+	XORQ         BX, BX             // group k
+	MOVQ         688(R9), R11       // index
+
+iq3group:
+	MOVQ  BX, AX
+	ANDQ  $1, AX
+	SHLQ  $2, AX
+	MOVQ  BX, CX
+	SHRQ  $1, CX
+	ADDQ  CX, AX
+	MOVL  640(R9)(AX*4), AX  // u
+	MOVL  (R11)(AX*4), CX    // index[u]
+	TESTL CX, CX
+	JS    iq3off
+	BTSQ  BX, R10
+	JMP   iq3next
+
+iq3off:
+	MOVQ         704(R9), CX
+	MOVLQSX      (CX)(AX*4), SI
+	ADDQ         696(R9), SI // the neighbours' chunks
+	MOVQ         SI, R12
+	MOVQ         712(R9), CX
+	MOVLQSX      (CX)(AX*4), CX // their number
+	VMOVD        CX, X11
+	MOVQ         BX, R13
+	SHLQ         $4, R13 // 16·k: the group's byte offset
+	LEAQ         0(R9)(R13*1), DX
+	LEAQ         128(R9)(R13*1), DI
+	NEARTABLE(0, Y1)
+	NEARTABLE(4, Y2)
+	NEARTABLE(8, Y3)
+	NEARTABLE(12, Y4)
+	NEARINIT(X11)
+
+iq3scan:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y2)
+	NEARTERM(16, Y3)
+	NEARTERM(24, Y4)
+	NEARKEEP
+	ADDQ      $32, SI
+	SUBQ      $8, CX
+	JGT       iq3scan
+	NEARRESULT(AX)
+	MOVQ      AX, CX
+	SHRQ      $3, CX
+	SHLQ      $5, CX
+	ADDQ      R12, CX
+	ANDQ      $7, AX
+	ADDQ      AX, CX             // the neighbour's level bytes, 8 apart
+	LEAQ      512(R9)(R13*1), DX // its levels in L
+	MOVBLZX   0(CX), AX
+	MOVL      AX, 0(DX)
+	MOVBLZX   8(CX), AX
+	MOVL      AX, 4(DX)
+	MOVBLZX   16(CX), AX
+	MOVL      AX, 8(DX)
+	MOVBLZX   24(CX), AX
+	MOVL      AX, 12(DX)
+
+iq3next:
+	INCQ BX
+	CMPQ BX, $8
+	JLT  iq3group
+
+	LTSTORE
+	MOVL   R10, 680(R9)
+	VZEROUPPER
+	RET
+
+// IQ2TABLE sets t to the terms (w·d)·d, d = scale·q - x, of coordinates
+// 2p (lanes 0-3) and 2p+1 (lanes 4-7) at their four levels' q in Y0, the
+// coordinates' x at xo, xo+4 (DX) and w at xo, xo+4 (DI).
+#define IQ2TABLE(xo, xo4, t) \
+	VBROADCASTSS xo(DX), Y5; \
+	VBROADCASTSS xo4(DX), Y15; \
+	VBLENDPS     $0xf0, Y15, Y5, Y5; \
+	VSUBPS       Y5, Y0, Y5; \
+	VBROADCASTSS xo(DI), t; \
+	VBROADCASTSS xo4(DI), Y15; \
+	VBLENDPS     $0xf0, Y15, t, t; \
+	VMULPS       Y5, t, t; \
+	VMULPS       Y5, t, t
+
+// IQ2LEVEL stores the level of coordinate i of the chosen neighbour (its
+// byte 4·(i%2) + l at 8i(CX)) to 4i(DX).
+#define IQ2LEVEL(b, o) \
+	MOVBLZX b(CX), AX; \
+	ANDL    $3, AX; \
+	MOVL    AX, o(DX)
+
+// func iq2TrialAVX2(t *iqTrial)
+//
+// One scale trial of an IQ2 block of t.n = 16 or 32 values (groups of 8,
+// levels 0..2, iqtrial.go), as iq3TrialAVX2 does for IQ3.
+TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
+	MOVQ         t+0(FP), R9
+	VBROADCASTSS 672(R9), Y6 // id
+	VPXOR        Y12, Y12, Y12
+	VPBROADCASTD two<>(SB), Y13
+	VBROADCASTSS oneF<>(SB), Y4
+	VBROADCASTSS halfF<>(SB), Y5
+	IQ3LEVELS(0, Y8)
+	IQ3LEVELS(32, Y9)
+	IQ3LEVELS(64, Y10)
+	IQ3LEVELS(96, Y11)
+	VMOVDQU      Y8, 512(R9)
+	VMOVDQU      Y9, 544(R9)
+	VMOVDQU      Y10, 576(R9)
+	VMOVDQU      Y11, 608(R9)
+	VMOVDQU      shift2<>(SB), Y7
+	VPSLLVD      Y7, Y8, Y8
+	VPSLLVD      Y7, Y9, Y9
+	VPSLLVD      Y7, Y10, Y10
+	VPSLLVD      Y7, Y11, Y11
+	VPHADDD      Y9, Y8, Y8
+	VPHADDD      Y11, Y10, Y10
+	VPHADDD      Y10, Y8, Y8
+	VEXTRACTI128 $1, Y8, X9
+	VPADDD       X9, X8, X8         // u of groups 0..3
+	VMOVDQU      X8, 640(R9)
+	VBROADCASTSS 676(R9), Y0
+	VMULPS       oddQ2<>(SB), Y0, Y0 // scale·(2l+1), l = 0..3, twice
+	XORQ         R10, R10            // on-grid mask
+	XORQ         BX, BX              // group k
+	MOVQ         688(R9), R11        // index
+	MOVL         684(R9), R14
+	SHRQ         $3, R14             // groups
+
+iq2group:
+	MOVL  640(R9)(BX*4), AX // u
+	MOVL  (R11)(AX*4), CX   // index[u]
+	TESTL CX, CX
+	JS    iq2off
+	BTSQ  BX, R10
+	JMP   iq2next
+
+iq2off:
+	MOVQ    704(R9), CX
+	MOVLQSX (CX)(AX*4), SI
+	ADDQ    696(R9), SI // the neighbours' chunks
+	MOVQ    SI, R12
+	MOVQ    712(R9), CX
+	MOVLQSX (CX)(AX*4), CX // their number
+	VMOVD   CX, X11
+	MOVQ    BX, R13
+	SHLQ    $5, R13 // 32·k: the group's byte offset
+	LEAQ    0(R9)(R13*1), DX
+	LEAQ    128(R9)(R13*1), DI
+	IQ2TABLE(0, 4, Y1)
+	IQ2TABLE(8, 12, Y2)
+	IQ2TABLE(16, 20, Y3)
+	IQ2TABLE(24, 28, Y4)
+	NEARINIT(X11)
+
+iq2scan:
+	VPMOVZXBD 0(SI), Y14
+	VPERMPS   Y1, Y14, Y14
+	NEARTERM(8, Y1)
+	NEARTERM(16, Y2)
+	NEARTERM(24, Y2)
+	NEARTERM(32, Y3)
+	NEARTERM(40, Y3)
+	NEARTERM(48, Y4)
+	NEARTERM(56, Y4)
+	NEARKEEP
+	ADDQ      $64, SI
+	SUBQ      $8, CX
+	JGT       iq2scan
+	NEARRESULT(AX)
+	MOVQ      AX, CX
+	SHRQ      $3, CX
+	SHLQ      $6, CX
+	ADDQ      R12, CX
+	ANDQ      $7, AX
+	ADDQ      AX, CX             // the neighbour's bytes, 8 apart
+	LEAQ      512(R9)(R13*1), DX // its levels in L
+	IQ2LEVEL(0, 0)
+	IQ2LEVEL(8, 4)
+	IQ2LEVEL(16, 8)
+	IQ2LEVEL(24, 12)
+	IQ2LEVEL(32, 16)
+	IQ2LEVEL(40, 20)
+	IQ2LEVEL(48, 24)
+	IQ2LEVEL(56, 28)
+
+iq2next:
+	INCQ BX
+	CMPQ BX, R14
+	JLT  iq2group
+
+	LTSTORE
+	MOVL   R10, 680(R9)
+	VZEROUPPER
+	RET
+
+// shift2 shifts the levels of a group's eight values to their places in
+// its packed index.
+DATA shift2<>+0(SB)/4, $0
+DATA shift2<>+4(SB)/4, $2
+DATA shift2<>+8(SB)/4, $4
+DATA shift2<>+12(SB)/4, $6
+DATA shift2<>+16(SB)/4, $8
+DATA shift2<>+20(SB)/4, $10
+DATA shift2<>+24(SB)/4, $12
+DATA shift2<>+28(SB)/4, $14
+GLOBL shift2<>(SB), RODATA|NOPTR, $32
+
+// oddQ2 holds the grid values 2l+1 of the levels l = 0..3, twice.
+DATA oddQ2<>+0(SB)/4, $0x3f800000
+DATA oddQ2<>+4(SB)/4, $0x40400000
+DATA oddQ2<>+8(SB)/4, $0x40a00000
+DATA oddQ2<>+12(SB)/4, $0x40e00000
+DATA oddQ2<>+16(SB)/4, $0x3f800000
+DATA oddQ2<>+20(SB)/4, $0x40400000
+DATA oddQ2<>+24(SB)/4, $0x40a00000
+DATA oddQ2<>+28(SB)/4, $0x40e00000
+GLOBL oddQ2<>(SB), RODATA|NOPTR, $32
+
+DATA two<>+0(SB)/4, $2
+GLOBL two<>(SB), RODATA|NOPTR, $4
+
+// SUMLANES adds value i's terms to 8 trials' sums, qx += (w·x)·q and
+// q2 += (w·q)·q, q = 2L+1 for the trials' levels L at off(SI), with
+// Y8 = w·x, Y9 = w, Y15 = 1 (int32).
+#define SUMLANES(off, qx, q2) \
+	VMOVDQU   off(SI), Y10; \
+	VPADDD    Y10, Y10, Y10; \
+	VPADDD    Y15, Y10, Y10; \
+	VCVTDQ2PS Y10, Y10; \
+	VMULPS    Y8, Y10, Y11; \
+	VADDPS    Y11, qx, qx; \
+	VMULPS    Y9, Y10, Y12; \
+	VMULPS    Y10, Y12, Y12; \
+	VADDPS    Y12, q2, q2
+
+// func iqSumsAVX2(t *iqTrial)
+//
+// The sums Σ (w·x)·q and Σ (w·q)·q of 32 trials' levels (LT, one trial
+// per lane), each lane adding the terms of values 0..n-1 in order as the
+// scalar search does (iqtrial.go).
+TEXT ·iqSumsAVX2(SB), NOSPLIT, $0-8
+	MOVQ         t+0(FP), R9
+	MOVL         684(R9), CX // n
+	VPBROADCASTD oneI<>(SB), Y15
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	LEAQ         728(R9), SI
+	XORQ         BX, BX
+
+sumloop:
+	VBROADCASTSS 256(R9)(BX*4), Y8
+	VBROADCASTSS 384(R9)(BX*4), Y9
+	SUMLANES(0, Y0, Y4)
+	SUMLANES(32, Y1, Y5)
+	SUMLANES(64, Y2, Y6)
+	SUMLANES(96, Y3, Y7)
+	ADDQ         $128, SI
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          sumloop
+
+	VMOVUPS Y0, 4824(R9)
+	VMOVUPS Y1, 4856(R9)
+	VMOVUPS Y2, 4888(R9)
+	VMOVUPS Y3, 4920(R9)
+	VMOVUPS Y4, 4952(R9)
+	VMOVUPS Y5, 4984(R9)
+	VMOVUPS Y6, 5016(R9)
+	VMOVUPS Y7, 5048(R9)
+	VZEROUPPER
+	RET
+
+// shift3 shifts the levels of a group's four values to their places in its
+// packed index (two groups per register).
+DATA shift3<>+0(SB)/4, $0
+DATA shift3<>+4(SB)/4, $3
+DATA shift3<>+8(SB)/4, $6
+DATA shift3<>+12(SB)/4, $9
+DATA shift3<>+16(SB)/4, $0
+DATA shift3<>+20(SB)/4, $3
+DATA shift3<>+24(SB)/4, $6
+DATA shift3<>+28(SB)/4, $9
+GLOBL shift3<>(SB), RODATA|NOPTR, $32
+
+DATA oneF<>+0(SB)/4, $0x3f800000
+GLOBL oneF<>(SB), RODATA|NOPTR, $4
+DATA halfF<>+0(SB)/4, $0x3f000000
+GLOBL halfF<>(SB), RODATA|NOPTR, $4
+DATA oneI<>+0(SB)/4, $1
+GLOBL oneI<>(SB), RODATA|NOPTR, $4
+DATA seven<>+0(SB)/4, $7
+GLOBL seven<>(SB), RODATA|NOPTR, $4
+
+// oddQ holds the grid values 2l+1 of the levels l = 0..7.
+DATA oddQ<>+0(SB)/4, $0x3f800000
+DATA oddQ<>+4(SB)/4, $0x40400000
+DATA oddQ<>+8(SB)/4, $0x40a00000
+DATA oddQ<>+12(SB)/4, $0x40e00000
+DATA oddQ<>+16(SB)/4, $0x41100000
+DATA oddQ<>+20(SB)/4, $0x41300000
+DATA oddQ<>+24(SB)/4, $0x41500000
+DATA oddQ<>+28(SB)/4, $0x41700000
+GLOBL oddQ<>(SB), RODATA|NOPTR, $32
+
+DATA eight<>+0(SB)/4, $8
+GLOBL eight<>(SB), RODATA|NOPTR, $4
+
+// maxF32 is float32's largest finite value, maxI32 int32's.
+DATA maxF32<>+0(SB)/4, $0x7f7fffff
+GLOBL maxF32<>(SB), RODATA|NOPTR, $4
+DATA maxI32<>+0(SB)/4, $0x7fffffff
+GLOBL maxI32<>(SB), RODATA|NOPTR, $4

@@ -12,3 +12,10 @@ func kx2GroupsKernel(c *kx2Groups, n int)                       { panic("quant: 
 func qxGroupsKernel(c *qxGroups, n int)                         { panic("quant: no lane kernels") }
 func requantKernel(L *uint8, x *float32, n int, a *requantArgs) { panic("quant: no lane kernels") }
 func iq4Kernel(x, w *[32]float32, c *iq4Lanes)                  { panic("quant: no lane kernels") }
+func nearKernel(x, w *float32, n int, lv *uint8, scale float32) int {
+	panic("quant: no lane kernels")
+}
+func near8Kernel(e *[32]float32, n int, lv *uint8) int { panic("quant: no lane kernels") }
+func iq3Kernel(t *iqTrial)                             { panic("quant: no lane kernels") }
+func iq2Kernel(t *iqTrial)                             { panic("quant: no lane kernels") }
+func iqSumsKernel(t *iqTrial)                          { panic("quant: no lane kernels") }

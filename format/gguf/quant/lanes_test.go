@@ -35,6 +35,7 @@ func TestLaneLayout(t *testing.T) {
 	var i iq4Lanes
 	var g kx2Groups
 	var q16 qxGroups
+	var t3 iqTrial
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -92,6 +93,23 @@ func TestLaneLayout(t *testing.T) {
 		{"iq4Lanes.qx", unsafe.Offsetof(i.qx), 64},
 		{"iq4Lanes.q2", unsafe.Offsetof(i.q2), 128},
 		{"iq4Lanes.mx", unsafe.Offsetof(i.mx), 192},
+		{"iqTrial.waux", unsafe.Offsetof(t3.waux), 128},
+		{"iqTrial.wx", unsafe.Offsetof(t3.wx), 256},
+		{"iqTrial.w", unsafe.Offsetof(t3.w), 384},
+		{"iqTrial.L", unsafe.Offsetof(t3.L), 512},
+		{"iqTrial.u", unsafe.Offsetof(t3.u), 640},
+		{"iqTrial.id", unsafe.Offsetof(t3.id), 672},
+		{"iqTrial.scale", unsafe.Offsetof(t3.scale), 676},
+		{"iqTrial.onGrid", unsafe.Offsetof(t3.onGrid), 680},
+		{"iqTrial.n", unsafe.Offsetof(t3.n), 684},
+		{"iqTrial.index", unsafe.Offsetof(t3.index), 688},
+		{"iqTrial.lv", unsafe.Offsetof(t3.lv), 696},
+		{"iqTrial.off", unsafe.Offsetof(t3.off), 704},
+		{"iqTrial.cnt", unsafe.Offsetof(t3.cnt), 712},
+		{"iqTrial.LT", unsafe.Offsetof(t3.LT), 728},
+		{"iqTrial.sumqx", unsafe.Offsetof(t3.sumqx), 4824},
+		{"iqTrial.sumq2", unsafe.Offsetof(t3.sumq2), 4952},
+		{"iqTrial.slot", unsafe.Offsetof(t3.slot), 5080},
 	} {
 		if c.got != c.want {
 			t.Errorf("Offsetof(%s) = %d, want %d", c.name, c.got, c.want)
