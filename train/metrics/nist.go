@@ -70,6 +70,11 @@ func NIST(hyps []string, refs [][]string) (float64, error) {
 			}
 		}
 	}
+	if hypLen == 0 {
+		// No output words: nothing matched, and the length ratio would be
+		// 0/0 when the references are empty too (mteval divides by zero).
+		return 0, nil
+	}
 	var score float64
 	for n := 1; n <= nistN; n++ {
 		score += gain[n] / float64(max(total[n], 1))
