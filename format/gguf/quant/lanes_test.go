@@ -159,6 +159,22 @@ func randomGroup(r *rand.Rand, x []float32) {
 	}
 }
 
+// edgeGroup fills xs as randomGroup does, then makes one group in sixteen
+// all zeros, one constant and one small(xs) (the draws from r).
+func edgeGroup(r *rand.Rand, xs []float32, small func(xs []float32)) {
+	randomGroup(r, xs)
+	switch r.IntN(16) {
+	case 0:
+		clear(xs)
+	case 1:
+		for i := range xs {
+			xs[i] = xs[0]
+		}
+	case 2:
+		small(xs)
+	}
+}
+
 // kx2Mode is the weights that go with make_qkx2_quants's error measure:
 // |x| with mad (Q2_K), sqrt(Σx²/n) + |x| with squares (Q4_K, Q5_K).
 func kx2Mode(mad bool) kx2Weights {
@@ -230,19 +246,11 @@ func TestLanesMatchGo(t *testing.T) {
 			groups := 9 + k%8
 			for g := range groups {
 				xs := x[g*16 : g*16+16]
-				randomGroup(r, xs)
-				switch r.IntN(16) {
-				case 0:
-					clear(xs)
-				case 1:
-					for i := range xs {
-						xs[i] = xs[0]
-					}
-				case 2:
+				edgeGroup(r, xs, func(xs []float32) {
 					for i := range xs {
 						xs[i] *= 1e-15
 					}
-				}
+				})
 				copy(qw[g*16:], importance(xs))
 			}
 			nmax := []int32{4, 32}[k&1]
@@ -273,19 +281,12 @@ func TestLanesMatchGo(t *testing.T) {
 			mad := k&2 != 0
 			for g := range groups {
 				xs, ws := x[g*size:g*size+size], w[g*size:g*size+size]
-				randomGroup(r, xs)
-				switch r.IntN(16) {
-				case 0:
-					clear(xs)
-				case 1:
-					for i := range xs {
-						xs[i] = xs[0]
-					}
-				case 2: // a range of a few subnormals: infinite inverse scales
+				edgeGroup(r, xs, func(xs []float32) {
+					// a range of a few subnormals: infinite inverse scales
 					for i := range xs {
 						xs[i] = math.Float32frombits(uint32(r.IntN(3)) | uint32(r.IntN(2))<<31)
 					}
-				}
+				})
 				kx2Mode(mad).set(ws, xs)
 			}
 			nmax := []int32{3, 15, 31}[k%3]
