@@ -79,6 +79,31 @@ qxdone:
 	VZEROUPPER
 	RET
 
+// KXSQUARE and KXABS turn the differences d in t into d² and |d| (Y3 =
+// absMask).
+#define KXSQUARE(t) VMULPS t, t, t
+#define KXABS(t) VANDPS Y3, t, t
+
+// KXPASS is the loop (label loop) of the error pass over values CX..DX-1
+// (x at SI, w at DI, the lanes' levels in rows of 32 bytes from R10): Y7
+// += w·dist(scale·l + min - x), scale Y13, min Y14, dist one of KXSQUARE
+// and KXABS; on to kxdone at the end. Clobbers R10, CX, Y10-Y12.
+#define KXPASS(loop, dist) \
+loop: \
+	CMPQ         CX, DX; \
+	JGE          kxdone; \
+	VBROADCASTSS (SI)(CX*4), Y10; \
+	VBROADCASTSS (DI)(CX*4), Y11; \
+	VMULPS       (R10), Y13, Y12; \
+	VADDPS       Y14, Y12, Y12; \
+	VSUBPS       Y10, Y12, Y12; \
+	dist(Y12); \
+	VMULPS       Y12, Y11, Y12; \
+	VADDPS       Y12, Y7, Y7; \
+	ADDQ         $32, R10; \
+	INCQ         CX; \
+	JMP          loop
+
 // func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 //
 // The candidates are is = is0..is0+7, with inverse scales
@@ -169,35 +194,8 @@ kxsolve:
 	CMPL         1200(R9), $0
 	JNE          kxmad
 
-kxsq:
-	CMPQ         CX, DX
-	JGE          kxdone
-	VBROADCASTSS (SI)(CX*4), Y10
-	VBROADCASTSS (DI)(CX*4), Y11
-	VMULPS       (R10), Y13, Y12 // scale·l
-	VADDPS       Y14, Y12, Y12   // + min
-	VSUBPS       Y10, Y12, Y12   // - x
-	VMULPS       Y12, Y12, Y12
-	VMULPS       Y12, Y11, Y12
-	VADDPS       Y12, Y7, Y7
-	ADDQ         $32, R10
-	INCQ         CX
-	JMP          kxsq
-
-kxmad:
-	CMPQ         CX, DX
-	JGE          kxdone
-	VBROADCASTSS (SI)(CX*4), Y10
-	VBROADCASTSS (DI)(CX*4), Y11
-	VMULPS       (R10), Y13, Y12
-	VADDPS       Y14, Y12, Y12
-	VSUBPS       Y10, Y12, Y12
-	VANDPS       Y3, Y12, Y12
-	VMULPS       Y12, Y11, Y12
-	VADDPS       Y12, Y7, Y7
-	ADDQ         $32, R10
-	INCQ         CX
-	JMP          kxmad
+	KXPASS(kxsq, KXSQUARE)
+	KXPASS(kxmad, KXABS)
 
 kxdone:
 	VMOVUPS Y7, 1120(R9)
@@ -285,6 +283,19 @@ kxdone:
 	VBLENDVPS m, lo, t, t; \
 	VMOVUPS   t, 6592+off(R9); \
 	VBLENDVPS m, mn, lo, lo
+
+// KGPASS is the loop (label loop) of the error pass over the DX rows of
+// 64 bytes from R10 (CX counting from 0): err, one of KGSQ and KGMAD,
+// adds each row's terms of both sets of lanes (scales Y3/Y6, mins Y4/Y13)
+// to Y7/Y8. Clobbers R10, CX, Y9, Y10.
+#define KGPASS(loop, err) \
+loop: \
+	err(0, Y3, Y4, Y7, Y9); \
+	err(32, Y6, Y13, Y8, Y10); \
+	ADDQ $64, R10; \
+	INCQ CX; \
+	CMPQ CX, DX; \
+	JLT  loop
 
 // func kx2GroupsAVX2(c *kx2Groups, n int)
 //
@@ -465,22 +476,9 @@ kgerr:
 	CMPL         6688(R9), $0
 	JNE          kgmad
 
-kgsq:
-	KGSQ(0, Y3, Y4, Y7, Y9)
-	KGSQ(32, Y6, Y13, Y8, Y10)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgsq
+	KGPASS(kgsq, KGSQ)
 	JMP          kgpick
-
-kgmad:
-	KGMAD(0, Y3, Y4, Y7, Y9)
-	KGMAD(32, Y6, Y13, Y8, Y10)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgmad
+	KGPASS(kgmad, KGMAD)
 
 kgpick:
 	TESTQ        R11, R11
@@ -575,6 +573,21 @@ kgnext:
 	VBLENDVPS m, is, t2, t2; \
 	VMOVUPS   t2, 6272+off(R9)
 
+// QGPASS is the loop (label loop) of the first pass over the DX rows of
+// 64 bytes from R10 (CX counting from 0): both sets of lanes' amax and
+// signed max (QGMAX into Y12-Y15), and the weights by wv, one of QGWV and
+// QGSQ. Clobbers R10, CX, Y2-Y7.
+#define QGPASS(loop, wv) \
+loop: \
+	QGMAX(0, Y12, Y14, Y2, Y3, Y6); \
+	QGMAX(32, Y13, Y15, Y4, Y5, Y7); \
+	wv(0, Y2, Y3); \
+	wv(32, Y4, Y5); \
+	ADDQ $64, R10; \
+	INCQ CX; \
+	CMPQ CX, DX; \
+	JLT  loop
+
 // func qxGroupsAVX2(c *qxGroups, n int)
 //
 // Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
@@ -595,26 +608,9 @@ TEXT ·qxGroupsAVX2(SB), NOSPLIT, $0-16
 	CMPL         6496(R9), $0  // squares
 	JNE          qgsq
 
-qgmax:
-	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
-	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
-	QGWV(0, Y2, Y3)
-	QGWV(32, Y4, Y5)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          qgmax
+	QGPASS(qgmax, QGWV)
 	JMP          qgready
-
-qgsq:
-	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
-	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
-	QGSQ(0, Y2, Y3)
-	QGSQ(32, Y4, Y5)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          qgsq
+	QGPASS(qgsq, QGSQ)
 
 qgready:
 	VMOVUPS      Y12, 6528(R9)
