@@ -284,6 +284,14 @@ kxdone:
 	VMOVUPS   t, 6592+off(R9); \
 	VBLENDVPS m, mn, lo, lo
 
+// ROWNEXT steps a pass over the DX rows of 64 bytes from R10 to the next
+// row (R10 += 64, CX += 1), back to loop while CX < DX.
+#define ROWNEXT(loop) \
+	ADDQ $64, R10; \
+	INCQ CX; \
+	CMPQ CX, DX; \
+	JLT  loop
+
 // KGPASS is the loop (label loop) of the error pass over the DX rows of
 // 64 bytes from R10 (CX counting from 0): err, one of KGSQ and KGMAD,
 // adds each row's terms of both sets of lanes (scales Y3/Y6, mins Y4/Y13)
@@ -292,10 +300,7 @@ kxdone:
 loop: \
 	err(0, Y3, Y4, Y7, Y9); \
 	err(32, Y6, Y13, Y8, Y10); \
-	ADDQ $64, R10; \
-	INCQ CX; \
-	CMPQ CX, DX; \
-	JLT  loop
+	ROWNEXT(loop)
 
 // func kx2GroupsAVX2(c *kx2Groups, n int)
 //
@@ -331,10 +336,7 @@ kgsum2:
 	VMOVUPS      32(R10), Y5
 	VMULPS       Y5, Y5, Y5
 	VADDPS       Y5, Y3, Y3
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgsum2
+	ROWNEXT(kgsum2)
 	CVTSQ2SS     DX, X4
 	VBROADCASTSS X4, Y4
 	VDIVPS       Y4, Y2, Y2
@@ -359,10 +361,7 @@ kgwloop:
 	VANDPS       32(R10), Y6, Y5
 	VADDPS       Y5, Y3, Y5
 	VMOVUPS      Y5, 2080(R10)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgwloop
+	ROWNEXT(kgwloop)
 
 kgstart:
 	// ggml's start: min and max seeded with x[0], Σw and Σw·x; min > 0
@@ -451,10 +450,7 @@ kgdiv:
 kgfit:
 	KGFIT(0, Y15, Y0, Y7, Y8, Y9, Y2, Y3, Y4)
 	KGFIT(32, Y14, Y1, Y10, Y11, Y12, Y5, Y6, Y13)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgfit
+	ROWNEXT(kgfit)
 	TESTQ        R11, R11
 	JS           kginit
 	KGSOLVE(0, Y7, Y8, Y9, Y2, Y3, Y4, Y5, Y6, Y13)
@@ -583,10 +579,7 @@ loop: \
 	QGMAX(32, Y13, Y15, Y4, Y5, Y7); \
 	wv(0, Y2, Y3); \
 	wv(32, Y4, Y5); \
-	ADDQ $64, R10; \
-	INCQ CX; \
-	CMPQ CX, DX; \
-	JLT  loop
+	ROWNEXT(loop)
 
 // func qxGroupsAVX2(c *qxGroups, n int)
 //
@@ -633,10 +626,7 @@ qgcand:
 qgfit:
 	QGLANE(0, Y0, Y4, Y5, Y8, Y9)
 	QGLANE(32, Y1, Y6, Y7, Y10, Y11)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          qgfit
+	ROWNEXT(qgfit)
 	TESTQ        R11, R11
 	JNZ          qgmore
 	QGFIRST(0, Y0, Y4, Y5, Y12, Y8, Y9)
