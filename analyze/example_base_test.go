@@ -20,25 +20,13 @@ import (
 // module path with a prefix the bare safetensors base lacks, and GPT-2's
 // Conv1D weight stored (in, out), handed back as (out, in) like ΔW.
 func ExampleNewBase() {
-	dir := conv1DBase()
-	defer os.RemoveAll(dir)
-	b, err := resolve.Open(dir)
+	base, mod, done := conv1DModule("base_model.model.transformer.h.0.attn.c_attn")
+	defer done()
+	w, err := base.Weight(mod.Name)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer b.Close()
-	a := &lora.Adapter{Kind: lora.KindPEFT, Modules: []*lora.Module{{Name: "base_model.model.transformer.h.0.attn.c_attn",
-		Rank: 1, In: 2, Out: 3, Alpha: 1, FanInFanOut: true, A: []float32{1, 0}, B: []float32{1, 1, 1}}}}
-	base := analyze.NewBase(b)
-	mods, err := base.Modules(a, "adapter")
-	if err != nil {
-		log.Fatal(err)
-	}
-	w, err := base.Weight(mods[0].Name)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(mods[0].Name)
+	fmt.Println(mod.Name)
 	fmt.Printf("%v\n", mat.Formatted(w))
 	// Output:
 	// base_model.model.transformer.h.0.attn.c_attn
@@ -52,21 +40,9 @@ func ExampleNewBase() {
 // GPT-2's Conv1D weight is stored (in, out), so its stored rows are W's
 // columns.
 func ExampleBase_Stream() {
-	dir := conv1DBase()
-	defer os.RemoveAll(dir)
-	b, err := resolve.Open(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer b.Close()
-	a := &lora.Adapter{Kind: lora.KindPEFT, Modules: []*lora.Module{{Name: "transformer.h.0.attn.c_attn",
-		Rank: 1, In: 2, Out: 3, Alpha: 1, FanInFanOut: true, A: []float32{1, 0}, B: []float32{1, 1, 1}}}}
-	base := analyze.NewBase(b)
-	mods, err := base.Modules(a, "adapter")
-	if err != nil {
-		log.Fatal(err)
-	}
-	w, err := base.Stream(mods[0].Name)
+	base, mod, done := conv1DModule("transformer.h.0.attn.c_attn")
+	defer done()
+	w, err := base.Stream(mod.Name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -78,6 +54,31 @@ func ExampleBase_Stream() {
 	fmt.Printf("W is %d×%d, stored transposed: %v; stored row 1 = W's column 1 = %v\n", out, in, w.Transposed(), row)
 	// Output:
 	// W is 3×2, stored transposed: true; stored row 1 = W's column 1 = [4 5 6]
+}
+
+// conv1DModule opens the base of conv1DBase and resolves against it a
+// rank-1 PEFT adapter of one module, name (the Conv1D weight's module
+// under some prefix); done closes the base and removes its directory.
+func conv1DModule(name string) (base *analyze.Base, mod analyze.Module, done func()) {
+	dir := conv1DBase()
+	b, err := resolve.Open(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		log.Fatal(err)
+	}
+	done = func() {
+		b.Close()
+		os.RemoveAll(dir)
+	}
+	a := &lora.Adapter{Kind: lora.KindPEFT, Modules: []*lora.Module{{Name: name,
+		Rank: 1, In: 2, Out: 3, Alpha: 1, FanInFanOut: true, A: []float32{1, 0}, B: []float32{1, 1, 1}}}}
+	base = analyze.NewBase(b)
+	mods, err := base.Modules(a, "adapter")
+	if err != nil {
+		done()
+		log.Fatal(err)
+	}
+	return base, mods[0], done
 }
 
 // conv1DBase writes a bare safetensors base into a new directory: one

@@ -79,6 +79,31 @@ qxdone:
 	VZEROUPPER
 	RET
 
+// KXSQUARE and KXABS turn the differences d in t into d² and |d| (Y3 =
+// absMask).
+#define KXSQUARE(t) VMULPS t, t, t
+#define KXABS(t) VANDPS Y3, t, t
+
+// KXPASS is the loop (label loop) of the error pass over values CX..DX-1
+// (x at SI, w at DI, the lanes' levels in rows of 32 bytes from R10): Y7
+// += w·dist(scale·l + min - x), scale Y13, min Y14, dist one of KXSQUARE
+// and KXABS; on to kxdone at the end. Clobbers R10, CX, Y10-Y12.
+#define KXPASS(loop, dist) \
+loop: \
+	CMPQ         CX, DX; \
+	JGE          kxdone; \
+	VBROADCASTSS (SI)(CX*4), Y10; \
+	VBROADCASTSS (DI)(CX*4), Y11; \
+	VMULPS       (R10), Y13, Y12; \
+	VADDPS       Y14, Y12, Y12; \
+	VSUBPS       Y10, Y12, Y12; \
+	dist(Y12); \
+	VMULPS       Y12, Y11, Y12; \
+	VADDPS       Y12, Y7, Y7; \
+	ADDQ         $32, R10; \
+	INCQ         CX; \
+	JMP          loop
+
 // func kx2LanesAVX2(x, w *float32, n int, c *kx2Lanes)
 //
 // The candidates are is = is0..is0+7, with inverse scales
@@ -169,35 +194,8 @@ kxsolve:
 	CMPL         1200(R9), $0
 	JNE          kxmad
 
-kxsq:
-	CMPQ         CX, DX
-	JGE          kxdone
-	VBROADCASTSS (SI)(CX*4), Y10
-	VBROADCASTSS (DI)(CX*4), Y11
-	VMULPS       (R10), Y13, Y12 // scale·l
-	VADDPS       Y14, Y12, Y12   // + min
-	VSUBPS       Y10, Y12, Y12   // - x
-	VMULPS       Y12, Y12, Y12
-	VMULPS       Y12, Y11, Y12
-	VADDPS       Y12, Y7, Y7
-	ADDQ         $32, R10
-	INCQ         CX
-	JMP          kxsq
-
-kxmad:
-	CMPQ         CX, DX
-	JGE          kxdone
-	VBROADCASTSS (SI)(CX*4), Y10
-	VBROADCASTSS (DI)(CX*4), Y11
-	VMULPS       (R10), Y13, Y12
-	VADDPS       Y14, Y12, Y12
-	VSUBPS       Y10, Y12, Y12
-	VANDPS       Y3, Y12, Y12
-	VMULPS       Y12, Y11, Y12
-	VADDPS       Y12, Y7, Y7
-	ADDQ         $32, R10
-	INCQ         CX
-	JMP          kxmad
+	KXPASS(kxsq, KXSQUARE)
+	KXPASS(kxmad, KXABS)
 
 kxdone:
 	VMOVUPS Y7, 1120(R9)
@@ -286,6 +284,24 @@ kxdone:
 	VMOVUPS   t, 6592+off(R9); \
 	VBLENDVPS m, mn, lo, lo
 
+// ROWNEXT steps a pass over the DX rows of 64 bytes from R10 to the next
+// row (R10 += 64, CX += 1), back to loop while CX < DX.
+#define ROWNEXT(loop) \
+	ADDQ $64, R10; \
+	INCQ CX; \
+	CMPQ CX, DX; \
+	JLT  loop
+
+// KGPASS is the loop (label loop) of the error pass over the DX rows of
+// 64 bytes from R10 (CX counting from 0): err, one of KGSQ and KGMAD,
+// adds each row's terms of both sets of lanes (scales Y3/Y6, mins Y4/Y13)
+// to Y7/Y8. Clobbers R10, CX, Y9, Y10.
+#define KGPASS(loop, err) \
+loop: \
+	err(0, Y3, Y4, Y7, Y9); \
+	err(32, Y6, Y13, Y8, Y10); \
+	ROWNEXT(loop)
+
 // func kx2GroupsAVX2(c *kx2Groups, n int)
 //
 // Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
@@ -320,10 +336,7 @@ kgsum2:
 	VMOVUPS      32(R10), Y5
 	VMULPS       Y5, Y5, Y5
 	VADDPS       Y5, Y3, Y3
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgsum2
+	ROWNEXT(kgsum2)
 	CVTSQ2SS     DX, X4
 	VBROADCASTSS X4, Y4
 	VDIVPS       Y4, Y2, Y2
@@ -348,10 +361,7 @@ kgwloop:
 	VANDPS       32(R10), Y6, Y5
 	VADDPS       Y5, Y3, Y5
 	VMOVUPS      Y5, 2080(R10)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgwloop
+	ROWNEXT(kgwloop)
 
 kgstart:
 	// ggml's start: min and max seeded with x[0], Σw and Σw·x; min > 0
@@ -440,10 +450,7 @@ kgdiv:
 kgfit:
 	KGFIT(0, Y15, Y0, Y7, Y8, Y9, Y2, Y3, Y4)
 	KGFIT(32, Y14, Y1, Y10, Y11, Y12, Y5, Y6, Y13)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgfit
+	ROWNEXT(kgfit)
 	TESTQ        R11, R11
 	JS           kginit
 	KGSOLVE(0, Y7, Y8, Y9, Y2, Y3, Y4, Y5, Y6, Y13)
@@ -465,22 +472,9 @@ kgerr:
 	CMPL         6688(R9), $0
 	JNE          kgmad
 
-kgsq:
-	KGSQ(0, Y3, Y4, Y7, Y9)
-	KGSQ(32, Y6, Y13, Y8, Y10)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgsq
+	KGPASS(kgsq, KGSQ)
 	JMP          kgpick
-
-kgmad:
-	KGMAD(0, Y3, Y4, Y7, Y9)
-	KGMAD(32, Y6, Y13, Y8, Y10)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          kgmad
+	KGPASS(kgmad, KGMAD)
 
 kgpick:
 	TESTQ        R11, R11
@@ -575,6 +569,18 @@ kgnext:
 	VBLENDVPS m, is, t2, t2; \
 	VMOVUPS   t2, 6272+off(R9)
 
+// QGPASS is the loop (label loop) of the first pass over the DX rows of
+// 64 bytes from R10 (CX counting from 0): both sets of lanes' amax and
+// signed max (QGMAX into Y12-Y15), and the weights by wv, one of QGWV and
+// QGSQ. Clobbers R10, CX, Y2-Y7.
+#define QGPASS(loop, wv) \
+loop: \
+	QGMAX(0, Y12, Y14, Y2, Y3, Y6); \
+	QGMAX(32, Y13, Y15, Y4, Y5, Y7); \
+	wv(0, Y2, Y3); \
+	wv(32, Y4, Y5); \
+	ROWNEXT(loop)
+
 // func qxGroupsAVX2(c *qxGroups, n int)
 //
 // Lane g of 16 (two sets of 8: lanes 0-7 at byte offset 0 of each row,
@@ -595,26 +601,9 @@ TEXT ·qxGroupsAVX2(SB), NOSPLIT, $0-16
 	CMPL         6496(R9), $0  // squares
 	JNE          qgsq
 
-qgmax:
-	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
-	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
-	QGWV(0, Y2, Y3)
-	QGWV(32, Y4, Y5)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          qgmax
+	QGPASS(qgmax, QGWV)
 	JMP          qgready
-
-qgsq:
-	QGMAX(0, Y12, Y14, Y2, Y3, Y6)
-	QGMAX(32, Y13, Y15, Y4, Y5, Y7)
-	QGSQ(0, Y2, Y3)
-	QGSQ(32, Y4, Y5)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          qgsq
+	QGPASS(qgsq, QGSQ)
 
 qgready:
 	VMOVUPS      Y12, 6528(R9)
@@ -637,10 +626,7 @@ qgcand:
 qgfit:
 	QGLANE(0, Y0, Y4, Y5, Y8, Y9)
 	QGLANE(32, Y1, Y6, Y7, Y10, Y11)
-	ADDQ         $64, R10
-	INCQ         CX
-	CMPQ         CX, DX
-	JLT          qgfit
+	ROWNEXT(qgfit)
 	TESTQ        R11, R11
 	JNZ          qgmore
 	QGFIRST(0, Y0, Y4, Y5, Y12, Y8, Y9)
@@ -1058,6 +1044,48 @@ GLOBL zero<>(SB), RODATA|NOPTR, $32
 	VMOVD        X15, AX; \
 	MOVQ         AX, ret
 
+// NEARTABLES4 sets Y1-Y4 to the term tables (NEARTABLE) of a 4-value
+// group's coordinates 0-3 at 0(DX), 0(DI).
+#define NEARTABLES4 \
+	NEARTABLE(0, Y1); \
+	NEARTABLE(4, Y2); \
+	NEARTABLE(8, Y3); \
+	NEARTABLE(12, Y4)
+
+// NEARSCAN4 is the scan loop (label loop) over the CX neighbours at SI of
+// a 4-value group, eight at a time: per eight, 4×8 table-index bytes,
+// coordinate-major, picking from the tables Y1-Y4; NEARINIT must have run,
+// NEARRESULT reads the outcome. Clobbers SI, CX, Y7-Y9, Y13-Y15.
+#define NEARSCAN4(loop) \
+loop: \
+	VPMOVZXBD 0(SI), Y14; \
+	VPERMPS   Y1, Y14, Y14; \
+	NEARTERM(8, Y2); \
+	NEARTERM(16, Y3); \
+	NEARTERM(24, Y4); \
+	NEARKEEP; \
+	ADDQ      $32, SI; \
+	SUBQ      $8, CX; \
+	JGT       loop
+
+// NEARSCAN8 is NEARSCAN4 for an 8-value group: per eight neighbours, 8×8
+// bytes, coordinates 2p and 2p+1 picking from the same table Y(p+1).
+#define NEARSCAN8(loop) \
+loop: \
+	VPMOVZXBD 0(SI), Y14; \
+	VPERMPS   Y1, Y14, Y14; \
+	NEARTERM(8, Y1); \
+	NEARTERM(16, Y2); \
+	NEARTERM(24, Y2); \
+	NEARTERM(32, Y3); \
+	NEARTERM(40, Y3); \
+	NEARTERM(48, Y4); \
+	NEARTERM(56, Y4); \
+	NEARKEEP; \
+	ADDQ      $64, SI; \
+	SUBQ      $8, CX; \
+	JGT       loop
+
 // func nearLanesAVX2(x, w *float32, n int, lv *uint8, scale float32) int
 //
 // The weighted distances Σ w·(scale·q - x)² of n neighbours of a 4-value
@@ -1073,22 +1101,9 @@ TEXT ·nearLanesAVX2(SB), NOSPLIT, $0-48
 	MOVQ         lv+24(FP), SI
 	VBROADCASTSS scale+32(FP), Y0
 	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
-	NEARTABLE(0, Y1)
-	NEARTABLE(4, Y2)
-	NEARTABLE(8, Y3)
-	NEARTABLE(12, Y4)
+	NEARTABLES4
 	NEARINIT(n+16(FP))
-
-near4loop:
-	VPMOVZXBD 0(SI), Y14
-	VPERMPS   Y1, Y14, Y14
-	NEARTERM(8, Y2)
-	NEARTERM(16, Y3)
-	NEARTERM(24, Y4)
-	NEARKEEP
-	ADDQ      $32, SI
-	SUBQ      $8, CX
-	JGT       near4loop
+	NEARSCAN4(near4loop)
 	NEARRESULT(ret+40(FP))
 	VZEROUPPER
 	RET
@@ -1110,21 +1125,7 @@ TEXT ·nearScan8AVX2(SB), NOSPLIT, $0-32
 	VMOVUPS 64(DX), Y3
 	VMOVUPS 96(DX), Y4
 	NEARINIT(n+8(FP))
-
-near8loop:
-	VPMOVZXBD 0(SI), Y14
-	VPERMPS   Y1, Y14, Y14
-	NEARTERM(8, Y1)
-	NEARTERM(16, Y2)
-	NEARTERM(24, Y2)
-	NEARTERM(32, Y3)
-	NEARTERM(40, Y3)
-	NEARTERM(48, Y4)
-	NEARTERM(56, Y4)
-	NEARKEEP
-	ADDQ      $64, SI
-	SUBQ      $8, CX
-	JGT       near8loop
+	NEARSCAN8(near8loop)
 	NEARRESULT(ret+24(FP))
 	VZEROUPPER
 	RET
@@ -1210,6 +1211,89 @@ near8loop:
 	MOVL 512+124(R9), AX; \
 	MOVL AX, 3968(DX)
 
+// TRIALLEVELS starts a scale trial (iq3TrialAVX2, iq2TrialAVX2), R9 = t:
+// the levels L = clamp(nearest_int(0.5·(id·x - 1)), 0, max) of the 32
+// values to 512(R9) (IQ3LEVELS, max the int32 at maxc), and the groups'
+// packed indices u, each level shifted by the shifts at shiftc and the
+// lanes summed pairwise, to Y8 (as VPHADDD leaves them). Sets Y4 = 1,
+// Y5 = 0.5, Y6 = id, Y7 = the shifts, Y12 = 0, Y13 = max; clobbers Y9-Y11.
+#define TRIALLEVELS(maxc, shiftc) \
+	VBROADCASTSS 672(R9), Y6; \
+	VPXOR        Y12, Y12, Y12; \
+	VPBROADCASTD maxc<>(SB), Y13; \
+	VBROADCASTSS oneF<>(SB), Y4; \
+	VBROADCASTSS halfF<>(SB), Y5; \
+	IQ3LEVELS(0, Y8); \
+	IQ3LEVELS(32, Y9); \
+	IQ3LEVELS(64, Y10); \
+	IQ3LEVELS(96, Y11); \
+	VMOVDQU      Y8, 512(R9); \
+	VMOVDQU      Y9, 544(R9); \
+	VMOVDQU      Y10, 576(R9); \
+	VMOVDQU      Y11, 608(R9); \
+	VMOVDQU      shiftc<>(SB), Y7; \
+	VPSLLVD      Y7, Y8, Y8; \
+	VPSLLVD      Y7, Y9, Y9; \
+	VPSLLVD      Y7, Y10, Y10; \
+	VPSLLVD      Y7, Y11, Y11; \
+	VPHADDD      Y9, Y8, Y8; \
+	VPHADDD      Y11, Y10, Y10; \
+	VPHADDD      Y10, Y8, Y8
+
+// ONGRID looks group BX's packed index u (AX) up in the grid's index table
+// (R11): off-grid (negative) jumps to off; on-grid sets bit BX of the mask
+// R10 and jumps to next. Clobbers CX.
+#define ONGRID(off, next) \
+	MOVL  (R11)(AX*4), CX; \
+	TESTL CX, CX; \
+	JS    off; \
+	BTSQ  BX, R10; \
+	JMP   next
+
+// OFFGRID readies the neighbour scan of the off-grid group BX with packed
+// index u (AX): SI and R12 = its neighbours' chunks, CX and X11 their
+// number, R13 = BX<<shift (the group's byte offset), DX and DI its x and
+// w (0(R9) and 128(R9) plus R13).
+#define OFFGRID(shift) \
+	MOVQ    704(R9), CX; \
+	MOVLQSX (CX)(AX*4), SI; \
+	ADDQ    696(R9), SI; \
+	MOVQ    SI, R12; \
+	MOVQ    712(R9), CX; \
+	MOVLQSX (CX)(AX*4), CX; \
+	VMOVD   CX, X11; \
+	MOVQ    BX, R13; \
+	SHLQ    $shift, R13; \
+	LEAQ    0(R9)(R13*1), DX; \
+	LEAQ    128(R9)(R13*1), DI
+
+// NEIGHBOUR ends an off-grid group's scan: CX = the chosen neighbour's
+// first byte in the chunks at R12 (chunks of 8 neighbours, 1<<shift bytes
+// each; its coordinates' bytes 8 apart), DX = the group's levels in L
+// (512(R9) plus R13). Clobbers AX, Y13-Y15.
+#define NEIGHBOUR(shift) \
+	NEARRESULT(AX); \
+	MOVQ AX, CX; \
+	SHRQ $3, CX; \
+	SHLQ $shift, CX; \
+	ADDQ R12, CX; \
+	ANDQ $7, AX; \
+	ADDQ AX, CX; \
+	LEAQ 512(R9)(R13*1), DX
+
+// TRIALEND is the groups' loop end (label next: BX+1, back to group while
+// below ngroups) and the trial's end: the levels into LT (LTSTORE), the
+// on-grid mask R10 to t.onGrid.
+#define TRIALEND(next, ngroups, group) \
+next: \
+	INCQ BX; \
+	CMPQ BX, ngroups; \
+	JLT  group; \
+	LTSTORE; \
+	MOVL R10, 680(R9); \
+	VZEROUPPER; \
+	RET
+
 // func iq3TrialAVX2(t *iqTrial)
 //
 // One scale trial of an IQ3 block (iqtrial.go): levels, packed indices,
@@ -1218,27 +1302,7 @@ near8loop:
 // t.onGrid.
 TEXT ·iq3TrialAVX2(SB), NOSPLIT, $0-8
 	MOVQ         t+0(FP), R9
-	VBROADCASTSS 672(R9), Y6 // id
-	VPXOR        Y12, Y12, Y12
-	VPBROADCASTD seven<>(SB), Y13
-	VBROADCASTSS oneF<>(SB), Y4
-	VBROADCASTSS halfF<>(SB), Y5
-	IQ3LEVELS(0, Y8)
-	IQ3LEVELS(32, Y9)
-	IQ3LEVELS(64, Y10)
-	IQ3LEVELS(96, Y11)
-	VMOVDQU      Y8, 512(R9)
-	VMOVDQU      Y9, 544(R9)
-	VMOVDQU      Y10, 576(R9)
-	VMOVDQU      Y11, 608(R9)
-	VMOVDQU      shift3<>(SB), Y7
-	VPSLLVD      Y7, Y8, Y8
-	VPSLLVD      Y7, Y9, Y9
-	VPSLLVD      Y7, Y10, Y10
-	VPSLLVD      Y7, Y11, Y11
-	VPHADDD      Y9, Y8, Y8
-	VPHADDD      Y11, Y10, Y10
-	VPHADDD      Y10, Y8, Y8     // u of groups 0,2,4,6 | 1,3,5,7
+	TRIALLEVELS(seven, shift3) // u of groups 0,2,4,6 | 1,3,5,7 in Y8
 	VMOVDQU      Y8, 640(R9)
 	VBROADCASTSS 676(R9), Y0
 	VMULPS       oddQ<>(SB), Y0, Y0 // scale·(2l+1), l = 0..7
@@ -1253,67 +1317,24 @@ iq3group:
 	MOVQ  BX, CX
 	SHRQ  $1, CX
 	ADDQ  CX, AX
-	MOVL  640(R9)(AX*4), AX  // u
-	MOVL  (R11)(AX*4), CX    // index[u]
-	TESTL CX, CX
-	JS    iq3off
-	BTSQ  BX, R10
-	JMP   iq3next
+	MOVL  640(R9)(AX*4), AX // u
+	ONGRID(iq3off, iq3next)
 
 iq3off:
-	MOVQ         704(R9), CX
-	MOVLQSX      (CX)(AX*4), SI
-	ADDQ         696(R9), SI // the neighbours' chunks
-	MOVQ         SI, R12
-	MOVQ         712(R9), CX
-	MOVLQSX      (CX)(AX*4), CX // their number
-	VMOVD        CX, X11
-	MOVQ         BX, R13
-	SHLQ         $4, R13 // 16·k: the group's byte offset
-	LEAQ         0(R9)(R13*1), DX
-	LEAQ         128(R9)(R13*1), DI
-	NEARTABLE(0, Y1)
-	NEARTABLE(4, Y2)
-	NEARTABLE(8, Y3)
-	NEARTABLE(12, Y4)
+	OFFGRID(4) // 16·k: the group's byte offset
+	NEARTABLES4
 	NEARINIT(X11)
-
-iq3scan:
-	VPMOVZXBD 0(SI), Y14
-	VPERMPS   Y1, Y14, Y14
-	NEARTERM(8, Y2)
-	NEARTERM(16, Y3)
-	NEARTERM(24, Y4)
-	NEARKEEP
-	ADDQ      $32, SI
-	SUBQ      $8, CX
-	JGT       iq3scan
-	NEARRESULT(AX)
-	MOVQ      AX, CX
-	SHRQ      $3, CX
-	SHLQ      $5, CX
-	ADDQ      R12, CX
-	ANDQ      $7, AX
-	ADDQ      AX, CX             // the neighbour's level bytes, 8 apart
-	LEAQ      512(R9)(R13*1), DX // its levels in L
-	MOVBLZX   0(CX), AX
-	MOVL      AX, 0(DX)
-	MOVBLZX   8(CX), AX
-	MOVL      AX, 4(DX)
-	MOVBLZX   16(CX), AX
-	MOVL      AX, 8(DX)
-	MOVBLZX   24(CX), AX
-	MOVL      AX, 12(DX)
-
-iq3next:
-	INCQ BX
-	CMPQ BX, $8
-	JLT  iq3group
-
-	LTSTORE
-	MOVL   R10, 680(R9)
-	VZEROUPPER
-	RET
+	NEARSCAN4(iq3scan)
+	NEIGHBOUR(5)
+	MOVBLZX 0(CX), AX
+	MOVL    AX, 0(DX)
+	MOVBLZX 8(CX), AX
+	MOVL    AX, 4(DX)
+	MOVBLZX 16(CX), AX
+	MOVL    AX, 8(DX)
+	MOVBLZX 24(CX), AX
+	MOVL    AX, 12(DX)
+	TRIALEND(iq3next, $8, iq3group)
 
 // IQ2TABLE sets t to the terms (w·d)·d, d = scale·q - x, of coordinates
 // 2p (lanes 0-3) and 2p+1 (lanes 4-7) at their four levels' q in Y0, the
@@ -1342,27 +1363,7 @@ iq3next:
 // levels 0..2, iqtrial.go), as iq3TrialAVX2 does for IQ3.
 TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
 	MOVQ         t+0(FP), R9
-	VBROADCASTSS 672(R9), Y6 // id
-	VPXOR        Y12, Y12, Y12
-	VPBROADCASTD two<>(SB), Y13
-	VBROADCASTSS oneF<>(SB), Y4
-	VBROADCASTSS halfF<>(SB), Y5
-	IQ3LEVELS(0, Y8)
-	IQ3LEVELS(32, Y9)
-	IQ3LEVELS(64, Y10)
-	IQ3LEVELS(96, Y11)
-	VMOVDQU      Y8, 512(R9)
-	VMOVDQU      Y9, 544(R9)
-	VMOVDQU      Y10, 576(R9)
-	VMOVDQU      Y11, 608(R9)
-	VMOVDQU      shift2<>(SB), Y7
-	VPSLLVD      Y7, Y8, Y8
-	VPSLLVD      Y7, Y9, Y9
-	VPSLLVD      Y7, Y10, Y10
-	VPSLLVD      Y7, Y11, Y11
-	VPHADDD      Y9, Y8, Y8
-	VPHADDD      Y11, Y10, Y10
-	VPHADDD      Y10, Y8, Y8
+	TRIALLEVELS(two, shift2)
 	VEXTRACTI128 $1, Y8, X9
 	VPADDD       X9, X8, X8         // u of groups 0..3
 	VMOVDQU      X8, 640(R9)
@@ -1376,52 +1377,17 @@ TEXT ·iq2TrialAVX2(SB), NOSPLIT, $0-8
 
 iq2group:
 	MOVL  640(R9)(BX*4), AX // u
-	MOVL  (R11)(AX*4), CX   // index[u]
-	TESTL CX, CX
-	JS    iq2off
-	BTSQ  BX, R10
-	JMP   iq2next
+	ONGRID(iq2off, iq2next)
 
 iq2off:
-	MOVQ    704(R9), CX
-	MOVLQSX (CX)(AX*4), SI
-	ADDQ    696(R9), SI // the neighbours' chunks
-	MOVQ    SI, R12
-	MOVQ    712(R9), CX
-	MOVLQSX (CX)(AX*4), CX // their number
-	VMOVD   CX, X11
-	MOVQ    BX, R13
-	SHLQ    $5, R13 // 32·k: the group's byte offset
-	LEAQ    0(R9)(R13*1), DX
-	LEAQ    128(R9)(R13*1), DI
+	OFFGRID(5) // 32·k: the group's byte offset
 	IQ2TABLE(0, 4, Y1)
 	IQ2TABLE(8, 12, Y2)
 	IQ2TABLE(16, 20, Y3)
 	IQ2TABLE(24, 28, Y4)
 	NEARINIT(X11)
-
-iq2scan:
-	VPMOVZXBD 0(SI), Y14
-	VPERMPS   Y1, Y14, Y14
-	NEARTERM(8, Y1)
-	NEARTERM(16, Y2)
-	NEARTERM(24, Y2)
-	NEARTERM(32, Y3)
-	NEARTERM(40, Y3)
-	NEARTERM(48, Y4)
-	NEARTERM(56, Y4)
-	NEARKEEP
-	ADDQ      $64, SI
-	SUBQ      $8, CX
-	JGT       iq2scan
-	NEARRESULT(AX)
-	MOVQ      AX, CX
-	SHRQ      $3, CX
-	SHLQ      $6, CX
-	ADDQ      R12, CX
-	ANDQ      $7, AX
-	ADDQ      AX, CX             // the neighbour's bytes, 8 apart
-	LEAQ      512(R9)(R13*1), DX // its levels in L
+	NEARSCAN8(iq2scan)
+	NEIGHBOUR(6)
 	IQ2LEVEL(0, 0)
 	IQ2LEVEL(8, 4)
 	IQ2LEVEL(16, 8)
@@ -1430,16 +1396,7 @@ iq2scan:
 	IQ2LEVEL(40, 20)
 	IQ2LEVEL(48, 24)
 	IQ2LEVEL(56, 28)
-
-iq2next:
-	INCQ BX
-	CMPQ BX, R14
-	JLT  iq2group
-
-	LTSTORE
-	MOVL   R10, 680(R9)
-	VZEROUPPER
-	RET
+	TRIALEND(iq2next, R14, iq2group)
 
 // shift2 shifts the levels of a group's eight values to their places in
 // its packed index.

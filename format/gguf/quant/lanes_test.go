@@ -159,6 +159,31 @@ func randomGroup(r *rand.Rand, x []float32) {
 	}
 }
 
+// edgeGroup fills xs as randomGroup does, then makes one group in sixteen
+// all zeros, one constant and one small(xs) (the draws from r).
+func edgeGroup(r *rand.Rand, xs []float32, small func(xs []float32)) {
+	randomGroup(r, xs)
+	switch r.IntN(16) {
+	case 0:
+		clear(xs)
+	case 1:
+		for i := range xs {
+			xs[i] = xs[0]
+		}
+	case 2:
+		small(xs)
+	}
+}
+
+// kx2Mode is the weights that go with make_qkx2_quants's error measure:
+// |x| with mad (Q2_K), sqrt(Σx²/n) + |x| with squares (Q4_K, Q5_K).
+func kx2Mode(mad bool) kx2Weights {
+	if mad {
+		return kx2AbsX
+	}
+	return kx2AvAbs
+}
+
 // TestLanesMatchGo runs every search with the lane kernels and with the Go
 // code on the same random groups (a million each, a tenth under -short)
 // and requires identical bits.
@@ -195,18 +220,7 @@ func TestLanesMatchGo(t *testing.T) {
 			xs, ws := x[:size], w[:size]
 			randomGroup(r, xs)
 			mad := g&2 != 0
-			var sumX2 float32
-			for _, v := range xs {
-				sumX2 += float32(v * v)
-			}
-			avX := sqrtf(sumX2 / float32(size))
-			for i, v := range xs {
-				if mad {
-					ws[i] = abs(v)
-				} else {
-					ws[i] = avX + abs(v)
-				}
-			}
+			kx2Mode(mad).set(ws, xs)
 			nmax := []int32{3, 15, 31}[g%3]
 			rmin := []float32{-0.5, -1}[g>>2&1]
 			nstep := []int{15, 20}[g>>3&1]
@@ -232,19 +246,11 @@ func TestLanesMatchGo(t *testing.T) {
 			groups := 9 + k%8
 			for g := range groups {
 				xs := x[g*16 : g*16+16]
-				randomGroup(r, xs)
-				switch r.IntN(16) {
-				case 0:
-					clear(xs)
-				case 1:
-					for i := range xs {
-						xs[i] = xs[0]
-					}
-				case 2:
+				edgeGroup(r, xs, func(xs []float32) {
 					for i := range xs {
 						xs[i] *= 1e-15
 					}
-				}
+				})
 				copy(qw[g*16:], importance(xs))
 			}
 			nmax := []int32{4, 32}[k&1]
@@ -275,31 +281,13 @@ func TestLanesMatchGo(t *testing.T) {
 			mad := k&2 != 0
 			for g := range groups {
 				xs, ws := x[g*size:g*size+size], w[g*size:g*size+size]
-				randomGroup(r, xs)
-				switch r.IntN(16) {
-				case 0:
-					clear(xs)
-				case 1:
-					for i := range xs {
-						xs[i] = xs[0]
-					}
-				case 2: // a range of a few subnormals: infinite inverse scales
+				edgeGroup(r, xs, func(xs []float32) {
+					// a range of a few subnormals: infinite inverse scales
 					for i := range xs {
 						xs[i] = math.Float32frombits(uint32(r.IntN(3)) | uint32(r.IntN(2))<<31)
 					}
-				}
-				var sumX2 float32
-				for _, v := range xs {
-					sumX2 += float32(v * v)
-				}
-				avX := sqrtf(sumX2 / float32(size))
-				for i, v := range xs {
-					if mad {
-						ws[i] = abs(v)
-					} else {
-						ws[i] = avX + abs(v)
-					}
-				}
+				})
+				kx2Mode(mad).set(ws, xs)
 			}
 			nmax := []int32{3, 15, 31}[k%3]
 			rmin := []float32{-0.5, -1, -0.9}[k>>2%3]
@@ -310,10 +298,7 @@ func TestLanesMatchGo(t *testing.T) {
 			var glv, elv [16]kx2Level
 			wmode := kx2Given // the weights above, or the kernel's own
 			if k&16 != 0 {
-				wmode = kx2AvAbs
-				if mad {
-					wmode = kx2AbsX
-				}
+				wmode = kx2Mode(mad)
 			}
 			useLanes = true
 			makeQKX2Groups(xs, ws, wmode, size, nmax, rmin, 0.1, nstep, mad, gs[:groups], gm[:groups], glv[:groups])
