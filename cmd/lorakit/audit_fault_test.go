@@ -316,3 +316,30 @@ func TestAuditNohup(t *testing.T) {
 		t.Errorf("output missing: %v", err)
 	}
 }
+
+// TestAuditCPULimit: LORAKIT_CPU caps the kernels (avx2, generic) and any
+// other value is a usage error named in one line, before any command runs.
+func TestAuditCPULimit(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		code  int
+	}{{"avx2", exitOK}, {"generic", exitOK}, {"avx512", exitUsage}} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAuditHelperProcess$", "--", "help")
+		cmd.Env = append(os.Environ(), "LORAKIT_AUDIT_HELPER=1", "LORAKIT_CPU="+c.value)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code {
+			t.Errorf("LORAKIT_CPU=%s: exit %d, want %d (%s)", c.value, code, c.code, stderr.String())
+		}
+		if c.code == exitUsage && !strings.Contains(stderr.String(), `LORAKIT_CPU="avx512"`) {
+			t.Errorf("LORAKIT_CPU=%s: stderr %q does not name the value", c.value, stderr.String())
+		}
+	}
+}
