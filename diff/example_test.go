@@ -10,29 +10,13 @@ import (
 	"github.com/lorakit/lorakit/format"
 	_ "github.com/lorakit/lorakit/format/gguf"        // registers "gguf"
 	_ "github.com/lorakit/lorakit/format/safetensors" // registers "safetensors"
+	"github.com/lorakit/lorakit/internal/examplefile"
 )
 
 // writeCheckpoint writes one tensor "w" of the given dtype holding vals
 // into a new file of the named format.
 func writeCheckpoint(formatName, path string, dt format.DType, vals []float32) {
-	info := format.TensorInfo{Name: "w", DType: dt, Shape: []int64{2, int64(len(vals) / 2)}}
-	n, err := info.NumBytes()
-	if err != nil {
-		log.Fatal(err)
-	}
-	data := make([]byte, n)
-	if err := format.FromFloat32(data, vals, dt); err != nil {
-		log.Fatal(err)
-	}
-	sink, err := format.Create(formatName, path, []format.TensorInfo{info}, nil, format.CreateOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := sink.WriteTensor("w", data); err != nil {
-		sink.Abort()
-		log.Fatal(err)
-	}
-	if err := sink.Close(); err != nil {
+	if err := examplefile.WriteOneTensor(formatName, path, dt, vals); err != nil {
 		log.Fatal(err)
 	}
 }
