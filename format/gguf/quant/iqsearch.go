@@ -30,21 +30,72 @@ type iqParams struct {
 // each 8 values; zero reports a block quantized to nothing (ggml's early
 // continue).
 func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, signs [4]uint8, zero bool) {
+	b, ok := startIQBlock(x, weight, p)
+	if !ok {
+		return 0, points, b.signs, true
+	}
 	n, dim := len(x), p.dim
-	ng := n / dim
 	g := p.grid()
-	var xval, waux [32]float32
+	scale = b.scale
+	var L [32]int8
+	onGrid := b.onGrid
+	var trial iqTrial
+	if trial.start(g, p, b.xval[:n], weight[:n], b.waux[:n]) {
+		trial.search(p, b.top, b.den, &scale, &L, &onGrid)
+	} else {
+		var Laux [32]int8
+		var onAux [8]bool
+		var best float32
+		for is := -p.steps; is <= p.steps; is++ {
+			id := float32(b.top+float32(float32(is)*p.step)) / b.den
+			thisScale := 1 / id
+			for k := range n / dim {
+				xg, lg := b.xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
+				u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
+				onAux[k] = g.index[u] >= 0
+				if !onAux[k] {
+					g.bestNeighbour(u, xg, b.waux[dim*k:dim*k+dim], thisScale, lg)
+				}
+			}
+			if sumqx, sumq2 := oddLevelSums(b.xval[:n], weight[:n], Laux[:n]); improves(sumqx, sumq2, best) {
+				scale = sumqx / sumq2
+				best = float32(scale * sumqx)
+				L, onGrid = Laux, onAux
+			}
+		}
+	}
+	scale, points, signs = b.finish(p, weight[:n], scale, L, onGrid)
+	return scale, points, signs, false
+}
+
+// iqStarted is a block's state before its scale search: the magnitudes
+// xval of x with the sign bytes, the square roots waux of the weights, the
+// trials' top level 2·kMaxQ-1, the first scale and the denominator of the
+// trials' inverse scales, and ggml's initial on-grid flags.
+type iqStarted struct {
+	xval, waux      [32]float32
+	signs           [4]uint8
+	top, scale, den float32
+	onGrid          [8]bool
+}
+
+// startIQBlock is the start of ggml's block search, before the trials:
+// signs (an even number per 8 where p.parity, the smallest w·x² flipped),
+// max, and the first scale (max/top, or make_qp_quants's for p.qpInit).
+// ok is false for a block quantized to nothing; its signs are set anyway.
+func startIQBlock(x, weight []float32, p *iqParams) (b iqStarted, ok bool) {
+	n := len(x)
 	for i, w := range weight[:n] {
-		waux[i] = sqrtf(w)
+		b.waux[i] = sqrtf(w)
 	}
 	for k := range n / 8 {
 		var s uint8
 		nflip := 0
 		for i := range 8 {
 			if v := x[8*k+i]; v >= 0 {
-				xval[8*k+i] = v
+				b.xval[8*k+i] = v
 			} else {
-				xval[8*k+i] = -v
+				b.xval[8*k+i] = -v
 				nflip++
 				s |= 1 << i
 			}
@@ -58,61 +109,48 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 						mn, imin = ax, i
 					}
 				}
-				xval[8*k+imin] = -xval[8*k+imin]
+				b.xval[8*k+imin] = -b.xval[8*k+imin]
 				s ^= 1 << imin
 			}
 			s &= 127
 		}
-		signs[k] = s
+		b.signs[k] = s
 	}
-	mx := xval[0]
-	for _, v := range xval[1:n] {
+	mx := b.xval[0]
+	for _, v := range b.xval[1:n] {
 		if !(mx > v) {
 			mx = v
 		}
 	}
 	if mx == 0 || mx < p.zeroBelow {
-		return 0, points, signs, true
+		return b, false
 	}
-	var L, Laux [32]int8
-	var onGrid, onAux [8]bool
-	for k := range onGrid {
-		onGrid[k] = p.onGridInit
+	for k := range b.onGrid {
+		b.onGrid[k] = p.onGridInit
 	}
-	top := float32(2*p.kMaxQ - 1)
-	scale = mx / top
-	den := mx
+	b.top = float32(2*p.kMaxQ - 1)
+	b.scale = mx / b.top
+	b.den = mx
 	if p.qpInit {
 		var qpL [32]uint8
-		scale = makeQPQuants(xval[:n], p.kMaxQ+1, qpL[:n], weight[:n])
-		den = float32(scale * float32(p.kMaxQ))
-		if den <= 0 {
-			return 0, points, signs, true
+		b.scale = makeQPQuants(b.xval[:n], p.kMaxQ+1, qpL[:n], weight[:n])
+		b.den = float32(b.scale * float32(p.kMaxQ))
+		if b.den <= 0 {
+			return b, false
 		}
 	}
-	var trial iqTrial
-	if trial.start(g, p, xval[:n], weight[:n], waux[:n]) {
-		trial.search(p, top, den, &scale, &L, &onGrid)
-	} else {
-		var best float32
-		for is := -p.steps; is <= p.steps; is++ {
-			id := float32(top+float32(float32(is)*p.step)) / den
-			thisScale := 1 / id
-			for k := range ng {
-				xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
-				u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
-				onAux[k] = g.index[u] >= 0
-				if !onAux[k] {
-					g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
-				}
-			}
-			if sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n]); improves(sumqx, sumq2, best) {
-				scale = sumqx / sumq2
-				best = float32(scale * sumqx)
-				L, onGrid = Laux, onAux
-			}
-		}
-	}
+	return b, true
+}
+
+// finish is the end of ggml's block search, after the trials found scale,
+// levels L and on-grid flags: where a group is off the grid (or always, for
+// p.qpInit) the levels are made again at the final scale, off-grid groups
+// replaced by their best neighbour, and the scale refitted; a negative
+// scale flips every sign; the groups' levels become grid points.
+func (b *iqStarted) finish(p *iqParams, weight []float32, scale float32, L [32]int8, onGrid [8]bool) (float32, [8]int, [4]uint8) {
+	n, dim := len(weight), p.dim
+	ng := n / dim
+	g := p.grid()
 	off := p.qpInit
 	for _, on := range onGrid[:ng] {
 		off = off || !on
@@ -123,15 +161,16 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 			if p.skipOnGrid && onGrid[k] {
 				continue
 			}
-			xg, lg := xval[dim*k:dim*k+dim], L[dim*k:dim*k+dim]
+			xg, lg := b.xval[dim*k:dim*k+dim], L[dim*k:dim*k+dim]
 			if u := iqLevels(xg, id, lg, p.kMaxQ, g.shift); g.index[u] < 0 {
-				g.bestNeighbour(u, xg, waux[dim*k:dim*k+dim], scale, lg)
+				g.bestNeighbour(u, xg, b.waux[dim*k:dim*k+dim], scale, lg)
 			}
 		}
-		if sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], L[:n]); sumq2 > 0 {
+		if sumqx, sumq2 := oddLevelSums(b.xval[:n], weight, L[:n]); sumq2 > 0 {
 			scale = sumqx / sumq2
 		}
 	}
+	signs := b.signs
 	if scale < 0 {
 		scale = -scale
 		for k := range signs {
@@ -141,6 +180,7 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 			}
 		}
 	}
+	var points [8]int
 	for k := range ng {
 		u := 0
 		for i, l := range L[dim*k : dim*k+dim] {
@@ -148,7 +188,7 @@ func iqBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, si
 		}
 		points[k] = int(g.index[u]) // on the grid by construction
 	}
-	return scale, points, signs, false
+	return scale, points, signs
 }
 
 // iqLevels sets the levels clamp(nearest(0.5·(id·x - 1)), 0, kMaxQ-1) of

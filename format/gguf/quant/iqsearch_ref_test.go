@@ -7,126 +7,42 @@ package quant
 
 import "math"
 
-// refIQBlock is iqBlock as first written, a straightforward port of
-// ggml's loops, kept as the oracle of the optimised search. iqBlock is one block's search: x and its weights w (16 or 32 each) ->
-// the block's scale, the grid point of each group and the sign byte of
-// each 8 values; zero reports a block quantized to nothing (ggml's early
-// continue).
+// refIQBlock is iqBlock's trials as first written, a straightforward port
+// of ggml's loop, kept as the oracle of the optimised search (the lane
+// kernels of iqtrial.go and gridlanes.go, with the straightforward
+// neighbour search); the start and the end of the block search are
+// iqBlock's own (TestNeighbourLanes checks the end's neighbour search).
 func refIQBlock(x, weight []float32, p *iqParams) (scale float32, points [8]int, signs [4]uint8, zero bool) {
+	b, ok := startIQBlock(x, weight, p)
+	if !ok {
+		return 0, points, b.signs, true
+	}
 	n, dim := len(x), p.dim
-	ng := n / dim
 	g := p.grid()
-	var xval, waux [32]float32
-	for i, w := range weight[:n] {
-		waux[i] = sqrtf(w)
-	}
-	for k := range n / 8 {
-		var s uint8
-		nflip := 0
-		for i := range 8 {
-			if v := x[8*k+i]; v >= 0 {
-				xval[8*k+i] = v
-			} else {
-				xval[8*k+i] = -v
-				nflip++
-				s |= 1 << i
-			}
-		}
-		if p.parity {
-			if nflip%2 != 0 {
-				imin := 0
-				mn := float32(float32(weight[8*k]*x[8*k]) * x[8*k])
-				for i := 1; i < 8; i++ {
-					if ax := float32(float32(weight[8*k+i]*x[8*k+i]) * x[8*k+i]); ax < mn {
-						mn, imin = ax, i
-					}
-				}
-				xval[8*k+imin] = -xval[8*k+imin]
-				s ^= 1 << imin
-			}
-			s &= 127
-		}
-		signs[k] = s
-	}
-	mx := xval[0]
-	for _, v := range xval[1:n] {
-		if !(mx > v) {
-			mx = v
-		}
-	}
-	if mx == 0 || mx < p.zeroBelow {
-		return 0, points, signs, true
-	}
+	scale = b.scale
 	var L, Laux [32]int8
-	var onGrid, onAux [8]bool
-	for k := range onGrid {
-		onGrid[k] = p.onGridInit
-	}
-	top := float32(2*p.kMaxQ - 1)
-	scale = mx / top
-	den := mx
-	if p.qpInit {
-		var qpL [32]uint8
-		scale = makeQPQuants(xval[:n], p.kMaxQ+1, qpL[:n], weight[:n])
-		den = float32(scale * float32(p.kMaxQ))
-		if den <= 0 {
-			return 0, points, signs, true
-		}
-	}
+	onGrid := b.onGrid
+	var onAux [8]bool
 	var best float32
 	for is := -p.steps; is <= p.steps; is++ {
-		id := float32(top+float32(float32(is)*p.step)) / den
+		id := float32(b.top+float32(float32(is)*p.step)) / b.den
 		thisScale := 1 / id
-		for k := range ng {
-			xg, lg := xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
+		for k := range n / dim {
+			xg, lg := b.xval[dim*k:dim*k+dim], Laux[dim*k:dim*k+dim]
 			u := iqLevels(xg, id, lg, p.kMaxQ, g.shift)
 			onAux[k] = g.index[u] >= 0
 			if !onAux[k] {
-				refBestNeighbour(g, u, xg, waux[dim*k:dim*k+dim], thisScale, lg)
+				refBestNeighbour(g, u, xg, b.waux[dim*k:dim*k+dim], thisScale, lg)
 			}
 		}
-		sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], Laux[:n])
+		sumqx, sumq2 := oddLevelSums(b.xval[:n], weight[:n], Laux[:n])
 		if sumq2 > 0 && float32(sumqx*sumqx) > float32(best*sumq2) {
 			scale = sumqx / sumq2
 			best = float32(scale * sumqx)
 			L, onGrid = Laux, onAux
 		}
 	}
-	off := p.qpInit
-	for _, on := range onGrid[:ng] {
-		off = off || !on
-	}
-	if off && scale > 0 {
-		id := 1 / scale
-		for k := range ng {
-			if p.skipOnGrid && onGrid[k] {
-				continue
-			}
-			xg, lg := xval[dim*k:dim*k+dim], L[dim*k:dim*k+dim]
-			if u := iqLevels(xg, id, lg, p.kMaxQ, g.shift); g.index[u] < 0 {
-				refBestNeighbour(g, u, xg, waux[dim*k:dim*k+dim], scale, lg)
-			}
-		}
-		if sumqx, sumq2 := oddLevelSums(xval[:n], weight[:n], L[:n]); sumq2 > 0 {
-			scale = sumqx / sumq2
-		}
-	}
-	if scale < 0 {
-		scale = -scale
-		for k := range signs {
-			signs[k] = ^signs[k]
-			if p.parity {
-				signs[k] &= 127
-			}
-		}
-	}
-	for k := range ng {
-		u := 0
-		for i, l := range L[dim*k : dim*k+dim] {
-			u |= int(l) << (g.shift * i)
-		}
-		points[k] = int(g.index[u]) // on the grid by construction
-	}
+	scale, points, signs = b.finish(p, weight[:n], scale, L, onGrid)
 	return scale, points, signs, false
 }
 
