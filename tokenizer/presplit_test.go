@@ -162,7 +162,7 @@ func TestPreTokenizerHandCases(t *testing.T) {
 // runs take "\n/" with them, so a long text is not cut between "!\n" and
 // "/" but at the next line start.
 func TestChunkEndSkipsSlashAfterPunctuation(t *testing.T) {
-	head := strings.Repeat("a", chunkSize-2) + "!\n/b\n"
+	head := strings.Repeat("a", chunkSize-1) + "!\n/b\n" // the first "\n" at or after chunkSize is "!"'s
 	text := head + "c\nd"
 	if got := chunkEnd(text); got != len(head) {
 		t.Errorf("chunkEnd cuts at %d, want %d (after %q)", got, len(head), text[len(head)-5:len(head)])
